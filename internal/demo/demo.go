@@ -1,0 +1,92 @@
+// Package demo fills an empty database with the demo district, 湛河区
+// (Pingdingshan, Henan), through the same code paths as real data. The
+// district's streets and townships are real; entries marked illustrative
+// (most communities, every phone and address) are made up: see
+// data/zhanhe.json.
+package demo
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+//go:embed data/zhanhe.json
+var districtJSON []byte
+
+type districtFile struct {
+	Source  string `json:"source"`
+	Regions []struct {
+		Code         string `json:"code"`
+		Name         string `json:"name"`
+		Level        int    `json:"level"`
+		Parent       string `json:"parent"`
+		Kind         string `json:"kind"`
+		Illustrative bool   `json:"illustrative"`
+	} `json:"regions"`
+	Departments []struct {
+		Key          string `json:"key"`
+		Name         string `json:"name"`
+		ShortName    string `json:"short_name"`
+		Region       string `json:"region"`
+		Kind         string `json:"kind"`
+		Phone        string `json:"phone"`
+		Address      string `json:"address"`
+		Hours        string `json:"hours"`
+		Illustrative bool   `json:"illustrative"`
+	} `json:"departments"`
+}
+
+// Summary says what Seed created.
+type Summary struct {
+	Created     bool // false when the database already held a district
+	Regions     int
+	Departments int
+}
+
+// Seed creates the demo district unless the database already has one. It
+// runs in one transaction: a failure leaves the database as it was.
+func Seed(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, error) {
+	var f districtFile
+	if err := json.Unmarshal(districtJSON, &f); err != nil {
+		return Summary{}, fmt.Errorf("demo data: %w", err)
+	}
+	regions := region.NewStore(db)
+	var sum Summary
+	err := db.Tx(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM regions`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		sum.Created = true
+		// The file lists parents before children.
+		for _, r := range f.Regions {
+			err := regions.AddRegion(ctx, tx, region.Region{Code: r.Code, Name: r.Name, Level: region.Level(r.Level),
+				ParentCode: r.Parent, Kind: r.Kind, Illustrative: r.Illustrative})
+			if err != nil {
+				return fmt.Errorf("region %s %s: %w", r.Code, r.Name, err)
+			}
+			sum.Regions++
+		}
+		now := clk.Now()
+		for _, d := range f.Departments {
+			_, err := regions.AddDepartment(ctx, tx, region.Department{Slug: d.Key, Name: d.Name, ShortName: d.ShortName,
+				RegionCode: d.Region, Kind: region.DeptKind(d.Kind), Phone: d.Phone, Address: d.Address, Hours: d.Hours,
+				Illustrative: d.Illustrative}, now)
+			if err != nil {
+				return fmt.Errorf("department %s: %w", d.Name, err)
+			}
+			sum.Departments++
+		}
+		return nil
+	})
+	return sum, err
+}

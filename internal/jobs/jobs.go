@@ -1,0 +1,161 @@
+// Package jobs is the durable background job queue: notifications, deadline
+// checks and webhooks are jobs stored in the platform's own database and
+// inserted in the same transaction as the change that causes them, so a job
+// exists exactly when its change committed. It wraps River
+// (github.com/riverqueue/river), which runs on both our databases; see
+// docs/ARCHITECTURE.md for why.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Options tune the queue.
+type Options struct {
+	// Workers is how many jobs run at once in this instance; 0 makes an
+	// insert-only queue (the CLI uses one).
+	Workers int
+	// PollInterval is how often an idle instance looks for new jobs; jobs
+	// are found by polling because database/sql connections cannot LISTEN.
+	PollInterval time.Duration
+	// RetryPolicy overrides River's default backoff (attempts⁴ seconds).
+	RetryPolicy river.ClientRetryPolicy
+	Logger      *slog.Logger
+}
+
+// Queue enqueues and runs jobs.
+type Queue struct {
+	db     *store.DB
+	client *river.Client[*sql.Tx]
+}
+
+// New returns a queue over db. Workers registers the job kinds this
+// instance can run; nil with Options.Workers 0 gives an insert-only queue.
+func New(db *store.DB, workers *river.Workers, opt Options) (*Queue, error) {
+	logger := opt.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg := &river.Config{
+		Logger:      logger,
+		PollOnly:    true,
+		RetryPolicy: opt.RetryPolicy,
+		// Kept for administrators to inspect, then cleaned by River.
+		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
+		DiscardedJobRetentionPeriod: 30 * 24 * time.Hour,
+	}
+	if opt.Workers > 0 {
+		poll := opt.PollInterval
+		if poll <= 0 {
+			poll = time.Second
+		}
+		cfg.Workers = workers
+		cfg.FetchPollInterval = poll
+		cfg.FetchCooldown = min(poll, 100*time.Millisecond)
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}}
+	}
+	client, err := river.NewClient(driver(db), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return &Queue{db: db, client: client}, nil
+}
+
+// driver picks River's driver for the dialect; both work over *sql.Tx, so
+// the rest of the platform has one code path.
+func driver(db *store.DB) riverdriver.Driver[*sql.Tx] {
+	if db.Dialect == store.Postgres {
+		return riverdatabasesql.New(db.WritePool())
+	}
+	return riversqlite.New(db.WritePool())
+}
+
+// Start begins working jobs until ctx ends or Stop is called.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop waits for running jobs to finish (until ctx ends) and stops.
+func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+
+// Enqueue inserts a job in tx: it runs only if tx commits.
+func (q *Queue) Enqueue(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := q.client.InsertTx(ctx, tx.SQL(), args, opts); err != nil {
+		return fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// Job is what administrators see of one job.
+type Job struct {
+	ID          int64
+	Kind        string
+	State       string
+	Attempt     int
+	MaxAttempts int
+	CreatedAt   time.Time
+	ScheduledAt time.Time
+	LastError   string
+}
+
+// Counts returns how many jobs are in each state (available, scheduled,
+// running, retryable, completed, discarded, cancelled).
+func (q *Queue) Counts(ctx context.Context) (map[string]int, error) {
+	rows, err := q.db.Read().Query(ctx, `SELECT state, COUNT(*) FROM river_job GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, err
+		}
+		counts[state] = n
+	}
+	return counts, rows.Err()
+}
+
+// Pending is the queue depth: jobs waiting to run or to be retried.
+func Pending(counts map[string]int) int {
+	return counts["available"] + counts["scheduled"] + counts["retryable"] + counts["pending"]
+}
+
+// Troubled lists the newest jobs that failed and wait to retry, ran out of
+// attempts (discarded) or were cancelled as hopeless: what an administrator
+// must look at.
+func (q *Queue) Troubled(ctx context.Context, limit int) ([]Job, error) {
+	res, err := q.client.JobList(ctx, river.NewJobListParams().
+		States(rivertype.JobStateRetryable, rivertype.JobStateDiscarded, rivertype.JobStateCancelled).
+		OrderBy(river.JobListOrderByID, river.SortOrderDesc).
+		First(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	jobs := make([]Job, 0, len(res.Jobs))
+	for _, r := range res.Jobs {
+		j := Job{ID: r.ID, Kind: r.Kind, State: string(r.State), Attempt: r.Attempt,
+			MaxAttempts: r.MaxAttempts, CreatedAt: r.CreatedAt, ScheduledAt: r.ScheduledAt}
+		if n := len(r.Errors); n > 0 {
+			j.LastError = r.Errors[n-1].Error
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+// ErrCancel wraps an error that retrying cannot fix: the job is cancelled
+// at once instead of retried, and stays listed for administrators.
+func ErrCancel(err error) error { return river.JobCancel(err) }

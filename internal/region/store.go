@@ -1,0 +1,240 @@
+package region
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Store reads and writes regions and departments.
+type Store struct {
+	db *store.DB
+}
+
+// NewStore returns a Store over db.
+func NewStore(db *store.DB) *Store { return &Store{db: db} }
+
+const regionColumns = `code, name, level, COALESCE(parent_code, ''), kind, illustrative`
+
+func scanRegion(row interface{ Scan(...any) error }) (Region, error) {
+	var r Region
+	err := row.Scan(&r.Code, &r.Name, &r.Level, &r.ParentCode, &r.Kind, &r.Illustrative)
+	return r, err
+}
+
+// AddRegion validates r against its parent and inserts it in tx.
+func (s *Store) AddRegion(ctx context.Context, tx *store.Tx, r Region) error {
+	var parent *Region
+	if r.ParentCode != "" {
+		p, err := scanRegion(tx.QueryRow(ctx, `SELECT `+regionColumns+` FROM regions WHERE code = ?`, r.ParentCode))
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.Invalid, "上级区划 "+r.ParentCode+" 不存在")
+		}
+		if err != nil {
+			return fmt.Errorf("read parent region: %w", err)
+		}
+		parent = &p
+	}
+	if err := r.Validate(parent); err != nil {
+		return err
+	}
+	var parentCode any
+	if r.ParentCode != "" {
+		parentCode = r.ParentCode
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO regions (code, name, level, parent_code, kind, illustrative) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.Code, r.Name, r.Level, parentCode, r.Kind, r.Illustrative)
+	if store.IsUniqueViolation(err) {
+		return apperr.New(apperr.Conflict, "区划代码 "+r.Code+" 已存在")
+	}
+	if err == nil && r.Level == District {
+		// One district per installation: the portal is that district's.
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM regions WHERE level = 1`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 1 {
+			return apperr.New(apperr.Conflict, "平台只能有一个区县级区划")
+		}
+	}
+	return err
+}
+
+// District returns the root of the tree: the district this platform serves.
+func (s *Store) District(ctx context.Context) (Region, error) {
+	r, err := scanRegion(s.db.Read().QueryRow(ctx, `SELECT `+regionColumns+` FROM regions WHERE level = 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, apperr.New(apperr.NotFound, "尚未配置本区县的区划")
+	}
+	return r, err
+}
+
+// Region returns one region by code.
+func (s *Store) Region(ctx context.Context, code string) (Region, error) {
+	r, err := scanRegion(s.db.Read().QueryRow(ctx, `SELECT `+regionColumns+` FROM regions WHERE code = ?`, code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, apperr.New(apperr.NotFound, "区划 "+code+" 不存在")
+	}
+	return r, err
+}
+
+// RegionFilter narrows a region listing. Zero values match everything.
+type RegionFilter struct {
+	Level  Level
+	Parent string
+	Query  string // a substring of the name
+}
+
+// Regions lists regions in code order.
+func (s *Store) Regions(ctx context.Context, f RegionFilter) ([]Region, error) {
+	q := `SELECT ` + regionColumns + ` FROM regions WHERE 1 = 1`
+	var args []any
+	if f.Level != 0 {
+		q += ` AND level = ?`
+		args = append(args, f.Level)
+	}
+	if f.Parent != "" {
+		q += ` AND parent_code = ?`
+		args = append(args, f.Parent)
+	}
+	if term := strings.TrimSpace(f.Query); term != "" {
+		q += ` AND name LIKE ? ESCAPE '\'`
+		args = append(args, "%"+escapeLike(term)+"%")
+	}
+	rows, err := s.db.Read().Query(ctx, q+` ORDER BY code`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list regions: %w", err)
+	}
+	defer rows.Close()
+	var out []Region
+	for rows.Next() {
+		r, err := scanRegion(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+const departmentColumns = `d.id, d.slug, d.name, d.short_name, d.region_code, d.kind, d.phone, d.address, d.hours, d.illustrative`
+
+func scanDepartment(row interface{ Scan(...any) error }) (Department, error) {
+	var d Department
+	err := row.Scan(&d.ID, &d.Slug, &d.Name, &d.ShortName, &d.RegionCode, &d.Kind, &d.Phone, &d.Address, &d.Hours, &d.Illustrative)
+	return d, err
+}
+
+// AddDepartment validates d and inserts it in tx, returning its ID.
+func (s *Store) AddDepartment(ctx context.Context, tx *store.Tx, d Department, now time.Time) (int64, error) {
+	if err := d.Validate(); err != nil {
+		return 0, err
+	}
+	var level Level
+	err := tx.QueryRow(ctx, `SELECT level FROM regions WHERE code = ?`, d.RegionCode).Scan(&level)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, apperr.New(apperr.Invalid, "部门所属区划 "+d.RegionCode+" 不存在")
+	}
+	if err != nil {
+		return 0, err
+	}
+	if want := kindLevel(d.Kind); want != 0 && want != level {
+		return 0, apperr.New(apperr.Invalid, d.Kind.Name()+"应设在"+want.Name()+"区划")
+	}
+	var id int64
+	err = tx.QueryRow(ctx, `INSERT INTO departments (slug, name, short_name, region_code, kind, phone, address, hours, illustrative, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		d.Slug, d.Name, d.ShortName, d.RegionCode, d.Kind, d.Phone, d.Address, d.Hours, d.Illustrative, now, now).Scan(&id)
+	if store.IsUniqueViolation(err) {
+		return 0, apperr.New(apperr.Conflict, "部门标识或名称已存在："+d.Name)
+	}
+	return id, err
+}
+
+// kindLevel is the level at which a kind of department sits.
+func kindLevel(k DeptKind) Level {
+	switch k {
+	case ServiceCenter, Bureau:
+		return District
+	case StreetCenter:
+		return Street
+	case CommunityStation:
+		return Community
+	}
+	return 0
+}
+
+// Department returns one department by ID.
+func (s *Store) Department(ctx context.Context, id int64) (Department, error) {
+	d, err := scanDepartment(s.db.Read().QueryRow(ctx, `SELECT `+departmentColumns+` FROM departments d WHERE d.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, apperr.New(apperr.NotFound, "部门不存在")
+	}
+	return d, err
+}
+
+// DepartmentFilter narrows a department listing. Zero values match all.
+type DepartmentFilter struct {
+	Region string // exactly this region
+	Within string // this region and everything below it
+	Level  Level
+	Kind   DeptKind
+	Query  string // a substring of the name or short name
+}
+
+// Departments lists departments: the service centre first, then bureaus,
+// then the street and community centres in region order.
+func (s *Store) Departments(ctx context.Context, f DepartmentFilter) ([]Department, error) {
+	q := `SELECT ` + departmentColumns + ` FROM departments d JOIN regions r ON r.code = d.region_code WHERE 1 = 1`
+	var args []any
+	if f.Region != "" {
+		q += ` AND d.region_code = ?`
+		args = append(args, f.Region)
+	}
+	if f.Within != "" {
+		w, err := s.Region(ctx, f.Within)
+		if err != nil {
+			return nil, err
+		}
+		q += ` AND d.region_code LIKE ?`
+		args = append(args, w.prefix()+"%")
+	}
+	if f.Level != 0 {
+		q += ` AND r.level = ?`
+		args = append(args, f.Level)
+	}
+	if f.Kind != "" {
+		q += ` AND d.kind = ?`
+		args = append(args, f.Kind)
+	}
+	if term := strings.TrimSpace(f.Query); term != "" {
+		q += ` AND (d.name LIKE ? ESCAPE '\' OR d.short_name LIKE ? ESCAPE '\')`
+		like := "%" + escapeLike(term) + "%"
+		args = append(args, like, like)
+	}
+	q += ` ORDER BY r.level, CASE d.kind WHEN 'center' THEN 0 ELSE 1 END, d.region_code, d.id`
+	rows, err := s.db.Read().Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list departments: %w", err)
+	}
+	defer rows.Close()
+	var out []Department
+	for rows.Next() {
+		d, err := scanDepartment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -1,0 +1,266 @@
+// Package store opens the database (embedded SQLite or PostgreSQL), applies
+// migrations and runs transactions. Every other package writes portable SQL
+// with ? placeholders against the Querier here; the dialect differences that
+// remain are kept in this package.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is the platform's database. On SQLite it holds one writer connection and
+// a pool of readers: SQLite admits one writer at a time, and queueing writers
+// in Go is cheaper and fairer than letting them spin on SQLITE_BUSY. On
+// PostgreSQL both sides are the same pool.
+type DB struct {
+	Dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+}
+
+// Options tune a DB. Zero values take defaults.
+type Options struct {
+	MaxConns int // PostgreSQL pool size, or SQLite reader pool size
+	// SQLiteSynchronous is the SQLite synchronous pragma: FULL (the default)
+	// makes every acknowledged commit survive power loss; see docs/PERFORMANCE.md.
+	SQLiteSynchronous string
+}
+
+// IsPostgresURL reports whether a database setting names a PostgreSQL server.
+func IsPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open connects to a SQLite file path or a postgres:// URL and checks that
+// the database answers.
+func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	var db *DB
+	var err error
+	if IsPostgresURL(dsn) {
+		db, err = openPostgres(dsn, opt)
+	} else {
+		db, err = openSQLite(strings.TrimPrefix(dsn, "sqlite:"), opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openPostgres(dsn string, opt Options) (*DB, error) {
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	n := opt.MaxConns
+	if n <= 0 {
+		n = 20
+	}
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{Dialect: Postgres, write: pool, read: pool}, nil
+}
+
+func openSQLite(path string, opt Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	sync := strings.ToUpper(opt.SQLiteSynchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("sqlite: synchronous must be FULL or NORMAL, not %q", opt.SQLiteSynchronous)
+	}
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_time_format=sqlite"
+	// The writer takes the write lock at BEGIN (immediate), so a transaction
+	// never fails half-way on a lock upgrade.
+	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous("+sync+")&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	read, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	n := opt.MaxConns
+	if n <= 0 {
+		n = max(4, 2*runtime.NumCPU())
+	}
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	return &DB{Dialect: SQLite, write: write, read: read}, nil
+}
+
+// Ping checks that the database answers, through the writer first: on SQLite
+// that also creates the file and switches it to WAL before readers open it.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("%s: %w", db.Dialect, err)
+	}
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("%s: %w", db.Dialect, err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// WritePool is the pool that write transactions use. The job queue needs it
+// so that a job is inserted in the same transaction as the change it follows.
+func (db *DB) WritePool() *sql.DB { return db.write }
+
+// Stats returns the pool statistics, for metrics: "write" and "read" on
+// SQLite, one "pool" on PostgreSQL.
+func (db *DB) Stats() map[string]sql.DBStats {
+	if db.read == db.write {
+		return map[string]sql.DBStats{"pool": db.write.Stats()}
+	}
+	return map[string]sql.DBStats{"write": db.write.Stats(), "read": db.read.Stats()}
+}
+
+// Querier runs SQL written with ? placeholders on either dialect.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Dialect() Dialect
+}
+
+// Read returns a Querier on the read pool. Use it for queries that change
+// nothing; anything that writes goes through Tx.
+func (db *DB) Read() Querier { return runner{db.read, db.Dialect} }
+
+// Tx runs fn in one write transaction and commits if fn returns nil. A
+// panic or error rolls everything back, so a rejected request changes nothing.
+func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			sqlTx.Rollback()
+		}
+	}()
+	if err = fn(&Tx{runner: runner{sqlTx, db.Dialect}, tx: sqlTx}); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Tx is a write transaction.
+type Tx struct {
+	runner
+	tx *sql.Tx
+}
+
+// SQL returns the underlying transaction, for libraries that take one
+// (the job queue inserts its jobs through it).
+func (t *Tx) SQL() *sql.Tx { return t.tx }
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type runner struct {
+	e       execer
+	dialect Dialect
+}
+
+func (r runner) Dialect() Dialect { return r.dialect }
+
+func (r runner) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return r.e.ExecContext(ctx, r.dialect.Rebind(q), args...)
+}
+
+func (r runner) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return r.e.QueryContext(ctx, r.dialect.Rebind(q), args...)
+}
+
+func (r runner) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return r.e.QueryRowContext(ctx, r.dialect.Rebind(q), args...)
+}
+
+// Rebind turns ? placeholders into $1, $2 … for PostgreSQL. Question marks
+// inside quoted strings and identifiers are left alone.
+func (d Dialect) Rebind(q string) string {
+	if d != Postgres || strings.IndexByte(q, '?') < 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	var quote byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on
+// either database, so callers can answer "already exists" instead of 500.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}

@@ -1,0 +1,116 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+func TestMigrateFromEmptyAndStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		st, err := db.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Check(); err != nil {
+			t.Fatalf("fresh test database should be current: %v", err)
+		}
+		if st.Latest < 1 || st.QueueLatest < 1 {
+			t.Fatalf("status %+v: no migrations known", st)
+		}
+		// Applying again is a no-op.
+		applied, err := db.Migrate(ctx)
+		if err != nil || len(applied) != 0 {
+			t.Fatalf("second migrate applied %v, err %v", applied, err)
+		}
+	})
+}
+
+func TestStatusOfEmptyDatabaseIsBehind(t *testing.T) {
+	ctx := context.Background()
+	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
+		t.Run(name, func(t *testing.T) {
+			db, err := store.Open(ctx, dsn(t), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			st, err := db.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Behind() || st.Ahead() || st.Current != 0 || st.Check() == nil {
+				t.Fatalf("empty database: status %+v, check %v", st, st.Check())
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// A database migrated by a newer binary is refused too.
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, st.Latest+1, "future")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			st, err = db.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Ahead() || st.Check() == nil {
+				t.Fatalf("ahead database: status %+v", st)
+			}
+		})
+	}
+}
+
+func TestTxRollsBackOnError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		insert := func(tx *store.Tx, code string) error {
+			_, err := tx.Exec(ctx, `INSERT INTO regions (code, name, level, kind) VALUES (?, ?, 1, '区')`, code, "测试区")
+			return err
+		}
+		boom := errors.New("boom")
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			if err := insert(tx, "410411000000"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("got %v, want boom", err)
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM regions`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("after rollback: %d rows, err %v", n, err)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return insert(tx, "410411000000") }); err != nil {
+			t.Fatal(err)
+		}
+		err = db.Tx(ctx, func(tx *store.Tx) error { return insert(tx, "410411000000") })
+		if !store.IsUniqueViolation(err) {
+			t.Fatalf("duplicate insert: %v is not a unique violation", err)
+		}
+	})
+}
+
+func TestRebind(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`SELECT 1`, `SELECT 1`},
+		{`SELECT * FROM t WHERE a = ? AND b = ?`, `SELECT * FROM t WHERE a = $1 AND b = $2`},
+		{`SELECT '?' , "x?" FROM t WHERE a = ?`, `SELECT '?' , "x?" FROM t WHERE a = $1`},
+		{`SELECT 'it''s ?' WHERE a = ?`, `SELECT 'it''s ?' WHERE a = $1`},
+	}
+	for _, c := range cases {
+		if got := store.Postgres.Rebind(c.in); got != c.want {
+			t.Errorf("Rebind(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if got := store.SQLite.Rebind(c.in); got != c.in {
+			t.Errorf("SQLite Rebind changed %q", c.in)
+		}
+	}
+}

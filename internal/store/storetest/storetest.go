@@ -1,0 +1,105 @@
+// Package storetest opens a fresh, migrated database for each test: SQLite
+// in a temporary directory always, and PostgreSQL in a schema of its own when
+// ZWFW_TEST_POSTGRES names a server. A test that asks for PostgreSQL never
+// passes silently when the variable is set but the server is unreachable.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// PostgresEnv names the variable that points the tests at a PostgreSQL
+// server, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+const PostgresEnv = "ZWFW_TEST_POSTGRES"
+
+// Each runs fn as a subtest on every database: "sqlite", and "postgres"
+// (skipped, and said so, when ZWFW_TEST_POSTGRES is not set).
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// SQLite returns a fresh migrated SQLite database in t's temporary directory.
+func SQLite(t testing.TB) *store.DB {
+	t.Helper()
+	return open(t, SQLiteURL(t))
+}
+
+// SQLiteURL returns the path of a new SQLite file, not yet created.
+func SQLiteURL(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "zwfw.db")
+}
+
+// Postgres returns a fresh migrated database on the server named by
+// ZWFW_TEST_POSTGRES, in a schema of its own that is dropped afterwards.
+func Postgres(t testing.TB) *store.DB {
+	t.Helper()
+	return open(t, PostgresURL(t))
+}
+
+// PostgresURL creates an empty schema for t and returns a URL whose
+// connections use it. It skips t when ZWFW_TEST_POSTGRES is not set.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skip(PostgresEnv + " is not set: PostgreSQL tests skipped")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("%s: %v", PostgresEnv, err)
+	}
+	defer admin.Close()
+	ctx := context.Background()
+	if err := admin.PingContext(ctx); err != nil {
+		t.Fatalf("%s is set but PostgreSQL does not answer: %v", PostgresEnv, err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		if _, err := a.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop test schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(t testing.TB, dsn string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
