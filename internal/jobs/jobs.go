@@ -41,9 +41,14 @@ type Queue struct {
 	client *river.Client[*sql.Tx]
 }
 
-// New returns a queue over db. Workers registers the job kinds this
-// instance can run; nil with Options.Workers 0 gives an insert-only queue.
+// New returns a queue over db. Workers holds the job kinds the domain
+// packages registered (nil for none); the queue adds its own upkeep job.
+// Options.Workers 0 gives an insert-only queue.
 func New(db *store.DB, workers *river.Workers, opt Options) (*Queue, error) {
+	if workers == nil {
+		workers = river.NewWorkers()
+	}
+	river.AddWorker(workers, &maintenanceWorker{db: db})
 	logger := opt.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -65,6 +70,11 @@ func New(db *store.DB, workers *river.Workers, opt Options) (*Queue, error) {
 		cfg.FetchPollInterval = poll
 		cfg.FetchCooldown = min(poll, 100*time.Millisecond)
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}}
+		if db.Dialect == store.SQLite {
+			// River runs a periodic job on one instance, its elected leader.
+			cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil }, nil)}
+		}
 	}
 	client, err := river.NewClient(driver(db), cfg)
 	if err != nil {
@@ -159,3 +169,17 @@ func (q *Queue) Troubled(ctx context.Context, limit int) ([]Job, error) {
 // ErrCancel wraps an error that retrying cannot fix: the job is cancelled
 // at once instead of retried, and stays listed for administrators.
 func ErrCancel(err error) error { return river.JobCancel(err) }
+
+// MaintenanceArgs is the database upkeep job (see store.DB.Optimize).
+type MaintenanceArgs struct{}
+
+func (MaintenanceArgs) Kind() string { return "db_maintenance" }
+
+type maintenanceWorker struct {
+	river.WorkerDefaults[MaintenanceArgs]
+	db *store.DB
+}
+
+func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[MaintenanceArgs]) error {
+	return w.db.Optimize(ctx)
+}

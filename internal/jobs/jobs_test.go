@@ -154,3 +154,29 @@ func TestFailedJobIsRetriedAndHopelessOneCancelled(t *testing.T) {
 		}
 	})
 }
+
+func TestMaintenanceJobRuns(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		q, _ := startQueue(t, db)
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			return q.Enqueue(ctx, tx, jobs.MaintenanceArgs{}, nil)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			counts, err := q.Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts["completed"] == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("maintenance job did not complete: %v", counts)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}

@@ -76,9 +76,9 @@ func (s SchemaStatus) Ahead() bool {
 func (s SchemaStatus) Check() error {
 	switch {
 	case s.Ahead():
-		return fmt.Errorf("database schema (version %d, queue %d) is newer than this zwfw binary (version %d, queue %d): run the newer binary", s.Current, s.QueueCurrent, s.Latest, s.QueueLatest)
+		return fmt.Errorf("数据库结构（版本 %d，队列 %d）比本程序（版本 %d，队列 %d）新：请使用更新版本的 zwfw", s.Current, s.QueueCurrent, s.Latest, s.QueueLatest)
 	case s.Behind():
-		return fmt.Errorf("database schema (version %d, queue %d) is behind this zwfw binary (version %d, queue %d): run `zwfw migrate` or start with --migrate", s.Current, s.QueueCurrent, s.Latest, s.QueueLatest)
+		return fmt.Errorf("数据库结构（版本 %d，队列 %d）落后于本程序（版本 %d，队列 %d）：请先运行 zwfw migrate，或以 --migrate 启动", s.Current, s.QueueCurrent, s.Latest, s.QueueLatest)
 	}
 	return nil
 }

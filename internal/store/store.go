@@ -264,3 +264,20 @@ func IsUniqueViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
 }
+
+// Optimize is periodic upkeep. On SQLite it refreshes the query planner's
+// statistics (PRAGMA optimize, as SQLite advises for long-lived
+// connections) and truncates the write-ahead log so that it does not grow
+// without bound. PostgreSQL's autovacuum does this work by itself.
+func (db *DB) Optimize(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA optimize`); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+// Package api is the versioned JSON API under /api/v1/, described by the
+// OpenAPI 3.1 document served at /api/openapi.json. Every route is listed
+// in one table, and a test checks the table and the document against
+// each other, so that the description stays true to the code.
+package api
+
+import (
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/region"
+)
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// OpenAPI returns the API's OpenAPI 3.1 document.
+func OpenAPI() []byte { return openAPIDocument }
+
+// API serves the JSON API.
+type API struct {
+	log     *slog.Logger
+	regions *region.Store
+}
+
+// New returns the API over its services.
+func New(log *slog.Logger, regions *region.Store) *API {
+	return &API{log: log, regions: regions}
+}
+
+// Route is one API operation. Path uses ServeMux wildcards, which are
+// also OpenAPI's path templates.
+type Route struct {
+	Method string
+	Path   string
+	handle func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Routes is the table of every /api/v1/ operation.
+func (a *API) Routes() []Route {
+	return []Route{
+		{"GET", "/api/v1/district", a.district},
+		{"GET", "/api/v1/regions", a.listRegions},
+		{"GET", "/api/v1/regions/{code}", a.getRegion},
+		{"GET", "/api/v1/departments", a.listDepartments},
+		{"GET", "/api/v1/departments/{id}", a.getDepartment},
+	}
+}
+
+// Register adds the API to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range a.Routes() {
+		handle := rt.handle
+		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {
+			if err := handle(w, r); err != nil {
+				httpx.LogError(a.log, r, err)
+				httpx.WriteJSONError(w, err)
+			}
+		})
+	}
+	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(openAPIDocument)
+	})
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSONError(w, apperr.New(apperr.NotFound, "没有这个接口："+r.Method+" "+r.URL.Path))
+	})
+}
+
+type list[T any] struct {
+	Items []T `json:"items"`
+}
+
+func items[T any](xs []T) list[T] {
+	if xs == nil {
+		xs = []T{}
+	}
+	return list[T]{Items: xs}
+}
+
+type levelCount struct {
+	Level       region.Level `json:"level"`
+	Slug        string       `json:"slug"`
+	Name        string       `json:"name"`
+	Regions     int          `json:"regions"`
+	Departments int          `json:"departments"`
+}
+
+func (a *API) district(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	d, err := a.regions.District(ctx)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		region.Region
+		Levels []levelCount `json:"levels"`
+	}{Region: d}
+	for _, l := range region.Levels {
+		regs, err := a.regions.Regions(ctx, region.RegionFilter{Level: l})
+		if err != nil {
+			return err
+		}
+		depts, err := a.regions.Departments(ctx, region.DepartmentFilter{Level: l})
+		if err != nil {
+			return err
+		}
+		out.Levels = append(out.Levels, levelCount{l, l.Slug(), l.Name(), len(regs), len(depts)})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func levelParam(r *http.Request) (region.Level, error) {
+	v := r.URL.Query().Get("level")
+	if v == "" {
+		return 0, nil
+	}
+	return region.ParseLevel(v)
+}
+
+func queryParam(r *http.Request) (string, error) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) > 50 {
+		return "", apperr.New(apperr.Invalid, "搜索词不能超过50个字")
+	}
+	return q, nil
+}
+
+func (a *API) listRegions(w http.ResponseWriter, r *http.Request) error {
+	l, err := levelParam(r)
+	if err != nil {
+		return err
+	}
+	q, err := queryParam(r)
+	if err != nil {
+		return err
+	}
+	regs, err := a.regions.Regions(r.Context(), region.RegionFilter{Level: l, Parent: r.URL.Query().Get("parent"), Query: q})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, items(regs))
+	return nil
+}
+
+func (a *API) getRegion(w http.ResponseWriter, r *http.Request) error {
+	reg, err := a.regions.Region(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, reg)
+	return nil
+}
+
+func (a *API) listDepartments(w http.ResponseWriter, r *http.Request) error {
+	l, err := levelParam(r)
+	if err != nil {
+		return err
+	}
+	q, err := queryParam(r)
+	if err != nil {
+		return err
+	}
+	f := region.DepartmentFilter{Level: l, Query: q, Region: r.URL.Query().Get("region"), Within: r.URL.Query().Get("within")}
+	if k := r.URL.Query().Get("kind"); k != "" {
+		f.Kind = region.DeptKind(k)
+		if f.Kind.Name() == "其他" {
+			return apperr.New(apperr.Invalid, "部门类型应为 center、bureau、street_center 或 community_station")
+		}
+	}
+	depts, err := a.regions.Departments(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, items(depts))
+	return nil
+}
+
+func (a *API) getDepartment(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.Invalid, "部门编号应为整数")
+	}
+	d, err := a.regions.Department(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, d)
+	return nil
+}

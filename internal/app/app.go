@@ -1,0 +1,394 @@
+// Package app is the zwfw command: it reads the configuration, opens the
+// database, wires the parts together and runs the subcommand asked for.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/zwfw/zwfw/internal/api"
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/config"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/metrics"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/web"
+)
+
+// Version is set at build time with -ldflags "-X github.com/zwfw/zwfw/internal/app.Version=v1.2.3";
+// otherwise it is taken from the module's VCS information.
+var Version = ""
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ error }
+
+// ExitCode is the process exit status for an error from Run.
+func ExitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+type command struct {
+	name    string
+	summary string
+	flags   []string // the config settings it takes, by flag name
+	run     func(ctx context.Context, env *environment) error
+}
+
+// environment is what a subcommand runs with.
+type environment struct {
+	cfg    config.Config
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
+	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate"}
+
+func commands() []command {
+	return []command{
+		{"demo", "在内置 SQLite 上启动演示区（湛河区），含演示数据", []string{"addr", "data", "reset", "public-url", "log-format",
+			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes"}, runDemo},
+		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, runServe},
+		{"migrate", "执行待执行的数据库迁移", []string{"db", "log-format", "log-level", "sqlite-synchronous"}, runMigrate},
+		{"jobs", "查看后台任务：各状态数量与失败的任务", []string{"db", "log-format", "log-level"}, runJobs},
+		{"version", "显示版本", nil, func(ctx context.Context, env *environment) error {
+			fmt.Fprintln(env.stdout, "zwfw", version())
+			return nil
+		}},
+	}
+}
+
+// Run runs the zwfw command line.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			return Run(ctx, []string{args[1], "-h"}, getenv, stdout, stderr)
+		}
+		printHelp(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		fs := flag.NewFlagSet("zwfw "+c.name, flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.Usage = func() {
+			fmt.Fprintf(stderr, "用法：zwfw %s [参数]\n%s\n\n参数（括号内为对应的环境变量）：\n", c.name, c.summary)
+			fs.PrintDefaults()
+		}
+		cfg, err := config.Load(fs, args[1:], getenv, c.flags...)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		if err != nil {
+			return usageError{err}
+		}
+		env := &environment{cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
+		return c.run(ctx, env)
+	}
+	printHelp(stderr)
+	return usageError{fmt.Errorf("未知命令 %q", args[0])}
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintf(w, "zwfw %s：互联网+政务服务平台（一网通办）\n\n用法：zwfw <命令> [参数]\n\n命令：\n", version())
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "  help     显示帮助；zwfw help <命令> 或 zwfw <命令> -h 显示该命令的参数")
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	if v == "" {
+		return "dev"
+	}
+	return v
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openDB(ctx context.Context, cfg config.Config, dsn string) (*store.DB, error) {
+	if dsn == "" {
+		return nil, usageError{errors.New("配置错误 ZWFW_DATABASE_URL / --db：未指定数据库（SQLite 文件路径或 postgres:// 连接串）")}
+	}
+	if !store.IsPostgresURL(dsn) {
+		if dir := filepath.Dir(dsn); dir != "." {
+			if _, err := os.Stat(dir); err != nil {
+				return nil, fmt.Errorf("数据库文件所在目录 %s 不存在", dir)
+			}
+		}
+	}
+	db, err := store.Open(ctx, dsn, store.Options{MaxConns: cfg.DBMaxConns, SQLiteSynchronous: cfg.SQLiteSynchronous})
+	if err != nil {
+		return nil, fmt.Errorf("无法连接数据库：%w", err)
+	}
+	return db, nil
+}
+
+func runMigrate(ctx context.Context, env *environment) error {
+	db, err := openDB(ctx, env.cfg, env.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("迁移失败：%w", err)
+	}
+	for _, m := range applied {
+		fmt.Fprintf(env.stdout, "已执行迁移 %04d_%s\n", m.Version, m.Name)
+	}
+	st, err := db.Status(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "数据库结构已是最新：版本 %d，任务队列版本 %d（%s）\n", st.Current, st.QueueCurrent, db.Dialect)
+	return nil
+}
+
+func runJobs(ctx context.Context, env *environment) error {
+	db, err := openDB(ctx, env.cfg, env.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	q, err := jobs.New(db, nil, jobs.Options{})
+	if err != nil {
+		return err
+	}
+	counts, err := q.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "待执行 %d  运行中 %d  待重试 %d  已完成 %d  已放弃 %d  已取消 %d\n",
+		counts["available"]+counts["scheduled"]+counts["pending"], counts["running"], counts["retryable"],
+		counts["completed"], counts["discarded"], counts["cancelled"])
+	troubled, err := q.Troubled(ctx, 20)
+	if err != nil {
+		return err
+	}
+	for _, j := range troubled {
+		fmt.Fprintf(env.stdout, "#%d %s %s 第%d/%d次 %s：%s\n", j.ID, j.Kind, j.State, j.Attempt, j.MaxAttempts,
+			j.ScheduledAt.In(clock.China).Format("2006-01-02 15:04:05"), j.LastError)
+	}
+	return nil
+}
+
+func runDemo(ctx context.Context, env *environment) error {
+	cfg := env.cfg
+	if cfg.Reset {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(filepath.Join(cfg.DataDir, "zwfw.db"+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("无法删除旧的演示数据：%w", err)
+			}
+		}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("无法创建数据目录 %s：%w", cfg.DataDir, err)
+	}
+	cfg.DatabaseURL = filepath.Join(cfg.DataDir, "zwfw.db")
+	cfg.Migrate = true
+	return serve(ctx, env, cfg, func(ctx context.Context, db *store.DB, clk clock.Clock) error {
+		sum, err := demo.Seed(ctx, db, clk)
+		if err != nil {
+			return fmt.Errorf("演示数据：%w", err)
+		}
+		if sum.Created {
+			fmt.Fprintf(env.stdout, "已创建演示区：%d 个区划，%d 个部门和服务机构（数据在 %s）\n", sum.Regions, sum.Departments, cfg.DataDir)
+		} else {
+			fmt.Fprintf(env.stdout, "沿用已有演示数据（%s）；加 --reset 可重新开始\n", cfg.DataDir)
+		}
+		return nil
+	})
+}
+
+func runServe(ctx context.Context, env *environment) error {
+	return serve(ctx, env, env.cfg, nil)
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully:
+// in-flight requests finish, then running jobs, within the shutdown timeout.
+func serve(ctx context.Context, env *environment, cfg config.Config, prepare func(context.Context, *store.DB, clock.Clock) error) error {
+	log := env.log
+	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cfg.Migrate {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			return fmt.Errorf("迁移失败：%w", err)
+		}
+		for _, m := range applied {
+			log.Info("migration applied", "version", m.Version, "name", m.Name)
+		}
+	}
+	st, err := db.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if err := st.Check(); err != nil {
+		return err
+	}
+	clk := clock.System{}
+	if prepare != nil {
+		if err := prepare(ctx, db, clk); err != nil {
+			return err
+		}
+	}
+
+	queue, err := jobs.New(db, river.NewWorkers(), jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs")})
+	if err != nil {
+		return err
+	}
+	handler, err := newHandler(log, db, queue, cfg)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("无法监听 %s：%w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	// Jobs stop on our signal, not when the root context ends, so that
+	// running ones get the shutdown timeout to finish.
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	if cfg.JobWorkers > 0 {
+		if err := queue.Start(jobsCtx); err != nil {
+			return fmt.Errorf("无法启动后台任务：%w", err)
+		}
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(env.stdout, "zwfw %s 已启动：%s （数据库：%s）\n", version(), url, db.Dialect)
+	if cfg.PublicURL != "http://"+cfg.Addr {
+		fmt.Fprintf(env.stdout, "对外访问地址：%s\n", cfg.PublicURL)
+	}
+	fmt.Fprintln(env.stdout, "按 Ctrl+C 停止。")
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("服务异常退出：%w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if cfg.JobWorkers > 0 {
+		err = errors.Join(err, queue.Stop(shutdownCtx))
+	}
+	if err != nil {
+		return fmt.Errorf("停止时出错：%w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Config) (http.Handler, error) {
+	regions := region.NewStore(db)
+	pages, err := web.New(log, regions)
+	if err != nil {
+		return nil, err
+	}
+	m := metrics.New(db, queue)
+	mux := http.NewServeMux()
+	pages.Register(mux)
+	api.New(log, regions).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := ready(ctx, db); err != nil {
+			log.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready:", err)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", m.Handler())
+	return httpx.Wrap(mux, httpx.Options{
+		Log:            log,
+		Observer:       m,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		TrustedOrigins: cfg.TrustedOrigins,
+		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			pages.Error(w, r, apperr.New(apperr.Internal, "panic"))
+		}),
+		OnCrossOrigin: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			pages.Error(w, r, apperr.New(apperr.Forbidden, "请求来自其他网站，已拒绝。请在本站页面上重新提交。"))
+		}),
+	})
+}
+
+// ready is the readiness check: the database answers and its schema is the
+// one this binary expects.
+func ready(ctx context.Context, db *store.DB) error {
+	if err := db.Ping(ctx); err != nil {
+		return err
+	}
+	st, err := db.Status(ctx)
+	if err != nil {
+		return err
+	}
+	return st.Check()
+}
+

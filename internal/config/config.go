@@ -1,0 +1,227 @@
+// Package config reads zwfw's settings from environment variables, with
+// flags that mirror them, validates them once at start and hands a typed
+// Config down. There are no globals: whatever needs a setting gets it
+// passed. Secrets may come from a file named by the variable plus _FILE.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a zwfw process.
+type Config struct {
+	Addr              string
+	DatabaseURL       string
+	DataDir           string
+	PublicURL         string
+	LogFormat         string
+	LogLevel          slog.Level
+	JobWorkers        int
+	DBMaxConns        int
+	SQLiteSynchronous string
+	ShutdownTimeout   time.Duration
+	TrustedOrigins    []string
+	MaxBodyBytes      int64
+	Migrate           bool
+	Reset             bool
+}
+
+// Setting is one configuration value: its variable, its flag, its default
+// and how it is parsed into a Config.
+type Setting struct {
+	Env     string
+	Flag    string
+	Default string
+	Usage   string
+	Secret  bool // may be given as Env+"_FILE"
+	set     func(c *Config, v string) error
+}
+
+// Settings lists every setting; README.md's table is checked against it.
+var Settings = []Setting{
+	{Env: "ZWFW_ADDR", Flag: "addr", Default: "127.0.0.1:8080", Usage: "监听地址（主机:端口）",
+		set: func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("地址 %q 无效，应为 主机:端口，例如 127.0.0.1:8080", v)
+			}
+			c.Addr = v
+			return nil
+		}},
+	{Env: "ZWFW_DATABASE_URL", Flag: "db", Usage: "数据库：SQLite 文件路径或 postgres:// 连接串", Secret: true,
+		set: func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{Env: "ZWFW_DATA_DIR", Flag: "data", Default: "./zwfw-data", Usage: "数据目录（演示数据库与上传文件）",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return errors.New("数据目录不能为空")
+			}
+			c.DataDir = v
+			return nil
+		}},
+	{Env: "ZWFW_PUBLIC_URL", Flag: "public-url", Usage: "对外访问地址，用于二维码和消息中的链接（默认 http://监听地址）",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("对外访问地址 %q 无效，应为 http(s)://主机[:端口]", v)
+			}
+			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{Env: "ZWFW_LOG_FORMAT", Flag: "log-format", Default: "text", Usage: "日志格式：text 或 json",
+		set: func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return fmt.Errorf("日志格式应为 text 或 json，而不是 %q", v)
+			}
+			c.LogFormat = v
+			return nil
+		}},
+	{Env: "ZWFW_LOG_LEVEL", Flag: "log-level", Default: "info", Usage: "日志级别：debug、info、warn 或 error",
+		set: func(c *Config, v string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("日志级别应为 debug、info、warn 或 error，而不是 %q", v)
+			}
+			return nil
+		}},
+	{Env: "ZWFW_JOB_WORKERS", Flag: "job-workers", Default: "10", Usage: "本实例同时执行的后台任务数（0 表示不执行）",
+		set: func(c *Config, v string) error { return intIn(&c.JobWorkers, v, 0, 1000, "后台任务数") }},
+	{Env: "ZWFW_DB_MAX_CONNS", Flag: "db-max-conns", Default: "0", Usage: "数据库连接池上限（0 为默认：PostgreSQL 20，SQLite 读连接 2×CPU）",
+		set: func(c *Config, v string) error { return intIn(&c.DBMaxConns, v, 0, 1000, "连接池上限") }},
+	{Env: "ZWFW_SQLITE_SYNCHRONOUS", Flag: "sqlite-synchronous", Default: "FULL", Usage: "SQLite 落盘方式：FULL（断电不丢已确认的写入）或 NORMAL",
+		set: func(c *Config, v string) error {
+			v = strings.ToUpper(v)
+			if v != "FULL" && v != "NORMAL" {
+				return fmt.Errorf("SQLite 落盘方式应为 FULL 或 NORMAL，而不是 %q", v)
+			}
+			c.SQLiteSynchronous = v
+			return nil
+		}},
+	{Env: "ZWFW_SHUTDOWN_TIMEOUT", Flag: "shutdown-timeout", Default: "30s", Usage: "收到停止信号后等待进行中请求和任务的时长",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("停止等待时长 %q 无效，例如 30s", v)
+			}
+			c.ShutdownTimeout = d
+			return nil
+		}},
+	{Env: "ZWFW_TRUSTED_ORIGINS", Flag: "trusted-origins", Usage: "允许跨源提交的来源，逗号分隔（例如负载均衡后的对外域名）",
+		set: func(c *Config, v string) error {
+			c.TrustedOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o == "" {
+					continue
+				}
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+					return fmt.Errorf("来源 %q 无效，应为 https://主机[:端口]", o)
+				}
+				c.TrustedOrigins = append(c.TrustedOrigins, o)
+			}
+			return nil
+		}},
+	{Env: "ZWFW_MAX_BODY_BYTES", Flag: "max-body-bytes", Default: "1048576", Usage: "普通请求体大小上限（字节）",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return fmt.Errorf("请求体上限 %q 无效，应为不小于 1024 的整数", v)
+			}
+			c.MaxBodyBytes = n
+			return nil
+		}},
+	{Env: "ZWFW_MIGRATE", Flag: "migrate", Default: "false", Usage: "启动时先执行待执行的数据库迁移",
+		set: func(c *Config, v string) error { return boolean(&c.Migrate, v) }},
+	{Env: "ZWFW_RESET", Flag: "reset", Default: "false", Usage: "（仅 demo）删除已有演示数据，重新开始",
+		set: func(c *Config, v string) error { return boolean(&c.Reset, v) }},
+}
+
+func intIn(dst *int, v string, lo, hi int, what string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return fmt.Errorf("%s %q 无效，应为 %d 到 %d 的整数", what, v, lo, hi)
+	}
+	*dst = n
+	return nil
+}
+
+func boolean(dst *bool, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q 不是布尔值（true/false）", v)
+	}
+	*dst = b
+	return nil
+}
+
+// Load registers the named settings as flags on fs, parses args and
+// returns the Config. Each value comes from, in order of precedence, its
+// flag, its variable, its _FILE variable, then its default; settings not
+// named keep their defaults. The error is one line that says what is wrong.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string, names ...string) (Config, error) {
+	var c Config
+	values := map[string]string{}
+	for _, s := range Settings {
+		v, err := fromEnv(s, getenv)
+		if err != nil {
+			return c, err
+		}
+		if !slices.Contains(names, s.Flag) {
+			v = s.Default
+		}
+		values[s.Env] = v
+		if slices.Contains(names, s.Flag) {
+			env := s.Env
+			if s.Default == "false" {
+				fs.BoolFunc(s.Flag, s.Usage+"（"+s.Env+"）", func(v string) error { values[env] = v; return nil })
+			} else {
+				fs.Func(s.Flag, s.Usage+"（"+s.Env+"）", func(v string) error { values[env] = v; return nil })
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("多余的参数：%s", strings.Join(fs.Args(), " "))
+	}
+	for _, s := range Settings {
+		if err := s.set(&c, values[s.Env]); err != nil {
+			src := s.Env
+			if slices.Contains(names, s.Flag) {
+				src += " / --" + s.Flag
+			}
+			return c, fmt.Errorf("配置错误 %s：%v", src, err)
+		}
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	return c, nil
+}
+
+func fromEnv(s Setting, getenv func(string) string) (string, error) {
+	if v := getenv(s.Env); v != "" {
+		return v, nil
+	}
+	if s.Secret {
+		if path := getenv(s.Env + "_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", fmt.Errorf("配置错误 %s_FILE：无法读取 %s：%v", s.Env, path, errors.Unwrap(err))
+			}
+			return strings.TrimRight(string(b), "\r\n"), nil
+		}
+	}
+	return s.Default, nil
+}

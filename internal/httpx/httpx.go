@@ -1,0 +1,254 @@
+// Package httpx is the HTTP plumbing shared by the pages and the API: the
+// one table from error codes to statuses, request IDs, access logs, panic
+// recovery, security headers, body limits and cross-origin protection.
+package httpx
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+)
+
+var statusByCode = map[apperr.Code]int{
+	apperr.Invalid:      http.StatusBadRequest,
+	apperr.NotFound:     http.StatusNotFound,
+	apperr.Conflict:     http.StatusConflict,
+	apperr.Forbidden:    http.StatusForbidden,
+	apperr.Unauthorized: http.StatusUnauthorized,
+	apperr.TooLarge:     http.StatusRequestEntityTooLarge,
+	apperr.Unavailable:  http.StatusServiceUnavailable,
+	apperr.Internal:     http.StatusInternalServerError,
+}
+
+// Status is the HTTP status for an error.
+func Status(err error) int { return statusByCode[apperr.CodeOf(err)] }
+
+// LogError logs err if it is the server's fault; errors that are the
+// client's (bad input, not found …) are answered, not logged.
+func LogError(log *slog.Logger, r *http.Request, err error) {
+	if Status(err) >= 500 {
+		log.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err)
+	}
+}
+
+// ErrorBody is the JSON shape of every API error.
+type ErrorBody struct {
+	Code    apperr.Code `json:"code"`
+	Message string      `json:"message"`
+}
+
+// WriteJSON writes v as JSON with the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// WriteJSONError answers err as {"code", "message"} with its status.
+func WriteJSONError(w http.ResponseWriter, err error) {
+	WriteJSON(w, Status(err), ErrorBody{Code: apperr.CodeOf(err), Message: apperr.MessageOf(err)})
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// RequestID returns the request's ID, or "" outside a request.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// validRequestID accepts an ID from a load balancer if it is short and
+// plain, so that a log line cannot be forged through it.
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter remembers the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Observer is told of every finished request, for metrics. Route is the
+// ServeMux pattern that matched ("" when none did).
+type Observer interface {
+	Observe(route, method string, status int, elapsed time.Duration)
+}
+
+// Options configure the middleware chain.
+type Options struct {
+	Log            *slog.Logger
+	Observer       Observer
+	MaxBodyBytes   int64
+	TrustedOrigins []string
+	// OnPanic answers a request whose handler panicked, after it is logged.
+	OnPanic http.Handler
+	// OnCrossOrigin answers a refused cross-origin state-changing request.
+	OnCrossOrigin http.Handler
+}
+
+// Wrap puts the middleware chain around h, outermost first: request ID,
+// access log and metrics, panic recovery, security headers, body limit,
+// cross-origin protection.
+func Wrap(h http.Handler, opt Options) (http.Handler, error) {
+	cop := http.NewCrossOriginProtection()
+	for _, o := range opt.TrustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("trusted origin %s: %w", o, err)
+		}
+	}
+	if opt.OnCrossOrigin != nil {
+		cop.SetDenyHandler(opt.OnCrossOrigin)
+	}
+	h = cop.Handler(h)
+	h = limitBody(h, opt.MaxBodyBytes)
+	h = securityHeaders(h)
+	h = recoverPanics(h, opt.Log, opt.OnPanic)
+	h = logRequests(h, opt.Log, opt.Observer)
+	return h, nil
+}
+
+func logRequests(next http.Handler, log *slog.Logger, obs Observer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		if obs != nil {
+			obs.Observe(r.Pattern, r.Method, sw.status, elapsed)
+		}
+		// The query string and the client address are left out: they can
+		// carry personal data (a phone number in a lookup, say).
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", id),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("route", r.Pattern),
+			slog.Int("status", sw.status),
+			slog.Int64("bytes", sw.bytes),
+			slog.Duration("elapsed", elapsed))
+	})
+}
+
+func recoverPanics(next http.Handler, log *slog.Logger, onPanic http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			p := recover()
+			if p == nil || p == http.ErrAbortHandler {
+				if p != nil {
+					panic(p)
+				}
+				return
+			}
+			log.ErrorContext(r.Context(), "panic", "request_id", RequestID(r.Context()), "route", r.Pattern,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if onPanic != nil {
+				onPanic.ServeHTTP(w, r)
+			} else {
+				http.Error(w, "系统内部错误", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ContentSecurityPolicy allows nothing inline and nothing from elsewhere:
+// every script and style is a file the binary serves itself.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", ContentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func limitBody(next http.Handler, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if limit > 0 && r.Body != nil {
+			if r.ContentLength > limit {
+				writeTooLarge(w, r)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeTooLarge(w http.ResponseWriter, r *http.Request) {
+	err := apperr.New(apperr.TooLarge, "提交的内容超过大小限制。")
+	if IsAPI(r) {
+		WriteJSONError(w, err)
+		return
+	}
+	http.Error(w, apperr.MessageOf(err), Status(err))
+}
+
+// IsAPI reports whether r is a JSON API request, which is answered in JSON
+// even when it fails in the middleware.
+func IsAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/")
+}

@@ -1,0 +1,364 @@
+// Package web serves the portal's server-rendered pages in Simplified
+// Chinese. Pages work without JavaScript, from a 375 px phone up, and in
+// 关怀模式 (the elderly-friendly mode) that a visitor switches on once and
+// keeps through a cookie.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/region"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// elderCookie remembers 关怀模式 for a year.
+const elderCookie = "zwfw_elder"
+
+// Server holds what the pages need.
+type Server struct {
+	log     *slog.Logger
+	regions *region.Store
+	assets  *assets
+	pages   map[string]*template.Template
+}
+
+// New parses every template and loads the static files; an error here is
+// a bug in the embedded files, found at start-up rather than on a request.
+func New(log *slog.Logger, regions *region.Store) (*Server, error) {
+	a, err := loadAssets()
+	if err != nil {
+		return nil, fmt.Errorf("static files: %w", err)
+	}
+	s := &Server{log: log, regions: regions, assets: a, pages: map[string]*template.Template{}}
+	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url}).
+		ParseFS(templateFiles, "templates/layout.html", "templates/home.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error"} {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if name != "home" {
+			// Each page redefines "title" and "content"; home.html also
+			// gives the shared "searchform".
+			if t, err = t.ParseFS(templateFiles, "templates/"+name+".html"); err != nil {
+				return nil, fmt.Errorf("template %s: %w", name, err)
+			}
+		}
+		s.pages[name] = t
+	}
+	return s, nil
+}
+
+// Register adds the pages to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.Handle("GET /static/{file}", s.assets)
+	mux.HandleFunc("GET /{$}", s.handle(s.home))
+	mux.HandleFunc("GET /search", s.handle(s.search))
+	mux.HandleFunc("GET /levels/{level}", s.handle(s.level))
+	mux.HandleFunc("GET /departments", s.handle(s.departments))
+	mux.HandleFunc("GET /departments/{id}", s.handle(s.department))
+	mux.HandleFunc("GET /regions/{code}", s.handle(s.region))
+	mux.HandleFunc("GET /workbench", s.handle(s.signinRequired("工作台")))
+	mux.HandleFunc("GET /admin", s.handle(s.signinRequired("管理后台")))
+	mux.HandleFunc("POST /preferences/elder", s.handle(s.setElder))
+	mux.HandleFunc("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return apperr.New(apperr.NotFound, "您访问的页面不存在。")
+	}))
+}
+
+// view is what every page template receives.
+type view struct {
+	SiteName string
+	District region.Region
+	Elder    bool
+	Back     string // this page's path and query, for forms that return here
+	Nav      string
+	Query    string
+	Data     any
+}
+
+// handle adapts a handler that returns an error: the error becomes a page
+// with the right status, and only the server's own failures are logged.
+func (s *Server) handle(fn func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			s.Error(w, r, err)
+		}
+	}
+}
+
+// Error answers err as a page (or, under /api/, as JSON).
+func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.LogError(s.log, r, err)
+	if httpx.IsAPI(r) {
+		httpx.WriteJSONError(w, err)
+		return
+	}
+	status := httpx.Status(err)
+	title := http.StatusText(status)
+	switch status {
+	case http.StatusNotFound:
+		title = "页面不存在"
+	case http.StatusBadRequest:
+		title = "请求有误"
+	case http.StatusForbidden:
+		title = "无权访问"
+	case http.StatusInternalServerError:
+		title = "系统繁忙"
+	}
+	data := struct{ Title, Message, RequestID string }{title, apperr.MessageOf(err), httpx.RequestID(r.Context())}
+	if rerr := s.render(w, r, status, "error", "", data); rerr != nil {
+		http.Error(w, data.Message, status)
+	}
+}
+
+// render executes a page into a buffer first, so that a failing template
+// never sends half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, nav string, data any) error {
+	v := view{Elder: elder(r), Back: r.URL.RequestURI(), Nav: nav, Query: strings.TrimSpace(r.URL.Query().Get("q")), Data: data}
+	d, err := s.regions.District(r.Context())
+	switch {
+	case err == nil:
+		v.District = d
+		v.SiteName = d.Name + "政务服务网"
+	case apperr.Is(err, apperr.NotFound):
+		v.SiteName = "政务服务网"
+	default:
+		return err
+	}
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(status)
+	_, err = buf.WriteTo(w)
+	return err
+}
+
+func elder(r *http.Request) bool {
+	c, err := r.Cookie(elderCookie)
+	return err == nil && c.Value == "1"
+}
+
+type levelSummary struct {
+	Level       region.Level
+	Regions     int
+	Departments int
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	var data struct {
+		Levels  []levelSummary
+		Bureaus []region.Department
+	}
+	for _, l := range region.Levels {
+		regs, err := s.regions.Regions(ctx, region.RegionFilter{Level: l})
+		if err != nil {
+			return err
+		}
+		depts, err := s.regions.Departments(ctx, region.DepartmentFilter{Level: l})
+		if err != nil {
+			return err
+		}
+		data.Levels = append(data.Levels, levelSummary{Level: l, Regions: len(regs), Departments: len(depts)})
+	}
+	var err error
+	if data.Bureaus, err = s.regions.Departments(ctx, region.DepartmentFilter{Level: region.District}); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "home", "home", data)
+}
+
+// maxQueryRunes bounds a search: longer input is a mistake or an attack.
+const maxQueryRunes = 50
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	var data struct {
+		Error       string
+		Total       int
+		Departments []region.Department
+		Regions     []region.Region
+	}
+	status := http.StatusOK
+	switch {
+	case utf8.RuneCountInString(q) > maxQueryRunes:
+		data.Error = fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
+		status = http.StatusBadRequest
+	case q != "":
+		var err error
+		if data.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Query: q}); err != nil {
+			return err
+		}
+		if data.Regions, err = s.regions.Regions(r.Context(), region.RegionFilter{Query: q}); err != nil {
+			return err
+		}
+		data.Total = len(data.Departments) + len(data.Regions)
+	}
+	return s.render(w, r, status, "search", "search", data)
+}
+
+type regionGroup struct {
+	Region      region.Region
+	Departments []region.Department
+}
+
+func (s *Server) level(w http.ResponseWriter, r *http.Request) error {
+	l, err := region.ParseLevel(r.PathValue("level"))
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有这个层级。")
+	}
+	ctx := r.Context()
+	regs, err := s.regions.Regions(ctx, region.RegionFilter{Level: l})
+	if err != nil {
+		return err
+	}
+	depts, err := s.regions.Departments(ctx, region.DepartmentFilter{Level: l})
+	if err != nil {
+		return err
+	}
+	byRegion := map[string][]region.Department{}
+	for _, d := range depts {
+		byRegion[d.RegionCode] = append(byRegion[d.RegionCode], d)
+	}
+	data := struct {
+		Level     region.Level
+		AllLevels []region.Level
+		Groups    []regionGroup
+	}{Level: l, AllLevels: region.Levels}
+	for _, reg := range regs {
+		data.Groups = append(data.Groups, regionGroup{Region: reg, Departments: byRegion[reg.Code]})
+	}
+	return s.render(w, r, http.StatusOK, "level", "", data)
+}
+
+func (s *Server) departments(w http.ResponseWriter, r *http.Request) error {
+	type section struct {
+		Title       string
+		Departments []region.Department
+	}
+	var sections []section
+	for _, k := range []region.DeptKind{region.ServiceCenter, region.Bureau, region.StreetCenter, region.CommunityStation} {
+		depts, err := s.regions.Departments(r.Context(), region.DepartmentFilter{Kind: k})
+		if err != nil {
+			return err
+		}
+		if len(depts) > 0 {
+			sections = append(sections, section{Title: k.Name(), Departments: depts})
+		}
+	}
+	return s.render(w, r, http.StatusOK, "departments", "departments", sections)
+}
+
+func (s *Server) department(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "部门不存在。")
+	}
+	d, err := s.regions.Department(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	reg, err := s.regions.Region(r.Context(), d.RegionCode)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "department", "departments", struct {
+		Department region.Department
+		Region     region.Region
+	}{d, reg})
+}
+
+func (s *Server) region(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	reg, err := s.regions.Region(ctx, r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	var data struct {
+		Region      region.Region
+		Ancestors   []region.Region
+		Children    []region.Region
+		Departments []region.Department
+	}
+	data.Region = reg
+	for p := reg.ParentCode; p != ""; {
+		a, err := s.regions.Region(ctx, p)
+		if err != nil {
+			return err
+		}
+		data.Ancestors = append([]region.Region{a}, data.Ancestors...)
+		p = a.ParentCode
+	}
+	if data.Children, err = s.regions.Regions(ctx, region.RegionFilter{Parent: reg.Code}); err != nil {
+		return err
+	}
+	if data.Departments, err = s.regions.Departments(ctx, region.DepartmentFilter{Region: reg.Code}); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "region", "", data)
+}
+
+func (s *Server) signinRequired(what string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		nav := "workbench"
+		if r.URL.Path == "/admin" {
+			nav = "admin"
+		}
+		return s.render(w, r, http.StatusUnauthorized, "signin", nav, what)
+	}
+}
+
+// setElder switches 关怀模式 on or off and goes back to the page the
+// visitor was on. Only a local path is accepted as "back", so the form
+// cannot be used to redirect elsewhere.
+func (s *Server) setElder(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return apperr.New(apperr.TooLarge, "提交的内容超过大小限制。")
+		}
+		return apperr.New(apperr.Invalid, "提交的表单无法识别。")
+	}
+	on := r.PostForm.Get("on")
+	if on != "0" && on != "1" {
+		return apperr.New(apperr.Invalid, "关怀模式的开关值应为 0 或 1。")
+	}
+	c := &http.Cookie{Name: elderCookie, Value: on, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteLaxMode, MaxAge: int((365 * 24 * time.Hour).Seconds())}
+	if on == "0" {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+	http.Redirect(w, r, localPath(r.PostForm.Get("back")), http.StatusSeeOther)
+	return nil
+}
+
+func localPath(p string) string {
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.Contains(p, "\\") {
+		return "/"
+	}
+	return u.RequestURI()
+}
