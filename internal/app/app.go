@@ -391,4 +391,3 @@ func ready(ctx context.Context, db *store.DB) error {
 	}
 	return st.Check()
 }
-

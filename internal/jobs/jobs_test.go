@@ -45,7 +45,9 @@ func (w *echoWorker) Work(ctx context.Context, job *river.Job[echoArgs]) error {
 // default backoff.
 type quickRetry struct{}
 
-func (quickRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(50 * time.Millisecond) }
+func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(50 * time.Millisecond)
+}
 
 func startQueue(t *testing.T, db *store.DB) (*jobs.Queue, *echoWorker) {
 	t.Helper()

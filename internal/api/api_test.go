@@ -1,0 +1,233 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/api"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+type document struct {
+	OpenAPI    string                                `json:"openapi"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas map[string]*schema `json:"schemas"`
+	} `json:"components"`
+}
+
+type schema struct {
+	Ref        string             `json:"$ref"`
+	Type       string             `json:"type"`
+	Required   []string           `json:"required"`
+	Properties map[string]*schema `json:"properties"`
+	Items      *schema            `json:"items"`
+	Enum       []any              `json:"enum"`
+}
+
+type operation struct {
+	Responses map[string]struct {
+		Ref     string `json:"$ref"`
+		Content map[string]struct {
+			Schema *schema `json:"schema"`
+		} `json:"content"`
+	} `json:"responses"`
+}
+
+func loadDocument(t *testing.T) document {
+	t.Helper()
+	var doc document
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	return doc
+}
+
+// The document and the route table describe the same operations, both ways.
+func TestOpenAPIListsEveryRoute(t *testing.T) {
+	doc := loadDocument(t)
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Fatalf("openapi version %q, want 3.1.x", doc.OpenAPI)
+	}
+	var inCode, inDoc []string
+	for _, r := range (&api.API{}).Routes() {
+		inCode = append(inCode, r.Method+" "+r.Path)
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			inDoc = append(inDoc, strings.ToUpper(method)+" "+path)
+		}
+	}
+	sort.Strings(inCode)
+	sort.Strings(inDoc)
+	if strings.Join(inCode, "\n") != strings.Join(inDoc, "\n") {
+		t.Fatalf("routes and OpenAPI differ.\ncode:\n%s\n\ndocument:\n%s", strings.Join(inCode, "\n"), strings.Join(inDoc, "\n"))
+	}
+}
+
+func newAPI(t *testing.T, db *store.DB) http.Handler {
+	t.Helper()
+	if _, err := demo.Seed(context.Background(), db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	api.New(slog.New(slog.DiscardHandler), region.NewStore(db)).Register(mux)
+	return mux
+}
+
+func call(t *testing.T, h http.Handler, path string) (int, []byte) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s: content type %q", path, ct)
+	}
+	body, _ := io.ReadAll(rec.Body)
+	return rec.Code, body
+}
+
+// Every documented response is what the code sends: each call's body is
+// checked against the schema the document gives for its path and status.
+func TestResponsesMatchTheDocument(t *testing.T) {
+	doc := loadDocument(t)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newAPI(t, db)
+		_, body := call(t, h, "/api/v1/departments?kind=bureau")
+		var bureaus struct{ Items []region.Department }
+		if err := json.Unmarshal(body, &bureaus); err != nil || len(bureaus.Items) == 0 {
+			t.Fatalf("bureaus: %v %s", err, body)
+		}
+		id := bureaus.Items[0].ID
+		cases := []struct {
+			path, template string
+			status         int
+		}{
+			{"/api/v1/district", "/api/v1/district", 200},
+			{"/api/v1/regions", "/api/v1/regions", 200},
+			{"/api/v1/regions?level=street", "/api/v1/regions", 200},
+			{"/api/v1/regions?parent=410411001000", "/api/v1/regions", 200},
+			{"/api/v1/regions?q=马庄", "/api/v1/regions", 200},
+			{"/api/v1/regions?level=province", "/api/v1/regions", 400},
+			{"/api/v1/regions/410411001000", "/api/v1/regions/{code}", 200},
+			{"/api/v1/regions/999999999999", "/api/v1/regions/{code}", 404},
+			{"/api/v1/departments", "/api/v1/departments", 200},
+			{"/api/v1/departments?level=community", "/api/v1/departments", 200},
+			{"/api/v1/departments?within=410411001000", "/api/v1/departments", 200},
+			{"/api/v1/departments?kind=mystery", "/api/v1/departments", 400},
+			{"/api/v1/departments?q=" + strings.Repeat("长", 51), "/api/v1/departments", 400},
+			{fmt.Sprintf("/api/v1/departments/%d", id), "/api/v1/departments/{id}", 200},
+			{"/api/v1/departments/abc", "/api/v1/departments/{id}", 400},
+			{"/api/v1/departments/999999", "/api/v1/departments/{id}", 404},
+		}
+		for _, c := range cases {
+			status, body := call(t, h, c.path)
+			if status != c.status {
+				t.Errorf("%s: status %d, want %d: %s", c.path, status, c.status, body)
+				continue
+			}
+			var op operation
+			if err := json.Unmarshal(doc.Paths[c.template]["get"], &op); err != nil {
+				t.Fatal(err)
+			}
+			resp, ok := op.Responses[fmt.Sprint(status)]
+			if !ok {
+				t.Errorf("%s: status %d is not documented", c.path, status)
+				continue
+			}
+			s := &schema{Ref: "#/components/schemas/Error"}
+			if resp.Ref == "" {
+				s = resp.Content["application/json"].Schema
+			}
+			var v any
+			if err := json.Unmarshal(body, &v); err != nil {
+				t.Errorf("%s: %v", c.path, err)
+				continue
+			}
+			if err := validate(doc, s, v, "$"); err != nil {
+				t.Errorf("%s: %v\n%s", c.path, err, body)
+			}
+			if status >= 400 && !regexp.MustCompile(`\p{Han}`).Match(body) {
+				t.Errorf("%s: error message is not in Chinese: %s", c.path, body)
+			}
+		}
+	})
+}
+
+// validate checks v against the subset of JSON Schema our document uses:
+// $ref, type, required, properties, items and enum.
+func validate(doc document, s *schema, v any, at string) error {
+	if s.Ref != "" {
+		name := strings.TrimPrefix(s.Ref, "#/components/schemas/")
+		ref, ok := doc.Components.Schemas[name]
+		if !ok {
+			return fmt.Errorf("%s: unknown schema %s", at, s.Ref)
+		}
+		return validate(doc, ref, v, at)
+	}
+	switch s.Type {
+	case "object":
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want object, got %T", at, v)
+		}
+		for _, r := range s.Required {
+			if _, ok := m[r]; !ok {
+				return fmt.Errorf("%s: missing required %q", at, r)
+			}
+		}
+		for k, val := range m {
+			ps, ok := s.Properties[k]
+			if !ok {
+				return fmt.Errorf("%s: property %q is not documented", at, k)
+			}
+			if err := validate(doc, ps, val, at+"."+k); err != nil {
+				return err
+			}
+		}
+	case "array":
+		a, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("%s: want array, got %T", at, v)
+		}
+		for i, x := range a {
+			if err := validate(doc, s.Items, x, fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return err
+			}
+		}
+	case "string":
+		if _, ok := v.(string); !ok {
+			return fmt.Errorf("%s: want string, got %T", at, v)
+		}
+	case "integer":
+		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
+			return fmt.Errorf("%s: want integer, got %v", at, v)
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("%s: want boolean, got %T", at, v)
+		}
+	}
+	if len(s.Enum) > 0 {
+		for _, e := range s.Enum {
+			if fmt.Sprint(e) == fmt.Sprint(v) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: %v is not one of %v", at, v, s.Enum)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+	"github.com/zwfw/zwfw/internal/web"
+)
+
+func newSite(t *testing.T, db *store.DB) http.Handler {
+	t.Helper()
+	if _, err := demo.Seed(context.Background(), db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	s, err := web.New(log, region.NewStore(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	s.Register(mux)
+	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+type exchange struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func do(h http.Handler, req *http.Request) exchange {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Body)
+	return exchange{rec.Code, rec.Header(), string(b)}
+}
+
+func TestPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newSite(t, db)
+		depts, err := region.NewStore(db).Departments(context.Background(), region.DepartmentFilter{Kind: region.Bureau})
+		if err != nil || len(depts) == 0 {
+			t.Fatal(err)
+		}
+		bureau := depts[0]
+		cases := []struct {
+			path   string
+			status int
+			want   []string
+		}{
+			{"/", 200, []string{"湛河区政务服务", "按层级办事", "按部门办事", "工作人员入口", `href="/levels/street"`}},
+			{"/search", 200, []string{`name="q"`}},
+			{"/search?q=马庄", 200, []string{"马庄街道", "马庄街道便民服务中心", "相关的结果"}},
+			{"/search?q=" + url.QueryEscape("<script>alert(1)</script>"), 200, []string{"&lt;script&gt;", "没有找到相关结果"}},
+			{"/search?q=" + strings.Repeat("长", 51), 400, []string{"搜索词太长了"}},
+			{"/levels/district", 200, []string{"区级办事", bureau.Name}},
+			{"/levels/street", 200, []string{"马庄街道", "曹镇乡"}},
+			{"/levels/community", 200, []string{"便民服务站"}},
+			{"/levels/province", 404, []string{"没有这个层级"}},
+			{"/departments", 200, []string{"政务服务中心", "区直部门", "便民服务中心", "便民服务站"}},
+			{fmt.Sprintf("/departments/%d", bureau.ID), 200, []string{bureau.Name, bureau.Phone, "湛河区"}},
+			{"/departments/abc", 404, []string{"部门不存在"}},
+			{"/departments/999999", 404, []string{"部门不存在"}},
+			{"/regions/410411001000", 200, []string{"马庄街道", "下辖区划", `href="/regions/410411000000"`}},
+			{"/regions/410411999000", 404, []string{"不存在"}},
+			{"/workbench", 401, []string{"工作台需要登录"}},
+			{"/admin", 401, []string{"管理后台需要登录"}},
+			{"/no/such/page", 404, []string{"页面不存在"}},
+		}
+		for _, c := range cases {
+			ex := do(h, httptest.NewRequest("GET", c.path, nil))
+			if ex.status != c.status {
+				t.Errorf("GET %s: status %d, want %d", c.path, ex.status, c.status)
+			}
+			if !strings.HasPrefix(ex.header.Get("Content-Type"), "text/html") {
+				t.Errorf("GET %s: content type %q", c.path, ex.header.Get("Content-Type"))
+			}
+			for _, w := range c.want {
+				if !strings.Contains(ex.body, w) {
+					t.Errorf("GET %s: page lacks %q", c.path, w)
+				}
+			}
+			if !strings.Contains(ex.body, `<html lang="zh-CN">`) {
+				t.Errorf("GET %s: not a complete zh-CN page", c.path)
+			}
+		}
+	})
+}
+
+func TestElderModeIsSwitchedOnceAndKept(t *testing.T) {
+	h := newSite(t, storetest.SQLite(t))
+	post := func(form url.Values, site string) exchange {
+		req := httptest.NewRequest("POST", "/preferences/elder", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", site)
+		return do(h, req)
+	}
+	ex := post(url.Values{"on": {"1"}, "back": {"/search?q=马庄"}}, "same-origin")
+	loc, _ := url.Parse(ex.header.Get("Location"))
+	if ex.status != http.StatusSeeOther || loc.Path != "/search" || loc.Query().Get("q") != "马庄" {
+		t.Fatalf("switch on: %d to %q", ex.status, ex.header.Get("Location"))
+	}
+	cookie := (&http.Response{Header: ex.header}).Cookies()
+	if len(cookie) != 1 || cookie[0].Value != "1" || cookie[0].MaxAge < 300*24*3600 || !cookie[0].HttpOnly {
+		t.Fatalf("cookie %+v: want a year-long HttpOnly elder cookie", cookie)
+	}
+	req := httptest.NewRequest("GET", "/departments", nil)
+	req.AddCookie(cookie[0])
+	if page := do(h, req); !strings.Contains(page.body, `<html lang="zh-CN" class="elder">`) || !strings.Contains(page.body, "退出关怀模式") {
+		t.Fatal("elder cookie does not switch the page to 关怀模式")
+	}
+
+	off := post(url.Values{"on": {"0"}, "back": {"/"}}, "same-origin")
+	if c := (&http.Response{Header: off.header}).Cookies(); len(c) != 1 || c[0].MaxAge >= 0 {
+		t.Fatalf("switch off: cookie %+v, want it deleted", c)
+	}
+	for _, evil := range []string{"//evil.example/x", "https://evil.example/", "javascript:alert(1)", `/\evil.example`} {
+		if ex := post(url.Values{"on": {"1"}, "back": {evil}}, "same-origin"); ex.header.Get("Location") != "/" {
+			t.Errorf("back=%q redirected to %q, want /", evil, ex.header.Get("Location"))
+		}
+	}
+	if ex := post(url.Values{"on": {"2"}}, "same-origin"); ex.status != 400 || !strings.Contains(ex.body, "0 或 1") {
+		t.Errorf("on=2: %d", ex.status)
+	}
+	// A form posted from another site is refused and sets nothing.
+	if ex := post(url.Values{"on": {"1"}}, "cross-site"); ex.status != http.StatusForbidden || ex.header.Get("Set-Cookie") != "" {
+		t.Errorf("cross-site post: %d, cookie %q", ex.status, ex.header.Get("Set-Cookie"))
+	}
+	// Too large a body is refused with a Chinese message.
+	big := url.Values{"on": {"1"}, "back": {strings.Repeat("x", 8000)}}
+	if ex := post(big, "same-origin"); ex.status != http.StatusRequestEntityTooLarge || ex.header.Get("Set-Cookie") != "" {
+		t.Errorf("large post: %d", ex.status)
+	}
+}
+
+func TestStaticFilesAreHashedAndCached(t *testing.T) {
+	h := newSite(t, storetest.SQLite(t))
+	home := do(h, httptest.NewRequest("GET", "/", nil))
+	i := strings.Index(home.body, "/static/app.")
+	if i < 0 {
+		t.Fatal("no stylesheet link")
+	}
+	href := home.body[i : i+strings.Index(home.body[i:], `"`)]
+	css := do(h, httptest.NewRequest("GET", href, nil))
+	if css.status != 200 || !strings.HasPrefix(css.header.Get("Content-Type"), "text/css") ||
+		!strings.Contains(css.header.Get("Cache-Control"), "immutable") || !strings.Contains(css.body, ".elder") {
+		t.Fatalf("GET %s: %d %v", href, css.status, css.header)
+	}
+	if ex := do(h, httptest.NewRequest("GET", "/static/app.css", nil)); ex.status != 404 {
+		t.Errorf("unhashed name served: %d", ex.status)
+	}
+}
