@@ -202,6 +202,7 @@ func TestDemoReusesItsDataAndResets(t *testing.T) {
 	run := func(args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {

@@ -10,8 +10,10 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -79,7 +81,7 @@ func Seed(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, error) {
 		now := clk.Now()
 		for _, d := range f.Departments {
 			_, err := regions.AddDepartment(ctx, tx, region.Department{Slug: d.Key, Name: d.Name, ShortName: d.ShortName,
-				RegionCode: d.Region, Kind: region.DeptKind(d.Kind), Phone: d.Phone, Address: d.Address, Hours: d.Hours,
+				RegionCode: d.Region, Kind: region.DeptKind(d.Kind), CreditCode: illustrativeCreditCode(d.Key), Phone: d.Phone, Address: d.Address, Hours: d.Hours,
 				Illustrative: d.Illustrative}, now)
 			if err != nil {
 				return fmt.Errorf("department %s: %w", d.Name, err)
@@ -89,4 +91,18 @@ func Seed(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, error) {
 		return nil
 	})
 	return sum, err
+}
+
+// illustrativeCreditCode makes a made-up but well-formed 统一社会信用代码
+// for a demo body: 1 (机构编制) 1 (机关), the county code, an organisation
+// code derived from the slug, and the GB 32100 check character.
+func illustrativeCreditCode(slug string) string {
+	h := fnv.New32a()
+	h.Write([]byte(slug))
+	first17 := fmt.Sprintf("11410411MB%07d", h.Sum32()%10000000)
+	check, err := ident.CreditCodeCheckChar(first17)
+	if err != nil {
+		panic(err) // the prefix above is always valid
+	}
+	return first17 + string(check)
 }

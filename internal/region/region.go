@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/ident"
 )
 
 // Level is a tier of the three-level service system.
@@ -159,6 +160,7 @@ type Department struct {
 	ShortName    string   `json:"short_name"`
 	RegionCode   string   `json:"region_code"`
 	Kind         DeptKind `json:"kind"`
+	CreditCode   string   `json:"credit_code"` // 统一社会信用代码; part of every 实施编码
 	Phone        string   `json:"phone"`
 	Address      string   `json:"address"`
 	Hours        string   `json:"hours"`
@@ -178,6 +180,11 @@ func (d Department) Validate() error {
 		return apperr.New(apperr.Invalid, "部门所属区划代码应为12位数字")
 	case d.Kind.Name() == "其他":
 		return apperr.New(apperr.Invalid, "部门类型无效")
+	}
+	if d.CreditCode != "" {
+		if _, err := ident.ParseCreditCode(d.CreditCode); err != nil {
+			return apperr.Wrap(apperr.Invalid, "部门"+err.Error(), err)
+		}
 	}
 	return nil
 }

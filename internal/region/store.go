@@ -123,11 +123,11 @@ func (s *Store) Regions(ctx context.Context, f RegionFilter) ([]Region, error) {
 	return out, rows.Err()
 }
 
-const departmentColumns = `d.id, d.slug, d.name, d.short_name, d.region_code, d.kind, d.phone, d.address, d.hours, d.illustrative`
+const departmentColumns = `d.id, d.slug, d.name, d.short_name, d.region_code, d.kind, d.credit_code, d.phone, d.address, d.hours, d.illustrative`
 
 func scanDepartment(row interface{ Scan(...any) error }) (Department, error) {
 	var d Department
-	err := row.Scan(&d.ID, &d.Slug, &d.Name, &d.ShortName, &d.RegionCode, &d.Kind, &d.Phone, &d.Address, &d.Hours, &d.Illustrative)
+	err := row.Scan(&d.ID, &d.Slug, &d.Name, &d.ShortName, &d.RegionCode, &d.Kind, &d.CreditCode, &d.Phone, &d.Address, &d.Hours, &d.Illustrative)
 	return d, err
 }
 
@@ -148,9 +148,9 @@ func (s *Store) AddDepartment(ctx context.Context, tx *store.Tx, d Department, n
 		return 0, apperr.New(apperr.Invalid, d.Kind.Name()+"应设在"+want.Name()+"区划")
 	}
 	var id int64
-	err = tx.QueryRow(ctx, `INSERT INTO departments (slug, name, short_name, region_code, kind, phone, address, hours, illustrative, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		d.Slug, d.Name, d.ShortName, d.RegionCode, d.Kind, d.Phone, d.Address, d.Hours, d.Illustrative, now, now).Scan(&id)
+	err = tx.QueryRow(ctx, `INSERT INTO departments (slug, name, short_name, region_code, kind, credit_code, phone, address, hours, illustrative, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		d.Slug, d.Name, d.ShortName, d.RegionCode, d.Kind, d.CreditCode, d.Phone, d.Address, d.Hours, d.Illustrative, now, now).Scan(&id)
 	if store.IsUniqueViolation(err) {
 		return 0, apperr.New(apperr.Conflict, "部门标识或名称已存在："+d.Name)
 	}
@@ -175,6 +175,15 @@ func (s *Store) Department(ctx context.Context, id int64) (Department, error) {
 	d, err := scanDepartment(s.db.Read().QueryRow(ctx, `SELECT `+departmentColumns+` FROM departments d WHERE d.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, apperr.New(apperr.NotFound, "部门不存在")
+	}
+	return d, err
+}
+
+// DepartmentBySlug returns one department by its stable slug.
+func (s *Store) DepartmentBySlug(ctx context.Context, q store.Querier, slug string) (Department, error) {
+	d, err := scanDepartment(q.QueryRow(ctx, `SELECT `+departmentColumns+` FROM departments d WHERE d.slug = ?`, slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, apperr.New(apperr.NotFound, "部门 "+slug+" 不存在")
 	}
 	return d, err
 }
