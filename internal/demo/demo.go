@@ -51,9 +51,16 @@ type Summary struct {
 	Departments int
 }
 
-// Seed creates the demo district unless the database already has one. It
-// runs in one transaction: a failure leaves the database as it was.
+// Seed creates the whole demo district unless the database already has
+// one.
 func Seed(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, error) {
+	return SeedDistrict(ctx, db, clk)
+}
+
+// SeedDistrict creates the district's regions and departments unless the
+// database already has them. It runs in one transaction: a failure leaves
+// the database as it was.
+func SeedDistrict(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, error) {
 	var f districtFile
 	if err := json.Unmarshal(districtJSON, &f); err != nil {
 		return Summary{}, fmt.Errorf("demo data: %w", err)

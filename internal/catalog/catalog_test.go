@@ -1,0 +1,236 @@
+package catalog_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// goodItem is a complete guide that passes every quality rule.
+func goodItem() catalog.Item {
+	return catalog.Item{
+		BaseCode: "010100100001", Name: "个体工商户设立登记", Type: catalog.Licensing, Department: "scjgj",
+		Basis: "《促进个体工商户发展条例》", Subjects: []string{"自然人"}, Themes: []string{"就业创业", "设立变更"},
+		CaseKind:   catalog.Promised,
+		LegalLimit: catalog.TimeLimit{Value: 15, Unit: "工作日"}, PromiseLimit: catalog.TimeLimit{Value: 1, Unit: "工作日"},
+		Visits: 0, Depth: catalog.DepthFull, Conditions: "经营者具有完全民事行为能力。",
+		Steps:        []catalog.Step{{Name: "申请", Description: "网上提交"}, {Name: "审核", Description: "登记机关审核"}},
+		Fee:          catalog.Fee{Charged: false},
+		Result:       catalog.Result{Name: "营业执照", Type: "证照"},
+		ConsultPhone: "0375-8861002", ComplaintPhone: "12345",
+		Materials: []catalog.Material{{Name: "经营者身份证明", Necessity: "必需", Form: "电子", Copies: 1,
+			Source: "政府部门核发", Standard: "真实有效"}},
+		Form: []catalog.FormSection{{Title: "经营者信息", Fields: []catalog.FormField{
+			{Key: "name", Label: "经营者姓名", Type: "text", Required: true},
+			{Key: "id_number", Label: "身份证号码", Type: "idcard", Required: true},
+			{Key: "scope", Label: "经营范围", Type: "select", Options: []string{"零售", "餐饮"}},
+		}}},
+		Aliases: []string{"营业执照", "开店"},
+	}
+}
+
+func TestQualityRules(t *testing.T) {
+	good := goodItem()
+	good.ImplCode = catalog.ImplCode("11410411MB1234567X", good.BaseCode, "")
+	if ps := good.Problems(); len(ps) != 0 {
+		t.Fatalf("good item has problems: %+v", ps)
+	}
+	cases := []struct {
+		rule   string
+		mutate func(it *catalog.Item)
+	}{
+		{"full_online_no_visit", func(it *catalog.Item) { it.Visits = 1; it.VisitReason = "核验原件" }},
+		{"visit_reason", func(it *catalog.Item) { it.Depth = catalog.DepthApply; it.Visits = 1 }},
+		{"promise_within_legal", func(it *catalog.Item) { it.PromiseLimit.Value = 20 }},
+		{"limit_units", func(it *catalog.Item) { it.PromiseLimit.Unit = "自然日" }},
+		{"promised_limit", func(it *catalog.Item) { it.PromiseLimit.Value = 0 }},
+		{"fee_basis", func(it *catalog.Item) { it.Fee = catalog.Fee{Charged: true, Standard: "10元"} }},
+		{"phones", func(it *catalog.Item) { it.ComplaintPhone = "" }},
+		{"phones", func(it *catalog.Item) { it.ComplaintPhone = it.ConsultPhone }},
+		{"materials", func(it *catalog.Item) { it.Materials[0].Necessity = "容缺" }},
+		{"material_standard", func(it *catalog.Item) { it.Materials[0].Standard = "" }},
+		{"online_form", func(it *catalog.Item) { it.Form = nil }},
+		{"base_code", func(it *catalog.Item) { it.BaseCode = "01010010000X" }},
+		{"impl_code", func(it *catalog.Item) { it.ImplCode = "abc" }},
+		{"conditions", func(it *catalog.Item) { it.Conditions = " " }},
+	}
+	for _, c := range cases {
+		it := good
+		it.Materials = append([]catalog.Material(nil), good.Materials...)
+		c.mutate(&it)
+		ps := it.Problems()
+		found := false
+		for _, p := range ps {
+			found = found || p.Rule == c.rule
+			if p.Message == "" {
+				t.Errorf("rule %s without a message", p.Rule)
+			}
+		}
+		if !found {
+			t.Errorf("rule %s not reported; got %+v", c.rule, ps)
+		}
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	it := goodItem()
+	it.Name = ""
+	it.Type = "99"
+	it.Materials[0].Necessity = "可能"
+	it.Form[0].Fields[1].Key = "name"
+	err := it.Validate()
+	if !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("got %v", err)
+	}
+	for _, want := range []string{"事项名称", "事项类型", "必要性", "重复"} {
+		if !strings.Contains(apperr.MessageOf(err), want) {
+			t.Errorf("message %q lacks %q", apperr.MessageOf(err), want)
+		}
+	}
+}
+
+func newStore(t *testing.T, db *store.DB) (*catalog.Store, *clock.Manual) {
+	t.Helper()
+	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+	if _, err := demo.SeedDistrict(context.Background(), db, clk); err != nil {
+		t.Fatal(err)
+	}
+	return catalog.NewStore(db, region.NewStore(db), clk), clk
+}
+
+func TestVersionsPublishAndStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, clk := newStore(t, db)
+		it := goodItem()
+		tx := func(fn func(tx *store.Tx) error) error { return db.Tx(ctx, fn) }
+		if err := tx(func(tx *store.Tx) error {
+			ps, err := s.SaveDraft(ctx, tx, &it, "管理员甲")
+			if len(ps) != 0 {
+				t.Errorf("problems: %+v", ps)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if it.ID == 0 || it.Version != 1 || len(it.ImplCode) != 33 || it.Level != 1 || it.RegionCode != "410411000000" {
+			t.Fatalf("saved item: %+v", it)
+		}
+		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("a draft is visible: %v", err)
+		}
+		v0, _ := s.CatalogVersion(ctx)
+		if err := tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 1, "管理员乙") }); err != nil {
+			t.Fatal(err)
+		}
+		if v1, _ := s.CatalogVersion(ctx); v1 != v0+1 {
+			t.Fatalf("publish did not bump the catalog version: %d → %d", v0, v1)
+		}
+
+		// An edit is a new draft; citizens still see version 1.
+		clk.Advance(time.Hour)
+		edit := it
+		edit.Name = "个体工商户设立登记（新版）"
+		edit.Visits, edit.Depth = 1, catalog.DepthApply // no visit reason: a quality problem
+		var problems []catalog.Problem
+		if err := tx(func(tx *store.Tx) (err error) { problems, err = s.SaveDraft(ctx, tx, &edit, "管理员甲"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if edit.Version != 2 || len(problems) != 1 || problems[0].Rule != "visit_reason" {
+			t.Fatalf("version %d, problems %+v", edit.Version, problems)
+		}
+		shown, _, err := s.Published(ctx, it.ID)
+		if err != nil || shown.Name != "个体工商户设立登记" || shown.Version != 1 {
+			t.Fatalf("shown %q v%d, %v", shown.Name, shown.Version, err)
+		}
+		err = tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 2, "管理员乙") })
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "原因") {
+			t.Fatalf("publishing a failing version: %v", err)
+		}
+		edit.VisitReason = "需核验经营场所原件"
+		if err := tx(func(tx *store.Tx) error {
+			if _, err := s.SaveDraft(ctx, tx, &edit, "管理员甲"); err != nil {
+				return err
+			}
+			return s.Publish(ctx, tx, it.ID, edit.Version, "管理员乙")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		shown, _, _ = s.Published(ctx, it.ID)
+		if shown.Version != 3 || shown.Name != edit.Name {
+			t.Fatalf("after publishing v3: %+v", shown)
+		}
+		if old, err := s.Version(ctx, it.ID, 1); err != nil || old.Name != "个体工商户设立登记" {
+			t.Fatalf("version 1 is not kept: %v", err)
+		}
+
+		// Suspend needs a reason; suspended items stay visible with it; cancelled ones vanish.
+		if err := tx(func(tx *store.Tx) error { return s.SetStatus(ctx, tx, it.ID, catalog.Suspended, "", "管理员乙") }); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("suspend without reason: %v", err)
+		}
+		if err := tx(func(tx *store.Tx) error {
+			return s.SetStatus(ctx, tx, it.ID, catalog.Suspended, "系统升级", "管理员乙")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, reason, err := s.Published(ctx, it.ID); err != nil || reason != "系统升级" {
+			t.Fatalf("suspended: %q %v", reason, err)
+		}
+		if err := tx(func(tx *store.Tx) error { return s.SetStatus(ctx, tx, it.ID, catalog.Cancelled, "职能调整", "管理员乙") }); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("cancelled item visible: %v", err)
+		}
+		if err := tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 3, "管理员乙") }); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("publishing a cancelled item: %v", err)
+		}
+		hist, err := s.History(ctx, it.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, h := range hist {
+			actions = append(actions, h.Action+"/"+h.Actor)
+		}
+		want := "cancel/管理员乙 suspend/管理员乙 publish/管理员乙 edit/管理员甲 edit/管理员甲 publish/管理员乙 create/管理员甲"
+		if strings.Join(actions, " ") != want {
+			t.Fatalf("history %v", actions)
+		}
+	})
+}
+
+func TestRejectedSaveChangesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newStore(t, db)
+		it := goodItem()
+		it.Department = "nosuchdept"
+		err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &it, "x"); return err })
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "实施部门") {
+			t.Fatalf("unknown department: %v", err)
+		}
+		a, b := goodItem(), goodItem()
+		if err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &a, "x"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		err = db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &b, "x"); return err })
+		if !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("duplicate implementing code: %v", err)
+		}
+		var n int
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM item_versions`).Scan(&n)
+		if n != 1 {
+			t.Fatalf("%d versions stored, want 1", n)
+		}
+	})
+}

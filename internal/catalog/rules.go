@@ -1,0 +1,213 @@
+package catalog
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+)
+
+// Validate checks what an item must have to be stored at all, even as a
+// draft: known codes and values, a name, well-formed materials and form.
+// It returns every problem at once, so an editor or an import fixes them
+// in one go.
+func (it *Item) Validate() error {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if n := utf8.RuneCountInString(strings.TrimSpace(it.Name)); n == 0 || n > 100 {
+		bad("事项名称不能为空，且不超过100个字")
+	}
+	if it.Type.Name() == "" {
+		bad("事项类型代码 %q 无效", it.Type)
+	}
+	if !slices.Contains([]string{"", "新办", "变更", "延续", "注销"}, it.HandlingKind) {
+		bad("业务办理项应为新办、变更、延续或注销")
+	}
+	if it.HandlingKind != "" && it.ParentCode == "" {
+		bad("业务办理项须注明所属主项的基本编码")
+	}
+	if it.Department == "" {
+		bad("未指定实施部门")
+	}
+	if it.CaseKind != Immediate && it.CaseKind != Promised {
+		bad("办件类型应为即办件或承诺件")
+	}
+	if it.Depth.Name() == "" {
+		bad("网上办理深度应为1至4级")
+	}
+	if it.Visits < 0 || it.Visits > 9 {
+		bad("到办事现场次数应为0至9")
+	}
+	for name, l := range map[string]TimeLimit{"法定办结时限": it.LegalLimit, "承诺办结时限": it.PromiseLimit} {
+		if l.Value < 0 || l.Value > 3650 || !slices.Contains([]string{"工作日", "自然日", "小时"}, l.Unit) {
+			bad("%s应为0至3650的整数，单位为工作日、自然日或小时", name)
+		}
+	}
+	if len(it.Subjects) == 0 {
+		bad("至少选择一类服务对象")
+	}
+	for _, s := range it.Subjects {
+		if !slices.Contains(Subjects, s) {
+			bad("服务对象 %q 无效", s)
+		}
+	}
+	for _, th := range it.Themes {
+		if !slices.Contains(Themes["自然人"], th) && !slices.Contains(Themes["法人"], th) {
+			bad("主题分类 %q 无效", th)
+		}
+	}
+	for i, m := range it.Materials {
+		at := fmt.Sprintf("第%d项材料", i+1)
+		if strings.TrimSpace(m.Name) == "" {
+			bad("%s缺少名称", at)
+		}
+		if !slices.Contains([]string{"必需", "容缺", "非必需"}, m.Necessity) {
+			bad("%s（%s）的必要性应为必需、容缺或非必需", at, m.Name)
+		}
+		if !slices.Contains([]string{"原件", "复印件", "电子", "原件和复印件"}, m.Form) {
+			bad("%s（%s）的形式应为原件、复印件、原件和复印件或电子", at, m.Name)
+		}
+		if !slices.Contains([]string{"申请人自备", "政府部门核发"}, m.Source) {
+			bad("%s（%s）的来源应为申请人自备或政府部门核发", at, m.Name)
+		}
+		if m.Copies < 0 || m.Copies > 20 {
+			bad("%s（%s）的份数应为0至20", at, m.Name)
+		}
+	}
+	seen := map[string]bool{}
+	for _, sec := range it.Form {
+		for _, f := range sec.Fields {
+			if !isFieldKey(f.Key) || seen[f.Key] {
+				bad("申请表字段标识 %q 无效或重复（应为小写字母、数字和下划线）", f.Key)
+			}
+			seen[f.Key] = true
+			if strings.TrimSpace(f.Label) == "" {
+				bad("申请表字段 %s 缺少名称", f.Key)
+			}
+			if !slices.Contains(FieldTypes, f.Type) {
+				bad("申请表字段 %s 的类型 %q 无效", f.Key, f.Type)
+			}
+			if (f.Type == "select" || f.Type == "radio" || f.Type == "checkbox") && len(f.Options) == 0 {
+				bad("申请表字段 %s 是选择题，但没有选项", f.Key)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return apperr.New(apperr.Invalid, strings.Join(errs, "；"))
+	}
+	return nil
+}
+
+// FieldTypes are the kinds of application form fields.
+var FieldTypes = []string{"text", "textarea", "number", "date", "select", "radio", "checkbox", "idcard", "mobile", "creditcode", "email"}
+
+func isFieldKey(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Problem is one broken quality rule.
+type Problem struct {
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+// Problems checks the quality rules a published guide must meet. They are
+// checked when an item is saved (as warnings), when it is published (as
+// refusals) and over the whole catalog (an admin page lists every failing
+// item, which catches items that a new rule or a changed department makes
+// fail later).
+func (it *Item) Problems() []Problem {
+	var ps []Problem
+	add := func(rule, format string, args ...any) {
+		ps = append(ps, Problem{Rule: rule, Message: fmt.Sprintf(format, args...)})
+	}
+	if it.Depth == DepthFull && it.Visits != 0 {
+		add("full_online_no_visit", "全程网办（四级）的事项到现场次数应为0，现为%d次", it.Visits)
+	}
+	if it.Visits > 0 && strings.TrimSpace(it.VisitReason) == "" {
+		add("visit_reason", "到现场次数为%d次，须说明必须到现场的原因", it.Visits)
+	}
+	if it.PromiseLimit.Unit != it.LegalLimit.Unit {
+		add("limit_units", "承诺时限（%s）与法定时限（%s）单位不同，无法比较", it.PromiseLimit.Unit, it.LegalLimit.Unit)
+	} else if it.PromiseLimit.Value > it.LegalLimit.Value {
+		add("promise_within_legal", "承诺办结时限（%d%s）超过法定办结时限（%d%s）", it.PromiseLimit.Value, it.PromiseLimit.Unit, it.LegalLimit.Value, it.LegalLimit.Unit)
+	}
+	if it.CaseKind == Promised && it.PromiseLimit.Value == 0 {
+		add("promised_limit", "承诺件须有承诺办结时限")
+	}
+	if it.CaseKind == Immediate && it.PromiseLimit.Value > 1 {
+		add("immediate_limit", "即办件的承诺时限不应超过1%s", it.PromiseLimit.Unit)
+	}
+	if it.Fee.Charged && (strings.TrimSpace(it.Fee.Basis) == "" || strings.TrimSpace(it.Fee.Standard) == "") {
+		add("fee_basis", "收费事项须写明收费依据和收费标准")
+	}
+	consult, complaint := strings.TrimSpace(it.ConsultPhone), strings.TrimSpace(it.ComplaintPhone)
+	switch {
+	case consult == "" || complaint == "":
+		add("phones", "咨询电话和监督投诉电话都须填写")
+	case consult == complaint:
+		add("phones", "监督投诉电话不能与咨询电话相同")
+	}
+	required := 0
+	for _, m := range it.Materials {
+		if m.Necessity == "必需" {
+			required++
+			if strings.TrimSpace(m.Standard) == "" {
+				add("material_standard", "必需材料“%s”须写明受理标准", m.Name)
+			}
+		}
+	}
+	if required == 0 {
+		add("materials", "须列明受理所需的全部材料（至少一项必需材料）")
+	}
+	if strings.TrimSpace(it.Conditions) == "" {
+		add("conditions", "须写明受理条件")
+	}
+	if len(it.Steps) == 0 {
+		add("steps", "须写明办理流程")
+	}
+	if it.Depth.Online() && len(it.Form) == 0 {
+		add("online_form", "可网上申办（三级及以上）的事项须有网上申请表")
+	}
+	if !isDigits(it.BaseCode, 12) {
+		add("base_code", "基本编码应为12位数字")
+	}
+	if !wellFormedImplCode(it.ImplCode, it.BaseCode) {
+		add("impl_code", "实施编码应为不超过36位的数字和大写字母，并包含基本编码")
+	}
+	return ps
+}
+
+func isDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func wellFormedImplCode(impl, base string) bool {
+	if impl == "" || len(impl) > 36 || !strings.Contains(impl, base) {
+		return false
+	}
+	for _, c := range impl {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}

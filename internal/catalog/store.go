@@ -1,0 +1,315 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Store keeps items and their versions.
+type Store struct {
+	db      *store.DB
+	regions *region.Store
+	clock   clock.Clock
+}
+
+// NewStore returns a Store over db.
+func NewStore(db *store.DB, regions *region.Store, clk clock.Clock) *Store {
+	return &Store{db: db, regions: regions, clock: clk}
+}
+
+// handlingSuffix is the last part of a 实施编码: 000 for a main item, then
+// one code per 业务办理项.
+var handlingSuffix = map[string]string{"": "000", "新办": "001", "变更": "002", "延续": "003", "注销": "004"}
+
+// ImplCode builds an item's 实施编码: the implementing body's 统一社会信用代码
+// (18, whose characters 3–8 carry the county code), the 基本编码 (12) and
+// the handling-item suffix (3): 33 characters, within the 36 allowed.
+func ImplCode(creditCode, baseCode, handlingKind string) string {
+	return creditCode + baseCode + handlingSuffix[handlingKind]
+}
+
+// resolve fills what an item takes from its implementing department: its
+// ID, region and level, and the 实施编码 when none was given.
+func (s *Store) resolve(ctx context.Context, q store.Querier, it *Item) error {
+	d, err := s.regions.DepartmentBySlug(ctx, q, it.Department)
+	if apperr.Is(err, apperr.NotFound) {
+		return apperr.New(apperr.Invalid, "实施部门 "+it.Department+" 不存在")
+	}
+	if err != nil {
+		return err
+	}
+	var level int
+	if err := q.QueryRow(ctx, `SELECT level FROM regions WHERE code = ?`, d.RegionCode).Scan(&level); err != nil {
+		return err
+	}
+	it.DepartmentID, it.RegionCode, it.Level = d.ID, d.RegionCode, level
+	if it.ImplCode == "" && d.CreditCode != "" {
+		it.ImplCode = ImplCode(d.CreditCode, it.BaseCode, it.HandlingKind)
+	}
+	return nil
+}
+
+// Change is one entry of an item's history.
+type Change struct {
+	Version int       `json:"version"`
+	Action  string    `json:"action"` // create, edit, publish, suspend, cancel, resume
+	Actor   string    `json:"actor"`
+	Reason  string    `json:"reason,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+func (s *Store) record(ctx context.Context, tx *store.Tx, itemID int64, version int, action, actor, reason string, at time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO item_changes (item_id, version, action, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		itemID, version, action, actor, reason, at)
+	return err
+}
+
+// SaveDraft stores it as a new version: a new item when it.ID is 0,
+// otherwise the next version of that item. What citizens see does not
+// change until the version is published. It returns the quality problems
+// the draft still has, which would stop it being published.
+func (s *Store) SaveDraft(ctx context.Context, tx *store.Tx, it *Item, actor string) ([]Problem, error) {
+	if err := it.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.resolve(ctx, tx, it); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	it.UpdatedAt = now
+	action := "edit"
+	if it.ID == 0 {
+		action = "create"
+		err := tx.QueryRow(ctx, `INSERT INTO items (impl_code, base_code, name, type, level, department_id, region_code, depth,
+			case_kind, visits, status, latest_version, generated, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', 1, ?, ?, ?) RETURNING id`,
+			it.ImplCode, it.BaseCode, it.Name, it.Type, it.Level, it.DepartmentID, it.RegionCode, it.Depth,
+			it.CaseKind, it.Visits, it.Generated, now, now).Scan(&it.ID)
+		if store.IsUniqueViolation(err) {
+			return nil, apperr.New(apperr.Conflict, "实施编码 "+it.ImplCode+" 已被其他事项使用")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("insert item: %w", err)
+		}
+		it.Version = 1
+	} else {
+		var implCode string
+		err := tx.QueryRow(ctx, `UPDATE items SET latest_version = latest_version + 1, updated_at = ? WHERE id = ?
+			RETURNING latest_version, impl_code`, now, it.ID).Scan(&it.Version, &implCode)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, apperr.New(apperr.NotFound, "事项不存在")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("next version: %w", err)
+		}
+		if implCode != it.ImplCode {
+			return nil, apperr.New(apperr.Invalid, "实施编码不能修改；实施主体或办理项变化时应新建事项")
+		}
+	}
+	it.Status = Draft
+	body, err := json.Marshal(it)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO item_versions (item_id, version, body, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
+		it.ID, it.Version, string(body), actor, now); err != nil {
+		return nil, fmt.Errorf("insert version: %w", err)
+	}
+	if err := s.record(ctx, tx, it.ID, it.Version, action, actor, "", now); err != nil {
+		return nil, err
+	}
+	return it.Problems(), nil
+}
+
+// Publish makes a version what citizens see. A version that breaks a
+// quality rule is refused with every problem listed.
+func (s *Store) Publish(ctx context.Context, tx *store.Tx, id int64, version int, actor string) error {
+	it, err := s.version(ctx, tx, id, version)
+	if err != nil {
+		return err
+	}
+	if ps := it.Problems(); len(ps) > 0 {
+		msgs := make([]string, len(ps))
+		for i, p := range ps {
+			msgs[i] = p.Message
+		}
+		return apperr.New(apperr.Invalid, "事项未通过质量检查，不能发布："+strings.Join(msgs, "；"))
+	}
+	var status Status
+	if err := tx.QueryRow(ctx, `SELECT status FROM items WHERE id = ?`, id).Scan(&status); err != nil {
+		return err
+	}
+	if status == Cancelled {
+		return apperr.New(apperr.Conflict, "事项已取消，不能再发布")
+	}
+	now := s.clock.Now()
+	_, err = tx.Exec(ctx, `UPDATE items SET name = ?, base_code = ?, type = ?, depth = ?, case_kind = ?, visits = ?,
+		status = 'published', status_reason = '', published_version = ?, updated_at = ?, published_at = ? WHERE id = ?`,
+		it.Name, it.BaseCode, it.Type, it.Depth, it.CaseKind, it.Visits, version, now, now, id)
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if err := s.record(ctx, tx, id, version, "publish", actor, "", now); err != nil {
+		return err
+	}
+	return bumpCatalogVersion(ctx, tx)
+}
+
+// SetStatus suspends, cancels or resumes a published item, with a reason.
+func (s *Store) SetStatus(ctx context.Context, tx *store.Tx, id int64, to Status, reason, actor string) error {
+	if strings.TrimSpace(reason) == "" {
+		return apperr.New(apperr.Invalid, "请填写原因")
+	}
+	var from Status
+	var published int
+	err := tx.QueryRow(ctx, `SELECT status, published_version FROM items WHERE id = ?`, id).Scan(&from, &published)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "事项不存在")
+	}
+	if err != nil {
+		return err
+	}
+	allowed := map[Status][]Status{Suspended: {Published}, Cancelled: {Published, Suspended, Draft}, Published: {Suspended}}
+	ok := false
+	for _, f := range allowed[to] {
+		ok = ok || f == from
+	}
+	if !ok {
+		return apperr.New(apperr.Conflict, fmt.Sprintf("事项当前状态为%s，不能改为%s", from.Name(), to.Name()))
+	}
+	now := s.clock.Now()
+	if _, err := tx.Exec(ctx, `UPDATE items SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`, to, reason, now, id); err != nil {
+		return err
+	}
+	action := map[Status]string{Suspended: "suspend", Cancelled: "cancel", Published: "resume"}[to]
+	if err := s.record(ctx, tx, id, published, action, actor, reason, now); err != nil {
+		return err
+	}
+	return bumpCatalogVersion(ctx, tx)
+}
+
+// Name is the status's Chinese name.
+func (st Status) Name() string {
+	switch st {
+	case Draft:
+		return "草稿"
+	case Published:
+		return "已发布"
+	case Suspended:
+		return "暂停办理"
+	case Cancelled:
+		return "已取消"
+	}
+	return string(st)
+}
+
+func bumpCatalogVersion(ctx context.Context, tx *store.Tx) error {
+	_, err := tx.Exec(ctx, `UPDATE cache_versions SET version = version + 1 WHERE name = 'catalog'`)
+	return err
+}
+
+// CatalogVersion is bumped by every change citizens can see; instances
+// poll it to know when to rebuild their search index.
+func (s *Store) CatalogVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.Read().QueryRow(ctx, `SELECT version FROM cache_versions WHERE name = 'catalog'`).Scan(&v)
+	return v, err
+}
+
+func (s *Store) version(ctx context.Context, q store.Querier, id int64, version int) (Item, error) {
+	var body string
+	err := q.QueryRow(ctx, `SELECT body FROM item_versions WHERE item_id = ? AND version = ?`, id, version).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Item{}, apperr.New(apperr.NotFound, "事项或版本不存在")
+	}
+	if err != nil {
+		return Item{}, err
+	}
+	var it Item
+	if err := json.Unmarshal([]byte(body), &it); err != nil {
+		return it, fmt.Errorf("item %d version %d: %w", id, version, err)
+	}
+	return it, nil
+}
+
+// Version returns one version of an item as it was saved.
+func (s *Store) Version(ctx context.Context, id int64, version int) (Item, error) {
+	return s.version(ctx, s.db.Read(), id, version)
+}
+
+// Published returns the version citizens see, with the item's current
+// status (a suspended item is shown with its reason; a draft-only or
+// cancelled one is not found).
+func (s *Store) Published(ctx context.Context, id int64) (Item, string, error) {
+	var version int
+	var status Status
+	var reason string
+	var popularity int
+	err := s.db.Read().QueryRow(ctx, `SELECT published_version, status, status_reason, popularity FROM items WHERE id = ?`, id).
+		Scan(&version, &status, &reason, &popularity)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (version == 0 || status == Cancelled || status == Draft) {
+		return Item{}, "", apperr.New(apperr.NotFound, "事项不存在或已取消")
+	}
+	if err != nil {
+		return Item{}, "", err
+	}
+	it, err := s.version(ctx, s.db.Read(), id, version)
+	it.Status, it.Popularity = status, popularity
+	return it, reason, err
+}
+
+// AllPublished returns every item citizens can see (published or
+// suspended), in ID order: for the search index and for export.
+func (s *Store) AllPublished(ctx context.Context) ([]Item, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT i.status, i.popularity, v.body FROM items i
+		JOIN item_versions v ON v.item_id = i.id AND v.version = i.published_version
+		WHERE i.status IN ('published', 'suspended') ORDER BY i.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		var status Status
+		var popularity int
+		var body string
+		if err := rows.Scan(&status, &popularity, &body); err != nil {
+			return nil, err
+		}
+		var it Item
+		if err := json.Unmarshal([]byte(body), &it); err != nil {
+			return nil, err
+		}
+		it.Status, it.Popularity = status, popularity
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// History lists an item's changes, newest first.
+func (s *Store) History(ctx context.Context, id int64) ([]Change, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT version, action, actor, reason, at FROM item_changes WHERE item_id = ? ORDER BY id DESC`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.Version, &c.Action, &c.Actor, &c.Reason, &c.At); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
