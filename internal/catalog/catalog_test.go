@@ -142,7 +142,10 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		edit.Name = "个体工商户设立登记（新版）"
 		edit.Visits, edit.Depth = 1, catalog.DepthApply // no visit reason: a quality problem
 		var problems []catalog.Problem
-		if err := tx(func(tx *store.Tx) (err error) { problems, err = s.SaveDraft(ctx, tx, &edit, "管理员甲"); return err }); err != nil {
+		if err := tx(func(tx *store.Tx) (err error) {
+			problems, err = s.SaveDraft(ctx, tx, &edit, "管理员甲")
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if edit.Version != 2 || len(problems) != 1 || problems[0].Rule != "visit_reason" {
@@ -185,7 +188,9 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		if _, reason, err := s.Published(ctx, it.ID); err != nil || reason != "系统升级" {
 			t.Fatalf("suspended: %q %v", reason, err)
 		}
-		if err := tx(func(tx *store.Tx) error { return s.SetStatus(ctx, tx, it.ID, catalog.Cancelled, "职能调整", "管理员乙") }); err != nil {
+		if err := tx(func(tx *store.Tx) error {
+			return s.SetStatus(ctx, tx, it.ID, catalog.Cancelled, "职能调整", "管理员乙")
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
