@@ -14,12 +14,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/zwfw/zwfw/internal/api"
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/demo"
@@ -51,16 +53,20 @@ type command struct {
 	name    string
 	summary string
 	flags   []string // the config settings it takes, by flag name
+	args    []string // names of its positional arguments, all required
 	run     func(ctx context.Context, env *environment) error
 }
 
 // environment is what a subcommand runs with.
 type environment struct {
 	cfg    config.Config
+	args   []string
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
 }
+
+var dbFlags = []string{"db", "log-format", "log-level"}
 
 var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
 	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate"}
@@ -68,11 +74,14 @@ var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log
 func commands() []command {
 	return []command{
 		{"demo", "在内置 SQLite 上启动演示区（湛河区），含演示数据", []string{"addr", "data", "reset", "public-url", "log-format",
-			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes"}, runDemo},
-		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, runServe},
-		{"migrate", "执行待执行的数据库迁移", []string{"db", "log-format", "log-level", "sqlite-synchronous"}, runMigrate},
-		{"jobs", "查看后台任务：各状态数量与失败的任务", []string{"db", "log-format", "log-level"}, runJobs},
-		{"version", "显示版本", nil, func(ctx context.Context, env *environment) error {
+			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes"}, nil, runDemo},
+		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
+		{"migrate", "执行待执行的数据库迁移", []string{"db", "log-format", "log-level", "sqlite-synchronous"}, nil, runMigrate},
+		{"jobs", "查看后台任务：各状态数量与失败的任务", []string{"db", "log-format", "log-level"}, nil, runJobs},
+		{"catalog import", "导入事项目录（.xlsx、.csv 或 .json）：全部无误才导入，有误则逐行报告、不作任何更改", dbFlags, []string{"文件"}, runCatalogImport},
+		{"catalog export", "导出已发布的全部事项（.xlsx、.csv 或 .json）", dbFlags, []string{"文件"}, runCatalogExport},
+		{"catalog check", "按质量规则检查全部已发布事项，列出不合格的事项", dbFlags, nil, runCatalogCheck},
+		{"version", "显示版本", nil, nil, func(ctx context.Context, env *environment) error {
 			fmt.Fprintln(env.stdout, "zwfw", version())
 			return nil
 		}},
@@ -83,41 +92,88 @@ func commands() []command {
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
-			return Run(ctx, []string{args[1], "-h"}, getenv, stdout, stderr)
+			return Run(ctx, append(args[1:], "-h"), getenv, stdout, stderr)
 		}
 		printHelp(stdout)
 		return nil
 	}
 	for _, c := range commands() {
-		if c.name != args[0] {
+		// A command's name is one word ("serve") or two ("catalog import").
+		words := len(strings.Fields(c.name))
+		if len(args) < words || strings.Join(args[:words], " ") != c.name {
 			continue
 		}
 		fs := flag.NewFlagSet("zwfw "+c.name, flag.ContinueOnError)
 		fs.SetOutput(stderr)
+		usage := c.name
+		for _, a := range c.args {
+			usage += " " + a
+		}
 		fs.Usage = func() {
-			fmt.Fprintf(stderr, "用法：zwfw %s [参数]\n%s\n\n参数（括号内为对应的环境变量）：\n", c.name, c.summary)
+			fmt.Fprintf(stderr, "用法：zwfw %s [参数]\n%s\n\n参数（括号内为对应的环境变量）：\n", usage, c.summary)
 			fs.PrintDefaults()
 		}
-		cfg, err := config.Load(fs, args[1:], getenv, c.flags...)
+		cfg, err := config.Load(fs, interleaved(args[words:]), getenv, c.flags...)
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		if err != nil {
 			return usageError{err}
 		}
-		env := &environment{cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
+		if fs.NArg() != len(c.args) {
+			if fs.NArg() > len(c.args) {
+				return usageError{fmt.Errorf("多余的参数：%s", strings.Join(fs.Args()[len(c.args):], " "))}
+			}
+			return usageError{fmt.Errorf("用法：zwfw %s", usage)}
+		}
+		env := &environment{cfg: cfg, args: fs.Args(), stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
 		return c.run(ctx, env)
 	}
 	printHelp(stderr)
 	return usageError{fmt.Errorf("未知命令 %q", args[0])}
 }
 
+// interleaved moves positional arguments after the flags, so that
+// "zwfw catalog import FILE --db X" works as well as "--db X FILE".
+func interleaved(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-"):
+			flags = append(flags, a)
+			// A flag's value follows it unless given as --flag=value;
+			// boolean flags take none.
+			if !strings.Contains(a, "=") && !isBoolFlag(a) && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(flags, append([]string{"--"}, rest...)...)
+}
+
+func isBoolFlag(a string) bool {
+	name := strings.TrimLeft(a, "-")
+	for _, s := range config.Settings {
+		if s.Flag == name {
+			return s.Default == "false"
+		}
+	}
+	return name == "h" || name == "help"
+}
+
 func printHelp(w io.Writer) {
 	fmt.Fprintf(w, "zwfw %s：互联网+政务服务平台（一网通办）\n\n用法：zwfw <命令> [参数]\n\n命令：\n", version())
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "  help     显示帮助；zwfw help <命令> 或 zwfw <命令> -h 显示该命令的参数")
+	fmt.Fprintln(w, "  help            显示帮助；zwfw <命令> -h 显示该命令的参数")
 }
 
 func version() string {
@@ -283,7 +339,13 @@ func serve(ctx context.Context, env *environment, cfg config.Config, prepare fun
 	if err != nil {
 		return err
 	}
-	handler, err := newHandler(log, db, queue, cfg)
+	regions := region.NewStore(db)
+	items := catalog.NewStore(db, regions, clk)
+	searcher, err := catalog.NewSearcher(ctx, items, log.With("part", "search"))
+	if err != nil {
+		return fmt.Errorf("无法建立事项搜索索引：%w", err)
+	}
+	handler, err := newHandler(log, db, queue, cfg, web.Deps{Log: log, Regions: regions, Catalog: items, Searcher: searcher, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
 	}
@@ -309,6 +371,9 @@ func serve(ctx context.Context, env *environment, cfg config.Config, prepare fun
 			return fmt.Errorf("无法启动后台任务：%w", err)
 		}
 	}
+	// Every instance keeps its own search index and rebuilds it when
+	// another instance publishes a change (docs/ARCHITECTURE.md).
+	go searcher.Watch(jobsCtx, catalogPollInterval)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -338,16 +403,19 @@ func serve(ctx context.Context, env *environment, cfg config.Config, prepare fun
 	return nil
 }
 
-func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Config) (http.Handler, error) {
-	regions := region.NewStore(db)
-	pages, err := web.New(log, regions)
+// catalogPollInterval is how soon an instance learns of a catalog change
+// made on another instance.
+const catalogPollInterval = 2 * time.Second
+
+func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Config, deps web.Deps) (http.Handler, error) {
+	pages, err := web.New(deps)
 	if err != nil {
 		return nil, err
 	}
 	m := metrics.New(db, queue)
 	mux := http.NewServeMux()
 	pages.Register(mux)
-	api.New(log, regions).Register(mux)
+	api.New(log, deps.Regions).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

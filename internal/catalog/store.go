@@ -313,3 +313,43 @@ func (s *Store) History(ctx context.Context, id int64) ([]Change, error) {
 	}
 	return out, rows.Err()
 }
+
+// Synonyms returns the search synonyms kept as catalog data: a term people
+// type and what it should also find (开店 → 食品经营许可, 个体工商户设立登记).
+func (s *Store) Synonyms(ctx context.Context) (map[string][]string, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT term, expansion FROM search_synonyms ORDER BY term, expansion`)
+	if err != nil {
+		return nil, fmt.Errorf("synonyms: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var term, exp string
+		if err := rows.Scan(&term, &exp); err != nil {
+			return nil, err
+		}
+		out[term] = append(out[term], exp)
+	}
+	return out, rows.Err()
+}
+
+// SetSynonyms replaces a term's expansions (none removes the term) and
+// tells every instance to rebuild its search index.
+func (s *Store) SetSynonyms(ctx context.Context, tx *store.Tx, term string, expansions []string) error {
+	term = strings.TrimSpace(term)
+	if term == "" || len([]rune(term)) > 20 {
+		return apperr.New(apperr.Invalid, "同义词不能为空，且不超过20个字")
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM search_synonyms WHERE term = ?`, term); err != nil {
+		return err
+	}
+	for _, e := range expansions {
+		if e = strings.TrimSpace(e); e == "" || e == term {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO search_synonyms (term, expansion) VALUES (?, ?) ON CONFLICT DO NOTHING`, term, e); err != nil {
+			return err
+		}
+	}
+	return bumpCatalogVersion(ctx, tx)
+}

@@ -165,7 +165,8 @@ func boolean(dst *bool, v string) error {
 }
 
 // Load registers the named settings as flags on fs, parses args and
-// returns the Config. Each value comes from, in order of precedence, its
+// returns the Config; positional arguments are left in fs.Args() for the
+// command to check. Each value comes from, in order of precedence, its
 // flag, its variable, its _FILE variable, then its default; settings not
 // named keep their defaults. The error is one line that says what is wrong.
 func Load(fs *flag.FlagSet, args []string, getenv func(string) string, names ...string) (Config, error) {
@@ -191,9 +192,6 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string, names ...
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("多余的参数：%s", strings.Join(fs.Args(), " "))
 	}
 	for _, s := range Settings {
 		if err := s.set(&c, values[s.Env]); err != nil {

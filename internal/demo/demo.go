@@ -49,12 +49,18 @@ type Summary struct {
 	Created     bool // false when the database already held a district
 	Regions     int
 	Departments int
+	Items       int
 }
 
-// Seed creates the whole demo district unless the database already has
-// one.
+// Seed creates the whole demo district — regions, departments and the
+// service catalog — unless the database already has them.
 func Seed(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, error) {
-	return SeedDistrict(ctx, db, clk)
+	sum, err := SeedDistrict(ctx, db, clk)
+	if err != nil {
+		return sum, err
+	}
+	sum.Items, err = SeedCatalog(ctx, db, clk)
+	return sum, err
 }
 
 // SeedDistrict creates the district's regions and departments unless the

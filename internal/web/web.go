@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/region"
 )
@@ -31,36 +32,48 @@ const elderCookie = "zwfw_elder"
 
 // Server holds what the pages need.
 type Server struct {
-	log     *slog.Logger
-	regions *region.Store
-	assets  *assets
-	pages   map[string]*template.Template
+	log       *slog.Logger
+	regions   *region.Store
+	catalog   *catalog.Store
+	searcher  *catalog.Searcher
+	publicURL string
+	assets    *assets
+	pages     map[string]*template.Template
+}
+
+// Deps are the services the pages use.
+type Deps struct {
+	Log       *slog.Logger
+	Regions   *region.Store
+	Catalog   *catalog.Store
+	Searcher  *catalog.Searcher
+	PublicURL string // for links that leave the site: QR codes on printed guides
 }
 
 // New parses every template and loads the static files; an error here is
 // a bug in the embedded files, found at start-up rather than on a request.
-func New(log *slog.Logger, regions *region.Store) (*Server, error) {
+func New(d Deps) (*Server, error) {
 	a, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: log, regions: regions, assets: a, pages: map[string]*template.Template{}}
-	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url}).
-		ParseFS(templateFiles, "templates/layout.html", "templates/home.html")
+	s := &Server{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, publicURL: d.PublicURL,
+		assets: a, pages: map[string]*template.Template{}}
+	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
+		"hotWords": func() []string { return hotWords }}).
+		ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error"} {
+	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
+		"items", "item", "form", "readiness"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
 		}
-		if name != "home" {
-			// Each page redefines "title" and "content"; home.html also
-			// gives the shared "searchform".
-			if t, err = t.ParseFS(templateFiles, "templates/"+name+".html"); err != nil {
-				return nil, fmt.Errorf("template %s: %w", name, err)
-			}
+		// Each page defines "title" and "content".
+		if t, err = t.ParseFS(templateFiles, "templates/"+name+".html"); err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
 		s.pages[name] = t
 	}
@@ -76,6 +89,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /departments", s.handle(s.departments))
 	mux.HandleFunc("GET /departments/{id}", s.handle(s.department))
 	mux.HandleFunc("GET /regions/{code}", s.handle(s.region))
+	mux.HandleFunc("GET /items", s.handle(s.items))
+	mux.HandleFunc("GET /items/{id}", s.handle(s.item))
+	mux.HandleFunc("GET /items/{id}/qr.svg", s.handle(s.itemQR))
+	mux.HandleFunc("GET /items/{id}/forms/{n}", s.handle(s.blankForm))
+	mux.HandleFunc("GET /readiness", s.handle(s.readiness))
 	mux.HandleFunc("GET /workbench", s.handle(s.signinRequired("工作台")))
 	mux.HandleFunc("GET /admin", s.handle(s.signinRequired("管理后台")))
 	mux.HandleFunc("POST /preferences/elder", s.handle(s.setElder))
@@ -171,7 +189,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	var data struct {
 		Levels  []levelSummary
 		Bureaus []region.Department
+		Themes  map[string][]string
 	}
+	data.Themes = catalog.Themes
 	for _, l := range region.Levels {
 		regs, err := s.regions.Regions(ctx, region.RegionFilter{Level: l})
 		if err != nil {
@@ -198,6 +218,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	var data struct {
 		Error       string
 		Total       int
+		Items       itemsPage
 		Departments []region.Department
 		Regions     []region.Region
 	}
@@ -207,6 +228,11 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		data.Error = fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
 		status = http.StatusBadRequest
 	case q != "":
+		data.Items, status = s.searchItems(r, q)
+		if data.Items.Error != "" {
+			data.Error = data.Items.Error
+			break
+		}
 		var err error
 		if data.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Query: q}); err != nil {
 			return err
@@ -214,7 +240,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		if data.Regions, err = s.regions.Regions(r.Context(), region.RegionFilter{Query: q}); err != nil {
 			return err
 		}
-		data.Total = len(data.Departments) + len(data.Regions)
+		data.Total = data.Items.Total + len(data.Departments) + len(data.Regions)
 	}
 	return s.render(w, r, status, "search", "search", data)
 }
@@ -361,4 +387,28 @@ func localPath(p string) string {
 		return "/"
 	}
 	return u.RequestURI()
+}
+
+// hotWords are offered under the search box: what people most often look for.
+var hotWords = []string{"社保", "营业执照", "低保", "居住证", "生育登记", "身份证"}
+
+func levelName(l int) string { return region.Level(l).Name() }
+
+// lines splits a text into its paragraphs, for guides written with line breaks.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
+	rd, err := s.catalog.Readiness(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "readiness", "readiness", rd)
 }

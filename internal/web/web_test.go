@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/httpx"
@@ -23,11 +24,29 @@ import (
 
 func newSite(t *testing.T, db *store.DB) http.Handler {
 	t.Helper()
-	if _, err := demo.Seed(context.Background(), db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
+	return newTestSite(t, db).handler
+}
+
+type testSite struct {
+	handler  http.Handler
+	catalog  *catalog.Store
+	searcher *catalog.Searcher
+}
+
+func newTestSite(t *testing.T, db *store.DB) testSite {
+	t.Helper()
+	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+	if _, err := demo.Seed(context.Background(), db, clk); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	s, err := web.New(log, region.NewStore(db))
+	regions := region.NewStore(db)
+	items := catalog.NewStore(db, regions, clk)
+	searcher, err := catalog.NewSearcher(context.Background(), items, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Deps{Log: log, Regions: regions, Catalog: items, Searcher: searcher, PublicURL: "https://zwfw.example.gov.cn"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +56,7 @@ func newSite(t *testing.T, db *store.DB) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return testSite{handler: h, catalog: items, searcher: searcher}
 }
 
 type exchange struct {

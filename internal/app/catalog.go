@@ -1,0 +1,171 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// openCatalog opens the database named by the configuration, refusing a
+// schema that does not match this binary, and returns its catalog.
+func openCatalog(ctx context.Context, env *environment) (*store.DB, *catalog.Store, error) {
+	db, err := openDB(ctx, env.cfg, env.cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := db.Status(ctx)
+	if err == nil {
+		err = st.Check()
+	}
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, catalog.NewStore(db, region.NewStore(db), clock.System{}), nil
+}
+
+// cliActor names who made a change from the command line, for the
+// catalog's history.
+func cliActor(what string) string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return "命令行" + what + "（系统用户 " + name + "）"
+}
+
+func runCatalogImport(ctx context.Context, env *environment) error {
+	path := env.args[0]
+	format, err := catalog.FormatOf(path)
+	if err != nil {
+		return usageError{err}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("无法打开 %s：%w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	db, items, err := openCatalog(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	bar := &progressBar{w: env.stderr, label: "导入"}
+	res, err := items.Import(ctx, f, format, cliActor("导入 "+filepath.Base(path)), bar.update)
+	bar.finish()
+	if err != nil {
+		var ie *catalog.ImportError
+		if errors.As(err, &ie) {
+			for _, row := range ie.Rows {
+				fmt.Fprintln(env.stderr, describeRow(row))
+			}
+		}
+		return err
+	}
+	fmt.Fprintf(env.stdout, "导入完成：新增 %d 项，更新 %d 项\n", res.Created, res.Updated)
+	return nil
+}
+
+func describeRow(r catalog.RowError) string {
+	var b strings.Builder
+	if r.Sheet != "" {
+		b.WriteString("工作表「" + r.Sheet + "」")
+	}
+	fmt.Fprintf(&b, "第%d行", r.Line)
+	if r.Field != "" {
+		b.WriteString(" " + r.Field)
+	}
+	b.WriteString("：" + r.Message)
+	return b.String()
+}
+
+func runCatalogExport(ctx context.Context, env *environment) error {
+	path := env.args[0]
+	format, err := catalog.FormatOf(path)
+	if err != nil {
+		return usageError{err}
+	}
+	db, items, err := openCatalog(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// Write beside the target and rename, so that a failed export never
+	// leaves a half-written file under the requested name.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".zwfw-export-*")
+	if err != nil {
+		return fmt.Errorf("无法写入 %s：%w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	n, err := items.Export(ctx, tmp, format)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("导出失败：%w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "已导出 %d 项事项到 %s\n", n, path)
+	return nil
+}
+
+func runCatalogCheck(ctx context.Context, env *environment) error {
+	db, items, err := openCatalog(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	failing, err := items.QualityReport(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range failing {
+		fmt.Fprintf(env.stdout, "%s（%s，编号 %d）\n", f.Item.Name, f.Item.ImplCode, f.Item.ID)
+		for _, p := range f.Problems {
+			fmt.Fprintf(env.stdout, "  - %s\n", p.Message)
+		}
+	}
+	fmt.Fprintf(env.stdout, "共 %d 项事项未通过质量检查\n", len(failing))
+	return nil
+}
+
+// progressBar draws "导入 [#####.....]  50% 650/1300" on one line,
+// redrawing only when the whole percentage moves.
+type progressBar struct {
+	w       io.Writer
+	label   string
+	percent int
+	drawn   bool
+}
+
+func (p *progressBar) update(done, total int) {
+	if total <= 0 {
+		return
+	}
+	pct := done * 100 / total
+	if p.drawn && pct == p.percent {
+		return
+	}
+	p.percent, p.drawn = pct, true
+	const width = 30
+	fill := pct * width / 100
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%d", p.label, strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total)
+}
+
+func (p *progressBar) finish() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,295 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"rsc.io/qr"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/region"
+)
+
+const pageSize = 20
+
+// itemFilter reads the browse filters from the query string; unknown
+// values are refused rather than silently ignored.
+func itemFilter(r *http.Request) (catalog.Filter, error) {
+	q := r.URL.Query()
+	var f catalog.Filter
+	if v := q.Get("level"); v != "" {
+		l, err := region.ParseLevel(v)
+		if err != nil {
+			return f, err
+		}
+		f.Level = int(l)
+	}
+	f.Department = q.Get("dept")
+	f.Theme = q.Get("theme")
+	if v := q.Get("type"); v != "" {
+		f.Type = catalog.ItemType(v)
+		if f.Type.Name() == "" {
+			return f, apperr.New(apperr.Invalid, "事项类型无效")
+		}
+	}
+	if v := q.Get("depth"); v != "" {
+		d, err := strconv.Atoi(v)
+		if err != nil || catalog.Depth(d).Name() == "" {
+			return f, apperr.New(apperr.Invalid, "网上办理深度应为1至4")
+		}
+		f.Depth = catalog.Depth(d)
+	}
+	f.Subject = q.Get("subject")
+	return f, nil
+}
+
+func pageNumber(r *http.Request) int {
+	p, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || p < 1 || p > 1000 {
+		return 1
+	}
+	return p
+}
+
+// markName renders an item name with its matched characters in <mark>.
+func markName(name string, marks [][2]int) template.HTML {
+	runes := []rune(name)
+	var b strings.Builder
+	pos := 0
+	for _, m := range marks {
+		start, end := max(m[0], pos), min(m[1], len(runes))
+		if start >= end {
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(string(runes[pos:start])))
+		b.WriteString("<mark>" + template.HTMLEscapeString(string(runes[start:end])) + "</mark>")
+		pos = end
+	}
+	b.WriteString(template.HTMLEscapeString(string(runes[pos:])))
+	return template.HTML(b.String())
+}
+
+type itemResult struct {
+	catalog.Hit
+	NameHTML template.HTML
+}
+
+type itemsPage struct {
+	Error     string
+	Filter    catalog.Filter
+	Total     int
+	Items     []itemResult
+	Corrected string
+	Page      int
+	Pages     int
+	PrevURL   string
+	NextURL   string
+	// Choices for the filter form.
+	Departments []region.Department
+	Themes      map[string][]string
+	Types       []struct {
+		Type catalog.ItemType
+		Name string
+	}
+	Levels []region.Level
+	Depths []catalog.Depth
+}
+
+// searchItems runs a catalog search for the items page and the search page.
+func (s *Server) searchItems(r *http.Request, q string) (itemsPage, int) {
+	var p itemsPage
+	if utf8.RuneCountInString(q) > maxQueryRunes {
+		p.Error = fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
+		return p, http.StatusBadRequest
+	}
+	f, err := itemFilter(r)
+	if err != nil {
+		p.Error = apperr.MessageOf(err)
+		return p, http.StatusBadRequest
+	}
+	p.Filter, p.Page = f, pageNumber(r)
+	res := s.searcher.Search(q, f, (p.Page-1)*pageSize, pageSize)
+	p.Total, p.Corrected = res.Total, res.Corrected
+	for _, h := range res.Hits {
+		p.Items = append(p.Items, itemResult{Hit: h, NameHTML: markName(h.Name, h.NameMarks)})
+	}
+	p.Pages = (p.Total + pageSize - 1) / pageSize
+	link := func(page int) string {
+		v := r.URL.Query()
+		v.Set("page", strconv.Itoa(page))
+		return r.URL.Path + "?" + v.Encode()
+	}
+	if p.Page > 1 {
+		p.PrevURL = link(p.Page - 1)
+	}
+	if p.Page < p.Pages {
+		p.NextURL = link(p.Page + 1)
+	}
+	return p, http.StatusOK
+}
+
+func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
+	p, status := s.searchItems(r, strings.TrimSpace(r.URL.Query().Get("q")))
+	var err error
+	if p.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Level: region.District}); err != nil {
+		return err
+	}
+	p.Themes, p.Types, p.Levels = catalog.Themes, catalog.ItemTypes, region.Levels
+	p.Depths = []catalog.Depth{catalog.DepthPublic, catalog.DepthPrecheck, catalog.DepthApply, catalog.DepthFull}
+	return s.render(w, r, status, "items", "items", p)
+}
+
+type guidePage struct {
+	Item         catalog.Item
+	Suspended    string // the reason, when suspended
+	Department   region.Department
+	Region       region.Region
+	Required     int
+	URL          string
+	QR           string
+	Materials    []materialRow
+	OnlineDepths []catalog.Depth
+}
+
+type materialRow struct {
+	catalog.Material
+	N int
+}
+
+func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "事项不存在。")
+	}
+	it, reason, err := s.catalog.Published(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	p := guidePage{Item: it, URL: fmt.Sprintf("%s/items/%d", s.publicURL, id), QR: fmt.Sprintf("/items/%d/qr.svg", id)}
+	if it.Status == catalog.Suspended {
+		p.Suspended = reason
+	}
+	if p.Department, err = s.regions.Department(r.Context(), it.DepartmentID); err != nil {
+		return err
+	}
+	if p.Region, err = s.regions.Region(r.Context(), it.RegionCode); err != nil {
+		return err
+	}
+	for i, m := range it.Materials {
+		p.Materials = append(p.Materials, materialRow{Material: m, N: i + 1})
+		if m.Necessity == "必需" {
+			p.Required++
+		}
+	}
+	return s.render(w, r, http.StatusOK, "item", "items", p)
+}
+
+// itemQR draws the QR code of an item's guide URL as SVG, so that a
+// printed guide leads back to its online page.
+func (s *Server) itemQR(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "事项不存在。")
+	}
+	if _, _, err := s.catalog.Published(r.Context(), id); err != nil {
+		return err
+	}
+	code, err := qr.Encode(fmt.Sprintf("%s/items/%d", s.publicURL, id), qr.M)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	const quiet = 4
+	size := code.Size + 2*quiet
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges"><rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, size, size, size, size)
+	for y := 0; y < code.Size; y++ {
+		for x := 0; x < code.Size; x++ {
+			if code.Black(x, y) {
+				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x+quiet, y+quiet)
+			}
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, err = w.Write([]byte(b.String()))
+	return err
+}
+
+// blankForm renders a material's blank form (or, with ?sample=1, a filled
+// example) from the item's application form, ready to print.
+func (s *Server) blankForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "事项不存在。")
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	it, _, ierr := s.catalog.Published(r.Context(), id)
+	if ierr != nil {
+		return ierr
+	}
+	if err != nil || n < 1 || n > len(it.Materials) || it.Materials[n-1].BlankForm == "" {
+		return apperr.New(apperr.NotFound, "该材料没有空白表格。")
+	}
+	sample := r.URL.Query().Get("sample") == "1"
+	type field struct {
+		catalog.FormField
+		Example string
+	}
+	type section struct {
+		Title  string
+		Fields []field
+	}
+	var sections []section
+	for _, sec := range it.Form {
+		out := section{Title: sec.Title}
+		for _, f := range sec.Fields {
+			ex := ""
+			if sample {
+				ex = exampleValue(f)
+			}
+			out.Fields = append(out.Fields, field{FormField: f, Example: ex})
+		}
+		sections = append(sections, out)
+	}
+	return s.render(w, r, http.StatusOK, "form", "items", struct {
+		Item     catalog.Item
+		Material catalog.Material
+		Sample   bool
+		Sections []section
+	}{it, it.Materials[n-1], sample, sections})
+}
+
+// exampleValue is what a filled-in example shows for a field.
+func exampleValue(f catalog.FormField) string {
+	switch f.Type {
+	case "idcard":
+		return "11010519491231002X"
+	case "mobile":
+		return "13800000000"
+	case "creditcode":
+		return "91350100M000100Y43"
+	case "email":
+		return "zhangsan@example.com"
+	case "date":
+		return "2026-01-15"
+	case "number":
+		return "1"
+	case "select", "radio", "checkbox":
+		if len(f.Options) > 0 {
+			return f.Options[0]
+		}
+	}
+	if strings.Contains(f.Label, "姓名") || strings.Contains(f.Label, "名称") && strings.Contains(f.Label, "人") {
+		return "张三"
+	}
+	if strings.Contains(f.Label, "地址") || strings.Contains(f.Label, "场所") {
+		return "平顶山市湛河区示例路1号"
+	}
+	return "（按实际情况填写）"
+}
