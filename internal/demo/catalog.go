@@ -144,4 +144,3 @@ func popularity(t itemTemplate, unit region.Department) int {
 	}
 	return p
 }
-

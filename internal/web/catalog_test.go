@@ -38,9 +38,9 @@ func guideItem(base, name string, depth catalog.Depth, aliases ...string) catalo
 		CaseKind:   catalog.Promised,
 		LegalLimit: catalog.TimeLimit{Value: 15, Unit: "工作日"}, PromiseLimit: catalog.TimeLimit{Value: 3, Unit: "工作日"},
 		Visits: visits, VisitReason: reason, Depth: depth, Conditions: "经营者具有完全民事行为能力。\n有固定的经营场所。",
-		Steps:        []catalog.Step{{Name: "申请", Description: "网上提交申请"}, {Name: "审核", Description: "登记机关审核"}},
-		Result:       catalog.Result{Name: "营业执照", Type: "证照"},
-		Place:        "湛河区行政服务中心一楼", Hours: "周一至周五", ConsultPhone: "0375-8861002", ComplaintPhone: "12345",
+		Steps:  []catalog.Step{{Name: "申请", Description: "网上提交申请"}, {Name: "审核", Description: "登记机关审核"}},
+		Result: catalog.Result{Name: "营业执照", Type: "证照"},
+		Place:  "湛河区行政服务中心一楼", Hours: "周一至周五", ConsultPhone: "0375-8861002", ComplaintPhone: "12345",
 		Materials: []catalog.Material{{Name: "个体工商户登记申请书", Necessity: "必需", Form: "原件", Copies: 1,
 			Source: "申请人自备", BlankForm: "个体工商户登记（备案）申请书", Sample: "填写示例", Standard: "填写完整、签字清晰"}},
 		Form: []catalog.FormSection{{Title: "经营者信息", Fields: []catalog.FormField{
