@@ -81,7 +81,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 
 func newAPI(t *testing.T, db *store.DB) http.Handler {
 	t.Helper()
-	if _, err := demo.Seed(context.Background(), db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
+	if _, err := demo.SeedDistrict(context.Background(), db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()

@@ -291,7 +291,8 @@ func runDemo(ctx context.Context, env *environment) error {
 			return fmt.Errorf("演示数据：%w", err)
 		}
 		if sum.Created {
-			fmt.Fprintf(env.stdout, "已创建演示区：%d 个区划，%d 个部门和服务机构（数据在 %s）\n", sum.Regions, sum.Departments, cfg.DataDir)
+			fmt.Fprintf(env.stdout, "已创建演示区：%d 个区划，%d 个部门和服务机构，%d 项政务服务事项（数据在 %s）\n",
+				sum.Regions, sum.Departments, sum.Items, cfg.DataDir)
 		} else {
 			fmt.Fprintf(env.stdout, "沿用已有演示数据（%s）；加 --reset 可重新开始\n", cfg.DataDir)
 		}

@@ -36,7 +36,7 @@ type testSite struct {
 func newTestSite(t *testing.T, db *store.DB) testSite {
 	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
-	if _, err := demo.Seed(context.Background(), db, clk); err != nil {
+	if _, err := demo.SeedDistrict(context.Background(), db, clk); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)

@@ -1,0 +1,125 @@
+package demo_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// everydayNeeds are things people look for, typed the way they type them:
+// two characters, pinyin or its initials, a colloquial name, a typo. Each
+// must bring an item whose name contains one of the wanted words into the
+// first three results of the demo catalog.
+var everydayNeeds = []struct {
+	query string
+	want  []string
+}{
+	{"社保", []string{"养老保险", "社会保险"}},
+	{"shebao", []string{"养老保险", "社会保险"}},
+	{"sb", []string{"养老保险", "社会保险"}},
+	{"低保", []string{"最低生活保障"}},
+	{"dibao", []string{"最低生活保障"}},
+	{"户口", []string{"户口", "户籍", "出生登记"}},
+	{"上户口", []string{"出生登记"}},
+	{"营业执照", []string{"个体工商户", "公司"}},
+	{"yyzz", []string{"个体工商户", "公司"}},
+	{"营业执找", []string{"个体工商户", "公司"}},
+	{"开店", []string{"个体工商户", "食品经营"}},
+	{"身份证", []string{"居民身份证"}},
+	{"补办身份证", []string{"居民身份证补领"}},
+	{"居住证", []string{"居住证"}},
+	{"暂住证", []string{"居住证"}},
+	{"居住正", []string{"居住证"}},
+	{"结婚", []string{"结婚登记"}},
+	{"离婚", []string{"离婚登记"}},
+	{"生孩子", []string{"生育"}},
+	{"残疾证", []string{"残疾人证"}},
+	{"失业金", []string{"失业保险金"}},
+	{"医保报销", []string{"报销"}},
+	{"异地就医", []string{"异地就医"}},
+	{"无犯罪证明", []string{"无犯罪记录"}},
+	{"教师资格证", []string{"教师资格"}},
+	{"过户", []string{"转移登记"}},
+	{"开药店", []string{"药品零售"}},
+	{"网吧", []string{"互联网上网服务"}},
+	{"施工许可", []string{"施工许可"}},
+	{"劳动仲裁", []string{"劳动人事争议仲裁"}},
+	{"养老金认证", []string{"资格认证"}},
+	{"法律援助", []string{"法律援助"}},
+	{"老人补贴", []string{"高龄"}},
+}
+
+func TestEverydayNeedsAreFoundInTheFirstThree(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+		sum, err := demo.Seed(ctx, db, clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Items < 1260 {
+			t.Fatalf("the demo catalog has %d items, want at least 1,260", sum.Items)
+		}
+		items := catalog.NewStore(db, region.NewStore(db), clk)
+		sr, err := catalog.NewSearcher(ctx, items, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sr.Len() != sum.Items {
+			t.Fatalf("index holds %d items, catalog %d", sr.Len(), sum.Items)
+		}
+		for _, need := range everydayNeeds {
+			res := sr.Search(need.query, catalog.Filter{}, 0, 3)
+			var names []string
+			ok := false
+			for _, h := range res.Hits {
+				names = append(names, h.Name)
+				for _, w := range need.want {
+					ok = ok || strings.Contains(h.Name, w)
+				}
+			}
+			if !ok {
+				t.Errorf("%q: first three are %v; want one containing %v", need.query, names, need.want)
+			}
+		}
+		if n := len(everydayNeeds); n < 30 {
+			t.Fatalf("only %d everyday needs", n)
+		}
+	})
+}
+
+func TestDemoCatalogPassesQualityRulesAndCoversEveryLevel(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+	if _, err := demo.Seed(ctx, db, clk); err != nil {
+		t.Fatal(err)
+	}
+	items := catalog.NewStore(db, region.NewStore(db), clk)
+	failing, err := items.QualityReport(ctx)
+	if err != nil || len(failing) != 0 {
+		t.Fatalf("%d demo items fail quality rules (%v)", len(failing), err)
+	}
+	r, err := items.Readiness(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range r.Levels {
+		if l.Total == 0 {
+			t.Errorf("level %d has no items", l.Level)
+		}
+	}
+	var depts int
+	if err := db.Read().QueryRow(ctx, `SELECT COUNT(DISTINCT department_id) FROM items`).Scan(&depts); err != nil || depts < 80 {
+		t.Fatalf("items cover %d departments (%v), want nearly all", depts, err)
+	}
+}
