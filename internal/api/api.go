@@ -6,6 +6,7 @@ package api
 
 import (
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/region"
 )
@@ -25,13 +27,15 @@ func OpenAPI() []byte { return openAPIDocument }
 
 // API serves the JSON API.
 type API struct {
-	log     *slog.Logger
-	regions *region.Store
+	log      *slog.Logger
+	regions  *region.Store
+	catalog  *catalog.Store
+	searcher *catalog.Searcher
 }
 
 // New returns the API over its services.
-func New(log *slog.Logger, regions *region.Store) *API {
-	return &API{log: log, regions: regions}
+func New(log *slog.Logger, regions *region.Store, items *catalog.Store, searcher *catalog.Searcher) *API {
+	return &API{log: log, regions: regions, catalog: items, searcher: searcher}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -50,6 +54,8 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/regions/{code}", a.getRegion},
 		{"GET", "/api/v1/departments", a.listDepartments},
 		{"GET", "/api/v1/departments/{id}", a.getDepartment},
+		{"GET", "/api/v1/items", a.listItems},
+		{"GET", "/api/v1/items/{id}", a.getItem},
 	}
 }
 
@@ -194,5 +200,100 @@ func (a *API) getDepartment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// itemSummary is an item in a search result.
+type itemSummary struct {
+	ID           int64             `json:"id"`
+	Name         string            `json:"name"`
+	Department   string            `json:"department"`
+	Level        int               `json:"level"`
+	Type         catalog.ItemType  `json:"type"`
+	Depth        catalog.Depth     `json:"depth"`
+	CaseKind     catalog.CaseKind  `json:"case_kind"`
+	Visits       int               `json:"visits"`
+	PromiseLimit catalog.TimeLimit `json:"promise_limit"`
+	Suspended    bool              `json:"suspended"`
+	Highlights   [][2]int          `json:"highlights"`
+	MatchedBy    string            `json:"matched_by"`
+}
+
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, apperr.New(apperr.Invalid, fmt.Sprintf("参数 %s 应为 %d 到 %d 的整数", name, lo, hi))
+	}
+	return n, nil
+}
+
+func (a *API) listItems(w http.ResponseWriter, r *http.Request) error {
+	q, err := queryParam(r)
+	if err != nil {
+		return err
+	}
+	l, err := levelParam(r)
+	if err != nil {
+		return err
+	}
+	f := catalog.Filter{Level: int(l), Department: r.URL.Query().Get("department"), Theme: r.URL.Query().Get("theme"),
+		Subject: r.URL.Query().Get("subject")}
+	if v := r.URL.Query().Get("type"); v != "" {
+		if f.Type = catalog.ItemType(v); f.Type.Name() == "" {
+			return apperr.New(apperr.Invalid, "事项类型代码无效")
+		}
+	}
+	depth, err := intParam(r, "depth", 0, 0, 4)
+	if err != nil {
+		return err
+	}
+	f.Depth = catalog.Depth(depth)
+	limit, err := intParam(r, "limit", 20, 1, 100)
+	if err != nil {
+		return err
+	}
+	offset, err := intParam(r, "offset", 0, 0, 100000)
+	if err != nil {
+		return err
+	}
+	res := a.searcher.Search(q, f, offset, limit)
+	out := struct {
+		Total     int           `json:"total"`
+		Offset    int           `json:"offset"`
+		Limit     int           `json:"limit"`
+		Corrected string        `json:"corrected,omitempty"`
+		Items     []itemSummary `json:"items"`
+	}{Total: res.Total, Offset: offset, Limit: limit, Corrected: res.Corrected, Items: []itemSummary{}}
+	for _, h := range res.Hits {
+		marks := h.NameMarks
+		if marks == nil {
+			marks = [][2]int{}
+		}
+		out.Items = append(out.Items, itemSummary{ID: h.ID, Name: h.Name, Department: h.Department, Level: h.Level,
+			Type: h.Type, Depth: h.Depth, CaseKind: h.CaseKind, Visits: h.Visits, PromiseLimit: h.PromiseLimit,
+			Suspended: h.Suspended, Highlights: marks, MatchedBy: h.Via})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) getItem(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.Invalid, "事项编号应为整数")
+	}
+	it, reason, err := a.catalog.Published(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		catalog.Item
+		SuspendedReason string `json:"suspended_reason,omitempty"`
+	}{it, reason}
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

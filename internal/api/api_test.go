@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/api"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/region"
@@ -84,8 +85,35 @@ func newAPI(t *testing.T, db *store.DB) http.Handler {
 	if _, err := demo.SeedDistrict(context.Background(), db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
 		t.Fatal(err)
 	}
+	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+	regions := region.NewStore(db)
+	items := catalog.NewStore(db, regions, clk)
+	it := catalog.Item{
+		BaseCode: "010100100001", Name: "个体工商户设立登记", Type: catalog.Licensing, Department: "scjgj",
+		Basis: "《促进个体工商户发展条例》", Subjects: []string{"自然人"}, Themes: []string{"设立变更"},
+		CaseKind: catalog.Promised, LegalLimit: catalog.TimeLimit{Value: 15, Unit: "工作日"},
+		PromiseLimit: catalog.TimeLimit{Value: 1, Unit: "工作日"}, Depth: catalog.DepthFull, Conditions: "具有完全民事行为能力。",
+		Steps: []catalog.Step{{Name: "申请", Description: "网上提交"}}, Result: catalog.Result{Name: "营业执照", Type: "证照"},
+		ConsultPhone: "0375-8861002", ComplaintPhone: "12345",
+		Materials: []catalog.Material{{Name: "身份证明", Necessity: "必需", Form: "电子", Copies: 1, Source: "政府部门核发", Standard: "真实有效"}},
+		Form:      []catalog.FormSection{{Title: "经营者", Fields: []catalog.FormField{{Key: "name", Label: "姓名", Type: "text", Required: true}}}},
+		Aliases:   []string{"营业执照"},
+	}
+	ctx := context.Background()
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := items.SaveDraft(ctx, tx, &it, "测试"); err != nil {
+			return err
+		}
+		return items.Publish(ctx, tx, it.ID, it.Version, "测试")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	searcher, err := catalog.NewSearcher(ctx, items, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	api.New(slog.New(slog.DiscardHandler), region.NewStore(db)).Register(mux)
+	api.New(slog.New(slog.DiscardHandler), regions, items, searcher).Register(mux)
 	return mux
 }
 
@@ -132,6 +160,15 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 			{fmt.Sprintf("/api/v1/departments/%d", id), "/api/v1/departments/{id}", 200},
 			{"/api/v1/departments/abc", "/api/v1/departments/{id}", 400},
 			{"/api/v1/departments/999999", "/api/v1/departments/{id}", 404},
+			{"/api/v1/items", "/api/v1/items", 200},
+			{"/api/v1/items?q=yyzz&level=district&limit=5", "/api/v1/items", 200},
+			{"/api/v1/items?q=营业执找", "/api/v1/items", 200},
+			{"/api/v1/items?depth=4&type=01&department=scjgj&theme=设立变更", "/api/v1/items", 200},
+			{"/api/v1/items?limit=1000", "/api/v1/items", 400},
+			{"/api/v1/items?type=99", "/api/v1/items", 400},
+			{"/api/v1/items/1", "/api/v1/items/{id}", 200},
+			{"/api/v1/items/x", "/api/v1/items/{id}", 400},
+			{"/api/v1/items/424242", "/api/v1/items/{id}", 404},
 		}
 		for _, c := range cases {
 			status, body := call(t, h, c.path)
@@ -230,4 +267,28 @@ func validate(doc document, s *schema, v any, at string) error {
 		return fmt.Errorf("%s: %v is not one of %v", at, v, s.Enum)
 	}
 	return nil
+}
+
+func TestItemSearch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newAPI(t, db)
+		for _, q := range []string{"yyzz", "营业执找", "个体", "gtgsh"} {
+			_, body := call(t, h, "/api/v1/items?q="+q)
+			var res struct {
+				Total int
+				Items []struct {
+					Name       string
+					Highlights [][2]int
+					MatchedBy  string `json:"matched_by"`
+				}
+			}
+			if err := json.Unmarshal(body, &res); err != nil || res.Total != 1 || res.Items[0].Name != "个体工商户设立登记" {
+				t.Errorf("q=%s: %s", q, body)
+			}
+		}
+		_, body := call(t, h, "/api/v1/items?level=street")
+		if !strings.Contains(string(body), `"total":0`) {
+			t.Errorf("street filter: %s", body)
+		}
+	})
 }

@@ -416,7 +416,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Co
 	m := metrics.New(db, queue)
 	mux := http.NewServeMux()
 	pages.Register(mux)
-	api.New(log, deps.Regions).Register(mux)
+	api.New(log, deps.Regions, deps.Catalog, deps.Searcher).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
