@@ -1,0 +1,188 @@
+// Package audit is the platform's audit log: sign-ins and their failures,
+// role and permission changes, reveals of personal data, exports and
+// configuration changes — who, what, when and from where. Entries are
+// written in the same transaction as the change they record, the table
+// refuses updates and deletes (database triggers), and each entry holds the
+// hash of the one before, so that an edit made behind the application's
+// back breaks the chain and Verify names it.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Entry is one audit record.
+type Entry struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	ActorID int64     `json:"actor_id,omitempty"` // 0 for the system or an unknown person
+	Actor   string    `json:"actor"`              // a display name: 王五（区市场监管局）, 命令行, 系统
+	Action  string    `json:"action"`             // signin, signin_failed, role_grant, reveal, export, config …
+	Object  string    `json:"object,omitempty"`   // what it was done to: account:12, item:40, case:…
+	Detail  string    `json:"detail,omitempty"`   // free text, never personal data in clear
+	IP      string    `json:"ip,omitempty"`
+	Hash    string    `json:"hash"`
+}
+
+// genesis is the "previous hash" of the first entry.
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// chainLock serialises appends on PostgreSQL so that two transactions
+// cannot both extend the same entry ("audt" in ASCII).
+const chainLock = 0x61756474
+
+func (e Entry) digest(prev string) string {
+	h := sha256.New()
+	for _, part := range []string{prev, e.At.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.ActorID, 10),
+		e.Actor, e.Action, e.Object, e.Detail, e.IP} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Append writes e in tx, chained to the last entry. The time should be the
+// step's one timestamp from the clock.
+func Append(ctx context.Context, tx *store.Tx, e Entry) error {
+	if e.Action == "" || e.Actor == "" {
+		return errors.New("audit: entry without actor or action")
+	}
+	if tx.Dialect() == store.Postgres {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, chainLock); err != nil {
+			return err
+		}
+	}
+	prev := genesis
+	err := tx.QueryRow(ctx, `SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("audit: read chain: %w", err)
+	}
+	// Timestamps are stored to the microsecond on PostgreSQL; hash what is stored.
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	e.Hash = e.digest(prev)
+	var actorID any
+	if e.ActorID != 0 {
+		actorID = e.ActorID
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit_log (at, actor_id, actor, action, object, detail, ip, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At, actorID, e.Actor, e.Action, e.Object, e.Detail, e.IP, prev, e.Hash)
+	if err != nil {
+		return fmt.Errorf("audit: append: %w", err)
+	}
+	return nil
+}
+
+// Record appends e in a transaction of its own, for events that change
+// nothing else (a failed sign-in, a reveal).
+func Record(ctx context.Context, db *store.DB, e Entry) error {
+	return db.Tx(ctx, func(tx *store.Tx) error { return Append(ctx, tx, e) })
+}
+
+// Filter narrows a search of the log. Zero values match everything.
+type Filter struct {
+	ActorID int64
+	Action  string
+	Object  string // exact, e.g. "account:12"
+	Text    string // in actor or detail
+	Since   time.Time
+	Until   time.Time
+	Limit   int // default 100, at most 1000
+	Before  int64 // entries with a smaller ID, for paging back
+}
+
+// Search returns matching entries, newest first.
+func Search(ctx context.Context, q store.Querier, f Filter) ([]Entry, error) {
+	sqlq := `SELECT id, at, COALESCE(actor_id, 0), actor, action, object, detail, ip, hash FROM audit_log WHERE 1 = 1`
+	var args []any
+	if f.ActorID != 0 {
+		sqlq += ` AND actor_id = ?`
+		args = append(args, f.ActorID)
+	}
+	if f.Action != "" {
+		sqlq += ` AND action = ?`
+		args = append(args, f.Action)
+	}
+	if f.Object != "" {
+		sqlq += ` AND object = ?`
+		args = append(args, f.Object)
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t) + "%"
+		sqlq += ` AND (actor LIKE ? ESCAPE '\' OR detail LIKE ? ESCAPE '\')`
+		args = append(args, like, like)
+	}
+	if !f.Since.IsZero() {
+		sqlq += ` AND at >= ?`
+		args = append(args, f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		sqlq += ` AND at < ?`
+		args = append(args, f.Until.UTC())
+	}
+	if f.Before > 0 {
+		sqlq += ` AND id < ?`
+		args = append(args, f.Before)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	sqlq += ` ORDER BY id DESC LIMIT ` + strconv.Itoa(limit)
+	rows, err := q.Query(ctx, sqlq, args...)
+	if err != nil {
+		return nil, fmt.Errorf("audit: search: %w", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.Actor, &e.Action, &e.Object, &e.Detail, &e.IP, &e.Hash); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Broken is where the chain does not hold.
+type Broken struct {
+	ID     int64
+	Reason string
+}
+
+// Verify walks the whole chain and returns every entry whose stored hash
+// does not match its content or its predecessor.
+func Verify(ctx context.Context, q store.Querier) (checked int, broken []Broken, err error) {
+	rows, err := q.Query(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor, action, object, detail, ip, prev_hash, hash FROM audit_log ORDER BY id`)
+	if err != nil {
+		return 0, nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	defer rows.Close()
+	prev := genesis
+	for rows.Next() {
+		var e Entry
+		var storedPrev string
+		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.Actor, &e.Action, &e.Object, &e.Detail, &e.IP, &storedPrev, &e.Hash); err != nil {
+			return checked, broken, err
+		}
+		checked++
+		switch {
+		case storedPrev != prev:
+			broken = append(broken, Broken{e.ID, "与前一条记录不衔接（有记录被删除或插入）"})
+		case e.digest(prev) != e.Hash:
+			broken = append(broken, Broken{e.ID, "记录内容与其哈希不符（被修改）"})
+		}
+		prev = e.Hash
+	}
+	return checked, broken, rows.Err()
+}

@@ -1,0 +1,73 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+func TestChainAppendSearchVerify(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 11, 25, 9, 0, 0, 123456789, time.UTC)
+		for i, action := range []string{"signin", "signin_failed", "role_grant", "reveal", "export"} {
+			e := audit.Entry{At: at.Add(time.Duration(i) * time.Minute), ActorID: int64(i % 2), Actor: fmt.Sprintf("用户%d", i),
+				Action: action, Object: fmt.Sprintf("account:%d", i), Detail: "详情", IP: "127.0.0.1"}
+			if err := audit.Record(ctx, db, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, broken, err := audit.Verify(ctx, db.Read())
+		if err != nil || n != 5 || len(broken) != 0 {
+			t.Fatalf("verify: %d checked, broken %v, %v", n, broken, err)
+		}
+		got, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "reveal"})
+		if err != nil || len(got) != 1 || got[0].Object != "account:3" || !got[0].At.Equal(at.Add(3*time.Minute).Truncate(time.Microsecond)) {
+			t.Fatalf("search by action: %+v %v", got, err)
+		}
+		got, _ = audit.Search(ctx, db.Read(), audit.Filter{Text: "用户4"})
+		if len(got) != 1 || got[0].Action != "export" {
+			t.Fatalf("search by text: %+v", got)
+		}
+		got, _ = audit.Search(ctx, db.Read(), audit.Filter{Limit: 2})
+		if len(got) != 2 || got[0].ID < got[1].ID {
+			t.Fatalf("newest first, limited: %+v", got)
+		}
+		got, _ = audit.Search(ctx, db.Read(), audit.Filter{Before: got[1].ID})
+		if len(got) != 3 {
+			t.Fatalf("paging back: %d", len(got))
+		}
+
+		// Nobody can edit or delete through SQL: the triggers refuse.
+		for _, stmt := range []string{`UPDATE audit_log SET actor = 'x' WHERE id = 2`, `DELETE FROM audit_log WHERE id = 2`} {
+			err := db.Tx(ctx, func(tx *store.Tx) error { _, err := tx.Exec(ctx, stmt); return err })
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("%s: %v, want a refusal", stmt, err)
+			}
+		}
+		// An edit made by someone who first disables the protection is caught.
+		disable := `DROP TRIGGER audit_log_no_update`
+		if db.Dialect == store.Postgres {
+			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, disable); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE audit_log SET detail = '改过' WHERE id = (SELECT MIN(id) + 2 FROM audit_log)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, broken, err = audit.Verify(ctx, db.Read())
+		if err != nil || len(broken) != 1 || !strings.Contains(broken[0].Reason, "被修改") {
+			t.Fatalf("tampering not caught: %+v %v", broken, err)
+		}
+	})
+}
