@@ -96,7 +96,7 @@ type Filter struct {
 	Text    string // in actor or detail
 	Since   time.Time
 	Until   time.Time
-	Limit   int // default 100, at most 1000
+	Limit   int   // default 100, at most 1000
 	Before  int64 // entries with a smaller ID, for paging back
 }
 
