@@ -1,0 +1,232 @@
+// Package policy decides who may see and do what. Every page and API call
+// asks it, through Check, before it reads or changes anything; nothing
+// else in the platform decides access. It imports nothing but the error
+// codes, so that its rules can be read and tested as one table.
+package policy
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+)
+
+// Role is a staff role. A person may hold several.
+type Role string
+
+const (
+	Window         Role = "window"     // 窗口人员: counter intake
+	Reviewer       Role = "reviewer"   // 审批人员: review and decision
+	Head           Role = "head"       // 部门负责人
+	Supervisor     Role = "supervisor" // 督查人员
+	CatalogManager Role = "catalog"    // 事项管理员
+	Admin          Role = "admin"      // 系统管理员
+)
+
+// Roles lists every role, in the order pages show them.
+var Roles = []Role{Window, Reviewer, Head, Supervisor, CatalogManager, Admin}
+
+// Name is the role's Chinese name.
+func (r Role) Name() string {
+	switch r {
+	case Window:
+		return "窗口人员"
+	case Reviewer:
+		return "审批人员"
+	case Head:
+		return "部门负责人"
+	case Supervisor:
+		return "督查人员"
+	case CatalogManager:
+		return "事项管理员"
+	case Admin:
+		return "系统管理员"
+	}
+	return ""
+}
+
+// Kind of subject.
+const (
+	Anonymous = "anonymous"
+	Person    = "person" // a citizen; may act for enterprises
+	Staff     = "staff"
+)
+
+// Subject is who is asking.
+type Subject struct {
+	AccountID int64
+	Kind      string
+	Name      string
+	// Staff only: their department, its kind and region, and their roles.
+	DepartmentID   int64
+	DepartmentKind string // center, bureau, street_center, community_station
+	RegionCode     string
+	Roles          []Role
+	// Person only: the enterprise they act for in this session (0: themselves).
+	ActingFor int64
+}
+
+// Has reports whether the subject holds a role.
+func (s Subject) Has(r Role) bool { return s.Kind == Staff && slices.Contains(s.Roles, r) }
+
+// Resource kinds.
+const (
+	Case       = "case"       // an application and its handling
+	Complaint  = "complaint"  // 有诉即应
+	Message    = "message"    // to an applicant
+	Rating     = "rating"     // 好差评
+	Item       = "item"       // a catalog item
+	Department = "department" // its data and staff
+	Account    = "account"    // a person's account and personal data
+	AuditLog   = "audit_log"
+	Jobs       = "jobs" // the background job queue
+	Statistics = "statistics"
+)
+
+// Resource is what is asked about. Fill what applies: the owner for
+// personal things, the enterprise when a case or message belongs to one,
+// the responsible department and its region for handled things.
+type Resource struct {
+	Kind         string
+	OwnerID      int64 // the applicant's or complainant's account
+	EnterpriseID int64 // the enterprise it belongs to, if any
+	DepartmentID int64
+	RegionCode   string
+}
+
+// Action is what the subject wants to do.
+type Action string
+
+const (
+	View    Action = "view"    // read it
+	Create  Action = "create"  // make a new one (apply, file, take in at the counter)
+	Handle  Action = "handle"  // act on a case or complaint: accept, review, decide …
+	Approve Action = "approve" // a head's decision: extensions, transfers
+	Edit    Action = "edit"    // change catalog items, departments, accounts
+	Publish Action = "publish" // make a catalog version public
+	Reveal  Action = "reveal"  // show personal data unmasked (audited)
+	Export  Action = "export"  // download in bulk (audited)
+	Follow  Action = "follow"  // a supervisor's follow-up of a late case or bad rating
+)
+
+// Check returns nil if s may do a on r. A person asking about someone
+// else's thing gets NotFound, so that its existence does not leak; staff
+// outside their remit get Forbidden.
+func Check(s Subject, a Action, r Resource) error {
+	if allowed(s, a, r) {
+		return nil
+	}
+	if s.Kind == Anonymous {
+		return apperr.New(apperr.Unauthorized, "请先登录。")
+	}
+	if s.Kind == Person && (r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating || r.Kind == Account) {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	return apperr.New(apperr.Forbidden, "您没有权限进行此操作。")
+}
+
+func allowed(s Subject, a Action, r Resource) bool {
+	switch s.Kind {
+	case Person:
+		return personMay(s, a, r)
+	case Staff:
+		if s.Has(Admin) {
+			return true
+		}
+		return staffMay(s, a, r)
+	}
+	return false
+}
+
+// personMay: a citizen sees and acts on their own things; an enterprise's
+// things only while acting for it.
+func personMay(s Subject, a Action, r Resource) bool {
+	mine := r.EnterpriseID == 0 && s.ActingFor == 0 && r.OwnerID == s.AccountID ||
+		r.EnterpriseID != 0 && r.EnterpriseID == s.ActingFor
+	switch r.Kind {
+	case Case, Complaint, Rating:
+		return mine && (a == View || a == Create)
+	case Message:
+		return mine && a == View
+	case Account:
+		return r.OwnerID == s.AccountID && (a == View || a == Edit)
+	}
+	return false
+}
+
+func staffMay(s Subject, a Action, r Resource) bool {
+	ownDept := r.DepartmentID != 0 && r.DepartmentID == s.DepartmentID
+	inRegion := within(s.RegionCode, r.RegionCode)
+	// A street's convenience centre oversees its communities' stations:
+	// it sees what they handle, but does not act for them.
+	streetOversees := s.DepartmentKind == "street_center" && inRegion
+	switch r.Kind {
+	case Case:
+		switch a {
+		case View:
+			return s.hasAny(Window, Reviewer, Head) && (ownDept || streetOversees) || s.Has(Supervisor) && inRegion
+		case Create:
+			return s.Has(Window) && ownDept
+		case Handle:
+			return s.hasAny(Window, Reviewer, Head) && ownDept
+		case Approve:
+			return s.Has(Head) && ownDept
+		case Follow:
+			return s.Has(Supervisor) && inRegion
+		case Reveal, Export:
+			return s.hasAny(Reviewer, Head) && ownDept
+		}
+	case Complaint, Rating:
+		switch a {
+		case View:
+			return s.hasAny(Window, Reviewer, Head) && ownDept || s.Has(Supervisor) && inRegion
+		case Handle:
+			return s.hasAny(Reviewer, Head) && ownDept
+		case Follow:
+			return s.Has(Supervisor) && inRegion
+		}
+	case Message:
+		return a == View && s.hasAny(Window, Reviewer, Head) && ownDept
+	case Item:
+		switch a {
+		case View:
+			return true
+		case Edit, Publish:
+			return s.Has(CatalogManager) && ownDept
+		}
+	case Department:
+		return a == View && (ownDept || s.Has(Supervisor) && inRegion)
+	case AuditLog:
+		return a == View && s.Has(Supervisor)
+	case Statistics:
+		return a == View && (s.hasAny(Supervisor, Head))
+	case Account:
+		return a == View && r.OwnerID == s.AccountID || a == Edit && r.OwnerID == s.AccountID
+	}
+	return false
+}
+
+func (s Subject) hasAny(roles ...Role) bool {
+	for _, r := range roles {
+		if s.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether code lies in the subtree of the region root: a
+// district (…000000) holds its streets and communities, a street (…000)
+// its communities, a community only itself.
+func within(root, code string) bool {
+	if len(root) != 12 || len(code) != 12 {
+		return false
+	}
+	switch {
+	case strings.HasSuffix(root, "000000"):
+		return code[:6] == root[:6]
+	case strings.HasSuffix(root, "000"):
+		return code[:9] == root[:9]
+	}
+	return code == root
+}
