@@ -19,6 +19,7 @@ const (
 	Forbidden    Code = "forbidden"    // the caller is known but may not do this
 	Unauthorized Code = "unauthorized" // the caller must sign in first
 	TooLarge     Code = "too_large"    // the request body is over the limit
+	TooMany      Code = "too_many"     // rate-limited: try again later
 	Unavailable  Code = "unavailable"  // a dependency is down; try again later
 	Internal     Code = "internal"     // a bug or an unexpected failure; details only in logs
 )

@@ -25,6 +25,7 @@ var statusByCode = map[apperr.Code]int{
 	apperr.Forbidden:    http.StatusForbidden,
 	apperr.Unauthorized: http.StatusUnauthorized,
 	apperr.TooLarge:     http.StatusRequestEntityTooLarge,
+	apperr.TooMany:      http.StatusTooManyRequests,
 	apperr.Unavailable:  http.StatusServiceUnavailable,
 	apperr.Internal:     http.StatusInternalServerError,
 }

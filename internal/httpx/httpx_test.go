@@ -99,7 +99,7 @@ func TestMiddleware(t *testing.T) {
 
 func TestStatusTable(t *testing.T) {
 	cases := map[apperr.Code]int{apperr.Invalid: 400, apperr.Unauthorized: 401, apperr.Forbidden: 403, apperr.NotFound: 404,
-		apperr.Conflict: 409, apperr.TooLarge: 413, apperr.Internal: 500, apperr.Unavailable: 503}
+		apperr.Conflict: 409, apperr.TooLarge: 413, apperr.TooMany: 429, apperr.Internal: 500, apperr.Unavailable: 503}
 	for code, want := range cases {
 		if got := httpx.Status(apperr.New(code, "x")); got != want {
 			t.Errorf("%s: %d, want %d", code, got, want)

@@ -1,0 +1,374 @@
+package identity_test
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/ident"
+	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// A valid identity number (GB 11643's own example) and a mobile number.
+const (
+	idNumber = "11010519491231002X"
+	mobile   = "13812345678"
+)
+
+type fixture struct {
+	db  *store.DB
+	svc *identity.Service
+	clk *clock.Manual
+	sms *sms.Dev
+}
+
+var meta = identity.Meta{IP: "127.0.0.1", Client: "test"}
+
+func newFixture(t *testing.T, db *store.DB) fixture {
+	t.Helper()
+	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+	if _, err := demo.SeedDistrict(context.Background(), db, clk); err != nil {
+		t.Fatal(err)
+	}
+	enc, idx, err := pii.GenerateKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := pii.ParseKeys(enc, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := sms.NewDev(slog.New(slog.DiscardHandler), 20)
+	svc := identity.New(db, identity.Options{Keys: keys, SMS: dev, Clock: clk, RequireTOTP: true})
+	return fixture{db, svc, clk, dev}
+}
+
+var codePattern = regexp.MustCompile(`验证码是(\d{6})`)
+
+// lastCode reads the code from the newest SMS, as the person would.
+func (f fixture) lastCode(t *testing.T) string {
+	t.Helper()
+	msgs := f.sms.Recent()
+	if len(msgs) == 0 {
+		t.Fatal("no SMS sent")
+	}
+	m := codePattern.FindStringSubmatch(msgs[0].Text)
+	if m == nil {
+		t.Fatalf("no code in %q", msgs[0].Text)
+	}
+	return m[1]
+}
+
+func (f fixture) register(t *testing.T, mob, id string) (identity.Account, string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.svc.SendCode(ctx, mob, identity.PurposeRegister, meta); err != nil {
+		t.Fatal(err)
+	}
+	acc, token, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: id, Mobile: mob, Code: f.lastCode(t), Password: "Zhangsan-2026!"}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc, token
+}
+
+func TestRegisterAndSignInWithPhoneCode(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+
+		// Bad input is refused in Chinese, before any code is used.
+		if err := f.svc.SendCode(ctx, "12345", identity.PurposeRegister, meta); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("bad mobile: %v", err)
+		}
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeRegister, meta); err != nil {
+			t.Fatal(err)
+		}
+		code := f.lastCode(t)
+		_, _, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: "110105194912310021", Mobile: mobile, Code: code}, meta)
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "校验位") {
+			t.Fatalf("bad identity number: %v", err)
+		}
+		_, _, err = f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: idNumber, Mobile: mobile, Code: "000000"}, meta)
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "验证码不正确") {
+			t.Fatalf("wrong code: %v", err)
+		}
+		acc, token, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: idNumber, Mobile: mobile, Code: code}, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc.IDNumberMasked != "110105********002X" || acc.MobileMasked != "138****5678" || acc.RealName || acc.HasPassword {
+			t.Fatalf("account %+v", acc)
+		}
+		sess, err := f.svc.Authenticate(ctx, token)
+		if err != nil || sess.Subject.AccountID != acc.ID || sess.Subject.Kind != policy.Person {
+			t.Fatalf("session: %+v %v", sess, err)
+		}
+		// A code works once.
+		if _, _, err := f.svc.Register(ctx, identity.Registration{Name: "李四", IDNumber: "11010519491231002X", Mobile: mobile, Code: code}, meta); err == nil {
+			t.Fatal("a used code worked again")
+		}
+		// Nothing personal is stored in clear.
+		var row string
+		db.Read().QueryRow(ctx, `SELECT id_number_sealed || mobile_sealed || id_number_index || mobile_index FROM accounts WHERE id = ?`, acc.ID).Scan(&row)
+		if strings.Contains(row, idNumber) || strings.Contains(row, mobile) {
+			t.Fatal("identifiers stored in clear")
+		}
+
+		// Sign in again with a code; rate limits apply.
+		f.clk.Advance(2 * time.Minute)
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeSignIn, meta); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeSignIn, meta); !apperr.Is(err, apperr.TooMany) {
+			t.Fatalf("second code within a minute: %v", err)
+		}
+		signIn := f.lastCode(t)
+		f.clk.Advance(6 * time.Minute)
+		if _, err := f.svc.SignInWithCode(ctx, mobile, signIn, meta); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "过期") {
+			t.Fatalf("expired code: %v", err)
+		}
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeSignIn, meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SignInWithCode(ctx, mobile, f.lastCode(t), meta); err != nil {
+			t.Fatal(err)
+		}
+		hist, err := f.svc.History(ctx, acc.ID, 10)
+		if err != nil || len(hist) < 2 || !hist[0].Success || hist[1].Success {
+			t.Fatalf("history %+v %v", hist, err)
+		}
+	})
+}
+
+func TestCodeLimitsPerNumberAndAddress(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, storetest.SQLite(t))
+	for i := 0; i < 5; i++ {
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeSignIn, meta); err != nil {
+			t.Fatalf("code %d: %v", i+1, err)
+		}
+		f.clk.Advance(61 * time.Second)
+	}
+	if err := f.svc.SendCode(ctx, mobile, identity.PurposeSignIn, meta); !apperr.Is(err, apperr.TooMany) {
+		t.Fatalf("sixth code in an hour: %v", err)
+	}
+	for i := 0; i < 15; i++ {
+		mob := "1390000" + string(rune('1'+i%9)) + "00" + string(rune('0'+i/9))
+		if err := f.svc.SendCode(ctx, mob, identity.PurposeSignIn, meta); err != nil {
+			t.Fatalf("other number %s: %v", mob, err)
+		}
+	}
+	if err := f.svc.SendCode(ctx, "13700000000", identity.PurposeSignIn, meta); !apperr.Is(err, apperr.TooMany) {
+		t.Fatalf("21st code from one address: %v", err)
+	}
+	if err := f.svc.SendCode(ctx, "13700000000", identity.PurposeSignIn, identity.Meta{IP: "10.0.0.9"}); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+}
+
+func TestPasswordLockout(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		f.register(t, mobile, idNumber)
+		for i := 0; i < 4; i++ {
+			if _, err := f.svc.SignInWithPassword(ctx, mobile, "wrong-password", meta); !apperr.Is(err, apperr.Unauthorized) {
+				t.Fatalf("attempt %d: %v", i+1, err)
+			}
+		}
+		if _, err := f.svc.SignInWithPassword(ctx, mobile, "wrong-password", meta); !apperr.Is(err, apperr.TooMany) {
+			t.Fatalf("fifth failure should lock: %v", err)
+		}
+		if _, err := f.svc.SignInWithPassword(ctx, mobile, "Zhangsan-2026!", meta); !apperr.Is(err, apperr.TooMany) {
+			t.Fatalf("locked account accepted the right password: %v", err)
+		}
+		f.clk.Advance(16 * time.Minute)
+		if _, err := f.svc.SignInWithPassword(ctx, mobile, "Zhangsan-2026!", meta); err != nil {
+			t.Fatalf("after the lock: %v", err)
+		}
+		if _, err := f.svc.SignInWithPassword(ctx, "13900000000", "Zhangsan-2026!", meta); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("unknown number must look like a wrong password: %v", err)
+		}
+	})
+}
+
+func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		depts, err := region.NewStore(db).Departments(ctx, region.DepartmentFilter{Kind: region.StreetCenter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		street := depts[0]
+		if _, _, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "Bad Name", Name: "王", Password: "short"}, meta); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("bad staff input: %v", err)
+		}
+		acc, otpURL, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "wangwu", Name: "王五", DepartmentID: street.ID,
+			Roles: []policy.Role{policy.Window, policy.Reviewer}, Password: "Staff-Pass-2026x"}, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(otpURL)
+		secret := u.Query().Get("secret")
+		if secret == "" || len(acc.Roles) != 2 {
+			t.Fatalf("otp url %q, account %+v", otpURL, acc)
+		}
+		if _, err := f.svc.SignInStaff(ctx, "wangwu", "Staff-Pass-2026x", "", meta); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("without TOTP: %v", err)
+		}
+		code, _ := totp.GenerateCode(secret, f.clk.Now())
+		token, err := f.svc.SignInStaff(ctx, "wangwu", "Staff-Pass-2026x", code, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := f.svc.Authenticate(ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sess.Subject
+		if s.Kind != policy.Staff || s.DepartmentID != street.ID || s.DepartmentKind != "street_center" || s.RegionCode != street.RegionCode || !s.Has(policy.Window) {
+			t.Fatalf("subject %+v", s)
+		}
+		// Staff sessions end after 30 idle minutes.
+		f.clk.Advance(20 * time.Minute)
+		if _, err := f.svc.Authenticate(ctx, token); err != nil {
+			t.Fatalf("20 minutes idle: %v", err)
+		}
+		f.clk.Advance(31 * time.Minute)
+		if _, err := f.svc.Authenticate(ctx, token); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("31 minutes idle: %v", err)
+		}
+		// A password change signs out the other sessions, not this one.
+		code, _ = totp.GenerateCode(secret, f.clk.Now())
+		a, _ := f.svc.SignInStaff(ctx, "wangwu", "Staff-Pass-2026x", code, meta)
+		b, _ := f.svc.SignInStaff(ctx, "wangwu", "Staff-Pass-2026x", code, meta)
+		if err := f.svc.ChangePassword(ctx, acc.ID, "Staff-Pass-2026x", "Staff-New-2026x!", a, meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(ctx, a); err != nil {
+			t.Fatalf("the session that changed the password: %v", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, b); err == nil {
+			t.Fatal("another session survived a password change")
+		}
+		if err := f.svc.SetRoles(ctx, 0, acc.ID, []policy.Role{policy.Supervisor}, meta); err != nil {
+			t.Fatal(err)
+		}
+		if sess, _ := f.svc.Authenticate(ctx, a); !sess.Subject.Has(policy.Supervisor) || sess.Subject.Has(policy.Window) {
+			t.Fatalf("roles after change: %v", sess.Subject.Roles)
+		}
+		if err := f.svc.ResetPassword(ctx, 0, "wangwu", "Reset-Pass-2026x", meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(ctx, a); err == nil {
+			t.Fatal("a reset password left sessions open")
+		}
+		// Everything is on the audit record, and the chain holds.
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Object: "account:" + itoa(acc.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := map[string]bool{}
+		for _, e := range entries {
+			actions[e.Action] = true
+		}
+		for _, want := range []string{"staff_create", "signin", "signin_failed", "password_change", "role_change", "password_reset"} {
+			if !actions[want] {
+				t.Errorf("audit lacks %s: %v", want, actions)
+			}
+		}
+		if _, broken, err := audit.Verify(ctx, db.Read()); err != nil || len(broken) > 0 {
+			t.Fatalf("audit chain: %v %v", broken, err)
+		}
+	})
+}
+
+func TestEnterpriseAgentsAndReveal(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		owner, ownerToken := f.register(t, mobile, idNumber)
+		f.clk.Advance(2 * time.Minute)
+		agent, agentToken := f.register(t, "13900001111", "110105199003071234"[:17]+checkChar(t, "11010519900307123"))
+		outsider, outsiderToken := f.register(t, "13700002222", "110105198512120012"[:17]+checkChar(t, "11010519851212001"))
+		ownerSess, _ := f.svc.Authenticate(ctx, ownerToken)
+		if _, err := f.svc.RegisterEnterprise(ctx, ownerSess.Subject, "平顶山示例商贸有限公司", "91350100M000100Y4X", "张三", meta); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("bad credit code: %v", err)
+		}
+		e, err := f.svc.RegisterEnterprise(ctx, ownerSess.Subject, "平顶山示例商贸有限公司", "91350100M000100Y43", "张三", meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.AddAgent(ctx, ownerSess.Subject, e.ID, "13900001111", meta); err != nil {
+			t.Fatal(err)
+		}
+		outsiderSess, _ := f.svc.Authenticate(ctx, outsiderToken)
+		if err := f.svc.AddAgent(ctx, outsiderSess.Subject, e.ID, "13700002222", meta); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("outsider adding an agent: %v", err)
+		}
+		if err := f.svc.ActFor(ctx, outsiderToken, outsiderSess.Subject, e.ID, meta); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("outsider acting for the firm: %v", err)
+		}
+		agentSess, _ := f.svc.Authenticate(ctx, agentToken)
+		if err := f.svc.ActFor(ctx, agentToken, agentSess.Subject, e.ID, meta); err != nil {
+			t.Fatal(err)
+		}
+		agentSess, _ = f.svc.Authenticate(ctx, agentToken)
+		firmCase := policy.Resource{Kind: policy.Case, OwnerID: owner.ID, EnterpriseID: e.ID, DepartmentID: 1, RegionCode: "410411000000"}
+		if err := policy.Check(agentSess.Subject, policy.View, firmCase); err != nil {
+			t.Fatalf("agent acting for the firm cannot see its case: %v", err)
+		}
+		outsiderSess, _ = f.svc.Authenticate(ctx, outsiderToken)
+		if err := policy.Check(outsiderSess.Subject, policy.View, firmCase); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("outsider sees the firm's case: %v", err)
+		}
+		list, _ := f.svc.Enterprises(ctx, agent.ID)
+		if len(list) != 1 || list[0].Role != "agent" {
+			t.Fatalf("agent's enterprises %+v", list)
+		}
+
+		// Revealing a number needs a reason and leaves a record.
+		admin := policy.Subject{AccountID: outsider.ID, Kind: policy.Staff}
+		if _, err := f.svc.Reveal(ctx, admin, owner.ID, "id_number", "", meta); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("reveal without reason: %v", err)
+		}
+		got, err := f.svc.Reveal(ctx, admin, owner.ID, "id_number", "核对申请人身份", meta)
+		if err != nil || got != idNumber {
+			t.Fatalf("reveal: %q %v", got, err)
+		}
+		entries, _ := audit.Search(ctx, db.Read(), audit.Filter{Action: "reveal"})
+		if len(entries) != 1 || !strings.Contains(entries[0].Detail, "核对申请人身份") || strings.Contains(entries[0].Detail, idNumber) {
+			t.Fatalf("reveal audit: %+v", entries)
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func checkChar(t *testing.T, first17 string) string {
+	t.Helper()
+	c, err := ident.IDCardCheckChar(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(c)
+}

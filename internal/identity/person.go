@@ -1,0 +1,288 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/ident"
+	"github.com/zwfw/zwfw/internal/password"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Registration is what a citizen gives to open an account.
+type Registration struct {
+	Name     string
+	IDNumber string
+	Mobile   string
+	Code     string // the one-time code sent to Mobile
+	Password string // optional: without one, the person signs in by code
+}
+
+// Register opens a citizen's account after checking the phone code, the
+// identity number (GB 11643, with a real birth date) and, if given, the
+// password policy. It signs the person in and returns the session token.
+func (s *Service) Register(ctx context.Context, r Registration, meta Meta) (Account, string, error) {
+	now := s.opt.Clock.Now()
+	name := strings.TrimSpace(r.Name)
+	var problems []string
+	if n := utf8.RuneCountInString(name); n < 2 || n > 30 {
+		problems = append(problems, "姓名应为2至30个字")
+	}
+	card, err := ident.ParseIDCard(r.IDNumber, now.In(chinaTime))
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	mobile, mobileIdx, err := s.mobileIndex(r.Mobile)
+	if err != nil {
+		problems = append(problems, apperr.MessageOf(err))
+	}
+	var hash string
+	if r.Password != "" {
+		if err := s.opt.Policy.Check(r.Password, mobile, card.Number); err != nil {
+			problems = append(problems, err.Error())
+		} else if hash, err = password.Hash(r.Password); err != nil {
+			return Account{}, "", err
+		}
+	}
+	if len(problems) > 0 {
+		return Account{}, "", apperr.New(apperr.Invalid, strings.Join(problems, "；"))
+	}
+	realName := false
+	if s.opt.Verifier != nil {
+		ok, err := s.opt.Verifier.Verify(ctx, name, card.Number)
+		if err != nil {
+			return Account{}, "", apperr.Wrap(apperr.Unavailable, "实名核验服务暂不可用，请稍后再试。", err)
+		}
+		if !ok {
+			return Account{}, "", apperr.New(apperr.Invalid, "姓名与身份证号码不一致，实名核验未通过。")
+		}
+		realName = true
+	}
+	idSealed, err := s.opt.Keys.Seal(card.Number, ctxIDNumber)
+	if err != nil {
+		return Account{}, "", err
+	}
+	mobileSealed, err := s.opt.Keys.Seal(mobile, ctxMobile)
+	if err != nil {
+		return Account{}, "", err
+	}
+	var acc Account
+	var token string
+	var wrongCode bool
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.consumeCode(ctx, tx, mobileIdx, PurposeRegister, r.Code); err == errWrongCode {
+			wrongCode = true
+			return nil
+		} else if err != nil {
+			return err
+		}
+		status := "unverified"
+		if realName {
+			status = "verified"
+		}
+		var changed any
+		if hash != "" {
+			changed = now
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, id_number_sealed, id_number_index, id_number_masked,
+			mobile_sealed, mobile_index, mobile_masked, password_hash, password_changed_at, totp_required, real_name_status, created_at, updated_at)
+			VALUES ('person', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			name, idSealed, s.opt.Keys.Index("id_number", card.Number), ident.MaskIDCard(card.Number),
+			mobileSealed, mobileIdx, ident.MaskMobile(mobile), hash, changed, false, status, now, now).Scan(&acc.ID)
+		if store.IsUniqueViolation(err) {
+			return apperr.New(apperr.Conflict, "该手机号或身份证号码已注册，请直接登录。")
+		}
+		if err != nil {
+			return err
+		}
+		if token, err = s.newSession(ctx, tx, acc.ID, meta); err != nil {
+			return err
+		}
+		if err := s.recordSignIn(ctx, tx, acc.ID, "register", true, "", meta); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, acc.ID, "register", fmt.Sprintf("account:%d", acc.ID), "注册个人账户", meta)
+	})
+	if err != nil {
+		return Account{}, "", err
+	}
+	if wrongCode {
+		return Account{}, "", errWrongCode
+	}
+	acc, err = s.Account(ctx, acc.ID)
+	return acc, token, err
+}
+
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// SignInWithCode signs a citizen in with a one-time code sent to their phone.
+func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta Meta) (string, error) {
+	_, idx, err := s.mobileIndex(mobile)
+	if err != nil {
+		return "", err
+	}
+	var token string
+	var failure error
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		id, disabled, err := personByMobile(ctx, tx, idx)
+		if err != nil {
+			return err
+		}
+		if err := s.consumeCode(ctx, tx, idx, PurposeSignIn, code); err != nil {
+			if !apperr.Is(err, apperr.Invalid) {
+				return err
+			}
+			// The failure is recorded (and a wrong try counted) before it is reported.
+			failure = err
+			return s.failed(ctx, tx, id, "code", apperr.MessageOf(err), meta)
+		}
+		if disabled {
+			failure = apperr.New(apperr.Forbidden, "该账户已停用，请联系管理员。")
+			return s.failed(ctx, tx, id, "code", "账户已停用", meta)
+		}
+		if token, err = s.newSession(ctx, tx, id, meta); err != nil {
+			return err
+		}
+		return s.succeeded(ctx, tx, id, "code", meta)
+	})
+	if err == nil {
+		err = failure
+	}
+	return token, err
+}
+
+// SignInWithPassword signs a citizen in with mobile and password. Repeated
+// failures lock the account for a while, as for staff.
+func (s *Service) SignInWithPassword(ctx context.Context, mobile, pass string, meta Meta) (string, error) {
+	_, idx, err := s.mobileIndex(mobile)
+	if err != nil {
+		return "", err
+	}
+	var id int64
+	err = s.db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'person' AND mobile_index = ?`, idx).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Same answer as a wrong password: whether a number is registered
+		// is not for anyone to probe.
+		return "", errBadCredentials
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.passwordSignIn(ctx, id, pass, "", "password", meta)
+}
+
+var errBadCredentials = apperr.New(apperr.Unauthorized, "账号或密码不正确。")
+
+func personByMobile(ctx context.Context, tx *store.Tx, idx string) (int64, bool, error) {
+	var id int64
+	var disabled bool
+	err := tx.QueryRow(ctx, `SELECT id, disabled FROM accounts WHERE kind = 'person' AND mobile_index = ?`, idx).Scan(&id, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, apperr.New(apperr.NotFound, "该手机号尚未注册，请先注册。")
+	}
+	return id, disabled, err
+}
+
+// Account returns an account as the platform shows it.
+func (s *Service) Account(ctx context.Context, id int64) (Account, error) {
+	var a Account
+	var username sql.NullString
+	var dept sql.NullInt64
+	var status, hash, totp string
+	err := s.db.Read().QueryRow(ctx, `SELECT id, kind, name, username, id_number_masked, mobile_masked, department_id,
+		real_name_status, password_hash, totp_sealed, totp_required, disabled, created_at FROM accounts WHERE id = ?`, id).
+		Scan(&a.ID, &a.Kind, &a.Name, &username, &a.IDNumberMasked, &a.MobileMasked, &dept, &status, &hash, &totp,
+			&a.TOTPRequired, &a.Disabled, &a.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, apperr.New(apperr.NotFound, "账户不存在")
+	}
+	if err != nil {
+		return a, err
+	}
+	a.Username, a.DepartmentID, a.RealName, a.HasPassword = username.String, dept.Int64, status == "verified", hash != ""
+	if a.Kind == "staff" {
+		a.Roles, err = roles(ctx, s.db.Read(), id)
+	}
+	return a, err
+}
+
+// SignIn is one entry of a person's sign-in history.
+type SignIn struct {
+	Method  string
+	Success bool
+	Reason  string
+	IP      string
+	Client  string
+	At      time.Time
+}
+
+// History lists an account's sign-ins, newest first.
+func (s *Service) History(ctx context.Context, accountID int64, limit int) ([]SignIn, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT method, success, reason, ip, client, at FROM sign_ins
+		WHERE account_id = ? ORDER BY id DESC LIMIT ?`, accountID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SignIn
+	for rows.Next() {
+		var h SignIn
+		if err := rows.Scan(&h.Method, &h.Success, &h.Reason, &h.IP, &h.Client, &h.At); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) recordSignIn(ctx context.Context, tx *store.Tx, accountID int64, method string, ok bool, reason string, meta Meta) error {
+	var acc any
+	if accountID != 0 {
+		acc = accountID
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO sign_ins (account_id, method, success, reason, ip, client, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		acc, method, ok, reason, meta.IP, shorten(meta.Client, 200), s.opt.Clock.Now())
+	return err
+}
+
+func (s *Service) succeeded(ctx context.Context, tx *store.Tx, id int64, method string, meta Meta) error {
+	if _, err := tx.Exec(ctx, `UPDATE accounts SET failed_attempts = 0, locked_until = NULL WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if err := s.recordSignIn(ctx, tx, id, method, true, "", meta); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, id, "signin", fmt.Sprintf("account:%d", id), "登录（"+method+"）", meta)
+}
+
+func (s *Service) failed(ctx context.Context, tx *store.Tx, id int64, method, reason string, meta Meta) error {
+	if err := s.recordSignIn(ctx, tx, id, method, false, reason, meta); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, id, "signin_failed", fmt.Sprintf("account:%d", id), reason, meta)
+}
+
+// audit appends to the audit log in tx, naming the actor by account.
+func (s *Service) audit(ctx context.Context, tx *store.Tx, actorID int64, action, object, detail string, meta Meta) error {
+	actor := "匿名"
+	if actorID != 0 {
+		var name, kind string
+		var username sql.NullString
+		if err := tx.QueryRow(ctx, `SELECT name, kind, username FROM accounts WHERE id = ?`, actorID).Scan(&name, &kind, &username); err != nil {
+			return err
+		}
+		actor = name
+		if username.Valid {
+			actor += "（" + username.String + "）"
+		}
+	}
+	return audit.Append(ctx, tx, audit.Entry{At: s.opt.Clock.Now(), ActorID: actorID, Actor: actor, Action: action,
+		Object: object, Detail: detail, IP: meta.IP})
+}

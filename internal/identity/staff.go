@@ -1,0 +1,343 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/password"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Lockout after repeated failed sign-ins.
+const (
+	maxFailures = 5
+	lockFor     = 15 * time.Minute
+)
+
+// passwordSignIn checks a password (and for staff a TOTP code), counting
+// failures towards a lockout, and starts a session.
+func (s *Service) passwordSignIn(ctx context.Context, id int64, pass, totpCode, method string, meta Meta) (string, error) {
+	var token string
+	var failure error
+	now := s.opt.Clock.Now()
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var kind, hash, totpSealed string
+		var failures int
+		var locked sql.NullTime
+		var disabled, totpRequired bool
+		if err := tx.QueryRow(ctx, `SELECT kind, password_hash, totp_sealed, totp_required, failed_attempts, locked_until, disabled
+			FROM accounts WHERE id = ?`, id).Scan(&kind, &hash, &totpSealed, &totpRequired, &failures, &locked, &disabled); err != nil {
+			return err
+		}
+		if locked.Valid && now.Before(locked.Time) {
+			mins := int(locked.Time.Sub(now).Minutes()) + 1
+			failure = apperr.New(apperr.TooMany, fmt.Sprintf("密码错误次数过多，账户已锁定，请%d分钟后再试。", mins))
+			return s.failed(ctx, tx, id, method, "账户锁定中", meta)
+		}
+		ok := false
+		if hash != "" {
+			var err error
+			if ok, err = password.Verify(hash, pass); err != nil {
+				return err
+			}
+		}
+		reason := "密码错误"
+		if ok && kind == "staff" && s.opt.RequireTOTP && totpRequired {
+			ok, reason = s.checkTOTP(totpSealed, totpCode, now), "动态验证码错误"
+		}
+		if !ok {
+			failures++
+			var lockUntil any
+			failure = errBadCredentials
+			if kind == "staff" && reason != "密码错误" {
+				failure = apperr.New(apperr.Unauthorized, "动态验证码不正确。")
+			}
+			if failures >= maxFailures {
+				lockUntil, failures = now.Add(lockFor), 0
+				failure = apperr.New(apperr.TooMany, fmt.Sprintf("密码错误次数过多，账户已锁定%d分钟。", int(lockFor.Minutes())))
+			}
+			if _, err := tx.Exec(ctx, `UPDATE accounts SET failed_attempts = ?, locked_until = ? WHERE id = ?`, failures, lockUntil, id); err != nil {
+				return err
+			}
+			return s.failed(ctx, tx, id, method, reason, meta)
+		}
+		if disabled {
+			failure = apperr.New(apperr.Forbidden, "该账户已停用，请联系管理员。")
+			return s.failed(ctx, tx, id, method, "账户已停用", meta)
+		}
+		var err error
+		if token, err = s.newSession(ctx, tx, id, meta); err != nil {
+			return err
+		}
+		return s.succeeded(ctx, tx, id, method, meta)
+	})
+	if err == nil {
+		err = failure
+	}
+	return token, err
+}
+
+func (s *Service) checkTOTP(sealed, code string, now time.Time) bool {
+	if sealed == "" || code == "" {
+		return false
+	}
+	secret, err := s.opt.Keys.Open(sealed, ctxTOTP)
+	if err != nil {
+		s.opt.Log.Error("open totp secret", "err", err)
+		return false
+	}
+	ok, err := totp.ValidateCustom(strings.TrimSpace(code), secret, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	return err == nil && ok
+}
+
+// SignInStaff signs a staff member in with user name, password and the
+// code from their authenticator app.
+func (s *Service) SignInStaff(ctx context.Context, username, pass, totpCode string, meta Meta) (string, error) {
+	var id int64
+	err := s.db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'staff' AND username = ?`, strings.TrimSpace(username)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.db.Tx(ctx, func(tx *store.Tx) error {
+			return s.recordSignIn(ctx, tx, 0, "staff", false, "用户名不存在", meta)
+		})
+		if err != nil {
+			return "", err
+		}
+		return "", errBadCredentials
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.passwordSignIn(ctx, id, pass, totpCode, "staff", meta)
+}
+
+// NewStaff is what an administrator gives to open a staff account.
+type NewStaff struct {
+	Username     string
+	Name         string
+	DepartmentID int64
+	Roles        []policy.Role
+	Password     string
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{2,31}$`)
+
+// CreateStaff opens a staff account and returns it with the otpauth:// URL
+// of its TOTP secret, to be shown once so that the person can add it to an
+// authenticator app. actorID 0 means the command line.
+func (s *Service) CreateStaff(ctx context.Context, actorID int64, n NewStaff, meta Meta) (Account, string, error) {
+	now := s.opt.Clock.Now()
+	var problems []string
+	if !usernamePattern.MatchString(n.Username) {
+		problems = append(problems, "用户名应为3至32位小写字母、数字、下划线、点或连字符，以字母开头")
+	}
+	if c := utf8.RuneCountInString(strings.TrimSpace(n.Name)); c < 2 || c > 30 {
+		problems = append(problems, "姓名应为2至30个字")
+	}
+	if len(n.Roles) == 0 {
+		problems = append(problems, "至少分配一个角色")
+	}
+	for _, r := range n.Roles {
+		if r.Name() == "" {
+			problems = append(problems, "角色 "+string(r)+" 无效")
+		}
+	}
+	if err := s.opt.Policy.Check(n.Password, n.Username); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return Account{}, "", apperr.New(apperr.Invalid, strings.Join(problems, "；"))
+	}
+	hash, err := password.Hash(n.Password)
+	if err != nil {
+		return Account{}, "", err
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "zwfw 政务服务", AccountName: n.Username})
+	if err != nil {
+		return Account{}, "", err
+	}
+	sealed, err := s.opt.Keys.Seal(key.Secret(), ctxTOTP)
+	if err != nil {
+		return Account{}, "", err
+	}
+	var id int64
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		var deptName string
+		if err := tx.QueryRow(ctx, `SELECT name FROM departments WHERE id = ?`, n.DepartmentID).Scan(&deptName); errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.Invalid, "所属部门不存在")
+		} else if err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, username, password_hash, password_changed_at, totp_sealed,
+			totp_required, department_id, created_at, updated_at) VALUES ('staff', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			strings.TrimSpace(n.Name), n.Username, hash, now, sealed, true, n.DepartmentID, now, now).Scan(&id)
+		if store.IsUniqueViolation(err) {
+			return apperr.New(apperr.Conflict, "用户名 "+n.Username+" 已被使用")
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.setRoles(ctx, tx, id, n.Roles); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actorID, "staff_create", fmt.Sprintf("account:%d", id),
+			fmt.Sprintf("开设工作人员账户 %s（%s），角色：%s", n.Username, deptName, roleNames(n.Roles)), meta)
+	})
+	if err != nil {
+		return Account{}, "", err
+	}
+	acc, err := s.Account(ctx, id)
+	return acc, key.URL(), err
+}
+
+func roleNames(rs []policy.Role) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name()
+	}
+	return strings.Join(names, "、")
+}
+
+func (s *Service) setRoles(ctx context.Context, tx *store.Tx, id int64, rs []policy.Role) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM staff_roles WHERE account_id = ?`, id); err != nil {
+		return err
+	}
+	seen := map[policy.Role]bool{}
+	for _, r := range rs {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		if _, err := tx.Exec(ctx, `INSERT INTO staff_roles (account_id, role) VALUES (?, ?)`, id, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetRoles replaces a staff member's roles, and records the change.
+func (s *Service) SetRoles(ctx context.Context, actorID, id int64, rs []policy.Role, meta Meta) error {
+	for _, r := range rs {
+		if r.Name() == "" {
+			return apperr.New(apperr.Invalid, "角色 "+string(r)+" 无效")
+		}
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		before, err := roles(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.setRoles(ctx, tx, id, rs); err != nil {
+			return err
+		}
+		slices.Sort(rs)
+		return s.audit(ctx, tx, actorID, "role_change", fmt.Sprintf("account:%d", id),
+			fmt.Sprintf("角色由「%s」改为「%s」", roleNames(before), roleNames(rs)), meta)
+	})
+}
+
+// ResetPassword sets a new password for a staff member, signs them out
+// everywhere and unlocks the account. actorID 0 means the command line.
+func (s *Service) ResetPassword(ctx context.Context, actorID int64, username, newPassword string, meta Meta) error {
+	if err := s.opt.Policy.Check(newPassword, username); err != nil {
+		return apperr.Wrap(apperr.Invalid, err.Error(), err)
+	}
+	hash, err := password.Hash(newPassword)
+	if err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'staff' AND username = ?`, username).Scan(&id); errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "没有用户名为 "+username+" 的工作人员")
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_changed_at = ?, failed_attempts = 0, locked_until = NULL,
+			updated_at = ? WHERE id = ?`, hash, s.opt.Clock.Now(), s.opt.Clock.Now(), id); err != nil {
+			return err
+		}
+		if _, err := s.revokeOthers(ctx, tx, id, ""); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actorID, "password_reset", fmt.Sprintf("account:%d", id), "重置 "+username+" 的密码", meta)
+	})
+}
+
+// ChangePassword changes one's own password after checking the current one
+// (if any), and signs out every other session.
+func (s *Service) ChangePassword(ctx context.Context, id int64, current, next, keepToken string, meta Meta) error {
+	acc, err := s.Account(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.opt.Policy.Check(next, acc.Username, acc.Name); err != nil {
+		return apperr.Wrap(apperr.Invalid, err.Error(), err)
+	}
+	hash, err := password.Hash(next)
+	if err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		var old string
+		if err := tx.QueryRow(ctx, `SELECT password_hash FROM accounts WHERE id = ?`, id).Scan(&old); err != nil {
+			return err
+		}
+		if old != "" {
+			ok, err := password.Verify(old, current)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return apperr.New(apperr.Invalid, "当前密码不正确。")
+			}
+		}
+		now := s.opt.Clock.Now()
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`, hash, now, now, id); err != nil {
+			return err
+		}
+		if _, err := s.revokeOthers(ctx, tx, id, keepToken); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, id, "password_change", fmt.Sprintf("account:%d", id), "修改密码并退出其他设备", meta)
+	})
+}
+
+// Reveal shows an account's identity number or mobile number unmasked to
+// someone allowed to see it, and records that they did.
+func (s *Service) Reveal(ctx context.Context, who policy.Subject, accountID int64, field, reason string, meta Meta) (string, error) {
+	if strings.TrimSpace(reason) == "" {
+		return "", apperr.New(apperr.Invalid, "查看完整个人信息须填写事由")
+	}
+	col, c := "id_number_sealed", ctxIDNumber
+	if field == "mobile" {
+		col, c = "mobile_sealed", ctxMobile
+	} else if field != "id_number" {
+		return "", apperr.New(apperr.Invalid, "只能查看身份证号码或手机号码")
+	}
+	var sealed sql.NullString
+	if err := s.db.Read().QueryRow(ctx, `SELECT `+col+` FROM accounts WHERE id = ?`, accountID).Scan(&sealed); errors.Is(err, sql.ErrNoRows) || err == nil && !sealed.Valid {
+		return "", apperr.New(apperr.NotFound, "没有该信息")
+	} else if err != nil {
+		return "", err
+	}
+	plain, err := s.opt.Keys.Open(sealed.String, c)
+	if err != nil {
+		return "", err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		return s.audit(ctx, tx, who.AccountID, "reveal", fmt.Sprintf("account:%d", accountID), "查看完整"+map[string]string{"id_number": "身份证号码", "mobile": "手机号码"}[field]+"，事由："+reason, meta)
+	})
+	return plain, err
+}
