@@ -26,8 +26,10 @@ import (
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/metrics"
+	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/web"
@@ -61,6 +63,7 @@ type command struct {
 type environment struct {
 	cfg    config.Config
 	args   []string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
@@ -68,13 +71,19 @@ type environment struct {
 
 var dbFlags = []string{"db", "log-format", "log-level"}
 
+var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-key"}
+
 var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
-	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate"}
+	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate", "data-keys", "index-key",
+	"sms-url", "sms-key", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret"}
 
 func commands() []command {
 	return []command{
 		{"demo", "在内置 SQLite 上启动演示区（湛河区），含演示数据", []string{"addr", "data", "reset", "public-url", "log-format",
 			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes"}, nil, runDemo},
+		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
+		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
+		{"keys", "生成一组新的个人信息加密密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
 		{"migrate", "执行待执行的数据库迁移", []string{"db", "log-format", "log-level", "sqlite-synchronous"}, nil, runMigrate},
 		{"jobs", "查看后台任务：各状态数量与失败的任务", []string{"db", "log-format", "log-level"}, nil, runJobs},
@@ -89,10 +98,10 @@ func commands() []command {
 }
 
 // Run runs the zwfw command line.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
-			return Run(ctx, append(args[1:], "-h"), getenv, stdout, stderr)
+			return Run(ctx, append(args[1:], "-h"), getenv, stdin, stdout, stderr)
 		}
 		printHelp(stdout)
 		return nil
@@ -126,7 +135,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			return usageError{fmt.Errorf("用法：zwfw %s", usage)}
 		}
-		env := &environment{cfg: cfg, args: fs.Args(), stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
+		env := &environment{cfg: cfg, args: fs.Args(), stdin: stdin, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
 		return c.run(ctx, env)
 	}
 	printHelp(stderr)
@@ -274,8 +283,8 @@ func runJobs(ctx context.Context, env *environment) error {
 func runDemo(ctx context.Context, env *environment) error {
 	cfg := env.cfg
 	if cfg.Reset {
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			if err := os.Remove(filepath.Join(cfg.DataDir, "zwfw.db"+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		for _, name := range []string{"zwfw.db", "zwfw.db-wal", "zwfw.db-shm", "keys.json"} {
+			if err := os.Remove(filepath.Join(cfg.DataDir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("无法删除旧的演示数据：%w", err)
 			}
 		}
@@ -283,9 +292,16 @@ func runDemo(ctx context.Context, env *environment) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("无法创建数据目录 %s：%w", cfg.DataDir, err)
 	}
+	keys, err := demoKeys(cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	cfg.DatabaseURL = filepath.Join(cfg.DataDir, "zwfw.db")
 	cfg.Migrate = true
-	return serve(ctx, env, cfg, func(ctx context.Context, db *store.DB, clk clock.Clock) error {
+	// The demo relaxes the staff second factor so that its accounts can be
+	// tried without an authenticator app; serve refuses to.
+	cfg.StaffTOTP = false
+	return serve(ctx, env, cfg, keys, true, func(ctx context.Context, db *store.DB, ids *identity.Service, clk clock.Clock) error {
 		sum, err := demo.Seed(ctx, db, clk)
 		if err != nil {
 			return fmt.Errorf("演示数据：%w", err)
@@ -296,17 +312,34 @@ func runDemo(ctx context.Context, env *environment) error {
 		} else {
 			fmt.Fprintf(env.stdout, "沿用已有演示数据（%s）；加 --reset 可重新开始\n", cfg.DataDir)
 		}
+		staff, err := demo.SeedStaff(ctx, db, ids)
+		if err != nil {
+			return fmt.Errorf("演示账号：%w", err)
+		}
+		fmt.Fprintf(env.stdout, "演示工作人员账号（密码均为 %s；演示环境免动态验证码）：\n", demo.StaffPassword)
+		for _, a := range staff {
+			fmt.Fprintf(env.stdout, "  %-16s %s · %s · %s\n", a.Username, a.Name, a.Department, a.Roles)
+		}
+		fmt.Fprintln(env.stdout, "群众账号：在“登录”页注册，短信验证码可在 /demo/sms 查看。")
 		return nil
 	})
 }
 
 func runServe(ctx context.Context, env *environment) error {
-	return serve(ctx, env, env.cfg, nil)
+	if !env.cfg.StaffTOTP {
+		return usageError{errors.New("配置错误 ZWFW_STAFF_TOTP：工作人员动态验证码只能在演示环境（zwfw demo）中关闭")}
+	}
+	keys, err := keysFromConfig(env.cfg)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, env, env.cfg, keys, false, nil)
 }
 
 // serve runs the server until ctx ends, then shuts down gracefully:
 // in-flight requests finish, then running jobs, within the shutdown timeout.
-func serve(ctx context.Context, env *environment, cfg config.Config, prepare func(context.Context, *store.DB, clock.Clock) error) error {
+func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.Keys, demoMode bool,
+	prepare func(context.Context, *store.DB, *identity.Service, clock.Clock) error) error {
 	log := env.log
 	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
 	if err != nil {
@@ -330,9 +363,20 @@ func serve(ctx context.Context, env *environment, cfg config.Config, prepare fun
 		return err
 	}
 	clk := clock.System{}
+	sender, devSMS, err := smsSender(cfg, env)
+	if err != nil {
+		return err
+	}
+	ids := identity.New(db, identity.Options{Keys: keys, SMS: sender, Clock: clk, Log: log.With("part", "identity"), RequireTOTP: cfg.StaffTOTP})
 	if prepare != nil {
-		if err := prepare(ctx, db, clk); err != nil {
+		if err := prepare(ctx, db, ids, clk); err != nil {
 			return err
+		}
+	}
+	if !demoMode {
+		devSMS = nil // the page that shows sent messages exists only in the demo
+		if cfg.SMSURL == "" {
+			log.Warn("no SMS gateway configured (ZWFW_SMS_URL): one-time codes are only written to the log")
 		}
 	}
 
@@ -346,7 +390,8 @@ func serve(ctx context.Context, env *environment, cfg config.Config, prepare fun
 	if err != nil {
 		return fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
-	handler, err := newHandler(log, db, queue, cfg, web.Deps{Log: log, Regions: regions, Catalog: items, Searcher: searcher, PublicURL: cfg.PublicURL})
+	handler, err := newHandler(log, db, queue, cfg, web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
+		Identity: ids, Jobs: queue, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
 	}

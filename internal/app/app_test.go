@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/app"
+	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
@@ -54,7 +55,7 @@ func start(t *testing.T, env map[string]string, args ...string) *server {
 	s := &server{out: &syncBuffer{}, done: make(chan error, 1), stop: cancel}
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		err := app.Run(ctx, append(args, "--addr", "127.0.0.1:0"), getenv, io.MultiWriter(pw, s.out), io.Discard)
+		err := app.Run(ctx, append(args, "--addr", "127.0.0.1:0"), getenv, strings.NewReader(""), io.MultiWriter(pw, s.out), io.Discard)
 		pw.CloseWithError(io.EOF)
 		s.done <- err
 	}()
@@ -113,21 +114,22 @@ func TestServeOnEachDatabase(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			url := dsn(t)
 			// serve refuses a schema that is behind…
+			env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": url})
 			err := app.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}, func(k string) string {
-				return map[string]string{"ZWFW_DATABASE_URL": url}[k]
-			}, io.Discard, io.Discard)
+				return env[k]
+			}, strings.NewReader(""), io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), "zwfw migrate") {
 				t.Fatalf("serve on an empty database: %v, want a refusal naming zwfw migrate", err)
 			}
 			// …and runs after `zwfw migrate`.
 			var out strings.Builder
-			if err := app.Run(context.Background(), []string{"migrate", "--db", url}, os.Getenv, &out, io.Discard); err != nil {
+			if err := app.Run(context.Background(), []string{"migrate", "--db", url}, os.Getenv, strings.NewReader(""), &out, io.Discard); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(out.String(), "已是最新") {
 				t.Fatalf("migrate said: %s", out.String())
 			}
-			s := start(t, map[string]string{"ZWFW_DATABASE_URL": url}, "serve")
+			s := start(t, env, "serve")
 			resp, body := get(t, s.URL+"/readyz")
 			if resp.StatusCode != 200 || !strings.Contains(body, "ready") {
 				t.Fatalf("readyz: %d %s", resp.StatusCode, body)
@@ -206,7 +208,7 @@ func TestDemoReusesItsDataAndResets(t *testing.T) {
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			done <- app.Run(ctx, append([]string{"demo", "--data", data, "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, io.Discard)
+			done <- app.Run(ctx, append([]string{"demo", "--data", data, "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
 			pw.Close()
 		}()
 		var out strings.Builder
@@ -239,7 +241,7 @@ func TestDemoReusesItsDataAndResets(t *testing.T) {
 func TestCommandLine(t *testing.T) {
 	run := func(env map[string]string, args ...string) (string, string, error) {
 		var out, errOut strings.Builder
-		err := app.Run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+		err := app.Run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
 		return out.String(), errOut.String(), err
 	}
 	out, _, err := run(nil, "help")
@@ -266,7 +268,9 @@ func TestCommandLine(t *testing.T) {
 		{map[string]string{"ZWFW_LOG_FORMAT": "xml"}, []string{"serve"}, "ZWFW_LOG_FORMAT"},
 		{map[string]string{"ZWFW_JOB_WORKERS": "-1"}, []string{"serve"}, "ZWFW_JOB_WORKERS"},
 		{map[string]string{"ZWFW_DATABASE_URL_FILE": "/nonexistent/secret"}, []string{"serve"}, "ZWFW_DATABASE_URL_FILE"},
-		{nil, []string{"serve"}, "未指定数据库"},
+		{nil, []string{"serve"}, "ZWFW_DATA_KEYS"},
+		{withKeys(t, nil), []string{"serve"}, "未指定数据库"},
+		{map[string]string{"ZWFW_STAFF_TOTP": "false"}, []string{"serve"}, "ZWFW_STAFF_TOTP"},
 		{nil, []string{"migrate", "stray"}, "多余的参数"},
 	}
 	for _, c := range cases {
@@ -289,8 +293,22 @@ func TestDatabaseURLFromFile(t *testing.T) {
 	var out strings.Builder
 	err := app.Run(context.Background(), []string{"migrate"}, func(k string) string {
 		return map[string]string{"ZWFW_DATABASE_URL_FILE": secret}[k]
-	}, &out, io.Discard)
+	}, strings.NewReader(""), &out, io.Discard)
 	if err != nil || !strings.Contains(out.String(), "sqlite") {
 		t.Fatalf("migrate with ZWFW_DATABASE_URL_FILE: %v\n%s", err, out.String())
 	}
+}
+
+// withKeys adds freshly generated personal-data keys to env.
+func withKeys(t *testing.T, env map[string]string) map[string]string {
+	t.Helper()
+	enc, idx, err := pii.GenerateKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{"ZWFW_DATA_KEYS": enc, "ZWFW_INDEX_KEY": idx}
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
 }

@@ -19,7 +19,7 @@ import (
 func run(t *testing.T, env map[string]string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut strings.Builder
-	err := app.Run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+	err := app.Run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 

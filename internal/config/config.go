@@ -34,6 +34,19 @@ type Config struct {
 	MaxBodyBytes      int64
 	Migrate           bool
 	Reset             bool
+	DataKeys          string // pii encryption keys: id:base64,…
+	IndexKey          string // pii blind-index key
+	SMSURL            string
+	SMSKey            string
+	StaffTOTP         bool
+	OIDCIssuer        string
+	OIDCClientID      string
+	OIDCClientSecret  string
+	// Only for `zwfw user` commands.
+	Username   string
+	Name       string
+	Department string
+	Roles      string
 }
 
 // Setting is one configuration value: its variable, its flag, its default
@@ -142,6 +155,30 @@ var Settings = []Setting{
 		}},
 	{Env: "ZWFW_MIGRATE", Flag: "migrate", Default: "false", Usage: "启动时先执行待执行的数据库迁移",
 		set: func(c *Config, v string) error { return boolean(&c.Migrate, v) }},
+	{Env: "ZWFW_DATA_KEYS", Flag: "data-keys", Usage: "个人信息加密密钥，格式 id:base64密钥,…，第一个用于加密（zwfw keys 生成）", Secret: true,
+		set: func(c *Config, v string) error { c.DataKeys = v; return nil }},
+	{Env: "ZWFW_INDEX_KEY", Flag: "index-key", Usage: "个人信息检索密钥（base64，设定后不可更换）", Secret: true,
+		set: func(c *Config, v string) error { c.IndexKey = v; return nil }},
+	{Env: "ZWFW_SMS_URL", Flag: "sms-url", Usage: "短信网关地址；不设则短信只写入日志（开发用）",
+		set: func(c *Config, v string) error { c.SMSURL = v; return nil }},
+	{Env: "ZWFW_SMS_KEY", Flag: "sms-key", Usage: "短信网关密钥", Secret: true,
+		set: func(c *Config, v string) error { c.SMSKey = v; return nil }},
+	{Env: "ZWFW_STAFF_TOTP", Flag: "staff-totp", Default: "true", Usage: "工作人员登录须输入动态验证码（仅演示环境可关闭）",
+		set: func(c *Config, v string) error { return boolean(&c.StaffTOTP, v) }},
+	{Env: "ZWFW_OIDC_ISSUER", Flag: "oidc-issuer", Usage: "省统一身份认证平台（OpenID Connect）地址；不设则不启用",
+		set: func(c *Config, v string) error { c.OIDCIssuer = v; return nil }},
+	{Env: "ZWFW_OIDC_CLIENT_ID", Flag: "oidc-client-id", Usage: "统一身份认证客户端标识",
+		set: func(c *Config, v string) error { c.OIDCClientID = v; return nil }},
+	{Env: "ZWFW_OIDC_CLIENT_SECRET", Flag: "oidc-client-secret", Usage: "统一身份认证客户端密钥", Secret: true,
+		set: func(c *Config, v string) error { c.OIDCClientSecret = v; return nil }},
+	{Env: "ZWFW_USER_USERNAME", Flag: "username", Usage: "（zwfw user）工作人员用户名",
+		set: func(c *Config, v string) error { c.Username = v; return nil }},
+	{Env: "ZWFW_USER_NAME", Flag: "name", Usage: "（zwfw user create）姓名",
+		set: func(c *Config, v string) error { c.Name = v; return nil }},
+	{Env: "ZWFW_USER_DEPARTMENT", Flag: "department", Usage: "（zwfw user create）所属部门标识，如 xzfwzx",
+		set: func(c *Config, v string) error { c.Department = v; return nil }},
+	{Env: "ZWFW_USER_ROLES", Flag: "roles", Usage: "（zwfw user create）角色，逗号分隔：window、reviewer、head、supervisor、catalog、admin",
+		set: func(c *Config, v string) error { c.Roles = v; return nil }},
 	{Env: "ZWFW_RESET", Flag: "reset", Default: "false", Usage: "（仅 demo）删除已有演示数据，重新开始",
 		set: func(c *Config, v string) error { return boolean(&c.Reset, v) }},
 }

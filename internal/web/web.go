@@ -21,7 +21,12 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/store"
 )
 
 //go:embed templates
@@ -33,10 +38,15 @@ const elderCookie = "zwfw_elder"
 // Server holds what the pages need.
 type Server struct {
 	log       *slog.Logger
+	db        *store.DB
 	regions   *region.Store
 	catalog   *catalog.Store
 	searcher  *catalog.Searcher
+	identity  *identity.Service
+	jobs      *jobs.Queue
 	publicURL string
+	demo      bool
+	devSMS    *sms.Dev
 	assets    *assets
 	pages     map[string]*template.Template
 }
@@ -44,10 +54,17 @@ type Server struct {
 // Deps are the services the pages use.
 type Deps struct {
 	Log       *slog.Logger
+	DB        *store.DB
 	Regions   *region.Store
 	Catalog   *catalog.Store
 	Searcher  *catalog.Searcher
+	Identity  *identity.Service
+	Jobs      *jobs.Queue
 	PublicURL string // for links that leave the site: QR codes on printed guides
+	// Demo shows what only a demonstration may: the SMS messages that the
+	// development sender kept (DevSMS), so that one-time codes can be read.
+	Demo   bool
+	DevSMS *sms.Dev
 }
 
 // New parses every template and loads the static files; an error here is
@@ -57,16 +74,23 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, publicURL: d.PublicURL,
-		assets: a, pages: map[string]*template.Template{}}
+	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity,
+		jobs: d.Jobs, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
-		"hotWords": func() []string { return hotWords }}).
+		"hotWords": func() []string { return hotWords }, "time": formatTime,
+		"auditActions": func() map[string]string { return auditActions }, "auditAction": func(a string) string {
+			if n, ok := auditActions[a]; ok {
+				return n
+			}
+			return a
+		}}).
 		ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
-		"items", "item", "form", "readiness"} {
+		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
+		"quality", "demosms"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -94,8 +118,28 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /items/{id}/qr.svg", s.handle(s.itemQR))
 	mux.HandleFunc("GET /items/{id}/forms/{n}", s.handle(s.blankForm))
 	mux.HandleFunc("GET /readiness", s.handle(s.readiness))
-	mux.HandleFunc("GET /workbench", s.handle(s.signinRequired("工作台")))
-	mux.HandleFunc("GET /admin", s.handle(s.signinRequired("管理后台")))
+	mux.HandleFunc("GET /signin", s.handle(s.signinPage))
+	mux.HandleFunc("POST /signin/code/send", s.handle(s.sendSigninCode))
+	mux.HandleFunc("POST /signin/code", s.handle(s.signinWithCode))
+	mux.HandleFunc("POST /signin/password", s.handle(s.signinWithPassword))
+	mux.HandleFunc("GET /register", s.handle(s.registerPage))
+	mux.HandleFunc("POST /register/code", s.handle(s.sendRegisterCode))
+	mux.HandleFunc("POST /register", s.handle(s.register))
+	mux.HandleFunc("GET /staff/signin", s.handle(s.staffSigninPage))
+	mux.HandleFunc("POST /staff/signin", s.handle(s.staffSignin))
+	mux.HandleFunc("POST /signout", s.handle(s.signout))
+	mux.HandleFunc("GET /me", s.handle(s.me))
+	mux.HandleFunc("POST /me/password", s.handle(s.meAction(s.changePassword)))
+	mux.HandleFunc("POST /me/signout-all", s.handle(s.meAction(s.signoutEverywhere)))
+	mux.HandleFunc("POST /me/enterprises", s.handle(s.meAction(s.registerEnterprise)))
+	mux.HandleFunc("POST /me/enterprises/{id}/agents", s.handle(s.meAction(s.addAgent)))
+	mux.HandleFunc("POST /me/acting", s.handle(s.meAction(s.actFor)))
+	mux.HandleFunc("GET /workbench", s.handle(s.workbench))
+	mux.HandleFunc("GET /admin", s.handle(s.admin))
+	mux.HandleFunc("GET /admin/audit", s.handle(s.auditLog))
+	mux.HandleFunc("GET /admin/jobs", s.handle(s.jobsPage))
+	mux.HandleFunc("GET /admin/quality", s.handle(s.qualityPage))
+	mux.HandleFunc("GET /demo/sms", s.handle(s.demoSMS))
 	mux.HandleFunc("POST /preferences/elder", s.handle(s.setElder))
 	mux.HandleFunc("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.NotFound, "您访问的页面不存在。")
@@ -107,20 +151,25 @@ type view struct {
 	SiteName string
 	District region.Region
 	Elder    bool
+	Me       policy.Subject
 	Back     string // this page's path and query, for forms that return here
 	Nav      string
 	Query    string
 	Data     any
 }
 
-// handle adapts a handler that returns an error: the error becomes a page
-// with the right status, and only the server's own failures are logged.
+// handle adapts a handler that returns an error: it resolves the session
+// first, and the error becomes a page with the right status; only the
+// server's own failures are logged.
 func (s *Server) handle(fn func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
+			if apperr.Is(err, apperr.Unauthorized) && r.Method == http.MethodGet && requireSignIn(w, r, true) {
+				return
+			}
 			s.Error(w, r, err)
 		}
-	}
+	})).ServeHTTP
 }
 
 // Error answers err as a page (or, under /api/, as JSON).
@@ -151,7 +200,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 // render executes a page into a buffer first, so that a failing template
 // never sends half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, nav string, data any) error {
-	v := view{Elder: elder(r), Back: r.URL.RequestURI(), Nav: nav, Query: strings.TrimSpace(r.URL.Query().Get("q")), Data: data}
+	v := view{Elder: elder(r), Me: subject(r), Back: r.URL.RequestURI(), Nav: nav, Query: strings.TrimSpace(r.URL.Query().Get("q")), Data: data}
 	d, err := s.regions.District(r.Context())
 	switch {
 	case err == nil:
@@ -346,16 +395,6 @@ func (s *Server) region(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "region", "", data)
 }
 
-func (s *Server) signinRequired(what string) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		nav := "workbench"
-		if r.URL.Path == "/admin" {
-			nav = "admin"
-		}
-		return s.render(w, r, http.StatusUnauthorized, "signin", nav, what)
-	}
-}
-
 // setElder switches 关怀模式 on or off and goes back to the page the
 // visitor was on. Only a local path is accepted as "back", so the form
 // cannot be used to redirect elsewhere.
@@ -388,6 +427,11 @@ func localPath(p string) string {
 	}
 	return u.RequestURI()
 }
+
+// auditActions names the audit log's actions in Chinese.
+var auditActions = map[string]string{"signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
+	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
+	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
 
 // hotWords are offered under the search box: what people most often look for.
 var hotWords = []string{"社保", "营业执照", "低保", "居住证", "生育登记", "身份证"}

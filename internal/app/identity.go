@@ -1,0 +1,189 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/config"
+	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// keysFromConfig parses the personal-data keys; serve cannot run without them.
+func keysFromConfig(cfg config.Config) (*pii.Keys, error) {
+	if cfg.DataKeys == "" || cfg.IndexKey == "" {
+		return nil, usageError{errors.New("配置错误 ZWFW_DATA_KEYS / ZWFW_INDEX_KEY：未设置个人信息加密密钥；可运行 zwfw keys 生成，并妥善保管")}
+	}
+	keys, err := pii.ParseKeys(cfg.DataKeys, cfg.IndexKey)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("配置错误 ZWFW_DATA_KEYS / ZWFW_INDEX_KEY：%w", err)}
+	}
+	return keys, nil
+}
+
+// demoKeys reads the demo's keys from its data folder, making them on the
+// first run: demo data stays readable across restarts.
+func demoKeys(dir string) (*pii.Keys, error) {
+	path := filepath.Join(dir, "keys.json")
+	var k struct {
+		DataKeys string `json:"data_keys"`
+		IndexKey string `json:"index_key"`
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if k.DataKeys, k.IndexKey, err = pii.GenerateKeys(); err != nil {
+			return nil, err
+		}
+		b, _ = json.Marshal(k)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("无法保存演示密钥：%w", err)
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(b, &k); err != nil {
+			return nil, fmt.Errorf("演示密钥文件 %s 已损坏：%w", path, err)
+		}
+	}
+	return pii.ParseKeys(k.DataKeys, k.IndexKey)
+}
+
+// smsSender is the configured gateway, or the development sender that only
+// logs (and, in the demo, shows messages on a page).
+func smsSender(cfg config.Config, env *environment) (sms.Sender, *sms.Dev, error) {
+	if cfg.SMSURL != "" {
+		s, err := sms.NewHTTP(cfg.SMSURL, cfg.SMSKey, nil)
+		if err != nil {
+			return nil, nil, usageError{fmt.Errorf("配置错误 ZWFW_SMS_URL / ZWFW_SMS_KEY：%w", err)}
+		}
+		return s, nil, nil
+	}
+	dev := sms.NewDev(env.log.With("part", "sms"), 50)
+	return dev, dev, nil
+}
+
+func runKeys(ctx context.Context, env *environment) error {
+	enc, idx, err := pii.GenerateKeys()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "ZWFW_DATA_KEYS=%s\nZWFW_INDEX_KEY=%s\n", enc, idx)
+	fmt.Fprintln(env.stderr, "请把这两项保存到安全的位置（如 *_FILE 指向的文件）。ZWFW_INDEX_KEY 设定后不可更换；更换加密密钥时把新密钥放在 ZWFW_DATA_KEYS 最前面并保留旧密钥。")
+	return nil
+}
+
+// openIdentity opens the database and the identity service for the user
+// commands, refusing a schema that does not match the binary.
+func openIdentity(ctx context.Context, env *environment) (*store.DB, *identity.Service, error) {
+	keys, err := keysFromConfig(env.cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openDB(ctx, env.cfg, env.cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := db.Status(ctx)
+	if err == nil {
+		err = st.Check()
+	}
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(env.log, 0), Clock: clock.System{}, Log: env.log, RequireTOTP: true}), nil
+}
+
+// readPassword reads the new password: one line of standard input, so that
+// it appears neither in the shell history nor in the process list.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", usageError{errors.New("请从标准输入提供密码，例如：printf '%s\\n' \"$PASSWORD\" | zwfw user create …")}
+	}
+	return line, nil
+}
+
+func parseRoles(s string) ([]policy.Role, error) {
+	var roles []policy.Role
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
+		}
+		if policy.Role(r).Name() == "" {
+			return nil, usageError{fmt.Errorf("角色 %q 无效，可选：window、reviewer、head、supervisor、catalog、admin", r)}
+		}
+		roles = append(roles, policy.Role(r))
+	}
+	return roles, nil
+}
+
+func runUserCreate(ctx context.Context, env *environment) error {
+	cfg := env.cfg
+	roles, err := parseRoles(cfg.Roles)
+	if err != nil {
+		return err
+	}
+	if cfg.Username == "" || cfg.Name == "" || cfg.Department == "" || len(roles) == 0 {
+		return usageError{errors.New("用法：zwfw user create --username 用户名 --name 姓名 --department 部门标识 --roles 角色,… （密码从标准输入读取）")}
+	}
+	pass, err := readPassword(env.stdin)
+	if err != nil {
+		return err
+	}
+	db, svc, err := openIdentity(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dept, err := region.NewStore(db).DepartmentBySlug(ctx, db.Read(), cfg.Department)
+	if err != nil {
+		return err
+	}
+	acc, otpURL, err := svc.CreateStaff(ctx, 0, identity.NewStaff{Username: cfg.Username, Name: cfg.Name, DepartmentID: dept.ID,
+		Roles: roles, Password: pass}, identity.Meta{IP: "cli", Client: cliActor("开设账户")})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "已开设工作人员账户 %s（%s，%s）\n", acc.Username, acc.Name, dept.Name)
+	fmt.Fprintf(env.stdout, "请把下面的地址加入身份验证器（仅显示这一次）：\n%s\n", otpURL)
+	return nil
+}
+
+func runUserResetPassword(ctx context.Context, env *environment) error {
+	if env.cfg.Username == "" {
+		return usageError{errors.New("用法：zwfw user reset-password --username 用户名 （新密码从标准输入读取）")}
+	}
+	pass, err := readPassword(env.stdin)
+	if err != nil {
+		return err
+	}
+	db, svc, err := openIdentity(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := svc.ResetPassword(ctx, 0, env.cfg.Username, pass, identity.Meta{IP: "cli", Client: cliActor("重置密码")}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "已重置 %s 的密码，并退出其所有登录。\n", env.cfg.Username)
+	return nil
+}

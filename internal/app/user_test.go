@@ -1,0 +1,75 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/app"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+func TestUserCommands(t *testing.T) {
+	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			url := dsn(t)
+			env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": url})
+			getenv := func(k string) string { return env[k] }
+			runIn := func(stdin string, args ...string) (string, error) {
+				var out strings.Builder
+				err := app.Run(ctx, args, getenv, strings.NewReader(stdin), &out, io.Discard)
+				return out.String(), err
+			}
+			if _, err := runIn("", "migrate"); err != nil {
+				t.Fatal(err)
+			}
+			db, err := store.Open(ctx, url, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := demo.SeedDistrict(ctx, db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
+				t.Fatal(err)
+			}
+			create := []string{"user", "create", "--username", "admin", "--name", "管理员", "--department", "xzfwzx", "--roles", "admin,supervisor"}
+			if _, err := runIn("", create...); err == nil || app.ExitCode(err) != 2 {
+				t.Fatalf("no password on stdin: %v", err)
+			}
+			if _, err := runIn("short\n", create...); err == nil || !strings.Contains(err.Error(), "密码") {
+				t.Fatalf("weak password: %v", err)
+			}
+			out, err := runIn("Chief-Pass-2026x\n", create...)
+			if err != nil || !strings.Contains(out, "otpauth://totp/") || !strings.Contains(out, "已开设工作人员账户 admin") {
+				t.Fatalf("create: %v\n%s", err, out)
+			}
+			if _, err := runIn("Chief-Pass-2026x\n", create...); err == nil || !strings.Contains(err.Error(), "已被使用") {
+				t.Fatalf("duplicate: %v", err)
+			}
+			if _, err := runIn("Chief-Pass-2026x\n", "user", "create", "--username", "x1", "--name", "某某", "--department", "xzfwzx", "--roles", "king"); app.ExitCode(err) != 2 {
+				t.Fatalf("bad role: %v", err)
+			}
+			out, err = runIn("Another-Pass-2026\n", "user", "reset-password", "--username", "admin")
+			if err != nil || !strings.Contains(out, "已重置") {
+				t.Fatalf("reset: %v %s", err, out)
+			}
+			if _, err := runIn("Another-Pass-2026\n", "user", "reset-password", "--username", "nobody"); err == nil {
+				t.Fatal("reset of an unknown user succeeded")
+			}
+			var n int
+			db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('staff_create', 'password_reset')`).Scan(&n)
+			if n != 2 {
+				t.Fatalf("%d audit entries for create and reset, want 2", n)
+			}
+			out, err = runIn("", "keys")
+			if err != nil || !strings.Contains(out, "ZWFW_DATA_KEYS=") || !strings.Contains(out, "ZWFW_INDEX_KEY=") {
+				t.Fatalf("keys: %v %s", err, out)
+			}
+		})
+	}
+}
