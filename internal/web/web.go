@@ -77,7 +77,12 @@ func New(d Deps) (*Server, error) {
 	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity,
 		jobs: d.Jobs, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
-		"hotWords": func() []string { return hotWords }, "time": formatTime,
+		"hotWords": func() []string { return hotWords }, "time": formatTime, "method": func(m string) string {
+			if n, ok := signInMethods[m]; ok {
+				return n
+			}
+			return m
+		},
 		"auditActions": func() map[string]string { return auditActions }, "auditAction": func(a string) string {
 			if n, ok := auditActions[a]; ok {
 				return n
@@ -432,6 +437,9 @@ func localPath(p string) string {
 var auditActions = map[string]string{"signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
+
+// signInMethods names the ways of signing in.
+var signInMethods = map[string]string{"register": "注册", "code": "短信验证码", "password": "密码", "staff": "工作人员密码", "oidc": "统一身份认证"}
 
 // hotWords are offered under the search box: what people most often look for.
 var hotWords = []string{"社保", "营业执照", "低保", "居住证", "生育登记", "身份证"}
