@@ -341,3 +341,61 @@ func (s *Service) Reveal(ctx context.Context, who policy.Subject, accountID int6
 	})
 	return plain, err
 }
+
+// Staff lists staff accounts, of one department or (0) all, by department
+// and user name.
+func (s *Service) Staff(ctx context.Context, departmentID int64) ([]Account, error) {
+	q := `SELECT id FROM accounts WHERE kind = 'staff'`
+	var args []any
+	if departmentID != 0 {
+		q += ` AND department_id = ?`
+		args = append(args, departmentID)
+	}
+	rows, err := s.db.Read().Query(ctx, q+` ORDER BY department_id, username`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Account, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.Account(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// SetDisabled stops or restores an account; stopping it ends its sessions.
+func (s *Service) SetDisabled(ctx context.Context, actorID, id int64, disabled bool, meta Meta) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE accounts SET disabled = ?, updated_at = ? WHERE id = ?`, disabled, s.opt.Clock.Now(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.New(apperr.NotFound, "账户不存在")
+		}
+		action, detail := "account_enable", "恢复账户"
+		if disabled {
+			action, detail = "account_disable", "停用账户"
+			if _, err := s.revokeOthers(ctx, tx, id, ""); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, actorID, action, fmt.Sprintf("account:%d", id), detail, meta)
+	})
+}

@@ -273,6 +273,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 var notices = map[string]string{
 	"password": "密码已修改，其他设备上的登录已退出。", "signout": "已退出其他所有设备上的登录。",
 	"enterprise": "企业已登记，您是其法定代表人。", "agent": "已添加经办人。", "acting": "办事身份已切换。",
+	"roles": "角色已更新。", "status": "账户状态已更新。", "reset": "密码已重置，该账户的所有登录已退出。",
 }
 
 func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, status int, errMsg, done string) error {
@@ -390,6 +391,9 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.AuditLog}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/audit", "审计日志", "登录、权限变更、查看个人信息、导出等操作记录"})
 	}
+	if who.Has(policy.Admin) {
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/staff", "工作人员与角色", "开设账户、分配角色、重置密码、停用"})
+	}
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Jobs}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/jobs", "后台任务", "通知、时限检查等任务的运行和失败情况"})
 	}
@@ -502,4 +506,130 @@ func (s *Server) qualityPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, http.StatusOK, "quality", "admin", shown)
+}
+
+// requireAdmin lets only administrators through.
+func requireAdmin(w http.ResponseWriter, r *http.Request) (bool, error) {
+	if requireSignIn(w, r, true) {
+		return false, nil
+	}
+	if !subject(r).Has(policy.Admin) {
+		return false, apperr.New(apperr.Forbidden, "只有系统管理员可以管理工作人员。")
+	}
+	return true, nil
+}
+
+type staffPage struct {
+	Staff       []identity.Account
+	Departments []region.Department
+	DeptNames   map[int64]string
+	Roles       []policy.Role
+	Error       string
+	Notice      string
+	Values      url.Values
+	OTPURL      string
+	QR          string
+}
+
+func (p staffPage) Get(k string) string { return p.Values.Get(k) }
+
+func (s *Server) staffList(w http.ResponseWriter, r *http.Request) error {
+	return s.renderStaff(w, r, http.StatusOK, staffPage{Notice: notices[r.URL.Query().Get("done")], Values: url.Values{}})
+}
+
+func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int, p staffPage) error {
+	if ok, err := requireAdmin(w, r); !ok {
+		return err
+	}
+	var err error
+	if p.Staff, err = s.identity.Staff(r.Context(), 0); err != nil {
+		return err
+	}
+	if p.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{}); err != nil {
+		return err
+	}
+	p.DeptNames = map[int64]string{}
+	for _, d := range p.Departments {
+		p.DeptNames[d.ID] = d.ShortName
+	}
+	p.Roles = policy.Roles
+	return s.render(w, r, status, "staff", "admin", p)
+}
+
+func formRoles(r *http.Request) []policy.Role {
+	var roles []policy.Role
+	for _, v := range r.PostForm["roles"] {
+		roles = append(roles, policy.Role(v))
+	}
+	return roles
+}
+
+func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := requireAdmin(w, r); !ok {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	dept, _ := strconv.ParseInt(f.Get("department"), 10, 64)
+	acc, otpURL, err := s.identity.CreateStaff(r.Context(), subject(r).AccountID, identity.NewStaff{Username: f.Get("username"),
+		Name: f.Get("name"), DepartmentID: dept, Roles: formRoles(r), Password: f.Get("password")}, meta(r))
+	p := staffPage{Values: f}
+	p.Values.Del("password")
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		p.Error = apperr.MessageOf(err)
+		return s.renderStaff(w, r, httpStatus(err), p)
+	}
+	// The authenticator secret is shown this once, as text and QR code.
+	p.Values = url.Values{}
+	p.Notice = "已开设账户 " + acc.Username + "。请本人立即用身份验证器扫描下面的二维码（只显示这一次）。"
+	p.OTPURL = otpURL
+	if p.QR, err = qrSVG(otpURL); err != nil {
+		return err
+	}
+	return s.renderStaff(w, r, http.StatusOK, p)
+}
+
+func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := requireAdmin(w, r); !ok {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "账户不存在")
+	}
+	who, m := subject(r), meta(r)
+	var done string
+	switch r.PostForm.Get("op") {
+	case "roles":
+		err, done = s.identity.SetRoles(r.Context(), who.AccountID, id, formRoles(r), m), "roles"
+	case "disable", "enable":
+		if id == who.AccountID {
+			return apperr.New(apperr.Invalid, "不能停用自己的账户。")
+		}
+		err, done = s.identity.SetDisabled(r.Context(), who.AccountID, id, r.PostForm.Get("op") == "disable", m), "status"
+	case "reset":
+		acc, aerr := s.identity.Account(r.Context(), id)
+		if aerr != nil {
+			return aerr
+		}
+		err, done = s.identity.ResetPassword(r.Context(), who.AccountID, acc.Username, r.PostForm.Get("password"), m), "reset"
+	default:
+		return apperr.New(apperr.Invalid, "未知操作")
+	}
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		return s.renderStaff(w, r, httpStatus(err), staffPage{Error: apperr.MessageOf(err), Values: url.Values{}})
+	}
+	http.Redirect(w, r, "/admin/staff?done="+done, http.StatusSeeOther)
+	return nil
 }

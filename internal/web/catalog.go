@@ -199,9 +199,21 @@ func (s *Server) itemQR(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := s.catalog.Published(r.Context(), id); err != nil {
 		return err
 	}
-	code, err := qr.Encode(fmt.Sprintf("%s/items/%d", s.publicURL, id), qr.M)
+	svg, err := qrSVG(fmt.Sprintf("%s/items/%d", s.publicURL, id))
 	if err != nil {
 		return err
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, err = w.Write([]byte(svg))
+	return err
+}
+
+// qrSVG draws text as a QR code in SVG.
+func qrSVG(text string) (string, error) {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return "", err
 	}
 	var b strings.Builder
 	const quiet = 4
@@ -215,10 +227,7 @@ func (s *Server) itemQR(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	b.WriteString(`"/></svg>`)
-	w.Header().Set("Content-Type", "image/svg+xml")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, err = w.Write([]byte(b.String()))
-	return err
+	return b.String(), nil
 }
 
 // blankForm renders a material's blank form (or, with ?sample=1, a filled

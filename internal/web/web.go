@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,8 @@ func New(d Deps) (*Server, error) {
 	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity,
 		jobs: d.Jobs, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
-		"hotWords": func() []string { return hotWords }, "time": formatTime, "method": func(m string) string {
+		"hotWords": func() []string { return hotWords }, "html": func(s string) template.HTML { return template.HTML(s) },
+		"hasRole": func(a identity.Account, r policy.Role) bool { return slices.Contains(a.Roles, r) }, "time": formatTime, "method": func(m string) string {
 			if n, ok := signInMethods[m]; ok {
 				return n
 			}
@@ -95,7 +97,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms"} {
+		"quality", "demosms", "staff"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -143,6 +145,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin", s.handle(s.admin))
 	mux.HandleFunc("GET /admin/audit", s.handle(s.auditLog))
 	mux.HandleFunc("GET /admin/jobs", s.handle(s.jobsPage))
+	mux.HandleFunc("GET /admin/staff", s.handle(s.staffList))
+	mux.HandleFunc("POST /admin/staff", s.handle(s.staffCreate))
+	mux.HandleFunc("POST /admin/staff/{id}", s.handle(s.staffUpdate))
 	mux.HandleFunc("GET /admin/quality", s.handle(s.qualityPage))
 	mux.HandleFunc("GET /demo/sms", s.handle(s.demoSMS))
 	mux.HandleFunc("POST /preferences/elder", s.handle(s.setElder))
@@ -434,7 +439,7 @@ func localPath(p string) string {
 }
 
 // auditActions names the audit log's actions in Chinese.
-var auditActions = map[string]string{"signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
+var auditActions = map[string]string{"account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
 
