@@ -391,7 +391,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		return fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
 	handler, err := newHandler(log, db, queue, cfg, web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
-		Identity: ids, Jobs: queue, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
+		Identity: ids, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
 	}

@@ -247,3 +247,33 @@ func (s *Store) Departments(ctx context.Context, f DepartmentFilter) ([]Departme
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// DepartmentContact is what administrators keep up to date about a
+// department: how and when people reach it.
+type DepartmentContact struct {
+	ShortName, Phone, Address, Hours string
+}
+
+// UpdateContact changes a department's short name, phone, address and
+// opening hours in tx, returning what they were, for the record.
+func (s *Store) UpdateContact(ctx context.Context, tx *store.Tx, id int64, c DepartmentContact, now time.Time) (DepartmentContact, error) {
+	var old DepartmentContact
+	err := tx.QueryRow(ctx, `SELECT short_name, phone, address, hours FROM departments WHERE id = ?`, id).
+		Scan(&old.ShortName, &old.Phone, &old.Address, &old.Hours)
+	if errors.Is(err, sql.ErrNoRows) {
+		return old, apperr.New(apperr.NotFound, "部门不存在")
+	}
+	if err != nil {
+		return old, err
+	}
+	c.ShortName, c.Phone, c.Address, c.Hours = strings.TrimSpace(c.ShortName), strings.TrimSpace(c.Phone), strings.TrimSpace(c.Address), strings.TrimSpace(c.Hours)
+	switch {
+	case c.ShortName == "" || len([]rune(c.ShortName)) > 30:
+		return old, apperr.New(apperr.Invalid, "部门简称不能为空，且不超过30个字")
+	case len([]rune(c.Phone)) > 40 || len([]rune(c.Address)) > 200 || len([]rune(c.Hours)) > 200:
+		return old, apperr.New(apperr.Invalid, "电话不超过40个字，地址和办公时间不超过200个字")
+	}
+	_, err = tx.Exec(ctx, `UPDATE departments SET short_name = ?, phone = ?, address = ?, hours = ?, updated_at = ? WHERE id = ?`,
+		c.ShortName, c.Phone, c.Address, c.Hours, now, id)
+	return old, err
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
 )
 
 // sessionCookie holds the session token. HttpOnly, SameSite=Lax, Secure
@@ -392,7 +394,8 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/audit", "审计日志", "登录、权限变更、查看个人信息、导出等操作记录"})
 	}
 	if who.Has(policy.Admin) {
-		tools = append(tools, struct{ Path, Name, Help string }{"/admin/staff", "工作人员与角色", "开设账户、分配角色、重置密码、停用"})
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/staff", "工作人员与角色", "开设账户、分配角色、重置密码、停用"},
+			struct{ Path, Name, Help string }{"/admin/departments", "部门信息", "区直部门的简称、电话、地址和办公时间"})
 	}
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Jobs}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/jobs", "后台任务", "通知、时限检查等任务的运行和失败情况"})
@@ -631,5 +634,52 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
 		return s.renderStaff(w, r, httpStatus(err), staffPage{Error: apperr.MessageOf(err), Values: url.Values{}})
 	}
 	http.Redirect(w, r, "/admin/staff?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) departmentsAdmin(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := requireAdmin(w, r); !ok {
+		return err
+	}
+	depts, err := s.regions.Departments(r.Context(), region.DepartmentFilter{Level: region.District})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "deptadmin", "admin", struct {
+		Departments []region.Department
+		Notice      string
+	}{depts, map[string]string{"saved": "已保存。"}[r.URL.Query().Get("done")]})
+}
+
+// departmentUpdate saves a department's contact details and records the
+// change with what it was before.
+func (s *Server) departmentUpdate(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := requireAdmin(w, r); !ok {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "部门不存在")
+	}
+	f, who, m := r.PostForm, subject(r), meta(r)
+	c := region.DepartmentContact{ShortName: f.Get("short_name"), Phone: f.Get("phone"), Address: f.Get("address"), Hours: f.Get("hours")}
+	err = s.db.Tx(r.Context(), func(tx *store.Tx) error {
+		now := s.clock.Now()
+		old, err := s.regions.UpdateContact(r.Context(), tx, id, c, now)
+		if err != nil {
+			return err
+		}
+		return audit.Append(r.Context(), tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: who.Name, Action: "department_update",
+			Object: fmt.Sprintf("department:%d", id), IP: m.IP,
+			Detail: fmt.Sprintf("简称「%s」→「%s」；电话「%s」→「%s」；地址「%s」→「%s」；办公时间「%s」→「%s」",
+				old.ShortName, c.ShortName, old.Phone, c.Phone, old.Address, c.Address, old.Hours, c.Hours)})
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin/departments?done=saved", http.StatusSeeOther)
 	return nil
 }

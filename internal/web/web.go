@@ -21,6 +21,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -45,6 +46,7 @@ type Server struct {
 	searcher  *catalog.Searcher
 	identity  *identity.Service
 	jobs      *jobs.Queue
+	clock     clock.Clock
 	publicURL string
 	demo      bool
 	devSMS    *sms.Dev
@@ -61,6 +63,7 @@ type Deps struct {
 	Searcher  *catalog.Searcher
 	Identity  *identity.Service
 	Jobs      *jobs.Queue
+	Clock     clock.Clock
 	PublicURL string // for links that leave the site: QR codes on printed guides
 	// Demo shows what only a demonstration may: the SMS messages that the
 	// development sender kept (DevSMS), so that one-time codes can be read.
@@ -76,7 +79,7 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity,
-		jobs: d.Jobs, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
+		jobs: d.Jobs, clock: d.Clock, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "html": func(s string) template.HTML { return template.HTML(s) },
 		"hasRole": func(a identity.Account, r policy.Role) bool { return slices.Contains(a.Roles, r) }, "time": formatTime, "method": func(m string) string {
@@ -97,7 +100,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff"} {
+		"quality", "demosms", "staff", "deptadmin"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -148,6 +151,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/staff", s.handle(s.staffList))
 	mux.HandleFunc("POST /admin/staff", s.handle(s.staffCreate))
 	mux.HandleFunc("POST /admin/staff/{id}", s.handle(s.staffUpdate))
+	mux.HandleFunc("GET /admin/departments", s.handle(s.departmentsAdmin))
+	mux.HandleFunc("POST /admin/departments/{id}", s.handle(s.departmentUpdate))
 	mux.HandleFunc("GET /admin/quality", s.handle(s.qualityPage))
 	mux.HandleFunc("GET /demo/sms", s.handle(s.demoSMS))
 	mux.HandleFunc("POST /preferences/elder", s.handle(s.setElder))
@@ -439,7 +444,7 @@ func localPath(p string) string {
 }
 
 // auditActions names the audit log's actions in Chinese.
-var auditActions = map[string]string{"account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
+var auditActions = map[string]string{"department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
 
