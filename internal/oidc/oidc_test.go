@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,25 +14,21 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/oauth2"
-	"golang.org/x/text/language"
+
+	"github.com/zwfw/zwfw/internal/oidc/oidctest"
 )
 
-// The tests below run a real OpenID provider (zitadel/oidc's op package,
-// served by its example login UI and in-memory example storage) on
-// 127.0.0.1, and drive the whole authorization code flow against it the way
-// a browser would: authorize → login form → callback → Exchange.
+// The tests below run a real OpenID provider (package oidctest: zitadel/oidc's
+// op package with its in-memory example storage) on 127.0.0.1, and drive the
+// whole authorization code flow against it the way a browser would:
+// authorize → login form → callback → Exchange.
 
 const (
 	userName     = "zhangsan"
@@ -43,161 +38,41 @@ const (
 	userIDNumber = "11010519491231002X"
 	userFullName = "张三"
 
-	clientPlain    = "zwfw"     // profile claims only via userinfo (OIDC default)
-	clientInToken  = "zwfw-idt" // profile claims asserted into the ID token
-	clientSecret   = "zwfw-client-secret"
 	otherIDNumName = "sfzhm"
+
+	// zwfw's callback. The browser is stopped before it, so nothing has to
+	// answer there.
+	redirectURL = "https://zwfw.example.gov.cn/auth/oidc/callback"
 )
 
-// The example provider logs every request at Info level; keep warnings only.
+var testUser = oidctest.User{
+	Username: userName,
+	Password: userPassword,
+	Subject:  userID,
+	Name:     userFullName,
+	Phone:    userPhone,
+	IDNumber: userIDNumber,
+}
+
+// The provider logs the requests it refuses; keep warnings only.
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	os.Exit(m.Run())
 }
 
-// ---- the provider side -----------------------------------------------------
-
-type userStore map[string]*storage.User
-
-func (u userStore) GetUserByID(id string) *storage.User { return u[id] }
-func (u userStore) GetUserByUsername(name string) *storage.User {
-	for _, x := range u {
-		if x.Username == name {
-			return x
-		}
-	}
-	return nil
-}
-func (u userStore) ExampleClientID() string { return "service" }
-
-// opStorage is the library's in-memory example storage with two additions a
-// provincial platform has: a Chinese full name and the 身份证号码 in a custom
-// claim, both released with the "profile" scope.
-type opStorage struct {
-	*storage.Storage
-	idClaim  string // name of the custom claim carrying the ID number
-	idNumber any    // its value (a string normally; other types to test refusal)
-	inToken  map[string]bool
-}
-
-// assertingClient puts the profile/phone claims into the ID token even though
-// an access token is issued (many platforms do this).
-type assertingClient struct{ op.Client }
-
-func (assertingClient) IDTokenUserinfoClaimsAssertion() bool { return true }
-
-func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.Storage.GetClientByClientID(ctx, id)
-	if err != nil || !s.inToken[id] {
-		return c, err
-	}
-	return assertingClient{c}, nil
-}
-
-func (s *opStorage) addProvincialClaims(ui *zoidc.UserInfo) {
-	if ui.Subject != userID || ui.Name == "" { // Name is set only for scope "profile"
-		return
-	}
-	ui.Name = userFullName
-	ui.AppendClaims(s.idClaim, s.idNumber)
-}
-
-func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, ui *zoidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	if err := s.Storage.SetUserinfoFromRequest(ctx, ui, req, scopes); err != nil {
-		return err
-	}
-	s.addProvincialClaims(ui)
-	return nil
-}
-
-func (s *opStorage) SetUserinfoFromToken(ctx context.Context, ui *zoidc.UserInfo, tokenID, subject, origin string) error {
-	if err := s.Storage.SetUserinfoFromToken(ctx, ui, tokenID, subject, origin); err != nil {
-		return err
-	}
-	s.addProvincialClaims(ui)
-	return nil
-}
-
-type testOP struct {
-	issuer      string
-	redirectURL string
-	hits        sync.Map // path → *atomic.Int64
-}
-
-func (o *testOP) count(path string) int64 {
-	if v, ok := o.hits.Load(path); ok {
-		return v.(*atomic.Int64).Load()
-	}
-	return 0
-}
-
-type opOptions struct {
-	idClaim  string
-	idNumber any
-}
-
-func startOP(t *testing.T, opts opOptions) *testOP {
+// startOP starts a provider; by default the profile claims come through
+// userinfo only (the OIDC default for a client that gets an access token).
+func startOP(t *testing.T, opts oidctest.Options) *oidctest.Provider {
 	t.Helper()
-	if opts.idClaim == "" {
-		opts.idClaim = DefaultIDNumberClaim
-	}
-	if opts.idNumber == nil {
-		opts.idNumber = userIDNumber
-	}
-
-	// The relying party's callback: it only has to be reachable, the test
-	// reads code and state from the final URL.
-	rpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/auth/callback" {
-			http.NotFound(w, r)
-			return
-		}
-		io.WriteString(w, "callback reached")
-	}))
-	t.Cleanup(rpSrv.Close)
-
-	opSrv := httptest.NewUnstartedServer(nil) // listens on 127.0.0.1:0 already
-	o := &testOP{
-		issuer:      "http://" + opSrv.Listener.Addr().String(),
-		redirectURL: rpSrv.URL + "/auth/callback",
-	}
-	users := userStore{userID: {
-		ID:                userID,
-		Username:          userName,
-		Password:          userPassword,
-		FirstName:         "三",
-		LastName:          "张",
-		Phone:             userPhone,
-		PhoneVerified:     true,
-		PreferredLanguage: language.Chinese,
-	}}
-	clients := map[string]*storage.Client{
-		clientPlain:   storage.WebClient(clientPlain, clientSecret, o.redirectURL),
-		clientInToken: storage.WebClient(clientInToken, clientSecret, o.redirectURL),
-	}
-	st := &opStorage{
-		Storage:  storage.NewStorageWithClients(users, clients), // generates an RSA-2048 signing key
-		idClaim:  opts.idClaim,
-		idNumber: opts.idNumber,
-		inToken:  map[string]bool{clientInToken: true},
-	}
-	router := exampleop.SetupServer(o.issuer, st, nil, false)
-	opSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v, _ := o.hits.LoadOrStore(r.URL.Path, new(atomic.Int64))
-		v.(*atomic.Int64).Add(1)
-		router.ServeHTTP(w, r)
-	})
-	opSrv.Start()
-	t.Cleanup(opSrv.Close)
-	return o
+	return oidctest.StartWith(t, redirectURL, testUser, opts)
 }
 
-func (o *testOP) config(clientID string) Config {
+func config(o *oidctest.Provider) Config {
 	return Config{
-		Issuer:       o.issuer,
-		ClientID:     clientID,
-		ClientSecret: clientSecret,
-		RedirectURL:  o.redirectURL,
+		Issuer:       o.Issuer,
+		ClientID:     o.ClientID,
+		ClientSecret: o.ClientSecret,
+		RedirectURL:  o.RedirectURL,
 	}
 }
 
@@ -214,11 +89,6 @@ func newProvider(t *testing.T, c Config, hc *http.Client) *Provider {
 
 // ---- the browser side ------------------------------------------------------
 
-var (
-	formActionRE = regexp.MustCompile(`<form[^>]*action="([^"]*)"`)
-	hiddenRE     = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
-)
-
 type flow struct {
 	state, nonce, verifier string
 	code                   string
@@ -226,7 +96,7 @@ type flow struct {
 
 // signIn plays the citizen's browser: it opens AuthURL, fills in the
 // provider's login form, and follows the redirects back to the callback.
-func signIn(t *testing.T, p *Provider) flow {
+func signIn(t *testing.T, o *oidctest.Provider, p *Provider) flow {
 	t.Helper()
 	var f flow
 	var err error
@@ -235,39 +105,9 @@ func signIn(t *testing.T, p *Provider) flow {
 	}
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 5 * time.Second}
-
-	resp, err := browser.Get(p.AuthURL(f.state, f.nonce, f.verifier))
-	if err != nil {
-		t.Fatalf("GET auth URL: %v", err)
-	}
-	page := readBody(t, resp)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/login/") {
-		t.Fatalf("expected the provider's login page, got %d at %s: %s", resp.StatusCode, resp.Request.URL, page)
-	}
-	m := formActionRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no login form on %s: %s", resp.Request.URL, page)
-	}
-	action, err := resp.Request.URL.Parse(html.UnescapeString(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := url.Values{"username": {userName}, "password": {userPassword}}
-	for _, h := range hiddenRE.FindAllStringSubmatch(page, -1) {
-		form.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
-	}
-	if form.Get("id") == "" {
-		t.Fatalf("login form carries no auth request id: %s", page)
-	}
-
-	resp, err = browser.PostForm(action.String(), form)
-	if err != nil {
-		t.Fatalf("POST login form: %v", err)
-	}
-	body := readBody(t, resp)
-	final := resp.Request.URL
-	if resp.StatusCode != http.StatusOK || final.Scheme+"://"+final.Host+final.Path != p.cfg.RedirectURL {
-		t.Fatalf("expected to land on %s, got %d at %s: %s", p.cfg.RedirectURL, resp.StatusCode, final, body)
+	final := o.Login(t, browser, p.AuthURL(f.state, f.nonce, f.verifier))
+	if got := final.Scheme + "://" + final.Host + final.Path; got != p.cfg.RedirectURL {
+		t.Fatalf("landed on %s, want %s", got, p.cfg.RedirectURL)
 	}
 	q := final.Query()
 	if got := q.Get("state"); got != f.state {
@@ -277,16 +117,6 @@ func signIn(t *testing.T, p *Provider) flow {
 		t.Fatalf("no code in %s", final)
 	}
 	return f
-}
-
-func readBody(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func exchange(p *Provider, code, verifier, nonce string) (Claims, error) {
@@ -306,8 +136,8 @@ var wantClaims = Claims{
 // ---- tests -----------------------------------------------------------------
 
 func TestFlowClaimsFromUserinfo(t *testing.T) {
-	o := startOP(t, opOptions{})
-	p := newProvider(t, o.config(clientPlain), nil)
+	o := startOP(t, oidctest.Options{})
+	p := newProvider(t, config(o), nil)
 
 	// The authorization request is a code flow with PKCE S256 and a nonce.
 	state, nonce, verifier, err := NewState()
@@ -322,8 +152,8 @@ func TestFlowClaimsFromUserinfo(t *testing.T) {
 	q := au.Query()
 	for k, want := range map[string]string{
 		"response_type":         "code",
-		"client_id":             clientPlain,
-		"redirect_uri":          o.redirectURL,
+		"client_id":             o.ClientID,
+		"redirect_uri":          redirectURL,
 		"scope":                 "openid profile phone",
 		"state":                 state,
 		"nonce":                 nonce,
@@ -334,11 +164,11 @@ func TestFlowClaimsFromUserinfo(t *testing.T) {
 			t.Errorf("auth URL %s = %q, want %q", k, got, want)
 		}
 	}
-	if !strings.HasPrefix(au.String(), o.issuer+"/") {
-		t.Errorf("auth URL %s not at issuer %s", au, o.issuer)
+	if !strings.HasPrefix(au.String(), o.Issuer+"/") {
+		t.Errorf("auth URL %s not at issuer %s", au, o.Issuer)
 	}
 
-	f := signIn(t, p)
+	f := signIn(t, o, p)
 	got, err := exchange(p, f.code, f.verifier, f.nonce)
 	if err != nil {
 		t.Fatalf("Exchange: %v", err)
@@ -346,11 +176,11 @@ func TestFlowClaimsFromUserinfo(t *testing.T) {
 	if got != wantClaims {
 		t.Fatalf("claims:\n got %+v\nwant %+v", got, wantClaims)
 	}
-	if n := o.count("/userinfo"); n != 1 {
+	if n := o.Requests("/userinfo"); n != 1 {
 		t.Errorf("userinfo called %d times, want 1 (claims are not in this client's ID token)", n)
 	}
 	for _, path := range []string{"/.well-known/openid-configuration", "/keys", "/oauth/token"} {
-		if o.count(path) == 0 {
+		if o.Requests(path) == 0 {
 			t.Errorf("the provider never served %s", path)
 		}
 	}
@@ -367,12 +197,12 @@ func TestFlowClaimsFromUserinfo(t *testing.T) {
 }
 
 func TestFlowClaimsInIDTokenCustomClaimName(t *testing.T) {
-	o := startOP(t, opOptions{idClaim: otherIDNumName})
-	c := o.config(clientInToken)
+	o := startOP(t, oidctest.Options{IDNumberClaim: otherIDNumName, ClaimsInIDToken: true})
+	c := config(o)
 	c.IDNumberClaim = otherIDNumName
 	p := newProvider(t, c, nil)
 
-	f := signIn(t, p)
+	f := signIn(t, o, p)
 	got, err := exchange(p, f.code, f.verifier, f.nonce)
 	if err != nil {
 		t.Fatalf("Exchange: %v", err)
@@ -380,16 +210,16 @@ func TestFlowClaimsInIDTokenCustomClaimName(t *testing.T) {
 	if got != wantClaims {
 		t.Fatalf("claims:\n got %+v\nwant %+v", got, wantClaims)
 	}
-	if n := o.count("/userinfo"); n != 0 {
+	if n := o.Requests("/userinfo"); n != 0 {
 		t.Errorf("userinfo called %d times; everything was in the ID token", n)
 	}
 }
 
 func TestIDNumberAbsentOrMalformed(t *testing.T) {
 	t.Run("claim name not configured", func(t *testing.T) {
-		o := startOP(t, opOptions{idClaim: otherIDNumName})
-		p := newProvider(t, o.config(clientInToken), nil) // looks for "id_number"
-		f := signIn(t, p)
+		o := startOP(t, oidctest.Options{IDNumberClaim: otherIDNumName, ClaimsInIDToken: true})
+		p := newProvider(t, config(o), nil) // looks for "id_number"
+		f := signIn(t, o, p)
 		got, err := exchange(p, f.code, f.verifier, f.nonce)
 		if err != nil {
 			t.Fatalf("Exchange: %v", err)
@@ -401,9 +231,9 @@ func TestIDNumberAbsentOrMalformed(t *testing.T) {
 		}
 	})
 	t.Run("number instead of string", func(t *testing.T) {
-		o := startOP(t, opOptions{idNumber: 110105194912310021})
-		p := newProvider(t, o.config(clientInToken), nil)
-		f := signIn(t, p)
+		o := startOP(t, oidctest.Options{IDNumberValue: 110105194912310021, ClaimsInIDToken: true})
+		p := newProvider(t, config(o), nil)
+		f := signIn(t, o, p)
 		_, err := exchange(p, f.code, f.verifier, f.nonce)
 		if err == nil || UserMessage(err) != "统一身份认证平台返回的身份证号码格式不正确" {
 			t.Fatalf("got %v", err)
@@ -412,9 +242,9 @@ func TestIDNumberAbsentOrMalformed(t *testing.T) {
 }
 
 func TestWrongNonceRefused(t *testing.T) {
-	o := startOP(t, opOptions{})
-	p := newProvider(t, o.config(clientInToken), nil)
-	f := signIn(t, p)
+	o := startOP(t, oidctest.Options{ClaimsInIDToken: true})
+	p := newProvider(t, config(o), nil)
+	f := signIn(t, o, p)
 	_, _, otherNonce, _ := NewState()
 	_, err := exchange(p, f.code, f.verifier, otherNonce)
 	if !errors.Is(err, zoidc.ErrNonceInvalid) {
@@ -429,9 +259,9 @@ func TestWrongNonceRefused(t *testing.T) {
 }
 
 func TestTamperedCodeRefused(t *testing.T) {
-	o := startOP(t, opOptions{})
-	p := newProvider(t, o.config(clientPlain), nil)
-	f := signIn(t, p)
+	o := startOP(t, oidctest.Options{})
+	p := newProvider(t, config(o), nil)
+	f := signIn(t, o, p)
 
 	for _, code := range []string{f.code + "x", "x" + f.code[1:], "not-a-code"} {
 		_, err := exchange(p, code, f.verifier, f.nonce)
@@ -450,9 +280,9 @@ func TestTamperedCodeRefused(t *testing.T) {
 }
 
 func TestWrongCodeVerifierRefused(t *testing.T) {
-	o := startOP(t, opOptions{})
-	p := newProvider(t, o.config(clientPlain), nil)
-	f := signIn(t, p)
+	o := startOP(t, oidctest.Options{})
+	p := newProvider(t, config(o), nil)
+	f := signIn(t, o, p)
 	_, _, otherVerifier, _ := NewState()
 	_, err := exchange(p, f.code, otherVerifier, f.nonce)
 	var re *oauth2.RetrieveError
@@ -462,11 +292,11 @@ func TestWrongCodeVerifierRefused(t *testing.T) {
 }
 
 func TestWrongClientSecretRefused(t *testing.T) {
-	o := startOP(t, opOptions{})
-	c := o.config(clientPlain)
+	o := startOP(t, oidctest.Options{})
+	c := config(o)
 	c.ClientSecret = "wrong"
 	p := newProvider(t, c, nil) // discovery does not need the secret
-	f := signIn(t, p)
+	f := signIn(t, o, p)
 	_, err := exchange(p, f.code, f.verifier, f.nonce)
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
@@ -514,10 +344,10 @@ func (tt tamperIDToken) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func TestTamperedIDTokenRefused(t *testing.T) {
-	o := startOP(t, opOptions{})
+	o := startOP(t, oidctest.Options{ClaimsInIDToken: true})
 	hc := &http.Client{Transport: tamperIDToken{http.DefaultTransport}, Timeout: 5 * time.Second}
-	p := newProvider(t, o.config(clientInToken), hc)
-	f := signIn(t, p)
+	p := newProvider(t, config(o), hc)
+	f := signIn(t, o, p)
 	_, err := exchange(p, f.code, f.verifier, f.nonce)
 	if !errors.Is(err, zoidc.ErrSignatureInvalid) {
 		t.Fatalf("got %v, want a signature error", err)
@@ -528,13 +358,13 @@ func TestTamperedIDTokenRefused(t *testing.T) {
 }
 
 func TestIssuerMismatchRefused(t *testing.T) {
-	o := startOP(t, opOptions{})
-	port := strings.TrimPrefix(o.issuer, "http://127.0.0.1:")
+	o := startOP(t, oidctest.Options{})
+	port := strings.TrimPrefix(o.Issuer, "http://127.0.0.1:")
 	for _, issuer := range []string{
 		"http://localhost:" + port, // same server, but not the issuer it names
-		o.issuer + "/",             // issuers compare exactly
+		o.Issuer + "/",             // issuers compare exactly
 	} {
-		c := o.config(clientPlain)
+		c := config(o)
 		c.Issuer = issuer
 		_, err := New(context.Background(), c, nil)
 		if !errors.Is(err, zoidc.ErrIssuerInvalid) {
