@@ -29,6 +29,7 @@ import (
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/metrics"
+	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -390,7 +391,11 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if err != nil {
 		return fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
-	handler, err := newHandler(log, db, queue, cfg, web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
+	provider, err := oidcProvider(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	handler, err := newHandler(log, db, queue, cfg, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
 		Identity: ids, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
@@ -447,6 +452,29 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// oidcProvider connects to the province's unified identity platform when
+// one is configured. A configuration error stops the start; an unreachable
+// platform only turns its sign-in off (logged), so that the portal still
+// serves when the province's system is down.
+func oidcProvider(ctx context.Context, cfg config.Config, log *slog.Logger) (*oidc.Provider, error) {
+	if cfg.OIDCIssuer == "" {
+		return nil, nil
+	}
+	oc := oidc.Config{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+		RedirectURL: cfg.PublicURL + "/signin/oidc/callback"}
+	if err := oc.Validate(); err != nil {
+		return nil, usageError{fmt.Errorf("配置错误 ZWFW_OIDC_*：%w", err)}
+	}
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	p, err := oidc.New(dctx, oc, nil)
+	if err != nil {
+		log.Error("unified identity platform unreachable: its sign-in is off until the next start", "issuer", cfg.OIDCIssuer, "err", err)
+		return nil, nil
+	}
+	return p, nil
 }
 
 // catalogPollInterval is how soon an instance learns of a catalog change

@@ -14,6 +14,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -136,7 +137,8 @@ func httpStatus(err error) int {
 }
 
 func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, http.StatusOK, "signin", "signin", formPage{Values: r.URL.Query(), Next: localPath(r.URL.Query().Get("next")), Demo: s.demo})
+	return s.render(w, r, http.StatusOK, "signin", "signin", formPage{Values: r.URL.Query(), Next: localPath(r.URL.Query().Get("next")),
+		Demo: s.demo, OIDC: s.oidc != nil})
 }
 
 func (s *Server) sendSigninCode(w http.ResponseWriter, r *http.Request) error {
@@ -682,4 +684,51 @@ func (s *Server) departmentUpdate(w http.ResponseWriter, r *http.Request) error 
 	}
 	http.Redirect(w, r, "/admin/departments?done=saved", http.StatusSeeOther)
 	return nil
+}
+
+// oidcCookie carries the state, nonce and PKCE verifier of one sign-in
+// through the unified identity platform, from the redirect to the callback.
+const oidcCookie = "zwfw_oidc"
+
+func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) error {
+	if s.oidc == nil {
+		return apperr.New(apperr.NotFound, "未启用统一身份认证登录。")
+	}
+	state, nonce, verifier, err := oidc.NewState()
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: state + "." + nonce + "." + verifier, Path: "/signin/oidc",
+		MaxAge: 600, HttpOnly: true, Secure: r.TLS != nil || strings.HasPrefix(s.publicURL, "https://"), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, s.oidc.AuthURL(state, nonce, verifier), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
+	if s.oidc == nil {
+		return apperr.New(apperr.NotFound, "未启用统一身份认证登录。")
+	}
+	c, err := r.Cookie(oidcCookie)
+	parts := []string{}
+	if err == nil {
+		parts = strings.Split(c.Value, ".")
+	}
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: "", Path: "/signin/oidc", MaxAge: -1, HttpOnly: true})
+	q := r.URL.Query()
+	if len(parts) != 3 || q.Get("state") == "" || q.Get("state") != parts[0] {
+		return apperr.New(apperr.Invalid, "登录请求已失效或不匹配，请重新登录。")
+	}
+	if e := q.Get("error"); e != "" {
+		return apperr.New(apperr.Invalid, "统一身份认证未完成登录，请重试。")
+	}
+	claims, err := s.oidc.Exchange(r.Context(), q.Get("code"), parts[2], parts[1])
+	if err != nil {
+		s.log.Warn("oidc exchange failed", "err", err)
+		return apperr.Wrap(apperr.Invalid, oidc.UserMessage(err), err)
+	}
+	tok, err := s.identity.SignInWithOIDC(r.Context(), claims, meta(r))
+	if err != nil {
+		return err
+	}
+	return s.signedIn(w, r, tok, "", "/me")
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/oidc"
+	"github.com/zwfw/zwfw/internal/oidc/oidctest"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -248,3 +250,48 @@ func TestAdminManagesStaff(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A citizen signs in through the province's platform — a real OpenID
+// provider started here — and lands on their page, real-name verified.
+func TestSignInThroughUnifiedIdentity(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		op := oidctest.Start(t, "https://zwfw.example.gov.cn/signin/oidc/callback",
+			oidctest.User{Name: "李四", IDNumber: "11010519491231002X", Phone: "13900002222"})
+		provider, err := oidc.New(ctx, oidc.Config{Issuer: op.Issuer, ClientID: op.ClientID, ClientSecret: op.ClientSecret,
+			RedirectURL: op.RedirectURL}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		site := newTestSiteWith(t, db, provider)
+		b := newBrowser(t, site.handler)
+		if ex := b.get("/signin"); !strings.Contains(ex.body, "/signin/oidc") {
+			t.Fatal("the sign-in page offers no unified identity sign-in")
+		}
+		start := b.get("/signin/oidc")
+		if start.status != http.StatusSeeOther || !strings.HasPrefix(start.header.Get("Location"), op.Issuer) {
+			t.Fatalf("start: %d %s", start.status, start.header.Get("Location"))
+		}
+		callback := op.Login(t, nil, start.header.Get("Location"))
+
+		// A callback whose state does not match this browser's is refused.
+		other := newBrowser(t, site.handler)
+		if ex := other.get("/signin/oidc/callback?" + callback.RawQuery); ex.status != 400 {
+			t.Fatalf("foreign callback: %d", ex.status)
+		}
+		ex := b.get("/signin/oidc/callback?" + callback.RawQuery)
+		if ex.status != http.StatusSeeOther || ex.header.Get("Location") != "/me" {
+			t.Fatalf("callback: %d %s\n%s", ex.status, ex.header.Get("Location"), ex.body)
+		}
+		me := b.get("/me")
+		for _, want := range []string{"李四", "110105********002X", "已实名核验", "统一身份认证"} {
+			if !strings.Contains(me.body, want) {
+				t.Errorf("/me lacks %q", want)
+			}
+		}
+		// The state is used once.
+		if ex := b.get("/signin/oidc/callback?" + callback.RawQuery); ex.status != 400 {
+			t.Errorf("replayed callback: %d", ex.status)
+		}
+	})
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
@@ -47,6 +48,7 @@ type Server struct {
 	identity  *identity.Service
 	jobs      *jobs.Queue
 	clock     clock.Clock
+	oidc      *oidc.Provider
 	publicURL string
 	demo      bool
 	devSMS    *sms.Dev
@@ -64,7 +66,8 @@ type Deps struct {
 	Identity  *identity.Service
 	Jobs      *jobs.Queue
 	Clock     clock.Clock
-	PublicURL string // for links that leave the site: QR codes on printed guides
+	OIDC      *oidc.Provider // nil unless the unified identity platform is configured
+	PublicURL string         // for links that leave the site: QR codes on printed guides
 	// Demo shows what only a demonstration may: the SMS messages that the
 	// development sender kept (DevSMS), so that one-time codes can be read.
 	Demo   bool
@@ -79,7 +82,7 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity,
-		jobs: d.Jobs, clock: d.Clock, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
+		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "html": func(s string) template.HTML { return template.HTML(s) },
 		"hasRole": func(a identity.Account, r policy.Role) bool { return slices.Contains(a.Roles, r) }, "time": formatTime, "method": func(m string) string {
@@ -132,6 +135,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /signin/code/send", s.handle(s.sendSigninCode))
 	mux.HandleFunc("POST /signin/code", s.handle(s.signinWithCode))
 	mux.HandleFunc("POST /signin/password", s.handle(s.signinWithPassword))
+	mux.HandleFunc("GET /signin/oidc", s.handle(s.oidcStart))
+	mux.HandleFunc("GET /signin/oidc/callback", s.handle(s.oidcCallback))
 	mux.HandleFunc("GET /register", s.handle(s.registerPage))
 	mux.HandleFunc("POST /register/code", s.handle(s.sendRegisterCode))
 	mux.HandleFunc("POST /register", s.handle(s.register))

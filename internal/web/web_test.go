@@ -17,6 +17,7 @@ import (
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
@@ -41,6 +42,11 @@ type testSite struct {
 
 func newTestSite(t *testing.T, db *store.DB) testSite {
 	t.Helper()
+	return newTestSiteWith(t, db, nil)
+}
+
+func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSite {
+	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
 	if _, err := demo.SeedDistrict(context.Background(), db, clk); err != nil {
 		t.Fatal(err)
@@ -62,7 +68,7 @@ func newTestSite(t *testing.T, db *store.DB) testSite {
 	}
 	dev := sms.NewDev(log, 20)
 	ids := identity.New(db, identity.Options{Keys: keys, SMS: dev, Clock: clk, RequireTOTP: true})
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Clock: clk,
+	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)
