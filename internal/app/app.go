@@ -511,6 +511,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Co
 		Log:            log,
 		Observer:       m,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
+		LargeBodies:    map[string]int64{web.CatalogImportPath: 64 << 20},
 		TrustedOrigins: cfg.TrustedOrigins,
 		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			pages.Error(w, r, apperr.New(apperr.Internal, "panic"))

@@ -353,3 +353,65 @@ func (s *Store) SetSynonyms(ctx context.Context, tx *store.Tx, term string, expa
 	}
 	return bumpCatalogVersion(ctx, tx)
 }
+
+// Managed is an item as catalog managers list it.
+type Managed struct {
+	ID               int64
+	Name             string
+	ImplCode         string
+	DepartmentID     int64
+	Level            int
+	Status           Status
+	PublishedVersion int
+	LatestVersion    int
+	UpdatedAt        time.Time
+}
+
+// HasDraft reports whether a version newer than the published one waits.
+func (m Managed) HasDraft() bool { return m.LatestVersion > m.PublishedVersion }
+
+// ManagedItems lists items for the catalog managers of a department (0: all
+// departments), optionally by a name fragment, drafts first.
+func (s *Store) ManagedItems(ctx context.Context, departmentID int64, query string, limit int) ([]Managed, error) {
+	q := `SELECT id, name, impl_code, department_id, level, status, published_version, latest_version, updated_at FROM items WHERE 1 = 1`
+	var args []any
+	if departmentID != 0 {
+		q += ` AND department_id = ?`
+		args = append(args, departmentID)
+	}
+	if t := strings.TrimSpace(query); t != "" {
+		q += ` AND name LIKE ? ESCAPE '\'`
+		args = append(args, "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t)+"%")
+	}
+	q += ` ORDER BY CASE WHEN latest_version > published_version THEN 0 ELSE 1 END, updated_at DESC, id LIMIT ?`
+	rows, err := s.db.Read().Query(ctx, q, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("managed items: %w", err)
+	}
+	defer rows.Close()
+	var out []Managed
+	for rows.Next() {
+		var m Managed
+		if err := rows.Scan(&m.ID, &m.Name, &m.ImplCode, &m.DepartmentID, &m.Level, &m.Status, &m.PublishedVersion, &m.LatestVersion, &m.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Latest returns the newest version of an item (a draft, or the published
+// one) for editing, with the item's list entry.
+func (s *Store) Latest(ctx context.Context, id int64) (Item, Managed, error) {
+	var m Managed
+	err := s.db.Read().QueryRow(ctx, `SELECT id, name, impl_code, department_id, level, status, published_version, latest_version, updated_at
+		FROM items WHERE id = ?`, id).Scan(&m.ID, &m.Name, &m.ImplCode, &m.DepartmentID, &m.Level, &m.Status, &m.PublishedVersion, &m.LatestVersion, &m.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Item{}, m, apperr.New(apperr.NotFound, "事项不存在")
+	}
+	if err != nil {
+		return Item{}, m, err
+	}
+	it, err := s.version(ctx, s.db.Read(), id, m.LatestVersion)
+	return it, m, err
+}

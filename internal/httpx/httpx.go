@@ -124,9 +124,11 @@ type Observer interface {
 
 // Options configure the middleware chain.
 type Options struct {
-	Log            *slog.Logger
-	Observer       Observer
-	MaxBodyBytes   int64
+	Log          *slog.Logger
+	Observer     Observer
+	MaxBodyBytes int64
+	// LargeBodies gives some paths a larger limit (file uploads).
+	LargeBodies    map[string]int64
 	TrustedOrigins []string
 	// OnPanic answers a request whose handler panicked, after it is logged.
 	OnPanic http.Handler
@@ -148,7 +150,7 @@ func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 		cop.SetDenyHandler(opt.OnCrossOrigin)
 	}
 	h = cop.Handler(h)
-	h = limitBody(h, opt.MaxBodyBytes)
+	h = limitBody(h, opt.MaxBodyBytes, opt.LargeBodies)
 	h = securityHeaders(h)
 	h = recoverPanics(h, opt.Log, opt.OnPanic)
 	h = logRequests(h, opt.Log, opt.Observer)
@@ -226,8 +228,12 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-func limitBody(next http.Handler, limit int64) http.Handler {
+func limitBody(next http.Handler, def int64, large map[string]int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := def
+		if l, ok := large[r.URL.Path]; ok {
+			limit = l
+		}
 		if limit > 0 && r.Body != nil {
 			if r.ContentLength > limit {
 				writeTooLarge(w, r)

@@ -277,7 +277,8 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 var notices = map[string]string{
 	"password": "密码已修改，其他设备上的登录已退出。", "signout": "已退出其他所有设备上的登录。",
 	"enterprise": "企业已登记，您是其法定代表人。", "agent": "已添加经办人。", "acting": "办事身份已切换。",
-	"roles": "角色已更新。", "status": "账户状态已更新。", "reset": "密码已重置，该账户的所有登录已退出。",
+	"draft": "已保存为新的草稿版本；发布后群众才能看到。", "publish": "已发布。", "suspend": "已暂停办理。", "resume": "已恢复办理。",
+	"cancel": "已取消该事项。", "roles": "角色已更新。", "status": "账户状态已更新。", "reset": "密码已重置，该账户的所有登录已退出。",
 }
 
 func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, status int, errMsg, done string) error {
@@ -403,7 +404,8 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/jobs", "后台任务", "通知、时限检查等任务的运行和失败情况"})
 	}
 	if who.Has(policy.Admin) || who.Has(policy.CatalogManager) {
-		tools = append(tools, struct{ Path, Name, Help string }{"/admin/quality", "事项质量检查", "按质量规则检查已发布事项"})
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/items", "事项管理", "新建、修改、发布、暂停事项；导入导出目录"},
+			struct{ Path, Name, Help string }{"/admin/quality", "事项质量检查", "按质量规则检查已发布事项"})
 	}
 	if len(tools) == 0 {
 		return apperr.New(apperr.Forbidden, "管理后台只对系统管理员、督查人员和事项管理员开放。")

@@ -84,7 +84,13 @@ func New(d Deps) (*Server, error) {
 	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
-		"hotWords": func() []string { return hotWords }, "html": func(s string) template.HTML { return template.HTML(s) },
+		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
+		"changeName": func(a string) string {
+			if n, ok := changeNames[a]; ok {
+				return n
+			}
+			return a
+		}, "html": func(s string) template.HTML { return template.HTML(s) },
 		"hasRole": func(a identity.Account, r policy.Role) bool { return slices.Contains(a.Roles, r) }, "time": formatTime, "method": func(m string) string {
 			if n, ok := signInMethods[m]; ok {
 				return n
@@ -103,7 +109,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -156,6 +162,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/staff", s.handle(s.staffList))
 	mux.HandleFunc("POST /admin/staff", s.handle(s.staffCreate))
 	mux.HandleFunc("POST /admin/staff/{id}", s.handle(s.staffUpdate))
+	mux.HandleFunc("GET /admin/items", s.handle(s.itemsAdmin))
+	mux.HandleFunc("GET /admin/items/new", s.handle(s.itemNew))
+	mux.HandleFunc("POST /admin/items", s.handle(s.itemSave))
+	mux.HandleFunc("GET /admin/items/{id}", s.handle(s.itemEdit))
+	mux.HandleFunc("POST /admin/items/{id}", s.handle(s.itemSave))
+	mux.HandleFunc("POST /admin/items/{id}/status", s.handle(s.itemPublish))
+	mux.HandleFunc("GET /admin/catalog/export", s.handle(s.catalogExport))
+	mux.HandleFunc("POST "+CatalogImportPath, s.handle(s.catalogImport))
 	mux.HandleFunc("GET /admin/departments", s.handle(s.departmentsAdmin))
 	mux.HandleFunc("POST /admin/departments/{id}", s.handle(s.departmentUpdate))
 	mux.HandleFunc("GET /admin/quality", s.handle(s.qualityPage))
@@ -452,6 +466,13 @@ func localPath(p string) string {
 var auditActions = map[string]string{"department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
+
+// CatalogImportPath takes whole catalog files, so the server gives it a
+// larger body limit than other requests.
+const CatalogImportPath = "/admin/catalog/import"
+
+// changeNames names the catalog's history actions.
+var changeNames = map[string]string{"create": "新建", "edit": "修改", "publish": "发布", "suspend": "暂停办理", "resume": "恢复办理", "cancel": "取消"}
 
 // signInMethods names the ways of signing in.
 var signInMethods = map[string]string{"register": "注册", "code": "短信验证码", "password": "密码", "staff": "工作人员密码", "oidc": "统一身份认证"}

@@ -1,0 +1,433 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// catalogManager lets through administrators and catalog managers, and
+// returns the department a manager is limited to (0 for an administrator).
+func catalogManager(w http.ResponseWriter, r *http.Request) (bool, int64, error) {
+	if requireSignIn(w, r, true) {
+		return false, 0, nil
+	}
+	who := subject(r)
+	switch {
+	case who.Has(policy.Admin):
+		return true, 0, nil
+	case who.Has(policy.CatalogManager):
+		return true, who.DepartmentID, nil
+	}
+	return false, 0, apperr.New(apperr.Forbidden, "事项管理只对事项管理员和系统管理员开放。")
+}
+
+// actor names the signed-in person for the catalog's history.
+func actor(r *http.Request) string {
+	who := subject(r)
+	return fmt.Sprintf("%s（账户 %d）", who.Name, who.AccountID)
+}
+
+func (s *Server) itemsAdmin(w http.ResponseWriter, r *http.Request) error {
+	ok, dept, err := catalogManager(w, r)
+	if !ok {
+		return err
+	}
+	list, err := s.catalog.ManagedItems(r.Context(), dept, r.URL.Query().Get("q"), 200)
+	if err != nil {
+		return err
+	}
+	depts, err := s.deptNames(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "itemsadmin", "admin", struct {
+		Items     []catalog.Managed
+		DeptNames map[int64]string
+		Query     string
+		Admin     bool
+	}{list, depts, r.URL.Query().Get("q"), dept == 0})
+}
+
+func (s *Server) deptNames(r *http.Request) (map[int64]string, error) {
+	all, err := s.regions.Departments(r.Context(), region.DepartmentFilter{})
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, d := range all {
+		names[d.ID] = d.ShortName
+	}
+	return names, nil
+}
+
+// editorPage is the item editor: the item as typed, the problems it has,
+// its history, and the choices of the form.
+type editorPage struct {
+	Item        catalog.Item
+	Managed     catalog.Managed
+	New         bool
+	Error       string
+	Notice      string
+	Problems    []catalog.Problem
+	History     []catalog.Change
+	Departments []region.Department
+	Types       []struct {
+		Type catalog.ItemType
+		Name string
+	}
+	Subjects   []string
+	Themes     map[string][]string
+	Depths     []catalog.Depth
+	Steps      string
+	Materials  string
+	Form       string
+	Aliases    string
+	CanPublish bool
+}
+
+func (p editorPage) Has(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, error) {
+	f := region.DepartmentFilter{}
+	all, err := s.regions.Departments(r.Context(), f)
+	if err != nil {
+		return p, err
+	}
+	for _, d := range all {
+		if dept == 0 || d.ID == dept {
+			p.Departments = append(p.Departments, d)
+		}
+	}
+	p.Types, p.Subjects, p.Themes = catalog.ItemTypes, catalog.Subjects, catalog.Themes
+	p.Depths = []catalog.Depth{catalog.DepthPublic, catalog.DepthPrecheck, catalog.DepthApply, catalog.DepthFull}
+	if p.Steps == "" {
+		var lines []string
+		for _, st := range p.Item.Steps {
+			lines = append(lines, st.Name+"："+st.Description)
+		}
+		p.Steps = strings.Join(lines, "\n")
+	}
+	if p.Materials == "" {
+		b, _ := json.MarshalIndent(p.Item.Materials, "", "  ")
+		p.Materials = string(b)
+	}
+	if p.Form == "" {
+		b, _ := json.MarshalIndent(p.Item.Form, "", "  ")
+		p.Form = string(b)
+	}
+	if p.Aliases == "" {
+		p.Aliases = strings.Join(p.Item.Aliases, "、")
+	}
+	if p.Item.ID != 0 {
+		if p.History, err = s.catalog.History(r.Context(), p.Item.ID); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+func (s *Server) itemNew(w http.ResponseWriter, r *http.Request) error {
+	ok, dept, err := catalogManager(w, r)
+	if !ok {
+		return err
+	}
+	p, err := s.editor(r, editorPage{New: true, Item: catalog.Item{Type: catalog.PublicService, CaseKind: catalog.Promised,
+		Depth: catalog.DepthApply, LegalLimit: catalog.TimeLimit{Unit: "工作日"}, PromiseLimit: catalog.TimeLimit{Unit: "工作日"}}}, dept)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "itemedit", "admin", p)
+}
+
+func (s *Server) itemEdit(w http.ResponseWriter, r *http.Request) error {
+	ok, dept, err := catalogManager(w, r)
+	if !ok {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "事项不存在")
+	}
+	it, m, err := s.catalog.Latest(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if dept != 0 && m.DepartmentID != dept {
+		return apperr.New(apperr.Forbidden, "只能管理本部门的事项。")
+	}
+	p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Notice: notices[r.URL.Query().Get("done")],
+		CanPublish: m.HasDraft() && m.Status != catalog.Cancelled}, dept)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "itemedit", "admin", p)
+}
+
+// itemFromForm reads the editor's fields. Lists are one per line or
+// separated by 、; materials and the application form are JSON.
+func itemFromForm(f url.Values) (catalog.Item, error) {
+	var problems []string
+	num := func(name, label string) int {
+		v := strings.TrimSpace(f.Get(name))
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			problems = append(problems, label+"应为整数")
+		}
+		return n
+	}
+	it := catalog.Item{
+		Name: strings.TrimSpace(f.Get("name")), BaseCode: strings.TrimSpace(f.Get("base_code")),
+		HandlingKind: f.Get("handling_kind"), ParentCode: strings.TrimSpace(f.Get("parent_code")),
+		Type: catalog.ItemType(f.Get("type")), Department: f.Get("department"), Basis: f.Get("basis"),
+		Subjects: f["subjects"], Themes: f["themes"], CaseKind: catalog.CaseKind(f.Get("case_kind")),
+		LegalLimit:   catalog.TimeLimit{Value: num("legal_value", "法定时限"), Unit: f.Get("legal_unit"), Note: f.Get("legal_note")},
+		PromiseLimit: catalog.TimeLimit{Value: num("promise_value", "承诺时限"), Unit: f.Get("promise_unit"), Note: f.Get("promise_note")},
+		Visits:       num("visits", "到现场次数"), VisitReason: f.Get("visit_reason"), Depth: catalog.Depth(num("depth", "网上办理深度")),
+		Conditions: f.Get("conditions"), Special: f.Get("special"),
+		Fee:    catalog.Fee{Charged: f.Get("fee_charged") == "1", Basis: f.Get("fee_basis"), Standard: f.Get("fee_standard"), Waiver: f.Get("fee_waiver")},
+		Result: catalog.Result{Name: f.Get("result_name"), Type: f.Get("result_type"), Sample: f.Get("result_sample")},
+		Place:  f.Get("place"), Hours: f.Get("hours"), ConsultPhone: strings.TrimSpace(f.Get("consult_phone")),
+		ComplaintPhone: strings.TrimSpace(f.Get("complaint_phone")), Express: f.Get("express") == "1",
+		OnlinePayment: f.Get("online_payment") == "1", Appointment: f.Get("appointment") == "1", SelfService: f.Get("self_service") == "1",
+	}
+	for _, line := range strings.Split(f.Get("steps"), "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		name, desc, ok := strings.Cut(line, "：")
+		if !ok {
+			name, desc, ok = strings.Cut(line, ":")
+		}
+		if !ok {
+			problems = append(problems, "办理流程每行应为“环节：说明”："+line)
+			continue
+		}
+		it.Steps = append(it.Steps, catalog.Step{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)})
+	}
+	for _, a := range strings.FieldsFunc(f.Get("aliases"), func(r rune) bool { return r == '、' || r == ',' || r == '，' || r == '\n' }) {
+		if a = strings.TrimSpace(a); a != "" {
+			it.Aliases = append(it.Aliases, a)
+		}
+	}
+	if err := json.Unmarshal([]byte(orEmptyList(f.Get("materials"))), &it.Materials); err != nil {
+		problems = append(problems, "申请材料的格式不正确（应为 JSON 列表）")
+	}
+	if err := json.Unmarshal([]byte(orEmptyList(f.Get("form"))), &it.Form); err != nil {
+		problems = append(problems, "网上申请表的格式不正确（应为 JSON 列表）")
+	}
+	if len(problems) > 0 {
+		return it, apperr.New(apperr.Invalid, strings.Join(problems, "；"))
+	}
+	return it, nil
+}
+
+func orEmptyList(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "[]"
+	}
+	return s
+}
+
+// itemSave stores the form as a new draft version; citizens see no change
+// until it is published.
+func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
+	ok, dept, err := catalogManager(w, r)
+	if !ok {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	var id int64
+	if v := r.PathValue("id"); v != "" {
+		if id, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return apperr.New(apperr.NotFound, "事项不存在")
+		}
+	}
+	it, perr := itemFromForm(r.PostForm)
+	p := editorPage{Item: it, New: id == 0, Steps: r.PostForm.Get("steps"), Materials: r.PostForm.Get("materials"),
+		Form: r.PostForm.Get("form"), Aliases: r.PostForm.Get("aliases")}
+	fail := func(cause error) error {
+		if apperr.CodeOf(cause) == apperr.Internal {
+			return cause
+		}
+		p.Error = apperr.MessageOf(cause)
+		page, err := s.editor(r, p, dept)
+		if err != nil {
+			return err
+		}
+		return s.render(w, r, httpStatus(cause), "itemedit", "admin", page)
+	}
+	if perr != nil {
+		return fail(perr)
+	}
+	if id != 0 {
+		old, m, err := s.catalog.Latest(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if dept != 0 && m.DepartmentID != dept {
+			return apperr.New(apperr.Forbidden, "只能管理本部门的事项。")
+		}
+		// The implementing body and code identify the item; they do not change.
+		it.ID, it.ImplCode, it.Department = id, old.ImplCode, old.Department
+		p.Item = it
+	}
+	if dept != 0 {
+		d, err := s.regions.Department(r.Context(), dept)
+		if err != nil {
+			return err
+		}
+		if id == 0 && it.Department != d.Slug {
+			return fail(apperr.New(apperr.Forbidden, "只能为本部门新建事项。"))
+		}
+	}
+	err = s.db.Tx(r.Context(), func(tx *store.Tx) error {
+		_, err := s.catalog.SaveDraft(r.Context(), tx, &it, actor(r))
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/items/%d?done=draft", it.ID), http.StatusSeeOther)
+	return nil
+}
+
+// itemPublish publishes the newest version, or changes the item's status
+// (suspend, resume, cancel) with a reason.
+func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
+	ok, dept, err := catalogManager(w, r)
+	if !ok {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "事项不存在")
+	}
+	_, m, err := s.catalog.Latest(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if dept != 0 && m.DepartmentID != dept {
+		return apperr.New(apperr.Forbidden, "只能管理本部门的事项。")
+	}
+	op, reason := r.PostForm.Get("op"), r.PostForm.Get("reason")
+	err = s.db.Tx(r.Context(), func(tx *store.Tx) error {
+		switch op {
+		case "publish":
+			return s.catalog.Publish(r.Context(), tx, id, m.LatestVersion, actor(r))
+		case "suspend":
+			return s.catalog.SetStatus(r.Context(), tx, id, catalog.Suspended, reason, actor(r))
+		case "resume":
+			return s.catalog.SetStatus(r.Context(), tx, id, catalog.Published, reason, actor(r))
+		case "cancel":
+			return s.catalog.SetStatus(r.Context(), tx, id, catalog.Cancelled, reason, actor(r))
+		}
+		return apperr.New(apperr.Invalid, "未知操作")
+	})
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		it, m, lerr := s.catalog.Latest(r.Context(), id)
+		if lerr != nil {
+			return lerr
+		}
+		p, perr := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Error: apperr.MessageOf(err),
+			CanPublish: m.HasDraft() && m.Status != catalog.Cancelled}, dept)
+		if perr != nil {
+			return perr
+		}
+		return s.render(w, r, httpStatus(err), "itemedit", "admin", p)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/items/%d?done=%s", id, op), http.StatusSeeOther)
+	return nil
+}
+
+// catalogExport downloads the whole published catalog; exports are audited.
+func (s *Server) catalogExport(w http.ResponseWriter, r *http.Request) error {
+	ok, dept, err := catalogManager(w, r)
+	if !ok {
+		return err
+	}
+	if dept != 0 {
+		return apperr.New(apperr.Forbidden, "导出整个目录须由系统管理员进行。")
+	}
+	format := catalog.Format(r.URL.Query().Get("format"))
+	if format != catalog.XLSX && format != catalog.CSV && format != catalog.JSON {
+		return apperr.New(apperr.Invalid, "导出格式应为 xlsx、csv 或 json")
+	}
+	who := subject(r)
+	if err := s.db.Tx(r.Context(), func(tx *store.Tx) error {
+		return audit.Append(r.Context(), tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name,
+			Action: "export", Object: "catalog", Detail: "导出事项目录（" + string(format) + "）", IP: meta(r).IP})
+	}); err != nil {
+		return err
+	}
+	ct := map[catalog.Format]string{catalog.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		catalog.CSV: "text/csv; charset=utf-8", catalog.JSON: "application/json"}[format]
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="zwfw-catalog-%s.%s"`, s.clock.Now().In(chinaTZ).Format("20060102"), format))
+	_, err = s.catalog.Export(r.Context(), w, format)
+	return err
+}
+
+// catalogImport takes an uploaded catalog file: all rows or none.
+func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
+	ok, dept, err := catalogManager(w, r)
+	if !ok {
+		return err
+	}
+	if dept != 0 {
+		return apperr.New(apperr.Forbidden, "导入整个目录须由系统管理员进行。")
+	}
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		return apperr.New(apperr.Invalid, "请选择要导入的文件（.xlsx、.csv 或 .json）。")
+	}
+	defer file.Close()
+	format, err := catalog.FormatOf(header.Filename)
+	if err != nil {
+		return apperr.Wrap(apperr.Invalid, err.Error(), err)
+	}
+	res, err := s.catalog.Import(r.Context(), file, format, actor(r)+" 网页导入 "+header.Filename, nil)
+	var rows []catalog.RowError
+	var ie *catalog.ImportError
+	status := http.StatusOK
+	if errors.As(err, &ie) {
+		rows, status = ie.Rows, http.StatusBadRequest
+	} else if err != nil {
+		return err
+	}
+	return s.render(w, r, status, "importresult", "admin", struct {
+		File   string
+		Result catalog.ImportResult
+		Failed bool
+		Rows   []catalog.RowError
+	}{header.Filename, res, err != nil, rows})
+}
