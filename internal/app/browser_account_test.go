@@ -69,4 +69,14 @@ func TestBrowserSignIn(t *testing.T) {
 	}
 	screenshot(t, ctx, env, "audit-desktop")
 	runAxe(t, ctx, env, "audit log")
+	for _, p := range []struct{ path, name string }{{"/admin/items", "items-admin"}, {"/admin/items/new", "item-editor"},
+		{"/admin/staff", "staff-admin"}, {"/admin/departments", "departments-admin"}, {"/admin/jobs", "jobs-admin"}} {
+		open(t, ctx, s.URL+p.path)
+		screenshot(t, ctx, env, p.name+"-desktop")
+		runAxe(t, ctx, env, p.path)
+	}
+	resize(t, ctx, phone)
+	open(t, ctx, s.URL+"/admin/items/new")
+	checkNoSideScroll(t, ctx, phone)
+	runAxe(t, ctx, env, "item editor at phone size")
 }
