@@ -76,6 +76,7 @@ const (
 	Message    = "message"    // to an applicant
 	Rating     = "rating"     // 好差评
 	Item       = "item"       // a catalog item
+	Catalog    = "catalog"    // the whole catalog at once: import, export, every department's items
 	Department = "department" // its data and staff
 	Account    = "account"    // a person's account and personal data
 	AuditLog   = "audit_log"

@@ -396,14 +396,14 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.AuditLog}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/audit", "审计日志", "登录、权限变更、查看个人信息、导出等操作记录"})
 	}
-	if who.Has(policy.Admin) {
+	if policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Department, DepartmentID: -1}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/staff", "工作人员与角色", "开设账户、分配角色、重置密码、停用"},
 			struct{ Path, Name, Help string }{"/admin/departments", "部门信息", "区直部门的简称、电话、地址和办公时间"})
 	}
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Jobs}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/jobs", "后台任务", "通知、时限检查等任务的运行和失败情况"})
 	}
-	if who.Has(policy.Admin) || who.Has(policy.CatalogManager) {
+	if _, err := catalogScope(who); err == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/items", "事项管理", "新建、修改、发布、暂停事项；导入导出目录"},
 			struct{ Path, Name, Help string }{"/admin/quality", "事项质量检查", "按质量规则检查已发布事项"})
 	}
@@ -499,8 +499,8 @@ func (s *Server) qualityPage(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	who := subject(r)
-	if !who.Has(policy.Admin) && !who.Has(policy.CatalogManager) {
-		return apperr.New(apperr.Forbidden, "事项质量检查只对系统管理员和事项管理员开放。")
+	if _, err := catalogScope(who); err != nil {
+		return err
 	}
 	failing, err := s.catalog.QualityReport(r.Context())
 	if err != nil {
@@ -515,16 +515,24 @@ func (s *Server) qualityPage(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "quality", "admin", shown)
 }
 
-// requireAdmin lets only administrators through.
-func requireAdmin(w http.ResponseWriter, r *http.Request) (bool, error) {
+// may asks the policy whether the signed-in staff member may do a on res,
+// sending anonymous visitors to sign in first.
+func may(w http.ResponseWriter, r *http.Request, a policy.Action, res policy.Resource) (bool, error) {
 	if requireSignIn(w, r, true) {
 		return false, nil
 	}
-	if !subject(r).Has(policy.Admin) {
-		return false, apperr.New(apperr.Forbidden, "只有系统管理员可以管理工作人员。")
+	if err := policy.Check(subject(r), a, res); err != nil {
+		return false, err
 	}
 	return true, nil
 }
+
+// Resources of the administration pages: any staff account and any
+// department (ID -1 is nobody's own), which only administrators may edit.
+var (
+	anyAccount    = policy.Resource{Kind: policy.Account, OwnerID: -1}
+	anyDepartment = policy.Resource{Kind: policy.Department, DepartmentID: -1}
+)
 
 type staffPage struct {
 	Staff       []identity.Account
@@ -545,7 +553,7 @@ func (s *Server) staffList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, status int, p staffPage) error {
-	if ok, err := requireAdmin(w, r); !ok {
+	if ok, err := may(w, r, policy.Edit, anyAccount); !ok {
 		return err
 	}
 	var err error
@@ -572,7 +580,7 @@ func formRoles(r *http.Request) []policy.Role {
 }
 
 func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requireAdmin(w, r); !ok {
+	if ok, err := may(w, r, policy.Edit, anyAccount); !ok {
 		return err
 	}
 	if err := parseForm(r); err != nil {
@@ -602,7 +610,7 @@ func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requireAdmin(w, r); !ok {
+	if ok, err := may(w, r, policy.Edit, anyAccount); !ok {
 		return err
 	}
 	if err := parseForm(r); err != nil {
@@ -642,7 +650,7 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) departmentsAdmin(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requireAdmin(w, r); !ok {
+	if ok, err := may(w, r, policy.Edit, anyDepartment); !ok {
 		return err
 	}
 	depts, err := s.regions.Departments(r.Context(), region.DepartmentFilter{Level: region.District})
@@ -658,7 +666,7 @@ func (s *Server) departmentsAdmin(w http.ResponseWriter, r *http.Request) error 
 // departmentUpdate saves a department's contact details and records the
 // change with what it was before.
 func (s *Server) departmentUpdate(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requireAdmin(w, r); !ok {
+	if ok, err := may(w, r, policy.Edit, anyDepartment); !ok {
 		return err
 	}
 	if err := parseForm(r); err != nil {

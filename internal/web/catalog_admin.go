@@ -17,20 +17,26 @@ import (
 	"github.com/zwfw/zwfw/internal/store"
 )
 
-// catalogManager lets through administrators and catalog managers, and
-// returns the department a manager is limited to (0 for an administrator).
+// catalogManager lets through those the policy allows to edit items, and
+// returns the department they are limited to (0: every department).
 func catalogManager(w http.ResponseWriter, r *http.Request) (bool, int64, error) {
 	if requireSignIn(w, r, true) {
 		return false, 0, nil
 	}
-	who := subject(r)
-	switch {
-	case who.Has(policy.Admin):
-		return true, 0, nil
-	case who.Has(policy.CatalogManager):
-		return true, who.DepartmentID, nil
+	dept, err := catalogScope(subject(r))
+	return err == nil, dept, err
+}
+
+// catalogScope asks the policy which items who may edit: the whole catalog
+// (0), their own department's, or none.
+func catalogScope(who policy.Subject) (int64, error) {
+	if policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Catalog}) == nil {
+		return 0, nil
 	}
-	return false, 0, apperr.New(apperr.Forbidden, "事项管理只对事项管理员和系统管理员开放。")
+	if who.DepartmentID != 0 && policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: who.DepartmentID}) == nil {
+		return who.DepartmentID, nil
+	}
+	return 0, apperr.New(apperr.Forbidden, "事项管理只对事项管理员和系统管理员开放。")
 }
 
 // actor names the signed-in person for the catalog's history.
@@ -375,7 +381,7 @@ func (s *Server) catalogExport(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	if dept != 0 {
+	if err := policy.Check(subject(r), policy.Export, policy.Resource{Kind: policy.Catalog}); err != nil || dept != 0 {
 		return apperr.New(apperr.Forbidden, "导出整个目录须由系统管理员进行。")
 	}
 	format := catalog.Format(r.URL.Query().Get("format"))
@@ -403,7 +409,7 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	if dept != 0 {
+	if err := policy.Check(subject(r), policy.Edit, policy.Resource{Kind: policy.Catalog}); err != nil || dept != 0 {
 		return apperr.New(apperr.Forbidden, "导入整个目录须由系统管理员进行。")
 	}
 	file, header, err := r.FormFile("file")
