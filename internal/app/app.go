@@ -76,7 +76,7 @@ var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-ke
 
 var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
 	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate", "data-keys", "index-key",
-	"sms-url", "sms-key", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret"}
+	"sms-url", "sms-key", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key"}
 
 func commands() []command {
 	return []command{
@@ -368,7 +368,15 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if err != nil {
 		return err
 	}
-	ids := identity.New(db, identity.Options{Keys: keys, SMS: sender, Clock: clk, Log: log.With("part", "identity"), RequireTOTP: cfg.StaffTOTP})
+	opts := identity.Options{Keys: keys, SMS: sender, Clock: clk, Log: log.With("part", "identity"), RequireTOTP: cfg.StaffTOTP}
+	if cfg.RealNameURL != "" {
+		v, err := identity.NewHTTPVerifier(cfg.RealNameURL, cfg.RealNameKey, nil)
+		if err != nil {
+			return usageError{fmt.Errorf("配置错误 ZWFW_REALNAME_URL / ZWFW_REALNAME_KEY：%w", err)}
+		}
+		opts.Verifier = v
+	}
+	ids := identity.New(db, opts)
 	if prepare != nil {
 		if err := prepare(ctx, db, ids, clk); err != nil {
 			return err

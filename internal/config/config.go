@@ -42,6 +42,8 @@ type Config struct {
 	OIDCIssuer        string
 	OIDCClientID      string
 	OIDCClientSecret  string
+	RealNameURL       string
+	RealNameKey       string
 	// Only for `zwfw user` commands.
 	Username   string
 	Name       string
@@ -171,6 +173,10 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.OIDCClientID = v; return nil }},
 	{Env: "ZWFW_OIDC_CLIENT_SECRET", Flag: "oidc-client-secret", Usage: "统一身份认证客户端密钥", Secret: true,
 		set: func(c *Config, v string) error { c.OIDCClientSecret = v; return nil }},
+	{Env: "ZWFW_REALNAME_URL", Flag: "realname-url", Usage: "实名核验服务地址；不设则新账户为“未实名核验”",
+		set: func(c *Config, v string) error { c.RealNameURL = v; return nil }},
+	{Env: "ZWFW_REALNAME_KEY", Flag: "realname-key", Usage: "实名核验服务密钥", Secret: true,
+		set: func(c *Config, v string) error { c.RealNameKey = v; return nil }},
 	{Env: "ZWFW_USER_USERNAME", Flag: "username", Usage: "（zwfw user）工作人员用户名",
 		set: func(c *Config, v string) error { c.Username = v; return nil }},
 	{Env: "ZWFW_USER_NAME", Flag: "name", Usage: "（zwfw user create）姓名",

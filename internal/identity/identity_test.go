@@ -2,7 +2,11 @@ package identity_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -33,10 +37,11 @@ const (
 )
 
 type fixture struct {
-	db  *store.DB
-	svc *identity.Service
-	clk *clock.Manual
-	sms *sms.Dev
+	db   *store.DB
+	svc  *identity.Service
+	clk  *clock.Manual
+	sms  *sms.Dev
+	keys *pii.Keys
 }
 
 var meta = identity.Meta{IP: "127.0.0.1", Client: "test"}
@@ -57,7 +62,7 @@ func newFixture(t *testing.T, db *store.DB) fixture {
 	}
 	dev := sms.NewDev(slog.New(slog.DiscardHandler), 20)
 	svc := identity.New(db, identity.Options{Keys: keys, SMS: dev, Clock: clk, RequireTOTP: true})
-	return fixture{db, svc, clk, dev}
+	return fixture{db, svc, clk, dev, keys}
 }
 
 var codePattern = regexp.MustCompile(`验证码是(\d{6})`)
@@ -371,4 +376,94 @@ func checkChar(t *testing.T, first17 string) string {
 		t.Fatal(err)
 	}
 	return string(c)
+}
+
+func TestRealNameVerification(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var down bool
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var in struct {
+				Name     string `json:"name"`
+				IDNumber string `json:"id_number"`
+			}
+			json.NewDecoder(r.Body).Decode(&in)
+			switch {
+			case down:
+				w.WriteHeader(http.StatusBadGateway)
+			case r.Header.Get("Authorization") != "Bearer s3cret":
+				w.WriteHeader(http.StatusUnauthorized)
+			default:
+				fmt.Fprintf(w, `{"match": %v}`, in.Name == "张三" && in.IDNumber == idNumber)
+			}
+		}))
+		defer srv.Close()
+		v, err := identity.NewHTTPVerifier(srv.URL, "s3cret", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := newFixture(t, db)
+		f.svc = identity.New(db, identity.Options{Keys: f.keys, SMS: f.sms, Clock: f.clk, RequireTOTP: true, Verifier: v})
+		reg := func(name string) (identity.Account, error) {
+			f.clk.Advance(2 * time.Minute)
+			if err := f.svc.SendCode(ctx, mobile, identity.PurposeRegister, meta); err != nil {
+				t.Fatal(err)
+			}
+			acc, _, err := f.svc.Register(ctx, identity.Registration{Name: name, IDNumber: idNumber, Mobile: mobile, Code: f.lastCode(t)}, meta)
+			return acc, err
+		}
+		if _, err := reg("李四"); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "实名核验未通过") {
+			t.Fatalf("mismatch: %v", err)
+		}
+		down = true
+		if _, err := reg("张三"); !apperr.Is(err, apperr.Unavailable) {
+			t.Fatalf("service down: %v", err)
+		}
+		var n int
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n)
+		if n != 0 {
+			t.Fatalf("refused registrations stored %d accounts", n)
+		}
+		down = false
+		acc, err := reg("张三")
+		if err != nil || !acc.RealName {
+			t.Fatalf("verified registration: %+v %v", acc, err)
+		}
+		if _, err := identity.NewHTTPVerifier("ftp://x", "k", nil); err == nil {
+			t.Error("bad verifier URL accepted")
+		}
+	})
+}
+
+func TestChangeMobile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		acc, _ := f.register(t, mobile, idNumber)
+		f.clk.Advance(2 * time.Minute)
+		f.register(t, "13900001111", "110105199003071234"[:17]+checkChar(t, "11010519900307123"))
+		if err := f.svc.SendCode(ctx, "13700001234", identity.PurposeChangeMobile, meta); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.ChangeMobile(ctx, acc.ID, "13700001234", "000000", meta); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("wrong code: %v", err)
+		}
+		if err := f.svc.ChangeMobile(ctx, acc.ID, "13700001234", f.lastCode(t), meta); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := f.svc.Account(ctx, acc.ID)
+		if got.MobileMasked != "137****1234" {
+			t.Fatalf("mobile %s", got.MobileMasked)
+		}
+		if _, err := f.svc.SignInWithPassword(ctx, "13700001234", "Zhangsan-2026!", meta); err != nil {
+			t.Fatalf("sign in with the new number: %v", err)
+		}
+		f.clk.Advance(2 * time.Minute)
+		if err := f.svc.SendCode(ctx, "13900001111", identity.PurposeChangeMobile, meta); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.ChangeMobile(ctx, acc.ID, "13900001111", f.lastCode(t), meta); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("taking another's number: %v", err)
+		}
+	})
 }

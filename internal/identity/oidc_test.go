@@ -76,7 +76,7 @@ func newLoggedFixture(t *testing.T, db *store.DB) (fixture, *syncBuffer) {
 	dev := sms.NewDev(slog.New(slog.DiscardHandler), 20)
 	svc := identity.New(db, identity.Options{Keys: keys, SMS: dev, Clock: clk, RequireTOTP: true,
 		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	return fixture{db, svc, clk, dev}, logs
+	return fixture{db, svc, clk, dev, keys}, logs
 }
 
 func scalar(t *testing.T, db *store.DB, query string, args ...any) int64 {

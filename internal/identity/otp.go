@@ -17,8 +17,9 @@ import (
 
 // Purposes of one-time codes; a code sent for one does not work for another.
 const (
-	PurposeRegister = "register"
-	PurposeSignIn   = "signin"
+	PurposeRegister     = "register"
+	PurposeSignIn       = "signin"
+	PurposeChangeMobile = "change_mobile"
 )
 
 // Limits on one-time codes.
@@ -44,7 +45,7 @@ func (s *Service) mobileIndex(mobile string) (string, string, error) {
 // SendCode sends a one-time code by SMS, within the rate limits per number
 // and per address. The code is stored only as a keyed hash.
 func (s *Service) SendCode(ctx context.Context, mobile, purpose string, meta Meta) error {
-	if purpose != PurposeRegister && purpose != PurposeSignIn {
+	if purpose != PurposeRegister && purpose != PurposeSignIn && purpose != PurposeChangeMobile {
 		return apperr.New(apperr.Invalid, "验证码用途无效")
 	}
 	m, idx, err := s.mobileIndex(mobile)

@@ -286,3 +286,38 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, actorID int64, action
 	return audit.Append(ctx, tx, audit.Entry{At: s.opt.Clock.Now(), ActorID: actorID, Actor: actor, Action: action,
 		Object: object, Detail: detail, IP: meta.IP})
 }
+
+// ChangeMobile moves a citizen's account to a new mobile number, proven by
+// a code sent to that number.
+func (s *Service) ChangeMobile(ctx context.Context, accountID int64, mobile, code string, meta Meta) error {
+	m, idx, err := s.mobileIndex(mobile)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.opt.Keys.Seal(m, ctxMobile)
+	if err != nil {
+		return err
+	}
+	var wrongCode bool
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.consumeCode(ctx, tx, idx, PurposeChangeMobile, code); err == errWrongCode {
+			wrongCode = true
+			return nil
+		} else if err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE accounts SET mobile_sealed = ?, mobile_index = ?, mobile_masked = ?, updated_at = ? WHERE id = ? AND kind = 'person'`,
+			sealed, idx, ident.MaskMobile(m), s.opt.Clock.Now(), accountID)
+		if store.IsUniqueViolation(err) {
+			return apperr.New(apperr.Conflict, "该手机号已被其他账户使用。")
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, accountID, "mobile_change", fmt.Sprintf("account:%d", accountID), "更换手机号码为 "+ident.MaskMobile(m), meta)
+	})
+	if err == nil && wrongCode {
+		return errWrongCode
+	}
+	return err
+}

@@ -336,6 +336,14 @@ func (s *Server) changePassword(r *http.Request, who policy.Subject) (string, er
 	return "password", s.identity.ChangePassword(r.Context(), who.AccountID, f.Get("current_password"), f.Get("new_password"), token(r), meta(r))
 }
 
+func (s *Server) sendMobileCode(r *http.Request, who policy.Subject) (string, error) {
+	return "mobilecode", s.identity.SendCode(r.Context(), r.PostForm.Get("mobile"), identity.PurposeChangeMobile, meta(r))
+}
+
+func (s *Server) changeMobile(r *http.Request, who policy.Subject) (string, error) {
+	return "mobile", s.identity.ChangeMobile(r.Context(), who.AccountID, r.PostForm.Get("mobile"), r.PostForm.Get("code"), meta(r))
+}
+
 func (s *Server) signoutEverywhere(r *http.Request, who policy.Subject) (string, error) {
 	_, err := s.identity.SignOutEverywhere(r.Context(), who.AccountID, token(r), meta(r))
 	return "signout", err

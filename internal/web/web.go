@@ -152,6 +152,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /me", s.handle(s.me))
 	mux.HandleFunc("POST /me/password", s.handle(s.meAction(s.changePassword)))
 	mux.HandleFunc("POST /me/signout-all", s.handle(s.meAction(s.signoutEverywhere)))
+	mux.HandleFunc("POST /me/mobile/code", s.handle(s.meAction(s.sendMobileCode)))
+	mux.HandleFunc("POST /me/mobile", s.handle(s.meAction(s.changeMobile)))
 	mux.HandleFunc("POST /me/enterprises", s.handle(s.meAction(s.registerEnterprise)))
 	mux.HandleFunc("POST /me/enterprises/{id}/agents", s.handle(s.meAction(s.addAgent)))
 	mux.HandleFunc("POST /me/acting", s.handle(s.meAction(s.actFor)))
@@ -463,7 +465,7 @@ func localPath(p string) string {
 }
 
 // auditActions names the audit log's actions in Chinese.
-var auditActions = map[string]string{"department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
+var auditActions = map[string]string{"mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
 
