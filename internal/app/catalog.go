@@ -19,9 +19,19 @@ import (
 // openCatalog opens the database named by the configuration, refusing a
 // schema that does not match this binary, and returns its catalog.
 func openCatalog(ctx context.Context, env *environment) (*store.DB, *catalog.Store, error) {
-	db, err := openDB(ctx, env.cfg, env.cfg.DatabaseURL)
+	db, err := openCurrentDB(ctx, env)
 	if err != nil {
 		return nil, nil, err
+	}
+	return db, catalog.NewStore(db, region.NewStore(db), clock.System{}), nil
+}
+
+// openCurrentDB opens the configured database for a command, refusing a
+// schema that does not match this binary.
+func openCurrentDB(ctx context.Context, env *environment) (*store.DB, error) {
+	db, err := openDB(ctx, env.cfg, env.cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
 	}
 	st, err := db.Status(ctx)
 	if err == nil {
@@ -29,9 +39,9 @@ func openCatalog(ctx context.Context, env *environment) (*store.DB, *catalog.Sto
 	}
 	if err != nil {
 		db.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return db, catalog.NewStore(db, region.NewStore(db), clock.System{}), nil
+	return db, nil
 }
 
 // cliActor names who made a change from the command line, for the

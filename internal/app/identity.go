@@ -92,16 +92,8 @@ func openIdentity(ctx context.Context, env *environment) (*store.DB, *identity.S
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := openDB(ctx, env.cfg, env.cfg.DatabaseURL)
+	db, err := openCurrentDB(ctx, env)
 	if err != nil {
-		return nil, nil, err
-	}
-	st, err := db.Status(ctx)
-	if err == nil {
-		err = st.Check()
-	}
-	if err != nil {
-		db.Close()
 		return nil, nil, err
 	}
 	return db, identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(env.log, 0), Clock: clock.System{}, Log: env.log, RequireTOTP: true}), nil

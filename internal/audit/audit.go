@@ -117,7 +117,7 @@ func Search(ctx context.Context, q store.Querier, f Filter) ([]Entry, error) {
 		args = append(args, f.Object)
 	}
 	if t := strings.TrimSpace(f.Text); t != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t) + "%"
+		like := store.Contains(t)
 		sqlq += ` AND (actor LIKE ? ESCAPE '\' OR detail LIKE ? ESCAPE '\')`
 		args = append(args, like, like)
 	}

@@ -381,7 +381,7 @@ func (s *Store) ManagedItems(ctx context.Context, departmentID int64, query stri
 	}
 	if t := strings.TrimSpace(query); t != "" {
 		q += ` AND name LIKE ? ESCAPE '\'`
-		args = append(args, "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t)+"%")
+		args = append(args, store.Contains(t))
 	}
 	q += ` ORDER BY CASE WHEN latest_version > published_version THEN 0 ELSE 1 END, updated_at DESC, id LIMIT ?`
 	rows, err := s.db.Read().Query(ctx, q, append(args, limit)...)

@@ -105,7 +105,7 @@ func (s *Store) Regions(ctx context.Context, f RegionFilter) ([]Region, error) {
 	}
 	if term := strings.TrimSpace(f.Query); term != "" {
 		q += ` AND name LIKE ? ESCAPE '\'`
-		args = append(args, "%"+escapeLike(term)+"%")
+		args = append(args, store.Contains(term))
 	}
 	rows, err := s.db.Read().Query(ctx, q+` ORDER BY code`, args...)
 	if err != nil {
@@ -224,7 +224,7 @@ func (s *Store) Departments(ctx context.Context, f DepartmentFilter) ([]Departme
 	}
 	if term := strings.TrimSpace(f.Query); term != "" {
 		q += ` AND (d.name LIKE ? ESCAPE '\' OR d.short_name LIKE ? ESCAPE '\')`
-		like := "%" + escapeLike(term) + "%"
+		like := store.Contains(term)
 		args = append(args, like, like)
 	}
 	q += ` ORDER BY r.level, CASE d.kind WHEN 'center' THEN 0 ELSE 1 END, d.region_code, d.id`
@@ -242,10 +242,6 @@ func (s *Store) Departments(ctx context.Context, f DepartmentFilter) ([]Departme
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // DepartmentContact is what administrators keep up to date about a

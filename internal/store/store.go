@@ -281,3 +281,11 @@ func (db *DB) Optimize(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Contains is a LIKE pattern that matches term anywhere, with LIKE's own
+// wildcards in term escaped; use it with `LIKE ? ESCAPE '\'`.
+func Contains(term string) string {
+	return "%" + likeEscaper.Replace(term) + "%"
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
