@@ -84,6 +84,7 @@ func commands() []command {
 			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
+		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", dbFlags, nil, runAuditVerify},
 		{"keys", "生成一组新的个人信息加密密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
 		{"migrate", "执行待执行的数据库迁移", []string{"db", "log-format", "log-level", "sqlite-synchronous"}, nil, runMigrate},

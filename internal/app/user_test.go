@@ -73,3 +73,48 @@ func TestUserCommands(t *testing.T) {
 		})
 	}
 }
+
+func TestAuditVerifyCommand(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.SQLiteURL(t)
+	env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": url})
+	getenv := func(k string) string { return env[k] }
+	run := func(stdin string, args ...string) (string, error) {
+		var out strings.Builder
+		err := app.Run(ctx, args, getenv, strings.NewReader(stdin), &out, io.Discard)
+		return out.String(), err
+	}
+	if _, err := run("", "migrate"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := demo.SeedDistrict(ctx, db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"a.one", "b.two"} {
+		if _, err := run("Chief-Pass-2026x\n", "user", "create", "--username", u, "--name", "某某", "--department", "xzfwzx", "--roles", "window"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := run("", "audit", "verify")
+	if err != nil || !strings.Contains(out, "全部记录完整") {
+		t.Fatalf("clean log: %v\n%s", err, out)
+	}
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DROP TRIGGER audit_log_no_update`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE audit_log SET actor = '别人' WHERE id = (SELECT MIN(id) FROM audit_log)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run("", "audit", "verify")
+	if err == nil || !strings.Contains(out, "被修改") {
+		t.Fatalf("tampered log not caught: %v\n%s", err, out)
+	}
+}

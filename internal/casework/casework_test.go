@@ -1,0 +1,235 @@
+package casework_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+type fixture struct {
+	svc                          *casework.Service
+	itemID                       int64
+	citizen, other               policy.Subject
+	window, reviewer, foreignWin policy.Subject
+}
+
+func person(t *testing.T, db *store.DB, name string) policy.Subject {
+	t.Helper()
+	var id int64
+	now := time.Now()
+	if err := db.Tx(context.Background(), func(tx *store.Tx) error {
+		return tx.QueryRow(context.Background(), `INSERT INTO accounts (kind, name, created_at, updated_at) VALUES ('person', ?, ?, ?) RETURNING id`,
+			name, now, now).Scan(&id)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return policy.Subject{AccountID: id, Kind: policy.Person, Name: name}
+}
+
+func newFixture(t *testing.T, db *store.DB) fixture {
+	t.Helper()
+	ctx := context.Background()
+	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+	if _, err := demo.SeedDistrict(ctx, db, clk); err != nil {
+		t.Fatal(err)
+	}
+	regions := region.NewStore(db)
+	items := catalog.NewStore(db, regions, clk)
+	it := catalog.Item{BaseCode: "010100100001", Name: "个体工商户设立登记", Type: catalog.Licensing, Department: "scjgj",
+		Basis: "《促进个体工商户发展条例》", Subjects: []string{"自然人"}, CaseKind: catalog.Promised,
+		LegalLimit: catalog.TimeLimit{Value: 15, Unit: "工作日"}, PromiseLimit: catalog.TimeLimit{Value: 3, Unit: "工作日"},
+		Depth: catalog.DepthFull, Conditions: "完全民事行为能力。", Steps: []catalog.Step{{Name: "申请", Description: "网上提交"}},
+		Result: catalog.Result{Name: "营业执照", Type: "证照"}, ConsultPhone: "0375-8861002", ComplaintPhone: "12345",
+		Materials: []catalog.Material{{Name: "身份证明", Necessity: "必需", Form: "电子", Copies: 1, Source: "政府部门核发", Standard: "真实"}},
+		Form:      []catalog.FormSection{{Title: "经营者", Fields: []catalog.FormField{{Key: "name", Label: "姓名", Type: "text", Required: true}}}}}
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := items.SaveDraft(ctx, tx, &it, "测试"); err != nil {
+			return err
+		}
+		return items.Publish(ctx, tx, it.ID, it.Version, "测试")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	scjg, _ := regions.DepartmentBySlug(ctx, db.Read(), "scjgj")
+	mzj, _ := regions.DepartmentBySlug(ctx, db.Read(), "mzj")
+	staff := func(d region.Department, roles ...policy.Role) policy.Subject {
+		return policy.Subject{AccountID: 9000 + d.ID, Kind: policy.Staff, DepartmentID: d.ID, DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
+	}
+	return fixture{svc: casework.New(db, items, clk), itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
+		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
+}
+
+func TestCaseFromApplicationToCompletion(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		c, err := f.svc.CreateDraft(ctx, f.citizen, f.itemID, map[string]string{"name": "张三"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(c.Number, "41041120261125") || len(c.Number) != 20 || c.Status != casework.Draft {
+			t.Fatalf("case %+v", c)
+		}
+		steps := []struct {
+			who    policy.Subject
+			action casework.Action
+			reason string
+			to     casework.Status
+		}{
+			{f.citizen, casework.Submit, "", casework.Submitted},
+			{f.window, casework.AskCorrect, "缺少经营场所证明", casework.Correction},
+			{f.citizen, casework.Resubmit, "", casework.Submitted},
+			{f.window, casework.Accept, "", casework.Reviewing},
+			{f.reviewer, casework.Pause, "现场核查", casework.Paused},
+			{f.reviewer, casework.Resume, "", casework.Reviewing},
+			{f.reviewer, casework.Decide, "准予登记", casework.Decided},
+			{f.window, casework.Complete, "", casework.Completed},
+		}
+		for _, st := range steps {
+			if c, err = f.svc.Act(ctx, st.who, c.ID, c.Version, st.action, st.reason); err != nil {
+				t.Fatalf("%s: %v", st.action, err)
+			}
+			if c.Status != st.to {
+				t.Fatalf("%s: status %s, want %s", st.action, c.Status, st.to)
+			}
+		}
+		got, events, err := f.svc.Get(ctx, f.citizen, c.ID)
+		if err != nil || got.Corrections != 1 || len(events) != len(steps)+1 {
+			t.Fatalf("record: %+v, %d events, %v", got, len(events), err)
+		}
+		if events[2].ActorRole != "窗口人员" || events[2].Reason != "缺少经营场所证明" || events[0].Action != casework.Create {
+			t.Fatalf("events %+v", events[:3])
+		}
+		// Another citizen does not see it; another department cannot act on it.
+		if _, _, err := f.svc.Get(ctx, f.other, c.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("another citizen: %v", err)
+		}
+		if n, broken, err := casework.VerifyChains(ctx, db.Read()); err != nil || n != 1 || len(broken) != 0 {
+			t.Fatalf("chains: %d %v %v", n, broken, err)
+		}
+	})
+}
+
+func TestRefusalsChangeNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
+		cases := []struct {
+			name   string
+			who    policy.Subject
+			action casework.Action
+			ver    int
+			reason string
+			code   apperr.Code
+		}{
+			{"citizen accepts", f.citizen, casework.Accept, c.Version, "", apperr.NotFound},
+			{"other department", f.foreignWin, casework.Accept, c.Version, "", apperr.Forbidden},
+			{"reviewer completes", f.reviewer, casework.Complete, c.Version, "", apperr.Conflict},
+			{"refusal without reason", f.window, casework.Refuse, c.Version, "", apperr.Invalid},
+			{"stale version", f.window, casework.Accept, c.Version - 1, "", apperr.Conflict},
+			{"staff submits for the applicant", f.window, casework.Resubmit, c.Version, "", apperr.Forbidden},
+			{"someone else withdraws", f.other, casework.Withdraw, c.Version, "", apperr.NotFound},
+		}
+		for _, tc := range cases {
+			if _, err := f.svc.Act(ctx, tc.who, c.ID, tc.ver, tc.action, tc.reason); !apperr.Is(err, tc.code) {
+				t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
+			}
+		}
+		got, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
+		if got.Status != casework.Submitted || got.Version != c.Version || len(events) != 2 {
+			t.Fatalf("a refused action changed the case: %+v, %d events", got, len(events))
+		}
+	})
+}
+
+// Two staff act on the same case at once: one succeeds, the other is told
+// the case changed, and nothing is applied twice.
+func TestConcurrentActionsApplyOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				action, reason := casework.Accept, ""
+				if i%2 == 1 {
+					action, reason = casework.Refuse, "材料不符合要求"
+				}
+				_, errs[i] = f.svc.Act(ctx, f.window, c.ID, c.Version, action, reason)
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !apperr.Is(err, apperr.Conflict):
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		_, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
+		if ok != 1 || len(events) != 3 {
+			t.Fatalf("%d actions succeeded, %d events; want exactly one", ok, len(events))
+		}
+	})
+}
+
+func TestVerifyChainsFindsATamperedCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		var target casework.Case
+		for i := range 3 {
+			c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+			c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
+			c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Refuse, "不符合条件")
+			if i == 1 {
+				target = c
+			}
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE case_events SET reason = 'x' WHERE case_id = ?`, target.ID)
+			return err
+		}); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Fatalf("an event was edited: %v", err)
+		}
+		disable := `DROP TRIGGER case_events_no_update`
+		if db.Dialect == store.Postgres {
+			disable = `ALTER TABLE case_events DISABLE TRIGGER case_events_no_change`
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, disable); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE case_events SET reason = '符合条件' WHERE case_id = ? AND action = 'refuse'`, target.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		n, broken, err := casework.VerifyChains(ctx, db.Read())
+		if err != nil || n != 3 || len(broken) != 1 || broken[0].Number != target.Number || broken[0].Seq != 3 {
+			t.Fatalf("verify: %d cases, broken %+v, %v", n, broken, err)
+		}
+	})
+}

@@ -1,0 +1,330 @@
+package casework
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Case is one application and where it stands.
+type Case struct {
+	ID           int64
+	Number       string // 办件编号
+	ItemID       int64
+	ItemVersion  int
+	ApplicantID  int64
+	EnterpriseID int64
+	DepartmentID int64
+	RegionCode   string
+	Status       Status
+	Form         map[string]string
+	Corrections  int
+	Version      int // bumped by every change; a stale version is refused
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Resource is the case as the policy sees it.
+func (c Case) Resource() policy.Resource {
+	return policy.Resource{Kind: policy.Case, OwnerID: c.ApplicantID, EnterpriseID: c.EnterpriseID,
+		DepartmentID: c.DepartmentID, RegionCode: c.RegionCode}
+}
+
+// Event is one entry of a case's record.
+type Event struct {
+	Seq       int
+	At        time.Time
+	ActorID   int64
+	ActorRole string
+	Action    Action
+	From, To  Status
+	Reason    string
+	Hash      string
+}
+
+// Service handles cases.
+type Service struct {
+	db      *store.DB
+	catalog *catalog.Store
+	clock   clock.Clock
+}
+
+// New returns the service.
+func New(db *store.DB, items *catalog.Store, clk clock.Clock) *Service {
+	return &Service{db: db, catalog: items, clock: clk}
+}
+
+// Create is the first event of every case.
+const Create Action = "create"
+
+// CreateDraft starts an application for a published item that can be
+// applied for online, under the item's current version.
+func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID int64, form map[string]string) (Case, error) {
+	it, _, err := s.catalog.Published(ctx, itemID)
+	if err != nil {
+		return Case{}, err
+	}
+	if it.Status != catalog.Published {
+		return Case{}, apperr.New(apperr.Conflict, "本事项暂停办理，暂不能申请。")
+	}
+	if !it.Depth.Online() {
+		return Case{}, apperr.New(apperr.Invalid, "本事项暂不支持网上申请，请到现场办理。")
+	}
+	c := Case{ItemID: it.ID, ItemVersion: it.Version, ApplicantID: who.AccountID, EnterpriseID: who.ActingFor,
+		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Draft, Form: form, Version: 1}
+	if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
+		return Case{}, err
+	}
+	if c.Form == nil {
+		c.Form = map[string]string{}
+	}
+	body, err := json.Marshal(c.Form)
+	if err != nil {
+		return Case{}, err
+	}
+	now := s.clock.Now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		day := now.In(clock.China).Format("20060102")
+		var seq int
+		if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (day, last) VALUES (?, 1)
+			ON CONFLICT (day) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, day).Scan(&seq); err != nil {
+			return fmt.Errorf("case number: %w", err)
+		}
+		// 办件编号: county code, date, serial of the day.
+		c.Number = c.RegionCode[:6] + day + fmt.Sprintf("%06d", seq)
+		var enterprise any
+		if c.EnterpriseID != 0 {
+			enterprise = c.EnterpriseID
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, enterprise_id, department_id,
+			region_code, status, form_data, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
+			c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, string(body), now, now).
+			Scan(&c.ID); err != nil {
+			return fmt.Errorf("insert case: %w", err)
+		}
+		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Create, To: Draft})
+	})
+	return c, err
+}
+
+var errChanged = apperr.New(apperr.Conflict, "该办件刚被他人处理过，请刷新后查看最新状态再操作。")
+
+// Act takes action a on a case, as who, if the case is still at version
+// expected. Of two people acting on the same version, one succeeds and the
+// other is told the case changed; nothing is applied twice.
+func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, expected int, a Action, reason string) (Case, error) {
+	t, ok := workflow[a]
+	if !ok {
+		return Case{}, apperr.New(apperr.Invalid, "未知的办理操作")
+	}
+	reason = strings.TrimSpace(reason)
+	if t.reason && reason == "" {
+		return Case{}, apperr.New(apperr.Invalid, a.Name()+"须写明理由。")
+	}
+	var c Case
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if c, err = load(ctx, tx, caseID); err != nil {
+			return err
+		}
+		role, err := mayAct(who, c, t)
+		if err != nil {
+			return err
+		}
+		if c.Version != expected {
+			return errChanged
+		}
+		if !slices.Contains(t.from, c.Status) {
+			return apperr.New(apperr.Conflict, fmt.Sprintf("办件当前为「%s」，不能%s。", c.Status.Name(), a.Name()))
+		}
+		now := s.clock.Now()
+		corrections := c.Corrections
+		if a == AskCorrect {
+			corrections++
+		}
+		res, err := tx.Exec(ctx, `UPDATE cases SET status = ?, corrections = ?, version = version + 1, updated_at = ?,
+			submitted_at = CASE WHEN ? THEN ? ELSE submitted_at END WHERE id = ? AND version = ?`,
+			t.to, corrections, now, a == Submit || a == Resubmit, now, c.ID, expected)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errChanged
+		}
+		from := c.Status
+		c.Status, c.Corrections, c.Version, c.UpdatedAt = t.to, corrections, expected+1, now
+		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: a, From: from, To: t.to, Reason: reason})
+	})
+	return c, err
+}
+
+// mayAct checks that who may take a transition on c, and names the role
+// they act in for the record.
+func mayAct(who policy.Subject, c Case, t transition) (string, error) {
+	if t.by.Applicant {
+		if who.Kind == policy.Person {
+			if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
+				return "", err
+			}
+			return "申请人", nil
+		}
+		return "", apperr.New(apperr.Forbidden, "这一步须由申请人本人操作。")
+	}
+	if err := policy.Check(who, policy.Handle, c.Resource()); err != nil {
+		return "", err
+	}
+	for _, r := range t.by.Roles {
+		if who.Has(r) {
+			return r.Name(), nil
+		}
+	}
+	if who.Has(policy.Admin) {
+		return policy.Admin.Name(), nil
+	}
+	return "", apperr.New(apperr.Forbidden, "您的角色不能进行这一步。")
+}
+
+const caseColumns = `id, number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code, status,
+	form_data, corrections, version, created_at, updated_at`
+
+func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
+	var c Case
+	var form string
+	err := q.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id).Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemVersion,
+		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &form, &c.Corrections, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, apperr.New(apperr.NotFound, "没有找到。")
+	}
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal([]byte(form), &c.Form)
+}
+
+// Get returns a case and its record to someone allowed to see it.
+func (s *Service) Get(ctx context.Context, who policy.Subject, id int64) (Case, []Event, error) {
+	c, err := load(ctx, s.db.Read(), id)
+	if err != nil {
+		return c, nil, err
+	}
+	if err := policy.Check(who, policy.View, c.Resource()); err != nil {
+		return Case{}, nil, err
+	}
+	events, err := Events(ctx, s.db.Read(), id)
+	return c, events, err
+}
+
+// Events lists a case's record in order.
+func Events(ctx context.Context, q store.Querier, caseID int64) ([]Event, error) {
+	rows, err := q.Query(ctx, `SELECT seq, at, COALESCE(actor_id, 0), actor_role, action, from_status, to_status, reason, hash
+		FROM case_events WHERE case_id = ? ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.Seq, &e.At, &e.ActorID, &e.ActorRole, &e.Action, &e.From, &e.To, &e.Reason, &e.Hash); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+func (e Event) digest(caseID int64, prev string) string {
+	h := sha256.New()
+	for _, part := range []string{prev, strconv.FormatInt(caseID, 10), strconv.Itoa(e.Seq), e.At.UTC().Format(time.RFC3339Nano),
+		strconv.FormatInt(e.ActorID, 10), e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// appendEvent adds e to the case's chain in tx. The case row was locked
+// by the caller's update (or just inserted), so appends to one case are
+// serialised on both databases.
+func appendEvent(ctx context.Context, tx *store.Tx, caseID int64, e Event) error {
+	prev := genesis
+	err := tx.QueryRow(ctx, `SELECT seq, hash FROM case_events WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, caseID).Scan(&e.Seq, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	e.Seq++
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	e.Hash = e.digest(caseID, prev)
+	var actor any
+	if e.ActorID != 0 {
+		actor = e.ActorID
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO case_events (case_id, seq, at, actor_id, actor_role, action, from_status, to_status, reason, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, caseID, e.Seq, e.At, actor, e.ActorRole, e.Action, e.From, e.To, e.Reason, prev, e.Hash)
+	return err
+}
+
+// Broken names a case whose record does not hold.
+type Broken struct {
+	CaseID int64
+	Number string
+	Seq    int
+	Reason string
+}
+
+// VerifyChains checks every case's event chain and names each case whose
+// record was altered, removed or reordered behind the application's back.
+func VerifyChains(ctx context.Context, q store.Querier) (cases int, broken []Broken, err error) {
+	rows, err := q.Query(ctx, `SELECT e.case_id, c.number, e.seq, e.at, COALESCE(e.actor_id, 0), e.actor_role, e.action, e.from_status,
+		e.to_status, e.reason, e.prev_hash, e.hash FROM case_events e JOIN cases c ON c.id = e.case_id ORDER BY e.case_id, e.seq`)
+	if err != nil {
+		return 0, nil, fmt.Errorf("verify case chains: %w", err)
+	}
+	defer rows.Close()
+	var current int64 = -1
+	prev, expectSeq, bad := genesis, 1, false
+	for rows.Next() {
+		var id int64
+		var number, storedPrev string
+		var e Event
+		if err := rows.Scan(&id, &number, &e.Seq, &e.At, &e.ActorID, &e.ActorRole, &e.Action, &e.From, &e.To, &e.Reason, &storedPrev, &e.Hash); err != nil {
+			return cases, broken, err
+		}
+		if id != current {
+			current, prev, expectSeq, bad = id, genesis, 1, false
+			cases++
+		}
+		if bad {
+			continue
+		}
+		reason := ""
+		switch {
+		case e.Seq != expectSeq || storedPrev != prev:
+			reason = "记录不连续（有事件被删除或插入）"
+		case e.digest(id, prev) != e.Hash:
+			reason = "事件内容与其哈希不符（被修改）"
+		}
+		if reason != "" {
+			broken, bad = append(broken, Broken{CaseID: id, Number: number, Seq: e.Seq, Reason: reason}), true
+		}
+		prev, expectSeq = e.Hash, e.Seq+1
+	}
+	return cases, broken, rows.Err()
+}

@@ -1,0 +1,84 @@
+// Package casework is the handling of cases (办件): an application under
+// one version of a catalog item, taken in, reviewed, decided and completed
+// by a department within its legal time limit. Every transition is one
+// transaction that changes the case and appends an event; the events of a
+// case form a hash chain that `zwfw audit verify` checks.
+package casework
+
+import "github.com/zwfw/zwfw/internal/policy"
+
+// Status is where a case stands; the staff work queues are statuses.
+type Status string
+
+const (
+	Draft      Status = "draft"      // 草稿: the applicant is still filling it in
+	Submitted  Status = "submitted"  // 待预审
+	Prechecked Status = "prechecked" // 待受理
+	Correction Status = "correction" // 待补正: waiting for the applicant's materials
+	Reviewing  Status = "reviewing"  // 审查中: accepted, the time limit runs
+	Paused     Status = "paused"     // 已暂停: special procedure, the limit stops
+	Decided    Status = "decided"    // 待办结
+	Completed  Status = "completed"  // 已办结
+	Rejected   Status = "rejected"   // 不予受理
+	Withdrawn  Status = "withdrawn"  // 已撤回
+)
+
+// Name is the status's Chinese name, as queues and timelines show it.
+func (s Status) Name() string {
+	return map[Status]string{Draft: "草稿", Submitted: "待预审", Prechecked: "待受理", Correction: "待补正", Reviewing: "审查中",
+		Paused: "已暂停", Decided: "待办结", Completed: "已办结", Rejected: "不予受理", Withdrawn: "已撤回"}[s]
+}
+
+// Action is a step someone takes on a case.
+type Action string
+
+const (
+	Submit     Action = "submit"   // the applicant submits
+	Precheck   Action = "precheck" // 预审通过
+	Accept     Action = "accept"   // 受理 (受理通知书)
+	Refuse     Action = "refuse"   // 不予受理 (不予受理通知书)
+	AskCorrect Action = "correct"  // 一次性告知补正 (补正告知书)
+	Resubmit   Action = "resubmit" // the applicant hands in the corrections
+	Pause      Action = "pause"    // special procedure begins
+	Resume     Action = "resume"   // special procedure ends
+	Decide     Action = "decide"   // 准予 / 不予 (决定书)
+	Complete   Action = "complete" // 办结, result attached
+	Withdraw   Action = "withdraw" // the applicant withdraws
+)
+
+// Name is the action's Chinese name, for timelines.
+func (a Action) Name() string {
+	return map[Action]string{Submit: "提交申请", Precheck: "预审通过", Accept: "受理", Refuse: "不予受理", AskCorrect: "一次性告知补正",
+		Resubmit: "补正材料", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Withdraw: "撤回申请"}[a]
+}
+
+// By says who takes an action: the applicant, or staff with one of the roles.
+type By struct {
+	Applicant bool
+	Roles     []policy.Role
+}
+
+// transition is one edge of the workflow.
+type transition struct {
+	from   []Status
+	to     Status
+	by     By
+	reason bool // a reason is required
+}
+
+// workflow is the default 预审 → 受理 → 审查 → 决定 → 办结 flow. Items
+// will be able to shape it (steps, roles, shares of the limit); this table
+// is the one place that says which step may follow which.
+var workflow = map[Action]transition{
+	Submit:     {from: []Status{Draft}, to: Submitted, by: By{Applicant: true}},
+	Precheck:   {from: []Status{Submitted}, to: Prechecked, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}},
+	Accept:     {from: []Status{Submitted, Prechecked}, to: Reviewing, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}},
+	Refuse:     {from: []Status{Submitted, Prechecked}, to: Rejected, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}, reason: true},
+	AskCorrect: {from: []Status{Submitted, Prechecked}, to: Correction, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}, reason: true},
+	Resubmit:   {from: []Status{Correction}, to: Submitted, by: By{Applicant: true}},
+	Pause:      {from: []Status{Reviewing}, to: Paused, by: By{Roles: []policy.Role{policy.Reviewer, policy.Head}}, reason: true},
+	Resume:     {from: []Status{Paused}, to: Reviewing, by: By{Roles: []policy.Role{policy.Reviewer, policy.Head}}},
+	Decide:     {from: []Status{Reviewing}, to: Decided, by: By{Roles: []policy.Role{policy.Reviewer, policy.Head}}, reason: true},
+	Complete:   {from: []Status{Decided}, to: Completed, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer, policy.Head}}},
+	Withdraw:   {from: []Status{Draft, Submitted, Prechecked, Correction}, to: Withdrawn, by: By{Applicant: true}},
+}

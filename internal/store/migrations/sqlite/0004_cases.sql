@@ -1,0 +1,46 @@
+-- Cases (办件): an application under one version of an item, handled by
+-- a department. Every change of a case is one transaction that also
+-- writes a case_events row; the events of a case form a hash chain.
+CREATE TABLE cases (
+    id            INTEGER PRIMARY KEY,
+    number        TEXT NOT NULL UNIQUE,
+    item_id       INTEGER NOT NULL REFERENCES items (id),
+    item_version  INTEGER NOT NULL,
+    applicant_id  INTEGER NOT NULL REFERENCES accounts (id),
+    enterprise_id INTEGER REFERENCES enterprises (id),
+    department_id INTEGER NOT NULL REFERENCES departments (id),
+    region_code   TEXT NOT NULL REFERENCES regions (code),
+    status        TEXT NOT NULL,
+    form_data     TEXT NOT NULL DEFAULT '{}',
+    corrections   INTEGER NOT NULL DEFAULT 0,
+    version       INTEGER NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL,
+    submitted_at  TIMESTAMP
+);
+CREATE INDEX cases_applicant ON cases (applicant_id, id);
+CREATE INDEX cases_queue ON cases (department_id, status, updated_at);
+
+CREATE TABLE case_events (
+    id          INTEGER PRIMARY KEY,
+    case_id     INTEGER NOT NULL REFERENCES cases (id),
+    seq         INTEGER NOT NULL,
+    at          TIMESTAMP NOT NULL,
+    actor_id    INTEGER,
+    actor_role  TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status   TEXT NOT NULL,
+    reason      TEXT NOT NULL DEFAULT '',
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL,
+    UNIQUE (case_id, seq)
+);
+CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
+CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
+
+-- Per-day counters for case numbers.
+CREATE TABLE case_numbers (
+    day  TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+);
