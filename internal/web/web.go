@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/httpx"
@@ -46,6 +47,7 @@ type Server struct {
 	catalog   *catalog.Store
 	searcher  *catalog.Searcher
 	identity  *identity.Service
+	cases     *casework.Service
 	jobs      *jobs.Queue
 	clock     clock.Clock
 	oidc      *oidc.Provider
@@ -64,6 +66,7 @@ type Deps struct {
 	Catalog   *catalog.Store
 	Searcher  *catalog.Searcher
 	Identity  *identity.Service
+	Cases     *casework.Service
 	Jobs      *jobs.Queue
 	Clock     clock.Clock
 	OIDC      *oidc.Provider // nil unless the unified identity platform is configured
@@ -81,10 +84,16 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity,
+	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
+		"caseAction": func(a casework.Action) string {
+			if a == casework.Create {
+				return "创建申请"
+			}
+			return a.Name()
+		},
 		"changeName": func(a string) string {
 			if n, ok := changeNames[a]; ok {
 				return n
@@ -109,7 +118,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -137,6 +146,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /items/{id}/qr.svg", s.handle(s.itemQR))
 	mux.HandleFunc("GET /items/{id}/forms/{n}", s.handle(s.blankForm))
 	mux.HandleFunc("GET /readiness", s.handle(s.readiness))
+	mux.HandleFunc("GET /items/{id}/apply", s.handle(s.applyForm))
+	mux.HandleFunc("POST /items/{id}/apply", s.handle(s.apply))
+	mux.HandleFunc("GET /me/cases", s.handle(s.myCases))
+	mux.HandleFunc("GET /me/cases/{id}", s.handle(s.myCase))
 	mux.HandleFunc("GET /signin", s.handle(s.signinPage))
 	mux.HandleFunc("POST /signin/code/send", s.handle(s.sendSigninCode))
 	mux.HandleFunc("POST /signin/code", s.handle(s.signinWithCode))

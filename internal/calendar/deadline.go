@@ -1,0 +1,120 @@
+package calendar
+
+import "sort"
+
+// Deadline helpers for cases (办件). They are pure functions of the calendar
+// and their arguments; the case store keeps the dates.
+//
+// Acceptance and corrections: a limit counts from the day after acceptance,
+// and acceptance counts from the day the materials are complete. When an
+// applicant is told to correct materials (补正告知), the count restarts:
+// pass the date the materials became complete as accepted, not the date
+// of the first submission.
+
+// Span is a pause of the clock (hearing, inspection, testing, quarantine,
+// expert review…): From is the day the clock stopped, To the day it resumed.
+// Like a limit, a pause counts from the day after it starts: the paused
+// working days are those d with From < d <= To, i.e. WorkdaysBetween(From,
+// To). The day the pause began still counts toward the limit, and counting
+// resumes on the day after To. For a pause still running, pass To = today.
+type Span struct {
+	From, To Date
+}
+
+// Paused returns the number of working days in the span: WorkdaysBetween(From, To).
+func (c *Calendar) Paused(s Span) int { return c.WorkdaysBetween(s.From, s.To) }
+
+// Due returns the due date of a case accepted on accepted with a limit of
+// limit working days, pushed by the working days paused:
+// AddWorkdays(accepted, limit + paused).
+//
+// Only paused days after accepted count (a span starting earlier is cut at
+// accepted), and a day covered by several overlapping spans counts once.
+// Spans with To not after From pause nothing.
+func (c *Calendar) Due(accepted Date, limit int, pauses []Span) Date {
+	return c.AddWorkdays(accepted, limit+c.pausedAfter(accepted, pauses))
+}
+
+// pausedAfter counts the working days in the union of the spans' (From, To]
+// intervals, restricted to days after start.
+func (c *Calendar) pausedAfter(start Date, pauses []Span) int {
+	if len(pauses) == 0 {
+		return 0
+	}
+	s0 := start.days()
+	type iv struct{ a, b int64 } // days a < d <= b
+	ivs := make([]iv, 0, len(pauses))
+	for _, p := range pauses {
+		a, b := max(p.From.days(), s0), p.To.days()
+		if b > a {
+			ivs = append(ivs, iv{a, b})
+		}
+	}
+	sort.Slice(ivs, func(i, j int) bool { return ivs[i].a < ivs[j].a })
+	total := 0
+	var cur iv
+	for i, v := range ivs {
+		if i > 0 && v.a <= cur.b { // overlaps or touches: (a,b] ∪ (a',b'] with a' <= b
+			cur.b = max(cur.b, v.b)
+			continue
+		}
+		if i > 0 {
+			total += c.WorkdaysBetween(fromDays(cur.a), fromDays(cur.b))
+		}
+		cur = v
+	}
+	if len(ivs) > 0 {
+		total += c.WorkdaysBetween(fromDays(cur.a), fromDays(cur.b))
+	}
+	return total
+}
+
+// Left returns the working days left until due as seen on today: the
+// working days d with today < d <= due, so 0 on the due date itself. When
+// today is after due it is negative: -WorkdaysBetween(due, today), the
+// working days late. On rest days right after the due date Left is still 0
+// (no working day has passed); use StatusOf to tell late from due today.
+func (c *Calendar) Left(today, due Date) int {
+	if today.After(due) {
+		return -c.WorkdaysBetween(due, today)
+	}
+	return c.WorkdaysBetween(today, due)
+}
+
+// Status is where a case stands against its due date.
+type Status int
+
+const (
+	// OnTime: more than one working day left.
+	OnTime Status = iota
+	// Warning: the due date is today or the next working day (Left is 0 or 1).
+	Warning
+	// Overdue: today is after the due date.
+	Overdue
+)
+
+// String returns the Chinese name shown to staff: 正常, 预警, 超期.
+func (s Status) String() string {
+	switch s {
+	case OnTime:
+		return "正常"
+	case Warning:
+		return "预警"
+	case Overdue:
+		return "超期"
+	}
+	return "未知"
+}
+
+// StatusOf returns OnTime, Warning (at most one working day left, counting
+// the due date as the last day: Left <= 1) or Overdue (today after due,
+// even on a rest day).
+func (c *Calendar) StatusOf(today, due Date) Status {
+	switch {
+	case today.After(due):
+		return Overdue
+	case c.Left(today, due) <= 1:
+		return Warning
+	}
+	return OnTime
+}

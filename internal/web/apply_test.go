@@ -1,0 +1,87 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// registerCitizen registers a person through the pages, reading the code
+// from the demo SMS page, and returns their browser.
+func registerCitizen(t *testing.T, site testSite, name, id, mobile string) *browser {
+	t.Helper()
+	b := newBrowser(t, site.handler)
+	form := url.Values{"name": {name}, "id_number": {id}, "mobile": {mobile}}
+	b.post("/register/code", form)
+	m := smsCode.FindStringSubmatch(b.get("/demo/sms").body)
+	if m == nil {
+		t.Fatal("no code")
+	}
+	form.Set("code", m[1])
+	if ex := b.post("/register", form); ex.status != http.StatusSeeOther {
+		t.Fatalf("register %s: %d %s", name, ex.status, ex.body)
+	}
+	return b
+}
+
+func TestCitizenAppliesOnline(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "营业执照"))
+		guide := fmt.Sprintf("/items/%d", id)
+		anon := newBrowser(t, site.handler)
+		if ex := anon.get(guide + "/apply"); ex.status != http.StatusSeeOther || !strings.HasPrefix(ex.header.Get("Location"), "/signin?next=") {
+			t.Fatalf("anonymous apply: %d %s", ex.status, ex.header.Get("Location"))
+		}
+		b := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		if ex := b.get(guide); !strings.Contains(ex.body, guide+"/apply") || !strings.Contains(ex.body, "在线申办") {
+			t.Fatal("the guide has no apply button")
+		}
+		if ex := b.get(guide + "/apply"); ex.status != 200 || !strings.Contains(ex.body, "经营者姓名") || !strings.Contains(ex.body, "（必填）") {
+			t.Fatalf("apply form: %d", ex.status)
+		}
+		// A wrong identity number is shown at its field; the draft is kept.
+		ex := b.post(guide+"/apply", url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"110105194912310021"}})
+		if ex.status != 400 || !strings.Contains(ex.body, "校验位") || !strings.Contains(ex.body, "草稿已保存") || !strings.Contains(ex.body, `value="张三"`) {
+			t.Fatalf("bad answer: %d", ex.status)
+		}
+		caseID := between(ex.body, `name="case" value="`, `"`)
+		version := between(ex.body, `name="version" value="`, `"`)
+		ex = b.post(guide+"/apply", url.Values{"op": {"submit"}, "case": {caseID}, "version": {version}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
+		if ex.status != http.StatusSeeOther || !strings.HasPrefix(ex.header.Get("Location"), "/me/cases/"+caseID) {
+			t.Fatalf("submit: %d %s\n%s", ex.status, ex.header.Get("Location"), ex.body)
+		}
+		page := b.get("/me/cases/" + caseID)
+		for _, want := range []string{"待预审", "创建申请", "提交申请", "41041120261125", "11010519491231002X"} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("case page lacks %q", want)
+			}
+		}
+		if list := b.get("/me/cases"); !strings.Contains(list.body, "个体工商户设立登记") || !strings.Contains(list.body, "待预审") {
+			t.Error("my cases does not list it")
+		}
+		// Resubmitting the old version is refused: the case changed.
+		if ex := b.post(guide+"/apply", url.Values{"op": {"submit"}, "case": {caseID}, "version": {version}, "name": {"张三"}, "id_number": {"11010519491231002X"}}); ex.status != http.StatusConflict {
+			t.Errorf("stale resubmit: %d", ex.status)
+		}
+		other := registerCitizen(t, site, "李四", "110105199003071239", "13900001111")
+		if ex := other.get("/me/cases/" + caseID); ex.status != http.StatusNotFound {
+			t.Errorf("another citizen sees the case: %d", ex.status)
+		}
+	})
+}
+
+func between(s, start, end string) string {
+	i := strings.Index(s, start)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(start):]
+	return s[:strings.Index(s, end)]
+}
