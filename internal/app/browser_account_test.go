@@ -48,6 +48,15 @@ func TestBrowserSignIn(t *testing.T) {
 	checkNoSideScroll(t, ctx, phone)
 	screenshot(t, ctx, env, "me-phone")
 	runAxe(t, ctx, env, "my page at phone size")
+	// The citizen opens an item that can be applied for online and its form.
+	open(t, ctx, s.URL+"/items?depth=4")
+	do(t, ctx, "open a guide", chromedp.Click(chromedp.CSS("ul.items a.item-name")), chromedp.WaitVisible(chromedp.CSS("article.guide")))
+	do(t, ctx, "apply online", chromedp.Click(chromedp.CSS(`a.button-link[href$="/apply"]`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/apply"]`)))
+	checkNoSideScroll(t, ctx, phone)
+	screenshot(t, ctx, env, "apply-phone")
+	runAxe(t, ctx, env, "application form at phone size")
+	do(t, ctx, "submit it empty", chromedp.Click(chromedp.CSS(`button[value="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".field-error")))
+	runAxe(t, ctx, env, "application form with errors")
 	do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`form.nav-form button`)), chromedp.WaitVisible(chromedp.CSS("#hero-title")))
 
 	resize(t, ctx, desktop)
