@@ -53,6 +53,9 @@ type entry struct {
 // New reads lunar-go's tables; if the process patches them at run time with
 // HolidayUtil.Fix, it must do so before calling New and not concurrently
 // with it (lunar-go does not synchronise Fix), then build a new Calendar.
+//
+// New costs under a millisecond (it scans lunar-go's table once); build one
+// calendar, share it, and rebuild it when the overrides change.
 func New(overrides []Override) *Calendar {
 	c := &Calendar{
 		days:  make(map[int64]entry, 1024+len(overrides)),
