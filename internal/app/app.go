@@ -21,6 +21,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/api"
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -406,7 +407,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		return err
 	}
 	handler, err := newHandler(log, db, queue, cfg, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
-		Identity: ids, Cases: casework.New(db, items, clk), Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
+		Identity: ids, Cases: casework.New(db, items, clk, calendar.New(nil)), Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
 	}

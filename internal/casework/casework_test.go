@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -20,6 +21,7 @@ import (
 
 type fixture struct {
 	svc                          *casework.Service
+	clk                          *clock.Manual
 	itemID                       int64
 	citizen, other               policy.Subject
 	window, reviewer, foreignWin policy.Subject
@@ -67,7 +69,7 @@ func newFixture(t *testing.T, db *store.DB) fixture {
 	staff := func(d region.Department, roles ...policy.Role) policy.Subject {
 		return policy.Subject{AccountID: 9000 + d.ID, Kind: policy.Staff, DepartmentID: d.ID, DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
 	}
-	return fixture{svc: casework.New(db, items, clk), itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
+	return fixture{svc: casework.New(db, items, clk, calendar.New(nil)), clk: clk, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
 		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
 }
 
@@ -230,6 +232,51 @@ func TestVerifyChainsFindsATamperedCase(t *testing.T) {
 		n, broken, err := casework.VerifyChains(ctx, db.Read())
 		if err != nil || n != 3 || len(broken) != 1 || broken[0].Number != target.Number || broken[0].Seq != 3 {
 			t.Fatalf("verify: %d cases, broken %+v, %v", n, broken, err)
+		}
+	})
+}
+
+// The deadline runs in working days from the day after acceptance, and a
+// pause pushes it by the working days paused.
+func TestDeadlineInWorkingDays(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db) // clock: Wednesday 2026-11-25, 09:00; promised limit 3 working days
+		c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
+		if _, ok := f.svc.DeadlineOf(c); ok {
+			t.Fatal("a deadline before acceptance")
+		}
+		c, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.AcceptedOn.String() != "2026-11-25" || c.DueOn.String() != "2026-11-30" {
+			t.Fatalf("accepted %s due %s, want 2026-11-25 and Monday 2026-11-30", c.AcceptedOn, c.DueOn)
+		}
+		f.clk.Advance(24 * time.Hour) // Thursday 26th
+		if c, err = f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Pause, "现场核查"); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Advance(5 * 24 * time.Hour) // Tuesday 1 December: the 27th, the 30th and the 1st were paused
+		if c, err = f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Resume, ""); err != nil {
+			t.Fatal(err)
+		}
+		if c.DueOn.String() != "2026-12-03" {
+			t.Fatalf("due after the pause: %s, want 2026-12-03", c.DueOn)
+		}
+		f.clk.Advance(24 * time.Hour) // Wednesday 2nd
+		d, ok := f.svc.DeadlineOf(c)
+		if !ok || d.Left != 1 || d.Status != calendar.Warning {
+			t.Fatalf("deadline %+v", d)
+		}
+		f.clk.Advance(2 * 24 * time.Hour) // Friday 4th
+		if d, _ := f.svc.DeadlineOf(c); d.Status != calendar.Overdue || d.Left != -1 {
+			t.Fatalf("late: %+v", d)
+		}
+		got, _, _ := f.svc.Get(ctx, f.citizen, c.ID)
+		if got.DueOn != c.DueOn || !got.PausedOn.IsZero() {
+			t.Fatalf("stored: due %s paused %s", got.DueOn, got.PausedOn)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -33,7 +34,10 @@ type Case struct {
 	Status       Status
 	Form         map[string]string
 	Corrections  int
-	Version      int // bumped by every change; a stale version is refused
+	AcceptedOn   calendar.Date // zero until accepted
+	DueOn        calendar.Date // the legal deadline once accepted
+	PausedOn     calendar.Date // set while paused
+	Version      int           // bumped by every change; a stale version is refused
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -58,14 +62,15 @@ type Event struct {
 
 // Service handles cases.
 type Service struct {
-	db      *store.DB
-	catalog *catalog.Store
-	clock   clock.Clock
+	db       *store.DB
+	catalog  *catalog.Store
+	clock    clock.Clock
+	calendar *calendar.Calendar
 }
 
-// New returns the service.
-func New(db *store.DB, items *catalog.Store, clk clock.Clock) *Service {
-	return &Service{db: db, catalog: items, clock: clk}
+// New returns the service. Deadlines are counted on cal.
+func New(db *store.DB, items *catalog.Store, clk clock.Clock, cal *calendar.Calendar) *Service {
+	return &Service{db: db, catalog: items, clock: clk, calendar: cal}
 }
 
 // Create is the first event of every case.
@@ -157,9 +162,12 @@ func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, exp
 		if a == AskCorrect {
 			corrections++
 		}
-		res, err := tx.Exec(ctx, `UPDATE cases SET status = ?, corrections = ?, version = version + 1, updated_at = ?,
-			submitted_at = CASE WHEN ? THEN ? ELSE submitted_at END WHERE id = ? AND version = ?`,
-			t.to, corrections, now, a == Submit || a == Resubmit, now, c.ID, expected)
+		if err := s.moveDeadline(ctx, tx, &c, a, calendar.DateOf(now)); err != nil {
+			return err
+		}
+		res, err := tx.Exec(ctx, `UPDATE cases SET status = ?, corrections = ?, accepted_on = ?, due_on = ?, paused_on = ?,
+			version = version + 1, updated_at = ?, submitted_at = CASE WHEN ? THEN ? ELSE submitted_at END WHERE id = ? AND version = ?`,
+			t.to, corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), now, a == Submit || a == Resubmit, now, c.ID, expected)
 		if err != nil {
 			return err
 		}
@@ -200,20 +208,85 @@ func mayAct(who policy.Subject, c Case, t transition) (string, error) {
 }
 
 const caseColumns = `id, number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code, status,
-	form_data, corrections, version, created_at, updated_at`
+	form_data, corrections, accepted_on, due_on, paused_on, version, created_at, updated_at`
 
 func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 	var c Case
-	var form string
+	var form, accepted, due, paused string
 	err := q.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id).Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemVersion,
-		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &form, &c.Corrections, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &form, &c.Corrections, &accepted, &due, &paused,
+		&c.Version, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.New(apperr.NotFound, "没有找到。")
 	}
 	if err != nil {
 		return c, err
 	}
+	for _, d := range []struct {
+		text string
+		into *calendar.Date
+	}{{accepted, &c.AcceptedOn}, {due, &c.DueOn}, {paused, &c.PausedOn}} {
+		if d.text != "" {
+			if *d.into, err = calendar.ParseDate(d.text); err != nil {
+				return c, err
+			}
+		}
+	}
 	return c, json.Unmarshal([]byte(form), &c.Form)
+}
+
+func dateText(d calendar.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+// moveDeadline keeps the deadline with the case: acceptance starts the
+// count (the promised limit of the item version, in working days from the
+// day after), a pause stops it and the resumption pushes the due date by
+// the working days paused.
+func (s *Service) moveDeadline(ctx context.Context, tx *store.Tx, c *Case, a Action, today calendar.Date) error {
+	switch a {
+	case Accept:
+		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+		if err != nil {
+			return err
+		}
+		c.AcceptedOn = today
+		limit := it.PromiseLimit
+		switch limit.Unit {
+		case "自然日":
+			c.DueOn = today.AddDays(limit.Value)
+		case "小时":
+			c.DueOn = today.AddDays((limit.Value + 23) / 24)
+		default:
+			c.DueOn = s.calendar.Due(today, limit.Value, nil)
+		}
+	case Pause:
+		c.PausedOn = today
+	case Resume:
+		c.DueOn = s.calendar.AddWorkdays(c.DueOn, s.calendar.Paused(calendar.Span{From: c.PausedOn, To: today}))
+		c.PausedOn = calendar.Date{}
+	}
+	return nil
+}
+
+// Deadline says how a case stands against its due date today.
+type Deadline struct {
+	Due    calendar.Date
+	Left   int // working days; negative when late
+	Status calendar.Status
+}
+
+// DeadlineOf is the case's deadline as of now, or false before acceptance
+// and after completion.
+func (s *Service) DeadlineOf(c Case) (Deadline, bool) {
+	if c.DueOn.IsZero() || c.Status == Completed || c.Status == Rejected || c.Status == Withdrawn {
+		return Deadline{}, false
+	}
+	today := calendar.DateOf(s.clock.Now())
+	return Deadline{Due: c.DueOn, Left: s.calendar.Left(today, c.DueOn), Status: s.calendar.StatusOf(today, c.DueOn)}, true
 }
 
 // Get returns a case and its record to someone allowed to see it.

@@ -165,10 +165,13 @@ func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	d, hasDeadline := s.cases.DeadlineOf(c)
 	return s.render(w, r, http.StatusOK, "mycase", "me", struct {
-		Case   casework.Case
-		Item   catalog.Item
-		Events []casework.Event
-		Notice string
-	}{c, it, events, map[string]string{"submitted": "申请已提交，请留意办理进度和消息。"}[r.URL.Query().Get("done")]})
+		Case        casework.Case
+		Item        catalog.Item
+		Events      []casework.Event
+		Notice      string
+		Deadline    casework.Deadline
+		HasDeadline bool
+	}{c, it, events, map[string]string{"submitted": "申请已提交，请留意办理进度和消息。"}[r.URL.Query().Get("done")], d, hasDeadline})
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -69,7 +70,7 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 	}
 	dev := sms.NewDev(log, 20)
 	ids := identity.New(db, identity.Options{Keys: keys, SMS: dev, Clock: clk, RequireTOTP: true})
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: casework.New(db, items, clk), Clock: clk, OIDC: provider,
+	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: casework.New(db, items, clk, calendar.New(nil)), Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)

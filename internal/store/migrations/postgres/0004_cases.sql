@@ -13,6 +13,11 @@ CREATE TABLE cases (
     status        TEXT NOT NULL,
     form_data     TEXT NOT NULL DEFAULT '{}',
     corrections   INTEGER NOT NULL DEFAULT 0,
+    -- Deadlines, as Beijing dates (YYYY-MM-DD): counted in working days
+    -- from the day after acceptance, pushed by the working days paused.
+    accepted_on   TEXT NOT NULL DEFAULT '',
+    due_on        TEXT NOT NULL DEFAULT '',
+    paused_on     TEXT NOT NULL DEFAULT '',
     version       INTEGER NOT NULL,
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL,

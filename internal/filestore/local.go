@@ -1,0 +1,225 @@
+package filestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// StaleTempAge is how old (since its last write) a file under dir/tmp must be
+// for NewLocal to remove it as a leftover of a crashed upload. Uploads in
+// progress write continuously, so a second instance starting on the same
+// directory (a rolling restart) does not remove another's live temp files.
+const StaleTempAge = time.Hour
+
+// Local stores files in a directory: dir/ab/cd/<sha256> where ab and cd are
+// the first two pairs of hex digits, with temporary files in dir/tmp (the same
+// file system, so that the final rename is atomic).
+type Local struct {
+	dir string
+	tmp string
+}
+
+var _ Store = (*Local)(nil)
+
+// NewLocal opens (creating it if needed) a store in dir and removes stale
+// temporary files left by a crash.
+func NewLocal(dir string) (*Local, error) {
+	if dir == "" {
+		return nil, errors.New("filestore: empty directory")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	l := &Local{dir: abs, tmp: filepath.Join(abs, "tmp")}
+	if err := os.MkdirAll(l.tmp, 0o750); err != nil {
+		return nil, fmt.Errorf("filestore: create %s: %w", l.tmp, err)
+	}
+	if err := l.cleanTemp(time.Now().Add(-StaleTempAge)); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// cleanTemp removes everything under dir/tmp last modified before cutoff.
+func (l *Local) cleanTemp(cutoff time.Time) error {
+	entries, err := os.ReadDir(l.tmp)
+	if err != nil {
+		return fmt.Errorf("filestore: read %s: %w", l.tmp, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile (its upload finished)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if info.ModTime().Before(cutoff) {
+			if err := os.RemoveAll(filepath.Join(l.tmp, e.Name())); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("filestore: clean %s: %w", l.tmp, err)
+	}
+	return nil
+}
+
+// path is where the file with hex digest sum lives.
+func (l *Local) path(sum string) string {
+	return filepath.Join(l.dir, sum[0:2], sum[2:4], sum)
+}
+
+// Put implements Store. The content is written to dir/tmp and fsynced, then
+// renamed to its final name, whose directory is then fsynced (and so are the
+// directories above it, which may just have been created): when Put returns
+// nil, the file survives a power cut.
+func (l *Local) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, error) {
+	f, obj, err := spool(ctx, r, maxBytes, l.tmp, "put-*", true)
+	if err != nil {
+		return Object{}, err
+	}
+	tmpName := f.Name()
+	if err := f.Close(); err != nil {
+		os.Remove(tmpName)
+		return Object{}, fmt.Errorf("filestore: close temp file: %w", err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(tmpName)
+		}
+	}()
+
+	final := l.path(obj.SHA256)
+	sub := filepath.Dir(final) // dir/ab/cd
+	top := filepath.Dir(sub)   // dir/ab
+	if err := mkdir(top); err != nil {
+		return Object{}, err
+	}
+	if err := mkdir(sub); err != nil {
+		return Object{}, err
+	}
+
+	// Already stored (the same file uploaded before, or by a concurrent Put):
+	// keep the existing file. A file of another size under this name can only
+	// be damage, so it is replaced by the fresh copy.
+	if fi, err := os.Lstat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == obj.Size {
+		// The other writer may not have synced the directories yet.
+		if err := syncDirs(sub, top, l.dir); err != nil {
+			return Object{}, err
+		}
+		return obj, nil
+	}
+
+	if err := os.Rename(tmpName, final); err != nil {
+		return Object{}, fmt.Errorf("filestore: move into place: %w", err)
+	}
+	renamed = true
+	if err := syncDirs(sub, top, l.dir); err != nil {
+		return Object{}, err
+	}
+	return obj, nil
+}
+
+// Open implements Store.
+func (l *Local) Open(ctx context.Context, sum string) (io.ReadCloser, Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, Object{}, err
+	}
+	sum, ok := normalize(sum)
+	if !ok {
+		return nil, Object{}, notFound(sum, fmt.Errorf("filestore: invalid address %q", sum))
+	}
+	f, err := os.Open(l.path(sum))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, Object{}, notFound(sum, err)
+	}
+	if err != nil {
+		return nil, Object{}, fmt.Errorf("filestore: open: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, Object{}, fmt.Errorf("filestore: stat: %w", err)
+	}
+	head := make([]byte, sniffLen)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		f.Close()
+		return nil, Object{}, fmt.Errorf("filestore: read: %w", err)
+	}
+	ctype := DetectType(head[:n])
+	if ctype == "" {
+		f.Close()
+		return nil, Object{}, fmt.Errorf("filestore: stored file %s has an unknown type (damaged?)", sum)
+	}
+	return f, Object{SHA256: sum, Size: fi.Size(), ContentType: ctype}, nil
+}
+
+// Exists implements Store.
+func (l *Local) Exists(ctx context.Context, sum string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	sum, ok := normalize(sum)
+	if !ok {
+		return false, nil
+	}
+	fi, err := os.Stat(l.path(sum))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("filestore: stat: %w", err)
+	}
+	return fi.Mode().IsRegular(), nil
+}
+
+// normalize lowercases an address and reports whether it is a valid one.
+func normalize(sum string) (string, bool) {
+	if len(sum) != 64 {
+		return sum, false
+	}
+	sum = strings.ToLower(sum)
+	return sum, ValidSHA256(sum)
+}
+
+func mkdir(dir string) error {
+	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("filestore: create %s: %w", dir, err)
+	}
+	return nil
+}
+
+// syncDirs fsyncs directories so that the entries in them (a renamed file, a
+// new subdirectory) are durable.
+func syncDirs(dirs ...string) error {
+	if runtime.GOOS == "windows" {
+		return nil // directories cannot be fsynced there; NTFS journals renames
+	}
+	for _, dir := range dirs {
+		d, err := os.Open(dir)
+		if err != nil {
+			return fmt.Errorf("filestore: sync %s: %w", dir, err)
+		}
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("filestore: sync %s: %w", dir, err)
+		}
+	}
+	return nil
+}
