@@ -401,3 +401,79 @@ func VerifyChains(ctx context.Context, q store.Querier) (cases int, broken []Bro
 	}
 	return cases, broken, rows.Err()
 }
+
+// Available lists the actions who may take on c now, in workflow order.
+func Available(who policy.Subject, c Case) []Action {
+	var out []Action
+	for _, a := range []Action{Submit, Precheck, Accept, AskCorrect, Refuse, Resubmit, Pause, Resume, Decide, Complete, Withdraw} {
+		t := workflow[a]
+		if !slices.Contains(t.from, c.Status) {
+			continue
+		}
+		if _, err := mayAct(who, c, t); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// NeedsReason reports whether an action must be explained.
+func NeedsReason(a Action) bool { return workflow[a].reason }
+
+// Queues are the staff work queues, in the order of the work.
+var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Paused, Decided, Completed}
+
+// QueueEntry is a case in a work queue.
+type QueueEntry struct {
+	Summary
+	DueOn calendar.Date
+}
+
+// Queue lists the cases of who's department in one status, the most
+// urgent first (earliest due date, then longest waiting).
+func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, limit int) ([]QueueEntry, error) {
+	if who.Kind != policy.Staff {
+		return nil, apperr.New(apperr.Forbidden, "工作队列只对工作人员开放。")
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on
+		FROM cases c JOIN items i ON i.id = c.item_id WHERE c.department_id = ? AND c.status = ?
+		ORDER BY CASE WHEN c.due_on = '' THEN 1 ELSE 0 END, c.due_on, c.updated_at LIMIT ?`, who.DepartmentID, st, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []QueueEntry
+	for rows.Next() {
+		var e QueueEntry
+		var due string
+		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due); err != nil {
+			return nil, err
+		}
+		if due != "" {
+			if e.DueOn, err = calendar.ParseDate(due); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// QueueCounts counts who's department's cases in each queue.
+func (s *Service) QueueCounts(ctx context.Context, who policy.Subject) (map[Status]int, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT status, COUNT(*) FROM cases WHERE department_id = ? GROUP BY status`, who.DepartmentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[Status]int{}
+	for rows.Next() {
+		var st Status
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -277,7 +278,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 var notices = map[string]string{
 	"password": "密码已修改，其他设备上的登录已退出。", "signout": "已退出其他所有设备上的登录。",
 	"enterprise": "企业已登记，您是其法定代表人。", "agent": "已添加经办人。", "acting": "办事身份已切换。",
-	"saved": "草稿已保存，可以随时回来继续填写。", "draft": "已保存为新的草稿版本；发布后群众才能看到。", "publish": "已发布。", "suspend": "已暂停办理。", "resume": "已恢复办理。",
+	"acted": "已办理，办件状态已更新。", "saved": "草稿已保存，可以随时回来继续填写。", "draft": "已保存为新的草稿版本；发布后群众才能看到。", "publish": "已发布。", "suspend": "已暂停办理。", "resume": "已恢复办理。",
 	"cancel": "已取消该事项。", "roles": "角色已更新。", "status": "账户状态已更新。", "reset": "密码已重置，该账户的所有登录已退出。",
 }
 
@@ -373,6 +374,12 @@ type workbenchPage struct {
 	Department region.Department
 	Roles      []policy.Role
 	Subject    policy.Subject
+	Queues     []queueCount
+}
+
+type queueCount struct {
+	Status casework.Status
+	Count  int
 }
 
 func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
@@ -391,7 +398,15 @@ func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "workbench", "workbench", workbenchPage{Account: acc, Department: dept, Roles: who.Roles, Subject: who})
+	counts, err := s.cases.QueueCounts(r.Context(), who)
+	if err != nil {
+		return err
+	}
+	p := workbenchPage{Account: acc, Department: dept, Roles: who.Roles, Subject: who}
+	for _, q := range casework.Queues {
+		p.Queues = append(p.Queues, queueCount{q, counts[q]})
+	}
+	return s.render(w, r, http.StatusOK, "workbench", "workbench", p)
 }
 
 // admin is the administration entry: it lists the tools the person may use.

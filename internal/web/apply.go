@@ -10,6 +10,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/policy"
 )
 
@@ -170,8 +171,123 @@ func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {
 		Case        casework.Case
 		Item        catalog.Item
 		Events      []casework.Event
+		Answers     []answerRow
 		Notice      string
 		Deadline    casework.Deadline
 		HasDeadline bool
-	}{c, it, events, map[string]string{"submitted": "申请已提交，请留意办理进度和消息。"}[r.URL.Query().Get("done")], d, hasDeadline})
+	}{c, it, events, answers(it, c), map[string]string{"submitted": "申请已提交，请留意办理进度和消息。"}[r.URL.Query().Get("done")], d, hasDeadline})
+}
+
+// answerRow is one answer as a page shows it: identity and mobile numbers
+// masked, as everywhere by default.
+type answerRow struct {
+	Label, Value string
+}
+
+func answers(it catalog.Item, c casework.Case) []answerRow {
+	var out []answerRow
+	for _, sec := range it.Form {
+		for _, f := range sec.Fields {
+			v := c.Form[f.Key]
+			switch f.Type {
+			case "idcard":
+				v = ident.MaskIDCard(v)
+			case "mobile":
+				v = ident.MaskMobile(v)
+			}
+			out = append(out, answerRow{f.Label, v})
+		}
+	}
+	return out
+}
+
+type staffCasePage struct {
+	Case        casework.Case
+	Item        catalog.Item
+	Events      []casework.Event
+	Answers     []answerRow
+	Actions     []casework.Action
+	Deadline    casework.Deadline
+	HasDeadline bool
+	Error       string
+	Notice      string
+}
+
+func (s *Server) staffOnly(w http.ResponseWriter, r *http.Request) (bool, error) {
+	if requireSignIn(w, r, true) {
+		return false, nil
+	}
+	if subject(r).Kind != policy.Staff {
+		return false, apperr.New(apperr.Forbidden, "工作台只对工作人员开放。")
+	}
+	return true, nil
+}
+
+func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := s.staffOnly(w, r); !ok {
+		return err
+	}
+	st := casework.Status(r.PathValue("status"))
+	if st.Name() == "" {
+		return apperr.New(apperr.NotFound, "没有这个队列。")
+	}
+	list, err := s.cases.Queue(r.Context(), subject(r), st, 200)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "queue", "workbench", struct {
+		Status casework.Status
+		Cases  []casework.QueueEntry
+	}{st, list})
+}
+
+func (s *Server) staffCase(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := s.staffOnly(w, r); !ok {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	return s.renderStaffCase(w, r, http.StatusOK, id, "", notices[r.URL.Query().Get("done")])
+}
+
+func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
+	who := subject(r)
+	c, events, err := s.cases.Get(r.Context(), who, id)
+	if err != nil {
+		return err
+	}
+	it, err := s.catalog.Version(r.Context(), c.ItemID, c.ItemVersion)
+	if err != nil {
+		return err
+	}
+	d, has := s.cases.DeadlineOf(c)
+	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Case: c, Item: it, Events: events, Answers: answers(it, c),
+		Actions: casework.Available(who, c), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice})
+}
+
+// staffAct takes one workflow action on a case. If someone else acted
+// first, the page says so and shows the case as it now is.
+func (s *Server) staffAct(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := s.staffOnly(w, r); !ok {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
+	a := casework.Action(r.PostForm.Get("op"))
+	if _, err := s.cases.Act(r.Context(), subject(r), id, version, a, r.PostForm.Get("reason")); err != nil {
+		if apperr.CodeOf(err) == apperr.Internal || apperr.CodeOf(err) == apperr.NotFound {
+			return err
+		}
+		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+	}
+	http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=acted", id), http.StatusSeeOther)
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
@@ -58,7 +59,7 @@ func TestCitizenAppliesOnline(t *testing.T) {
 			t.Fatalf("submit: %d %s\n%s", ex.status, ex.header.Get("Location"), ex.body)
 		}
 		page := b.get("/me/cases/" + caseID)
-		for _, want := range []string{"待预审", "创建申请", "提交申请", "41041120261125", "11010519491231002X"} {
+		for _, want := range []string{"待预审", "创建申请", "提交申请", "41041120261125", "110105********002X"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("case page lacks %q", want)
 			}
@@ -84,4 +85,44 @@ func between(s, start, end string) string {
 	}
 	s = s[i+len(start):]
 	return s[:strings.Index(s, end)]
+}
+
+func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "营业执照"))
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		ex := citizen.post(fmt.Sprintf("/items/%d/apply", id), url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
+		casePath := strings.Split(ex.header.Get("Location"), "?")[0]
+		caseID := strings.TrimPrefix(casePath, "/me/cases/")
+
+		window := signInStaff(t, site, db, "clerk", "scjgj", policy.Window)
+		window2 := signInStaff(t, site, db, "clerk2", "scjgj", policy.Window)
+		if wb := window.get("/workbench"); !strings.Contains(wb.body, "待预审 <strong>1</strong>") {
+			t.Fatalf("workbench does not count the new case")
+		}
+		if q := window.get("/workbench/queue/submitted"); !strings.Contains(q.body, "/workbench/cases/"+caseID) {
+			t.Fatal("queue does not list the case")
+		}
+		page := window.get("/workbench/cases/" + caseID)
+		if !strings.Contains(page.body, "110105********002X") || strings.Contains(page.body, "11010519491231002X") {
+			t.Error("staff see the identity number unmasked by default")
+		}
+		version := between(page.body, `name="version" value="`, `"`)
+		// Two clerks act on the same version: one wins, the other is told.
+		if ex := window.post("/workbench/cases/"+caseID, url.Values{"op": {"correct"}, "version": {version}, "reason": {"请补充经营场所证明"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("ask for correction: %d %s", ex.status, ex.body)
+		}
+		if ex := window2.post("/workbench/cases/"+caseID, url.Values{"op": {"accept"}, "version": {version}}); ex.status != http.StatusConflict || !strings.Contains(ex.body, "刚被他人处理") || !strings.Contains(ex.body, "待补正") {
+			t.Fatalf("second clerk: %d", ex.status)
+		}
+		// The citizen sees what is asked, and the other department sees nothing.
+		if mine := citizen.get(casePath); !strings.Contains(mine.body, "待补正") || !strings.Contains(mine.body, "请补充经营场所证明") {
+			t.Error("the citizen does not see the correction request")
+		}
+		foreign := signInStaff(t, site, db, "mzj.clerk", "mzj", policy.Window)
+		if ex := foreign.get("/workbench/cases/" + caseID); ex.status != http.StatusForbidden {
+			t.Errorf("another department's clerk: %d", ex.status)
+		}
+	})
 }

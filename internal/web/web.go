@@ -88,6 +88,7 @@ func New(d Deps) (*Server, error) {
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
+		"needsReason": casework.NeedsReason,
 		"caseAction": func(a casework.Action) string {
 			if a == casework.Create {
 				return "创建申请"
@@ -118,7 +119,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -150,6 +151,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /items/{id}/apply", s.handle(s.apply))
 	mux.HandleFunc("GET /me/cases", s.handle(s.myCases))
 	mux.HandleFunc("GET /me/cases/{id}", s.handle(s.myCase))
+	mux.HandleFunc("GET /workbench/queue/{status}", s.handle(s.queue))
+	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
+	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))
 	mux.HandleFunc("GET /signin", s.handle(s.signinPage))
 	mux.HandleFunc("POST /signin/code/send", s.handle(s.sendSigninCode))
 	mux.HandleFunc("POST /signin/code", s.handle(s.signinWithCode))

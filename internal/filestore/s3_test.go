@@ -1,0 +1,157 @@
+package filestore
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/minio/minio-go/v7"
+)
+
+const testBucket = "zwfw-files"
+
+// startS3 serves an in-process S3-compatible server (gofakes3, speaking the
+// real HTTP protocol, with signatures) on a loopback port and returns its URL.
+func startS3(t *testing.T, buckets ...string) string {
+	t.Helper()
+	backend := s3mem.New()
+	for _, b := range buckets {
+		if err := backend.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func newS3Harness(t *testing.T) harness {
+	url := startS3(t, testBucket)
+	tempDir := t.TempDir()
+	s, err := NewS3(context.Background(), S3Config{
+		Endpoint:  url,
+		Region:    "us-east-1",
+		Bucket:    testBucket,
+		AccessKey: "zwfw-test",
+		SecretKey: "zwfw-test-secret",
+		PathStyle: true,
+		TempDir:   tempDir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return harness{
+		store:     s,
+		stored:    func(t *testing.T) int { return len(s3Keys(t, s)) },
+		leftovers: func(t *testing.T) []string { return dirNames(t, tempDir) },
+	}
+}
+
+func TestS3Contract(t *testing.T) { testStore(t, newS3Harness) }
+
+// s3Keys lists every key in the bucket, over the wire.
+func s3Keys(t *testing.T, s *S3) []string {
+	t.Helper()
+	var keys []string
+	for o := range s.client.ListObjects(context.Background(), s.bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+func TestS3KeyAndMetadata(t *testing.T) {
+	h := newS3Harness(t)
+	s := h.store.(*S3)
+	ctx := context.Background()
+	data := makePNG(t)
+	obj, err := s.Put(ctx, bytes.NewReader(data), mib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := s3Keys(t, s)
+	if want := "sha256/" + obj.SHA256; len(keys) != 1 || keys[0] != want {
+		t.Fatalf("keys %v, want [%s]", keys, want)
+	}
+	info, err := s.client.StatObject(ctx, testBucket, keys[0], minio.StatObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.ContentType != TypePNG || info.Size != int64(len(data)) {
+		t.Fatalf("stored Content-Type %q size %d, want %q %d", info.ContentType, info.Size, TypePNG, len(data))
+	}
+}
+
+// An object written by another tool without a usable Content-Type is typed
+// from its bytes.
+func TestS3OpenDetectsMissingType(t *testing.T) {
+	h := newS3Harness(t)
+	s := h.store.(*S3)
+	ctx := context.Background()
+	data := makeJPEG(t)
+	key := "sha256/" + sum(data)
+	if _, err := s.client.PutObject(ctx, testBucket, key, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: "application/octet-stream"}); err != nil {
+		t.Fatal(err)
+	}
+	got, obj := readAll(t, s, sum(data))
+	if !bytes.Equal(got, data) || obj.ContentType != TypeJPEG || obj.Size != int64(len(data)) {
+		t.Fatalf("Open = %+v (%d bytes)", obj, len(got))
+	}
+}
+
+func TestNewS3Errors(t *testing.T) {
+	url := startS3(t, testBucket)
+	ctx := context.Background()
+	base := S3Config{Endpoint: url, Region: "us-east-1", Bucket: testBucket, AccessKey: "k", SecretKey: "s", PathStyle: true}
+
+	missing := base
+	missing.Bucket = "no-such-bucket"
+	if _, err := NewS3(ctx, missing); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("NewS3 with a missing bucket = %v", err)
+	}
+	noBucket := base
+	noBucket.Bucket = ""
+	if _, err := NewS3(ctx, noBucket); err == nil {
+		t.Error("NewS3 without a bucket succeeded")
+	}
+	ssl := base
+	ssl.UseSSL = true // but the endpoint says http://
+	if _, err := NewS3(ctx, ssl); err == nil {
+		t.Error("NewS3 with a scheme contradicting UseSSL succeeded")
+	}
+	hostOnly := base
+	hostOnly.Endpoint = strings.TrimPrefix(url, "http://")
+	if _, err := NewS3(ctx, hostOnly); err != nil {
+		t.Errorf("NewS3 with host:port endpoint: %v", err)
+	}
+}
+
+func TestS3Endpoint(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		ssl     bool
+		want    string
+		wantErr bool
+	}{
+		{"minio.internal:9000", false, "minio.internal:9000", false},
+		{"oss-cn-hangzhou.aliyuncs.com/", true, "oss-cn-hangzhou.aliyuncs.com", false},
+		{"https://cos.ap-beijing.myqcloud.com", true, "cos.ap-beijing.myqcloud.com", false},
+		{"http://127.0.0.1:9000/", false, "127.0.0.1:9000", false},
+		{"https://s3.example.com", false, "", true},
+		{"ftp://s3.example.com", false, "", true},
+		{"http://s3.example.com/bucket", false, "", true},
+		{"", false, "", true},
+	} {
+		got, err := s3Endpoint(tc.in, tc.ssl)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("s3Endpoint(%q, %v) = %q, %v", tc.in, tc.ssl, got, err)
+		}
+	}
+}
