@@ -133,6 +133,12 @@ func (s *S3) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, erro
 		// Content-MD5 lets the server reject a body damaged in transit even
 		// over HTTPS, where the payload is not signed.
 		SendContentMd5: true,
+		// One PUT (S3 takes up to 5 GiB that way, far above any upload
+		// limit here): atomic, no incomplete multipart uploads left to bill
+		// after a failure, and no aws-chunked streaming signatures, which
+		// some S3-compatible services (and gofakes3's multipart path) do not
+		// decode.
+		DisableMultipart: true,
 	})
 	if err != nil {
 		return Object{}, fmt.Errorf("filestore: S3 put %s: %w", key, err)

@@ -155,3 +155,19 @@ func TestS3Endpoint(t *testing.T) {
 		}
 	}
 }
+
+// Above minio-go's 16 MiB multipart threshold the store still sends one PUT;
+// the object must arrive byte for byte (a multipart upload with streaming
+// signatures would not, on services that do not decode aws-chunked bodies).
+func TestS3LargeObject(t *testing.T) {
+	h := newS3Harness(t)
+	data := makePDF(t, 17*mib, 42)
+	obj, err := h.store.Put(context.Background(), bytes.NewReader(data), 20*mib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, o := readAll(t, h.store, obj.SHA256); !bytes.Equal(got, data) || o != obj {
+		t.Fatalf("Open = %+v with %d bytes; put %+v with %d bytes", o, len(got), obj, len(data))
+	}
+	assertNoLeftovers(t, h)
+}
