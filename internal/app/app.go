@@ -27,6 +27,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -78,7 +79,7 @@ var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-ke
 
 var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
 	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate", "data-keys", "index-key",
-	"sms-url", "sms-key", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key"}
+	"sms-url", "sms-key", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
 	return []command{
@@ -402,12 +403,16 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if err != nil {
 		return fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
+	files, err := fileStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	provider, err := oidcProvider(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	handler, err := newHandler(log, db, queue, cfg, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
-		Identity: ids, Cases: casework.New(db, items, clk, calendar.New(nil)), Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
+		Identity: ids, Cases: casework.New(db, items, clk, calendar.New(nil)), Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
 	}
@@ -463,6 +468,24 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// fileStore is where uploaded materials live: S3-compatible storage when
+// configured (several instances share it), otherwise the data folder.
+func fileStore(ctx context.Context, cfg config.Config) (filestore.Store, error) {
+	if cfg.S3Endpoint != "" {
+		s3, err := filestore.NewS3(ctx, filestore.S3Config{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, Bucket: cfg.S3Bucket,
+			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, UseSSL: cfg.S3SSL})
+		if err != nil {
+			return nil, fmt.Errorf("无法连接对象存储：%w", err)
+		}
+		return s3, nil
+	}
+	dir := filepath.Join(cfg.DataDir, "files")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("无法创建文件目录 %s：%w", dir, err)
+	}
+	return filestore.NewLocal(dir)
 }
 
 // oidcProvider connects to the province's unified identity platform when
@@ -522,7 +545,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Co
 		Log:            log,
 		Observer:       m,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
-		LargeBodies:    map[string]int64{web.CatalogImportPath: 64 << 20},
+		LargeBody:      web.LargeBody,
 		TrustedOrigins: cfg.TrustedOrigins,
 		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			pages.Error(w, r, apperr.New(apperr.Internal, "panic"))

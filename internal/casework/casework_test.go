@@ -13,6 +13,7 @@ import (
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -73,12 +74,34 @@ func newFixture(t *testing.T, db *store.DB) fixture {
 		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
 }
 
+var pdf = filestore.Object{SHA256: strings.Repeat("ab", 32), Size: 1234, ContentType: filestore.TypePDF}
+
+// draftWithMaterial starts a case and hands in its required material.
+func draftWithMaterial(t *testing.T, f fixture, who policy.Subject) casework.Case {
+	t.Helper()
+	ctx := context.Background()
+	c, err := f.svc.CreateDraft(ctx, who, f.itemID, map[string]string{"name": "张三"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = f.svc.Attach(ctx, who, c.ID, c.Version, 0, pdf, "身份证.pdf", 0); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestCaseFromApplicationToCompletion(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
 		c, err := f.svc.CreateDraft(ctx, f.citizen, f.itemID, map[string]string{"name": "张三"})
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, ""); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "身份证明") {
+			t.Fatalf("submit without the required material: %v", err)
+		}
+		if c, err = f.svc.Attach(ctx, f.citizen, c.ID, c.Version, 0, pdf, "身份证.pdf", 0); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.HasPrefix(c.Number, "41041120261125") || len(c.Number) != 20 || c.Status != casework.Draft {
@@ -108,11 +131,11 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 			}
 		}
 		got, events, err := f.svc.Get(ctx, f.citizen, c.ID)
-		if err != nil || got.Corrections != 1 || len(events) != len(steps)+1 {
+		if err != nil || got.Corrections != 1 || len(events) != len(steps)+2 {
 			t.Fatalf("record: %+v, %d events, %v", got, len(events), err)
 		}
-		if events[2].ActorRole != "窗口人员" || events[2].Reason != "缺少经营场所证明" || events[0].Action != casework.Create {
-			t.Fatalf("events %+v", events[:3])
+		if events[3].ActorRole != "窗口人员" || events[3].Reason != "缺少经营场所证明" || events[0].Action != casework.Create || events[1].Action != casework.Upload {
+			t.Fatalf("events %+v", events[:4])
 		}
 		// Another citizen does not see it; another department cannot act on it.
 		if _, _, err := f.svc.Get(ctx, f.other, c.ID); !apperr.Is(err, apperr.NotFound) {
@@ -128,7 +151,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		c := draftWithMaterial(t, f, f.citizen)
 		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
 		cases := []struct {
 			name   string
@@ -152,7 +175,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			}
 		}
 		got, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
-		if got.Status != casework.Submitted || got.Version != c.Version || len(events) != 2 {
+		if got.Status != casework.Submitted || got.Version != c.Version || len(events) != 3 {
 			t.Fatalf("a refused action changed the case: %+v, %d events", got, len(events))
 		}
 	})
@@ -164,7 +187,7 @@ func TestConcurrentActionsApplyOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		c := draftWithMaterial(t, f, f.citizen)
 		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
 		const n = 8
 		var wg sync.WaitGroup
@@ -191,7 +214,7 @@ func TestConcurrentActionsApplyOnce(t *testing.T) {
 			}
 		}
 		_, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
-		if ok != 1 || len(events) != 3 {
+		if ok != 1 || len(events) != 4 {
 			t.Fatalf("%d actions succeeded, %d events; want exactly one", ok, len(events))
 		}
 	})
@@ -203,7 +226,7 @@ func TestVerifyChainsFindsATamperedCase(t *testing.T) {
 		f := newFixture(t, db)
 		var target casework.Case
 		for i := range 3 {
-			c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+			c := draftWithMaterial(t, f, f.citizen)
 			c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
 			c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Refuse, "不符合条件")
 			if i == 1 {
@@ -230,7 +253,7 @@ func TestVerifyChainsFindsATamperedCase(t *testing.T) {
 			t.Fatal(err)
 		}
 		n, broken, err := casework.VerifyChains(ctx, db.Read())
-		if err != nil || n != 3 || len(broken) != 1 || broken[0].Number != target.Number || broken[0].Seq != 3 {
+		if err != nil || n != 3 || len(broken) != 1 || broken[0].Number != target.Number || broken[0].Seq != 4 {
 			t.Fatalf("verify: %d cases, broken %+v, %v", n, broken, err)
 		}
 	})
@@ -242,7 +265,7 @@ func TestDeadlineInWorkingDays(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // clock: Wednesday 2026-11-25, 09:00; promised limit 3 working days
-		c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		c := draftWithMaterial(t, f, f.citizen)
 		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
 		if _, ok := f.svc.DeadlineOf(c); ok {
 			t.Fatal("a deadline before acceptance")
@@ -277,6 +300,51 @@ func TestDeadlineInWorkingDays(t *testing.T) {
 		got, _, _ := f.svc.Get(ctx, f.citizen, c.ID)
 		if got.DueOn != c.DueOn || !got.PausedOn.IsZero() {
 			t.Fatalf("stored: due %s paused %s", got.DueOn, got.PausedOn)
+		}
+	})
+}
+
+func TestMaterialsAndReuse(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		first := draftWithMaterial(t, f, f.citizen)
+		if _, err := f.svc.Attach(ctx, f.other, first.ID, first.Version, 0, pdf, "x.pdf", 0); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("someone else attaches: %v", err)
+		}
+		if _, err := f.svc.Attach(ctx, f.citizen, first.ID, first.Version, 5, pdf, "x.pdf", 0); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("unknown material: %v", err)
+		}
+		first, _ = f.svc.Act(ctx, f.citizen, first.ID, first.Version, casework.Submit, "")
+		if _, err := f.svc.Attach(ctx, f.citizen, first.ID, first.Version, 0, pdf, "x.pdf", 0); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("attaching after submission: %v", err)
+		}
+		// A second application offers the file already handed in (免提交).
+		second, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		reusable, err := f.svc.Reusable(ctx, f.citizen, second.ID, "身份证明")
+		if err != nil || len(reusable) != 1 || reusable[0].CaseID != first.ID {
+			t.Fatalf("reusable: %+v %v", reusable, err)
+		}
+		obj := filestore.Object{SHA256: reusable[0].SHA256, Size: reusable[0].Size, ContentType: reusable[0].ContentType}
+		if _, err := f.svc.Attach(ctx, f.other, second.ID, second.Version, 0, obj, "x", first.ID); err == nil {
+			t.Fatal("another person reused the file")
+		}
+		second, err = f.svc.Attach(ctx, f.citizen, second.ID, second.Version, 0, obj, reusable[0].Filename, first.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mats, _ := casework.Materials(ctx, db.Read(), second.ID)
+		if len(mats) != 1 || mats[0].ReusedFrom != first.ID {
+			t.Fatalf("materials %+v", mats)
+		}
+		if _, err := f.svc.Act(ctx, f.citizen, second.ID, second.Version, casework.Submit, ""); err != nil {
+			t.Fatalf("submit with a reused material: %v", err)
+		}
+		if _, err := f.svc.MaterialOf(ctx, f.other, second.ID, 0); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("another person reads the material: %v", err)
+		}
+		if m, err := f.svc.MaterialOf(ctx, f.window, second.ID, 0); err != nil || m.Name != "身份证明" {
+			t.Fatalf("the department reads the material: %+v %v", m, err)
 		}
 	})
 }

@@ -157,6 +157,19 @@ func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, exp
 		if !slices.Contains(t.from, c.Status) {
 			return apperr.New(apperr.Conflict, fmt.Sprintf("办件当前为「%s」，不能%s。", c.Status.Name(), a.Name()))
 		}
+		if a == Submit || a == Resubmit {
+			it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+			if err != nil {
+				return err
+			}
+			mats, err := Materials(ctx, tx, c.ID)
+			if err != nil {
+				return err
+			}
+			if missing := missingRequired(it, mats); len(missing) > 0 {
+				return apperr.New(apperr.Invalid, "还缺少必需材料："+strings.Join(missing, "、"))
+			}
+		}
 		now := s.clock.Now()
 		corrections := c.Corrections
 		if a == AskCorrect {

@@ -44,6 +44,12 @@ type Config struct {
 	OIDCClientSecret  string
 	RealNameURL       string
 	RealNameKey       string
+	S3Endpoint        string
+	S3Bucket          string
+	S3Region          string
+	S3AccessKey       string
+	S3SecretKey       string
+	S3SSL             bool
 	// Only for `zwfw user` commands.
 	Username   string
 	Name       string
@@ -177,6 +183,18 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.RealNameURL = v; return nil }},
 	{Env: "ZWFW_REALNAME_KEY", Flag: "realname-key", Usage: "实名核验服务密钥", Secret: true,
 		set: func(c *Config, v string) error { c.RealNameKey = v; return nil }},
+	{Env: "ZWFW_S3_ENDPOINT", Flag: "s3-endpoint", Usage: "S3 兼容对象存储地址（多实例部署时存放上传文件）；不设则存放在数据目录的 files 下",
+		set: func(c *Config, v string) error { c.S3Endpoint = v; return nil }},
+	{Env: "ZWFW_S3_BUCKET", Flag: "s3-bucket", Usage: "对象存储桶（须已存在）",
+		set: func(c *Config, v string) error { c.S3Bucket = v; return nil }},
+	{Env: "ZWFW_S3_REGION", Flag: "s3-region", Usage: "对象存储区域",
+		set: func(c *Config, v string) error { c.S3Region = v; return nil }},
+	{Env: "ZWFW_S3_ACCESS_KEY", Flag: "s3-access-key", Usage: "对象存储访问密钥 ID",
+		set: func(c *Config, v string) error { c.S3AccessKey = v; return nil }},
+	{Env: "ZWFW_S3_SECRET_KEY", Flag: "s3-secret-key", Usage: "对象存储访问密钥", Secret: true,
+		set: func(c *Config, v string) error { c.S3SecretKey = v; return nil }},
+	{Env: "ZWFW_S3_SSL", Flag: "s3-ssl", Default: "true", Usage: "访问对象存储使用 HTTPS",
+		set: func(c *Config, v string) error { return boolean(&c.S3SSL, v) }},
 	{Env: "ZWFW_USER_USERNAME", Flag: "username", Usage: "（zwfw user）工作人员用户名",
 		set: func(c *Config, v string) error { c.Username = v; return nil }},
 	{Env: "ZWFW_USER_NAME", Flag: "name", Usage: "（zwfw user create）姓名",

@@ -127,8 +127,9 @@ type Options struct {
 	Log          *slog.Logger
 	Observer     Observer
 	MaxBodyBytes int64
-	// LargeBodies gives some paths a larger limit (file uploads).
-	LargeBodies    map[string]int64
+	// LargeBody gives some requests (file uploads) a larger limit than
+	// MaxBodyBytes: it returns that limit, or 0 for the default.
+	LargeBody      func(*http.Request) int64
 	TrustedOrigins []string
 	// OnPanic answers a request whose handler panicked, after it is logged.
 	OnPanic http.Handler
@@ -150,7 +151,7 @@ func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 		cop.SetDenyHandler(opt.OnCrossOrigin)
 	}
 	h = cop.Handler(h)
-	h = limitBody(h, opt.MaxBodyBytes, opt.LargeBodies)
+	h = limitBody(h, opt.MaxBodyBytes, opt.LargeBody)
 	h = securityHeaders(h)
 	h = recoverPanics(h, opt.Log, opt.OnPanic)
 	h = logRequests(h, opt.Log, opt.Observer)
@@ -228,11 +229,13 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-func limitBody(next http.Handler, def int64, large map[string]int64) http.Handler {
+func limitBody(next http.Handler, def int64, large func(*http.Request) int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := def
-		if l, ok := large[r.URL.Path]; ok {
-			limit = l
+		if large != nil {
+			if l := large(r); l > 0 {
+				limit = l
+			}
 		}
 		if limit > 0 && r.Body != nil {
 			if r.ContentLength > limit {

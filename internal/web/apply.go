@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/policy"
 )
@@ -132,11 +134,139 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 		p.Problems = problems
 		return fail(apperr.New(apperr.Invalid, fmt.Sprintf("有 %d 处需要修改，草稿已保存。", len(problems))))
 	}
-	if c, err = s.cases.Act(r.Context(), who, c.ID, c.Version, casework.Submit, ""); err != nil {
-		return fail(err)
-	}
-	http.Redirect(w, r, fmt.Sprintf("/me/cases/%d?done=submitted", c.ID), http.StatusSeeOther)
+	// The answers are complete: next, the materials, then submission.
+	http.Redirect(w, r, fmt.Sprintf("/me/cases/%d?done=formok", c.ID), http.StatusSeeOther)
 	return nil
+}
+
+// applicantAct lets the applicant submit, hand in corrections or withdraw
+// from their case page. Submission checks the answers once more.
+func (s *Server) applicantAct(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := requirePerson(w, r); !ok {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	who := subject(r)
+	c, _, err := s.cases.Get(r.Context(), who, id)
+	if err != nil {
+		return err
+	}
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
+	a := casework.Action(r.PostForm.Get("op"))
+	if a != casework.Submit && a != casework.Resubmit && a != casework.Withdraw {
+		return apperr.New(apperr.Invalid, "未知操作")
+	}
+	if a == casework.Submit {
+		it, err := s.catalog.Version(r.Context(), c.ItemID, c.ItemVersion)
+		if err != nil {
+			return err
+		}
+		if _, problems := casework.CheckForm(it, c.Form, s.clock.Now()); len(problems) > 0 {
+			return s.renderMyCase(w, r, http.StatusBadRequest, id, "申请表还有未填或填错的内容，请先修改。", "")
+		}
+	}
+	if _, err := s.cases.Act(r.Context(), who, id, version, a, ""); err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+	}
+	http.Redirect(w, r, fmt.Sprintf("/me/cases/%d?done=%s", id, a), http.StatusSeeOther)
+	return nil
+}
+
+// uploadMaterial stores an uploaded (or reused) file for one material.
+func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := requirePerson(w, r); !ok {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有这项材料。")
+	}
+	who := subject(r)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		return s.renderMyCase(w, r, http.StatusRequestEntityTooLarge, id, fmt.Sprintf("文件超过大小限制（最大 %d MB）。", MaxMaterialBytes>>20), "")
+	}
+	version, _ := strconv.Atoi(r.FormValue("version"))
+	var obj filestore.Object
+	var filename string
+	var reused int64
+	if from := r.FormValue("reuse_case"); from != "" {
+		reused, _ = strconv.ParseInt(from, 10, 64)
+		m, err := s.cases.MaterialOf(r.Context(), who, reused, mustAtoi(r.FormValue("reuse_position")))
+		if err != nil {
+			return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+		}
+		obj, filename = filestore.Object{SHA256: m.SHA256, Size: m.Size, ContentType: m.ContentType}, m.Filename
+	} else {
+		file, header, err := r.FormFile("file")
+		if err != nil {
+			return s.renderMyCase(w, r, http.StatusBadRequest, id, "请选择要上传的文件（PDF、JPEG 或 PNG）。", "")
+		}
+		defer file.Close()
+		// The file is durable in the store before the case records it.
+		if obj, err = s.files.Put(r.Context(), file, MaxMaterialBytes); err != nil {
+			if apperr.CodeOf(err) == apperr.Internal {
+				return err
+			}
+			return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+		}
+		filename = header.Filename
+	}
+	if _, err := s.cases.Attach(r.Context(), who, id, version, n, obj, filename, reused); err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+	}
+	http.Redirect(w, r, fmt.Sprintf("/me/cases/%d?done=uploaded", id), http.StatusSeeOther)
+	return nil
+}
+
+func mustAtoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// downloadMaterial sends a case's material to the applicant or the staff
+// allowed to see the case.
+func (s *Server) downloadMaterial(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, false) {
+		return nil
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有这份材料。")
+	}
+	m, err := s.cases.MaterialOf(r.Context(), subject(r), id, n)
+	if err != nil {
+		return err
+	}
+	f, _, err := s.files.Open(r.Context(), m.SHA256)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", m.ContentType)
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(m.Filename))
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, err = io.Copy(w, f)
+	return err
 }
 
 func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
@@ -158,7 +288,36 @@ func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "没有找到。")
 	}
-	c, events, err := s.cases.Get(r.Context(), subject(r), id)
+	return s.renderMyCase(w, r, http.StatusOK, id, "", caseNotices[r.URL.Query().Get("done")])
+}
+
+var caseNotices = map[string]string{"submit": "申请已提交，请留意办理进度和消息。", "resubmit": "补正材料已提交。",
+	"withdraw": "申请已撤回。", "uploaded": "材料已保存。", "formok": "申请表已保存。请上传材料，然后提交申请。"}
+
+// caseMaterialRow is one of the item's materials with what was handed in.
+type caseMaterialRow struct {
+	catalog.Material
+	N        int
+	Attached *casework.Material
+	Reusable []casework.Material
+}
+
+type myCasePage struct {
+	Case        casework.Case
+	Item        catalog.Item
+	Events      []casework.Event
+	Answers     []answerRow
+	Materials   []caseMaterialRow
+	Editable    bool
+	Notice      string
+	Error       string
+	Deadline    casework.Deadline
+	HasDeadline bool
+}
+
+func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
+	who := subject(r)
+	c, events, err := s.cases.Get(r.Context(), who, id)
 	if err != nil {
 		return err
 	}
@@ -166,16 +325,28 @@ func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, hasDeadline := s.cases.DeadlineOf(c)
-	return s.render(w, r, http.StatusOK, "mycase", "me", struct {
-		Case        casework.Case
-		Item        catalog.Item
-		Events      []casework.Event
-		Answers     []answerRow
-		Notice      string
-		Deadline    casework.Deadline
-		HasDeadline bool
-	}{c, it, events, answers(it, c), map[string]string{"submitted": "申请已提交，请留意办理进度和消息。"}[r.URL.Query().Get("done")], d, hasDeadline})
+	mats, err := casework.Materials(r.Context(), s.db.Read(), c.ID)
+	if err != nil {
+		return err
+	}
+	p := myCasePage{Case: c, Item: it, Events: events, Answers: answers(it, c), Error: errMsg, Notice: notice,
+		Editable: who.Kind == policy.Person && (c.Status == casework.Draft || c.Status == casework.Correction)}
+	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c)
+	for i, m := range it.Materials {
+		row := caseMaterialRow{Material: m, N: i}
+		for j := range mats {
+			if mats[j].Position == i {
+				row.Attached = &mats[j]
+			}
+		}
+		if p.Editable && row.Attached == nil {
+			if row.Reusable, err = s.cases.Reusable(r.Context(), who, c.ID, m.Name); err != nil {
+				return err
+			}
+		}
+		p.Materials = append(p.Materials, row)
+	}
+	return s.render(w, r, status, "mycase", "me", p)
 }
 
 // answerRow is one answer as a page shows it: identity and mobile numbers
@@ -206,6 +377,7 @@ type staffCasePage struct {
 	Item        catalog.Item
 	Events      []casework.Event
 	Answers     []answerRow
+	Materials   []casework.Material
 	Actions     []casework.Action
 	Deadline    casework.Deadline
 	HasDeadline bool
@@ -262,8 +434,12 @@ func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
+	mats, err := casework.Materials(r.Context(), s.db.Read(), c.ID)
+	if err != nil {
+		return err
+	}
 	d, has := s.cases.DeadlineOf(c)
-	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Case: c, Item: it, Events: events, Answers: answers(it, c),
+	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats,
 		Actions: casework.Available(who, c), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice})
 }
 

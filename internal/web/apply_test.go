@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"fmt"
+	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -56,7 +59,23 @@ func TestCitizenAppliesOnline(t *testing.T) {
 		version := between(ex.body, `name="version" value="`, `"`)
 		ex = b.post(guide+"/apply", url.Values{"op": {"submit"}, "case": {caseID}, "version": {version}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
 		if ex.status != http.StatusSeeOther || !strings.HasPrefix(ex.header.Get("Location"), "/me/cases/"+caseID) {
-			t.Fatalf("submit: %d %s\n%s", ex.status, ex.header.Get("Location"), ex.body)
+			t.Fatalf("form done: %d %s\n%s", ex.status, ex.header.Get("Location"), ex.body)
+		}
+		// Submitting without the required material is refused; with it, accepted.
+		if ex := submitCase(b, caseID); ex.status != 400 || !strings.Contains(ex.body, "还缺少必需材料") {
+			t.Fatalf("submit without material: %d", ex.status)
+		}
+		if ex := upload(b, caseID, 0, "申请书.txt", []byte("not a pdf")); ex.status != 400 || !strings.Contains(ex.body, "只能上传 PDF") {
+			t.Fatalf("text file: %d", ex.status)
+		}
+		if ex := upload(b, caseID, 0, "申请书.pdf", []byte("%PDF-1.7 申请书")); ex.status != http.StatusSeeOther {
+			t.Fatalf("upload: %d %s", ex.status, ex.body)
+		}
+		if dl := b.get("/cases/" + caseID + "/materials/0"); dl.status != 200 || dl.body != "%PDF-1.7 申请书" {
+			t.Fatalf("download: %d", dl.status)
+		}
+		if ex := submitCase(b, caseID); ex.status != http.StatusSeeOther {
+			t.Fatalf("submit: %d %s", ex.status, ex.body)
 		}
 		page := b.get("/me/cases/" + caseID)
 		for _, want := range []string{"待预审", "创建申请", "提交申请", "41041120261125", "110105********002X"} {
@@ -67,9 +86,12 @@ func TestCitizenAppliesOnline(t *testing.T) {
 		if list := b.get("/me/cases"); !strings.Contains(list.body, "个体工商户设立登记") || !strings.Contains(list.body, "待预审") {
 			t.Error("my cases does not list it")
 		}
-		// Resubmitting the old version is refused: the case changed.
-		if ex := b.post(guide+"/apply", url.Values{"op": {"submit"}, "case": {caseID}, "version": {version}, "name": {"张三"}, "id_number": {"11010519491231002X"}}); ex.status != http.StatusConflict {
-			t.Errorf("stale resubmit: %d", ex.status)
+		// The submitted case's draft can no longer be changed.
+		if ex := b.post(guide+"/apply", url.Values{"op": {"save"}, "case": {caseID}, "version": {version}, "name": {"张三"}}); ex.status != http.StatusConflict {
+			t.Errorf("editing a submitted case: %d", ex.status)
+		}
+		if other := newBrowser(t, site.handler); other.get("/cases/"+caseID+"/materials/0").status != http.StatusSeeOther {
+			t.Error("an anonymous visitor was not sent to sign in for a material")
 		}
 		other := registerCitizen(t, site, "李四", "110105199003071239", "13900001111")
 		if ex := other.get("/me/cases/" + caseID); ex.status != http.StatusNotFound {
@@ -95,6 +117,10 @@ func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
 		ex := citizen.post(fmt.Sprintf("/items/%d/apply", id), url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
 		casePath := strings.Split(ex.header.Get("Location"), "?")[0]
 		caseID := strings.TrimPrefix(casePath, "/me/cases/")
+		upload(citizen, caseID, 0, "申请书.pdf", []byte("%PDF-1.7 x"))
+		if ex := submitCase(citizen, caseID); ex.status != http.StatusSeeOther {
+			t.Fatalf("submit: %d", ex.status)
+		}
 
 		window := signInStaff(t, site, db, "clerk", "scjgj", policy.Window)
 		window2 := signInStaff(t, site, db, "clerk2", "scjgj", policy.Window)
@@ -125,4 +151,26 @@ func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
 			t.Errorf("another department's clerk: %d", ex.status)
 		}
 	})
+}
+
+// upload hands in a file for material n of a case, as the browser would.
+func upload(b *browser, caseID string, n int, name string, content []byte) exchange {
+	page := b.get("/me/cases/" + caseID)
+	version := between(page.body, `name="version" value="`, `"`)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("version", version)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(content)
+	mw.Close()
+	req := httptest.NewRequest("POST", fmt.Sprintf("/me/cases/%s/materials/%d", caseID, n), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return b.do(req)
+}
+
+func submitCase(b *browser, caseID string) exchange {
+	page := b.get("/me/cases/" + caseID)
+	version := between(page.body, `name="version" value="`, `"`)
+	return b.post("/me/cases/"+caseID, url.Values{"op": {"submit"}, "version": {version}})
 }

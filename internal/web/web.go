@@ -23,6 +23,7 @@ import (
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -48,6 +49,7 @@ type Server struct {
 	searcher  *catalog.Searcher
 	identity  *identity.Service
 	cases     *casework.Service
+	files     filestore.Store
 	jobs      *jobs.Queue
 	clock     clock.Clock
 	oidc      *oidc.Provider
@@ -67,6 +69,7 @@ type Deps struct {
 	Searcher  *catalog.Searcher
 	Identity  *identity.Service
 	Cases     *casework.Service
+	Files     filestore.Store
 	Jobs      *jobs.Queue
 	Clock     clock.Clock
 	OIDC      *oidc.Provider // nil unless the unified identity platform is configured
@@ -84,7 +87,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases,
+	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, files: d.Files,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
@@ -151,6 +154,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /items/{id}/apply", s.handle(s.apply))
 	mux.HandleFunc("GET /me/cases", s.handle(s.myCases))
 	mux.HandleFunc("GET /me/cases/{id}", s.handle(s.myCase))
+	mux.HandleFunc("POST /me/cases/{id}/materials/{n}", s.handle(s.uploadMaterial))
+	mux.HandleFunc("POST /me/cases/{id}", s.handle(s.applicantAct))
+	mux.HandleFunc("GET /cases/{id}/materials/{n}", s.handle(s.downloadMaterial))
 	mux.HandleFunc("GET /workbench/queue/{status}", s.handle(s.queue))
 	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
 	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))
@@ -486,9 +492,24 @@ var auditActions = map[string]string{"mobile_change": "更换手机号码", "dep
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
 
-// CatalogImportPath takes whole catalog files, so the server gives it a
-// larger body limit than other requests.
+// CatalogImportPath takes whole catalog files.
 const CatalogImportPath = "/admin/catalog/import"
+
+// MaxMaterialBytes is the largest material file an applicant may upload.
+const MaxMaterialBytes = 10 << 20
+
+// LargeBody is the body limit of the routes that take files: whole catalog
+// files, and materials (a file plus the form around it). Other requests
+// keep the server's default.
+func LargeBody(r *http.Request) int64 {
+	switch {
+	case r.URL.Path == CatalogImportPath:
+		return 64 << 20
+	case strings.HasPrefix(r.URL.Path, "/me/cases/") && strings.Contains(r.URL.Path, "/materials/"):
+		return MaxMaterialBytes + 1<<20
+	}
+	return 0
+}
 
 // changeNames names the catalog's history actions.
 var changeNames = map[string]string{"create": "新建", "edit": "修改", "publish": "发布", "suspend": "暂停办理", "resume": "恢复办理", "cancel": "取消"}

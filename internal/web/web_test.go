@@ -17,6 +17,7 @@ import (
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/oidc"
@@ -69,8 +70,12 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 		t.Fatal(err)
 	}
 	dev := sms.NewDev(log, 20)
+	files, err := filestore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids := identity.New(db, identity.Options{Keys: keys, SMS: dev, Clock: clk, RequireTOTP: true})
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: casework.New(db, items, clk, calendar.New(nil)), Clock: clk, OIDC: provider,
+	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: casework.New(db, items, clk, calendar.New(nil)), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)

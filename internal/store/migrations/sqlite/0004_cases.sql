@@ -49,3 +49,22 @@ CREATE TABLE case_numbers (
     day  TEXT PRIMARY KEY,
     last INTEGER NOT NULL
 );
+
+-- Materials handed in for a case, one file per row, by the position of the
+-- material in the item version. Files live in the file store under their
+-- SHA-256; a material reused from an earlier case (免提交) names that case.
+CREATE TABLE case_materials (
+    id           INTEGER PRIMARY KEY,
+    case_id      INTEGER NOT NULL REFERENCES cases (id),
+    position     INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    size         BIGINT NOT NULL,
+    content_type TEXT NOT NULL,
+    filename     TEXT NOT NULL,
+    reused_from  INTEGER REFERENCES cases (id),
+    uploaded_by  INTEGER NOT NULL REFERENCES accounts (id),
+    uploaded_at  TIMESTAMP NOT NULL
+);
+CREATE INDEX case_materials_case ON case_materials (case_id, position);
+CREATE INDEX case_materials_name ON case_materials (uploaded_by, name);

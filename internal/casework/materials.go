@@ -1,0 +1,193 @@
+package casework
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Upload is the event of a material handed in (or reused).
+const Upload Action = "upload"
+
+// Material is a file handed in for one of the item's materials.
+type Material struct {
+	Position    int // index in the item version's materials
+	Name        string
+	SHA256      string
+	Size        int64
+	ContentType string
+	Filename    string
+	ReusedFrom  int64 // the earlier case it was reused from (免提交), or 0
+	CaseID      int64
+	UploadedAt  time.Time
+}
+
+// Attach records a file for material position of a case, replacing an
+// earlier one. Only the applicant attaches, while the case is a draft or
+// waits for corrections. reusedFrom names the earlier case of the same
+// applicant whose file is reused instead of uploaded again.
+func (s *Service) Attach(ctx context.Context, who policy.Subject, caseID int64, expected, position int, obj filestore.Object, filename string, reusedFrom int64) (Case, error) {
+	var c Case
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if c, err = load(ctx, tx, caseID); err != nil {
+			return err
+		}
+		if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
+			return err
+		}
+		if c.Status != Draft && c.Status != Correction {
+			return apperr.New(apperr.Conflict, "办件当前为「"+c.Status.Name()+"」，不能再更换材料。")
+		}
+		if c.Version != expected {
+			return errChanged
+		}
+		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+		if err != nil {
+			return err
+		}
+		if position < 0 || position >= len(it.Materials) {
+			return apperr.New(apperr.Invalid, "没有这项材料。")
+		}
+		name := it.Materials[position].Name
+		if reusedFrom != 0 {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM case_materials m JOIN cases c ON c.id = m.case_id
+				WHERE m.case_id = ? AND m.sha256 = ? AND c.applicant_id = ?`, reusedFrom, obj.SHA256, c.ApplicantID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return apperr.New(apperr.NotFound, "没有找到可以复用的材料。")
+			}
+		}
+		now := s.clock.Now()
+		if _, err := tx.Exec(ctx, `DELETE FROM case_materials WHERE case_id = ? AND position = ?`, c.ID, position); err != nil {
+			return err
+		}
+		var reused any
+		if reusedFrom != 0 {
+			reused = reusedFrom
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO case_materials (case_id, position, name, sha256, size, content_type, filename, reused_from, uploaded_by, uploaded_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, position, name, obj.SHA256, obj.Size, obj.ContentType, cleanFilename(filename), reused, who.AccountID, now); err != nil {
+			return err
+		}
+		res, err := tx.Exec(ctx, `UPDATE cases SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?`, now, c.ID, expected)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errChanged
+		}
+		c.Version, c.UpdatedAt = expected+1, now
+		how := "上传"
+		if reusedFrom != 0 {
+			how = "复用已有材料（免提交）"
+		}
+		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Upload,
+			From: c.Status, To: c.Status, Reason: fmt.Sprintf("%s：%s（%s）", how, name, cleanFilename(filename))})
+	})
+	return c, err
+}
+
+// cleanFilename keeps a file's name short and free of paths.
+func cleanFilename(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	if r := []rune(name); len(r) > 100 {
+		name = string(r[len(r)-100:])
+	}
+	if name == "" {
+		name = "材料"
+	}
+	return name
+}
+
+// Materials lists the files of a case by position.
+func Materials(ctx context.Context, q store.Querier, caseID int64) ([]Material, error) {
+	rows, err := q.Query(ctx, `SELECT position, name, sha256, size, content_type, filename, COALESCE(reused_from, 0), case_id, uploaded_at
+		FROM case_materials WHERE case_id = ? ORDER BY position`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Material
+	for rows.Next() {
+		var m Material
+		if err := rows.Scan(&m.Position, &m.Name, &m.SHA256, &m.Size, &m.ContentType, &m.Filename, &m.ReusedFrom, &m.CaseID, &m.UploadedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Reusable lists files the applicant already handed in for a material of
+// the same name in other cases: what 免提交 offers instead of an upload.
+func (s *Service) Reusable(ctx context.Context, who policy.Subject, caseID int64, name string) ([]Material, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT m.position, m.name, m.sha256, m.size, m.content_type, m.filename, COALESCE(m.reused_from, 0), m.case_id, m.uploaded_at
+		FROM case_materials m JOIN cases c ON c.id = m.case_id
+		WHERE c.applicant_id = ? AND m.name = ? AND m.case_id <> ? ORDER BY m.uploaded_at DESC LIMIT 5`, who.AccountID, name, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Material
+	seen := map[string]bool{}
+	for rows.Next() {
+		var m Material
+		if err := rows.Scan(&m.Position, &m.Name, &m.SHA256, &m.Size, &m.ContentType, &m.Filename, &m.ReusedFrom, &m.CaseID, &m.UploadedAt); err != nil {
+			return nil, err
+		}
+		if !seen[m.SHA256] {
+			seen[m.SHA256] = true
+			out = append(out, m)
+		}
+	}
+	return out, rows.Err()
+}
+
+// MaterialOf returns one material of a case to someone allowed to see it.
+func (s *Service) MaterialOf(ctx context.Context, who policy.Subject, caseID int64, position int) (Material, error) {
+	c, err := load(ctx, s.db.Read(), caseID)
+	if err != nil {
+		return Material{}, err
+	}
+	if err := policy.Check(who, policy.View, c.Resource()); err != nil {
+		return Material{}, err
+	}
+	var m Material
+	err = s.db.Read().QueryRow(ctx, `SELECT position, name, sha256, size, content_type, filename, COALESCE(reused_from, 0), case_id, uploaded_at
+		FROM case_materials WHERE case_id = ? AND position = ?`, caseID, position).
+		Scan(&m.Position, &m.Name, &m.SHA256, &m.Size, &m.ContentType, &m.Filename, &m.ReusedFrom, &m.CaseID, &m.UploadedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, apperr.New(apperr.NotFound, "没有这份材料。")
+	}
+	return m, err
+}
+
+// missingRequired names the 必需 materials of it that mats lack; 容缺 and
+// 非必需 ones may follow later.
+func missingRequired(it catalog.Item, mats []Material) []string {
+	have := map[int]bool{}
+	for _, m := range mats {
+		have[m.Position] = true
+	}
+	var missing []string
+	for i, m := range it.Materials {
+		if m.Necessity == "必需" && !have[i] {
+			missing = append(missing, m.Name)
+		}
+	}
+	return missing
+}
