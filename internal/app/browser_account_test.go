@@ -57,6 +57,12 @@ func TestBrowserSignIn(t *testing.T) {
 	runAxe(t, ctx, env, "application form at phone size")
 	do(t, ctx, "submit it empty", chromedp.Click(chromedp.CSS(`button[value="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".field-error")))
 	runAxe(t, ctx, env, "application form with errors")
+	// The draft is kept: its case page offers the materials and submission.
+	open(t, ctx, s.URL+"/me/cases")
+	do(t, ctx, "open the draft", chromedp.Click(chromedp.CSS("ul.items a.item-name")), chromedp.WaitVisible(chromedp.CSS("#c-mat")))
+	checkNoSideScroll(t, ctx, phone)
+	screenshot(t, ctx, env, "case-draft-phone")
+	runAxe(t, ctx, env, "draft case page at phone size")
 	do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`form.nav-form button`)), chromedp.WaitVisible(chromedp.CSS("#hero-title")))
 
 	resize(t, ctx, desktop)
