@@ -141,6 +141,22 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 		if _, _, err := f.svc.Get(ctx, f.other, c.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("another citizen: %v", err)
 		}
+		docs, err := casework.Documents(ctx, db.Read(), c.ID)
+		if err != nil || len(docs) != 3 {
+			t.Fatalf("documents: %d, %v", len(docs), err)
+		}
+		if docs[0].Title != "补正材料通知书" || docs[0].Number != "区市场监管局补字〔2026〕第000001号" || !strings.Contains(docs[0].Body, "缺少经营场所证明") {
+			t.Errorf("correction notice %+v", docs[0])
+		}
+		if docs[1].Title != "受理通知书" || !strings.Contains(docs[1].Body, "2026-11-30") || !strings.Contains(docs[1].Body, c.Number) {
+			t.Errorf("acceptance notice %+v", docs[1])
+		}
+		if docs[2].Title != "决定书" || !strings.Contains(docs[2].Body, "准予登记") || !strings.Contains(docs[2].Body, "促进个体工商户发展条例") {
+			t.Errorf("decision %+v", docs[2])
+		}
+		if _, err := f.svc.DocumentOf(ctx, f.other, c.ID, docs[0].ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("another citizen reads a notice: %v", err)
+		}
 		if n, broken, err := casework.VerifyChains(ctx, db.Read()); err != nil || n != 1 || len(broken) != 0 {
 			t.Fatalf("chains: %d %v %v", n, broken, err)
 		}

@@ -189,6 +189,9 @@ func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, exp
 		}
 		from := c.Status
 		c.Status, c.Corrections, c.Version, c.UpdatedAt = t.to, corrections, expected+1, now
+		if err := s.issue(ctx, tx, c, a, reason, now); err != nil {
+			return err
+		}
 		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: a, From: from, To: t.to, Reason: reason})
 	})
 	return c, err

@@ -303,6 +303,7 @@ type caseMaterialRow struct {
 }
 
 type myCasePage struct {
+	Documents   []casework.Document
 	Case        casework.Case
 	Item        catalog.Item
 	Events      []casework.Event
@@ -329,7 +330,11 @@ func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	p := myCasePage{Case: c, Item: it, Events: events, Answers: answers(it, c), Error: errMsg, Notice: notice,
+	docs, err := casework.Documents(r.Context(), s.db.Read(), c.ID)
+	if err != nil {
+		return err
+	}
+	p := myCasePage{Documents: docs, Case: c, Item: it, Events: events, Answers: answers(it, c), Error: errMsg, Notice: notice,
 		Editable: who.Kind == policy.Person && (c.Status == casework.Draft || c.Status == casework.Correction)}
 	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c)
 	for i, m := range it.Materials {
@@ -378,6 +383,7 @@ type staffCasePage struct {
 	Events      []casework.Event
 	Answers     []answerRow
 	Materials   []casework.Material
+	Documents   []casework.Document
 	Actions     []casework.Action
 	Deadline    casework.Deadline
 	HasDeadline bool
@@ -438,8 +444,12 @@ func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
+	docs, err := casework.Documents(r.Context(), s.db.Read(), c.ID)
+	if err != nil {
+		return err
+	}
 	d, has := s.cases.DeadlineOf(c)
-	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats,
+	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
 		Actions: casework.Available(who, c), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice})
 }
 
@@ -466,4 +476,32 @@ func (s *Server) staffAct(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=acted", id), http.StatusSeeOther)
 	return nil
+}
+
+// document shows a notice ready to print on A4.
+func (s *Server) document(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, false) {
+		return nil
+	}
+	caseID, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	docID, err := strconv.ParseInt(r.PathValue("doc"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有这份文书。")
+	}
+	d, err := s.cases.DocumentOf(r.Context(), subject(r), caseID, docID)
+	if err != nil {
+		return err
+	}
+	dept, err := s.regions.Department(r.Context(), d.DepartmentID)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "notice", "", struct {
+		Doc        casework.Document
+		Department string
+		Paragraphs []string
+	}{d, dept.Name, strings.Split(d.Body, "\n\n")})
 }

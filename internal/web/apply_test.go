@@ -143,12 +143,22 @@ func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
 			t.Fatalf("second clerk: %d", ex.status)
 		}
 		// The citizen sees what is asked, and the other department sees nothing.
-		if mine := citizen.get(casePath); !strings.Contains(mine.body, "待补正") || !strings.Contains(mine.body, "请补充经营场所证明") {
-			t.Error("the citizen does not see the correction request")
+		mine := citizen.get(casePath)
+		if !strings.Contains(mine.body, "待补正") || !strings.Contains(mine.body, "请补充经营场所证明") || !strings.Contains(mine.body, "补正材料通知书") {
+			t.Error("the citizen does not see the correction request and its notice")
+		}
+		docPath := "/cases/" + caseID + "/documents/" + between(mine.body, "/cases/"+caseID+"/documents/", `"`)
+		notice := citizen.get(docPath)
+		if notice.status != 200 || !strings.Contains(notice.body, "区市场监管局补字〔2026〕第000001号") || !strings.Contains(notice.body, "请一次性补正以下全部内容") ||
+			!strings.Contains(notice.body, "平顶山市湛河区市场监督管理局") {
+			t.Fatalf("notice: %d", notice.status)
 		}
 		foreign := signInStaff(t, site, db, "mzj.clerk", "mzj", policy.Window)
 		if ex := foreign.get("/workbench/cases/" + caseID); ex.status != http.StatusForbidden {
 			t.Errorf("another department's clerk: %d", ex.status)
+		}
+		if ex := foreign.get(docPath); ex.status != http.StatusForbidden {
+			t.Errorf("another department reads the notice: %d", ex.status)
 		}
 	})
 }

@@ -122,7 +122,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -157,6 +157,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /me/cases/{id}/materials/{n}", s.handle(s.uploadMaterial))
 	mux.HandleFunc("POST /me/cases/{id}", s.handle(s.applicantAct))
 	mux.HandleFunc("GET /cases/{id}/materials/{n}", s.handle(s.downloadMaterial))
+	mux.HandleFunc("GET /cases/{id}/documents/{doc}", s.handle(s.document))
 	mux.HandleFunc("GET /workbench/queue/{status}", s.handle(s.queue))
 	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
 	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))

@@ -68,3 +68,26 @@ CREATE TABLE case_materials (
 );
 CREATE INDEX case_materials_case ON case_materials (case_id, position);
 CREATE INDEX case_materials_name ON case_materials (uploaded_by, name);
+
+-- Notices issued on a case (受理通知书, 不予受理通知书, 补正材料通知书,
+-- 决定书), numbered per department, kind and year, in the same
+-- transaction as the step that issues them.
+CREATE TABLE case_documents (
+    id            INTEGER PRIMARY KEY,
+    case_id       INTEGER NOT NULL REFERENCES cases (id),
+    kind          TEXT NOT NULL,
+    number        TEXT NOT NULL UNIQUE,
+    title         TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    department_id INTEGER NOT NULL REFERENCES departments (id),
+    issued_at     TIMESTAMP NOT NULL
+);
+CREATE INDEX case_documents_case ON case_documents (case_id, id);
+
+CREATE TABLE document_numbers (
+    department_id INTEGER NOT NULL,
+    kind          TEXT NOT NULL,
+    year          INTEGER NOT NULL,
+    last          INTEGER NOT NULL,
+    PRIMARY KEY (department_id, kind, year)
+);
