@@ -364,3 +364,41 @@ func TestMaterialsAndReuse(t *testing.T) {
 		}
 	})
 }
+
+// 一次性告知: a second correction request is refused unless materials
+// changed since the first.
+func TestSecondCorrectionOnlyForChangedMaterials(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		c := draftWithMaterial(t, f, f.citizen)
+		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
+		c, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "身份证明不清晰")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Advance(time.Hour)
+		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Resubmit, "")
+		f.clk.Advance(time.Hour)
+		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "另外还缺经营场所证明"); !apperr.Is(err, apperr.Conflict) || !strings.Contains(apperr.MessageOf(err), "一次性告知") {
+			t.Fatalf("second correction without changed materials: %v", err)
+		}
+		// Back to the applicant is not possible now, so the department accepts
+		// or refuses; a new case shows that a replaced file may be questioned.
+		d := draftWithMaterial(t, f, f.citizen)
+		d, _ = f.svc.Act(ctx, f.citizen, d.ID, d.Version, casework.Submit, "")
+		d, _ = f.svc.Act(ctx, f.window, d.ID, d.Version, casework.AskCorrect, "身份证明不清晰")
+		f.clk.Advance(time.Hour)
+		if d, err = f.svc.Attach(ctx, f.citizen, d.ID, d.Version, 0, pdf, "身份证-清晰.pdf", 0); err != nil {
+			t.Fatal(err)
+		}
+		d, _ = f.svc.Act(ctx, f.citizen, d.ID, d.Version, casework.Resubmit, "")
+		f.clk.Advance(time.Hour)
+		if d, err = f.svc.Act(ctx, f.window, d.ID, d.Version, casework.AskCorrect, "新提交的身份证明已过期"); err != nil {
+			t.Fatalf("correction about a replaced file: %v", err)
+		}
+		if d.Corrections != 2 {
+			t.Fatalf("corrections counted %d, want 2", d.Corrections)
+		}
+	})
+}

@@ -157,6 +157,11 @@ func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, exp
 		if !slices.Contains(t.from, c.Status) {
 			return apperr.New(apperr.Conflict, fmt.Sprintf("办件当前为「%s」，不能%s。", c.Status.Name(), a.Name()))
 		}
+		if a == AskCorrect && c.Corrections > 0 {
+			if err := secondCorrectionAllowed(ctx, tx, c.ID); err != nil {
+				return err
+			}
+		}
 		if a == Submit || a == Resubmit {
 			it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
 			if err != nil {
@@ -492,4 +497,25 @@ func (s *Service) QueueCounts(ctx context.Context, who policy.Subject) (map[Stat
 		out[st] = n
 	}
 	return out, rows.Err()
+}
+
+// secondCorrectionAllowed enforces 一次性告知: everything missing or wrong
+// is told in the first correction notice. A further request is allowed
+// only when the applicant has handed in or replaced materials since the
+// last one — those new files may themselves be wrong — and each such
+// request is counted on the case for supervisors to see.
+func secondCorrectionAllowed(ctx context.Context, tx *store.Tx, caseID int64) error {
+	var last time.Time
+	if err := tx.QueryRow(ctx, `SELECT at FROM case_events WHERE case_id = ? AND action = ? ORDER BY seq DESC LIMIT 1`,
+		caseID, AskCorrect).Scan(&last); err != nil {
+		return err
+	}
+	var changed int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM case_materials WHERE case_id = ? AND uploaded_at > ?`, caseID, last).Scan(&changed); err != nil {
+		return err
+	}
+	if changed == 0 {
+		return apperr.New(apperr.Conflict, "一次性告知：需补正的内容应在第一次补正通知中全部列明；只有申请人此后新提交或更换的材料才能再次要求补正。")
+	}
+	return nil
 }

@@ -215,15 +215,27 @@ type runner struct {
 func (r runner) Dialect() Dialect { return r.dialect }
 
 func (r runner) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return r.e.ExecContext(ctx, r.dialect.Rebind(q), args...)
+	return r.e.ExecContext(ctx, r.dialect.Rebind(q), utc(args)...)
 }
 
 func (r runner) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return r.e.QueryContext(ctx, r.dialect.Rebind(q), args...)
+	return r.e.QueryContext(ctx, r.dialect.Rebind(q), utc(args)...)
 }
 
 func (r runner) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return r.e.QueryRowContext(ctx, r.dialect.Rebind(q), args...)
+	return r.e.QueryRowContext(ctx, r.dialect.Rebind(q), utc(args)...)
+}
+
+// utc stores and compares every time in UTC. SQLite keeps timestamps as
+// text, and text compares correctly only when all of it has one offset;
+// PostgreSQL's timestamptz does not care.
+func utc(args []any) []any {
+	for i, a := range args {
+		if t, ok := a.(time.Time); ok {
+			args[i] = t.UTC()
+		}
+	}
+	return args
 }
 
 // Rebind turns ? placeholders into $1, $2 … for PostgreSQL. Question marks

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -113,4 +114,36 @@ func TestRebind(t *testing.T) {
 			t.Errorf("SQLite Rebind changed %q", c.in)
 		}
 	}
+}
+
+// Times compare by instant, whatever zone they were given in: SQLite
+// keeps timestamps as text, so the store writes them all in UTC.
+func TestTimesCompareAcrossZones(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		typ := "TIMESTAMP"
+		if db.Dialect == store.Postgres {
+			typ = "TIMESTAMPTZ"
+		}
+		beijing := time.FixedZone("CST", 8*3600)
+		early := time.Date(2026, 11, 25, 9, 0, 0, 0, beijing) // 01:00 UTC
+		late := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `CREATE TABLE zone_test (at `+typ+` NOT NULL)`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO zone_test (at) VALUES (?)`, early)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM zone_test WHERE at < ?`, late).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("09:00 Beijing is before 02:00 UTC: count %d, %v", n, err)
+		}
+		var got time.Time
+		if err := db.Read().QueryRow(ctx, `SELECT at FROM zone_test`).Scan(&got); err != nil || !got.Equal(early) {
+			t.Fatalf("read back %v, %v", got, err)
+		}
+	})
 }
