@@ -519,3 +519,26 @@ func secondCorrectionAllowed(ctx context.Context, tx *store.Tx, caseID int64) er
 	}
 	return nil
 }
+
+// Public is what anyone may learn of a case from its number and the
+// applicant's mobile number: the item and where it stands, nothing else.
+type Public struct {
+	Number    string
+	ItemName  string
+	Status    Status
+	UpdatedAt time.Time
+}
+
+// ByNumber finds a case by its number for the public lookup, with the
+// applicant to check the mobile number against.
+func (s *Service) ByNumber(ctx context.Context, number string) (Public, int64, error) {
+	var p Public
+	var applicant int64
+	err := s.db.Read().QueryRow(ctx, `SELECT c.number, i.name, c.status, c.updated_at, c.applicant_id FROM cases c
+		JOIN items i ON i.id = c.item_id WHERE c.number = ? AND c.status <> 'draft'`, strings.TrimSpace(number)).
+		Scan(&p.Number, &p.ItemName, &p.Status, &p.UpdatedAt, &applicant)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, 0, apperr.New(apperr.NotFound, "没有找到该办件，请核对办件编号和手机号码。")
+	}
+	return p, applicant, err
+}

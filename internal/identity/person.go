@@ -321,3 +321,17 @@ func (s *Service) ChangeMobile(ctx context.Context, accountID int64, mobile, cod
 	}
 	return err
 }
+
+// MobileMatches reports whether mobile is the account's number, through the
+// keyed index, without opening the sealed value.
+func (s *Service) MobileMatches(ctx context.Context, accountID int64, mobile string) (bool, error) {
+	_, idx, err := s.mobileIndex(mobile)
+	if err != nil {
+		return false, nil
+	}
+	var stored sql.NullString
+	if err := s.db.Read().QueryRow(ctx, `SELECT mobile_index FROM accounts WHERE id = ?`, accountID).Scan(&stored); err != nil {
+		return false, err
+	}
+	return stored.Valid && stored.String == idx, nil
+}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -504,4 +506,57 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request) error {
 		Department string
 		Paragraphs []string
 	}{d, dept.Name, strings.Split(d.Body, "\n\n")})
+}
+
+// lookupLimit bounds public lookups per address and minute, so that case
+// numbers and mobile numbers cannot be tried in bulk. It is per instance;
+// behind several instances the load balancer's own limits add to it.
+const lookupLimit = 10
+
+// lookup lets anyone see the status of a case from its number and the
+// applicant's mobile number, without signing in.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	number, mobile := strings.TrimSpace(q.Get("number")), strings.TrimSpace(q.Get("mobile"))
+	p := struct {
+		Number, Mobile, Error string
+		Result                *casework.Public
+	}{Number: number}
+	status := http.StatusOK
+	if number != "" || mobile != "" {
+		if !s.lookups.allow(meta(r).IP, s.clock.Now()) {
+			p.Error, status = "查询过于频繁，请一分钟后再试。", http.StatusTooManyRequests
+		} else if res, applicant, err := s.cases.ByNumber(r.Context(), number); err != nil {
+			if apperr.CodeOf(err) == apperr.Internal {
+				return err
+			}
+			p.Error, status = apperr.MessageOf(err), http.StatusNotFound
+		} else if ok, err := s.identity.MobileMatches(r.Context(), applicant, mobile); err != nil {
+			return err
+		} else if !ok {
+			// The same answer as an unknown number: which numbers exist is not told.
+			p.Error, status = "没有找到该办件，请核对办件编号和手机号码。", http.StatusNotFound
+		} else {
+			p.Result = &res
+		}
+	}
+	return s.render(w, r, status, "lookup", "", p)
+}
+
+// rateLimiter counts requests per key in fixed one-minute windows.
+type rateLimiter struct {
+	mu     sync.Mutex
+	window time.Time
+	counts map[string]int
+	limit  int
+}
+
+func (l *rateLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := now.Truncate(time.Minute); !w.Equal(l.window) {
+		l.window, l.counts = w, map[string]int{}
+	}
+	l.counts[key]++
+	return l.counts[key] <= l.limit
 }

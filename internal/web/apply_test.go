@@ -184,3 +184,33 @@ func submitCase(b *browser, caseID string) exchange {
 	version := between(page.body, `name="version" value="`, `"`)
 	return b.post("/me/cases/"+caseID, url.Values{"op": {"submit"}, "version": {version}})
 }
+
+func TestPublicLookupByNumberAndMobile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		ex := citizen.post(fmt.Sprintf("/items/%d/apply", id), url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
+		caseID := strings.TrimPrefix(strings.Split(ex.header.Get("Location"), "?")[0], "/me/cases/")
+		upload(citizen, caseID, 0, "a.pdf", []byte("%PDF-1.4"))
+		submitCase(citizen, caseID)
+		number := between(citizen.get("/me/cases/"+caseID).body, "<dt>办件编号</dt><dd>", "<")
+
+		anon := newBrowser(t, site.handler)
+		ok := anon.get("/lookup?number=" + number + "&mobile=13800000001")
+		if ok.status != 200 || !strings.Contains(ok.body, "待预审") || !strings.Contains(ok.body, "个体工商户设立登记") || strings.Contains(ok.body, "张三") {
+			t.Fatalf("lookup: %d", ok.status)
+		}
+		wrong := anon.get("/lookup?number=" + number + "&mobile=13900000000")
+		unknown := anon.get("/lookup?number=41041120991231000001&mobile=13800000001")
+		if wrong.status != 404 || unknown.status != 404 || between(wrong.body, `role="alert">`, "<") != between(unknown.body, `role="alert">`, "<") {
+			t.Fatalf("wrong mobile %d / unknown number %d must look the same", wrong.status, unknown.status)
+		}
+		for range 10 {
+			anon.get("/lookup?number=" + number + "&mobile=13900000000")
+		}
+		if ex := anon.get("/lookup?number=" + number + "&mobile=13800000001"); ex.status != http.StatusTooManyRequests {
+			t.Fatalf("bulk lookups not limited: %d", ex.status)
+		}
+	})
+}

@@ -50,6 +50,7 @@ type Server struct {
 	identity  *identity.Service
 	cases     *casework.Service
 	files     filestore.Store
+	lookups   *rateLimiter
 	jobs      *jobs.Queue
 	clock     clock.Clock
 	oidc      *oidc.Provider
@@ -87,7 +88,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, files: d.Files,
+	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, files: d.Files, lookups: &rateLimiter{limit: lookupLimit},
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
@@ -122,7 +123,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -158,6 +159,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /me/cases/{id}", s.handle(s.applicantAct))
 	mux.HandleFunc("GET /cases/{id}/materials/{n}", s.handle(s.downloadMaterial))
 	mux.HandleFunc("GET /cases/{id}/documents/{doc}", s.handle(s.document))
+	mux.HandleFunc("GET /lookup", s.handle(s.lookup))
 	mux.HandleFunc("GET /workbench/queue/{status}", s.handle(s.queue))
 	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
 	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))
