@@ -2,6 +2,7 @@ package casework_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -68,7 +69,15 @@ func newFixture(t *testing.T, db *store.DB) fixture {
 	scjg, _ := regions.DepartmentBySlug(ctx, db.Read(), "scjgj")
 	mzj, _ := regions.DepartmentBySlug(ctx, db.Read(), "mzj")
 	staff := func(d region.Department, roles ...policy.Role) policy.Subject {
-		return policy.Subject{AccountID: 9000 + d.ID, Kind: policy.Staff, DepartmentID: d.ID, DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
+		var id int64
+		now := time.Now()
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, username, department_id, created_at, updated_at)
+				VALUES ('staff', ?, ?, ?, ?, ?) RETURNING id`, "工作人员", fmt.Sprintf("s%d.%s", d.ID, roles[0]), d.ID, now, now).Scan(&id)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return policy.Subject{AccountID: id, Kind: policy.Staff, DepartmentID: d.ID, DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
 	}
 	return fixture{svc: casework.New(db, items, clk, calendar.New(nil)), clk: clk, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
 		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
@@ -399,6 +408,57 @@ func TestSecondCorrectionOnlyForChangedMaterials(t *testing.T) {
 		}
 		if d.Corrections != 2 {
 			t.Fatalf("corrections counted %d, want 2", d.Corrections)
+		}
+	})
+}
+
+// 窗口收件: the clerk opens the case for a walk-in applicant, scans the
+// papers and submits; every visit is recorded, and a case that needed a
+// second visit shows on the supervisor's 最多跑一次 list.
+func TestCounterIntakeAndVisits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		if _, err := f.svc.Intake(ctx, f.reviewer, f.itemID, f.citizen.AccountID, nil); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("a reviewer takes in a case: %v", err)
+		}
+		if _, err := f.svc.Intake(ctx, f.foreignWin, f.itemID, f.citizen.AccountID, nil); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's clerk: %v", err)
+		}
+		c, err := f.svc.Intake(ctx, f.window, f.itemID, f.citizen.AccountID, map[string]string{"name": "张三"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err = f.svc.Attach(ctx, f.window, c.ID, c.Version, 0, pdf, "扫描件.pdf", 0); err != nil {
+			t.Fatal(err)
+		}
+		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Submit, ""); err != nil {
+			t.Fatal(err)
+		}
+		supervisor := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: "410411000000", Roles: []policy.Role{policy.Supervisor}}
+		if list, _ := f.svc.MultiVisits(ctx, supervisor, 10); len(list) != 0 {
+			t.Fatalf("one visit listed: %+v", list)
+		}
+		if _, err := f.svc.RecordVisit(ctx, f.window, c.ID, c.Version, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("visit without purpose: %v", err)
+		}
+		if c, err = f.svc.RecordVisit(ctx, f.window, c.ID, c.Version, "补交原件核验"); err != nil {
+			t.Fatal(err)
+		}
+		list, err := f.svc.MultiVisits(ctx, supervisor, 10)
+		if err != nil || len(list) != 1 || list[0].Visits != 2 || list[0].Number != c.Number {
+			t.Fatalf("multi-visit list %+v %v", list, err)
+		}
+		if _, err := f.svc.MultiVisits(ctx, f.window, 10); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("a clerk reads the supervisors' list: %v", err)
+		}
+		_, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
+		var actions []string
+		for _, e := range events {
+			actions = append(actions, string(e.Action))
+		}
+		if strings.Join(actions, " ") != "create visit upload submit visit" {
+			t.Fatalf("events %v", actions)
 		}
 	})
 }

@@ -42,7 +42,14 @@ func (s *Service) Attach(ctx context.Context, who policy.Subject, caseID int64, 
 		if c, err = load(ctx, tx, caseID); err != nil {
 			return err
 		}
-		if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
+		role := "申请人"
+		if who.Kind == policy.Staff {
+			// At the counter the clerk scans the applicant's papers.
+			if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
+				return err
+			}
+			role = policy.Window.Name()
+		} else if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
 			return err
 		}
 		if c.Status != Draft && c.Status != Correction {
@@ -93,7 +100,7 @@ func (s *Service) Attach(ctx context.Context, who policy.Subject, caseID int64, 
 		if reusedFrom != 0 {
 			how = "复用已有材料（免提交）"
 		}
-		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Upload,
+		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: Upload,
 			From: c.Status, To: c.Status, Reason: fmt.Sprintf("%s：%s（%s）", how, name, cleanFilename(filename))})
 	})
 	return c, err

@@ -49,7 +49,7 @@ const (
 // Name is the action's Chinese name, for timelines.
 func (a Action) Name() string {
 	return map[Action]string{Submit: "提交申请", Precheck: "预审通过", Accept: "受理", Refuse: "不予受理", AskCorrect: "一次性告知补正",
-		Resubmit: "补正材料", Upload: "提交材料", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Withdraw: "撤回申请"}[a]
+		Resubmit: "补正材料", Upload: "提交材料", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Withdraw: "撤回申请"}[a]
 }
 
 // By says who takes an action: the applicant, or staff with one of the roles.
@@ -70,7 +70,8 @@ type transition struct {
 // will be able to shape it (steps, roles, shares of the limit); this table
 // is the one place that says which step may follow which.
 var workflow = map[Action]transition{
-	Submit:     {from: []Status{Draft}, to: Submitted, by: By{Applicant: true}},
+	// At the counter (窗口收件) the window clerk submits for the applicant.
+	Submit:     {from: []Status{Draft}, to: Submitted, by: By{Applicant: true, Roles: []policy.Role{policy.Window}}},
 	Precheck:   {from: []Status{Submitted}, to: Prechecked, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}},
 	Accept:     {from: []Status{Submitted, Prechecked}, to: Reviewing, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}},
 	Refuse:     {from: []Status{Submitted, Prechecked}, to: Rejected, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}, reason: true},

@@ -278,7 +278,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 var notices = map[string]string{
 	"password": "密码已修改，其他设备上的登录已退出。", "signout": "已退出其他所有设备上的登录。",
 	"enterprise": "企业已登记，您是其法定代表人。", "agent": "已添加经办人。", "acting": "办事身份已切换。",
-	"acted": "已办理，办件状态已更新。", "saved": "草稿已保存，可以随时回来继续填写。", "draft": "已保存为新的草稿版本；发布后群众才能看到。", "publish": "已发布。", "suspend": "已暂停办理。", "resume": "已恢复办理。",
+	"acted": "已办理，办件状态已更新。", "intake": "已收件。请录入申请表、扫描材料，然后提交。", "visit": "已登记到场。", "uploaded": "材料已保存。", "saved": "草稿已保存，可以随时回来继续填写。", "draft": "已保存为新的草稿版本；发布后群众才能看到。", "publish": "已发布。", "suspend": "已暂停办理。", "resume": "已恢复办理。",
 	"cancel": "已取消该事项。", "roles": "角色已更新。", "status": "账户状态已更新。", "reset": "密码已重置，该账户的所有登录已退出。",
 }
 
@@ -422,6 +422,9 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 	if policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Department, DepartmentID: -1}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/staff", "工作人员与角色", "开设账户、分配角色、重置密码、停用"},
 			struct{ Path, Name, Help string }{"/admin/departments", "部门信息", "区直部门的简称、电话、地址和办公时间"})
+	}
+	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}) == nil {
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/visits", "最多跑一次", "申请人到场超过一次的办件"})
 	}
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Jobs}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/jobs", "后台任务", "通知、时限检查等任务的运行和失败情况"})

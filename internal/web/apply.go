@@ -380,6 +380,7 @@ func answers(it catalog.Item, c casework.Case) []answerRow {
 }
 
 type staffCasePage struct {
+	Editable    bool // a draft taken in at the counter: the clerk fills it
 	Case        casework.Case
 	Item        catalog.Item
 	Events      []casework.Event
@@ -451,7 +452,8 @@ func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	d, has := s.cases.DeadlineOf(c)
-	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
+	editable := c.Status == casework.Draft && who.Has(policy.Window)
+	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Editable: editable, Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
 		Actions: casework.Available(who, c), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice})
 }
 

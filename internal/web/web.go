@@ -123,7 +123,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -161,6 +161,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cases/{id}/documents/{doc}", s.handle(s.document))
 	mux.HandleFunc("GET /lookup", s.handle(s.lookup))
 	mux.HandleFunc("GET /workbench/queue/{status}", s.handle(s.queue))
+	mux.HandleFunc("GET /workbench/intake", s.handle(s.intakeForm))
+	mux.HandleFunc("POST /workbench/intake", s.handle(s.intake))
+	mux.HandleFunc("POST /workbench/cases/{id}/form", s.handle(s.staffForm))
+	mux.HandleFunc("POST /workbench/cases/{id}/materials/{n}", s.handle(s.staffUpload))
+	mux.HandleFunc("POST /workbench/cases/{id}/visits", s.handle(s.staffVisit))
+	mux.HandleFunc("GET /admin/visits", s.handle(s.multiVisits))
 	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
 	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))
 	mux.HandleFunc("GET /signin", s.handle(s.signinPage))
@@ -491,7 +497,7 @@ func localPath(p string) string {
 }
 
 // auditActions names the audit log's actions in Chinese.
-var auditActions = map[string]string{"mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
+var auditActions = map[string]string{"person_at_counter": "窗口为申请人开设账户", "mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
 
@@ -508,7 +514,7 @@ func LargeBody(r *http.Request) int64 {
 	switch {
 	case r.URL.Path == CatalogImportPath:
 		return 64 << 20
-	case strings.HasPrefix(r.URL.Path, "/me/cases/") && strings.Contains(r.URL.Path, "/materials/"):
+	case (strings.HasPrefix(r.URL.Path, "/me/cases/") || strings.HasPrefix(r.URL.Path, "/workbench/cases/")) && strings.Contains(r.URL.Path, "/materials/"):
 		return MaxMaterialBytes + 1<<20
 	}
 	return 0

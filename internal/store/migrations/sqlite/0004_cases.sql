@@ -11,6 +11,7 @@ CREATE TABLE cases (
     department_id INTEGER NOT NULL REFERENCES departments (id),
     region_code   TEXT NOT NULL REFERENCES regions (code),
     status        TEXT NOT NULL,
+    channel       TEXT NOT NULL DEFAULT 'online' CHECK (channel IN ('online', 'window')),
     form_data     TEXT NOT NULL DEFAULT '{}',
     corrections   INTEGER NOT NULL DEFAULT 0,
     -- Deadlines, as Beijing dates (YYYY-MM-DD): counted in working days
@@ -91,3 +92,13 @@ CREATE TABLE document_numbers (
     last          INTEGER NOT NULL,
     PRIMARY KEY (department_id, kind, year)
 );
+
+-- Every time the applicant came in person for a case (最多跑一次 counts them).
+CREATE TABLE case_visits (
+    id        INTEGER PRIMARY KEY,
+    case_id   INTEGER NOT NULL REFERENCES cases (id),
+    staff_id  INTEGER NOT NULL REFERENCES accounts (id),
+    purpose   TEXT NOT NULL,
+    at        TIMESTAMP NOT NULL
+);
+CREATE INDEX case_visits_case ON case_visits (case_id);

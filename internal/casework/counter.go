@@ -1,0 +1,148 @@
+package casework
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Visit is the event of the applicant coming in person.
+const Visit Action = "visit"
+
+// Intake opens a case at the counter (窗口收件) for an applicant who came
+// in person: the window clerk of the item's department fills the form and
+// scans the materials on the applicant's behalf, and the visit is recorded.
+func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID, applicantID int64, answers map[string]string) (Case, error) {
+	it, _, err := s.catalog.Published(ctx, itemID)
+	if err != nil {
+		return Case{}, err
+	}
+	c := Case{ItemID: it.ID, ItemVersion: it.Version, ApplicantID: applicantID, DepartmentID: it.DepartmentID,
+		RegionCode: it.RegionCode, Status: Draft, Form: answers, Version: 1}
+	if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
+		return Case{}, err
+	}
+	if !who.Has(policy.Window) {
+		return Case{}, apperr.New(apperr.Forbidden, "窗口收件须由窗口人员办理。")
+	}
+	if c.Form == nil {
+		c.Form = map[string]string{}
+	}
+	body, err := json.Marshal(c.Form)
+	if err != nil {
+		return Case{}, err
+	}
+	now := s.clock.Now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if c.Number, err = nextNumber(ctx, tx, c.RegionCode, now); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, department_id, region_code, status,
+			channel, form_data, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'window', ?, 1, ?, ?) RETURNING id`,
+			c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, c.Status, string(body), now, now).Scan(&c.ID); err != nil {
+			return fmt.Errorf("insert case: %w", err)
+		}
+		if err := appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: policy.Window.Name(), Action: Create, To: Draft, Reason: "窗口收件"}); err != nil {
+			return err
+		}
+		return s.visit(ctx, tx, &c, who, "窗口收件", now)
+	})
+	return c, err
+}
+
+// RecordVisit records that the applicant came in person again for a case.
+func (s *Service) RecordVisit(ctx context.Context, who policy.Subject, caseID int64, expected int, purpose string) (Case, error) {
+	purpose = strings.TrimSpace(purpose)
+	if purpose == "" {
+		return Case{}, apperr.New(apperr.Invalid, "请写明到场事由。")
+	}
+	var c Case
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if c, err = load(ctx, tx, caseID); err != nil {
+			return err
+		}
+		if err := policy.Check(who, policy.Handle, c.Resource()); err != nil {
+			return err
+		}
+		if c.Version != expected {
+			return errChanged
+		}
+		return s.visit(ctx, tx, &c, who, purpose, s.clock.Now())
+	})
+	return c, err
+}
+
+func (s *Service) visit(ctx context.Context, tx *store.Tx, c *Case, who policy.Subject, purpose string, now time.Time) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO case_visits (case_id, staff_id, purpose, at) VALUES (?, ?, ?, ?)`, c.ID, who.AccountID, purpose, now); err != nil {
+		return err
+	}
+	res, err := tx.Exec(ctx, `UPDATE cases SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?`, now, c.ID, c.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errChanged
+	}
+	c.Version++
+	role := policy.Window.Name()
+	if !who.Has(policy.Window) && len(who.Roles) > 0 {
+		role = who.Roles[0].Name()
+	}
+	return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: Visit, From: c.Status, To: c.Status, Reason: purpose})
+}
+
+// nextNumber gives the next 办件编号 of the day: county code, Beijing date,
+// serial of the day.
+func nextNumber(ctx context.Context, tx *store.Tx, regionCode string, now time.Time) (string, error) {
+	day := now.In(clock.China).Format("20060102")
+	var seq int
+	if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (day, last) VALUES (?, 1)
+		ON CONFLICT (day) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, day).Scan(&seq); err != nil {
+		return "", fmt.Errorf("case number: %w", err)
+	}
+	return regionCode[:6] + day + fmt.Sprintf("%06d", seq), nil
+}
+
+// MultiVisit is a case whose applicant had to come more than once.
+type MultiVisit struct {
+	Summary
+	Visits int
+}
+
+// MultiVisits lists, for a supervisor's region (or an administrator's
+// whole district), the cases whose applicants came in person more than
+// once: the exceptions to 最多跑一次.
+func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, limit int) ([]MultiVisit, error) {
+	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.region_code, COUNT(*)
+		FROM case_visits v JOIN cases c ON c.id = v.case_id JOIN items i ON i.id = c.item_id
+		GROUP BY c.id, c.number, i.name, c.status, c.version, c.updated_at, c.region_code HAVING COUNT(*) > 1
+		ORDER BY COUNT(*) DESC, c.updated_at DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []MultiVisit
+	for rows.Next() {
+		var m MultiVisit
+		var region string
+		if err := rows.Scan(&m.ID, &m.Number, &m.ItemName, &m.Status, &m.Version, &m.UpdatedAt, &region, &m.Visits); err != nil {
+			return nil, err
+		}
+		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: -1}) == nil {
+			out = append(out, m)
+		}
+	}
+	return out, rows.Err()
+}
