@@ -393,7 +393,9 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		}
 	}
 
-	queue, err := jobs.New(db, river.NewWorkers(), jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs")})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &casework.SMSWorker{Send: ids.SendToAccount})
+	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs")})
 	if err != nil {
 		return err
 	}
@@ -403,6 +405,8 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if err != nil {
 		return fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
+	cases := casework.New(db, items, clk, calendar.New(nil))
+	cases.UseQueue(queue)
 	files, err := fileStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -412,7 +416,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		return err
 	}
 	handler, err := newHandler(log, db, queue, cfg, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
-		Identity: ids, Cases: casework.New(db, items, clk, calendar.New(nil)), Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
+		Identity: ids, Cases: cases, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -15,6 +17,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -459,6 +462,63 @@ func TestCounterIntakeAndVisits(t *testing.T) {
 		}
 		if strings.Join(actions, " ") != "create visit upload submit visit" {
 			t.Fatalf("events %v", actions)
+		}
+	})
+}
+
+// A step the applicant must know of writes a message and enqueues its SMS
+// in the step's transaction; the durable job then sends it.
+func TestMessagesAndDurableSMS(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		sent := make(chan string, 10)
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &casework.SMSWorker{Send: func(ctx context.Context, accountID int64, text string) error {
+			if accountID != f.citizen.AccountID {
+				t.Errorf("SMS to account %d", accountID)
+			}
+			sent <- text
+			return nil
+		}})
+		q, err := jobs.New(db, workers, jobs.Options{Workers: 2, PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.svc.UseQueue(q)
+		c := draftWithMaterial(t, f, f.citizen)
+		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
+		// A refused step tells nobody anything.
+		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Refuse, ""); err == nil {
+			t.Fatal("refusal without a reason went through")
+		}
+		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); err != nil {
+			t.Fatal(err)
+		}
+		// The job is in the database before the queue even runs.
+		if counts, _ := q.Counts(ctx); counts["available"] != 1 {
+			t.Fatalf("jobs waiting: %v", counts)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := q.Start(runCtx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(context.Background())
+		select {
+		case text := <-sent:
+			if !strings.Contains(text, "您的申请已受理") || !strings.Contains(text, c.Number) {
+				t.Fatalf("SMS %q", text)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the SMS job did not run")
+		}
+		msgs, err := f.svc.Messages(ctx, f.citizen)
+		if err != nil || len(msgs) != 1 || msgs[0].Title != "您的申请已受理" || msgs[0].Read {
+			t.Fatalf("messages %+v %v", msgs, err)
+		}
+		if n, _ := f.svc.Unread(ctx, f.citizen.AccountID); n != 0 {
+			t.Fatalf("still %d unread after reading", n)
 		}
 	})
 }

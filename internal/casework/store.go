@@ -17,6 +17,7 @@ import (
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -66,6 +67,7 @@ type Service struct {
 	catalog  *catalog.Store
 	clock    clock.Clock
 	calendar *calendar.Calendar
+	queue    *jobs.Queue // nil: messages are stored but no SMS is sent
 }
 
 // New returns the service. Deadlines are counted on cal.
@@ -191,6 +193,9 @@ func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, exp
 		from := c.Status
 		c.Status, c.Corrections, c.Version, c.UpdatedAt = t.to, corrections, expected+1, now
 		if err := s.issue(ctx, tx, c, a, reason, now); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, c, a, reason, now); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: a, From: from, To: t.to, Reason: reason})

@@ -389,3 +389,20 @@ func (s *Service) PersonAtCounter(ctx context.Context, clerk int64, name, idNumb
 	})
 	return id, err == nil, err
 }
+
+// SendToAccount texts an account's mobile number, if it has one. It opens
+// the sealed number only to hand it to the SMS sender.
+func (s *Service) SendToAccount(ctx context.Context, accountID int64, text string) error {
+	var sealed sql.NullString
+	if err := s.db.Read().QueryRow(ctx, `SELECT mobile_sealed FROM accounts WHERE id = ?`, accountID).Scan(&sealed); err != nil {
+		return err
+	}
+	if !sealed.Valid || sealed.String == "" {
+		return nil
+	}
+	mobile, err := s.opt.Keys.Open(sealed.String, ctxMobile)
+	if err != nil {
+		return err
+	}
+	return s.opt.SMS.Send(ctx, mobile, text)
+}

@@ -262,6 +262,7 @@ func requireSignIn(w http.ResponseWriter, r *http.Request, staff bool) bool {
 }
 
 type mePage struct {
+	Unread      int
 	Account     identity.Account
 	Enterprises []identity.Enterprise
 	ActingFor   int64
@@ -295,6 +296,9 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, status int, er
 	}
 	if who.Kind == policy.Person {
 		if p.Enterprises, err = s.identity.Enterprises(ctx, who.AccountID); err != nil {
+			return err
+		}
+		if p.Unread, err = s.cases.Unread(ctx, who.AccountID); err != nil {
 			return err
 		}
 	}

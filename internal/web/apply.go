@@ -562,3 +562,14 @@ func (l *rateLimiter) allow(key string, now time.Time) bool {
 	l.counts[key]++
 	return l.counts[key] <= l.limit
 }
+
+func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := requirePerson(w, r); !ok {
+		return err
+	}
+	list, err := s.cases.Messages(r.Context(), subject(r))
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "messages", "me", list)
+}

@@ -147,6 +147,9 @@ func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
 		if !strings.Contains(mine.body, "待补正") || !strings.Contains(mine.body, "请补充经营场所证明") || !strings.Contains(mine.body, "补正材料通知书") {
 			t.Error("the citizen does not see the correction request and its notice")
 		}
+		if msgs := citizen.get("/me/messages"); !strings.Contains(msgs.body, "请补正申请材料") || !strings.Contains(msgs.body, "请补充经营场所证明") {
+			t.Error("the message centre does not tell the citizen")
+		}
 		docPath := "/cases/" + caseID + "/documents/" + between(mine.body, "/cases/"+caseID+"/documents/", `"`)
 		notice := citizen.get(docPath)
 		if notice.status != 200 || !strings.Contains(notice.body, "区市场监管局补字〔2026〕第000001号") || !strings.Contains(notice.body, "请一次性补正以下全部内容") ||

@@ -123,7 +123,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -154,6 +154,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /items/{id}/apply", s.handle(s.applyForm))
 	mux.HandleFunc("POST /items/{id}/apply", s.handle(s.apply))
 	mux.HandleFunc("GET /me/cases", s.handle(s.myCases))
+	mux.HandleFunc("GET /me/messages", s.handle(s.messages))
 	mux.HandleFunc("GET /me/cases/{id}", s.handle(s.myCase))
 	mux.HandleFunc("POST /me/cases/{id}/materials/{n}", s.handle(s.uploadMaterial))
 	mux.HandleFunc("POST /me/cases/{id}", s.handle(s.applicantAct))

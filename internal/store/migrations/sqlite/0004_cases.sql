@@ -102,3 +102,17 @@ CREATE TABLE case_visits (
     at        TIMESTAMP NOT NULL
 );
 CREATE INDEX case_visits_case ON case_visits (case_id);
+
+-- The message centre: what the platform tells an applicant. Each message
+-- is written with the step that causes it; its SMS goes out by a durable
+-- job enqueued in the same transaction.
+CREATE TABLE messages (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    case_id    INTEGER REFERENCES cases (id),
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    read_at    TIMESTAMP
+);
+CREATE INDEX messages_account ON messages (account_id, id);
