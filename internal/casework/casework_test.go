@@ -132,7 +132,6 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 			{f.reviewer, casework.Pause, "现场核查", casework.Paused},
 			{f.reviewer, casework.Resume, "", casework.Reviewing},
 			{f.reviewer, casework.Decide, "准予登记", casework.Decided},
-			{f.window, casework.Complete, "", casework.Completed},
 		}
 		for _, st := range steps {
 			if c, err = f.svc.Act(ctx, st.who, c.ID, c.Version, st.action, st.reason); err != nil {
@@ -142,6 +141,19 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 				t.Fatalf("%s: status %s, want %s", st.action, c.Status, st.to)
 			}
 		}
+		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Complete, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("completing without a result: %v", err)
+		}
+		licence := filestore.Object{SHA256: strings.Repeat("cd", 32), Size: 99, ContentType: filestore.TypePDF}
+		if c, err = f.svc.Complete(ctx, f.window, c.ID, c.Version, licence, "营业执照.pdf"); err != nil || c.Status != casework.Completed || c.ResultName != "营业执照.pdf" {
+			t.Fatalf("complete: %+v %v", c, err)
+		}
+		steps = append(steps, struct {
+			who    policy.Subject
+			action casework.Action
+			reason string
+			to     casework.Status
+		}{f.window, casework.Complete, "", casework.Completed})
 		got, events, err := f.svc.Get(ctx, f.citizen, c.ID)
 		if err != nil || got.Corrections != 1 || len(events) != len(steps)+2 {
 			t.Fatalf("record: %+v, %d events, %v", got, len(events), err)
@@ -191,7 +203,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		}{
 			{"citizen accepts", f.citizen, casework.Accept, c.Version, "", apperr.NotFound},
 			{"other department", f.foreignWin, casework.Accept, c.Version, "", apperr.Forbidden},
-			{"reviewer completes", f.reviewer, casework.Complete, c.Version, "", apperr.Conflict},
+			{"deciding before acceptance", f.reviewer, casework.Decide, c.Version, "准予", apperr.Conflict},
 			{"refusal without reason", f.window, casework.Refuse, c.Version, "", apperr.Invalid},
 			{"stale version", f.window, casework.Accept, c.Version - 1, "", apperr.Conflict},
 			{"staff submits for the applicant", f.window, casework.Resubmit, c.Version, "", apperr.Forbidden},

@@ -17,6 +17,7 @@ import (
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
@@ -38,7 +39,10 @@ type Case struct {
 	AcceptedOn   calendar.Date // zero until accepted
 	DueOn        calendar.Date // the legal deadline once accepted
 	PausedOn     calendar.Date // set while paused
-	Version      int           // bumped by every change; a stale version is refused
+	ResultSHA256 string        // the result file, once completed
+	ResultName   string
+	ResultType   string
+	Version      int // bumped by every change; a stale version is refused
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -131,6 +135,25 @@ var errChanged = apperr.New(apperr.Conflict, "该办件刚被他人处理过，�
 // expected. Of two people acting on the same version, one succeeds and the
 // other is told the case changed; nothing is applied twice.
 func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, expected int, a Action, reason string) (Case, error) {
+	if a == Complete {
+		return Case{}, apperr.New(apperr.Invalid, "办结须上传办理结果。")
+	}
+	return s.act(ctx, who, caseID, expected, a, reason, nil)
+}
+
+// Complete finishes a case with its result file (a licence, an approval),
+// in the same transaction as the step.
+func (s *Service) Complete(ctx context.Context, who policy.Subject, caseID int64, expected int, result filestore.Object, filename string) (Case, error) {
+	return s.act(ctx, who, caseID, expected, Complete, "", func(ctx context.Context, tx *store.Tx, c *Case) error {
+		c.ResultSHA256, c.ResultName, c.ResultType = result.SHA256, cleanFilename(filename), result.ContentType
+		_, err := tx.Exec(ctx, `UPDATE cases SET result_sha256 = ?, result_name = ?, result_type = ? WHERE id = ?`,
+			c.ResultSHA256, c.ResultName, c.ResultType, c.ID)
+		return err
+	})
+}
+
+func (s *Service) act(ctx context.Context, who policy.Subject, caseID int64, expected int, a Action, reason string,
+	also func(context.Context, *store.Tx, *Case) error) (Case, error) {
 	t, ok := workflow[a]
 	if !ok {
 		return Case{}, apperr.New(apperr.Invalid, "未知的办理操作")
@@ -192,6 +215,11 @@ func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, exp
 		}
 		from := c.Status
 		c.Status, c.Corrections, c.Version, c.UpdatedAt = t.to, corrections, expected+1, now
+		if also != nil {
+			if err := also(ctx, tx, &c); err != nil {
+				return err
+			}
+		}
 		if err := s.issue(ctx, tx, c, a, reason, now); err != nil {
 			return err
 		}
@@ -237,14 +265,14 @@ func mayAct(who policy.Subject, c Case, t transition) (string, error) {
 }
 
 const caseColumns = `id, number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code, status,
-	form_data, corrections, accepted_on, due_on, paused_on, version, created_at, updated_at`
+	form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, version, created_at, updated_at`
 
 func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 	var c Case
 	var form, accepted, due, paused string
 	err := q.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id).Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemVersion,
 		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &form, &c.Corrections, &accepted, &due, &paused,
-		&c.Version, &c.CreatedAt, &c.UpdatedAt)
+		&c.ResultSHA256, &c.ResultName, &c.ResultType, &c.Version, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.New(apperr.NotFound, "没有找到。")
 	}

@@ -259,13 +259,18 @@ func (s *Server) downloadMaterial(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	f, _, err := s.files.Open(r.Context(), m.SHA256)
+	return s.sendFile(w, r, m.SHA256, m.ContentType, m.Filename)
+}
+
+// sendFile streams a stored file as a download.
+func (s *Server) sendFile(w http.ResponseWriter, r *http.Request, sha256, contentType, name string) error {
+	f, _, err := s.files.Open(r.Context(), sha256)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	w.Header().Set("Content-Type", m.ContentType)
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(m.Filename))
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
 	w.Header().Set("Cache-Control", "private, no-store")
 	_, err = io.Copy(w, f)
 	return err

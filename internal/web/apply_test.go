@@ -273,3 +273,68 @@ func TestCounterIntakeThroughThePages(t *testing.T) {
 		}
 	})
 }
+
+// The whole story through the pages: apply with a material, one
+// correction, acceptance, decision, completion with the licence, and the
+// citizen downloads the result.
+func TestTheWholeStory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		ex := citizen.post(fmt.Sprintf("/items/%d/apply", id), url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
+		caseID := strings.TrimPrefix(strings.Split(ex.header.Get("Location"), "?")[0], "/me/cases/")
+		upload(citizen, caseID, 0, "申请书.pdf", []byte("%PDF-1.7 v1"))
+		submitCase(citizen, caseID)
+
+		window := signInStaff(t, site, db, "clerk", "scjgj", policy.Window)
+		reviewer := signInStaff(t, site, db, "reviewer", "scjgj", policy.Reviewer)
+		staffPath := "/workbench/cases/" + caseID
+		act := func(b *browser, op, reason string) {
+			t.Helper()
+			page := b.get(staffPath)
+			v := between(page.body, `name="version" value="`, `"`)
+			if ex := b.post(staffPath, url.Values{"op": {op}, "version": {v}, "reason": {reason}}); ex.status != http.StatusSeeOther {
+				t.Fatalf("%s: %d %s", op, ex.status, between(ex.body, `role="alert">`, "<"))
+			}
+		}
+		act(window, "correct", "申请书未签字，请签字后重新上传")
+		upload(citizen, caseID, 0, "申请书-已签字.pdf", []byte("%PDF-1.7 v2 signed"))
+		page := citizen.get("/me/cases/" + caseID)
+		v := between(page.body, `name="version" value="`, `"`)
+		if ex := citizen.post("/me/cases/"+caseID, url.Values{"op": {"resubmit"}, "version": {v}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("resubmit: %d", ex.status)
+		}
+		act(window, "accept", "")
+		act(reviewer, "decide", "准予登记")
+		page = window.get(staffPath)
+		v = between(page.body, `name="version" value="`, `"`)
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("version", v)
+		fw, _ := mw.CreateFormFile("file", "营业执照.pdf")
+		fw.Write([]byte("%PDF-1.7 licence"))
+		mw.Close()
+		req := httptest.NewRequest("POST", staffPath+"/complete", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if ex := window.do(req); ex.status != http.StatusSeeOther {
+			t.Fatalf("complete: %d %s", ex.status, between(ex.body, `role="alert">`, "<"))
+		}
+		mine := citizen.get("/me/cases/" + caseID)
+		for _, want := range []string{"已办结", "下载办理结果：营业执照.pdf", "受理通知书", "补正材料通知书", "决定书", "一次性告知补正", "补正材料"} {
+			if !strings.Contains(mine.body, want) {
+				t.Errorf("the citizen's case page lacks %q", want)
+			}
+		}
+		if res := citizen.get("/cases/" + caseID + "/result"); res.status != 200 || res.body != "%PDF-1.7 licence" {
+			t.Fatalf("result download: %d", res.status)
+		}
+		if msgs := citizen.get("/me/messages"); !strings.Contains(msgs.body, "您的办件已办结") {
+			t.Error("no completion message")
+		}
+		if dl := citizen.get("/cases/" + caseID + "/materials/0"); dl.body != "%PDF-1.7 v2 signed" {
+			t.Error("the replaced material is not the one kept")
+		}
+	})
+}

@@ -177,3 +177,53 @@ func (s *Server) multiVisits(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "visits", "admin", list)
 }
+
+// staffComplete finishes a case with its result file.
+func (s *Server) staffComplete(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := s.staffOnly(w, r); !ok {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		return s.renderStaffCase(w, r, http.StatusRequestEntityTooLarge, id, fmt.Sprintf("文件超过大小限制（最大 %d MB）。", MaxMaterialBytes>>20), "")
+	}
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		return s.renderStaffCase(w, r, http.StatusBadRequest, id, "办结须上传办理结果（PDF、JPEG 或 PNG）。", "")
+	}
+	defer file.Close()
+	obj, err := s.files.Put(r.Context(), file, MaxMaterialBytes)
+	if err == nil {
+		_, err = s.cases.Complete(r.Context(), subject(r), id, mustAtoi(r.FormValue("version")), obj, header.Filename)
+	}
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+	}
+	http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=acted", id), http.StatusSeeOther)
+	return nil
+}
+
+// result sends a completed case's result to its applicant or department.
+func (s *Server) result(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, false) {
+		return nil
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	c, _, err := s.cases.Get(r.Context(), subject(r), id)
+	if err != nil {
+		return err
+	}
+	if c.ResultSHA256 == "" {
+		return apperr.New(apperr.NotFound, "办件尚未办结，没有办理结果。")
+	}
+	return s.sendFile(w, r, c.ResultSHA256, c.ResultType, c.ResultName)
+}

@@ -167,6 +167,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /workbench/cases/{id}/form", s.handle(s.staffForm))
 	mux.HandleFunc("POST /workbench/cases/{id}/materials/{n}", s.handle(s.staffUpload))
 	mux.HandleFunc("POST /workbench/cases/{id}/visits", s.handle(s.staffVisit))
+	mux.HandleFunc("POST /workbench/cases/{id}/complete", s.handle(s.staffComplete))
+	mux.HandleFunc("GET /cases/{id}/result", s.handle(s.result))
 	mux.HandleFunc("GET /admin/visits", s.handle(s.multiVisits))
 	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
 	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))
@@ -515,7 +517,8 @@ func LargeBody(r *http.Request) int64 {
 	switch {
 	case r.URL.Path == CatalogImportPath:
 		return 64 << 20
-	case (strings.HasPrefix(r.URL.Path, "/me/cases/") || strings.HasPrefix(r.URL.Path, "/workbench/cases/")) && strings.Contains(r.URL.Path, "/materials/"):
+	case (strings.HasPrefix(r.URL.Path, "/me/cases/") || strings.HasPrefix(r.URL.Path, "/workbench/cases/")) &&
+		(strings.Contains(r.URL.Path, "/materials/") || strings.HasSuffix(r.URL.Path, "/complete")):
 		return MaxMaterialBytes + 1<<20
 	}
 	return 0

@@ -19,6 +19,10 @@ CREATE TABLE cases (
     accepted_on   TEXT NOT NULL DEFAULT '',
     due_on        TEXT NOT NULL DEFAULT '',
     paused_on     TEXT NOT NULL DEFAULT '',
+    -- The result (证照, 批文 …) attached when the case is completed.
+    result_sha256 TEXT NOT NULL DEFAULT '',
+    result_name   TEXT NOT NULL DEFAULT '',
+    result_type   TEXT NOT NULL DEFAULT '',
     version       INTEGER NOT NULL,
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL,
