@@ -1,8 +1,13 @@
 package casework_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -531,6 +536,83 @@ func TestMessagesAndDurableSMS(t *testing.T) {
 		}
 		if n, _ := f.svc.Unread(ctx, f.citizen.AccountID); n != 0 {
 			t.Fatalf("still %d unread after reading", n)
+		}
+	})
+}
+
+// The archive holds the form, every material, notice and the result, the
+// event log and a manifest of SHA-256 sums, and says whether it is complete.
+func TestArchiveExport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		files, err := filestore.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		put := func(content string) filestore.Object {
+			obj, err := files.Put(ctx, strings.NewReader(content), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return obj
+		}
+		c, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, map[string]string{"name": "张三"})
+		c, _ = f.svc.Attach(ctx, f.citizen, c.ID, c.Version, 0, put("%PDF-1.4 身份证明"), "身份证.pdf", 0)
+		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
+		c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
+		c, _ = f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Decide, "准予登记")
+		c, err = f.svc.Complete(ctx, f.window, c.ID, c.Version, put("%PDF-1.4 营业执照"), "营业执照.pdf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Archive(ctx, f.citizen, c.ID, files, io.Discard); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("the applicant exports the archive: %v", err)
+		}
+		if _, err := f.svc.Archive(ctx, f.window, c.ID, files, io.Discard); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("a window clerk exports the archive: %v", err)
+		}
+		var buf bytes.Buffer
+		m, err := f.svc.Archive(ctx, f.reviewer, c.ID, files, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Complete || len(m.Missing) != 0 {
+			t.Fatalf("archive incomplete: %v", m.Missing)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums := map[string]string{}
+		for _, e := range m.Files {
+			sums[e.Path] = e.SHA256
+		}
+		var names []string
+		for _, zf := range zr.File {
+			names = append(names, zf.Name)
+			if zf.Name == "manifest.json" {
+				continue
+			}
+			rc, _ := zf.Open()
+			h := sha256.New()
+			io.Copy(h, rc)
+			rc.Close()
+			if hex.EncodeToString(h.Sum(nil)) != sums[zf.Name] {
+				t.Errorf("%s: manifest sum does not match", zf.Name)
+			}
+		}
+		all := strings.Join(names, " ")
+		for _, want := range []string{"form.json", "events.json", "materials/01-身份证.pdf", "受理通知书", "决定书", "result/营业执照.pdf", "manifest.json"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("archive lacks %s: %s", want, all)
+			}
+		}
+		// A case without its required material is flagged incomplete.
+		d, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		m, err = f.svc.Archive(ctx, f.reviewer, d.ID, files, io.Discard)
+		if err != nil || m.Complete || len(m.Missing) != 1 || m.Missing[0] != "材料：身份证明" {
+			t.Fatalf("incomplete archive: %+v %v", m, err)
 		}
 	})
 }

@@ -336,5 +336,11 @@ func TestTheWholeStory(t *testing.T) {
 		if dl := citizen.get("/cases/" + caseID + "/materials/0"); dl.body != "%PDF-1.7 v2 signed" {
 			t.Error("the replaced material is not the one kept")
 		}
+		if zip := reviewer.get(staffPath + "/archive"); zip.status != 200 || zip.header.Get("Content-Type") != "application/zip" || !strings.HasPrefix(zip.body, "PK") {
+			t.Fatalf("archive: %d", zip.status)
+		}
+		if zip := window.get(staffPath + "/archive"); zip.status != http.StatusForbidden {
+			t.Errorf("a window clerk exports the archive: %d", zip.status)
+		}
 	})
 }

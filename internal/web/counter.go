@@ -7,10 +7,12 @@ import (
 	"strconv"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/store"
 )
 
 type intakePage struct {
@@ -226,4 +228,34 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.NotFound, "办件尚未办结，没有办理结果。")
 	}
 	return s.sendFile(w, r, c.ResultSHA256, c.ResultType, c.ResultName)
+}
+
+// archive downloads a case's electronic archive (电子档案); every export
+// is on the audit record.
+func (s *Server) archive(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := s.staffOnly(w, r); !ok {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有找到。")
+	}
+	who := subject(r)
+	c, _, err := s.cases.Get(r.Context(), who, id)
+	if err != nil {
+		return err
+	}
+	if err := policy.Check(who, policy.Export, c.Resource()); err != nil {
+		return err
+	}
+	if err := s.db.Tx(r.Context(), func(tx *store.Tx) error {
+		return audit.Append(r.Context(), tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
+			Object: fmt.Sprintf("case:%d", id), Detail: "导出电子档案 " + c.Number, IP: meta(r).IP})
+	}); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="archive-%s.zip"`, c.Number))
+	_, err = s.cases.Archive(r.Context(), who, id, s.files, w)
+	return err
 }

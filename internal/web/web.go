@@ -169,6 +169,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /workbench/cases/{id}/visits", s.handle(s.staffVisit))
 	mux.HandleFunc("POST /workbench/cases/{id}/complete", s.handle(s.staffComplete))
 	mux.HandleFunc("GET /cases/{id}/result", s.handle(s.result))
+	mux.HandleFunc("GET /workbench/cases/{id}/archive", s.handle(s.archive))
 	mux.HandleFunc("GET /admin/visits", s.handle(s.multiVisits))
 	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
 	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))

@@ -1,0 +1,139 @@
+package casework
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/policy"
+)
+
+// Manifest lists every file of a case archive with its SHA-256, and says
+// whether the archive is complete.
+type Manifest struct {
+	Number   string          `json:"number"`
+	Item     string          `json:"item"`
+	Version  int             `json:"item_version"`
+	Status   Status          `json:"status"`
+	Created  time.Time       `json:"exported_at"`
+	Files    []ManifestEntry `json:"files"`
+	Complete bool            `json:"complete"`
+	Missing  []string        `json:"missing,omitempty"`
+}
+
+// ManifestEntry is one file of an archive.
+type ManifestEntry struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// required documents by the step that must produce them.
+var stepDocuments = map[Action]string{Accept: "受理通知书", Refuse: "不予受理通知书", AskCorrect: "补正材料通知书", Decide: "决定书"}
+
+// Archive writes a case's electronic archive (电子档案) as a ZIP: the form
+// data, every material, every notice, the result, the event log and a
+// manifest with the SHA-256 of each file, stating whether the archive is
+// complete against the item's required materials and the documents its
+// steps must have produced.
+func (s *Service) Archive(ctx context.Context, who policy.Subject, caseID int64, files filestore.Store, w io.Writer) (Manifest, error) {
+	c, events, err := s.Get(ctx, who, caseID)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if err := policy.Check(who, policy.Export, c.Resource()); err != nil {
+		return Manifest{}, err
+	}
+	it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+	if err != nil {
+		return Manifest{}, err
+	}
+	mats, err := Materials(ctx, s.db.Read(), c.ID)
+	if err != nil {
+		return Manifest{}, err
+	}
+	docs, err := Documents(ctx, s.db.Read(), c.ID)
+	if err != nil {
+		return Manifest{}, err
+	}
+	m := Manifest{Number: c.Number, Item: it.Name, Version: c.ItemVersion, Status: c.Status, Created: s.clock.Now()}
+	zw := zip.NewWriter(w)
+	add := func(path string, r io.Reader) error {
+		fw, err := zw.Create(path)
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(fw, h), r)
+		if err != nil {
+			return err
+		}
+		m.Files = append(m.Files, ManifestEntry{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n})
+		return nil
+	}
+	addJSON := func(path string, v any) error {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		return add(path, bytes.NewReader(b))
+	}
+	addStored := func(path, sha string) error {
+		f, _, err := files.Open(ctx, sha)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer f.Close()
+		return add(path, f)
+	}
+	if err := addJSON("form.json", c.Form); err != nil {
+		return m, err
+	}
+	if err := addJSON("events.json", events); err != nil {
+		return m, err
+	}
+	for _, mat := range mats {
+		if err := addStored(fmt.Sprintf("materials/%02d-%s", mat.Position+1, mat.Filename), mat.SHA256); err != nil {
+			return m, err
+		}
+	}
+	for _, d := range docs {
+		if err := add(fmt.Sprintf("documents/%s-%s.txt", d.Title, d.Number), bytes.NewReader([]byte(d.Title+"\n"+d.Number+"\n\n"+d.Body+"\n"))); err != nil {
+			return m, err
+		}
+	}
+	if c.ResultSHA256 != "" {
+		if err := addStored("result/"+c.ResultName, c.ResultSHA256); err != nil {
+			return m, err
+		}
+	}
+	m.Missing = missingRequired(it, mats)
+	for i := range m.Missing {
+		m.Missing[i] = "材料：" + m.Missing[i]
+	}
+	issued := map[string]bool{}
+	for _, d := range docs {
+		issued[d.Title] = true
+	}
+	for _, e := range events {
+		if title, ok := stepDocuments[e.Action]; ok && !issued[title] {
+			m.Missing = append(m.Missing, "文书："+title)
+			issued[title] = true
+		}
+	}
+	if c.Status == Completed && c.ResultSHA256 == "" {
+		m.Missing = append(m.Missing, "办理结果")
+	}
+	m.Complete = len(m.Missing) == 0
+	if err := addJSON("manifest.json", m); err != nil {
+		return m, err
+	}
+	return m, zw.Close()
+}
