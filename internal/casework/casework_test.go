@@ -346,6 +346,15 @@ func TestDeadlineInWorkingDays(t *testing.T) {
 		if got.DueOn != c.DueOn || !got.PausedOn.IsZero() {
 			t.Fatalf("stored: due %s paused %s", got.DueOn, got.PausedOn)
 		}
+		// The supervisor's late list has it; a clerk may not read the list.
+		supervisor := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: "410411000000", Roles: []policy.Role{policy.Supervisor}}
+		late, err := f.svc.Late(ctx, supervisor, 10)
+		if err != nil || len(late) != 1 || late[0].Deadline.Status != calendar.Overdue {
+			t.Fatalf("late list %+v %v", late, err)
+		}
+		if _, err := f.svc.Late(ctx, f.window, 10); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("a clerk reads the late list: %v", err)
+		}
 	})
 }
 

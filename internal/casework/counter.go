@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
@@ -143,6 +144,48 @@ func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, limit int
 		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: -1}) == nil {
 			out = append(out, m)
 		}
+	}
+	return out, rows.Err()
+}
+
+// LateEntry is a case whose deadline is near or past.
+type LateEntry struct {
+	QueueEntry
+	Deadline Deadline
+}
+
+// Late lists, within what who may follow up (a supervisor's region, or
+// everything for an administrator), the running cases that are 预警 or
+// 超期, the latest first.
+func (s *Service) Late(ctx context.Context, who policy.Subject, limit int) ([]LateEntry, error) {
+	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
+		return nil, err
+	}
+	today := calendar.DateOf(s.clock.Now())
+	soon := s.calendar.AddWorkdays(today, 1)
+	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.region_code, c.department_id
+		FROM cases c JOIN items i ON i.id = c.item_id
+		WHERE c.status IN ('reviewing', 'decided') AND c.due_on <> '' AND c.due_on <= ? ORDER BY c.due_on LIMIT ?`, soon.String(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LateEntry
+	for rows.Next() {
+		var e LateEntry
+		var due, region string
+		var dept int64
+		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due, &region, &dept); err != nil {
+			return nil, err
+		}
+		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: dept}) != nil {
+			continue
+		}
+		if e.DueOn, err = calendar.ParseDate(due); err != nil {
+			return nil, err
+		}
+		e.Deadline = Deadline{Due: e.DueOn, Left: s.calendar.Left(today, e.DueOn), Status: s.calendar.StatusOf(today, e.DueOn)}
+		out = append(out, e)
 	}
 	return out, rows.Err()
 }

@@ -428,7 +428,8 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 			struct{ Path, Name, Help string }{"/admin/departments", "部门信息", "区直部门的简称、电话、地址和办公时间"})
 	}
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}) == nil {
-		tools = append(tools, struct{ Path, Name, Help string }{"/admin/visits", "最多跑一次", "申请人到场超过一次的办件"})
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/late", "时限监督", "即将到期（预警）和已超期的办件"},
+			struct{ Path, Name, Help string }{"/admin/visits", "最多跑一次", "申请人到场超过一次的办件"})
 	}
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Jobs}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/jobs", "后台任务", "通知、时限检查等任务的运行和失败情况"})

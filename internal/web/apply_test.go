@@ -271,6 +271,12 @@ func TestCounterIntakeThroughThePages(t *testing.T) {
 		if ex := clerk.get("/admin/visits"); ex.status != http.StatusForbidden {
 			t.Errorf("a clerk sees the supervisors' list: %d", ex.status)
 		}
+		if ex := admin.get("/admin/late"); ex.status != 200 || !strings.Contains(ex.body, "即将到期和已超期的办件") {
+			t.Errorf("late list: %d", ex.status)
+		}
+		if ex := clerk.get("/admin/late"); ex.status != http.StatusForbidden {
+			t.Errorf("a clerk sees the late list: %d", ex.status)
+		}
 	})
 }
 

@@ -259,3 +259,15 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) error {
 	_, err = s.cases.Archive(r.Context(), who, id, s.files, w)
 	return err
 }
+
+// late lists the cases near or past their deadline in the supervisor's region.
+func (s *Server) late(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, true) {
+		return nil
+	}
+	list, err := s.cases.Late(r.Context(), subject(r), 500)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "late", "admin", list)
+}
