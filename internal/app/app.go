@@ -393,19 +393,21 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		}
 	}
 
+	regions := region.NewStore(db)
+	items := catalog.NewStore(db, regions, clk)
+	cases := casework.New(db, items, clk, calendar.New(nil))
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &casework.SMSWorker{Send: ids.SendToAccount})
-	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs")})
+	river.AddWorker(workers, &casework.DeadlineWorker{Service: cases})
+	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
+		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour)}})
 	if err != nil {
 		return err
 	}
-	regions := region.NewStore(db)
-	items := catalog.NewStore(db, regions, clk)
 	searcher, err := catalog.NewSearcher(ctx, items, log.With("part", "search"))
 	if err != nil {
 		return fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
-	cases := casework.New(db, items, clk, calendar.New(nil))
 	cases.UseQueue(queue)
 	files, err := fileStore(ctx, cfg)
 	if err != nil {

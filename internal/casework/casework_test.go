@@ -80,8 +80,16 @@ func newFixture(t *testing.T, db *store.DB) fixture {
 		var id int64
 		now := time.Now()
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			return tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, username, department_id, created_at, updated_at)
-				VALUES ('staff', ?, ?, ?, ?, ?) RETURNING id`, "工作人员", fmt.Sprintf("s%d.%s", d.ID, roles[0]), d.ID, now, now).Scan(&id)
+			if err := tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, username, department_id, created_at, updated_at)
+				VALUES ('staff', ?, ?, ?, ?, ?) RETURNING id`, "工作人员", fmt.Sprintf("s%d.%s", d.ID, roles[0]), d.ID, now, now).Scan(&id); err != nil {
+				return err
+			}
+			for _, r := range roles {
+				if _, err := tx.Exec(ctx, `INSERT INTO staff_roles (account_id, role) VALUES (?, ?)`, id, r); err != nil {
+					return err
+				}
+			}
+			return nil
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -622,6 +630,52 @@ func TestArchiveExport(t *testing.T) {
 		m, err = f.svc.Archive(ctx, f.reviewer, d.ID, files, io.Discard)
 		if err != nil || m.Complete || len(m.Missing) != 1 || m.Missing[0] != "材料：身份证明" {
 			t.Fatalf("incomplete archive: %+v %v", m, err)
+		}
+	})
+}
+
+// The deadline check warns the department's reviewers once when one
+// working day is left, and the region's supervisors once when it passed.
+func TestDeadlineWarnings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db) // Wednesday 25 November; 3 working days → due Monday 30th
+		var supervisor int64
+		now := time.Now()
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, username, department_id, created_at, updated_at)
+				VALUES ('staff', '督查员', 'sup', 1, ?, ?) RETURNING id`, now, now).Scan(&supervisor); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO staff_roles (account_id, role) VALUES (?, 'supervisor')`, supervisor)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		c := draftWithMaterial(t, f, f.citizen)
+		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
+		c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
+		count := func(account int64, title string) int {
+			var n int
+			db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM messages WHERE account_id = ? AND title = ?`, account, title).Scan(&n)
+			return n
+		}
+		if n, err := f.svc.CheckDeadlines(ctx); err != nil || n != 0 {
+			t.Fatalf("nothing due yet: %d %v", n, err)
+		}
+		f.clk.Advance(2 * 24 * time.Hour) // Friday 27th: Monday is the next working day
+		if n, err := f.svc.CheckDeadlines(ctx); err != nil || n != 1 || count(f.reviewer.AccountID, "办件即将到期") != 1 {
+			t.Fatalf("warning: %d %v", n, err)
+		}
+		if n, _ := f.svc.CheckDeadlines(ctx); n != 0 {
+			t.Fatalf("warned twice: %d", n)
+		}
+		f.clk.Advance(4 * 24 * time.Hour) // Tuesday 1 December: late
+		if n, err := f.svc.CheckDeadlines(ctx); err != nil || n != 1 || count(supervisor, "办件已超期") != 1 {
+			t.Fatalf("overdue: %d %v", n, err)
+		}
+		if n, _ := f.svc.CheckDeadlines(ctx); n != 0 {
+			t.Fatalf("overdue told twice: %d", n)
 		}
 	})
 }

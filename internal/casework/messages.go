@@ -85,8 +85,8 @@ func (s *Service) tell(ctx context.Context, tx *store.Tx, c Case, a Action, reas
 
 // Messages lists a person's messages, newest first, and marks them read.
 func (s *Service) Messages(ctx context.Context, who policy.Subject) ([]Message, error) {
-	if who.Kind != policy.Person {
-		return nil, apperr.New(apperr.Forbidden, "只有个人和法人用户有消息中心。")
+	if who.Kind == policy.Anonymous {
+		return nil, apperr.New(apperr.Unauthorized, "请先登录。")
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT id, COALESCE(case_id, 0), title, body, created_at, read_at IS NOT NULL
 		FROM messages WHERE account_id = ? ORDER BY id DESC LIMIT 100`, who.AccountID)

@@ -30,6 +30,8 @@ type Options struct {
 	// PollInterval is how often an idle instance looks for new jobs; jobs
 	// are found by polling because database/sql connections cannot LISTEN.
 	PollInterval time.Duration
+	// Periodic jobs the domain packages schedule (deadline checks …).
+	Periodic []*river.PeriodicJob
 	// RetryPolicy overrides River's default backoff (attempts⁴ seconds).
 	RetryPolicy river.ClientRetryPolicy
 	Logger      *slog.Logger
@@ -70,10 +72,11 @@ func New(db *store.DB, workers *river.Workers, opt Options) (*Queue, error) {
 		cfg.FetchPollInterval = poll
 		cfg.FetchCooldown = min(poll, 100*time.Millisecond)
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}}
+		// River runs a periodic job on one instance, its elected leader.
+		cfg.PeriodicJobs = opt.Periodic
 		if db.Dialect == store.SQLite {
-			// River runs a periodic job on one instance, its elected leader.
-			cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil }, nil)}
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return MaintenanceArgs{}, nil }, nil))
 		}
 	}
 	client, err := river.NewClient(driver(db), cfg)

@@ -379,6 +379,7 @@ type workbenchPage struct {
 	Roles      []policy.Role
 	Subject    policy.Subject
 	Queues     []queueCount
+	Unread     int
 }
 
 type queueCount struct {
@@ -407,6 +408,9 @@ func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := workbenchPage{Account: acc, Department: dept, Roles: who.Roles, Subject: who}
+	if p.Unread, err = s.cases.Unread(r.Context(), who.AccountID); err != nil {
+		return err
+	}
 	for _, q := range casework.Queues {
 		p.Queues = append(p.Queues, queueCount{q, counts[q]})
 	}

@@ -19,6 +19,9 @@ CREATE TABLE cases (
     accepted_on   TEXT NOT NULL DEFAULT '',
     due_on        TEXT NOT NULL DEFAULT '',
     paused_on     TEXT NOT NULL DEFAULT '',
+    -- The deadline check warns once per due date: these remember for which.
+    warned_for    TEXT NOT NULL DEFAULT '',
+    overdue_for   TEXT NOT NULL DEFAULT '',
     -- The result (证照, 批文 …) attached when the case is completed.
     result_sha256 TEXT NOT NULL DEFAULT '',
     result_name   TEXT NOT NULL DEFAULT '',

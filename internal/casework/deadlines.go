@@ -1,0 +1,131 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// DeadlineCheckArgs is the periodic durable job that warns before and
+// after deadlines.
+type DeadlineCheckArgs struct{}
+
+func (DeadlineCheckArgs) Kind() string { return "deadline_check" }
+
+// DeadlineWorker runs DeadlineCheckArgs.
+type DeadlineWorker struct {
+	river.WorkerDefaults[DeadlineCheckArgs]
+	Service *Service
+}
+
+// Work runs one check.
+func (w *DeadlineWorker) Work(ctx context.Context, _ *river.Job[DeadlineCheckArgs]) error {
+	_, err := w.Service.CheckDeadlines(ctx)
+	return err
+}
+
+// PeriodicDeadlineCheck schedules the check every interval; River runs a
+// periodic job on one instance, its elected leader.
+func PeriodicDeadlineCheck(every time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return DeadlineCheckArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// CheckDeadlines warns, once per due date, the reviewers and heads of the
+// handling department when one working day is left, and the supervisors of
+// the region when the deadline has passed. Warnings go to their message
+// centre. It returns how many warnings it wrote.
+func (s *Service) CheckDeadlines(ctx context.Context) (int, error) {
+	today := calendar.DateOf(s.clock.Now())
+	soon := s.calendar.AddWorkdays(today, 1).String()
+	type due struct {
+		id, dept       int64
+		number, region string
+		due            string
+		warned, late   string
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT id, department_id, number, region_code, due_on, warned_for, overdue_for FROM cases
+		WHERE status IN ('reviewing', 'decided') AND due_on <> '' AND due_on <= ?`, soon)
+	if err != nil {
+		return 0, err
+	}
+	var list []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.id, &d.dept, &d.number, &d.region, &d.due, &d.warned, &d.late); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		list = append(list, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, d := range list {
+		dueDate, err := calendar.ParseDate(d.due)
+		if err != nil {
+			return sent, err
+		}
+		overdue := today.After(dueDate)
+		if overdue && d.late == d.due || !overdue && d.warned == d.due {
+			continue
+		}
+		err = s.db.Tx(ctx, func(tx *store.Tx) error {
+			now := s.clock.Now()
+			var recipients []int64
+			var title, column string
+			if overdue {
+				title, column = "办件已超期", "overdue_for"
+				recipients, err = staffWith(ctx, tx, `r.role = 'supervisor' AND substr(d.region_code, 1, 6) = ?`, d.region[:6])
+			} else {
+				title, column = "办件即将到期", "warned_for"
+				recipients, err = staffWith(ctx, tx, `r.role IN ('reviewer', 'head') AND a.department_id = ?`, d.dept)
+			}
+			if err != nil {
+				return err
+			}
+			body := fmt.Sprintf("办件 %s 的承诺办结日期为 %s。", d.number, d.due)
+			for _, who := range recipients {
+				if _, err := tx.Exec(ctx, `INSERT INTO messages (account_id, case_id, title, body, created_at) VALUES (?, ?, ?, ?, ?)`,
+					who, d.id, title, body, now); err != nil {
+					return err
+				}
+				sent++
+			}
+			_, err := tx.Exec(ctx, `UPDATE cases SET `+column+` = ? WHERE id = ?`, d.due, d.id)
+			return err
+		})
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+// staffWith lists active staff accounts matching a condition on their
+// role (r), account (a) and department (d).
+func staffWith(ctx context.Context, tx *store.Tx, cond string, arg any) ([]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT a.id FROM accounts a JOIN staff_roles r ON r.account_id = a.id
+		JOIN departments d ON d.id = a.department_id WHERE a.disabled = ? AND `+cond, false, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
