@@ -84,7 +84,7 @@ var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log
 func commands() []command {
 	return []command{
 		{"demo", "在内置 SQLite 上启动演示区（湛河区），含演示数据", []string{"addr", "data", "reset", "public-url", "log-format",
-			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes"}, nil, runDemo},
+			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "demo-cases"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
 		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", dbFlags, nil, runAuditVerify},
@@ -306,7 +306,7 @@ func runDemo(ctx context.Context, env *environment) error {
 	// The demo relaxes the staff second factor so that its accounts can be
 	// tried without an authenticator app; serve refuses to.
 	cfg.StaffTOTP = false
-	return serve(ctx, env, cfg, keys, true, func(ctx context.Context, db *store.DB, ids *identity.Service, clk clock.Clock) error {
+	return serve(ctx, env, cfg, keys, true, func(ctx context.Context, db *store.DB, ids *identity.Service, files filestore.Store, clk clock.Clock) error {
 		sum, err := demo.Seed(ctx, db, clk)
 		if err != nil {
 			return fmt.Errorf("演示数据：%w", err)
@@ -326,6 +326,19 @@ func runDemo(ctx context.Context, env *environment) error {
 			fmt.Fprintf(env.stdout, "  %-16s %s · %s · %s\n", a.Username, a.Name, a.Department, a.Roles)
 		}
 		fmt.Fprintln(env.stdout, "群众账号：在“登录”页注册，短信验证码可在 /demo/sms 查看。")
+		if sum.Created && cfg.DemoCases > 0 {
+			// Cases go through the real workflow, which takes a while: the
+			// portal serves meanwhile, and the queues fill as it goes.
+			go func() {
+				start := time.Now()
+				n, err := demo.SeedCases(ctx, db, ids, files, clk.Now(), cfg.DemoCases)
+				if err != nil && ctx.Err() == nil {
+					env.log.Error("demo cases", "err", err)
+					return
+				}
+				env.log.Info("demo cases made", "cases", n, "elapsed", time.Since(start).Round(time.Second))
+			}()
+		}
 		return nil
 	})
 }
@@ -344,7 +357,7 @@ func runServe(ctx context.Context, env *environment) error {
 // serve runs the server until ctx ends, then shuts down gracefully:
 // in-flight requests finish, then running jobs, within the shutdown timeout.
 func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.Keys, demoMode bool,
-	prepare func(context.Context, *store.DB, *identity.Service, clock.Clock) error) error {
+	prepare func(context.Context, *store.DB, *identity.Service, filestore.Store, clock.Clock) error) error {
 	log := env.log
 	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
 	if err != nil {
@@ -381,8 +394,12 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		opts.Verifier = v
 	}
 	ids := identity.New(db, opts)
+	files, err := fileStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	if prepare != nil {
-		if err := prepare(ctx, db, ids, clk); err != nil {
+		if err := prepare(ctx, db, ids, files, clk); err != nil {
 			return err
 		}
 	}
@@ -409,10 +426,6 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		return fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
 	cases.UseQueue(queue)
-	files, err := fileStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
 	provider, err := oidcProvider(ctx, cfg, log)
 	if err != nil {
 		return err

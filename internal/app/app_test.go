@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/app"
+	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
@@ -53,7 +55,14 @@ func start(t *testing.T, env map[string]string, args ...string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &server{out: &syncBuffer{}, done: make(chan error, 1), stop: cancel}
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		// Demo cases fill the database in the background; tests ask for
+		// them explicitly.
+		if v, ok := env[k]; ok || k != "ZWFW_DEMO_CASES" {
+			return v
+		}
+		return "0"
+	}
 	go func() {
 		err := app.Run(ctx, append(args, "--addr", "127.0.0.1:0"), getenv, strings.NewReader(""), io.MultiWriter(pw, s.out), io.Discard)
 		pw.CloseWithError(io.EOF)
@@ -102,11 +111,32 @@ func get(t *testing.T, url string) (*http.Response, string) {
 
 func TestDemoServesTheDistrict(t *testing.T) {
 	data := t.TempDir()
-	s := start(t, nil, "demo", "--data", data)
+	s := start(t, map[string]string{"ZWFW_DEMO_CASES": "40"}, "demo", "--data", data)
 	if !strings.Contains(s.out.String(), "已创建演示区") {
 		t.Fatalf("demo did not say it created the district:\n%s", s.out)
 	}
 	checkServer(t, s)
+	// The demo cases arrive in the background, through the real workflow.
+	db, err := store.Open(context.Background(), filepath.Join(data, "zwfw.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var n, states int
+		db.Read().QueryRow(context.Background(), `SELECT COUNT(*), COUNT(DISTINCT status) FROM cases`).Scan(&n, &states)
+		if n == 40 && states >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo cases: %d in %d states", n, states)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n, broken, err := casework.VerifyChains(context.Background(), db.Read()); err != nil || n != 40 || len(broken) > 0 {
+		t.Fatalf("demo case chains: %d %v %v", n, broken, err)
+	}
 }
 
 func TestServeOnEachDatabase(t *testing.T) {
@@ -208,7 +238,7 @@ func TestDemoReusesItsDataAndResets(t *testing.T) {
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			done <- app.Run(ctx, append([]string{"demo", "--data", data, "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+			done <- app.Run(ctx, append([]string{"demo", "--data", data, "--addr", "127.0.0.1:0", "--demo-cases", "0"}, args...), func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
 			pw.Close()
 		}()
 		var out strings.Builder

@@ -50,6 +50,7 @@ type Config struct {
 	S3AccessKey       string
 	S3SecretKey       string
 	S3SSL             bool
+	DemoCases         int
 	// Only for `zwfw user` commands.
 	Username   string
 	Name       string
@@ -203,6 +204,8 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.Department = v; return nil }},
 	{Env: "ZWFW_USER_ROLES", Flag: "roles", Usage: "（zwfw user create）角色，逗号分隔：window、reviewer、head、supervisor、catalog、admin",
 		set: func(c *Config, v string) error { c.Roles = v; return nil }},
+	{Env: "ZWFW_DEMO_CASES", Flag: "demo-cases", Default: "2000", Usage: "（仅 demo）首次启动时在后台生成的演示办件数",
+		set: func(c *Config, v string) error { return intIn(&c.DemoCases, v, 0, 100000, "演示办件数") }},
 	{Env: "ZWFW_RESET", Flag: "reset", Default: "false", Usage: "（仅 demo）删除已有演示数据，重新开始",
 		set: func(c *Config, v string) error { return boolean(&c.Reset, v) }},
 }
