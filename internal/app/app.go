@@ -87,6 +87,8 @@ func commands() []command {
 			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "demo-cases"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
+		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "log-format", "log-level",
+			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, []string{"办件编号", "文件"}, runArchiveExport},
 		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", dbFlags, nil, runAuditVerify},
 		{"keys", "生成一组新的个人信息加密密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},

@@ -137,6 +137,21 @@ func TestDemoServesTheDistrict(t *testing.T) {
 	if n, broken, err := casework.VerifyChains(context.Background(), db.Read()); err != nil || n != 40 || len(broken) > 0 {
 		t.Fatalf("demo case chains: %d %v %v", n, broken, err)
 	}
+	// The archive of a completed case exports complete from the command line.
+	var number string
+	if err := db.Read().QueryRow(context.Background(), `SELECT number FROM cases WHERE status = 'completed' LIMIT 1`).Scan(&number); err != nil {
+		t.Fatalf("no completed demo case: %v", err)
+	}
+	zipPath := filepath.Join(t.TempDir(), "archive.zip")
+	var out strings.Builder
+	err = app.Run(context.Background(), []string{"archive", "export", number, zipPath, "--db", filepath.Join(data, "zwfw.db"), "--data", data},
+		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "已导出办件") || strings.Contains(out.String(), "不完整") {
+		t.Fatalf("archive export: %v\n%s", err, out.String())
+	}
+	if st, err := os.Stat(zipPath); err != nil || st.Size() < 500 {
+		t.Fatalf("archive file: %v", err)
+	}
 }
 
 func TestServeOnEachDatabase(t *testing.T) {

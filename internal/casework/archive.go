@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
 )
@@ -136,4 +139,14 @@ func (s *Service) Archive(ctx context.Context, who policy.Subject, caseID int64,
 		return m, err
 	}
 	return m, zw.Close()
+}
+
+// IDByNumber finds a case's ID by its number.
+func (s *Service) IDByNumber(ctx context.Context, number string) (int64, error) {
+	var id int64
+	err := s.db.Read().QueryRow(ctx, `SELECT id FROM cases WHERE number = ?`, number).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, apperr.New(apperr.NotFound, "没有办件编号为 "+number+" 的办件")
+	}
+	return id, err
 }
