@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
 )
@@ -117,23 +118,7 @@ func (s *Service) Archive(ctx context.Context, who policy.Subject, caseID int64,
 			return m, err
 		}
 	}
-	m.Missing = missingRequired(it, mats)
-	for i := range m.Missing {
-		m.Missing[i] = "材料：" + m.Missing[i]
-	}
-	issued := map[string]bool{}
-	for _, d := range docs {
-		issued[d.Title] = true
-	}
-	for _, e := range events {
-		if title, ok := stepDocuments[e.Action]; ok && !issued[title] {
-			m.Missing = append(m.Missing, "文书："+title)
-			issued[title] = true
-		}
-	}
-	if c.Status == Completed && c.ResultSHA256 == "" {
-		m.Missing = append(m.Missing, "办理结果")
-	}
+	m.Missing = archiveGaps(c, it, mats, docs, events)
 	m.Complete = len(m.Missing) == 0
 	if err := addJSON("manifest.json", m); err != nil {
 		return m, err
@@ -149,4 +134,86 @@ func (s *Service) IDByNumber(ctx context.Context, number string) (int64, error) 
 		return 0, apperr.New(apperr.NotFound, "没有办件编号为 "+number+" 的办件")
 	}
 	return id, err
+}
+
+// archiveGaps names what a case's archive lacks: required materials, the
+// notices its steps must have produced, and the result of a completed case.
+func archiveGaps(c Case, it catalog.Item, mats []Material, docs []Document, events []Event) []string {
+	var gaps []string
+	for _, name := range missingRequired(it, mats) {
+		gaps = append(gaps, "材料："+name)
+	}
+	issued := map[string]bool{}
+	for _, d := range docs {
+		issued[d.Title] = true
+	}
+	for _, e := range events {
+		if title, ok := stepDocuments[e.Action]; ok && !issued[title] {
+			gaps = append(gaps, "文书："+title)
+			issued[title] = true
+		}
+	}
+	if c.Status == Completed && c.ResultSHA256 == "" {
+		gaps = append(gaps, "办理结果")
+	}
+	return gaps
+}
+
+// Incomplete is a finished case whose archive lacks something.
+type Incomplete struct {
+	Summary
+	Missing []string
+}
+
+// IncompleteArchives checks the archives of finished cases (办结 or 不予受理)
+// that who may follow up, newest first, and lists those that lack anything.
+func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, limit int) ([]Incomplete, error) {
+	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT id FROM cases WHERE status IN ('completed', 'rejected') ORDER BY updated_at DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	var out []Incomplete
+	for _, id := range ids {
+		c, err := load(ctx, s.db.Read(), id)
+		if err != nil {
+			return nil, err
+		}
+		if policy.Check(who, policy.Follow, c.Resource()) != nil {
+			continue
+		}
+		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+		if err != nil {
+			return nil, err
+		}
+		mats, err := Materials(ctx, s.db.Read(), id)
+		if err != nil {
+			return nil, err
+		}
+		docs, err := Documents(ctx, s.db.Read(), id)
+		if err != nil {
+			return nil, err
+		}
+		events, err := Events(ctx, s.db.Read(), id)
+		if err != nil {
+			return nil, err
+		}
+		if gaps := archiveGaps(c, it, mats, docs, events); len(gaps) > 0 {
+			out = append(out, Incomplete{Summary: Summary{ID: c.ID, Number: c.Number, ItemName: it.Name, Status: c.Status,
+				Version: c.Version, UpdatedAt: c.UpdatedAt}, Missing: gaps})
+		}
+	}
+	return out, nil
 }

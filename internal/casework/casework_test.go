@@ -625,6 +625,21 @@ func TestArchiveExport(t *testing.T) {
 				t.Errorf("archive lacks %s: %s", want, all)
 			}
 		}
+		supervisor := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: "410411000000", Roles: []policy.Role{policy.Supervisor}}
+		if list, err := f.svc.IncompleteArchives(ctx, supervisor, 100); err != nil || len(list) != 0 {
+			t.Fatalf("complete archive listed: %+v %v", list, err)
+		}
+		// A decision notice lost behind the application's back shows up.
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `DELETE FROM case_documents WHERE case_id = ? AND title = '决定书'`, c.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := f.svc.IncompleteArchives(ctx, supervisor, 100)
+		if err != nil || len(list) != 1 || list[0].Missing[0] != "文书：决定书" {
+			t.Fatalf("incomplete archives %+v %v", list, err)
+		}
 		// A case without its required material is flagged incomplete.
 		d, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
 		m, err = f.svc.Archive(ctx, f.reviewer, d.ID, files, io.Discard)

@@ -277,6 +277,9 @@ func TestCounterIntakeThroughThePages(t *testing.T) {
 		if ex := clerk.get("/admin/late"); ex.status != http.StatusForbidden {
 			t.Errorf("a clerk sees the late list: %d", ex.status)
 		}
+		if ex := admin.get("/admin/archives"); ex.status != 200 || !strings.Contains(ex.body, "档案") {
+			t.Errorf("archives list: %d", ex.status)
+		}
 	})
 }
 

@@ -271,3 +271,15 @@ func (s *Server) late(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "late", "admin", list)
 }
+
+// incompleteArchives lists finished cases whose archives lack something.
+func (s *Server) incompleteArchives(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, true) {
+		return nil
+	}
+	list, err := s.cases.IncompleteArchives(r.Context(), subject(r), 1000)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "archives", "admin", list)
+}

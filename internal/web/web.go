@@ -123,7 +123,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -172,6 +172,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /workbench/cases/{id}/archive", s.handle(s.archive))
 	mux.HandleFunc("GET /admin/visits", s.handle(s.multiVisits))
 	mux.HandleFunc("GET /admin/late", s.handle(s.late))
+	mux.HandleFunc("GET /admin/archives", s.handle(s.incompleteArchives))
 	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
 	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))
 	mux.HandleFunc("GET /signin", s.handle(s.signinPage))
