@@ -150,9 +150,9 @@ func (s *Server) applicantAct(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	who := subject(r)
 	c, _, err := s.cases.Get(r.Context(), who, id)
@@ -188,9 +188,9 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 	if ok, err := requirePerson(w, r); !ok {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil {
@@ -247,9 +247,9 @@ func (s *Server) downloadMaterial(w http.ResponseWriter, r *http.Request) error 
 	if requireSignIn(w, r, false) {
 		return nil
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil {
@@ -291,9 +291,9 @@ func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {
 	if requireSignIn(w, r, false) {
 		return nil
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	return s.renderMyCase(w, r, http.StatusOK, id, "", caseNotices[r.URL.Query().Get("done")])
 }
@@ -431,9 +431,9 @@ func (s *Server) staffCase(w http.ResponseWriter, r *http.Request) error {
 	if ok, err := s.staffOnly(w, r); !ok {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	return s.renderStaffCase(w, r, http.StatusOK, id, "", notices[r.URL.Query().Get("done")])
 }
@@ -471,20 +471,12 @@ func (s *Server) staffAct(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
-	version, _ := strconv.Atoi(r.PostForm.Get("version"))
-	a := casework.Action(r.PostForm.Get("op"))
-	if _, err := s.cases.Act(r.Context(), subject(r), id, version, a, r.PostForm.Get("reason")); err != nil {
-		if apperr.CodeOf(err) == apperr.Internal || apperr.CodeOf(err) == apperr.NotFound {
-			return err
-		}
-		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
-	}
-	http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=acted", id), http.StatusSeeOther)
-	return nil
+	_, err = s.cases.Act(r.Context(), subject(r), id, mustAtoi(r.PostForm.Get("version")), casework.Action(r.PostForm.Get("op")), r.PostForm.Get("reason"))
+	return s.staffDone(w, r, id, err, "acted")
 }
 
 // document shows a notice ready to print on A4.
@@ -577,4 +569,13 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "messages", "me", list)
+}
+
+// pathID reads a numeric ID from the URL path; anything else is not found.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil {
+		return 0, apperr.New(apperr.NotFound, "没有找到。")
+	}
+	return id, nil
 }

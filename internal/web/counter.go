@@ -83,9 +83,9 @@ func (s *Server) staffForm(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	who := subject(r)
 	c, _, err := s.cases.Get(r.Context(), who, id)
@@ -116,9 +116,9 @@ func (s *Server) staffUpload(w http.ResponseWriter, r *http.Request) error {
 	if ok, err := s.staffOnly(w, r); !ok {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil {
@@ -136,14 +136,7 @@ func (s *Server) staffUpload(w http.ResponseWriter, r *http.Request) error {
 	if obj, err = s.files.Put(r.Context(), file, MaxMaterialBytes); err == nil {
 		_, err = s.cases.Attach(r.Context(), subject(r), id, mustAtoi(r.FormValue("version")), n, obj, header.Filename, 0)
 	}
-	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
-	}
-	http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=uploaded", id), http.StatusSeeOther)
-	return nil
+	return s.staffDone(w, r, id, err, "uploaded")
 }
 
 // staffVisit records that the applicant came in person.
@@ -154,18 +147,12 @@ func (s *Server) staffVisit(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
-	if _, err := s.cases.RecordVisit(r.Context(), subject(r), id, mustAtoi(r.PostForm.Get("version")), r.PostForm.Get("purpose")); err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
-	}
-	http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=visit", id), http.StatusSeeOther)
-	return nil
+	_, err = s.cases.RecordVisit(r.Context(), subject(r), id, mustAtoi(r.PostForm.Get("version")), r.PostForm.Get("purpose"))
+	return s.staffDone(w, r, id, err, "visit")
 }
 
 // multiVisits lists the cases whose applicants came more than once.
@@ -185,9 +172,9 @@ func (s *Server) staffComplete(w http.ResponseWriter, r *http.Request) error {
 	if ok, err := s.staffOnly(w, r); !ok {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		return s.renderStaffCase(w, r, http.StatusRequestEntityTooLarge, id, fmt.Sprintf("文件超过大小限制（最大 %d MB）。", MaxMaterialBytes>>20), "")
@@ -201,14 +188,7 @@ func (s *Server) staffComplete(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		_, err = s.cases.Complete(r.Context(), subject(r), id, mustAtoi(r.FormValue("version")), obj, header.Filename)
 	}
-	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
-	}
-	http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=acted", id), http.StatusSeeOther)
-	return nil
+	return s.staffDone(w, r, id, err, "acted")
 }
 
 // result sends a completed case's result to its applicant or department.
@@ -216,9 +196,9 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) error {
 	if requireSignIn(w, r, false) {
 		return nil
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	c, _, err := s.cases.Get(r.Context(), subject(r), id)
 	if err != nil {
@@ -236,9 +216,9 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) error {
 	if ok, err := s.staffOnly(w, r); !ok {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
+		return err
 	}
 	who := subject(r)
 	c, _, err := s.cases.Get(r.Context(), who, id)
@@ -282,4 +262,18 @@ func (s *Server) incompleteArchives(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "archives", "admin", list)
+}
+
+// staffDone ends a staff step on a case: back to the case page on
+// success; the page again with the reason when the step was refused; the
+// error page for anything else.
+func (s *Server) staffDone(w http.ResponseWriter, r *http.Request, id int64, err error, done string) error {
+	if err == nil {
+		http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=%s", id, done), http.StatusSeeOther)
+		return nil
+	}
+	if code := apperr.CodeOf(err); code == apperr.Internal || code == apperr.NotFound {
+		return err
+	}
+	return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
 }
