@@ -323,25 +323,40 @@ type myCasePage struct {
 	HasDeadline bool
 }
 
+// caseRecord is everything a case page shows of a case.
+type caseRecord struct {
+	Case      casework.Case
+	Events    []casework.Event
+	Item      catalog.Item // the version the case was made under
+	Materials []casework.Material
+	Documents []casework.Document
+}
+
+// record loads a case for someone allowed to see it.
+func (s *Server) record(r *http.Request, id int64) (caseRecord, error) {
+	var rec caseRecord
+	var err error
+	if rec.Case, rec.Events, err = s.cases.Get(r.Context(), subject(r), id); err != nil {
+		return rec, err
+	}
+	if rec.Item, err = s.catalog.Version(r.Context(), rec.Case.ItemID, rec.Case.ItemVersion); err != nil {
+		return rec, err
+	}
+	if rec.Materials, err = casework.Materials(r.Context(), s.db.Read(), id); err != nil {
+		return rec, err
+	}
+	rec.Documents, err = casework.Documents(r.Context(), s.db.Read(), id)
+	return rec, err
+}
+
 func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
 	who := subject(r)
-	c, events, err := s.cases.Get(r.Context(), who, id)
+	rec, err := s.record(r, id)
 	if err != nil {
 		return err
 	}
-	it, err := s.catalog.Version(r.Context(), c.ItemID, c.ItemVersion)
-	if err != nil {
-		return err
-	}
-	mats, err := casework.Materials(r.Context(), s.db.Read(), c.ID)
-	if err != nil {
-		return err
-	}
-	docs, err := casework.Documents(r.Context(), s.db.Read(), c.ID)
-	if err != nil {
-		return err
-	}
-	p := myCasePage{Documents: docs, Case: c, Item: it, Events: events, Answers: answers(it, c), Error: errMsg, Notice: notice,
+	c, it, mats := rec.Case, rec.Item, rec.Materials
+	p := myCasePage{Documents: rec.Documents, Case: c, Item: it, Events: rec.Events, Answers: answers(it, c), Error: errMsg, Notice: notice,
 		Editable: who.Kind == policy.Person && (c.Status == casework.Draft || c.Status == casework.Correction)}
 	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c)
 	for i, m := range it.Materials {
@@ -440,22 +455,11 @@ func (s *Server) staffCase(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
 	who := subject(r)
-	c, events, err := s.cases.Get(r.Context(), who, id)
+	rec, err := s.record(r, id)
 	if err != nil {
 		return err
 	}
-	it, err := s.catalog.Version(r.Context(), c.ItemID, c.ItemVersion)
-	if err != nil {
-		return err
-	}
-	mats, err := casework.Materials(r.Context(), s.db.Read(), c.ID)
-	if err != nil {
-		return err
-	}
-	docs, err := casework.Documents(r.Context(), s.db.Read(), c.ID)
-	if err != nil {
-		return err
-	}
+	c, it, events, mats, docs := rec.Case, rec.Item, rec.Events, rec.Materials, rec.Documents
 	d, has := s.cases.DeadlineOf(c)
 	editable := c.Status == casework.Draft && who.Has(policy.Window)
 	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Editable: editable, Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
