@@ -155,18 +155,6 @@ func (s *Server) staffVisit(w http.ResponseWriter, r *http.Request) error {
 	return s.staffDone(w, r, id, err, "visit")
 }
 
-// multiVisits lists the cases whose applicants came more than once.
-func (s *Server) multiVisits(w http.ResponseWriter, r *http.Request) error {
-	if requireSignIn(w, r, true) {
-		return nil
-	}
-	list, err := s.cases.MultiVisits(r.Context(), subject(r), 200)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "visits", "admin", list)
-}
-
 // staffComplete finishes a case with its result file.
 func (s *Server) staffComplete(w http.ResponseWriter, r *http.Request) error {
 	if ok, err := s.staffOnly(w, r); !ok {
@@ -240,30 +228,6 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// late lists the cases near or past their deadline in the supervisor's region.
-func (s *Server) late(w http.ResponseWriter, r *http.Request) error {
-	if requireSignIn(w, r, true) {
-		return nil
-	}
-	list, err := s.cases.Late(r.Context(), subject(r), 500)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "late", "admin", list)
-}
-
-// incompleteArchives lists finished cases whose archives lack something.
-func (s *Server) incompleteArchives(w http.ResponseWriter, r *http.Request) error {
-	if requireSignIn(w, r, true) {
-		return nil
-	}
-	list, err := s.cases.IncompleteArchives(r.Context(), subject(r), 1000)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "archives", "admin", list)
-}
-
 // staffDone ends a staff step on a case: back to the case page on
 // success; the page again with the reason when the step was refused; the
 // error page for anything else.
@@ -276,4 +240,33 @@ func (s *Server) staffDone(w http.ResponseWriter, r *http.Request, id int64, err
 		return err
 	}
 	return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+}
+
+// supervisorList renders a supervisors' list: the casework query decides, through
+// the policy, who may read it and which cases they see.
+func (s *Server) supervisorList(page string, list func(*http.Request, policy.Subject) (any, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if requireSignIn(w, r, true) {
+			return nil
+		}
+		data, err := list(r, subject(r))
+		if err != nil {
+			return err
+		}
+		return s.render(w, r, http.StatusOK, page, "admin", data)
+	}
+}
+
+// The supervisors' lists: cases that needed more than one visit (最多跑一次),
+// cases near or past their deadline, finished cases with incomplete archives.
+func (s *Server) multiVisits(r *http.Request, who policy.Subject) (any, error) {
+	return s.cases.MultiVisits(r.Context(), who, 200)
+}
+
+func (s *Server) late(r *http.Request, who policy.Subject) (any, error) {
+	return s.cases.Late(r.Context(), who, 500)
+}
+
+func (s *Server) incompleteArchives(r *http.Request, who policy.Subject) (any, error) {
+	return s.cases.IncompleteArchives(r.Context(), who, 1000)
 }
