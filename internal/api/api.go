@@ -5,6 +5,7 @@
 package api
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"log/slog"
@@ -14,8 +15,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 )
 
@@ -27,15 +31,32 @@ func OpenAPI() []byte { return openAPIDocument }
 
 // API serves the JSON API.
 type API struct {
-	log      *slog.Logger
-	regions  *region.Store
-	catalog  *catalog.Store
-	searcher *catalog.Searcher
+	log          *slog.Logger
+	regions      *region.Store
+	catalog      *catalog.Store
+	searcher     *catalog.Searcher
+	cases        *casework.Service
+	files        filestore.Store
+	authenticate Authenticator
+}
+
+// Authenticator resolves a session token to who holds it.
+type Authenticator func(ctx context.Context, token string) (policy.Subject, error)
+
+// Deps are the services the API serves from.
+type Deps struct {
+	Log          *slog.Logger
+	Regions      *region.Store
+	Catalog      *catalog.Store
+	Searcher     *catalog.Searcher
+	Cases        *casework.Service
+	Files        filestore.Store
+	Authenticate Authenticator
 }
 
 // New returns the API over its services.
-func New(log *slog.Logger, regions *region.Store, items *catalog.Store, searcher *catalog.Searcher) *API {
-	return &API{log: log, regions: regions, catalog: items, searcher: searcher}
+func New(d Deps) *API {
+	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, authenticate: d.Authenticate}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -56,6 +77,8 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/departments/{id}", a.getDepartment},
 		{"GET", "/api/v1/items", a.listItems},
 		{"GET", "/api/v1/items/{id}", a.getItem},
+		{"POST", CasesPath, a.createCase},
+		{"GET", CasesPath + "/{id}", a.getCase},
 	}
 }
 

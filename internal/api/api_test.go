@@ -113,7 +113,7 @@ func newAPI(t *testing.T, db *store.DB) http.Handler {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	api.New(slog.New(slog.DiscardHandler), regions, items, searcher).Register(mux)
+	api.New(api.Deps{Log: slog.New(slog.DiscardHandler), Regions: regions, Catalog: items, Searcher: searcher}).Register(mux)
 	return mux
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/zwfw/zwfw/internal/api"
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -34,6 +35,7 @@ import (
 	"github.com/zwfw/zwfw/internal/metrics"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/web"
@@ -79,12 +81,13 @@ var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-ke
 
 var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
 	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate", "data-keys", "index-key",
-	"sms-url", "sms-key", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
+	"sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
 	return []command{
-		{"demo", "在内置 SQLite 上启动演示区（湛河区），含演示数据", []string{"addr", "data", "reset", "public-url", "log-format",
-			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "demo-cases"}, nil, runDemo},
+		{"demo", "启动演示区（湛河区），含演示数据：默认在内置 SQLite 上，也可用 --db 指定一个空的 PostgreSQL", []string{"addr", "db", "data", "reset", "public-url", "log-format",
+			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "demo-cases",
+			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
 		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "log-format", "log-level",
@@ -303,7 +306,13 @@ func runDemo(ctx context.Context, env *environment) error {
 	if err != nil {
 		return err
 	}
-	cfg.DatabaseURL = filepath.Join(cfg.DataDir, "zwfw.db")
+	// The demo runs on embedded SQLite in the data folder unless given a
+	// database (a PostgreSQL one, to try the production setup).
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = filepath.Join(cfg.DataDir, "zwfw.db")
+	} else if cfg.Reset {
+		return usageError{errors.New("--reset 只用于内置的演示数据库；指定了数据库时请自行清空它")}
+	}
 	cfg.Migrate = true
 	// The demo relaxes the staff second factor so that its accounts can be
 	// tried without an authenticator app; serve refuses to.
@@ -387,7 +396,11 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if err != nil {
 		return err
 	}
-	opts := identity.Options{Keys: keys, SMS: sender, Clock: clk, Log: log.With("part", "identity"), RequireTOTP: cfg.StaffTOTP}
+	mailer, err := mailSender(cfg, env, demoMode)
+	if err != nil {
+		return err
+	}
+	opts := identity.Options{Keys: keys, SMS: sender, Mail: mailer, Clock: clk, Log: log.With("part", "identity"), RequireTOTP: cfg.StaffTOTP}
 	if cfg.RealNameURL != "" {
 		v, err := identity.NewHTTPVerifier(cfg.RealNameURL, cfg.RealNameKey, nil)
 		if err != nil {
@@ -414,9 +427,16 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 
 	regions := region.NewStore(db)
 	items := catalog.NewStore(db, regions, clk)
-	cases := casework.New(db, items, clk, calendar.New(nil))
+	// Deadlines count with the local days; the watcher started below keeps
+	// this calendar in step with changes made on any instance.
+	cal, days := calendar.New(nil), calendardays.New(db, clk, log.With("part", "calendar"))
+	if _, err := days.Load(ctx, cal); err != nil {
+		return fmt.Errorf("无法读取本地工作日历：%w", err)
+	}
+	cases := casework.New(db, items, clk, cal)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &casework.SMSWorker{Send: ids.SendToAccount})
+	river.AddWorker(workers, &casework.MailWorker{Send: ids.MailToAccount})
 	river.AddWorker(workers, &casework.DeadlineWorker{Service: cases})
 	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
 		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour)}})
@@ -433,7 +453,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		return err
 	}
 	handler, err := newHandler(log, db, queue, cfg, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
-		Identity: ids, Cases: cases, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
+		Identity: ids, Cases: cases, Calendar: cal, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
 	}
@@ -462,6 +482,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	// Every instance keeps its own search index and rebuilds it when
 	// another instance publishes a change (docs/ARCHITECTURE.md).
 	go searcher.Watch(jobsCtx, catalogPollInterval)
+	go days.Watch(jobsCtx, cal, catalogPollInterval)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -536,6 +557,14 @@ func oidcProvider(ctx context.Context, cfg config.Config, log *slog.Logger) (*oi
 // made on another instance.
 const catalogPollInterval = 2 * time.Second
 
+// largeBody gives the routes that take files their larger body limits.
+func largeBody(r *http.Request) int64 {
+	if r.URL.Path == api.CasesPath {
+		return api.MaxSubmissionBytes
+	}
+	return web.LargeBody(r)
+}
+
 func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Config, deps web.Deps) (http.Handler, error) {
 	pages, err := web.New(deps)
 	if err != nil {
@@ -544,7 +573,11 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Co
 	m := metrics.New(db, queue)
 	mux := http.NewServeMux()
 	pages.Register(mux)
-	api.New(log, deps.Regions, deps.Catalog, deps.Searcher).Register(mux)
+	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files,
+		Authenticate: func(ctx context.Context, token string) (policy.Subject, error) {
+			sess, err := deps.Identity.Authenticate(ctx, token)
+			return sess.Subject, err
+		}}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -566,7 +599,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Co
 		Log:            log,
 		Observer:       m,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
-		LargeBody:      web.LargeBody,
+		LargeBody:      largeBody,
 		TrustedOrigins: cfg.TrustedOrigins,
 		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			pages.Error(w, r, apperr.New(apperr.Internal, "panic"))

@@ -16,6 +16,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
@@ -75,6 +76,23 @@ func smsSender(cfg config.Config, env *environment) (sms.Sender, *sms.Dev, error
 	}
 	dev := sms.NewDev(env.log.With("part", "sms"), 50)
 	return dev, dev, nil
+}
+
+// mailSender is where notification e-mail goes: the configured SMTP
+// server, or in the demo the log; without either, none is sent.
+func mailSender(cfg config.Config, env *environment, demoMode bool) (mail.Sender, error) {
+	if cfg.SMTPHost != "" {
+		s, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
+			Password: cfg.SMTPPassword, From: cfg.SMTPFrom, TLS: cfg.SMTPTLS})
+		if err != nil {
+			return nil, usageError{fmt.Errorf("配置错误 ZWFW_SMTP_*：%w", err)}
+		}
+		return s, nil
+	}
+	if demoMode {
+		return mail.NewDev(env.log.With("part", "mail")), nil
+	}
+	return nil, nil
 }
 
 func runKeys(ctx context.Context, env *environment) error {

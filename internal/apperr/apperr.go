@@ -30,6 +30,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Cause   error
+	// Fields holds a message per form field, when the error is about a
+	// form: a page shows each beside its field, the API returns them.
+	Fields map[string]string
 }
 
 func (e *Error) Error() string {
@@ -66,6 +69,16 @@ func MessageOf(err error) string {
 		return e.Message
 	}
 	return "系统内部错误，请稍后重试。"
+}
+
+// FieldsOf returns the per-field messages of the first *Error in err's
+// chain, if any.
+func FieldsOf(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
 }
 
 // Is reports whether err carries the given code.

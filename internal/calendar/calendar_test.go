@@ -417,3 +417,181 @@ func BenchmarkNew(b *testing.B) {
 		_ = New(nil)
 	}
 }
+
+func TestSetOverrides(t *testing.T) {
+	ov := []Override{
+		{Date: d(2026, 3, 9), Work: false, Reason: "区庆"},
+		{Date: d(2026, 3, 7), Work: true, Reason: "补班"},
+		{Date: d(2026, 10, 7), Work: true},
+		{Date: Date{2026, 2, 29}, Reason: "b"}, // = 3/1, a Sunday
+		{Date: d(2026, 3, 1), Work: true, Reason: "c"},
+	}
+	c := New(nil)
+	c.SetOverrides(ov)
+	want := New(ov)
+	// The same calendar as New would have built, day by day.
+	for day := d(2025, 12, 1); day.Before(d(2027, 2, 1)); day = day.AddDays(1) {
+		if c.IsWorkday(day) != want.IsWorkday(day) || c.Explain(day) != want.Explain(day) {
+			t.Fatalf("%v: %v %q, want %v %q", day, c.IsWorkday(day), c.Explain(day), want.IsWorkday(day), want.Explain(day))
+		}
+	}
+	got, exp := c.Overrides(), want.Overrides()
+	if len(got) != 4 || len(got) != len(exp) {
+		t.Fatalf("Overrides() = %+v, want %+v", got, exp)
+	}
+	for i := range got {
+		if got[i] != exp[i] {
+			t.Errorf("Overrides()[%d] = %+v, want %+v", i, got[i], exp[i])
+		}
+	}
+	if got[0].Date != d(2026, 3, 1) || got[0].Reason != "c" {
+		t.Errorf("the later override of a day does not win: %+v", got[0])
+	}
+	if due := c.Due(d(2026, 3, 5), 5, nil); due != d(2026, 3, 12) { // 3/7 works, 3/9 rests
+		t.Errorf("Due = %v", due)
+	}
+
+	// SetOverrides copies its input.
+	ov[0].Work = true
+	if c.IsWorkday(d(2026, 3, 9)) {
+		t.Error("calendar changed with its input slice")
+	}
+	// Replacing drops the old overrides; nil leaves the State Council's days.
+	c.SetOverrides([]Override{{Date: d(2026, 3, 10), Reason: "新"}})
+	if !c.IsWorkday(d(2026, 3, 9)) || c.IsWorkday(d(2026, 3, 10)) || c.IsWorkday(d(2026, 3, 7)) || len(c.Overrides()) != 1 {
+		t.Error("old overrides kept")
+	}
+	c.SetOverrides(nil)
+	if len(c.Overrides()) != 0 || !c.IsWorkday(d(2026, 3, 10)) || c.IsWorkday(d(2026, 10, 7)) ||
+		c.Explain(d(2026, 10, 7)) != "法定节假日：国庆节" || !c.IsWorkday(d(2026, 10, 10)) {
+		t.Error("SetOverrides(nil) did not return to the State Council's calendar")
+	}
+	// Another calendar is not touched.
+	if !want.IsWorkday(d(2026, 3, 7)) {
+		t.Error("another calendar changed")
+	}
+}
+
+func TestZeroCalendar(t *testing.T) {
+	var c Calendar
+	if !c.IsWorkday(d(2026, 10, 1)) || c.IsWorkday(d(2026, 10, 3)) || c.Explain(d(2026, 10, 1)) != "工作日" {
+		t.Error("the zero Calendar is not weekends only")
+	}
+	c.SetOverrides([]Override{{Date: d(2026, 10, 1), Reason: "国庆"}})
+	if c.IsWorkday(d(2026, 10, 1)) {
+		t.Error("override on the zero Calendar ignored")
+	}
+}
+
+func TestCoveredYears(t *testing.T) {
+	first, last := New(nil).CoveredYears()
+	if first != 2001 || last < 2027 {
+		t.Errorf("CoveredYears() = %d, %d", first, last)
+	}
+	for _, y := range []int{first, last, 2026} {
+		if !New(nil).Covers(y) {
+			t.Errorf("Covers(%d) false", y)
+		}
+	}
+}
+
+// Readers never see a half-made change: while a writer switches the
+// overrides back and forth, every call answers as one of the two calendars
+// would. Run with -race.
+func TestSetOverridesConcurrent(t *testing.T) {
+	// a: two local holidays in one week, and a Saturday made a working day.
+	a := []Override{
+		{Date: d(2026, 3, 9), Reason: "区庆"},
+		{Date: d(2026, 3, 10), Reason: "区庆"},
+		{Date: d(2026, 3, 14), Work: true, Reason: "补班"},
+	}
+	ca, cb := New(a), New(nil)
+	c := New(nil)
+	start, pauses := d(2026, 3, 5), []Span{{From: d(2026, 3, 11), To: d(2026, 3, 13)}}
+	wantDue := map[Date]bool{ca.Due(start, 10, pauses): true, cb.Due(start, 10, pauses): true}
+	wantLeft := map[int]bool{ca.Left(start, d(2026, 3, 20)): true, cb.Left(start, d(2026, 3, 20)): true}
+	if len(wantDue) != 2 || len(wantLeft) != 2 {
+		t.Fatal("the two calendars must answer differently for the test to mean anything")
+	}
+	stop := make(chan struct{})
+	var writer sync.WaitGroup
+	writer.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				c.SetOverrides(a)
+			} else {
+				c.SetOverrides(nil)
+			}
+		}
+	})
+	var readers sync.WaitGroup
+	for range 8 {
+		readers.Go(func() {
+			for range 500 {
+				if due := c.Due(start, 10, pauses); !wantDue[due] {
+					t.Errorf("Due = %v, neither calendar's", due)
+				}
+				if left := c.Left(start, d(2026, 3, 20)); !wantLeft[left] {
+					t.Errorf("Left = %d, neither calendar's", left)
+				}
+				if n := len(c.Overrides()); n != 0 && n != 3 {
+					t.Errorf("%d overrides", n)
+				}
+				if e := c.Explain(d(2026, 3, 9)); e != "工作日" && e != "本地调整：区庆（休息日）" {
+					t.Errorf("Explain = %q", e)
+				}
+				_ = c.StatusOf(start, d(2026, 3, 10))
+				_ = c.IsWorkday(d(2026, 3, 14))
+			}
+		})
+	}
+	readers.Wait()
+	close(stop)
+	writer.Wait()
+}
+
+func TestNationalDays(t *testing.T) {
+	c := New([]Override{{Date: d(2026, 10, 7), Work: true}})
+	days := c.NationalDays(2026)
+	var work, rest int
+	for i, nd := range days {
+		if nd.Date.Y != 2026 || i > 0 && !days[i-1].Date.Before(nd.Date) {
+			t.Fatalf("day %d: %v out of order or year", i, nd.Date)
+		}
+		if nd.Work {
+			work++
+		} else {
+			rest++
+		}
+		// The State Council's word, not the local override.
+		if nd.Date == d(2026, 10, 7) && (nd.Work || nd.Name != "国庆节") {
+			t.Errorf("10/7 = %+v", nd)
+		}
+	}
+	if work != 6 || days[0].Date != d(2026, 1, 1) || days[0].Name != "元旦节" || days[len(days)-1].Date != d(2026, 10, 10) {
+		t.Errorf("2026: %d make-up days, first %+v, last %+v", work, days[0], days[len(days)-1])
+	}
+	if rest < 25 {
+		t.Errorf("2026: only %d holidays", rest)
+	}
+	if len(c.NationalDays(1999)) != 0 || len(c.NationalDays(2100)) != 0 {
+		t.Error("days for a year without data")
+	}
+	days[0].Name = "x"
+	if c.NationalDays(2026)[0].Name != "元旦节" {
+		t.Error("NationalDays shares its slice")
+	}
+}
+
+func BenchmarkSetOverrides(b *testing.B) {
+	c := New(nil)
+	ov := []Override{{Date: d(2026, 3, 9), Reason: "区庆"}, {Date: d(2026, 3, 7), Work: true, Reason: "补班"}}
+	for b.Loop() {
+		c.SetOverrides(ov)
+	}
+}

@@ -32,12 +32,13 @@ func (c *Calendar) Paused(s Span) int { return c.WorkdaysBetween(s.From, s.To) }
 // accepted), and a day covered by several overlapping spans counts once.
 // Spans with To not after From pause nothing.
 func (c *Calendar) Due(accepted Date, limit int, pauses []Span) Date {
-	return c.AddWorkdays(accepted, limit+c.pausedAfter(accepted, pauses))
+	s := c.now()
+	return s.addWorkdays(accepted, limit+s.pausedAfter(accepted, pauses))
 }
 
 // pausedAfter counts the working days in the union of the spans' (From, To]
 // intervals, restricted to days after start.
-func (c *Calendar) pausedAfter(start Date, pauses []Span) int {
+func (s *state) pausedAfter(start Date, pauses []Span) int {
 	if len(pauses) == 0 {
 		return 0
 	}
@@ -59,12 +60,12 @@ func (c *Calendar) pausedAfter(start Date, pauses []Span) int {
 			continue
 		}
 		if i > 0 {
-			total += c.WorkdaysBetween(fromDays(cur.a), fromDays(cur.b))
+			total += s.workdaysBetween(fromDays(cur.a), fromDays(cur.b))
 		}
 		cur = v
 	}
 	if len(ivs) > 0 {
-		total += c.WorkdaysBetween(fromDays(cur.a), fromDays(cur.b))
+		total += s.workdaysBetween(fromDays(cur.a), fromDays(cur.b))
 	}
 	return total
 }
@@ -74,11 +75,13 @@ func (c *Calendar) pausedAfter(start Date, pauses []Span) int {
 // today is after due it is negative: -WorkdaysBetween(due, today), the
 // working days late. On rest days right after the due date Left is still 0
 // (no working day has passed); use StatusOf to tell late from due today.
-func (c *Calendar) Left(today, due Date) int {
+func (c *Calendar) Left(today, due Date) int { return c.now().left(today, due) }
+
+func (s *state) left(today, due Date) int {
 	if today.After(due) {
-		return -c.WorkdaysBetween(due, today)
+		return -s.workdaysBetween(due, today)
 	}
-	return c.WorkdaysBetween(today, due)
+	return s.workdaysBetween(today, due)
 }
 
 // Status is where a case stands against its due date.
@@ -113,7 +116,7 @@ func (c *Calendar) StatusOf(today, due Date) Status {
 	switch {
 	case today.After(due):
 		return Overdue
-	case c.Left(today, due) <= 1:
+	case c.now().left(today, due) <= 1:
 		return Warning
 	}
 	return OnTime

@@ -40,7 +40,7 @@ type ManifestEntry struct {
 }
 
 // required documents by the step that must produce them.
-var stepDocuments = map[Action]string{Accept: "受理通知书", Refuse: "不予受理通知书", AskCorrect: "补正材料通知书", Decide: "决定书"}
+var stepDocuments = map[Action]string{Accept: "受理通知书", Refuse: "不予受理通知书", AskCorrect: "补正材料通知书", Decide: "决定书", Deliver: "送达回证"}
 
 // Archive writes a case's electronic archive (电子档案) as a ZIP: the form
 // data, every material, every notice, the result, the event log and a
@@ -153,7 +153,7 @@ func archiveGaps(c Case, it catalog.Item, mats []Material, docs []Document, even
 			issued[title] = true
 		}
 	}
-	if c.Status == Completed && c.ResultSHA256 == "" {
+	if (c.Status == Completed || c.Status == Delivered) && c.Decision != Denied && c.ResultSHA256 == "" {
 		gaps = append(gaps, "办理结果")
 	}
 	return gaps
@@ -171,7 +171,7 @@ func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, li
 	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT id FROM cases WHERE status IN ('completed', 'rejected') ORDER BY updated_at DESC LIMIT ?`, limit)
+	rows, err := s.db.Read().Query(ctx, `SELECT id FROM cases WHERE status IN ('completed', 'delivered', 'rejected') ORDER BY updated_at DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

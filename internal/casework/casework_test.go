@@ -31,13 +31,15 @@ import (
 
 type fixture struct {
 	svc                          *casework.Service
+	items                        *catalog.Store
+	item                         catalog.Item // the published item of itemID
 	clk                          *clock.Manual
 	itemID                       int64
 	citizen, other               policy.Subject
 	window, reviewer, foreignWin policy.Subject
 }
 
-func person(t *testing.T, db *store.DB, name string) policy.Subject {
+func person(t testing.TB, db *store.DB, name string) policy.Subject {
 	t.Helper()
 	var id int64
 	now := time.Now()
@@ -50,7 +52,7 @@ func person(t *testing.T, db *store.DB, name string) policy.Subject {
 	return policy.Subject{AccountID: id, Kind: policy.Person, Name: name}
 }
 
-func newFixture(t *testing.T, db *store.DB) fixture {
+func newFixture(t testing.TB, db *store.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
@@ -95,7 +97,7 @@ func newFixture(t *testing.T, db *store.DB) fixture {
 		}
 		return policy.Subject{AccountID: id, Kind: policy.Staff, DepartmentID: d.ID, DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
 	}
-	return fixture{svc: casework.New(db, items, clk, calendar.New(nil)), clk: clk, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
+	return fixture{svc: casework.New(db, items, clk, calendar.New(nil)), items: items, item: it, clk: clk, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
 		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
 }
 
@@ -147,7 +149,12 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 			{f.reviewer, casework.Decide, "准予登记", casework.Decided},
 		}
 		for _, st := range steps {
-			if c, err = f.svc.Act(ctx, st.who, c.ID, c.Version, st.action, st.reason); err != nil {
+			if st.action == casework.Decide {
+				c, err = f.svc.Decide(ctx, st.who, c.ID, c.Version, true, st.reason, "")
+			} else {
+				c, err = f.svc.Act(ctx, st.who, c.ID, c.Version, st.action, st.reason)
+			}
+			if err != nil {
 				t.Fatalf("%s: %v", st.action, err)
 			}
 			if c.Status != st.to {
@@ -216,7 +223,8 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		}{
 			{"citizen accepts", f.citizen, casework.Accept, c.Version, "", apperr.NotFound},
 			{"other department", f.foreignWin, casework.Accept, c.Version, "", apperr.Forbidden},
-			{"deciding before acceptance", f.reviewer, casework.Decide, c.Version, "准予", apperr.Conflict},
+			{"pausing before acceptance", f.reviewer, casework.Pause, c.Version, "现场核查", apperr.Conflict},
+			{"deciding without the decision form", f.reviewer, casework.Decide, c.Version, "准予", apperr.Invalid},
 			{"refusal without reason", f.window, casework.Refuse, c.Version, "", apperr.Invalid},
 			{"stale version", f.window, casework.Accept, c.Version - 1, "", apperr.Conflict},
 			{"staff submits for the applicant", f.window, casework.Resubmit, c.Version, "", apperr.Forbidden},
@@ -529,8 +537,9 @@ func TestMessagesAndDurableSMS(t *testing.T) {
 		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); err != nil {
 			t.Fatal(err)
 		}
-		// The job is in the database before the queue even runs.
-		if counts, _ := q.Counts(ctx); counts["available"] != 1 {
+		// The jobs (submission, acceptance) are in the database before the
+		// queue even runs.
+		if counts, _ := q.Counts(ctx); counts["available"] != 2 {
 			t.Fatalf("jobs waiting: %v", counts)
 		}
 		runCtx, cancel := context.WithCancel(ctx)
@@ -539,16 +548,23 @@ func TestMessagesAndDurableSMS(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer q.Stop(context.Background())
-		select {
-		case text := <-sent:
-			if !strings.Contains(text, "您的申请已受理") || !strings.Contains(text, c.Number) {
-				t.Fatalf("SMS %q", text)
+		var texts []string
+		for range 2 {
+			select {
+			case text := <-sent:
+				if !strings.Contains(text, c.Number) {
+					t.Fatalf("SMS %q", text)
+				}
+				texts = append(texts, text)
+			case <-time.After(20 * time.Second):
+				t.Fatal("the SMS job did not run")
 			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("the SMS job did not run")
+		}
+		if all := strings.Join(texts, " "); !strings.Contains(all, "您的申请已提交") || !strings.Contains(all, "您的申请已受理") {
+			t.Fatalf("SMS %q", texts)
 		}
 		msgs, err := f.svc.Messages(ctx, f.citizen)
-		if err != nil || len(msgs) != 1 || msgs[0].Title != "您的申请已受理" || msgs[0].Read {
+		if err != nil || len(msgs) != 2 || msgs[0].Title != "您的申请已受理" || msgs[0].Read {
 			t.Fatalf("messages %+v %v", msgs, err)
 		}
 		if n, _ := f.svc.Unread(ctx, f.citizen.AccountID); n != 0 {
@@ -578,7 +594,7 @@ func TestArchiveExport(t *testing.T) {
 		c, _ = f.svc.Attach(ctx, f.citizen, c.ID, c.Version, 0, put("%PDF-1.4 身份证明"), "身份证.pdf", 0)
 		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
 		c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
-		c, _ = f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Decide, "准予登记")
+		c, _ = f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予登记", "")
 		c, err = f.svc.Complete(ctx, f.window, c.ID, c.Version, put("%PDF-1.4 营业执照"), "营业执照.pdf")
 		if err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
@@ -42,10 +43,10 @@ func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID, applic
 	}
 	now := s.clock.Now()
 	c.CreatedAt, c.UpdatedAt = now, now
+	if c.Number, err = s.nextNumber(ctx, c.RegionCode, now); err != nil {
+		return Case{}, err
+	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		if c.Number, err = nextNumber(ctx, tx, c.RegionCode, now); err != nil {
-			return err
-		}
 		if err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, department_id, region_code, status,
 			channel, form_data, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'window', ?, 1, ?, ?) RETURNING id`,
 			c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, c.Status, string(body), now, now).Scan(&c.ID); err != nil {
@@ -101,16 +102,42 @@ func (s *Service) visit(ctx context.Context, tx *store.Tx, c *Case, who policy.S
 	return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: Visit, From: c.Status, To: c.Status, Reason: purpose})
 }
 
-// nextNumber gives the next 办件编号 of the day: county code, Beijing date,
-// serial of the day.
-func nextNumber(ctx context.Context, tx *store.Tx, regionCode string, now time.Time) (string, error) {
+// numberBlock is the case numbers this instance has reserved for the day.
+// Numbers are reserved a block at a time, so that concurrent applications
+// on several instances do not queue on one counter row; a block's unused
+// numbers are skipped when the instance stops, and a number taken by an
+// application that then fails is not reused. Numbers are unique and rise
+// within an instance; completeness is proven by each case's event chain,
+// not by numbers without gaps (docs/ARCHITECTURE.md).
+type numberBlock struct {
+	mu         sync.Mutex
+	day        string
+	next, last int
+}
+
+const numberBlockSize = 100
+
+// nextNumber gives the next 办件编号: county code, Beijing date, serial of
+// the day. It writes in a transaction of its own when it reserves a new
+// block, so it must be called outside the caller's transaction.
+func (s *Service) nextNumber(ctx context.Context, regionCode string, now time.Time) (string, error) {
 	day := now.In(clock.China).Format("20060102")
-	var seq int
-	if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (day, last) VALUES (?, 1)
-		ON CONFLICT (day) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, day).Scan(&seq); err != nil {
-		return "", fmt.Errorf("case number: %w", err)
+	b := &s.numbers
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.day != day || b.next > b.last {
+		var last int
+		if err := s.db.Tx(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `INSERT INTO case_numbers (day, last) VALUES (?, ?)
+				ON CONFLICT (day) DO UPDATE SET last = case_numbers.last + ? RETURNING last`, day, numberBlockSize, numberBlockSize).Scan(&last)
+		}); err != nil {
+			return "", fmt.Errorf("case number: %w", err)
+		}
+		b.day, b.next, b.last = day, last-numberBlockSize+1, last
 	}
-	return regionCode[:6] + day + fmt.Sprintf("%06d", seq), nil
+	n := b.next
+	b.next++
+	return regionCode[:6] + day + fmt.Sprintf("%06d", n), nil
 }
 
 // MultiVisit is a case whose applicant had to come more than once.

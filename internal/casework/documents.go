@@ -35,17 +35,17 @@ var notices = map[Action]struct{ kind, title, mark string }{
 	Refuse:     {"refusal", "不予受理通知书", "不受"},
 	AskCorrect: {"correction", "补正材料通知书", "补"},
 	Decide:     {"decision", "决定书", "决"},
+	Deliver:    {"delivery", "送达回证", "送"},
 }
 
 // issue writes the notice a step produces, in the step's transaction.
-func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, a Action, reason string, now time.Time) error {
+func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.Item, a Action, reason, basis string, now time.Time) error {
 	n, ok := notices[a]
 	if !ok {
 		return nil
 	}
-	it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
-	if err != nil {
-		return err
+	if strings.TrimSpace(basis) == "" {
+		basis = firstLine(it.Basis)
 	}
 	var applicant, dept string
 	if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = ?`, c.ApplicantID).Scan(&applicant); err != nil {
@@ -62,13 +62,13 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, a Action, rea
 		return fmt.Errorf("document number: %w", err)
 	}
 	number := fmt.Sprintf("%s%s字〔%d〕第%06d号", dept, n.mark, year, seq)
-	_, err = tx.Exec(ctx, `INSERT INTO case_documents (case_id, kind, number, title, body, department_id, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, n.kind, number, n.title, noticeBody(a, c, it, applicant, reason, now), c.DepartmentID, now)
+	_, err := tx.Exec(ctx, `INSERT INTO case_documents (case_id, kind, number, title, body, department_id, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, n.kind, number, n.title, noticeBody(a, c, it, applicant, reason, strings.TrimSpace(basis), now), c.DepartmentID, now)
 	return err
 }
 
 // noticeBody is the text of a notice. Paragraphs are separated by blank lines.
-func noticeBody(a Action, c Case, it catalog.Item, applicant, reason string, now time.Time) string {
+func noticeBody(a Action, c Case, it catalog.Item, applicant, reason, basis string, now time.Time) string {
 	day := now.In(clock.China).Format("2006年1月2日")
 	head := fmt.Sprintf("%s：\n\n你（单位）于%s提出的%s申请（办件编号 %s），", applicant, c.CreatedAt.In(clock.China).Format("2006年1月2日"), it.Name, c.Number)
 	var b strings.Builder
@@ -77,11 +77,21 @@ func noticeBody(a Action, c Case, it catalog.Item, applicant, reason string, now
 	case Accept:
 		fmt.Fprintf(&b, "申请材料齐全、符合法定形式，本机关决定予以受理。\n\n本机关将在%s前（%d个工作日内）作出处理决定。法定期限内需要听证、检验、检测、鉴定、专家评审的，所需时间不计算在期限内。", c.DueOn, it.PromiseLimit.Value)
 	case Refuse:
-		fmt.Fprintf(&b, "经审查，不予受理。理由：%s\n\n依据：%s\n\n如不服本决定，可依法申请行政复议或者提起行政诉讼。", reason, firstLine(it.Basis))
+		fmt.Fprintf(&b, "经审查，不予受理。理由：%s\n\n依据：%s\n\n如不服本决定，可依法申请行政复议或者提起行政诉讼。", reason, basis)
 	case AskCorrect:
 		fmt.Fprintf(&b, "申请材料不齐全或者不符合法定形式。请一次性补正以下全部内容：\n\n%s\n\n补正材料齐全后，本机关自收到之日起受理。", reason)
 	case Decide:
-		fmt.Fprintf(&b, "经审查，作出如下决定：%s\n\n依据：%s\n\n如不服本决定，可在收到本决定书之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼。", reason, firstLine(it.Basis))
+		outcome := "准予"
+		if c.Decision == Denied {
+			outcome = "不予"
+		}
+		fmt.Fprintf(&b, "经审查，本机关决定：%s%s。\n\n理由：%s\n\n依据：%s\n\n如不服本决定，可在收到本决定书之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼。", outcome, it.Name, reason, basis)
+	case Deliver:
+		result := c.ResultName
+		if result == "" {
+			result = "决定书"
+		}
+		fmt.Fprintf(&b, "办理结果（%s）已于%s送达。\n\n送达方式：%s", result, day, reason)
 	}
 	fmt.Fprintf(&b, "\n\n特此通知。\n\n%s", day)
 	return b.String()

@@ -183,6 +183,19 @@ func (s *Service) MaterialOf(ctx context.Context, who policy.Subject, caseID int
 	return m, err
 }
 
+// MaterialsOf lists the files handed in for a case, to someone allowed to
+// see the case.
+func (s *Service) MaterialsOf(ctx context.Context, who policy.Subject, caseID int64) ([]Material, error) {
+	c, err := load(ctx, s.db.Read(), caseID)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.Check(who, policy.View, c.Resource()); err != nil {
+		return nil, err
+	}
+	return Materials(ctx, s.db.Read(), caseID)
+}
+
 // missingRequired names the 必需 materials of it that mats lack; 容缺 and
 // 非必需 ones may follow later.
 func missingRequired(it catalog.Item, mats []Material) []string {

@@ -8,7 +8,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -25,11 +27,14 @@ type Message struct {
 
 // tellings are the steps the applicant is told of, with the message title.
 var tellings = map[Action]string{
+	Submit:     "您的申请已提交",
 	Accept:     "您的申请已受理",
 	Refuse:     "您的申请不予受理",
 	AskCorrect: "请补正申请材料",
 	Decide:     "您的申请已作出决定",
 	Complete:   "您的办件已办结",
+	Deliver:    "办理结果已送达",
+	Transfer:   "您的办件已移交其他部门办理",
 }
 
 // SMSArgs is the durable job that texts an applicant about their case.
@@ -52,22 +57,51 @@ func (w *SMSWorker) Work(ctx context.Context, job *river.Job[SMSArgs]) error {
 	return w.Send(ctx, job.Args.AccountID, job.Args.Text)
 }
 
+// MailArgs is the durable job that e-mails an applicant about their case.
+type MailArgs struct {
+	AccountID int64  `json:"account_id"`
+	Subject   string `json:"subject"`
+	Body      string `json:"body"`
+}
+
+func (MailArgs) Kind() string { return "case_mail" }
+
+// MailWorker sends MailArgs jobs; Send e-mails an account (and does nothing
+// for an account without an address).
+type MailWorker struct {
+	river.WorkerDefaults[MailArgs]
+	Send func(ctx context.Context, accountID int64, subject, body string) error
+}
+
+// Work sends one message. A temporary failure is retried with backoff; a
+// permanent one (the address refused, the message invalid) is cancelled
+// rather than retried for days.
+func (w *MailWorker) Work(ctx context.Context, job *river.Job[MailArgs]) error {
+	err := w.Send(ctx, job.Args.AccountID, job.Args.Subject, job.Args.Body)
+	if err != nil && mail.Permanent(err) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
 // UseQueue makes the service send SMS for the messages it writes, through
 // durable jobs in q.
 func (s *Service) UseQueue(q *jobs.Queue) { s.queue = q }
 
 // tell writes the applicant's message for a step in the step's
-// transaction, and enqueues its SMS there too: the SMS goes out exactly
-// when the step committed, even if the process dies right after.
+// transaction, and enqueues its SMS (and e-mail, for an applicant who gave
+// an address) there too: they go out exactly when the step committed,
+// even if the process dies right after.
 func (s *Service) tell(ctx context.Context, tx *store.Tx, c Case, a Action, reason string, now time.Time) error {
 	title, ok := tellings[a]
 	if !ok {
 		return nil
 	}
-	var item string
-	if err := tx.QueryRow(ctx, `SELECT name FROM items WHERE id = ?`, c.ItemID).Scan(&item); err != nil {
+	it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+	if err != nil {
 		return err
 	}
+	item := it.Name
 	body := fmt.Sprintf("%s（办件编号 %s）：%s。", item, c.Number, c.Status.Name())
 	if reason != "" {
 		body += reason
@@ -80,7 +114,14 @@ func (s *Service) tell(ctx context.Context, tx *store.Tx, c Case, a Action, reas
 		return nil
 	}
 	text := fmt.Sprintf("【政务服务】%s：%s，办件编号%s。详情请登录查看。", title, item, c.Number)
-	return s.queue.Enqueue(ctx, tx, SMSArgs{AccountID: c.ApplicantID, Text: text}, nil)
+	if err := s.queue.Enqueue(ctx, tx, SMSArgs{AccountID: c.ApplicantID, Text: text}, nil); err != nil {
+		return err
+	}
+	if ok, err := identity.HasEmail(ctx, tx, c.ApplicantID); err != nil || !ok {
+		return err
+	}
+	return s.queue.Enqueue(ctx, tx, MailArgs{AccountID: c.ApplicantID, Subject: title + "（办件编号 " + c.Number + "）",
+		Body: body + "\n\n请登录政务服务平台“我的办件”查看详情。本邮件由系统自动发送，请勿回复。"}, nil)
 }
 
 // Messages lists a person's messages, newest first, and marks them read.

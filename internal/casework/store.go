@@ -42,7 +42,10 @@ type Case struct {
 	ResultSHA256 string        // the result file, once completed
 	ResultName   string
 	ResultType   string
-	Version      int // bumped by every change; a stale version is refused
+	Decision     string // Approved or Denied, once decided
+	Delivery     string // how the result reached the applicant, once delivered
+	Transfers    int    // times passed to another department
+	Version      int    // bumped by every change; a stale version is refused
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -72,6 +75,7 @@ type Service struct {
 	clock    clock.Clock
 	calendar *calendar.Calendar
 	queue    *jobs.Queue // nil: messages are stored but no SMS is sent
+	numbers  numberBlock
 }
 
 // New returns the service. Deadlines are counted on cal.
@@ -89,11 +93,8 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 	if err != nil {
 		return Case{}, err
 	}
-	if it.Status != catalog.Published {
-		return Case{}, apperr.New(apperr.Conflict, "本事项暂停办理，暂不能申请。")
-	}
-	if !it.Depth.Online() {
-		return Case{}, apperr.New(apperr.Invalid, "本事项暂不支持网上申请，请到现场办理。")
+	if err := applicable(it); err != nil {
+		return Case{}, err
 	}
 	c := Case{ItemID: it.ID, ItemVersion: it.Version, ApplicantID: who.AccountID, EnterpriseID: who.ActingFor,
 		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Draft, Form: form, Version: 1}
@@ -109,11 +110,10 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 	}
 	now := s.clock.Now()
 	c.CreatedAt, c.UpdatedAt = now, now
+	if c.Number, err = s.nextNumber(ctx, c.RegionCode, now); err != nil {
+		return Case{}, err
+	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		if c.Number, err = nextNumber(ctx, tx, c.RegionCode, now); err != nil {
-			return err
-		}
 		var enterprise any
 		if c.EnterpriseID != 0 {
 			enterprise = c.EnterpriseID
@@ -129,111 +129,259 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 	return c, err
 }
 
+// applicable says whether an item can be applied for online now.
+func applicable(it catalog.Item) error {
+	if it.Status != catalog.Published {
+		return apperr.New(apperr.Conflict, "本事项暂停办理，暂不能申请。")
+	}
+	if !it.Depth.Online() {
+		return apperr.New(apperr.Invalid, "本事项暂不支持网上申请，请到现场办理。")
+	}
+	return nil
+}
+
 var errChanged = apperr.New(apperr.Conflict, "该办件刚被他人处理过，请刷新后查看最新状态再操作。")
 
-// Act takes action a on a case, as who, if the case is still at version
-// expected. Of two people acting on the same version, one succeeds and the
-// other is told the case changed; nothing is applied twice.
+// Act takes a plain action on a case, as who, if the case is still at
+// version expected. Of two people acting on the same version, one succeeds
+// and the other is told the case changed; nothing is applied twice.
+// Actions that carry more (a decision, a result, a department, a delivery)
+// have methods of their own.
 func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, expected int, a Action, reason string) (Case, error) {
-	if a == Complete {
-		return Case{}, apperr.New(apperr.Invalid, "办结须上传办理结果。")
+	switch a {
+	case Decide, Transfer, Deliver, Settle:
+		return Case{}, apperr.New(apperr.Invalid, a.Name()+"须使用相应的办理表单。")
 	}
-	return s.act(ctx, who, caseID, expected, a, reason, nil)
+	return s.do(ctx, who, caseID, expected, step{action: a, reason: reason})
 }
 
-// Complete finishes a case with its result file (a licence, an approval),
-// in the same transaction as the step.
+// Decide records the decision — approval or denial — with its reasons and
+// legal basis, and issues the 决定书.
+func (s *Service) Decide(ctx context.Context, who policy.Subject, caseID int64, expected int, approve bool, reason, basis string) (Case, error) {
+	d := Denied
+	if approve {
+		d = Approved
+	}
+	return s.do(ctx, who, caseID, expected, step{action: Decide, reason: reason, decision: d, basis: basis})
+}
+
+// Complete finishes a case. An approved case needs its result (a licence,
+// an approval) attached in the same transaction; a denied one ends with
+// its decision.
 func (s *Service) Complete(ctx context.Context, who policy.Subject, caseID int64, expected int, result filestore.Object, filename string) (Case, error) {
-	return s.act(ctx, who, caseID, expected, Complete, "", func(ctx context.Context, tx *store.Tx, c *Case) error {
-		c.ResultSHA256, c.ResultName, c.ResultType = result.SHA256, cleanFilename(filename), result.ContentType
-		_, err := tx.Exec(ctx, `UPDATE cases SET result_sha256 = ?, result_name = ?, result_type = ? WHERE id = ?`,
-			c.ResultSHA256, c.ResultName, c.ResultType, c.ID)
-		return err
-	})
+	return s.do(ctx, who, caseID, expected, step{action: Complete, result: result, resultName: filename})
 }
 
-func (s *Service) act(ctx context.Context, who policy.Subject, caseID int64, expected int, a Action, reason string,
-	also func(context.Context, *store.Tx, *Case) error) (Case, error) {
-	t, ok := workflow[a]
-	if !ok {
-		return Case{}, apperr.New(apperr.Invalid, "未知的办理操作")
+// Transfer passes a case to another department that should handle it.
+func (s *Service) Transfer(ctx context.Context, who policy.Subject, caseID int64, expected int, toDepartment int64, reason string) (Case, error) {
+	return s.do(ctx, who, caseID, expected, step{action: Transfer, reason: reason, department: toDepartment})
+}
+
+// Delivery methods of a result.
+const (
+	DeliverOnline  = "online"  // 网上送达: the applicant downloads it
+	DeliverExpress = "express" // 邮寄送达
+	DeliverWindow  = "window"  // 窗口领取: the applicant comes for it
+)
+
+var deliveryNames = map[string]string{DeliverOnline: "网上送达", DeliverExpress: "邮寄送达", DeliverWindow: "窗口领取"}
+
+// DeliveryName names a delivery method in Chinese.
+func DeliveryName(m string) string { return deliveryNames[m] }
+
+// Deliver records that the result reached the applicant, and how; it
+// issues the 送达回证. detail is the express waybill number, or a note.
+func (s *Service) Deliver(ctx context.Context, who policy.Subject, caseID int64, expected int, method, detail string) (Case, error) {
+	if deliveryNames[method] == "" {
+		return Case{}, apperr.New(apperr.Invalid, "请选择送达方式：网上送达、邮寄送达或窗口领取。")
 	}
-	reason = strings.TrimSpace(reason)
-	if t.reason && reason == "" {
-		return Case{}, apperr.New(apperr.Invalid, a.Name()+"须写明理由。")
+	detail = strings.TrimSpace(detail)
+	if method == DeliverExpress && detail == "" {
+		return Case{}, apperr.New(apperr.Invalid, "邮寄送达须填写快递单号。")
 	}
+	reason := deliveryNames[method]
+	if detail != "" {
+		reason += "：" + detail
+	}
+	return s.do(ctx, who, caseID, expected, step{action: Deliver, reason: reason, delivery: method})
+}
+
+// Settle handles an 即办件 at one sitting: accepted, decided (approved) and
+// completed with its result, in one transaction, each step on the record
+// with its notice, by whoever may accept it.
+func (s *Service) Settle(ctx context.Context, who policy.Subject, caseID int64, expected int, reason string, result filestore.Object, filename string) (Case, error) {
+	return s.do(ctx, who, caseID, expected,
+		step{action: Accept, settling: true},
+		step{action: Decide, reason: reason, decision: Approved, settling: true},
+		step{action: Complete, result: result, resultName: filename, settling: true})
+}
+
+// Decisions.
+const (
+	Approved = "approved" // 准予
+	Denied   = "denied"   // 不予
+)
+
+// step is one action with what it carries.
+type step struct {
+	action     Action
+	reason     string
+	decision   string // Decide
+	basis      string // Decide: the legal basis, the item's by default
+	result     filestore.Object
+	resultName string
+	department int64  // Transfer
+	delivery   string // Deliver
+	settling   bool   // part of Settle: the acceptor's roles take every step
+}
+
+// do takes the steps, one after another, in one transaction.
+func (s *Service) do(ctx context.Context, who policy.Subject, caseID int64, expected int, steps ...step) (Case, error) {
 	var c Case
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		if c, err = load(ctx, tx, caseID); err != nil {
-			return err
-		}
-		role, err := mayAct(who, c, t)
-		if err != nil {
-			return err
-		}
-		if c.Version != expected {
-			return errChanged
-		}
-		if !slices.Contains(t.from, c.Status) {
-			return apperr.New(apperr.Conflict, fmt.Sprintf("办件当前为「%s」，不能%s。", c.Status.Name(), a.Name()))
-		}
-		if a == AskCorrect && c.Corrections > 0 {
-			if err := secondCorrectionAllowed(ctx, tx, c.ID); err != nil {
+		for _, st := range steps {
+			if c, err = s.take(ctx, tx, who, caseID, expected, st); err != nil {
 				return err
 			}
+			expected = c.Version
 		}
-		if a == Submit || a == Resubmit {
-			it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
-			if err != nil {
-				return err
-			}
-			mats, err := Materials(ctx, tx, c.ID)
-			if err != nil {
-				return err
-			}
-			if missing := missingRequired(it, mats); len(missing) > 0 {
-				return apperr.New(apperr.Invalid, "还缺少必需材料："+strings.Join(missing, "、"))
-			}
-		}
-		now := s.clock.Now()
-		corrections := c.Corrections
-		if a == AskCorrect {
-			corrections++
-		}
-		if err := s.moveDeadline(ctx, tx, &c, a, calendar.DateOf(now)); err != nil {
-			return err
-		}
-		res, err := tx.Exec(ctx, `UPDATE cases SET status = ?, corrections = ?, accepted_on = ?, due_on = ?, paused_on = ?,
-			version = version + 1, updated_at = ?, submitted_at = CASE WHEN ? THEN ? ELSE submitted_at END WHERE id = ? AND version = ?`,
-			t.to, corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), now, a == Submit || a == Resubmit, now, c.ID, expected)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errChanged
-		}
-		from := c.Status
-		c.Status, c.Corrections, c.Version, c.UpdatedAt = t.to, corrections, expected+1, now
-		if also != nil {
-			if err := also(ctx, tx, &c); err != nil {
-				return err
-			}
-		}
-		if err := s.issue(ctx, tx, c, a, reason, now); err != nil {
-			return err
-		}
-		if err := s.tell(ctx, tx, c, a, reason, now); err != nil {
-			return err
-		}
-		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: a, From: from, To: t.to, Reason: reason})
+		return nil
 	})
 	return c, err
 }
 
-// mayAct checks that who may take a transition on c, and names the role
-// they act in for the record.
-func mayAct(who policy.Subject, c Case, t transition) (string, error) {
+// take applies one step in tx: checks who may take it from the case's
+// state, moves the case and its deadline, and writes its notice, message
+// and event.
+func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, caseID int64, expected int, st step) (Case, error) {
+	a := st.action
+	t, ok := workflow[a]
+	if !ok {
+		return Case{}, apperr.New(apperr.Invalid, "未知的办理操作")
+	}
+	reason := strings.TrimSpace(st.reason)
+	if t.reason && reason == "" {
+		return Case{}, apperr.New(apperr.Invalid, a.Name()+"须写明理由。")
+	}
+	c, err := load(ctx, tx, caseID)
+	if err != nil {
+		return c, err
+	}
+	it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+	if err != nil {
+		return c, err
+	}
+	by := t
+	if st.settling {
+		by.by = workflow[Accept].by
+		if it.CaseKind != catalog.Immediate {
+			return c, apperr.New(apperr.Conflict, "只有即办件可以当场办结。")
+		}
+	}
+	role, err := mayAct(who, c, by, it)
+	if err != nil {
+		return c, err
+	}
+	if c.Version != expected {
+		return c, errChanged
+	}
+	if !slices.Contains(t.from, c.Status) {
+		return c, apperr.New(apperr.Conflict, fmt.Sprintf("办件当前为「%s」，不能%s。", c.Status.Name(), a.Name()))
+	}
+	to := t.to
+	if to == "" {
+		to = c.Status
+	}
+	switch a {
+	case AskCorrect:
+		if c.Corrections > 0 {
+			if err := secondCorrectionAllowed(ctx, tx, c.ID); err != nil {
+				return c, err
+			}
+		}
+	case Submit, Resubmit:
+		mats, err := Materials(ctx, tx, c.ID)
+		if err != nil {
+			return c, err
+		}
+		if missing := missingRequired(it, mats); len(missing) > 0 {
+			return c, apperr.New(apperr.Invalid, "还缺少必需材料："+strings.Join(missing, "、"))
+		}
+	case Decide:
+		if st.decision != Approved && st.decision != Denied {
+			return c, apperr.New(apperr.Invalid, "请选择准予或不予。")
+		}
+	case Complete:
+		if c.Decision != Denied && st.result.SHA256 == "" {
+			return c, apperr.New(apperr.Invalid, "办结须上传办理结果（证照、批文等）。")
+		}
+	case Transfer:
+		var name string
+		if err := tx.QueryRow(ctx, `SELECT name FROM departments WHERE id = ?`, st.department).Scan(&name); errors.Is(err, sql.ErrNoRows) {
+			return c, apperr.New(apperr.Invalid, "请选择要移交的部门。")
+		} else if err != nil {
+			return c, err
+		}
+		if st.department == c.DepartmentID {
+			return c, apperr.New(apperr.Invalid, "不能移交给本部门。")
+		}
+		reason = "移交至" + name + "：" + reason
+	}
+	now := s.clock.Now()
+	corrections := c.Corrections
+	if a == AskCorrect {
+		corrections++
+	}
+	if err := s.moveDeadline(&c, a, it, calendar.DateOf(now)); err != nil {
+		return c, err
+	}
+	from := c.Status
+	c.Status, c.Corrections, c.UpdatedAt = to, corrections, now
+	switch a {
+	case Decide:
+		c.Decision = st.decision
+	case Complete:
+		if st.result.SHA256 != "" {
+			c.ResultSHA256, c.ResultName, c.ResultType = st.result.SHA256, cleanFilename(st.resultName), st.result.ContentType
+		}
+	case Transfer:
+		c.DepartmentID = st.department
+		c.Transfers++
+	case Deliver:
+		c.Delivery = st.delivery
+	}
+	res, err := tx.Exec(ctx, `UPDATE cases SET status = ?, corrections = ?, accepted_on = ?, due_on = ?, paused_on = ?, decision = ?,
+		result_sha256 = ?, result_name = ?, result_type = ?, department_id = ?, transfers = ?, delivery = ?,
+		version = version + 1, updated_at = ?, submitted_at = CASE WHEN ? THEN ? ELSE submitted_at END WHERE id = ? AND version = ?`,
+		c.Status, c.Corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.Decision,
+		c.ResultSHA256, c.ResultName, c.ResultType, c.DepartmentID, c.Transfers, c.Delivery,
+		now, a == Submit || a == Resubmit, now, c.ID, expected)
+	if err != nil {
+		return c, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return c, errChanged
+	}
+	c.Version = expected + 1
+	if err := s.issue(ctx, tx, c, it, a, reason, st.basis, now); err != nil {
+		return c, err
+	}
+	if a == Deliver && st.delivery == DeliverWindow {
+		// Coming for the result is a visit too (最多跑一次 counts it).
+		if err := s.visit(ctx, tx, &c, who, "领取办理结果", now); err != nil {
+			return c, err
+		}
+	}
+	if err := s.tell(ctx, tx, c, a, reason, now); err != nil {
+		return c, err
+	}
+	return c, appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: a, From: from, To: to, Reason: reason})
+}
+
+// mayAct checks that who may take a transition on c, whose item version
+// is it, and names the role they act in for the record.
+func mayAct(who policy.Subject, c Case, t transition, it catalog.Item) (string, error) {
 	if who.Kind == policy.Person {
 		if !t.by.Applicant {
 			// A staff step: the policy answers as for anything of another's.
@@ -247,13 +395,21 @@ func mayAct(who policy.Subject, c Case, t transition) (string, error) {
 		}
 		return "申请人", nil
 	}
-	if len(t.by.Roles) == 0 {
+	roles := t.by.Roles
+	if t.by.Step != "" {
+		st, ok := it.Step(t.by.Step)
+		if !ok {
+			return "", apperr.New(apperr.Conflict, "本事项的办理流程没有“"+t.by.Step+"”环节。")
+		}
+		roles = st.Roles
+	}
+	if len(roles) == 0 {
 		return "", apperr.New(apperr.Forbidden, "这一步须由申请人本人操作。")
 	}
 	if err := policy.Check(who, policy.Handle, c.Resource()); err != nil {
 		return "", err
 	}
-	for _, r := range t.by.Roles {
+	for _, r := range roles {
 		if who.Has(r) {
 			return r.Name(), nil
 		}
@@ -265,14 +421,15 @@ func mayAct(who policy.Subject, c Case, t transition) (string, error) {
 }
 
 const caseColumns = `id, number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code, status,
-	form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, version, created_at, updated_at`
+	form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, decision, delivery, transfers,
+	version, created_at, updated_at`
 
 func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 	var c Case
 	var form, accepted, due, paused string
 	err := q.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id).Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemVersion,
 		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &form, &c.Corrections, &accepted, &due, &paused,
-		&c.ResultSHA256, &c.ResultName, &c.ResultType, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+		&c.ResultSHA256, &c.ResultName, &c.ResultType, &c.Decision, &c.Delivery, &c.Transfers, &c.Version, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.New(apperr.NotFound, "没有找到。")
 	}
@@ -303,13 +460,9 @@ func dateText(d calendar.Date) string {
 // count (the promised limit of the item version, in working days from the
 // day after), a pause stops it and the resumption pushes the due date by
 // the working days paused.
-func (s *Service) moveDeadline(ctx context.Context, tx *store.Tx, c *Case, a Action, today calendar.Date) error {
+func (s *Service) moveDeadline(c *Case, a Action, it catalog.Item, today calendar.Date) error {
 	switch a {
 	case Accept:
-		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
-		if err != nil {
-			return err
-		}
 		c.AcceptedOn = today
 		limit := it.PromiseLimit
 		switch limit.Unit {
@@ -344,6 +497,30 @@ func (s *Service) DeadlineOf(c Case) (Deadline, bool) {
 	}
 	today := calendar.DateOf(s.clock.Now())
 	return Deadline{Due: c.DueOn, Left: s.calendar.Left(today, c.DueOn), Status: s.calendar.StatusOf(today, c.DueOn)}, true
+}
+
+// StepDue says by when the step a case waits for should be done, from the
+// share of the time limit the item's workflow gives the steps up to it:
+// 决定 while the case is under review, 办结 once decided. Pauses push it
+// as they push the deadline. False when no such step or limit applies.
+func (s *Service) StepDue(c Case, it catalog.Item) (string, calendar.Date, bool) {
+	var name string
+	switch c.Status {
+	case Reviewing:
+		name = catalog.StepDecide
+	case Decided:
+		name = catalog.StepComplete
+	default:
+		return "", calendar.Date{}, false
+	}
+	share, ok := it.StepShares()[name]
+	limit := it.PromiseLimit
+	if !ok || c.AcceptedOn.IsZero() || limit.Unit != "工作日" {
+		return "", calendar.Date{}, false
+	}
+	days := (limit.Value*share + 99) / 100
+	pushed := s.calendar.WorkdaysBetween(s.calendar.Due(c.AcceptedOn, limit.Value, nil), c.DueOn)
+	return name, s.calendar.AddWorkdays(s.calendar.Due(c.AcceptedOn, days, nil), pushed), true
 }
 
 // Get returns a case and its record to someone allowed to see it.
@@ -394,20 +571,45 @@ func (e Event) digest(caseID int64, prev string) string {
 // by the caller's update (or just inserted), so appends to one case are
 // serialised on both databases.
 func appendEvent(ctx context.Context, tx *store.Tx, caseID int64, e Event) error {
-	prev := genesis
-	err := tx.QueryRow(ctx, `SELECT seq, hash FROM case_events WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, caseID).Scan(&e.Seq, &prev)
+	c := chain{caseID: caseID, prev: genesis}
+	err := tx.QueryRow(ctx, `SELECT seq, hash FROM case_events WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, caseID).Scan(&c.seq, &c.prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	e.Seq++
-	e.At = e.At.UTC().Truncate(time.Microsecond)
-	e.Hash = e.digest(caseID, prev)
-	var actor any
-	if e.ActorID != 0 {
-		actor = e.ActorID
+	return c.append(ctx, tx, e)
+}
+
+// chain is the end of a case's record, for appending several events in
+// one statement without reading each back.
+type chain struct {
+	caseID int64
+	seq    int
+	prev   string
+}
+
+// newChain starts the record of a case created in this transaction.
+func newChain(caseID int64) *chain { return &chain{caseID: caseID, prev: genesis} }
+
+func (c *chain) append(ctx context.Context, tx *store.Tx, events ...Event) error {
+	var sql strings.Builder
+	sql.WriteString(`INSERT INTO case_events (case_id, seq, at, actor_id, actor_role, action, from_status, to_status, reason, prev_hash, hash) VALUES `)
+	args := make([]any, 0, 11*len(events))
+	for i, e := range events {
+		e.Seq = c.seq + 1
+		e.At = e.At.UTC().Truncate(time.Microsecond)
+		e.Hash = e.digest(c.caseID, c.prev)
+		var actor any
+		if e.ActorID != 0 {
+			actor = e.ActorID
+		}
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, c.caseID, e.Seq, e.At, actor, e.ActorRole, e.Action, e.From, e.To, e.Reason, c.prev, e.Hash)
+		c.seq, c.prev = e.Seq, e.Hash
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO case_events (case_id, seq, at, actor_id, actor_role, action, from_status, to_status, reason, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, caseID, e.Seq, e.At, actor, e.ActorRole, e.Action, e.From, e.To, e.Reason, prev, e.Hash)
+	_, err := tx.Exec(ctx, sql.String(), args...)
 	return err
 }
 
@@ -460,14 +662,18 @@ func VerifyChains(ctx context.Context, q store.Querier) (cases int, broken []Bro
 }
 
 // Available lists the actions who may take on c now, in workflow order.
-func Available(who policy.Subject, c Case) []Action {
+// it is the case's item version, whose workflow says who takes each step.
+func Available(who policy.Subject, c Case, it catalog.Item) []Action {
 	var out []Action
-	for _, a := range []Action{Submit, Precheck, Accept, AskCorrect, Refuse, Resubmit, Pause, Resume, Decide, Complete, Withdraw} {
+	for _, a := range []Action{Submit, Precheck, Accept, Settle, AskCorrect, Refuse, Resubmit, Pause, Resume, Decide, Complete, Deliver, Transfer, Withdraw} {
 		t := workflow[a]
-		if !slices.Contains(t.from, c.Status) {
+		if !slices.Contains(t.from, c.Status) || a == Settle && it.CaseKind != catalog.Immediate {
 			continue
 		}
-		if _, err := mayAct(who, c, t); err == nil {
+		if a == Settle {
+			t.by = workflow[Accept].by
+		}
+		if _, err := mayAct(who, c, t, it); err == nil {
 			out = append(out, a)
 		}
 	}
@@ -478,7 +684,7 @@ func Available(who policy.Subject, c Case) []Action {
 func NeedsReason(a Action) bool { return workflow[a].reason }
 
 // Queues are the staff work queues, in the order of the work.
-var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Paused, Decided, Completed}
+var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Paused, Decided, Completed, Delivered}
 
 // QueueEntry is a case in a work queue.
 type QueueEntry struct {

@@ -5,7 +5,10 @@
 // case form a hash chain that `zwfw audit verify` checks.
 package casework
 
-import "github.com/zwfw/zwfw/internal/policy"
+import (
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/policy"
+)
 
 // Status is where a case stands; the staff work queues are statuses.
 type Status string
@@ -19,6 +22,7 @@ const (
 	Paused     Status = "paused"     // 已暂停: special procedure, the limit stops
 	Decided    Status = "decided"    // 待办结
 	Completed  Status = "completed"  // 已办结
+	Delivered  Status = "delivered"  // 已送达: the result reached the applicant
 	Rejected   Status = "rejected"   // 不予受理
 	Withdrawn  Status = "withdrawn"  // 已撤回
 )
@@ -26,7 +30,7 @@ const (
 // Name is the status's Chinese name, as queues and timelines show it.
 func (s Status) Name() string {
 	return map[Status]string{Draft: "草稿", Submitted: "待预审", Prechecked: "待受理", Correction: "待补正", Reviewing: "审查中",
-		Paused: "已暂停", Decided: "待办结", Completed: "已办结", Rejected: "不予受理", Withdrawn: "已撤回"}[s]
+		Paused: "已暂停", Decided: "待办结", Completed: "已办结", Delivered: "已送达", Rejected: "不予受理", Withdrawn: "已撤回"}[s]
 }
 
 // Action is a step someone takes on a case.
@@ -43,19 +47,24 @@ const (
 	Resume     Action = "resume"   // special procedure ends
 	Decide     Action = "decide"   // 准予 / 不予 (决定书)
 	Complete   Action = "complete" // 办结, result attached
+	Deliver    Action = "deliver"  // 送达 (送达回证)
+	Transfer   Action = "transfer" // 移交 to another department
+	Settle     Action = "settle"   // 即办件: accepted, decided and completed in one sitting
 	Withdraw   Action = "withdraw" // the applicant withdraws
 )
 
 // Name is the action's Chinese name, for timelines.
 func (a Action) Name() string {
 	return map[Action]string{Submit: "提交申请", Precheck: "预审通过", Accept: "受理", Refuse: "不予受理", AskCorrect: "一次性告知补正",
-		Resubmit: "补正材料", Upload: "提交材料", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Withdraw: "撤回申请"}[a]
+		Resubmit: "补正材料", Upload: "提交材料", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Deliver: "送达", Transfer: "移交其他部门", Settle: "当场办结", Withdraw: "撤回申请"}[a]
 }
 
-// By says who takes an action: the applicant, or staff with one of the roles.
+// By says who takes an action: the applicant, staff with one of fixed
+// roles, or staff with the roles the item's workflow gives a step.
 type By struct {
 	Applicant bool
 	Roles     []policy.Role
+	Step      string // a catalog step name: its roles come from the item
 }
 
 // transition is one edge of the workflow.
@@ -66,20 +75,26 @@ type transition struct {
 	reason bool // a reason is required
 }
 
-// workflow is the default 预审 → 受理 → 审查 → 决定 → 办结 flow. Items
-// will be able to shape it (steps, roles, shares of the limit); this table
-// is the one place that says which step may follow which.
+// workflow says which step may follow which; the item's workflow
+// (catalog.Item.HandlingSteps) says who takes each step, whether its
+// optional steps (预审, 送达) exist, and how the time limit is shared.
 var workflow = map[Action]transition{
 	// At the counter (窗口收件) the window clerk submits for the applicant.
 	Submit:     {from: []Status{Draft}, to: Submitted, by: By{Applicant: true, Roles: []policy.Role{policy.Window}}},
-	Precheck:   {from: []Status{Submitted}, to: Prechecked, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}},
-	Accept:     {from: []Status{Submitted, Prechecked}, to: Reviewing, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}},
-	Refuse:     {from: []Status{Submitted, Prechecked}, to: Rejected, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}, reason: true},
-	AskCorrect: {from: []Status{Submitted, Prechecked}, to: Correction, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer}}, reason: true},
+	Precheck:   {from: []Status{Submitted}, to: Prechecked, by: By{Step: catalog.StepPrecheck}},
+	Accept:     {from: []Status{Submitted, Prechecked}, to: Reviewing, by: By{Step: catalog.StepAccept}},
+	Refuse:     {from: []Status{Submitted, Prechecked}, to: Rejected, by: By{Step: catalog.StepAccept}, reason: true},
+	AskCorrect: {from: []Status{Submitted, Prechecked}, to: Correction, by: By{Step: catalog.StepAccept}, reason: true},
 	Resubmit:   {from: []Status{Correction}, to: Submitted, by: By{Applicant: true}},
-	Pause:      {from: []Status{Reviewing}, to: Paused, by: By{Roles: []policy.Role{policy.Reviewer, policy.Head}}, reason: true},
-	Resume:     {from: []Status{Paused}, to: Reviewing, by: By{Roles: []policy.Role{policy.Reviewer, policy.Head}}},
-	Decide:     {from: []Status{Reviewing}, to: Decided, by: By{Roles: []policy.Role{policy.Reviewer, policy.Head}}, reason: true},
-	Complete:   {from: []Status{Decided}, to: Completed, by: By{Roles: []policy.Role{policy.Window, policy.Reviewer, policy.Head}}},
-	Withdraw:   {from: []Status{Draft, Submitted, Prechecked, Correction}, to: Withdrawn, by: By{Applicant: true}},
+	Pause:      {from: []Status{Reviewing}, to: Paused, by: By{Step: catalog.StepReview}, reason: true},
+	Resume:     {from: []Status{Paused}, to: Reviewing, by: By{Step: catalog.StepReview}},
+	Decide:     {from: []Status{Reviewing}, to: Decided, by: By{Step: catalog.StepDecide}, reason: true},
+	Complete:   {from: []Status{Decided}, to: Completed, by: By{Step: catalog.StepComplete}},
+	Deliver:    {from: []Status{Completed}, to: Delivered, by: By{Step: catalog.StepDeliver}},
+	// A case sent to the wrong department is passed on, before or during
+	// review; the receiving department's staff then act on it.
+	Transfer: {from: []Status{Submitted, Prechecked, Reviewing, Paused}, by: By{Roles: []policy.Role{policy.Reviewer, policy.Head}}, reason: true},
+	// 即办件 are accepted, decided and completed at one sitting.
+	Settle:   {from: []Status{Submitted, Prechecked}, to: Completed, by: By{Step: catalog.StepAccept}},
+	Withdraw: {from: []Status{Draft, Submitted, Prechecked, Correction}, to: Withdrawn, by: By{Applicant: true}},
 }

@@ -217,8 +217,11 @@ type Item struct {
 	SelfService    bool          `json:"self_service"`
 	Materials      []Material    `json:"materials"`
 	Form           []FormSection `json:"form"`
-	Aliases        []string      `json:"aliases,omitempty"` // what people call it: 开店, 办执照 …
-	Popularity     int           `json:"popularity"`
+	// Workflow shapes how cases of the item are handled; empty means
+	// DefaultWorkflow.
+	Workflow   []WorkStep `json:"workflow,omitempty"`
+	Aliases    []string   `json:"aliases,omitempty"` // what people call it: 开店, 办执照 …
+	Popularity int        `json:"popularity"`
 	// Generated marks demo items made by a generator, not copied from a
 	// real catalog.
 	Generated   bool      `json:"generated"`

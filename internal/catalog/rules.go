@@ -94,6 +94,7 @@ func (it *Item) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, workflowProblems(it.Workflow)...)
 	if len(errs) > 0 {
 		return apperr.New(apperr.Invalid, strings.Join(errs, "；"))
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
@@ -20,6 +21,34 @@ type Store struct {
 	db      *store.DB
 	regions *region.Store
 	clock   clock.Clock
+	bodies  versionBodies
+}
+
+// versionBodies keeps the saved text of item versions read from committed
+// data. A version, once saved, never changes, so nothing needs telling
+// when another instance saves one; every application reads its item's,
+// so keeping them saves a database round trip each time.
+type versionBodies struct {
+	mu sync.RWMutex
+	m  map[[2]int64]string
+}
+
+const maxCachedVersions = 4096
+
+func (b *versionBodies) get(id int64, version int) (string, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	body, ok := b.m[[2]int64{id, int64(version)}]
+	return body, ok
+}
+
+func (b *versionBodies) put(id int64, version int, body string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil || len(b.m) >= maxCachedVersions {
+		b.m = map[[2]int64]string{} // simply start over: the working set is far smaller
+	}
+	b.m[[2]int64{id, int64(version)}] = body
 }
 
 // NewStore returns a Store over db.
@@ -227,13 +256,20 @@ func (s *Store) CatalogVersion(ctx context.Context) (int64, error) {
 }
 
 func (s *Store) version(ctx context.Context, q store.Querier, id int64, version int) (Item, error) {
-	var body string
-	err := q.QueryRow(ctx, `SELECT body FROM item_versions WHERE item_id = ? AND version = ?`, id, version).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Item{}, apperr.New(apperr.NotFound, "事项或版本不存在")
-	}
-	if err != nil {
-		return Item{}, err
+	body, cached := s.bodies.get(id, version)
+	if !cached {
+		err := q.QueryRow(ctx, `SELECT body FROM item_versions WHERE item_id = ? AND version = ?`, id, version).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Item{}, apperr.New(apperr.NotFound, "事项或版本不存在")
+		}
+		if err != nil {
+			return Item{}, err
+		}
+		// Only what is committed is kept: a version read inside a
+		// transaction may yet be rolled back.
+		if _, inTx := q.(*store.Tx); !inTx {
+			s.bodies.put(id, version, body)
+		}
 	}
 	var it Item
 	if err := json.Unmarshal([]byte(body), &it); err != nil {

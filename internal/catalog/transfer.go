@@ -278,6 +278,9 @@ var itemColumns = []column{
 	boolColumn("支持自助终端", func(it *Item) *bool { return &it.SelfService }),
 	listColumn("别名", func(it *Item) *[]string { return &it.Aliases }),
 	boolColumn("演示数据", func(it *Item) *bool { return &it.Generated }),
+	{name: "办理环节",
+		get: func(it *Item) any { return FormatWorkflow(it.Workflow) },
+		set: func(it *Item, v string) (err error) { it.Workflow, err = ParseWorkflow(v); return err }},
 	jsonColumn("办理流程", func(it *Item) *[]Step { return &it.Steps }),
 	jsonColumn("申请材料", func(it *Item) *[]Material { return &it.Materials }),
 	jsonColumn("申请表", func(it *Item) *[]FormSection { return &it.Form }),
@@ -870,13 +873,17 @@ func header(file *importFile, sheet string, line int, cells []string, want []str
 		}
 	}
 	for _, w := range want {
-		if _, found := idx[w]; !found {
+		if _, found := idx[w]; !found && !optionalColumns[w] {
 			file.fail(sheet, line, w, "缺少列“%s”", w)
 			ok = false
 		}
 	}
 	return idx, ok
 }
+
+// optionalColumns were added after files were first exchanged: a file
+// without them still imports, with their defaults.
+var optionalColumns = map[string]bool{"办理环节": true}
 
 func idxHas(idx map[string]int, name string) bool { _, ok := idx[name]; return ok }
 

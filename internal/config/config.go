@@ -38,6 +38,12 @@ type Config struct {
 	IndexKey          string // pii blind-index key
 	SMSURL            string
 	SMSKey            string
+	SMTPHost          string
+	SMTPPort          int
+	SMTPUsername      string
+	SMTPPassword      string
+	SMTPFrom          string
+	SMTPTLS           string
 	StaffTOTP         bool
 	OIDCIssuer        string
 	OIDCClientID      string
@@ -172,6 +178,24 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.SMSURL = v; return nil }},
 	{Env: "ZWFW_SMS_KEY", Flag: "sms-key", Usage: "短信网关密钥", Secret: true,
 		set: func(c *Config, v string) error { c.SMSKey = v; return nil }},
+	{Env: "ZWFW_SMTP_HOST", Flag: "smtp-host", Usage: "发送通知邮件的 SMTP 服务器；不设则不发邮件（演示环境只写入日志）",
+		set: func(c *Config, v string) error { c.SMTPHost = v; return nil }},
+	{Env: "ZWFW_SMTP_PORT", Flag: "smtp-port", Default: "0", Usage: "SMTP 端口（0 表示按加密方式取 587、465 或 25）",
+		set: func(c *Config, v string) error { return intIn(&c.SMTPPort, v, 0, 65535, "SMTP 端口") }},
+	{Env: "ZWFW_SMTP_USERNAME", Flag: "smtp-username", Usage: "SMTP 登录用户名（不设则不登录）",
+		set: func(c *Config, v string) error { c.SMTPUsername = v; return nil }},
+	{Env: "ZWFW_SMTP_PASSWORD", Flag: "smtp-password", Usage: "SMTP 登录密码", Secret: true,
+		set: func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
+	{Env: "ZWFW_SMTP_FROM", Flag: "smtp-from", Usage: "通知邮件的发件人，如 政务服务平台 <noreply@example.gov.cn>",
+		set: func(c *Config, v string) error { c.SMTPFrom = v; return nil }},
+	{Env: "ZWFW_SMTP_TLS", Flag: "smtp-tls", Default: "starttls", Usage: "SMTP 加密方式：starttls、tls 或 none（none 只允许本机服务器）",
+		set: func(c *Config, v string) error {
+			if v != "starttls" && v != "tls" && v != "none" {
+				return fmt.Errorf("应为 starttls、tls 或 none")
+			}
+			c.SMTPTLS = v
+			return nil
+		}},
 	{Env: "ZWFW_STAFF_TOTP", Flag: "staff-totp", Default: "true", Usage: "工作人员登录须输入动态验证码（仅演示环境可关闭）",
 		set: func(c *Config, v string) error { return boolean(&c.StaffTOTP, v) }},
 	{Env: "ZWFW_OIDC_ISSUER", Flag: "oidc-issuer", Usage: "省统一身份认证平台（OpenID Connect）地址；不设则不启用",

@@ -142,7 +142,15 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, files f
 				return false // the future has not happened yet
 			}
 			var err2 error
-			c, err2 = svc.Act(ctx, clerk, c.ID, c.Version, a, reason)
+			switch a {
+			case casework.Decide:
+				// One decision in ten is a denial.
+				c, err2 = svc.Decide(ctx, clerk, c.ID, c.Version, rng.IntN(10) > 0, reason, "")
+			case casework.Deliver:
+				c, err2 = svc.Deliver(ctx, clerk, c.ID, c.Version, casework.DeliverOnline, "申请人已在线下载")
+			default:
+				c, err2 = svc.Act(ctx, clerk, c.ID, c.Version, a, reason)
+			}
 			return err2 == nil
 		}
 		switch {
@@ -166,10 +174,18 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, files f
 			continue
 		}
 		step()
-		if !clk.Now().After(now) {
-			if c, err = svc.Complete(ctx, clerk, c.ID, c.Version, pdf, it.Result.Name+".pdf"); err != nil {
-				return made, err
-			}
+		if clk.Now().After(now) {
+			continue
+		}
+		result := pdf
+		if c.Decision == casework.Denied {
+			result = filestore.Object{} // a denial ends with its decision
+		}
+		if c, err = svc.Complete(ctx, clerk, c.ID, c.Version, result, it.Result.Name+".pdf"); err != nil {
+			return made, err
+		}
+		if plan == 9 {
+			act(casework.Deliver, "")
 		}
 	}
 	return made, nil

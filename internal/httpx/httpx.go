@@ -45,6 +45,8 @@ func LogError(log *slog.Logger, r *http.Request, err error) {
 type ErrorBody struct {
 	Code    apperr.Code `json:"code"`
 	Message string      `json:"message"`
+	// Fields is a message per form field, when the request's form is wrong.
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // WriteJSON writes v as JSON with the status.
@@ -58,7 +60,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 
 // WriteJSONError answers err as {"code", "message"} with its status.
 func WriteJSONError(w http.ResponseWriter, err error) {
-	WriteJSON(w, Status(err), ErrorBody{Code: apperr.CodeOf(err), Message: apperr.MessageOf(err)})
+	WriteJSON(w, Status(err), ErrorBody{Code: apperr.CodeOf(err), Message: apperr.MessageOf(err), Fields: apperr.FieldsOf(err)})
 }
 
 type ctxKey int

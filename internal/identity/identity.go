@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/password"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -32,6 +33,7 @@ type RealNameVerifier interface {
 type Options struct {
 	Keys     *pii.Keys
 	SMS      sms.Sender
+	Mail     mail.Sender // nil: no e-mail notifications
 	Clock    clock.Clock
 	Log      *slog.Logger
 	Verifier RealNameVerifier
@@ -85,6 +87,7 @@ type Account struct {
 	Username       string
 	IDNumberMasked string
 	MobileMasked   string
+	EmailMasked    string // where notifications are e-mailed, or ""
 	DepartmentID   int64
 	Roles          []policy.Role
 	RealName       bool // 已实名核验

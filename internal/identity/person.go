@@ -12,6 +12,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/ident"
+	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/password"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -207,6 +208,13 @@ func (s *Service) Account(ctx context.Context, id int64) (Account, error) {
 		return a, err
 	}
 	a.Username, a.DepartmentID, a.RealName, a.HasPassword = username.String, dept.Int64, status == "verified", hash != ""
+	email, err := s.email(ctx, s.db.Read(), id)
+	if err != nil {
+		return a, err
+	}
+	if email != "" {
+		a.EmailMasked = mail.Mask(email)
+	}
 	if a.Kind == "staff" {
 		a.Roles, err = roles(ctx, s.db.Read(), id)
 	}

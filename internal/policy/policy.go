@@ -82,6 +82,7 @@ const (
 	AuditLog   = "audit_log"
 	Jobs       = "jobs" // the background job queue
 	Statistics = "statistics"
+	Calendar   = "calendar" // the local working days and holidays that deadlines count with
 )
 
 // Resource is what is asked about. Fill what applies: the owner for

@@ -65,6 +65,7 @@ var resources = map[string]policy.Resource{
 	"audit":               {Kind: policy.AuditLog},
 	"jobs":                {Kind: policy.Jobs},
 	"stats":               {Kind: policy.Statistics},
+	"calendar":            {Kind: policy.Calendar},
 }
 
 var actions = []policy.Action{policy.View, policy.Create, policy.Handle, policy.Approve, policy.Edit, policy.Publish,

@@ -33,6 +33,7 @@ type DB struct {
 	Dialect Dialect
 	write   *sql.DB
 	read    *sql.DB
+	batch   batcher
 }
 
 // Options tune a DB. Zero values take defaults.
@@ -132,8 +133,13 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the commit batcher and closes both pools.
 func (db *DB) Close() error {
+	db.batch.once.Do(func() {}) // no batcher starts after this
+	if db.batch.stop != nil {
+		close(db.batch.stop)
+		<-db.batch.done
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())

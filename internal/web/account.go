@@ -279,7 +279,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 var notices = map[string]string{
 	"password": "密码已修改，其他设备上的登录已退出。", "signout": "已退出其他所有设备上的登录。",
 	"enterprise": "企业已登记，您是其法定代表人。", "agent": "已添加经办人。", "acting": "办事身份已切换。",
-	"acted": "已办理，办件状态已更新。", "intake": "已收件。请录入申请表、扫描材料，然后提交。", "visit": "已登记到场。", "uploaded": "材料已保存。", "saved": "草稿已保存，可以随时回来继续填写。", "draft": "已保存为新的草稿版本；发布后群众才能看到。", "publish": "已发布。", "suspend": "已暂停办理。", "resume": "已恢复办理。",
+	"email": "通知邮箱已保存。", "acted": "已办理，办件状态已更新。", "transferred": "办件已移交其他部门。", "intake": "已收件。请录入申请表、扫描材料，然后提交。", "visit": "已登记到场。", "uploaded": "材料已保存。", "saved": "草稿已保存，可以随时回来继续填写。", "draft": "已保存为新的草稿版本；发布后群众才能看到。", "publish": "已发布。", "suspend": "已暂停办理。", "resume": "已恢复办理。",
 	"cancel": "已取消该事项。", "roles": "角色已更新。", "status": "账户状态已更新。", "reset": "密码已重置，该账户的所有登录已退出。",
 }
 
@@ -347,6 +347,13 @@ func (s *Server) sendMobileCode(r *http.Request, who policy.Subject) (string, er
 
 func (s *Server) changeMobile(r *http.Request, who policy.Subject) (string, error) {
 	return "mobile", s.identity.ChangeMobile(r.Context(), who.AccountID, r.PostForm.Get("mobile"), r.PostForm.Get("code"), meta(r))
+}
+
+func (s *Server) setEmail(r *http.Request, who policy.Subject) (string, error) {
+	if who.Kind != policy.Person {
+		return "", apperr.New(apperr.Forbidden, "只有个人账户可以设置通知邮箱。")
+	}
+	return "email", s.identity.SetEmail(r.Context(), who.AccountID, r.PostForm.Get("email"), meta(r))
 }
 
 func (s *Server) signoutEverywhere(r *http.Request, who policy.Subject) (string, error) {

@@ -5,17 +5,21 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
 )
 
 // applyPage is the online application form of an item.
@@ -90,7 +94,8 @@ func answersFrom(it catalog.Item, f url.Values) map[string]string {
 	return out
 }
 
-// apply saves the draft, or submits it when the answers are complete.
+// apply saves the draft, or submits it when the answers are complete; or,
+// for the page's script, only checks the answers.
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 	if ok, err := requirePerson(w, r); !ok {
 		return err
@@ -108,6 +113,14 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 	}
 	who, f := subject(r), r.PostForm
 	answers, problems := casework.CheckForm(it, answersFrom(it, f), s.clock.Now())
+	// The page's script asks as the applicant types (op=check): the
+	// problems of the answers so far, by field, and nothing is saved.
+	if f.Get("op") == "check" {
+		httpx.WriteJSON(w, http.StatusOK, struct {
+			Problems map[string]string `json:"problems"`
+		}{problems})
+		return nil
+	}
 	p := applyPage{Item: it, Answers: answers}
 	p.CaseID, _ = strconv.ParseInt(f.Get("case"), 10, 64)
 	p.Version, _ = strconv.Atoi(f.Get("version"))
@@ -412,6 +425,22 @@ type staffCasePage struct {
 	HasDeadline bool
 	Error       string
 	Notice      string
+	// Departments a case may be transferred to, when it may be.
+	Departments []region.Department
+	// The step the case waits for and by when, from the item's workflow.
+	Step    string
+	StepDue calendar.Date
+}
+
+// DeliveryMethods are the ways a result may reach the applicant.
+func (staffCasePage) DeliveryMethods() []string {
+	return []string{casework.DeliverOnline, casework.DeliverExpress, casework.DeliverWindow}
+}
+
+// Basis is the first line of the item's legal basis, a decision's default.
+func (p staffCasePage) Basis() string {
+	line, _, _ := strings.Cut(strings.TrimSpace(p.Item.Basis), "\n")
+	return line
 }
 
 func (s *Server) staffOnly(w http.ResponseWriter, r *http.Request) (bool, error) {
@@ -462,8 +491,21 @@ func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status 
 	c, it, events, mats, docs := rec.Case, rec.Item, rec.Events, rec.Materials, rec.Documents
 	d, has := s.cases.DeadlineOf(c)
 	editable := c.Status == casework.Draft && who.Has(policy.Window)
-	return s.render(w, r, status, "staffcase", "workbench", staffCasePage{Editable: editable, Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
-		Actions: casework.Available(who, c), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice})
+	p := staffCasePage{Editable: editable, Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
+		Actions: casework.Available(who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
+	p.Step, p.StepDue, _ = s.cases.StepDue(c, it)
+	if slices.Contains(p.Actions, casework.Transfer) {
+		all, err := s.regions.Departments(r.Context(), region.DepartmentFilter{})
+		if err != nil {
+			return err
+		}
+		for _, dep := range all {
+			if dep.ID != c.DepartmentID {
+				p.Departments = append(p.Departments, dep)
+			}
+		}
+	}
+	return s.render(w, r, status, "staffcase", "workbench", p)
 }
 
 // staffAct takes one workflow action on a case. If someone else acted
@@ -479,7 +521,27 @@ func (s *Server) staffAct(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.cases.Act(r.Context(), subject(r), id, mustAtoi(r.PostForm.Get("version")), casework.Action(r.PostForm.Get("op")), r.PostForm.Get("reason"))
+	f, who, version := r.PostForm, subject(r), mustAtoi(r.PostForm.Get("version"))
+	switch a := casework.Action(f.Get("op")); a {
+	case casework.Decide:
+		outcome := f.Get("outcome")
+		if outcome != "approve" && outcome != "deny" {
+			return s.renderStaffCase(w, r, http.StatusBadRequest, id, "请选择准予或不予。", "")
+		}
+		_, err = s.cases.Decide(r.Context(), who, id, version, outcome == "approve", f.Get("reason"), f.Get("basis"))
+	case casework.Transfer:
+		dept, _ := strconv.ParseInt(f.Get("department"), 10, 64)
+		_, err = s.cases.Transfer(r.Context(), who, id, version, dept, f.Get("reason"))
+		if err == nil {
+			// The case has left this department: back to its queue.
+			http.Redirect(w, r, "/workbench?done=transferred", http.StatusSeeOther)
+			return nil
+		}
+	case casework.Deliver:
+		_, err = s.cases.Deliver(r.Context(), who, id, version, f.Get("method"), f.Get("detail"))
+	default:
+		_, err = s.cases.Act(r.Context(), who, id, version, a, f.Get("reason"))
+	}
 	return s.staffDone(w, r, id, err, "acted")
 }
 

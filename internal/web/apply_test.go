@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -49,6 +50,17 @@ func TestCitizenAppliesOnline(t *testing.T) {
 		}
 		if ex := b.get(guide + "/apply"); ex.status != 200 || !strings.Contains(ex.body, "经营者姓名") || !strings.Contains(ex.body, "（必填）") {
 			t.Fatalf("apply form: %d", ex.status)
+		}
+		// The page's script asks as the applicant types: the problems come
+		// back by field, and nothing is saved.
+		chk := b.post(guide+"/apply", url.Values{"op": {"check"}, "name": {"张三"}, "id_number": {"110105194912310021"}})
+		var checked struct{ Problems map[string]string }
+		if chk.status != 200 || !strings.HasPrefix(chk.header.Get("Content-Type"), "application/json") || json.Unmarshal([]byte(chk.body), &checked) != nil ||
+			!strings.Contains(checked.Problems["id_number"], "校验位") || checked.Problems["name"] != "" {
+			t.Fatalf("check while typing: %d %s", chk.status, chk.body)
+		}
+		if list := b.get("/me/cases"); strings.Contains(list.body, "个体工商户设立登记") {
+			t.Error("checking the answers saved a draft")
 		}
 		// A wrong identity number is shown at its field; the draft is kept.
 		ex := b.post(guide+"/apply", url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"110105194912310021"}})
@@ -299,11 +311,15 @@ func TestTheWholeStory(t *testing.T) {
 		window := signInStaff(t, site, db, "clerk", "scjgj", policy.Window)
 		reviewer := signInStaff(t, site, db, "reviewer", "scjgj", policy.Reviewer)
 		staffPath := "/workbench/cases/" + caseID
-		act := func(b *browser, op, reason string) {
+		act := func(b *browser, op, reason string, extra ...string) {
 			t.Helper()
 			page := b.get(staffPath)
 			v := between(page.body, `name="version" value="`, `"`)
-			if ex := b.post(staffPath, url.Values{"op": {op}, "version": {v}, "reason": {reason}}); ex.status != http.StatusSeeOther {
+			form := url.Values{"op": {op}, "version": {v}, "reason": {reason}}
+			for i := 0; i+1 < len(extra); i += 2 {
+				form.Set(extra[i], extra[i+1])
+			}
+			if ex := b.post(staffPath, form); ex.status != http.StatusSeeOther {
 				t.Fatalf("%s: %d %s", op, ex.status, between(ex.body, `role="alert">`, "<"))
 			}
 		}
@@ -315,7 +331,10 @@ func TestTheWholeStory(t *testing.T) {
 			t.Fatalf("resubmit: %d", ex.status)
 		}
 		act(window, "accept", "")
-		act(reviewer, "decide", "准予登记")
+		if page := reviewer.get(staffPath); !strings.Contains(page.body, `name="outcome" value="approve"`) || !strings.Contains(page.body, "法律依据") {
+			t.Fatal("the decision form has no outcome or basis")
+		}
+		act(reviewer, "decide", "准予登记", "outcome", "approve", "basis", "《促进个体工商户发展条例》第八条")
 		page = window.get(staffPath)
 		v = between(page.body, `name="version" value="`, `"`)
 		var body bytes.Buffer
@@ -350,6 +369,14 @@ func TestTheWholeStory(t *testing.T) {
 		}
 		if zip := window.get(staffPath + "/archive"); zip.status != http.StatusForbidden {
 			t.Errorf("a window clerk exports the archive: %d", zip.status)
+		}
+		// The result is delivered by express, with its 送达回证.
+		act(window, "deliver", "", "method", "express", "detail", "SF1234567890")
+		mine = citizen.get("/me/cases/" + caseID)
+		for _, want := range []string{"已送达", "送达回证", "SF1234567890", "办理结果已送达"} {
+			if !strings.Contains(mine.body+citizen.get("/me/messages").body, want) {
+				t.Errorf("after delivery the citizen does not see %q", want)
+			}
 		}
 	})
 }

@@ -97,6 +97,7 @@ type editorPage struct {
 	Themes     map[string][]string
 	Depths     []catalog.Depth
 	Steps      string
+	Workflow   string
 	Materials  string
 	Form       string
 	Aliases    string
@@ -131,6 +132,9 @@ func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, 
 			lines = append(lines, st.Name+"："+st.Description)
 		}
 		p.Steps = strings.Join(lines, "\n")
+	}
+	if p.Workflow == "" {
+		p.Workflow = catalog.FormatWorkflow(p.Item.Workflow)
 	}
 	if p.Materials == "" {
 		b, _ := json.MarshalIndent(p.Item.Materials, "", "  ")
@@ -232,6 +236,11 @@ func itemFromForm(f url.Values) (catalog.Item, error) {
 		}
 		it.Steps = append(it.Steps, catalog.Step{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)})
 	}
+	if wf, err := catalog.ParseWorkflow(f.Get("workflow")); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		it.Workflow = wf
+	}
 	for _, a := range strings.FieldsFunc(f.Get("aliases"), func(r rune) bool { return r == '、' || r == ',' || r == '，' || r == '\n' }) {
 		if a = strings.TrimSpace(a); a != "" {
 			it.Aliases = append(it.Aliases, a)
@@ -273,7 +282,7 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	it, perr := itemFromForm(r.PostForm)
-	p := editorPage{Item: it, New: id == 0, Steps: r.PostForm.Get("steps"), Materials: r.PostForm.Get("materials"),
+	p := editorPage{Item: it, New: id == 0, Steps: r.PostForm.Get("steps"), Workflow: r.PostForm.Get("workflow"), Materials: r.PostForm.Get("materials"),
 		Form: r.PostForm.Get("form"), Aliases: r.PostForm.Get("aliases")}
 	fail := func(cause error) error {
 		if apperr.CodeOf(cause) == apperr.Internal {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -167,14 +168,26 @@ func (s *Server) staffComplete(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		return s.renderStaffCase(w, r, http.StatusRequestEntityTooLarge, id, fmt.Sprintf("文件超过大小限制（最大 %d MB）。", MaxMaterialBytes>>20), "")
 	}
+	// A denied case completes without a result file; the service says
+	// when one is missing.
+	var obj filestore.Object
+	var filename string
 	file, header, err := r.FormFile("file")
-	if err != nil {
-		return s.renderStaffCase(w, r, http.StatusBadRequest, id, "办结须上传办理结果（PDF、JPEG 或 PNG）。", "")
+	switch {
+	case err == nil:
+		defer file.Close()
+		if obj, err = s.files.Put(r.Context(), file, MaxMaterialBytes); err != nil {
+			return s.staffDone(w, r, id, err, "acted")
+		}
+		filename = header.Filename
+	case !errors.Is(err, http.ErrMissingFile):
+		return s.renderStaffCase(w, r, http.StatusBadRequest, id, "请上传办理结果（PDF、JPEG 或 PNG）。", "")
 	}
-	defer file.Close()
-	obj, err := s.files.Put(r.Context(), file, MaxMaterialBytes)
-	if err == nil {
-		_, err = s.cases.Complete(r.Context(), subject(r), id, mustAtoi(r.FormValue("version")), obj, header.Filename)
+	who, version := subject(r), mustAtoi(r.FormValue("version"))
+	if r.FormValue("op") == string(casework.Settle) {
+		_, err = s.cases.Settle(r.Context(), who, id, version, r.FormValue("reason"), obj, filename)
+	} else {
+		_, err = s.cases.Complete(r.Context(), who, id, version, obj, filename)
 	}
 	return s.staffDone(w, r, id, err, "acted")
 }

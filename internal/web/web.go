@@ -20,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -49,6 +51,8 @@ type Server struct {
 	searcher  *catalog.Searcher
 	identity  *identity.Service
 	cases     *casework.Service
+	calendar  *calendar.Calendar
+	days      *calendardays.Store
 	files     filestore.Store
 	lookups   *rateLimiter
 	jobs      *jobs.Queue
@@ -70,6 +74,7 @@ type Deps struct {
 	Searcher  *catalog.Searcher
 	Identity  *identity.Service
 	Cases     *casework.Service
+	Calendar  *calendar.Calendar // the one Cases counts deadlines on; the calendar page edits its local days
 	Files     filestore.Store
 	Jobs      *jobs.Queue
 	Clock     clock.Clock
@@ -88,11 +93,11 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, files: d.Files, lookups: &rateLimiter{limit: lookupLimit},
+	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: calendardays.New(d.DB, d.Clock, d.Log), files: d.Files, lookups: &rateLimiter{limit: lookupLimit},
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
-		"needsReason": casework.NeedsReason,
+		"needsReason": casework.NeedsReason, "deliveryName": casework.DeliveryName,
 		"caseAction": func(a casework.Action) string {
 			if a == casework.Create {
 				return "创建申请"
@@ -123,7 +128,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "calendar"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -192,6 +197,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /me/signout-all", s.handle(s.meAction(s.signoutEverywhere)))
 	mux.HandleFunc("POST /me/mobile/code", s.handle(s.meAction(s.sendMobileCode)))
 	mux.HandleFunc("POST /me/mobile", s.handle(s.meAction(s.changeMobile)))
+	mux.HandleFunc("POST /me/email", s.handle(s.meAction(s.setEmail)))
 	mux.HandleFunc("POST /me/enterprises", s.handle(s.meAction(s.registerEnterprise)))
 	mux.HandleFunc("POST /me/enterprises/{id}/agents", s.handle(s.meAction(s.addAgent)))
 	mux.HandleFunc("POST /me/acting", s.handle(s.meAction(s.actFor)))
@@ -212,6 +218,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+CatalogImportPath, s.handle(s.catalogImport))
 	mux.HandleFunc("GET /admin/departments", s.handle(s.departmentsAdmin))
 	mux.HandleFunc("POST /admin/departments/{id}", s.handle(s.departmentUpdate))
+	mux.HandleFunc("GET /admin/calendar", s.handle(s.calendarAdmin))
+	mux.HandleFunc("POST /admin/calendar", s.handle(s.calendarSet))
+	mux.HandleFunc("POST /admin/calendar/{day}/delete", s.handle(s.calendarRemove))
 	mux.HandleFunc("GET /admin/quality", s.handle(s.qualityPage))
 	mux.HandleFunc("GET /demo/sms", s.handle(s.demoSMS))
 	mux.HandleFunc("POST /preferences/elder", s.handle(s.setElder))
@@ -503,15 +512,16 @@ func localPath(p string) string {
 }
 
 // auditActions names the audit log's actions in Chinese.
-var auditActions = map[string]string{"person_at_counter": "窗口为申请人开设账户", "mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
+var auditActions = map[string]string{"email_change": "设置通知邮箱", "person_at_counter": "窗口为申请人开设账户", "mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
-	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份"}
+	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份",
+	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历"}
 
 // CatalogImportPath takes whole catalog files.
 const CatalogImportPath = "/admin/catalog/import"
 
 // MaxMaterialBytes is the largest material file an applicant may upload.
-const MaxMaterialBytes = 10 << 20
+const MaxMaterialBytes = casework.MaxMaterialBytes
 
 // LargeBody is the body limit of the routes that take files: whole catalog
 // files, and materials (a file plus the form around it). Other requests

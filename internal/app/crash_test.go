@@ -1,0 +1,159 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/loadgen"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// The server is killed (SIGKILL, no chance to clean up) in the middle of a
+// burst of online submissions and started again on the same data: every
+// submission it acknowledged is there with its files, and no case is
+// half-written — each has its whole record, and every file a case names
+// is in the file store with the checksum the case holds.
+func TestKilledMidBurstLosesNothingAcknowledged(t *testing.T) {
+	for _, dbName := range []string{"sqlite", "postgres"} {
+		t.Run(dbName, func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0"}
+			dsn := filepath.Join(dir, "zwfw.db")
+			if dbName == "postgres" {
+				dsn = storetest.PostgresURL(t)
+				args = append(args, "--db", dsn)
+			}
+			env := []string{"ZWFW_DEMO_CASES=0"}
+			p := startProcess(t, env, args...)
+			ctx := context.Background()
+			c := loadgen.NewClient(p.URL, 16)
+			var applicants []loadgen.Applicant
+			for i := range 4 {
+				a, err := c.Register(ctx, i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				applicants = append(applicants, a)
+			}
+			target, err := c.PickItem(ctx, 2, applicants[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			runCtx, cancel := context.WithCancel(ctx)
+			results := make(chan loadgen.Result, 1)
+			go func() {
+				results <- c.Run(runCtx, applicants, target, loadgen.Options{Concurrency: 16, Duration: time.Minute, FileSize: 4 << 10})
+			}()
+			time.Sleep(1500 * time.Millisecond)
+			if err := p.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			p.wait(t, 10*time.Second)
+			cancel()
+			res := <-results
+			if res.Submitted < 20 {
+				t.Fatalf("only %d submissions acknowledged before the kill (first error: %v)", res.Submitted, res.FirstErr)
+			}
+			t.Logf("%d acknowledged before SIGKILL", res.Submitted)
+
+			// Started again on the same data, it serves every acknowledged case.
+			p = startProcess(t, env, args...)
+			c = loadgen.NewClient(p.URL, 16)
+			for _, r := range res.Receipts {
+				checkReceipt(t, c, applicants[r.Applicant], r)
+			}
+
+			// Behind the server: every case whole.
+			db, err := store.Open(ctx, dsn, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			files, err := filestore.NewLocal(filepath.Join(dir, "files"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkNothingHalfWritten(t, db, files, len(res.Receipts))
+		})
+	}
+}
+
+// checkReceipt fetches an acknowledged case as its applicant and each of
+// its files, and compares them with what the server acknowledged.
+func checkReceipt(t *testing.T, c *loadgen.Client, a loadgen.Applicant, r loadgen.Receipt) {
+	t.Helper()
+	got, err := c.Case(context.Background(), a, r.ID)
+	if err != nil {
+		t.Fatalf("acknowledged case %s: %v", r.Number, err)
+	}
+	if got.Number != r.Number || len(got.Materials) != len(r.Materials) {
+		t.Fatalf("case %s after restart: %+v, acknowledged %+v", r.Number, got, r)
+	}
+	for i, m := range r.Materials {
+		if got.Materials[i] != m {
+			t.Fatalf("case %s material %d: %+v, acknowledged %+v", r.Number, i, got.Materials[i], m)
+		}
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/cases/%d/materials/%d", c.URL, r.ID, m.Position), nil)
+		req.AddCookie(&http.Cookie{Name: "zwfw_session", Value: a.Token})
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || loadgen.Checksum(body) != m.SHA256 {
+			t.Fatalf("case %s material %d: status %d, checksum %s, want %s", r.Number, m.Position, resp.StatusCode, loadgen.Checksum(body), m.SHA256)
+		}
+	}
+}
+
+func checkNothingHalfWritten(t *testing.T, db *store.DB, files filestore.Store, acknowledged int) {
+	t.Helper()
+	ctx := context.Background()
+	var cases, eventless int
+	if err := db.Read().QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM case_events e
+		WHERE e.case_id = c.id AND e.action = 'submit') THEN 1 ELSE 0 END), 0) FROM cases c`).Scan(&cases, &eventless); err != nil {
+		t.Fatal(err)
+	}
+	if cases < acknowledged || eventless != 0 {
+		t.Fatalf("%d cases (acknowledged %d), %d without their submission on record", cases, acknowledged, eventless)
+	}
+	if n, broken, err := casework.VerifyChains(ctx, db.Read()); err != nil || len(broken) > 0 || n != cases {
+		t.Fatalf("chains: %d checked of %d, broken %v, err %v", n, cases, broken, err)
+	}
+	rows, err := db.Read().Query(ctx, `SELECT sha256, size FROM case_materials`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var sum string
+		var size int64
+		if err := rows.Scan(&sum, &size); err != nil {
+			t.Fatal(err)
+		}
+		f, obj, err := files.Open(ctx, sum)
+		if err != nil {
+			t.Fatalf("material %s recorded but not stored: %v", sum, err)
+		}
+		data, _ := io.ReadAll(f)
+		f.Close()
+		if obj.Size != size || loadgen.Checksum(data) != sum {
+			t.Fatalf("stored file %s is damaged (%d bytes, want %d)", sum, len(data), size)
+		}
+		n++
+	}
+	if n < 2*cases {
+		t.Fatalf("%d material rows for %d cases, want two each", n, cases)
+	}
+}

@@ -1,0 +1,211 @@
+package casework_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// variant publishes a copy of the fixture's item, changed by change.
+func variant(t *testing.T, f fixture, db *store.DB, code string, change func(*catalog.Item)) int64 {
+	t.Helper()
+	ctx := context.Background()
+	it := f.item
+	it.ID, it.Version, it.BaseCode, it.ImplCode = 0, 0, code, ""
+	change(&it)
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := f.items.SaveDraft(ctx, tx, &it, "测试"); err != nil {
+			return err
+		}
+		return f.items.Publish(ctx, tx, it.ID, it.Version, "测试")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return it.ID
+}
+
+func submitted(t *testing.T, f fixture, itemID int64) casework.Case {
+	t.Helper()
+	c, err := f.svc.Apply(context.Background(), f.citizen, itemID, map[string]string{"name": "张三"},
+		[]casework.Attachment{{Position: 0, Object: pdf, Filename: "身份证.pdf"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// An item shapes its workflow: which steps it has and who takes each.
+func TestItemWorkflowDecidesWhoActs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		// No 预审; only the head decides; the window clerk completes.
+		id := variant(t, f, db, "010100100002", func(it *catalog.Item) {
+			it.Workflow = []catalog.WorkStep{
+				{Step: catalog.StepAccept, Roles: []policy.Role{policy.Window}},
+				{Step: catalog.StepReview, Roles: []policy.Role{policy.Reviewer}, Share: 50},
+				{Step: catalog.StepDecide, Roles: []policy.Role{policy.Head}, Share: 40},
+				{Step: catalog.StepComplete, Roles: []policy.Role{policy.Window}, Share: 10},
+			}
+		})
+		c := submitted(t, f, id)
+		it, err := f.items.Version(ctx, id, c.ItemVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := casework.Available(f.window, c, it); len(got) != 3 || got[0] != casework.Accept {
+			t.Fatalf("window may: %v (no 预审 in this workflow)", got)
+		}
+		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Precheck, ""); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("precheck where the item has none: %v", err)
+		}
+		if _, err := f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Accept, ""); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("reviewer accepts where only the window may: %v", err)
+		}
+		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); err != nil {
+			t.Fatal(err)
+		}
+		// Accepted Wednesday 2026-11-25 with 3 working days: 审查+决定 have
+		// 90% of them, rounded up to 3 — Monday the 30th, like the whole
+		// limit; with 50% only, it would be 2 days: Friday the 27th.
+		if step, due, ok := f.svc.StepDue(c, it); !ok || step != catalog.StepDecide || due.String() != "2026-11-30" || c.DueOn.String() != "2026-11-30" {
+			t.Fatalf("step due: %s %s %v (case due %s)", step, due, ok, c.DueOn)
+		}
+		it.Workflow[1].Share, it.Workflow[2].Share, it.Workflow[3].Share = 30, 20, 50
+		if _, due, _ := f.svc.StepDue(c, it); due.String() != "2026-11-27" {
+			t.Fatalf("with 审查+决定 at 50%%: %s", due)
+		}
+		if _, err := f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予", ""); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("reviewer decides where only the head may: %v", err)
+		}
+		head := f.reviewer
+		head.Roles = []policy.Role{policy.Head}
+		if c, err = f.svc.Decide(ctx, head, c.ID, c.Version, true, "准予登记", "《条例》第八条"); err != nil || c.Decision != casework.Approved {
+			t.Fatalf("head decides: %+v %v", c, err)
+		}
+		// An invalid workflow is refused when the item is saved.
+		bad := f.item
+		bad.ID, bad.Version, bad.BaseCode, bad.ImplCode = 0, 0, "010100100003", ""
+		bad.Workflow = []catalog.WorkStep{{Step: catalog.StepDecide, Roles: []policy.Role{policy.Head}, Share: 30}, {Step: catalog.StepAccept, Roles: []policy.Role{"mayor"}}}
+		err = db.Tx(ctx, func(tx *store.Tx) error { _, err := f.items.SaveDraft(ctx, tx, &bad, "测试"); return err })
+		for _, want := range []string{"顺序不对", "角色 \"mayor\" 无效", "缺少“审查”环节", "缺少“办结”环节", "占比之和应为100%"} {
+			if !strings.Contains(apperr.MessageOf(err), want) {
+				t.Errorf("bad workflow: %v lacks %q", err, want)
+			}
+		}
+	})
+}
+
+// A denial ends the case without a result; a transfer hands the case to
+// another department, whose staff then act and the first's no longer can.
+func TestDenialAndTransfer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		c := submitted(t, f, f.itemID)
+		var err error
+		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); err != nil {
+			t.Fatal(err)
+		}
+		if c, err = f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, false, "经营场所不符合规定", ""); err != nil {
+			t.Fatal(err)
+		}
+		if c, err = f.svc.Complete(ctx, f.window, c.ID, c.Version, filestore.Object{}, ""); err != nil || c.Status != casework.Completed {
+			t.Fatalf("completing a denial: %+v %v", c, err)
+		}
+		docs, _ := casework.Documents(ctx, db.Read(), c.ID)
+		if last := docs[len(docs)-1]; last.Title != "决定书" || !strings.Contains(last.Body, "本机关决定：不予个体工商户设立登记") || !strings.Contains(last.Body, "经营场所不符合规定") {
+			t.Fatalf("denial: %+v", last)
+		}
+
+		regions := region.NewStore(db)
+		mzj, _ := regions.DepartmentBySlug(ctx, db.Read(), "mzj")
+		c = submitted(t, f, f.itemID)
+		if _, err := f.svc.Transfer(ctx, f.window, c.ID, c.Version, mzj.ID, "属民政局职责"); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("a window clerk transfers: %v", err)
+		}
+		if _, err := f.svc.Transfer(ctx, f.reviewer, c.ID, c.Version, mzj.ID, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("transfer without a reason: %v", err)
+		}
+		if _, err := f.svc.Transfer(ctx, f.reviewer, c.ID, c.Version, f.reviewer.DepartmentID, "重复"); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("transfer to itself: %v", err)
+		}
+		if c, err = f.svc.Transfer(ctx, f.reviewer, c.ID, c.Version, mzj.ID, "属民政局职责"); err != nil || c.DepartmentID != mzj.ID || c.Transfers != 1 || c.Status != casework.Submitted {
+			t.Fatalf("transfer: %+v %v", c, err)
+		}
+		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("the first department still acts: %v", err)
+		}
+		if c, err = f.svc.Act(ctx, f.foreignWin, c.ID, c.Version, casework.Accept, ""); err != nil {
+			t.Fatalf("the receiving department accepts: %v", err)
+		}
+		_, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
+		if e := events[len(events)-2]; e.Action != casework.Transfer || !strings.Contains(e.Reason, "移交至") || !strings.Contains(e.Reason, "属民政局职责") {
+			t.Fatalf("transfer event %+v", e)
+		}
+	})
+}
+
+// Delivery issues the 送达回证; fetching the result at the window is a visit.
+// 即办件 are settled at one sitting; a 承诺件 cannot be.
+func TestDeliveryAndSettlement(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		licence := filestore.Object{SHA256: strings.Repeat("cd", 32), Size: 99, ContentType: filestore.TypePDF}
+		c := submitted(t, f, f.itemID)
+		if _, err := f.svc.Settle(ctx, f.window, c.ID, c.Version, "准予", licence, "执照.pdf"); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("settling a 承诺件: %v", err)
+		}
+		id := variant(t, f, db, "010100100004", func(it *catalog.Item) {
+			it.Name, it.CaseKind, it.PromiseLimit = "即办证明", catalog.Immediate, catalog.TimeLimit{Value: 1, Unit: "工作日"}
+		})
+		c = submitted(t, f, id)
+		if _, err := f.svc.Settle(ctx, f.window, c.ID, c.Version, "准予", filestore.Object{}, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("settling without a result: %v", err)
+		}
+		c, err := f.svc.Settle(ctx, f.window, c.ID, c.Version, "符合条件，当场办结", licence, "证明.pdf")
+		if err != nil || c.Status != casework.Completed || c.Decision != casework.Approved || c.ResultName != "证明.pdf" {
+			t.Fatalf("settle: %+v %v", c, err)
+		}
+		if _, err := f.svc.Deliver(ctx, f.window, c.ID, c.Version, casework.DeliverExpress, ""); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("express without a waybill: %v", err)
+		}
+		if c, err = f.svc.Deliver(ctx, f.window, c.ID, c.Version, casework.DeliverWindow, ""); err != nil || c.Status != casework.Delivered || c.Delivery != casework.DeliverWindow {
+			t.Fatalf("deliver: %+v %v", c, err)
+		}
+		_, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
+		var actions []string
+		for _, e := range events {
+			actions = append(actions, string(e.Action))
+		}
+		if got := strings.Join(actions, " "); got != "create upload submit accept decide complete visit deliver" {
+			t.Fatalf("record: %s", got)
+		}
+		docs, _ := casework.Documents(ctx, db.Read(), c.ID)
+		var titles []string
+		for _, d := range docs {
+			titles = append(titles, d.Title)
+		}
+		if got := strings.Join(titles, " "); got != "受理通知书 决定书 送达回证" {
+			t.Fatalf("documents: %s", got)
+		}
+		if !strings.Contains(docs[2].Body, "证明.pdf") || !strings.Contains(docs[2].Body, "窗口领取") {
+			t.Fatalf("送达回证: %s", docs[2].Body)
+		}
+		var visits int
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM case_visits WHERE case_id = ?`, c.ID).Scan(&visits)
+		if visits != 1 {
+			t.Fatalf("%d visits recorded, want the one to fetch the result", visits)
+		}
+	})
+}
