@@ -37,7 +37,9 @@ type schema struct {
 	Required   []string           `json:"required"`
 	Properties map[string]*schema `json:"properties"`
 	Items      *schema            `json:"items"`
-	Enum       []any              `json:"enum"`
+	// AdditionalProperties describes the values of an object's other keys.
+	AdditionalProperties *schema `json:"additionalProperties"`
+	Enum                 []any   `json:"enum"`
 }
 
 type operation struct {
@@ -80,7 +82,11 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	}
 }
 
-func newAPI(t *testing.T, db *store.DB) http.Handler {
+func newAPI(t *testing.T, db *store.DB) http.Handler { return newAPIWith(t, db, nil) }
+
+// newAPIWith builds the API on db with the demo district and one item;
+// more, if given, adds services to its dependencies.
+func newAPIWith(t *testing.T, db *store.DB, more func(d *api.Deps, items *catalog.Store)) http.Handler {
 	t.Helper()
 	if _, err := demo.SeedDistrict(context.Background(), db, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))); err != nil {
 		t.Fatal(err)
@@ -113,7 +119,11 @@ func newAPI(t *testing.T, db *store.DB) http.Handler {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	api.New(api.Deps{Log: slog.New(slog.DiscardHandler), Regions: regions, Catalog: items, Searcher: searcher}).Register(mux)
+	d := api.Deps{Log: slog.New(slog.DiscardHandler), Regions: regions, Catalog: items, Searcher: searcher}
+	if more != nil {
+		more(&d, items)
+	}
+	api.New(d).Register(mux)
 	return mux
 }
 
@@ -205,7 +215,7 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 }
 
 // validate checks v against the subset of JSON Schema our document uses:
-// $ref, type, required, properties, items and enum.
+// $ref, type, required, properties, additionalProperties, items and enum.
 func validate(doc document, s *schema, v any, at string) error {
 	if s.Ref != "" {
 		name := strings.TrimPrefix(s.Ref, "#/components/schemas/")
@@ -229,6 +239,9 @@ func validate(doc document, s *schema, v any, at string) error {
 		for k, val := range m {
 			ps, ok := s.Properties[k]
 			if !ok {
+				ps = s.AdditionalProperties
+			}
+			if ps == nil {
 				return fmt.Errorf("%s: property %q is not documented", at, k)
 			}
 			if err := validate(doc, ps, val, at+"."+k); err != nil {

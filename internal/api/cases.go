@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,8 +16,10 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/staging"
 )
 
 // SessionCookie is the cookie the web pages sign people in with; the API
@@ -139,13 +143,12 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 			if part.FileName() == "" {
 				return apperr.New(apperr.Invalid, name+" 应为文件。")
 			}
-			// Content-addressed: a file stored for a request that then
-			// fails is harmless, and the same file is stored once.
-			obj, err := a.files.Put(r.Context(), part, casework.MaxMaterialBytes)
+			f, err := a.attachment(r, part)
 			if err != nil {
 				return err
 			}
-			files = append(files, casework.Attachment{Position: pos, Object: obj, Filename: part.FileName()})
+			f.Position = pos
+			files = append(files, f)
 		default:
 			return apperr.New(apperr.Invalid, "不认识的字段："+name)
 		}
@@ -170,6 +173,25 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", fmt.Sprintf("%s/%d", CasesPath, c.ID))
 	httpx.WriteJSON(w, http.StatusCreated, newCaseOut(c, mats))
 	return nil
+}
+
+// attachment reads one material. A small file is kept in memory, to be
+// staged with the case in its transaction (one flush to disk for both);
+// a larger one is streamed to the file store — content-addressed, so a
+// file stored for a request that then fails is harmless.
+func (a *API) attachment(r *http.Request, part *multipart.Part) (casework.Attachment, error) {
+	head, err := io.ReadAll(io.LimitReader(part, staging.MaxBytes+1))
+	if err != nil {
+		return casework.Attachment{}, bodyError(err)
+	}
+	f := casework.Attachment{Filename: part.FileName()}
+	if len(head) <= staging.MaxBytes {
+		f.Object, err = filestore.Inspect(head, casework.MaxMaterialBytes)
+		f.Data = head
+	} else {
+		f.Object, err = a.files.Put(r.Context(), io.MultiReader(bytes.NewReader(head), part), casework.MaxMaterialBytes)
+	}
+	return f, err
 }
 
 // getCase shows a case to whoever may see it: its applicant, or staff.

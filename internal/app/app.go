@@ -37,6 +37,7 @@ import (
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/web"
 )
@@ -86,7 +87,7 @@ var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log
 func commands() []command {
 	return []command{
 		{"demo", "启动演示区（湛河区），含演示数据：默认在内置 SQLite 上，也可用 --db 指定一个空的 PostgreSQL", []string{"addr", "db", "data", "reset", "public-url", "log-format",
-			"log-level", "job-workers", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "demo-cases",
+			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "demo-cases",
 			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
@@ -409,10 +410,12 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		opts.Verifier = v
 	}
 	ids := identity.New(db, opts)
-	files, err := fileStore(ctx, cfg)
+	stored, err := fileStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	// Small uploads wait in the database until moved (internal/staging).
+	files := staging.New(db, stored)
 	if prepare != nil {
 		if err := prepare(ctx, db, ids, files, clk); err != nil {
 			return err
@@ -438,8 +441,9 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	river.AddWorker(workers, &casework.SMSWorker{Send: ids.SendToAccount})
 	river.AddWorker(workers, &casework.MailWorker{Send: ids.MailToAccount})
 	river.AddWorker(workers, &casework.DeadlineWorker{Service: cases})
+	river.AddWorker(workers, &staging.DrainWorker{Store: files, Clock: clk})
 	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
-		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour)}})
+		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second)}})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -193,10 +194,11 @@ func runArchiveExport(ctx context.Context, env *environment) error {
 		return err
 	}
 	defer db.Close()
-	files, err := fileStore(ctx, env.cfg)
+	stored, err := fileStore(ctx, env.cfg)
 	if err != nil {
 		return err
 	}
+	files := staging.New(db, stored) // a recent case's small files may still be staged
 	items := catalog.NewStore(db, region.NewStore(db), clock.System{})
 	cases := casework.New(db, items, clock.System{}, calendar.New(nil))
 	id, err := cases.IDByNumber(ctx, number)

@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,6 +46,7 @@ func TestSubmissionLoad(t *testing.T) {
 			dir := t.TempDir()
 			args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}
 			if dsn != "" {
+				dsn = freshDatabase(t, dsn)
 				args = append(args, "--db", dsn)
 			} else {
 				dsn = filepath.Join(dir, "zwfw.db")
@@ -58,7 +62,7 @@ func TestSubmissionLoad(t *testing.T) {
 				}
 				applicants = append(applicants, a)
 			}
-			target, err := c.PickItem(ctx, 2, applicants[0])
+			target, err := c.PickItem(ctx, 2, "", applicants[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,4 +93,31 @@ func TestSubmissionLoad(t *testing.T) {
 				name, serial, parallel, concurrency, 100*res.PerSecond()/serial, 100*res.PerSecond()/parallel)
 		})
 	}
+}
+
+// freshDatabase creates an empty database on the server at url for one
+// run, dropped afterwards, and returns its URL.
+func freshDatabase(t *testing.T, url string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("zwfw_load_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if admin, err := sql.Open("pgx", url); err == nil {
+			admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+			admin.Close()
+		}
+	})
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }

@@ -25,9 +25,10 @@ type Message struct {
 	Read      bool
 }
 
-// tellings are the steps the applicant is told of, with the message title.
+// tellings are the steps the applicant is told of — the department's —
+// with the message title. Of their own submission applicants learn on the
+// spot: the confirmation gives the case number and what happens next.
 var tellings = map[Action]string{
-	Submit:     "您的申请已提交",
 	Accept:     "您的申请已受理",
 	Refuse:     "您的申请不予受理",
 	AskCorrect: "请补正申请材料",

@@ -2,7 +2,9 @@ package casework
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -17,11 +20,13 @@ import (
 // material.
 const MaxMaterialBytes = 10 << 20
 
-// Attachment is a stored file handed in for one of the item's materials.
+// Attachment is a file handed in for one of the item's materials: already
+// in the file store, or (Data set) small enough to be staged with the case.
 type Attachment struct {
 	Position int // index in the item version's materials
 	Object   filestore.Object
 	Filename string
+	Data     []byte // the content, when it is to be staged (staging.MaxBytes at most)
 }
 
 // Apply creates and submits an application in one transaction: the form,
@@ -33,7 +38,7 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 	if who.Kind != policy.Person {
 		return Case{}, apperr.New(apperr.Forbidden, "网上申请须使用个人或法人账户登录。")
 	}
-	it, _, err := s.catalog.Published(ctx, itemID)
+	it, err := s.catalog.PublishedRecent(ctx, itemID)
 	if err != nil {
 		return Case{}, err
 	}
@@ -55,6 +60,9 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 			return Case{}, apperr.New(apperr.Invalid, "材料「"+it.Materials[f.Position].Name+"」重复提交了。")
 		}
 		seen[f.Position] = true
+		if f.Data != nil && (len(f.Data) > staging.MaxBytes || int64(len(f.Data)) != f.Object.Size) {
+			return Case{}, fmt.Errorf("attachment %d: staged content does not match its description", f.Position)
+		}
 		mats = append(mats, Material{Position: f.Position, Name: it.Materials[f.Position].Name, SHA256: f.Object.SHA256,
 			Size: f.Object.Size, ContentType: f.Object.ContentType, Filename: cleanFilename(f.Filename), UploadedAt: now})
 	}
@@ -85,11 +93,28 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 		if c.EnterpriseID != 0 {
 			enterprise = c.EnterpriseID
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, enterprise_id, department_id,
-			region_code, status, form_data, version, created_at, updated_at, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id`,
-			c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, string(body), now, now, now).
-			Scan(&c.ID); err != nil {
+		// Inserted only if the item is still published at the version the
+		// form was checked against: the item was read from a recent copy.
+		err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, enterprise_id, department_id,
+			region_code, status, form_data, version, created_at, updated_at, submitted_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE id = ? AND status = 'published' AND published_version = ?)
+			RETURNING id`,
+			c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, string(body), now, now, now,
+			c.ItemID, c.ItemVersion).Scan(&c.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.Conflict, "本事项的办事指南刚刚更新或已暂停办理，请刷新页面，按最新要求重新提交。")
+		}
+		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
+		}
+		var staged []staging.File
+		for _, f := range files {
+			if f.Data != nil {
+				staged = append(staged, staging.File{Object: f.Object, Data: f.Data})
+			}
+		}
+		if err := staging.Stage(ctx, tx, now, staged...); err != nil {
+			return err
 		}
 		if len(mats) > 0 {
 			var sql strings.Builder

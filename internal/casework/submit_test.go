@@ -7,6 +7,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -84,6 +85,20 @@ func TestApplyInOneStep(t *testing.T) {
 		// The staff take it from here like any submitted case.
 		if _, err := f.svc.Act(ctx, f.window, c.ID, got.Version, casework.Accept, ""); err != nil {
 			t.Fatal(err)
+		}
+		// Suspended meanwhile, the item takes no more applications, even
+		// though the service read it a moment ago.
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			return f.items.SetStatus(ctx, tx, f.itemID, catalog.Suspended, "系统升级", "测试")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		before := count()
+		if _, err := f.svc.Apply(ctx, f.citizen, f.itemID, map[string]string{"name": "张三"}, files); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("applying for a suspended item: %v", err)
+		}
+		if count() != before {
+			t.Fatal("a refused application wrote something")
 		}
 	})
 }

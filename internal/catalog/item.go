@@ -4,7 +4,10 @@
 // the version it was made under.
 package catalog
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // ItemType is the 事项类型 code of the national catalog.
 type ItemType string
@@ -227,4 +230,26 @@ type Item struct {
 	Generated   bool      `json:"generated"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
+}
+
+// clone copies an item so that changing the copy's lists leaves the
+// original as it was.
+func (it Item) clone() Item {
+	it.Subjects = slices.Clone(it.Subjects)
+	it.Themes = slices.Clone(it.Themes)
+	it.Steps = slices.Clone(it.Steps)
+	it.Materials = slices.Clone(it.Materials)
+	it.Aliases = slices.Clone(it.Aliases)
+	it.Form = slices.Clone(it.Form)
+	for i := range it.Form {
+		it.Form[i].Fields = slices.Clone(it.Form[i].Fields)
+		for j := range it.Form[i].Fields {
+			it.Form[i].Fields[j].Options = slices.Clone(it.Form[i].Fields[j].Options)
+		}
+	}
+	it.Workflow = slices.Clone(it.Workflow)
+	for i := range it.Workflow {
+		it.Workflow[i].Roles = slices.Clone(it.Workflow[i].Roles)
+	}
+	return it
 }

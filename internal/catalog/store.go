@@ -21,34 +21,36 @@ type Store struct {
 	db      *store.DB
 	regions *region.Store
 	clock   clock.Clock
-	bodies  versionBodies
+	cache   versionCache
+	recent  sync.Map // item ID → recent: PublishedRecent's answers
 }
 
-// versionBodies keeps the saved text of item versions read from committed
-// data. A version, once saved, never changes, so nothing needs telling
-// when another instance saves one; every application reads its item's,
-// so keeping them saves a database round trip each time.
-type versionBodies struct {
+// versionCache keeps item versions read from committed data, decoded. A
+// version, once saved, never changes, so nothing needs telling when
+// another instance saves one; every application reads its item's, so
+// keeping them saves a round trip and a decoding each time. Callers get
+// copies (Item.clone) and may change them freely.
+type versionCache struct {
 	mu sync.RWMutex
-	m  map[[2]int64]string
+	m  map[[2]int64]Item
 }
 
 const maxCachedVersions = 4096
 
-func (b *versionBodies) get(id int64, version int) (string, bool) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	body, ok := b.m[[2]int64{id, int64(version)}]
-	return body, ok
+func (c *versionCache) get(id int64, version int) (Item, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	it, ok := c.m[[2]int64{id, int64(version)}]
+	return it.clone(), ok
 }
 
-func (b *versionBodies) put(id int64, version int, body string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.m == nil || len(b.m) >= maxCachedVersions {
-		b.m = map[[2]int64]string{} // simply start over: the working set is far smaller
+func (c *versionCache) put(id int64, version int, it Item) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedVersions {
+		c.m = map[[2]int64]Item{} // simply start over: the working set is far smaller
 	}
-	b.m[[2]int64{id, int64(version)}] = body
+	c.m[[2]int64{id, int64(version)}] = it.clone()
 }
 
 // NewStore returns a Store over db.
@@ -256,24 +258,25 @@ func (s *Store) CatalogVersion(ctx context.Context) (int64, error) {
 }
 
 func (s *Store) version(ctx context.Context, q store.Querier, id int64, version int) (Item, error) {
-	body, cached := s.bodies.get(id, version)
-	if !cached {
-		err := q.QueryRow(ctx, `SELECT body FROM item_versions WHERE item_id = ? AND version = ?`, id, version).Scan(&body)
-		if errors.Is(err, sql.ErrNoRows) {
-			return Item{}, apperr.New(apperr.NotFound, "事项或版本不存在")
-		}
-		if err != nil {
-			return Item{}, err
-		}
-		// Only what is committed is kept: a version read inside a
-		// transaction may yet be rolled back.
-		if _, inTx := q.(*store.Tx); !inTx {
-			s.bodies.put(id, version, body)
-		}
+	if it, ok := s.cache.get(id, version); ok {
+		return it, nil
+	}
+	var body string
+	err := q.QueryRow(ctx, `SELECT body FROM item_versions WHERE item_id = ? AND version = ?`, id, version).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Item{}, apperr.New(apperr.NotFound, "事项或版本不存在")
+	}
+	if err != nil {
+		return Item{}, err
 	}
 	var it Item
 	if err := json.Unmarshal([]byte(body), &it); err != nil {
 		return it, fmt.Errorf("item %d version %d: %w", id, version, err)
+	}
+	// Only what is committed is kept: a version read inside a transaction
+	// may yet be rolled back.
+	if _, inTx := q.(*store.Tx); !inTx {
+		s.cache.put(id, version, it)
 	}
 	return it, nil
 }
@@ -302,6 +305,34 @@ func (s *Store) Published(ctx context.Context, id int64) (Item, string, error) {
 	it, err := s.version(ctx, s.db.Read(), id, version)
 	it.Status, it.Popularity = status, popularity
 	return it, reason, err
+}
+
+// recentTTL is how old PublishedRecent's answer may be.
+const recentTTL = time.Second
+
+type recent struct {
+	it  Item
+	at  time.Time
+	err error
+}
+
+// PublishedRecent is Published as it was at most a second ago, for the
+// busiest path (an application): it spares a query per request. Whoever
+// acts on it must check in their transaction that the item is still
+// published at that version (casework's insert does).
+func (s *Store) PublishedRecent(ctx context.Context, id int64) (Item, error) {
+	now := time.Now()
+	if v, ok := s.recent.Load(id); ok {
+		if r := v.(recent); now.Sub(r.at) < recentTTL {
+			return r.it.clone(), r.err
+		}
+	}
+	it, _, err := s.Published(ctx, id)
+	if err != nil && apperr.CodeOf(err) == apperr.Internal {
+		return it, err // not remembered: the next request tries again
+	}
+	s.recent.Store(id, recent{it: it.clone(), at: now, err: err})
+	return it, err
 }
 
 // AllPublished returns every item citizens can see (published or

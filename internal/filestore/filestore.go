@@ -179,12 +179,28 @@ func ValidSHA256(s string) bool {
 	return true
 }
 
+// Inspect describes content held in memory as Put would store it: its
+// type detected from the bytes (ErrType for anything but PDF, JPEG and
+// PNG), its size (ErrTooLarge beyond maxBytes) and its SHA-256.
+func Inspect(data []byte, maxBytes int64) (Object, error) {
+	if int64(len(data)) > maxBytes {
+		return Object{}, tooLarge(maxBytes, fmt.Errorf("filestore: content of %d bytes", len(data)))
+	}
+	head := data[:min(len(data), sniffLen)]
+	ctype := DetectType(head)
+	if ctype == "" {
+		return Object{}, userError(ErrType, "", fmt.Errorf("filestore: refused content (%d leading bytes %x)", len(head), head))
+	}
+	sum := sha256.Sum256(data)
+	return Object{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)), ContentType: ctype}, nil
+}
+
 // spool copies r into a new temporary file in dir while hashing it, after
 // checking its type from the first bytes and while enforcing maxBytes. On
-// success the returned file holds the content (synced when sync is set) and
+// success the returned file holds the content (not yet flushed to disk) and
 // is positioned at its start; the caller closes and removes it. On failure
 // nothing is left in dir.
-func spool(ctx context.Context, r io.Reader, maxBytes int64, dir, pattern string, sync bool) (*os.File, Object, error) {
+func spool(ctx context.Context, r io.Reader, maxBytes int64, dir, pattern string) (*os.File, Object, error) {
 	if maxBytes <= 0 {
 		return nil, Object{}, fmt.Errorf("filestore: maxBytes must be positive, got %d", maxBytes)
 	}
@@ -236,11 +252,6 @@ func spool(ctx context.Context, r io.Reader, maxBytes int64, dir, pattern string
 	size := int64(n) + copied
 	if size > maxBytes {
 		return fail(tooLarge(maxBytes, fmt.Errorf("filestore: upload over %d bytes", maxBytes)))
-	}
-	if sync {
-		if err := tmp.Sync(); err != nil {
-			return fail(fmt.Errorf("filestore: sync temp file: %w", err))
-		}
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return fail(fmt.Errorf("filestore: rewind temp file: %w", err))

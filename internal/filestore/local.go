@@ -2,14 +2,17 @@ package filestore
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,6 +28,10 @@ const StaleTempAge = time.Hour
 type Local struct {
 	dir string
 	tmp string
+	// durable holds the fan-out directories whose entry in their parent
+	// this process has made durable: a parent is fsynced once, not on
+	// every Put.
+	durable sync.Map
 }
 
 var _ Store = (*Local)(nil)
@@ -40,8 +47,10 @@ func NewLocal(dir string) (*Local, error) {
 		return nil, fmt.Errorf("filestore: %w", err)
 	}
 	l := &Local{dir: abs, tmp: filepath.Join(abs, "tmp")}
-	if err := os.MkdirAll(l.tmp, 0o750); err != nil {
-		return nil, fmt.Errorf("filestore: create %s: %w", l.tmp, err)
+	for i := range tempShards {
+		if err := os.MkdirAll(filepath.Join(l.tmp, shardName(i)), 0o750); err != nil {
+			return nil, fmt.Errorf("filestore: create %s: %w", l.tmp, err)
+		}
 	}
 	if err := l.cleanTemp(time.Now().Add(-StaleTempAge)); err != nil {
 		return nil, err
@@ -51,25 +60,35 @@ func NewLocal(dir string) (*Local, error) {
 
 // cleanTemp removes everything under dir/tmp last modified before cutoff.
 func (l *Local) cleanTemp(cutoff time.Time) error {
-	entries, err := os.ReadDir(l.tmp)
-	if err != nil {
-		return fmt.Errorf("filestore: read %s: %w", l.tmp, err)
-	}
 	var errs []error
-	for _, e := range entries {
-		info, err := e.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed meanwhile (its upload finished)
-		}
+	clean := func(dir string, keepShards bool) {
+		entries, err := os.ReadDir(dir)
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			return
 		}
-		if info.ModTime().Before(cutoff) {
-			if err := os.RemoveAll(filepath.Join(l.tmp, e.Name())); err != nil {
+		for _, e := range entries {
+			if keepShards && e.IsDir() && isShard(e.Name()) {
+				continue
+			}
+			info, err := e.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed meanwhile (its upload finished)
+			}
+			if err != nil {
 				errs = append(errs, err)
+				continue
+			}
+			if info.ModTime().Before(cutoff) {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					errs = append(errs, err)
+				}
 			}
 		}
+	}
+	clean(l.tmp, true)
+	for i := range tempShards {
+		clean(filepath.Join(l.tmp, shardName(i)), false)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("filestore: clean %s: %w", l.tmp, err)
@@ -77,24 +96,44 @@ func (l *Local) cleanTemp(cutoff time.Time) error {
 	return nil
 }
 
+// tempShards spreads temporary files over directories: creating a file
+// locks its directory, and one directory for every upload at once would be
+// a queue, worst while a flush is writing the file system back.
+const tempShards = 64
+
+func shardName(i int) string { return fmt.Sprintf("%02x", i) }
+
+func isShard(name string) bool {
+	var i int
+	_, err := fmt.Sscanf(name, "%02x", &i)
+	return err == nil && len(name) == 2 && i < tempShards && shardName(i) == name
+}
+
+// tempDir picks a temporary directory for one upload.
+func (l *Local) tempDir() string { return filepath.Join(l.tmp, shardName(rand.IntN(tempShards))) }
+
 // path is where the file with hex digest sum lives.
 func (l *Local) path(sum string) string {
 	return filepath.Join(l.dir, sum[0:2], sum[2:4], sum)
 }
 
-// Put implements Store. The content is written to dir/tmp and fsynced, then
-// renamed to its final name, whose directory is then fsynced (and so are the
-// directories above it, which may just have been created): when Put returns
-// nil, the file survives a power cut.
+// Put implements Store. The content is written to a temporary file and
+// fsynced, renamed to its final name, and the directory fsynced (and, the
+// first time, the directories above it): when Put returns nil, the file
+// survives a power cut, and a file under its final name is whole.
 func (l *Local) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, error) {
-	f, obj, err := spool(ctx, r, maxBytes, l.tmp, "put-*", true)
+	f, obj, err := spool(ctx, r, maxBytes, l.tempDir(), "put-*")
 	if err != nil {
 		return Object{}, err
 	}
 	tmpName := f.Name()
-	if err := f.Close(); err != nil {
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		os.Remove(tmpName)
-		return Object{}, fmt.Errorf("filestore: close temp file: %w", err)
+		return Object{}, fmt.Errorf("filestore: write temp file: %w", err)
 	}
 	renamed := false
 	defer func() {
@@ -106,32 +145,62 @@ func (l *Local) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, e
 	final := l.path(obj.SHA256)
 	sub := filepath.Dir(final) // dir/ab/cd
 	top := filepath.Dir(sub)   // dir/ab
-	if err := mkdir(top); err != nil {
+	if err := l.ensureDir(top, l.dir); err != nil {
 		return Object{}, err
 	}
-	if err := mkdir(sub); err != nil {
+	if err := l.ensureDir(sub, top); err != nil {
 		return Object{}, err
 	}
-
-	// Already stored (the same file uploaded before, or by a concurrent Put):
-	// keep the existing file. A file of another size under this name can only
-	// be damage, so it is replaced by the fresh copy.
-	if fi, err := os.Lstat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == obj.Size {
-		// The other writer may not have synced the directories yet.
-		if err := syncDirs(sub, top, l.dir); err != nil {
-			return Object{}, err
-		}
-		return obj, nil
+	// Already stored (the same file uploaded before, or by a concurrent
+	// Put): keep the existing file if it is whole, once its name is
+	// durable — the other writer may not have synced the directory yet.
+	// Anything else under this name can only be damage, and is replaced.
+	if whole, err := holds(final, obj); err != nil {
+		return Object{}, err
+	} else if whole {
+		return obj, syncDirs(sub)
 	}
-
 	if err := os.Rename(tmpName, final); err != nil {
 		return Object{}, fmt.Errorf("filestore: move into place: %w", err)
 	}
 	renamed = true
-	if err := syncDirs(sub, top, l.dir); err != nil {
-		return Object{}, err
+	return obj, syncDirs(sub)
+}
+
+// ensureDir creates dir if needed and makes its entry in parent durable,
+// once per process.
+func (l *Local) ensureDir(dir, parent string) error {
+	if _, ok := l.durable.Load(dir); ok {
+		return nil
 	}
-	return obj, nil
+	if err := mkdir(dir); err != nil {
+		return err
+	}
+	if err := syncDirs(parent); err != nil {
+		return err
+	}
+	l.durable.Store(dir, true)
+	return nil
+}
+
+// holds reports whether the file at path has exactly obj's content.
+func holds(path string, obj Object) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("filestore: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || fi.Size() != obj.Size {
+		return false, nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, nil
+	}
+	return hexSum(h) == obj.SHA256, nil
 }
 
 // Open implements Store.
@@ -197,13 +266,6 @@ func normalize(sum string) (string, bool) {
 	return sum, ValidSHA256(sum)
 }
 
-func mkdir(dir string) error {
-	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("filestore: create %s: %w", dir, err)
-	}
-	return nil
-}
-
 // syncDirs fsyncs directories so that the entries in them (a renamed file, a
 // new subdirectory) are durable.
 func syncDirs(dirs ...string) error {
@@ -220,6 +282,13 @@ func syncDirs(dirs ...string) error {
 		if err != nil {
 			return fmt.Errorf("filestore: sync %s: %w", dir, err)
 		}
+	}
+	return nil
+}
+
+func mkdir(dir string) error {
+	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("filestore: create %s: %w", dir, err)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -21,7 +23,7 @@ func newLocalHarness(t *testing.T) harness {
 	return harness{
 		store:     l,
 		stored:    func(t *testing.T) int { return len(localFiles(t, dir)) },
-		leftovers: func(t *testing.T) []string { return dirNames(t, filepath.Join(dir, "tmp")) },
+		leftovers: func(t *testing.T) []string { return tempFiles(t, filepath.Join(dir, "tmp")) },
 	}
 }
 
@@ -48,6 +50,22 @@ func localFiles(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// tempFiles lists what lies in tmp apart from its shard directories.
+func tempFiles(t *testing.T, tmp string) []string {
+	t.Helper()
+	var names []string
+	for _, n := range dirNames(t, tmp) {
+		if isShard(n) {
+			for _, m := range dirNames(t, filepath.Join(tmp, n)) {
+				names = append(names, n+"/"+m)
+			}
+		} else {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 func dirNames(t *testing.T, dir string) []string {
@@ -117,38 +135,49 @@ func TestLocalCleansStaleTemp(t *testing.T) {
 		t.Fatal(err)
 	}
 	write("put-live", time.Second) // an upload another instance is writing now
+	if err := os.MkdirAll(filepath.Join(tmp, "3f"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	write("3f/put-crashed", 2*time.Hour)
+	write("3f/put-live", time.Second)
 
 	if _, err := NewLocal(dir); err != nil {
 		t.Fatal(err)
 	}
-	if names := dirNames(t, tmp); len(names) != 1 || names[0] != "put-live" {
-		t.Fatalf("tmp holds %v after NewLocal, want only put-live", names)
+	if names := tempFiles(t, tmp); strings.Join(names, " ") != "3f/put-live put-live" {
+		t.Fatalf("tmp holds %v after NewLocal, want only the two live uploads", names)
 	}
 	if files := localFiles(t, dir); len(files) != 0 {
 		t.Fatalf("files %v appeared", files)
 	}
 }
 
+// A file under its final name that is not whole — truncated, or of the
+// right size but never written to disk before a crash (zeros) — is
+// replaced when the same content is put again.
 func TestLocalReplacesDamagedFile(t *testing.T) {
-	dir := t.TempDir()
-	l, err := NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := makePDF(t, 5000, 2)
-	s := sum(data)
-	p := l.path(s)
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data[:100], 0o600); err != nil { // a truncated copy
-		t.Fatal(err)
-	}
-	if _, err := l.Put(context.Background(), bytes.NewReader(data), mib); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := readAll(t, l, s); !bytes.Equal(got, data) {
-		t.Fatal("damaged file was not replaced")
+	for name, damaged := range map[string][]byte{"truncated": data[:100], "zeros": make([]byte, len(data))} {
+		t.Run(name, func(t *testing.T) {
+			l, err := NewLocal(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := sum(data)
+			p := l.path(s)
+			if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, damaged, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Put(context.Background(), bytes.NewReader(data), mib); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := readAll(t, l, s); !bytes.Equal(got, data) {
+				t.Fatal("damaged file was not replaced")
+			}
+		})
 	}
 }
 
@@ -237,4 +266,26 @@ func BenchmarkLocalPut(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLocalPutSmallParallel is many applicants' small scans at once:
+// what the shared flushes (groupSync) are for.
+func BenchmarkLocalPutSmallParallel(b *testing.B) {
+	l, err := NewLocal(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var n atomic.Uint64
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		data := makePDF(b, 8<<10, 1)
+		for pb.Next() {
+			binary.LittleEndian.PutUint64(data[64:], n.Add(1))
+			if _, err := l.Put(ctx, bytes.NewReader(data), mib); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -112,7 +112,7 @@ func s3Endpoint(endpoint string, useSSL bool) (string, error) {
 
 // Put implements Store.
 func (s *S3) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, error) {
-	f, obj, err := spool(ctx, r, maxBytes, s.tempDir, "zwfw-upload-*", false)
+	f, obj, err := spool(ctx, r, maxBytes, s.tempDir, "zwfw-upload-*")
 	if err != nil {
 		return Object{}, err
 	}

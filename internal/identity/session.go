@@ -48,22 +48,30 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 	}
 	now := s.opt.Clock.Now()
 	var sess Session
-	var accountID int64
-	var actingFor sql.NullInt64
+	var subj policy.Subject
+	var actingFor, deptID sql.NullInt64
 	var lastSeen, expires time.Time
 	var revoked sql.NullTime
-	err := s.db.Read().QueryRow(ctx, `SELECT account_id, acting_for, created_at, last_seen_at, expires_at, revoked_at, client
-		FROM sessions WHERE token_hash = ?`, tokenHash(token)).
-		Scan(&accountID, &actingFor, &sess.CreatedAt, &lastSeen, &expires, &revoked, &sess.Client)
+	var disabled bool
+	// One query for the session, its account and the account's department:
+	// every request of a signed-in person asks it.
+	err := s.db.Read().QueryRow(ctx, `SELECT s.account_id, s.acting_for, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, s.client,
+		a.kind, a.name, a.department_id, a.disabled, COALESCE(d.kind, ''), COALESCE(d.region_code, '')
+		FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN departments d ON d.id = a.department_id
+		WHERE s.token_hash = ?`, tokenHash(token)).
+		Scan(&subj.AccountID, &actingFor, &sess.CreatedAt, &lastSeen, &expires, &revoked, &sess.Client,
+			&subj.Kind, &subj.Name, &deptID, &disabled, &subj.DepartmentKind, &subj.RegionCode)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, errSignedOut
 	}
 	if err != nil {
 		return Session{}, err
 	}
-	subj, disabled, err := s.subject(ctx, s.db.Read(), accountID)
-	if err != nil {
-		return Session{}, err
+	if deptID.Valid {
+		subj.DepartmentID = deptID.Int64
+		if subj.Roles, err = roles(ctx, s.db.Read(), subj.AccountID); err != nil {
+			return Session{}, err
+		}
 	}
 	idle := s.opt.PersonIdle
 	if subj.Kind == policy.Staff {
@@ -83,32 +91,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 		}
 	}
 	return sess, nil
-}
-
-// subject loads what policy needs to know about an account.
-func (s *Service) subject(ctx context.Context, q store.Querier, accountID int64) (policy.Subject, bool, error) {
-	var subj policy.Subject
-	var disabled bool
-	var deptID sql.NullInt64
-	err := q.QueryRow(ctx, `SELECT id, kind, name, department_id, disabled FROM accounts WHERE id = ?`, accountID).
-		Scan(&subj.AccountID, &subj.Kind, &subj.Name, &deptID, &disabled)
-	if errors.Is(err, sql.ErrNoRows) {
-		return subj, true, errSignedOut
-	}
-	if err != nil {
-		return subj, false, err
-	}
-	if deptID.Valid {
-		subj.DepartmentID = deptID.Int64
-		if err := q.QueryRow(ctx, `SELECT kind, region_code FROM departments WHERE id = ?`, deptID.Int64).
-			Scan(&subj.DepartmentKind, &subj.RegionCode); err != nil {
-			return subj, false, fmt.Errorf("staff department: %w", err)
-		}
-		if subj.Roles, err = roles(ctx, q, accountID); err != nil {
-			return subj, false, err
-		}
-	}
-	return subj, disabled, nil
 }
 
 func roles(ctx context.Context, q store.Querier, accountID int64) ([]policy.Role, error) {

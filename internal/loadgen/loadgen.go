@@ -136,9 +136,10 @@ type Target struct {
 }
 
 // PickItem finds a published item that can be applied for fully online
-// and has at least materials materials, and fills its form for a.
-func (c *Client) PickItem(ctx context.Context, materials int, a Applicant) (Target, error) {
-	body, err := c.get(ctx, "/api/v1/items?depth=4&limit=100")
+// and has at least materials materials, of the department with that slug
+// if one is given, and fills its form for a.
+func (c *Client) PickItem(ctx context.Context, materials int, department string, a Applicant) (Target, error) {
+	body, err := c.get(ctx, "/api/v1/items?depth=4&limit=100&department="+url.QueryEscape(department))
 	if err != nil {
 		return Target{}, err
 	}

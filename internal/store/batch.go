@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -10,15 +11,20 @@ import (
 const maxBatch = 64
 
 // batcher shares commits between concurrent callers (group commit). A
-// durable commit costs one flush to disk however much it carries, so
-// callers that arrive while a commit is on its way to the disk wait for
-// the next one and share it: each runs in a savepoint of its own inside
-// the one transaction, and fails or succeeds alone.
+// durable commit costs a flush to disk and, on PostgreSQL, round trips and
+// work of its own, however much it carries; so callers that arrive while a
+// commit is on its way share the next one.
+//
+// Batches are optimistic: the callers' work runs one after another in one
+// transaction, with nothing between them. If any of it fails — rare, as
+// callers check their input before — the whole transaction is rolled back
+// and each caller's work runs again alone, so that each fails or succeeds
+// on its own.
 type batcher struct {
 	once sync.Once
 	reqs chan batchReq
 	stop chan struct{}
-	done chan struct{}
+	done sync.WaitGroup
 }
 
 type batchReq struct {
@@ -27,26 +33,32 @@ type batchReq struct {
 	result chan error
 }
 
+// batchers is how many batches run at once: SQLite has one writer, so
+// one; PostgreSQL takes concurrent transactions, and several batches
+// keep its connections and the CPU busy while one waits on a flush.
+func (db *DB) batchers() int {
+	if db.Dialect == SQLite {
+		return 1
+	}
+	return 4
+}
+
 // TxBatched runs fn like Tx — it commits fn's changes, or on error none of
 // them — but may commit them together with other callers' in one
-// transaction, so that many small writes share one flush to disk. fn runs
-// after the work of earlier callers in the batch and must not depend on
-// running alone: it sees their changes, as it would had they committed
-// just before. When TxBatched returns nil, fn's changes are durable.
-//
-// Only SQLite batches: it has one writer, so callers queue anyway and the
-// queue is what a batch takes. PostgreSQL runs concurrent transactions and
-// flushes concurrent commits together by itself; a batch there would only
-// put everyone's round trips in one line.
+// transaction, so that many small writes share one commit. fn may run
+// twice (in a batch that failed because of another caller's work, then
+// alone), so it must do nothing outside tx but set its own results; it
+// sees the changes of the callers before it in the batch, as it would
+// had they committed just before. When TxBatched returns nil, fn's
+// changes are durable.
 func (db *DB) TxBatched(ctx context.Context, fn func(tx *Tx) error) error {
-	if db.Dialect != SQLite {
-		return db.Tx(ctx, fn)
-	}
 	db.batch.once.Do(func() {
 		db.batch.reqs = make(chan batchReq)
 		db.batch.stop = make(chan struct{})
-		db.batch.done = make(chan struct{})
-		go db.runBatches()
+		for range db.batchers() {
+			db.batch.done.Add(1)
+			go db.runBatches()
+		}
 	})
 	req := batchReq{ctx: ctx, fn: fn, result: make(chan error, 1)}
 	select {
@@ -54,7 +66,7 @@ func (db *DB) TxBatched(ctx context.Context, fn func(tx *Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-db.batch.stop:
-		return fmt.Errorf("database closed")
+		return errors.New("database closed")
 	}
 	// Once taken, the work is waited for even if ctx ends: it may commit,
 	// and the caller must not report a failure for what was done.
@@ -62,7 +74,7 @@ func (db *DB) TxBatched(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) runBatches() {
-	defer close(db.batch.done)
+	defer db.batch.done.Done()
 	for {
 		var first batchReq
 		select {
@@ -84,53 +96,50 @@ func (db *DB) runBatches() {
 	}
 }
 
+// errMember marks a batch that failed because one of its callers' work did.
+var errMember = errors.New("a batched caller failed")
+
 func (db *DB) commitBatch(batch []batchReq) {
-	errs := make([]error, len(batch))
-	err := db.Tx(context.Background(), func(tx *Tx) error {
-		for i, r := range batch {
-			if err := r.ctx.Err(); err != nil {
-				errs[i] = err
-				continue
-			}
-			errs[i] = runSavepoint(tx, i, r)
-			if errs[i] == errBatchBroken {
-				return errs[i]
-			}
-		}
-		return nil
-	})
-	for i, r := range batch {
-		if err != nil {
+	var live []batchReq
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
 			r.result <- err
 		} else {
-			r.result <- errs[i]
+			live = append(live, r)
 		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) > 1 {
+		err := db.Tx(context.Background(), func(tx *Tx) error {
+			for _, r := range live {
+				if err := run(tx, r.fn); err != nil {
+					return errMember
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			for _, r := range live {
+				r.result <- nil
+			}
+			return
+		}
+	}
+	// Alone, each caller's work fails or succeeds on its own.
+	for _, r := range live {
+		r.result <- db.Tx(r.ctx, func(tx *Tx) error { return run(tx, r.fn) })
 	}
 }
 
-var errBatchBroken = fmt.Errorf("batch transaction failed")
-
-// runSavepoint runs one caller's work in a savepoint, undoing it alone if
-// it fails or panics.
-func runSavepoint(tx *Tx, i int, r batchReq) (err error) {
-	ctx := context.Background()
-	name := fmt.Sprintf("batch_%d", i)
-	if _, err := tx.Exec(ctx, "SAVEPOINT "+name); err != nil {
-		return errBatchBroken
-	}
+// run calls fn, turning a panic into an error so that one caller's bug
+// fails that caller, not the batch's goroutine.
+func run(tx *Tx, fn func(tx *Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in batched transaction: %v", p)
 		}
-		if err != nil {
-			if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-				err = errBatchBroken
-				return
-			}
-		}
-		if _, rerr := tx.Exec(ctx, "RELEASE SAVEPOINT "+name); rerr != nil {
-			err = errBatchBroken
-		}
 	}()
-	return r.fn(tx)
+	return fn(tx)
 }

@@ -138,7 +138,7 @@ func (db *DB) Close() error {
 	db.batch.once.Do(func() {}) // no batcher starts after this
 	if db.batch.stop != nil {
 		close(db.batch.stop)
-		<-db.batch.done
+		db.batch.done.Wait()
 	}
 	err := db.write.Close()
 	if db.read != db.write {
