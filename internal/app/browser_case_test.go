@@ -25,6 +25,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // The whole story of a case (issue #5), in Chromium, each person in a
@@ -42,7 +43,14 @@ import (
 // (TestTheWholeStory).
 func TestBrowserCaseStory(t *testing.T) {
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir())
+	t.Run("sqlite", func(t *testing.T) { caseStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("postgres", func(t *testing.T) {
+		caseStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+	})
+}
+
+func caseStory(t *testing.T, env browserEnv, args ...string) {
+	s := start(t, nil, args...)
 	b := newBrowser(t, env)
 	files := makeUploads(t)
 	const (
