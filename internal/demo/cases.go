@@ -155,9 +155,17 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, files f
 		}
 		switch {
 		case plan == 0:
-			continue // waiting for 预审
+			if rng.IntN(2) == 0 {
+				act(casework.Precheck, "") // the other half waits for 预审
+			}
+			continue
 		case plan == 1:
-			act(casework.AskCorrect, "请补充提交清晰的身份证明材料")
+			if act(casework.AskCorrect, "请补充提交清晰的身份证明材料") && rng.IntN(4) == 0 {
+				step()
+				if !clk.Now().After(now) {
+					c, _ = svc.Act(ctx, who, c.ID, c.Version, casework.Withdraw, "") // some give up
+				}
+			}
 			continue
 		case plan == 2:
 			act(casework.Refuse, "申请事项不属于本机关职权范围")

@@ -1,0 +1,88 @@
+package demo_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// The demo's cases are made through the service, as real ones are: every
+// state is there, some are due soon or late, and each has its record,
+// notices and materials, with every chain intact.
+func TestSeedCasesCoverEveryState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
+		clk := clock.NewManual(now)
+		if _, err := demo.Seed(ctx, db, clk); err != nil {
+			t.Fatal(err)
+		}
+		enc, idx, err := pii.GenerateKeys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := pii.ParseKeys(enc, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(slog.New(slog.DiscardHandler), 10), Clock: clk})
+		if _, err := demo.SeedStaff(ctx, db, ids); err != nil {
+			t.Fatal(err)
+		}
+		files, err := filestore.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 400
+		made, err := demo.SeedCases(ctx, db, ids, files, now, n)
+		if err != nil || made != n {
+			t.Fatalf("made %d of %d: %v", made, n, err)
+		}
+		states := map[casework.Status]int{}
+		rows, err := db.Read().Query(ctx, `SELECT status, COUNT(*) FROM cases GROUP BY status`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var st casework.Status
+			var k int
+			if err := rows.Scan(&st, &k); err != nil {
+				t.Fatal(err)
+			}
+			states[st] = k
+		}
+		rows.Close()
+		for _, st := range []casework.Status{casework.Draft, casework.Submitted, casework.Prechecked, casework.Correction, casework.Reviewing,
+			casework.Paused, casework.Decided, casework.Completed, casework.Delivered, casework.Rejected, casework.Withdrawn} {
+			if states[st] == 0 {
+				t.Errorf("no demo case is %s (%v)", st.Name(), states)
+			}
+		}
+		var late, soon, denied, docs, mats, noEvents int
+		today := now.Format("2006-01-02")
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE due_on <> '' AND due_on < ? AND status IN ('reviewing', 'paused', 'decided')`, today).Scan(&late)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE due_on >= ? AND due_on <= ? AND status IN ('reviewing', 'paused', 'decided')`,
+			today, now.AddDate(0, 0, 3).Format("2006-01-02")).Scan(&soon)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE decision = 'denied'`).Scan(&denied)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM case_documents`).Scan(&docs)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM case_materials`).Scan(&mats)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id)`).Scan(&noEvents)
+		if late == 0 || soon == 0 || denied == 0 || docs < n/2 || mats < n/2 || noEvents != 0 {
+			t.Errorf("late %d, due soon %d, denied %d, documents %d, materials %d, cases without a record %d", late, soon, denied, docs, mats, noEvents)
+		}
+		if checked, broken, err := casework.VerifyChains(ctx, db.Read()); err != nil || checked != n || len(broken) != 0 {
+			t.Fatalf("chains: %d checked, broken %v, %v", checked, broken, err)
+		}
+	})
+}
