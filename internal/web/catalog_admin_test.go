@@ -76,8 +76,17 @@ func TestCatalogManagerEditsAndPublishes(t *testing.T) {
 		}
 		fixed := editorForm("网络餐饮服务备案")
 		fixed.Set("visit_reason", "需现场核查经营场所")
+		// The workflow is edited as text; a wrong one is refused with why.
+		fixed.Set("workflow", "受理:窗口人员\n审查:审批人员:70\n决定:市长:20\n办结:窗口人员:10")
+		if ex := mgr.post(path, fixed); ex.status != 400 || !strings.Contains(ex.body, "角色“市长”无效") || !strings.Contains(ex.body, "审查:审批人员:70") {
+			t.Fatalf("bad workflow: %d", ex.status)
+		}
+		fixed.Set("workflow", "受理:窗口人员\n审查:审批人员:70\n决定:部门负责人:20\n办结:窗口人员:10")
 		if ex := mgr.post(path, fixed); ex.status != http.StatusSeeOther {
 			t.Fatalf("save v2: %d %s", ex.status, ex.body)
+		}
+		if page := mgr.get(path); !strings.Contains(page.body, "决定:部门负责人:20") {
+			t.Fatal("the saved workflow is not shown")
 		}
 		if ex := mgr.post(path+"/status", url.Values{"op": {"publish"}}); ex.status != http.StatusSeeOther {
 			t.Fatalf("publish: %d %s", ex.status, ex.body)

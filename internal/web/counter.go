@@ -173,6 +173,10 @@ func (s *Server) staffComplete(w http.ResponseWriter, r *http.Request) error {
 	var obj filestore.Object
 	var filename string
 	file, header, err := r.FormFile("file")
+	if err == nil && header.Size == 0 {
+		file.Close()
+		err = http.ErrMissingFile // an empty file input
+	}
 	switch {
 	case err == nil:
 		defer file.Close()
