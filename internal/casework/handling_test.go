@@ -4,10 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
@@ -206,6 +208,56 @@ func TestDeliveryAndSettlement(t *testing.T) {
 		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM case_visits WHERE case_id = ?`, c.ID).Scan(&visits)
 		if visits != 1 {
 			t.Fatalf("%d visits recorded, want the one to fetch the result", visits)
+		}
+	})
+}
+
+// Work queues are sorted by urgency and filtered by deadline, channel and
+// number or item name.
+func TestQueueFilters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		accept := func() casework.Case {
+			c := submitted(t, f, f.itemID)
+			c, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		a := accept() // Wednesday 11-25, three working days: due Monday 11-30
+		f.clk.Set(time.Date(2026, 11, 27, 9, 0, 0, 0, clock.China))
+		b := accept() // Friday 11-27: due Wednesday 12-02
+		f.clk.Set(time.Date(2026, 12, 2, 9, 0, 0, 0, clock.China))
+		numbers := func(qf casework.QueueFilter) string {
+			t.Helper()
+			list, err := f.svc.Queue(ctx, f.reviewer, casework.Reviewing, qf, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range list {
+				out = append(out, e.Number+":"+e.Deadline.String())
+			}
+			return strings.Join(out, " ")
+		}
+		for qf, want := range map[casework.QueueFilter]string{
+			{}:                               a.Number + ":超期 " + b.Number + ":预警",
+			{Due: "late"}:                    a.Number + ":超期",
+			{Due: "soon"}:                    b.Number + ":预警",
+			{Query: b.Number[6:]}:            b.Number + ":预警",
+			{Query: "个体工商户"}:                 a.Number + ":超期 " + b.Number + ":预警",
+			{Query: "50%_"}:                  "",
+			{Channel: "window"}:              "",
+			{Channel: "online", Due: "late"}: a.Number + ":超期",
+		} {
+			if got := numbers(qf); got != want {
+				t.Errorf("%+v: %q, want %q", qf, got, want)
+			}
+		}
+		if _, err := f.svc.Queue(ctx, f.reviewer, casework.Reviewing, casework.QueueFilter{Due: "tomorrow"}, 50); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("unknown filter: %v", err)
 		}
 	})
 }

@@ -689,18 +689,53 @@ var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Paused, Deci
 // QueueEntry is a case in a work queue.
 type QueueEntry struct {
 	Summary
-	DueOn calendar.Date
+	DueOn    calendar.Date
+	Deadline calendar.Status // 正常, 预警 or 超期, for accepted cases
+	Channel  string          // online or window
 }
 
-// Queue lists the cases of who's department in one status, the most
-// urgent first (earliest due date, then longest waiting).
-func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, limit int) ([]QueueEntry, error) {
+// QueueFilter narrows a work queue.
+type QueueFilter struct {
+	Query   string // part of the case number or of the item's name
+	Due     string // "soon": one working day or less left; "late": past due; "": any
+	Channel string // "online", "window", or "" for both
+}
+
+// Queue lists the cases of who's department in one status that match f,
+// the most urgent first (earliest due date, then longest waiting).
+func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f QueueFilter, limit int) ([]QueueEntry, error) {
 	if who.Kind != policy.Staff {
 		return nil, apperr.New(apperr.Forbidden, "工作队列只对工作人员开放。")
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on
-		FROM cases c JOIN items i ON i.id = c.item_id WHERE c.department_id = ? AND c.status = ?
-		ORDER BY CASE WHEN c.due_on = '' THEN 1 ELSE 0 END, c.due_on, c.updated_at LIMIT ?`, who.DepartmentID, st, limit)
+	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel
+		FROM cases c JOIN items i ON i.id = c.item_id WHERE c.department_id = ? AND c.status = ?`
+	args := []any{who.DepartmentID, st}
+	if t := strings.TrimSpace(f.Query); t != "" {
+		q += ` AND (c.number LIKE ? ESCAPE '\' OR i.name LIKE ? ESCAPE '\')`
+		args = append(args, store.Contains(t), store.Contains(t))
+	}
+	today := calendar.DateOf(s.clock.Now())
+	switch f.Due {
+	case "late":
+		q += ` AND c.due_on <> '' AND c.due_on < ?`
+		args = append(args, today.String())
+	case "soon":
+		q += ` AND c.due_on >= ? AND c.due_on <= ?`
+		args = append(args, today.String(), s.calendar.AddWorkdays(today, 1).String())
+	case "":
+	default:
+		return nil, apperr.New(apperr.Invalid, "时限筛选应为预警或超期。")
+	}
+	switch f.Channel {
+	case "online", "window":
+		q += ` AND c.channel = ?`
+		args = append(args, f.Channel)
+	case "":
+	default:
+		return nil, apperr.New(apperr.Invalid, "渠道筛选应为网上或窗口。")
+	}
+	q += ` ORDER BY CASE WHEN c.due_on = '' THEN 1 ELSE 0 END, c.due_on, c.updated_at LIMIT ?`
+	rows, err := s.db.Read().Query(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -709,13 +744,14 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, limi
 	for rows.Next() {
 		var e QueueEntry
 		var due string
-		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due); err != nil {
+		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due, &e.Channel); err != nil {
 			return nil, err
 		}
 		if due != "" {
 			if e.DueOn, err = calendar.ParseDate(due); err != nil {
 				return nil, err
 			}
+			e.Deadline = s.calendar.StatusOf(today, e.DueOn)
 		}
 		out = append(out, e)
 	}

@@ -461,14 +461,17 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 	if st.Name() == "" {
 		return apperr.New(apperr.NotFound, "没有这个队列。")
 	}
-	list, err := s.cases.Queue(r.Context(), subject(r), st, 200)
+	q := r.URL.Query()
+	f := casework.QueueFilter{Query: q.Get("q"), Due: q.Get("due"), Channel: q.Get("channel")}
+	list, err := s.cases.Queue(r.Context(), subject(r), st, f, 200)
 	if err != nil {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "queue", "workbench", struct {
 		Status casework.Status
+		Filter casework.QueueFilter
 		Cases  []casework.QueueEntry
-	}{st, list})
+	}{st, f, list})
 }
 
 func (s *Server) staffCase(w http.ResponseWriter, r *http.Request) error {

@@ -139,8 +139,17 @@ func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
 		if wb := window.get("/workbench"); !strings.Contains(wb.body, "待预审 <strong>1</strong>") {
 			t.Fatalf("workbench does not count the new case")
 		}
-		if q := window.get("/workbench/queue/submitted"); !strings.Contains(q.body, "/workbench/cases/"+caseID) {
-			t.Fatal("queue does not list the case")
+		if q := window.get("/workbench/queue/submitted"); !strings.Contains(q.body, "/workbench/cases/"+caseID) || !strings.Contains(q.body, `name="due"`) {
+			t.Fatal("queue does not list the case, or has no filters")
+		}
+		if q := window.get("/workbench/queue/submitted?channel=window"); strings.Contains(q.body, "/workbench/cases/"+caseID) {
+			t.Fatal("an online case is listed among the counter's")
+		}
+		if q := window.get("/workbench/queue/submitted?q=个体工商户&channel=online"); !strings.Contains(q.body, "/workbench/cases/"+caseID) {
+			t.Fatal("filtering by item name loses the case")
+		}
+		if q := window.get("/workbench/queue/submitted?due=someday"); q.status != 400 {
+			t.Fatalf("bad filter: %d", q.status)
 		}
 		page := window.get("/workbench/cases/" + caseID)
 		if !strings.Contains(page.body, "110105********002X") || strings.Contains(page.body, "11010519491231002X") {
