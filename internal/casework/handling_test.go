@@ -261,3 +261,49 @@ func TestQueueFilters(t *testing.T) {
 		}
 	})
 }
+
+// A licence a department here issued to the applicant is offered for a
+// material of that name in a later application (免提交), and only to them.
+func TestIssuedResultIsReusable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		licence := filestore.Object{SHA256: strings.Repeat("ef", 32), Size: 321, ContentType: filestore.TypePDF}
+		c := submitted(t, f, f.itemID)
+		c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
+		c, _ = f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予", "")
+		if _, err := f.svc.Complete(ctx, f.window, c.ID, c.Version, licence, "营业执照.pdf"); err != nil {
+			t.Fatal(err)
+		}
+		// A later item asks for the licence.
+		id := variant(t, f, db, "010100100005", func(it *catalog.Item) {
+			it.Name = "食品经营许可"
+			it.Materials = append(it.Materials, catalog.Material{Name: "营业执照副本", Necessity: "必需", Form: "电子", Copies: 1, Source: "政府部门核发", Standard: "有效期内"})
+		})
+		draft, err := f.svc.CreateDraft(ctx, f.citizen, id, map[string]string{"name": "张三"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		offers, err := f.svc.Reusable(ctx, f.citizen, draft.ID, "营业执照副本")
+		if err != nil || len(offers) != 1 || offers[0].Position != casework.ResultPosition || offers[0].CaseID != c.ID || offers[0].SHA256 != licence.SHA256 {
+			t.Fatalf("offers: %+v %v", offers, err)
+		}
+		if others, _ := f.svc.Reusable(ctx, f.other, draft.ID, "营业执照副本"); len(others) != 0 {
+			t.Fatalf("another person is offered the licence: %+v", others)
+		}
+		m, err := f.svc.MaterialOf(ctx, f.citizen, c.ID, casework.ResultPosition)
+		if err != nil || m.SHA256 != licence.SHA256 {
+			t.Fatalf("the result as a material: %+v %v", m, err)
+		}
+		if _, err := f.svc.Attach(ctx, f.other, draft.ID, draft.Version, 1, licence, "x.pdf", c.ID); err == nil {
+			t.Fatal("another person attached the licence")
+		}
+		if draft, err = f.svc.Attach(ctx, f.citizen, draft.ID, draft.Version, 1, licence, m.Filename, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		mats, _ := casework.Materials(ctx, db.Read(), draft.ID)
+		if len(mats) != 1 || mats[0].ReusedFrom != c.ID || mats[0].Name != "营业执照副本" {
+			t.Fatalf("materials %+v", mats)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -68,8 +69,11 @@ func (s *Service) Attach(ctx context.Context, who policy.Subject, caseID int64, 
 		name := it.Materials[position].Name
 		if reusedFrom != 0 {
 			var n int
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM case_materials m JOIN cases c ON c.id = m.case_id
-				WHERE m.case_id = ? AND m.sha256 = ? AND c.applicant_id = ?`, reusedFrom, obj.SHA256, c.ApplicantID).Scan(&n); err != nil {
+			// A file the applicant handed in there, or the result issued to them.
+			if err := tx.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM case_materials m JOIN cases c ON c.id = m.case_id
+				WHERE m.case_id = ? AND m.sha256 = ? AND c.applicant_id = ?) + (SELECT COUNT(*) FROM cases
+				WHERE id = ? AND result_sha256 = ? AND applicant_id = ? AND status IN ('completed', 'delivered'))`,
+				reusedFrom, obj.SHA256, c.ApplicantID, reusedFrom, obj.SHA256, c.ApplicantID).Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 {
@@ -139,8 +143,14 @@ func Materials(ctx context.Context, q store.Querier, caseID int64) ([]Material, 
 	return out, rows.Err()
 }
 
-// Reusable lists files the applicant already handed in for a material of
-// the same name in other cases: what 免提交 offers instead of an upload.
+// ResultPosition stands, in Reusable and MaterialOf, for a case's result
+// (a licence, an approval) rather than one of its materials.
+const ResultPosition = -1
+
+// Reusable lists what 免提交 offers instead of an upload for a material:
+// files the applicant handed in for a material of the same name in other
+// cases, and results departments here issued to them (a licence named
+// like the material: 营业执照 for 营业执照副本 …), newest first.
 func (s *Service) Reusable(ctx context.Context, who policy.Subject, caseID int64, name string) ([]Material, error) {
 	rows, err := s.db.Read().Query(ctx, `SELECT m.position, m.name, m.sha256, m.size, m.content_type, m.filename, COALESCE(m.reused_from, 0), m.case_id, m.uploaded_at
 		FROM case_materials m JOIN cases c ON c.id = m.case_id
@@ -148,12 +158,12 @@ func (s *Service) Reusable(ctx context.Context, who policy.Subject, caseID int64
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []Material
 	seen := map[string]bool{}
 	for rows.Next() {
 		var m Material
 		if err := rows.Scan(&m.Position, &m.Name, &m.SHA256, &m.Size, &m.ContentType, &m.Filename, &m.ReusedFrom, &m.CaseID, &m.UploadedAt); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		if !seen[m.SHA256] {
@@ -161,7 +171,29 @@ func (s *Service) Reusable(ctx context.Context, who policy.Subject, caseID int64
 			out = append(out, m)
 		}
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	results, err := s.db.Read().Query(ctx, `SELECT id, result_sha256, result_name, result_type, updated_at FROM cases
+		WHERE applicant_id = ? AND status IN ('completed', 'delivered') AND result_sha256 <> '' AND id <> ? ORDER BY updated_at DESC LIMIT 20`,
+		who.AccountID, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer results.Close()
+	for results.Next() {
+		m := Material{Position: ResultPosition, Name: name}
+		if err := results.Scan(&m.CaseID, &m.SHA256, &m.Filename, &m.ContentType, &m.UploadedAt); err != nil {
+			return nil, err
+		}
+		base := strings.TrimSuffix(m.Filename, filepath.Ext(m.Filename))
+		if !seen[m.SHA256] && base != "" && (strings.Contains(name, base) || strings.Contains(base, name)) {
+			seen[m.SHA256] = true
+			out = append(out, m)
+		}
+	}
+	return out, results.Err()
 }
 
 // MaterialOf returns one material of a case to someone allowed to see it.
@@ -172,6 +204,13 @@ func (s *Service) MaterialOf(ctx context.Context, who policy.Subject, caseID int
 	}
 	if err := policy.Check(who, policy.View, c.Resource()); err != nil {
 		return Material{}, err
+	}
+	if position == ResultPosition {
+		if c.ResultSHA256 == "" || c.Status != Completed && c.Status != Delivered {
+			return Material{}, apperr.New(apperr.NotFound, "该办件没有办理结果。")
+		}
+		return Material{Position: ResultPosition, Name: c.ResultName, SHA256: c.ResultSHA256, ContentType: c.ResultType,
+			Filename: c.ResultName, CaseID: c.ID, UploadedAt: c.UpdatedAt}, nil
 	}
 	var m Material
 	err = s.db.Read().QueryRow(ctx, `SELECT position, name, sha256, size, content_type, filename, COALESCE(reused_from, 0), case_id, uploaded_at

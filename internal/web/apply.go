@@ -223,7 +223,14 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
 		}
-		obj, filename = filestore.Object{SHA256: m.SHA256, Size: m.Size, ContentType: m.ContentType}, m.Filename
+		// The stored file itself says what it is (a result's size is not
+		// kept on its case).
+		rc, stored, err := s.files.Open(r.Context(), m.SHA256)
+		if err != nil {
+			return err
+		}
+		rc.Close()
+		obj, filename = stored, m.Filename
 	} else {
 		file, header, err := r.FormFile("file")
 		if err != nil {
