@@ -454,6 +454,14 @@ func TestSecondCorrectionOnlyForChangedMaterials(t *testing.T) {
 		if d.Corrections != 2 {
 			t.Fatalf("corrections counted %d, want 2", d.Corrections)
 		}
+		// Supervisors see every case asked more than once.
+		admin := policy.Subject{Kind: policy.Staff, Roles: []policy.Role{policy.Admin}}
+		if list, err := f.svc.RepeatedCorrections(ctx, admin, 10); err != nil || len(list) != 1 || list[0].Number != d.Number || list[0].Corrections != 2 || list[0].Department == "" {
+			t.Fatalf("repeated corrections: %+v %v", list, err)
+		}
+		if _, err := f.svc.RepeatedCorrections(ctx, f.window, 10); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("a window clerk reads the supervisors' list: %v", err)
+		}
 	})
 }
 

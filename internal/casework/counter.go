@@ -175,6 +175,43 @@ func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, limit int
 	return out, rows.Err()
 }
 
+// Corrected is a case whose applicant was asked for corrections more than
+// once: each time after the first had to be about materials handed in
+// since (一次性告知), and supervisors look at every one.
+type Corrected struct {
+	Summary
+	Corrections int
+	Department  string
+}
+
+// RepeatedCorrections lists, within what who may follow up, the cases
+// asked for corrections more than once, most first.
+func (s *Service) RepeatedCorrections(ctx context.Context, who policy.Subject, limit int) ([]Corrected, error) {
+	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.corrections, c.region_code,
+		c.department_id, d.name FROM cases c JOIN items i ON i.id = c.item_id JOIN departments d ON d.id = c.department_id
+		WHERE c.corrections > 1 ORDER BY c.corrections DESC, c.updated_at DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Corrected
+	for rows.Next() {
+		var e Corrected
+		var region string
+		var dept int64
+		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &e.Corrections, &region, &dept, &e.Department); err != nil {
+			return nil, err
+		}
+		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: dept}) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, rows.Err()
+}
+
 // LateEntry is a case whose deadline is near or past.
 type LateEntry struct {
 	QueueEntry

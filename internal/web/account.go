@@ -441,6 +441,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}) == nil {
 		tools = append(tools, struct{ Path, Name, Help string }{"/admin/late", "时限监督", "即将到期（预警）和已超期的办件"},
 			struct{ Path, Name, Help string }{"/admin/visits", "最多跑一次", "申请人到场超过一次的办件"},
+			struct{ Path, Name, Help string }{"/admin/corrections", "一次性告知", "被要求补正超过一次的办件"},
 			struct{ Path, Name, Help string }{"/admin/archives", "电子档案检查", "办结或不予受理的办件中档案不完整的"})
 	}
 	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Jobs}) == nil {

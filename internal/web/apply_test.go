@@ -292,6 +292,15 @@ func TestCounterIntakeThroughThePages(t *testing.T) {
 		if ex := clerk.get("/admin/visits"); ex.status != http.StatusForbidden {
 			t.Errorf("a clerk sees the supervisors' list: %d", ex.status)
 		}
+		if ex := admin.get("/admin/corrections"); ex.status != 200 || !strings.Contains(ex.body, "被要求补正超过一次的办件") {
+			t.Errorf("corrections list: %d", ex.status)
+		}
+		if ex := clerk.get("/admin/corrections"); ex.status != http.StatusForbidden {
+			t.Errorf("a clerk sees the corrections list: %d", ex.status)
+		}
+		if ex := admin.get("/admin"); !strings.Contains(ex.body, "/admin/corrections") {
+			t.Error("the admin page has no link to the corrections list")
+		}
 		if ex := admin.get("/admin/late"); ex.status != 200 || !strings.Contains(ex.body, "即将到期和已超期的办件") {
 			t.Errorf("late list: %d", ex.status)
 		}

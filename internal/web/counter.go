@@ -275,9 +275,14 @@ func (s *Server) supervisorList(page string, list func(*http.Request, policy.Sub
 }
 
 // The supervisors' lists: cases that needed more than one visit (最多跑一次),
-// cases near or past their deadline, finished cases with incomplete archives.
+// cases asked for corrections more than once (一次性告知), cases near or
+// past their deadline, finished cases with incomplete archives.
 func (s *Server) multiVisits(r *http.Request, who policy.Subject) (any, error) {
 	return s.cases.MultiVisits(r.Context(), who, 200)
+}
+
+func (s *Server) corrections(r *http.Request, who policy.Subject) (any, error) {
+	return s.cases.RepeatedCorrections(r.Context(), who, 500)
 }
 
 func (s *Server) late(r *http.Request, who policy.Subject) (any, error) {

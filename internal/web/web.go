@@ -128,7 +128,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "calendar"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -177,6 +177,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /workbench/cases/{id}/archive", s.handle(s.archive))
 	mux.HandleFunc("GET /admin/visits", s.handle(s.supervisorList("visits", s.multiVisits)))
 	mux.HandleFunc("GET /admin/late", s.handle(s.supervisorList("late", s.late)))
+	mux.HandleFunc("GET /admin/corrections", s.handle(s.supervisorList("corrections", s.corrections)))
 	mux.HandleFunc("GET /admin/archives", s.handle(s.supervisorList("archives", s.incompleteArchives)))
 	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
 	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))
