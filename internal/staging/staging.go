@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
@@ -204,6 +205,9 @@ func (w *DrainWorker) Work(ctx context.Context, _ *river.Job[DrainArgs]) error {
 			limit = burstBatch
 		}
 		n, err := w.Store.Drain(ctx, limit)
+		if ctx.Err() != nil {
+			return nil // out of time: the next run goes on from where this stopped
+		}
 		if err != nil || n == 0 {
 			return err
 		}
@@ -227,8 +231,12 @@ func (s *Store) newest(ctx context.Context) (time.Time, error) {
 	return t, err
 }
 
-// PeriodicDrain schedules the drain every interval.
+// PeriodicDrain schedules the drain every interval; while one runs (it
+// may for a minute in a long burst), no second is queued beside it.
 func PeriodicDrain(every time.Duration) *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) { return DrainArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})
+		func() (river.JobArgs, *river.InsertOpts) {
+			return DrainArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
+		}, &river.PeriodicJobOpts{RunOnStart: true})
 }
