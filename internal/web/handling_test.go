@@ -10,8 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -120,4 +122,34 @@ func TestStaffDenyTransferSettle(t *testing.T) {
 			t.Fatalf("result of the settled case: %d", res.status)
 		}
 	})
+}
+
+// A case's deadline shows in yellow a working day before and in red once
+// passed, on the staff's and the applicant's pages and in the queue.
+func TestDeadlineColours(t *testing.T) {
+	db := storetest.SQLite(t)
+	site := newTestSite(t, db)
+	item := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
+	citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+	citizen.post("/me/password", url.Values{"new_password": {"Zhangsan-2026!"}, "confirm_password": {"Zhangsan-2026!"}})
+	window := signInStaff(t, site, db, "clerk", "scjgj", policy.Window)
+	caseID := appliedCase(t, citizen, item)
+	staffForm(window, caseID, "", url.Values{"op": {"accept"}}, nil) // Wednesday 11-25: due Monday 11-30
+	for _, tc := range []struct {
+		days int
+		want string
+	}{{0, `class="badge">正常`}, {4, `class="badge warning">预警`}, {6, `class="badge overdue">超期`}} {
+		site.clock.Set(time.Date(2026, 11, 25+tc.days, 9, 0, 0, 0, clock.China))
+		// Days later, everyone signs in again.
+		staff := signInStaff(t, site, db, fmt.Sprintf("clerk%d", tc.days), "scjgj", policy.Window)
+		person := newBrowser(t, site.handler)
+		if ex := person.post("/signin/password", url.Values{"mobile": {"13800000001"}, "password": {"Zhangsan-2026!"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("citizen sign-in: %d", ex.status)
+		}
+		for _, page := range []exchange{staff.get("/workbench/cases/" + caseID), person.get("/me/cases/" + caseID), staff.get("/workbench/queue/reviewing")} {
+			if !strings.Contains(page.body, tc.want) {
+				t.Errorf("day %d: a page (%d) lacks %s", tc.days, page.status, tc.want)
+			}
+		}
+	}
 }

@@ -97,7 +97,7 @@ func New(d Deps) (*Server, error) {
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
-		"needsReason": casework.NeedsReason, "deliveryName": casework.DeliveryName,
+		"needsReason": casework.NeedsReason, "deliveryName": casework.DeliveryName, "dueClass": dueClass,
 		"caseAction": func(a casework.Action) string {
 			if a == casework.Create {
 				return "创建申请"
@@ -546,6 +546,17 @@ var signInMethods = map[string]string{"register": "注册", "code": "短信验�
 
 // hotWords are offered under the search box: what people most often look for.
 var hotWords = []string{"社保", "营业执照", "低保", "居住证", "生育登记", "身份证"}
+
+// dueClass colours a deadline's state: 预警 yellow, 超期 red.
+func dueClass(s calendar.Status) string {
+	switch s {
+	case calendar.Warning:
+		return "badge warning"
+	case calendar.Overdue:
+		return "badge overdue"
+	}
+	return "badge"
+}
 
 func levelName(l int) string { return region.Level(l).Name() }
 
