@@ -89,6 +89,10 @@ func TestCitizenAppliesOnline(t *testing.T) {
 		if ex := submitCase(b, caseID); ex.status != http.StatusSeeOther {
 			t.Fatalf("submit: %d %s", ex.status, ex.body)
 		}
+		// The confirmation says what happens next.
+		if page := b.get("/me/cases/" + caseID); !strings.Contains(page.body, "接下来：") || !strings.Contains(page.body, "个工作日内办结") {
+			t.Error("the submitted case does not say what happens next")
+		}
 		page := b.get("/me/cases/" + caseID)
 		for _, want := range []string{"待预审", "创建申请", "提交申请", "41041120261125", "110105********002X"} {
 			if !strings.Contains(page.body, want) {
