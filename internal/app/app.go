@@ -456,7 +456,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if err != nil {
 		return err
 	}
-	handler, err := newHandler(log, db, queue, cfg, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
+	handler, err := newHandler(log, db, queue, files, cfg, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
 		Identity: ids, Cases: cases, Calendar: cal, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
@@ -569,12 +569,13 @@ func largeBody(r *http.Request) int64 {
 	return web.LargeBody(r)
 }
 
-func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, cfg config.Config, deps web.Deps) (http.Handler, error) {
+func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, cfg config.Config, deps web.Deps) (http.Handler, error) {
 	pages, err := web.New(deps)
 	if err != nil {
 		return nil, err
 	}
 	m := metrics.New(db, queue)
+	m.Count("zwfw_staged_files", "Small uploads waiting in the database to be moved to the file store.", staged.Waiting)
 	mux := http.NewServeMux()
 	pages.Register(mux)
 	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files,

@@ -218,7 +218,7 @@ func checkServer(t *testing.T, s *server) {
 	}
 	_, metrics := get(t, s.URL+"/metrics")
 	for _, want := range []string{`zwfw_http_requests_total{code="200",method="GET",route="GET /{$}"}`,
-		"zwfw_http_request_duration_seconds_bucket", `zwfw_db_pool_open_connections{pool="write"}`, `zwfw_jobs{state="available"}`} {
+		"zwfw_http_request_duration_seconds_bucket", `zwfw_db_pool_open_connections{pool="write"}`, `zwfw_jobs{state="available"}`, "zwfw_staged_files 0"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}

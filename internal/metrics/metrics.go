@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -49,6 +50,20 @@ func New(db *store.DB, queue QueueCounter) *Metrics {
 		m.reg.MustRegister(queueCollector{queue})
 	}
 	return m
+}
+
+// Count adds a gauge read from the database at scrape time, such as a
+// backlog. A failed read reports NaN rather than a misleading number.
+func (m *Metrics) Count(name, help string, read func(context.Context) (int, error)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := read(ctx)
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
 }
 
 // Observe records one finished request. Unmatched requests share one
