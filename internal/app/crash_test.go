@@ -36,18 +36,7 @@ func TestKilledMidBurstLosesNothingAcknowledged(t *testing.T) {
 			p := startProcess(t, env, args...)
 			ctx := context.Background()
 			c := loadgen.NewClient(p.URL, 16)
-			var applicants []loadgen.Applicant
-			for i := range 4 {
-				a, err := c.Register(ctx, i)
-				if err != nil {
-					t.Fatal(err)
-				}
-				applicants = append(applicants, a)
-			}
-			target, err := c.PickItem(ctx, 2, "", applicants[0])
-			if err != nil {
-				t.Fatal(err)
-			}
+			applicants, target := submitters(t, c, 4)
 
 			runCtx, cancel := context.WithCancel(ctx)
 			results := make(chan loadgen.Result, 1)

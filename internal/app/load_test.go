@@ -54,18 +54,7 @@ func TestSubmissionLoad(t *testing.T) {
 			p := startProcess(t, []string{"ZWFW_DEMO_CASES=0"}, args...)
 			ctx := context.Background()
 			c := loadgen.NewClient(p.URL, concurrency)
-			var applicants []loadgen.Applicant
-			for i := range 8 {
-				a, err := c.Register(ctx, i)
-				if err != nil {
-					t.Fatal(err)
-				}
-				applicants = append(applicants, a)
-			}
-			target, err := c.PickItem(ctx, 2, "", applicants[0])
-			if err != nil {
-				t.Fatal(err)
-			}
+			applicants, target := submitters(t, c, 8)
 			// A short warm-up fills connection pools and caches.
 			c.Run(ctx, applicants, target, loadgen.Options{Concurrency: concurrency, Duration: time.Second, FileSize: 8 << 10})
 			res := c.Run(ctx, applicants, target, loadgen.Options{Concurrency: concurrency, Duration: time.Duration(seconds) * time.Second, FileSize: 8 << 10})

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zwfw/zwfw/internal/loadgen"
 )
 
 var (
@@ -102,4 +105,24 @@ func (p *process) wait(t *testing.T, within time.Duration) error {
 		t.Fatalf("zwfw did not exit within %s\n%s", within, p.logs.String())
 		return nil
 	}
+}
+
+// submitters registers n citizens on the demo at c and finds them an item
+// to apply for online with two materials.
+func submitters(t *testing.T, c *loadgen.Client, n int) ([]loadgen.Applicant, loadgen.Target) {
+	t.Helper()
+	ctx := context.Background()
+	var as []loadgen.Applicant
+	for i := range n {
+		a, err := c.Register(ctx, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as = append(as, a)
+	}
+	target, err := c.PickItem(ctx, 2, "", as[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as, target
 }

@@ -243,6 +243,11 @@ func (c *Client) Submit(ctx context.Context, a Applicant, t Target, files []File
 		return Receipt{}, err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.receipt(req, a, http.StatusCreated)
+}
+
+// receipt sends req as a and reads the case the server answers with.
+func (c *Client) receipt(req *http.Request, a Applicant, want int) (Receipt, error) {
 	req.Header.Set("Authorization", "Bearer "+a.Token)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -253,12 +258,12 @@ func (c *Client) Submit(ctx context.Context, a Applicant, t Target, files []File
 	if err != nil {
 		return Receipt{}, err
 	}
-	if resp.StatusCode != http.StatusCreated {
-		return Receipt{}, fmt.Errorf("submit: status %d: %s", resp.StatusCode, body)
+	if resp.StatusCode != want {
+		return Receipt{}, fmt.Errorf("%s %s: status %d: %s", req.Method, req.URL.Path, resp.StatusCode, body)
 	}
 	var r Receipt
 	if err := json.Unmarshal(body, &r); err != nil {
-		return Receipt{}, fmt.Errorf("submit: %w", err)
+		return Receipt{}, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
 	}
 	return r, nil
 }
@@ -269,21 +274,7 @@ func (c *Client) Case(ctx context.Context, a Applicant, id int64) (Receipt, erro
 	if err != nil {
 		return Receipt{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+a.Token)
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return Receipt{}, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return Receipt{}, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return Receipt{}, fmt.Errorf("case %d: status %d: %s", id, resp.StatusCode, body)
-	}
-	var r Receipt
-	return r, json.Unmarshal(body, &r)
+	return c.receipt(req, a, http.StatusOK)
 }
 
 // SmallPDF is a small, valid-looking PDF distinct per seed, so that files

@@ -1,68 +1,21 @@
 package web_test
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/zwfw/zwfw/internal/calendar"
-	"github.com/zwfw/zwfw/internal/casework"
-	"github.com/zwfw/zwfw/internal/catalog"
-	"github.com/zwfw/zwfw/internal/clock"
-	"github.com/zwfw/zwfw/internal/demo"
-	"github.com/zwfw/zwfw/internal/httpx"
-	"github.com/zwfw/zwfw/internal/identity"
-	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
-	"github.com/zwfw/zwfw/internal/web"
 )
-
-// newCalendarSite is a test site whose cases count deadlines on the
-// calendar it returns, as the server wires them.
-func newCalendarSite(t *testing.T, db *store.DB) (testSite, *calendar.Calendar) {
-	t.Helper()
-	ctx := context.Background()
-	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
-	if _, err := demo.SeedDistrict(ctx, db, clk); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	regions := region.NewStore(db)
-	items := catalog.NewStore(db, regions, clk)
-	enc, idx, err := pii.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := pii.ParseKeys(enc, idx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.New(db, identity.Options{Keys: keys, Clock: clk, RequireTOTP: true})
-	cal := calendar.New(nil)
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Identity: ids,
-		Cases: casework.New(db, items, clk, cal), Calendar: cal, Clock: clk, PublicURL: "https://zwfw.example.gov.cn"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	s.Register(mux)
-	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testSite{handler: h, catalog: items, identity: ids, clock: clk}, cal
-}
 
 func TestAdminSetsLocalCalendarDays(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		site, cal := newCalendarSite(t, db)
+		site := newTestSite(t, db)
+		cal := site.calendar
 		admin := signInStaff(t, site, db, "boss", "xzfwzx", policy.Admin)
 		d := calendar.NewDate
 

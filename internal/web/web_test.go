@@ -41,6 +41,7 @@ type testSite struct {
 	identity *identity.Service
 	sms      *sms.Dev
 	clock    *clock.Manual
+	calendar *calendar.Calendar // the one cases count deadlines on, as the server wires it
 }
 
 func newTestSite(t *testing.T, db *store.DB) testSite {
@@ -75,7 +76,8 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 		t.Fatal(err)
 	}
 	ids := identity.New(db, identity.Options{Keys: keys, SMS: dev, Clock: clk, RequireTOTP: true})
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: casework.New(db, items, clk, calendar.New(nil)), Files: files, Clock: clk, OIDC: provider,
+	cal := calendar.New(nil)
+	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: casework.New(db, items, clk, cal), Calendar: cal, Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +88,7 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testSite{handler: h, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk}
+	return testSite{handler: h, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal}
 }
 
 type exchange struct {
