@@ -2,9 +2,13 @@ package casework_test
 
 import (
 	"context"
+	"errors"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -306,4 +310,21 @@ func TestIssuedResultIsReusable(t *testing.T) {
 			t.Fatalf("materials %+v", mats)
 		}
 	})
+}
+
+// A mail the server refused for good (5xx) is cancelled, not retried for
+// days; anything else is retried.
+func TestMailWorkerCancelsHopelessMail(t *testing.T) {
+	refused := &textproto.Error{Code: 550, Msg: "mailbox unavailable"}
+	for _, tc := range []struct {
+		err    error
+		cancel bool
+	}{{nil, false}, {refused, true}, {errors.New("connection refused"), false}} {
+		w := &casework.MailWorker{Send: func(context.Context, int64, string, string) error { return tc.err }}
+		err := w.Work(context.Background(), &river.Job[casework.MailArgs]{Args: casework.MailArgs{AccountID: 1, Subject: "s", Body: "b"}})
+		var cancel *river.JobCancelError
+		if errors.As(err, &cancel) != tc.cancel || (tc.err == nil) != (err == nil) {
+			t.Errorf("send error %v: work returned %v, want cancelled %v", tc.err, err, tc.cancel)
+		}
+	}
 }
