@@ -2,7 +2,6 @@ package casework
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -34,23 +33,14 @@ func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID, applic
 	if !who.Has(policy.Window) {
 		return Case{}, apperr.New(apperr.Forbidden, "窗口收件须由窗口人员办理。")
 	}
-	if c.Form == nil {
-		c.Form = map[string]string{}
-	}
-	body, err := json.Marshal(c.Form)
+	now := s.clock.Now()
+	body, err := s.open(ctx, &c, now)
 	if err != nil {
 		return Case{}, err
 	}
-	now := s.clock.Now()
-	c.CreatedAt, c.UpdatedAt = now, now
-	if c.Number, err = s.nextNumber(ctx, c.RegionCode, now); err != nil {
-		return Case{}, err
-	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, department_id, region_code, status,
-			channel, form_data, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'window', ?, 1, ?, ?) RETURNING id`,
-			c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, c.Status, string(body), now, now).Scan(&c.ID); err != nil {
-			return fmt.Errorf("insert case: %w", err)
+		if err := insertCase(ctx, tx, &c, "window", body); err != nil {
+			return err
 		}
 		if err := appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: policy.Window.Name(), Action: Create, To: Draft, Reason: "窗口收件"}); err != nil {
 			return err

@@ -101,32 +101,59 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 	if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
 		return Case{}, err
 	}
+	now := s.clock.Now()
+	body, err := s.open(ctx, &c, now)
+	if err != nil {
+		return Case{}, err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := insertCase(ctx, tx, &c, "online", body); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Create, To: Draft})
+	})
+	return c, err
+}
+
+// open numbers and timestamps a new case and encodes its form: the work
+// before its transaction (a new block of numbers is a transaction of its own).
+func (s *Service) open(ctx context.Context, c *Case, now time.Time) (string, error) {
 	if c.Form == nil {
 		c.Form = map[string]string{}
 	}
 	body, err := json.Marshal(c.Form)
 	if err != nil {
-		return Case{}, err
+		return "", err
 	}
-	now := s.clock.Now()
 	c.CreatedAt, c.UpdatedAt = now, now
-	if c.Number, err = s.nextNumber(ctx, c.RegionCode, now); err != nil {
-		return Case{}, err
+	c.Number, err = s.nextNumber(ctx, c.RegionCode, now)
+	return string(body), err
+}
+
+// insertCase writes a new case in tx — only if its item is still published
+// at the case's version: the item was read before the transaction, from a
+// recent copy on the busiest path.
+func insertCase(ctx context.Context, tx *store.Tx, c *Case, channel, form string) error {
+	var enterprise, submitted any
+	if c.EnterpriseID != 0 {
+		enterprise = c.EnterpriseID
 	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		var enterprise any
-		if c.EnterpriseID != 0 {
-			enterprise = c.EnterpriseID
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, enterprise_id, department_id,
-			region_code, status, form_data, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
-			c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, string(body), now, now).
-			Scan(&c.ID); err != nil {
-			return fmt.Errorf("insert case: %w", err)
-		}
-		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Create, To: Draft})
-	})
-	return c, err
+	if c.Status == Submitted {
+		submitted = c.CreatedAt
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, enterprise_id, department_id,
+		region_code, status, channel, form_data, version, created_at, updated_at, submitted_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE id = ? AND status = 'published' AND published_version = ?)
+		RETURNING id`,
+		c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, channel, form,
+		c.CreatedAt, c.UpdatedAt, submitted, c.ItemID, c.ItemVersion).Scan(&c.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.Conflict, "本事项的办事指南刚刚更新或已暂停办理，请刷新页面，按最新要求重新提交。")
+	}
+	if err != nil {
+		return fmt.Errorf("insert case: %w", err)
+	}
+	return nil
 }
 
 // applicable says whether an item can be applied for online now.

@@ -2,9 +2,6 @@ package casework
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -71,41 +68,23 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 	}
 	sort.Slice(mats, func(i, j int) bool { return mats[i].Position < mats[j].Position })
 	c := Case{ItemID: it.ID, ItemVersion: it.Version, ApplicantID: who.AccountID, EnterpriseID: who.ActingFor,
-		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Submitted, Form: form, Version: 1, CreatedAt: now, UpdatedAt: now}
+		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Submitted, Form: form, Version: 1}
 	if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
-		return Case{}, err
-	}
-	body, err := json.Marshal(c.Form)
-	if err != nil {
 		return Case{}, err
 	}
 	handedIn := make([]string, len(mats))
 	for i, m := range mats {
 		handedIn[i] = fmt.Sprintf("%s（%s）", m.Name, m.Filename)
 	}
-	// Many submissions arrive at once; they share commits (and flushes to
-	// disk), each still all-or-nothing on its own.
-	if c.Number, err = s.nextNumber(ctx, c.RegionCode, now); err != nil {
+	body, err := s.open(ctx, &c, now)
+	if err != nil {
 		return Case{}, err
 	}
+	// Many submissions arrive at once; they share commits (and flushes to
+	// disk), each still all-or-nothing on its own.
 	err = s.db.TxBatched(ctx, func(tx *store.Tx) error {
-		var enterprise any
-		if c.EnterpriseID != 0 {
-			enterprise = c.EnterpriseID
-		}
-		// Inserted only if the item is still published at the version the
-		// form was checked against: the item was read from a recent copy.
-		err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, enterprise_id, department_id,
-			region_code, status, form_data, version, created_at, updated_at, submitted_at)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE id = ? AND status = 'published' AND published_version = ?)
-			RETURNING id`,
-			c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, string(body), now, now, now,
-			c.ItemID, c.ItemVersion).Scan(&c.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.Conflict, "本事项的办事指南刚刚更新或已暂停办理，请刷新页面，按最新要求重新提交。")
-		}
-		if err != nil {
-			return fmt.Errorf("insert case: %w", err)
+		if err := insertCase(ctx, tx, &c, "online", body); err != nil {
+			return err
 		}
 		var staged []staging.File
 		for _, f := range files {
