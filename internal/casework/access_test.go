@@ -124,8 +124,19 @@ func TestCounterCaseEditing(t *testing.T) {
 		if _, err := f.svc.Attach(ctx, f.window, c.ID, c.Version, 0, pdf, "覆盖.pdf", 0); !apperr.Is(err, apperr.Forbidden) || !strings.Contains(apperr.MessageOf(err), "申请人本人") {
 			t.Fatalf("the clerk replaces the applicant's file: %v", err)
 		}
+		// Even a second visit does not put a draft before the supervisors.
+		if c, err = f.svc.RecordVisit(ctx, f.window, c.ID, c.Version, "补交原件"); err != nil {
+			t.Fatal(err)
+		}
+		supervisor := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: "410411000000", Roles: []policy.Role{policy.Supervisor}}
+		if list, err := f.svc.MultiVisits(ctx, supervisor, 10); err != nil || len(list) != 0 {
+			t.Fatalf("a draft on the 最多跑一次 list: %+v %v", list, err)
+		}
 		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Submit, ""); err != nil {
 			t.Fatalf("the clerk submits the counter case: %v", err)
+		}
+		if list, _ := f.svc.MultiVisits(ctx, supervisor, 10); len(list) != 1 {
+			t.Fatalf("the submitted case is not on the 最多跑一次 list: %+v", list)
 		}
 		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "请重新提交"); err != nil {
 			t.Fatal(err)

@@ -170,7 +170,8 @@ func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, limit int
 		if err := rows.Scan(&m.ID, &m.Number, &m.ItemName, &m.Status, &m.Version, &m.UpdatedAt, &region, &m.Visits); err != nil {
 			return nil, err
 		}
-		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: -1}) == nil {
+		// A draft, even one taken in at the counter, is no supervisor's.
+		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: -1, Draft: m.Status == Draft}) == nil {
 			out = append(out, m)
 		}
 	}
