@@ -263,9 +263,15 @@ func TestFailedIntakeLeavesNoAccount(t *testing.T) {
 		if after := count(); after != before {
 			t.Fatalf("accounts, audit entries, cases: %s before, %s after a failed intake", before, after)
 		}
-		// Taken in, the account and its audit entry are there with the case.
-		if _, err := f.svc.Intake(ctx, f.window, f.itemID, newcomer, nil); err != nil {
+		// Taken in, the account and its audit entry are there with the case;
+		// the next time, the applicant is found by their identity number.
+		first, err := f.svc.Intake(ctx, f.window, f.itemID, newcomer, nil)
+		if err != nil {
 			t.Fatal(err)
+		}
+		again, err := f.svc.Intake(ctx, f.window, f.itemID, newcomer, nil)
+		if err != nil || again.ApplicantID != first.ApplicantID || first.ApplicantID == 0 {
+			t.Fatalf("the returning applicant: %d, first %d, %v", again.ApplicantID, first.ApplicantID, err)
 		}
 		var opened int
 		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'person_at_counter'`).Scan(&opened)
