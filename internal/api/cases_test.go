@@ -22,6 +22,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -60,6 +61,13 @@ func casesAPI(t *testing.T, db *store.DB) (http.Handler, *staging.Store) {
 			return policy.Subject{}, apperr.New(apperr.Unauthorized, "登录已失效，请重新登录。")
 		}
 	})
+	// Staff of a department that does not handle the test item.
+	mzj, err := region.NewStore(db).DepartmentBySlug(ctx, db.Read(), "mzj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	people["t-mzj"] = policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: mzj.ID, DepartmentKind: string(mzj.Kind),
+		RegionCode: mzj.RegionCode, Roles: []policy.Role{policy.Window, policy.Reviewer}}
 	return h, files
 }
 
@@ -201,6 +209,8 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 				t.Fatalf("get: %v", v)
 			}
 			check("another's case", get("t-李四"), 404, "/api/v1/cases/{id}", "get")
+			// Another department's staff are not told it exists either.
+			check("another department's case", get("t-mzj"), 404, "/api/v1/cases/{id}", "get")
 		}
 		if n, _ := files.Waiting(context.Background()); n != 1 {
 			t.Fatalf("%d files staged, want the small one", n)

@@ -101,6 +101,11 @@ func newFixture(t testing.TB, db *store.DB) fixture {
 		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
 }
 
+// known is the applicant at the counter who already has an account.
+func known(p policy.Subject) casework.Applicant {
+	return func(context.Context, *store.Tx) (int64, error) { return p.AccountID, nil }
+}
+
 var pdf = filestore.Object{SHA256: strings.Repeat("ab", 32), Size: 1234, ContentType: filestore.TypePDF}
 
 // draftWithMaterial starts a case and hands in its required material.
@@ -222,7 +227,8 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			code   apperr.Code
 		}{
 			{"citizen accepts", f.citizen, casework.Accept, c.Version, "", apperr.NotFound},
-			{"other department", f.foreignWin, casework.Accept, c.Version, "", apperr.Forbidden},
+			{"other department", f.foreignWin, casework.Accept, c.Version, "", apperr.NotFound},
+			{"no version", f.window, casework.Accept, 0, "", apperr.Invalid},
 			{"pausing before acceptance", f.reviewer, casework.Pause, c.Version, "现场核查", apperr.Conflict},
 			{"deciding without the decision form", f.reviewer, casework.Decide, c.Version, "准予", apperr.Invalid},
 			{"refusal without reason", f.window, casework.Refuse, c.Version, "", apperr.Invalid},
@@ -472,13 +478,13 @@ func TestCounterIntakeAndVisits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		if _, err := f.svc.Intake(ctx, f.reviewer, f.itemID, f.citizen.AccountID, nil); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.svc.Intake(ctx, f.reviewer, f.itemID, known(f.citizen), nil); !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("a reviewer takes in a case: %v", err)
 		}
-		if _, err := f.svc.Intake(ctx, f.foreignWin, f.itemID, f.citizen.AccountID, nil); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.svc.Intake(ctx, f.foreignWin, f.itemID, known(f.citizen), nil); !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("another department's clerk: %v", err)
 		}
-		c, err := f.svc.Intake(ctx, f.window, f.itemID, f.citizen.AccountID, map[string]string{"name": "张三"})
+		c, err := f.svc.Intake(ctx, f.window, f.itemID, known(f.citizen), map[string]string{"name": "张三"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -657,7 +663,7 @@ func TestArchiveExport(t *testing.T) {
 			t.Fatalf("incomplete archives %+v %v", list, err)
 		}
 		// A case without its required material is flagged incomplete.
-		d, _ := f.svc.CreateDraft(ctx, f.citizen, f.itemID, nil)
+		d, _ := f.svc.Intake(ctx, f.window, f.itemID, known(f.citizen), nil)
 		m, err = f.svc.Archive(ctx, f.reviewer, d.ID, files, io.Discard)
 		if err != nil || m.Complete || len(m.Missing) != 1 || m.Missing[0] != "材料：身份证明" {
 			t.Fatalf("incomplete archive: %+v %v", m, err)

@@ -17,16 +17,22 @@ import (
 // Visit is the event of the applicant coming in person.
 const Visit Action = "visit"
 
+// Applicant finds or opens, in the intake's transaction, the account of
+// the person at the counter (identity.Service.CounterApplicant).
+type Applicant func(ctx context.Context, tx *store.Tx) (int64, error)
+
 // Intake opens a case at the counter (窗口收件) for an applicant who came
 // in person: the window clerk of the item's department fills the form and
 // scans the materials on the applicant's behalf, and the visit is recorded.
-func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID, applicantID int64, answers map[string]string) (Case, error) {
+// The applicant's account is found or opened in the same transaction as
+// the case, so a refused intake leaves no account (and no audit entry).
+func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID int64, applicant Applicant, answers map[string]string) (Case, error) {
 	it, _, err := s.catalog.Published(ctx, itemID)
 	if err != nil {
 		return Case{}, err
 	}
-	c := Case{ItemID: it.ID, ItemVersion: it.Version, ApplicantID: applicantID, DepartmentID: it.DepartmentID,
-		RegionCode: it.RegionCode, Status: Draft, Form: answers, Version: 1}
+	c := Case{ItemID: it.ID, ItemVersion: it.Version, DepartmentID: it.DepartmentID,
+		RegionCode: it.RegionCode, Status: Draft, Channel: "window", Form: answers, Version: 1}
 	if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
 		return Case{}, err
 	}
@@ -39,7 +45,10 @@ func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID, applic
 		return Case{}, err
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		if err := insertCase(ctx, tx, &c, "window", body); err != nil {
+		if c.ApplicantID, err = applicant(ctx, tx); err != nil {
+			return err
+		}
+		if err := insertCase(ctx, tx, &c, body); err != nil {
 			return err
 		}
 		if err := appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: policy.Window.Name(), Action: Create, To: Draft, Reason: "窗口收件"}); err != nil {
@@ -47,7 +56,10 @@ func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID, applic
 		}
 		return s.visit(ctx, tx, &c, who, "窗口收件", now)
 	})
-	return c, err
+	if err != nil {
+		return Case{}, err
+	}
+	return c, nil
 }
 
 // RecordVisit records that the applicant came in person again for a case.
@@ -65,8 +77,8 @@ func (s *Service) RecordVisit(ctx context.Context, who policy.Subject, caseID in
 		if err := policy.Check(who, policy.Handle, c.Resource()); err != nil {
 			return err
 		}
-		if c.Version != expected {
-			return errChanged
+		if err := current(c, expected); err != nil {
+			return err
 		}
 		return s.visit(ctx, tx, &c, who, purpose, s.clock.Now())
 	})
@@ -158,7 +170,8 @@ func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, limit int
 		if err := rows.Scan(&m.ID, &m.Number, &m.ItemName, &m.Status, &m.Version, &m.UpdatedAt, &region, &m.Visits); err != nil {
 			return nil, err
 		}
-		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: -1}) == nil {
+		// A draft, even one taken in at the counter, is no supervisor's.
+		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: -1, Draft: m.Status == Draft}) == nil {
 			out = append(out, m)
 		}
 	}

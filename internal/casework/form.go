@@ -87,8 +87,10 @@ func checkField(f catalog.FormField, v string, now time.Time) string {
 	return ""
 }
 
-// SaveDraft stores the applicant's answers on a draft, at the expected
-// version, so that they can leave and come back.
+// SaveDraft stores the answers on a draft, at the expected version, so
+// that the applicant can leave and come back — or, at the counter, the
+// clerk types them in (mayEdit). Each change is an event naming the
+// fields changed; saving the same answers again changes nothing.
 func (s *Service) SaveDraft(ctx context.Context, who policy.Subject, caseID int64, expected int, answers map[string]string) (Case, error) {
 	body, err := json.Marshal(answers)
 	if err != nil {
@@ -99,22 +101,31 @@ func (s *Service) SaveDraft(ctx context.Context, who policy.Subject, caseID int6
 		if c, err = load(ctx, tx, caseID); err != nil {
 			return err
 		}
-		if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
+		role, err := mayEdit(who, c)
+		if err != nil {
 			return err
 		}
 		if c.Status != Draft {
 			return apperr.New(apperr.Conflict, "申请已提交，不能再修改草稿。")
 		}
+		if err := current(c, expected); err != nil {
+			return err
+		}
+		changed := changedFields(c.Form, answers)
+		if len(changed) == 0 {
+			return nil
+		}
+		now := s.clock.Now()
 		res, err := tx.Exec(ctx, `UPDATE cases SET form_data = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
-			string(body), s.clock.Now(), caseID, expected)
+			string(body), now, caseID, expected)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errChanged
 		}
-		c.Form, c.Version = answers, expected+1
-		return nil
+		c.Form, c.Version, c.UpdatedAt = answers, expected+1, now
+		return s.formEdited(ctx, tx, c, who, role, changed, now)
 	})
 	return c, err
 }

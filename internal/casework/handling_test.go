@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,19 +137,29 @@ func TestDenialAndTransfer(t *testing.T) {
 		regions := region.NewStore(db)
 		mzj, _ := regions.DepartmentBySlug(ctx, db.Read(), "mzj")
 		c = submitted(t, f, f.itemID)
-		if _, err := f.svc.Transfer(ctx, f.window, c.ID, c.Version, mzj.ID, "属民政局职责"); !apperr.Is(err, apperr.Forbidden) {
-			t.Fatalf("a window clerk transfers: %v", err)
+		// Giving a case away is the head's decision (policy.Approve).
+		head := f.reviewer
+		head.Roles = []policy.Role{policy.Head}
+		for _, who := range []policy.Subject{f.window, f.reviewer} {
+			if _, err := f.svc.Transfer(ctx, who, c.ID, c.Version, mzj.ID, "属民政局职责"); !apperr.Is(err, apperr.Forbidden) {
+				t.Fatalf("a %s transfers: %v", who.Roles[0], err)
+			}
 		}
-		if _, err := f.svc.Transfer(ctx, f.reviewer, c.ID, c.Version, mzj.ID, ""); !apperr.Is(err, apperr.Invalid) {
+		it, _ := f.items.Version(ctx, c.ItemID, c.ItemVersion)
+		if slices.Contains(casework.Available(f.reviewer, c, it), casework.Transfer) || !slices.Contains(casework.Available(head, c, it), casework.Transfer) {
+			t.Fatal("the transfer is offered to the reviewer, or not to the head")
+		}
+		if _, err := f.svc.Transfer(ctx, head, c.ID, c.Version, mzj.ID, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("transfer without a reason: %v", err)
 		}
-		if _, err := f.svc.Transfer(ctx, f.reviewer, c.ID, c.Version, f.reviewer.DepartmentID, "重复"); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.svc.Transfer(ctx, head, c.ID, c.Version, head.DepartmentID, "重复"); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("transfer to itself: %v", err)
 		}
-		if c, err = f.svc.Transfer(ctx, f.reviewer, c.ID, c.Version, mzj.ID, "属民政局职责"); err != nil || c.DepartmentID != mzj.ID || c.Transfers != 1 || c.Status != casework.Submitted {
+		if c, err = f.svc.Transfer(ctx, head, c.ID, c.Version, mzj.ID, "属民政局职责"); err != nil || c.DepartmentID != mzj.ID || c.Transfers != 1 || c.Status != casework.Submitted {
 			t.Fatalf("transfer: %+v %v", c, err)
 		}
-		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); !apperr.Is(err, apperr.Forbidden) {
+		// The first department no longer sees it: to them it is not there.
+		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("the first department still acts: %v", err)
 		}
 		if c, err = f.svc.Act(ctx, f.foreignWin, c.ID, c.Version, casework.Accept, ""); err != nil {

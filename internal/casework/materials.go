@@ -33,9 +33,12 @@ type Material struct {
 }
 
 // Attach records a file for material position of a case, replacing an
-// earlier one. Only the applicant attaches, while the case is a draft or
-// waits for corrections. reusedFrom names the earlier case of the same
-// applicant whose file is reused instead of uploaded again.
+// earlier one, while the case is a draft or waits for corrections. The
+// applicant attaches to their own case; at the counter the window clerk
+// scans the papers of a case their department took in, and never
+// replaces a file the applicant handed in themselves (policy.Edit and
+// mayEdit). reusedFrom names the earlier case of the same applicant whose
+// file is reused instead of uploaded again.
 func (s *Service) Attach(ctx context.Context, who policy.Subject, caseID int64, expected, position int, obj filestore.Object, filename string, reusedFrom int64) (Case, error) {
 	var c Case
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -43,21 +46,25 @@ func (s *Service) Attach(ctx context.Context, who policy.Subject, caseID int64, 
 		if c, err = load(ctx, tx, caseID); err != nil {
 			return err
 		}
-		role := "申请人"
-		if who.Kind == policy.Staff {
-			// At the counter the clerk scans the applicant's papers.
-			if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
-				return err
-			}
-			role = policy.Window.Name()
-		} else if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
+		role, err := mayEdit(who, c)
+		if err != nil {
 			return err
 		}
 		if c.Status != Draft && c.Status != Correction {
 			return apperr.New(apperr.Conflict, "办件当前为「"+c.Status.Name()+"」，不能再更换材料。")
 		}
-		if c.Version != expected {
-			return errChanged
+		if err := current(c, expected); err != nil {
+			return err
+		}
+		if who.Kind == policy.Staff {
+			var byApplicant int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM case_materials m JOIN accounts a ON a.id = m.uploaded_by
+				WHERE m.case_id = ? AND m.position = ? AND a.kind = 'person'`, c.ID, position).Scan(&byApplicant); err != nil {
+				return err
+			}
+			if byApplicant > 0 {
+				return apperr.New(apperr.Forbidden, "这份材料是申请人本人提交的，工作人员不能替换。")
+			}
 		}
 		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
 		if err != nil {

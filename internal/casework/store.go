@@ -34,6 +34,7 @@ type Case struct {
 	DepartmentID int64
 	RegionCode   string
 	Status       Status
+	Channel      string // online, or window: taken in at the counter
 	Form         map[string]string
 	Corrections  int
 	AcceptedOn   calendar.Date // zero until accepted
@@ -53,7 +54,7 @@ type Case struct {
 // Resource is the case as the policy sees it.
 func (c Case) Resource() policy.Resource {
 	return policy.Resource{Kind: policy.Case, OwnerID: c.ApplicantID, EnterpriseID: c.EnterpriseID,
-		DepartmentID: c.DepartmentID, RegionCode: c.RegionCode}
+		DepartmentID: c.DepartmentID, RegionCode: c.RegionCode, Draft: c.Status == Draft, Counter: c.Channel == "window"}
 }
 
 // Event is one entry of a case's record.
@@ -97,7 +98,7 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 		return Case{}, err
 	}
 	c := Case{ItemID: it.ID, ItemVersion: it.Version, ApplicantID: who.AccountID, EnterpriseID: who.ActingFor,
-		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Draft, Form: form, Version: 1}
+		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Draft, Channel: "online", Form: form, Version: 1}
 	if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
 		return Case{}, err
 	}
@@ -107,7 +108,7 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 		return Case{}, err
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		if err := insertCase(ctx, tx, &c, "online", body); err != nil {
+		if err := insertCase(ctx, tx, &c, body); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Create, To: Draft})
@@ -133,7 +134,7 @@ func (s *Service) open(ctx context.Context, c *Case, now time.Time) (string, err
 // insertCase writes a new case in tx — only if its item is still published
 // at the case's version: the item was read before the transaction, from a
 // recent copy on the busiest path.
-func insertCase(ctx context.Context, tx *store.Tx, c *Case, channel, form string) error {
+func insertCase(ctx context.Context, tx *store.Tx, c *Case, form string) error {
 	var enterprise, submitted any
 	if c.EnterpriseID != 0 {
 		enterprise = c.EnterpriseID
@@ -145,7 +146,7 @@ func insertCase(ctx context.Context, tx *store.Tx, c *Case, channel, form string
 		region_code, status, channel, form_data, version, created_at, updated_at, submitted_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE id = ? AND status = 'published' AND published_version = ?)
 		RETURNING id`,
-		c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, channel, form,
+		c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, c.Channel, form,
 		c.CreatedAt, c.UpdatedAt, submitted, c.ItemID, c.ItemVersion).Scan(&c.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.New(apperr.Conflict, "本事项的办事指南刚刚更新或已暂停办理，请刷新页面，按最新要求重新提交。")
@@ -168,6 +169,19 @@ func applicable(it catalog.Item) error {
 }
 
 var errChanged = apperr.New(apperr.Conflict, "该办件刚被他人处理过，请刷新后查看最新状态再操作。")
+
+// current checks that the caller acts on the case as it is: expected is
+// the version their page showed. Versions start at 1, so anything less is
+// a request without one (a missing or garbled form field), not a race.
+func current(c Case, expected int) error {
+	if expected < 1 {
+		return apperr.New(apperr.Invalid, "请求缺少有效的版本号，请刷新页面后重试。")
+	}
+	if c.Version != expected {
+		return errChanged
+	}
+	return nil
+}
 
 // Act takes a plain action on a case, as who, if the case is still at
 // version expected. Of two people acting on the same version, one succeeds
@@ -310,8 +324,8 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 	if err != nil {
 		return c, err
 	}
-	if c.Version != expected {
-		return c, errChanged
+	if err := current(c, expected); err != nil {
+		return c, err
 	}
 	if !slices.Contains(t.from, c.Status) {
 		return c, apperr.New(apperr.Conflict, fmt.Sprintf("办件当前为「%s」，不能%s。", c.Status.Name(), a.Name()))
@@ -436,6 +450,11 @@ func mayAct(who policy.Subject, c Case, t transition, it catalog.Item) (string, 
 	if err := policy.Check(who, policy.Handle, c.Resource()); err != nil {
 		return "", err
 	}
+	if t.approve {
+		if err := policy.Check(who, policy.Approve, c.Resource()); err != nil {
+			return "", apperr.New(apperr.Forbidden, "这一步须经部门负责人批准，由部门负责人办理。")
+		}
+	}
 	for _, r := range roles {
 		if who.Has(r) {
 			return r.Name(), nil
@@ -448,14 +467,14 @@ func mayAct(who policy.Subject, c Case, t transition, it catalog.Item) (string, 
 }
 
 const caseColumns = `id, number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code, status,
-	form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, decision, delivery, transfers,
+	channel, form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, decision, delivery, transfers,
 	version, created_at, updated_at`
 
 func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 	var c Case
 	var form, accepted, due, paused string
 	err := q.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id).Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemVersion,
-		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &form, &c.Corrections, &accepted, &due, &paused,
+		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &c.Channel, &form, &c.Corrections, &accepted, &due, &paused,
 		&c.ResultSHA256, &c.ResultName, &c.ResultType, &c.Decision, &c.Delivery, &c.Transfers, &c.Version, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.New(apperr.NotFound, "没有找到。")
@@ -731,8 +750,8 @@ type QueueFilter struct {
 // Queue lists the cases of who's department in one status that match f,
 // the most urgent first (earliest due date, then longest waiting).
 func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f QueueFilter, limit int) ([]QueueEntry, error) {
-	if who.Kind != policy.Staff {
-		return nil, apperr.New(apperr.Forbidden, "工作队列只对工作人员开放。")
+	if err := mayQueue(who, st == Draft); err != nil {
+		return nil, err
 	}
 	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel
 		FROM cases c JOIN items i ON i.id = c.item_id WHERE c.department_id = ? AND c.status = ?`
@@ -785,9 +804,24 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 	return out, rows.Err()
 }
 
+// mayQueue says whether who may list their department's cases: a queue
+// is a read of every case in it, and a queue of drafts there is not.
+func mayQueue(who policy.Subject, drafts bool) error {
+	if who.Kind != policy.Staff {
+		return apperr.New(apperr.Forbidden, "工作队列只对工作人员开放。")
+	}
+	return policy.Check(who, policy.View, policy.Resource{Kind: policy.Queue, DepartmentID: who.DepartmentID, RegionCode: who.RegionCode, Draft: drafts})
+}
+
+// HasQueues reports whether who works from their department's queues.
+func HasQueues(who policy.Subject) bool { return mayQueue(who, false) == nil }
+
 // QueueCounts counts who's department's cases in each queue.
 func (s *Service) QueueCounts(ctx context.Context, who policy.Subject) (map[Status]int, error) {
-	rows, err := s.db.Read().Query(ctx, `SELECT status, COUNT(*) FROM cases WHERE department_id = ? GROUP BY status`, who.DepartmentID)
+	if err := mayQueue(who, false); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT status, COUNT(*) FROM cases WHERE department_id = ? AND status <> 'draft' GROUP BY status`, who.DepartmentID)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 	}
 	sort.Slice(mats, func(i, j int) bool { return mats[i].Position < mats[j].Position })
 	c := Case{ItemID: it.ID, ItemVersion: it.Version, ApplicantID: who.AccountID, EnterpriseID: who.ActingFor,
-		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Submitted, Form: form, Version: 1}
+		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Submitted, Channel: "online", Form: form, Version: 1}
 	if err := policy.Check(who, policy.Create, c.Resource()); err != nil {
 		return Case{}, err
 	}
@@ -83,7 +83,7 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 	// Many submissions arrive at once; they share commits (and flushes to
 	// disk), each still all-or-nothing on its own.
 	err = s.db.TxBatched(ctx, func(tx *store.Tx) error {
-		if err := insertCase(ctx, tx, &c, "online", body); err != nil {
+		if err := insertCase(ctx, tx, &c, body); err != nil {
 			return err
 		}
 		var staged []staging.File

@@ -56,7 +56,7 @@ const (
 // Name is the action's Chinese name, for timelines.
 func (a Action) Name() string {
 	return map[Action]string{Submit: "提交申请", Precheck: "预审通过", Accept: "受理", Refuse: "不予受理", AskCorrect: "一次性告知补正",
-		Resubmit: "补正材料", Upload: "提交材料", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Deliver: "送达", Transfer: "移交其他部门", Settle: "当场办结", Withdraw: "撤回申请"}[a]
+		Resubmit: "补正材料", Upload: "提交材料", EditForm: "修改申请信息", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Deliver: "送达", Transfer: "移交其他部门", Settle: "当场办结", Withdraw: "撤回申请"}[a]
 }
 
 // By says who takes an action: the applicant, staff with one of fixed
@@ -69,10 +69,11 @@ type By struct {
 
 // transition is one edge of the workflow.
 type transition struct {
-	from   []Status
-	to     Status
-	by     By
-	reason bool // a reason is required
+	from    []Status
+	to      Status
+	by      By
+	reason  bool // a reason is required
+	approve bool // it is the head's decision (policy.Approve)
 }
 
 // workflow says which step may follow which; the item's workflow
@@ -92,8 +93,10 @@ var workflow = map[Action]transition{
 	Complete:   {from: []Status{Decided}, to: Completed, by: By{Step: catalog.StepComplete}},
 	Deliver:    {from: []Status{Completed}, to: Delivered, by: By{Step: catalog.StepDeliver}},
 	// A case sent to the wrong department is passed on, before or during
-	// review; the receiving department's staff then act on it.
-	Transfer: {from: []Status{Submitted, Prechecked, Reviewing, Paused}, by: By{Roles: []policy.Role{policy.Reviewer, policy.Head}}, reason: true},
+	// review; the receiving department's staff then act on it. Giving up
+	// a case the department answers for is its head's decision, like an
+	// extension: a reviewer asks the head, who transfers it.
+	Transfer: {from: []Status{Submitted, Prechecked, Reviewing, Paused}, by: By{Roles: []policy.Role{policy.Head}}, reason: true, approve: true},
 	// 即办件 are accepted, decided and completed at one sitting.
 	Settle:   {from: []Status{Submitted, Prechecked}, to: Completed, by: By{Step: catalog.StepAccept}},
 	Withdraw: {from: []Status{Draft, Submitted, Prechecked, Correction}, to: Withdrawn, by: By{Applicant: true}},

@@ -92,7 +92,7 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, files f
 			return 0, err
 		}
 		name := string(surnames[rng.IntN(len(surnames))]) + given[rng.IntN(len(given))]
-		id, _, err := ids.PersonAtCounter(ctx, 0, name, first17+string(check), fmt.Sprintf("1390375%04d", i), identity.Meta{IP: "demo"})
+		id, err := ids.PersonAtCounter(ctx, 0, name, first17+string(check), fmt.Sprintf("1390375%04d", i), identity.Meta{IP: "demo"})
 		if err != nil {
 			return 0, err
 		}

@@ -345,57 +345,74 @@ func (s *Service) MobileMatches(ctx context.Context, accountID int64, mobile str
 }
 
 // PersonAtCounter finds the citizen with this identity number, or opens
-// an account for them when a window clerk takes in their case: they can
-// later sign in with a code sent to the mobile number given here.
-func (s *Service) PersonAtCounter(ctx context.Context, clerk int64, name, idNumber, mobile string, meta Meta) (int64, bool, error) {
+// an account for them: they can later sign in with a code sent to the
+// mobile number given here.
+func (s *Service) PersonAtCounter(ctx context.Context, clerk int64, name, idNumber, mobile string, meta Meta) (int64, error) {
+	find, err := s.CounterApplicant(clerk, name, idNumber, mobile, meta)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		id, err = find(ctx, tx)
+		return err
+	})
+	return id, err
+}
+
+// CounterApplicant checks the identity number a window clerk typed in for
+// a walk-in applicant and returns the step that, in the caller's
+// transaction, finds the citizen with it or opens their account (with its
+// audit entry): a counter intake runs it in the case's own transaction,
+// so that an intake that fails leaves no account behind.
+func (s *Service) CounterApplicant(clerk int64, name, idNumber, mobile string, meta Meta) (func(context.Context, *store.Tx) (int64, error), error) {
 	card, err := ident.ParseIDCard(idNumber, s.opt.Clock.Now().In(chinaTime))
 	if err != nil {
-		return 0, false, apperr.Wrap(apperr.Invalid, err.Error(), err)
+		return nil, apperr.Wrap(apperr.Invalid, err.Error(), err)
 	}
 	idx := s.opt.Keys.Index("id_number", card.Number)
-	var id int64
-	err = s.db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'person' AND id_number_index = ?`, idx).Scan(&id)
-	if err == nil {
-		return id, false, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, false, err
-	}
-	name = strings.TrimSpace(name)
-	if n := utf8.RuneCountInString(name); n < 2 || n > 30 {
-		return 0, false, apperr.New(apperr.Invalid, "姓名应为2至30个字")
-	}
-	idSealed, err := s.opt.Keys.Seal(card.Number, ctxIDNumber)
-	if err != nil {
-		return 0, false, err
-	}
-	var mobileSealed, mobileIdx any
-	masked := ""
-	if mobile != "" {
-		m, mi, err := s.mobileIndex(mobile)
-		if err != nil {
-			return 0, false, err
+	return func(ctx context.Context, tx *store.Tx) (int64, error) {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'person' AND id_number_index = ?`, idx).Scan(&id)
+		if err == nil {
+			return id, nil
 		}
-		sealed, err := s.opt.Keys.Seal(m, ctxMobile)
-		if err != nil {
-			return 0, false, err
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
 		}
-		mobileSealed, mobileIdx, masked = sealed, mi, ident.MaskMobile(m)
-	}
-	now := s.opt.Clock.Now()
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, id_number_sealed, id_number_index, id_number_masked, mobile_sealed, mobile_index,
+		name := strings.TrimSpace(name)
+		if n := utf8.RuneCountInString(name); n < 2 || n > 30 {
+			return 0, apperr.New(apperr.Invalid, "姓名应为2至30个字")
+		}
+		idSealed, err := s.opt.Keys.Seal(card.Number, ctxIDNumber)
+		if err != nil {
+			return 0, err
+		}
+		var mobileSealed, mobileIdx any
+		masked := ""
+		if mobile != "" {
+			m, mi, err := s.mobileIndex(mobile)
+			if err != nil {
+				return 0, err
+			}
+			sealed, err := s.opt.Keys.Seal(m, ctxMobile)
+			if err != nil {
+				return 0, err
+			}
+			mobileSealed, mobileIdx, masked = sealed, mi, ident.MaskMobile(m)
+		}
+		now := s.opt.Clock.Now()
+		err = tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, id_number_sealed, id_number_index, id_number_masked, mobile_sealed, mobile_index,
 			mobile_masked, totp_required, created_at, updated_at) VALUES ('person', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			name, idSealed, idx, ident.MaskIDCard(card.Number), mobileSealed, mobileIdx, masked, false, now, now).Scan(&id)
 		if store.IsUniqueViolation(err) {
-			return apperr.New(apperr.Conflict, "该手机号已被其他账户使用。")
+			return 0, apperr.New(apperr.Conflict, "该手机号已被其他账户使用。")
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
-		return s.audit(ctx, tx, clerk, "person_at_counter", fmt.Sprintf("account:%d", id), "窗口收件时为申请人开设账户", meta)
-	})
-	return id, err == nil, err
+		return id, s.audit(ctx, tx, clerk, "person_at_counter", fmt.Sprintf("account:%d", id), "窗口收件时为申请人开设账户", meta)
+	}, nil
 }
 
 // SendToAccount texts an account's mobile number, if it has one. It opens

@@ -83,6 +83,7 @@ const (
 	Jobs       = "jobs" // the background job queue
 	Statistics = "statistics"
 	Calendar   = "calendar" // the local working days and holidays that deadlines count with
+	Queue      = "queue"    // a department's work queue: its cases of one status, listed
 )
 
 // Resource is what is asked about. Fill what applies: the owner for
@@ -94,6 +95,10 @@ type Resource struct {
 	EnterpriseID int64 // the enterprise it belongs to, if any
 	DepartmentID int64
 	RegionCode   string
+	// Cases and queues: not yet submitted (a draft); cases: taken in at
+	// the counter (窗口收件) rather than applied for online.
+	Draft   bool
+	Counter bool
 }
 
 // Action is what the subject wants to do.
@@ -104,7 +109,7 @@ const (
 	Create  Action = "create"  // make a new one (apply, file, take in at the counter)
 	Handle  Action = "handle"  // act on a case or complaint: accept, review, decide …
 	Approve Action = "approve" // a head's decision: extensions, transfers
-	Edit    Action = "edit"    // change catalog items, departments, accounts
+	Edit    Action = "edit"    // change catalog items, departments, accounts; a case's answers and materials
 	Publish Action = "publish" // make a catalog version public
 	Reveal  Action = "reveal"  // show personal data unmasked (audited)
 	Export  Action = "export"  // download in bulk (audited)
@@ -112,8 +117,10 @@ const (
 )
 
 // Check returns nil if s may do a on r. A person asking about someone
-// else's thing gets NotFound, so that its existence does not leak; staff
-// outside their remit get Forbidden.
+// else's thing gets NotFound, so that its existence does not leak; so do
+// staff asking about a case, complaint, message or rating they may not
+// see (another department's, a draft). Staff who may see a thing but not
+// do a to it get Forbidden.
 func Check(s Subject, a Action, r Resource) error {
 	if allowed(s, a, r) {
 		return nil
@@ -121,7 +128,9 @@ func Check(s Subject, a Action, r Resource) error {
 	if s.Kind == Anonymous {
 		return apperr.New(apperr.Unauthorized, "请先登录。")
 	}
-	if s.Kind == Person && (r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating || r.Kind == Account) {
+	personal := r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating
+	if s.Kind == Person && (personal || r.Kind == Account) ||
+		s.Kind == Staff && personal && a != Create && !allowed(s, View, r) {
 		return apperr.New(apperr.NotFound, "没有找到。")
 	}
 	return apperr.New(apperr.Forbidden, "您没有权限进行此操作。")
@@ -132,10 +141,30 @@ func allowed(s Subject, a Action, r Resource) bool {
 	case Person:
 		return personMay(s, a, r)
 	case Staff:
-		if s.Has(Admin) {
+		if staffBarred(s, a, r) {
+			return false
+		}
+		if s.Has(Admin) && r.Kind != Queue {
 			return true
 		}
 		return staffMay(s, a, r)
+	}
+	return false
+}
+
+// staffBarred is what no staff member may do, administrators included.
+// Until it is submitted an application is its applicant's alone — unless
+// it was taken in at the counter, when the department that took it in
+// (and it only) has it too; there is no queue of drafts. The answers and
+// files of an application made online are the applicant's: staff never
+// change them.
+func staffBarred(s Subject, a Action, r Resource) bool {
+	switch r.Kind {
+	case Case:
+		ownDept := r.DepartmentID != 0 && r.DepartmentID == s.DepartmentID
+		return r.Draft && !(r.Counter && ownDept) || a == Edit && !r.Counter
+	case Queue:
+		return r.Draft
 	}
 	return false
 }
@@ -146,7 +175,9 @@ func personMay(s Subject, a Action, r Resource) bool {
 	mine := r.EnterpriseID == 0 && s.ActingFor == 0 && r.OwnerID == s.AccountID ||
 		r.EnterpriseID != 0 && r.EnterpriseID == s.ActingFor
 	switch r.Kind {
-	case Case, Complaint, Rating:
+	case Case:
+		return mine && (a == View || a == Create || a == Edit)
+	case Complaint, Rating:
 		return mine && (a == View || a == Create)
 	case Message:
 		return mine && a == View
@@ -171,6 +202,10 @@ func staffMay(s Subject, a Action, r Resource) bool {
 			return s.Has(Window) && ownDept
 		case Handle:
 			return s.hasAny(Window, Reviewer, Head) && ownDept
+		case Edit:
+			// The clerk types the form and scans the papers of a case
+			// taken in at the counter (staffBarred: never an online one).
+			return s.Has(Window) && ownDept
 		case Approve:
 			return s.Has(Head) && ownDept
 		case Follow:
@@ -187,6 +222,10 @@ func staffMay(s Subject, a Action, r Resource) bool {
 		case Follow:
 			return s.Has(Supervisor) && inRegion
 		}
+	case Queue:
+		// Those who handle cases work from their department's queues;
+		// an administrator or a catalog manager alone has none.
+		return a == View && s.hasAny(Window, Reviewer, Head) && ownDept
 	case Message:
 		return a == View && s.hasAny(Window, Reviewer, Head) && ownDept
 	case Item:

@@ -410,16 +410,19 @@ func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	counts, err := s.cases.QueueCounts(r.Context(), who)
-	if err != nil {
-		return err
-	}
 	p := workbenchPage{Account: acc, Department: dept, Roles: who.Roles, Subject: who}
 	if p.Unread, err = s.cases.Unread(r.Context(), who.AccountID); err != nil {
 		return err
 	}
-	for _, q := range casework.Queues {
-		p.Queues = append(p.Queues, queueCount{q, counts[q]})
+	// Queues only for those who handle cases (the policy says who).
+	if casework.HasQueues(who) {
+		counts, err := s.cases.QueueCounts(r.Context(), who)
+		if err != nil {
+			return err
+		}
+		for _, q := range casework.Queues {
+			p.Queues = append(p.Queues, queueCount{q, counts[q]})
+		}
 	}
 	return s.render(w, r, http.StatusOK, "workbench", "workbench", p)
 }

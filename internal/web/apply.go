@@ -500,8 +500,7 @@ func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status 
 	}
 	c, it, events, mats, docs := rec.Case, rec.Item, rec.Events, rec.Materials, rec.Documents
 	d, has := s.cases.DeadlineOf(c)
-	editable := c.Status == casework.Draft && who.Has(policy.Window)
-	p := staffCasePage{Editable: editable, Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
+	p := staffCasePage{Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
 		Actions: casework.Available(who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
 	p.Step, p.StepDue, _ = s.cases.StepDue(c, it)
 	if slices.Contains(p.Actions, casework.Transfer) {

@@ -181,12 +181,16 @@ func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
 			!strings.Contains(notice.body, "平顶山市湛河区市场监督管理局") {
 			t.Fatalf("notice: %d", notice.status)
 		}
+		// To another department's staff the case is not there at all.
 		foreign := signInStaff(t, site, db, "mzj.clerk", "mzj", policy.Window)
-		if ex := foreign.get("/workbench/cases/" + caseID); ex.status != http.StatusForbidden {
+		if ex := foreign.get("/workbench/cases/" + caseID); ex.status != http.StatusNotFound {
 			t.Errorf("another department's clerk: %d", ex.status)
 		}
-		if ex := foreign.get(docPath); ex.status != http.StatusForbidden {
+		if ex := foreign.get(docPath); ex.status != http.StatusNotFound {
 			t.Errorf("another department reads the notice: %d", ex.status)
+		}
+		if ex := foreign.get("/cases/" + caseID + "/materials/0"); ex.status != http.StatusNotFound {
+			t.Errorf("another department reads the material: %d", ex.status)
 		}
 	})
 }
@@ -266,6 +270,9 @@ func TestCounterIntakeThroughThePages(t *testing.T) {
 			t.Fatalf("form: %d %s", ex.status, ex.body)
 		}
 		page = clerk.get(casePath)
+		if !strings.Contains(page.body, "修改申请信息") || !strings.Contains(page.body, "修改：经营者姓名") {
+			t.Error("the clerk's typing is not on the case's record")
+		}
 		version = between(page.body, `name="version" value="`, `"`)
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)

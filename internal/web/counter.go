@@ -64,7 +64,8 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) error {
 		return s.renderIntake(w, r, httpStatus(err), intakePage{Values: f, Error: apperr.MessageOf(err)})
 	}
 	itemID, _ := strconv.ParseInt(f.Get("item"), 10, 64)
-	applicant, _, err := s.identity.PersonAtCounter(r.Context(), who.AccountID, f.Get("name"), f.Get("id_number"), f.Get("mobile"), meta(r))
+	// The account is found or opened in the intake's own transaction.
+	applicant, err := s.identity.CounterApplicant(who.AccountID, f.Get("name"), f.Get("id_number"), f.Get("mobile"), meta(r))
 	if err != nil {
 		return fail(err)
 	}

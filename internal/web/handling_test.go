@@ -91,18 +91,27 @@ func TestStaffDenyTransferSettle(t *testing.T) {
 			t.Fatal("the citizen does not see the completed denial")
 		}
 
-		// Transferred to the civil affairs bureau: scjg no longer has it.
+		// Transferred to the civil affairs bureau by the head (a reviewer
+		// may not): scjg no longer has it.
 		caseID = appliedCase(t, citizen, promised)
-		page := reviewer.get("/workbench/cases/" + caseID)
 		mzj, _ := region.NewStore(db).DepartmentBySlug(ctx, db.Read(), "mzj")
+		transfer := url.Values{"op": {"transfer"}, "department": {fmt.Sprint(mzj.ID)}, "reason": {"属民政局职责"}}
+		if page := reviewer.get("/workbench/cases/" + caseID); strings.Contains(page.body, `name="department"`) {
+			t.Fatal("a reviewer is offered the transfer")
+		}
+		if ex := staffForm(reviewer, caseID, "", transfer, nil); ex.status != http.StatusForbidden || !strings.Contains(ex.body, "部门负责人") {
+			t.Fatalf("a reviewer transfers: %d", ex.status)
+		}
+		head := signInStaff(t, site, db, "head", "scjgj", policy.Head)
+		page := head.get("/workbench/cases/" + caseID)
 		if !strings.Contains(page.body, `name="department"`) || !strings.Contains(page.body, fmt.Sprintf(`<option value="%d">`, mzj.ID)) {
 			t.Fatal("no transfer form with the departments")
 		}
-		ex := staffForm(reviewer, caseID, "", url.Values{"op": {"transfer"}, "department": {fmt.Sprint(mzj.ID)}, "reason": {"属民政局职责"}}, nil)
+		ex := staffForm(head, caseID, "", transfer, nil)
 		if ex.status != http.StatusSeeOther || !strings.HasPrefix(ex.header.Get("Location"), "/workbench") {
 			t.Fatalf("transfer: %d %s", ex.status, ex.header.Get("Location"))
 		}
-		if ex := reviewer.get("/workbench/cases/" + caseID); ex.status != http.StatusForbidden && ex.status != http.StatusNotFound {
+		if ex := reviewer.get("/workbench/cases/" + caseID); ex.status != http.StatusNotFound {
 			t.Fatalf("the first department still opens it: %d", ex.status)
 		}
 		other := signInStaff(t, site, db, "mzj.window", "mzj", policy.Window)
