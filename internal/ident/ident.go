@@ -103,7 +103,9 @@ var idCardWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 // The region (characters 1–6) must be a county-level GB/T 2260 code, current
 // or former (see Region): a province-level code such as 110000 is refused,
 // as no card is issued under one, except the 810000, 820000 and 830000 of
-// residence permits for Hong Kong, Macao and Taiwan residents.
+// residence permits for Hong Kong, Macao and Taiwan residents, and the
+// 9 + province + nationality of a foreigner's permanent residence card
+// (2023 design).
 //
 // The birth date (characters 7–14) must be a real calendar date from 1870
 // onward and not after now's date. 1870 leaves room for the oldest people
@@ -342,8 +344,14 @@ func Region(code string) (string, bool) {
 }
 
 // idCardRegion reports whether code may begin an identity number: a listed
-// code below province level, or a residence-permit prefix.
+// code below province level, a residence-permit prefix, or that of a
+// foreigner's permanent residence card of the 2023 design (9, the issuing
+// province's two digits, then the holder's three-digit nationality code).
 func idCardRegion(code string) bool {
+	if code[0] == '9' {
+		_, ok := Region(code[1:3] + "0000")
+		return ok && "11" <= code[1:3] && code[1:3] <= "65" // a mainland province
+	}
 	if _, ok := Region(code); !ok {
 		return false
 	}

@@ -187,6 +187,7 @@ func TestParseIDCardValid(t *testing.T) {
 		{"born today", id(t, "11010120250615002"), id(t, "11010120250615002"), date(2025, 6, 15), true, "110101"},
 		{"leap day 2024", id(t, "31011520240229003"), id(t, "31011520240229003"), date(2024, 2, 29), false, "310115"},
 		{"HK residence permit", id(t, "81000019950707004"), id(t, "81000019950707004"), date(1995, 7, 7), true, "810000"},
+		{"foreigner's permanent residence card (2023)", id(t, "93184019850101001"), id(t, "93184019850101001"), date(1985, 1, 1), false, "931840"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,6 +255,8 @@ func TestParseIDCardInvalid(t *testing.T) {
 		{"national code 100000", id(t, "10000019900307123"), msgIDCardRegion},
 		{"the number /register accepted", "000000199003071236", msgIDCardRegion},
 		{"bad region and date", id(t, "99999919900229001"), msgIDCardRegion},
+		{"residence card of no province (9 + 99)", id(t, "99984019850101001"), msgIDCardRegion},
+		{"residence card of Hong Kong (9 + 81)", id(t, "98184019850101001"), msgIDCardRegion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
