@@ -110,18 +110,16 @@ var idCardWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 // The birth date (characters 7–14) must be a real calendar date from 1870
 // onward and not after now's date. 1870 leaves room for the oldest people
 // ever recorded (born 1875) and the standard's own example (born 1880),
-// while a year such as 1790 is still caught as a typo. now is passed in, rather than read from
-// the system clock, so that tests and the platform's clock agree; its own
-// location decides what "today" is, so pass a Beijing time (clock.China).
-// A zero now rejects every number as born in the future.
+// while a year such as 1790 is still caught as a typo. now is passed in,
+// rather than read from the system clock, so that tests and the platform's
+// clock agree; its own location decides what "today" is, so pass a Beijing
+// time (clock.China). A zero now rejects every number as born in the future.
 //
-// The birth date is checked before the check character: a one-character typo
-// always breaks the checksum, and when the typo is in the date, saying so
-// tells the applicant where to look.
-//
-// The region is checked first, then the date, then the check character, so
-// the message names the first part that is wrong. 15-digit first-generation
-// numbers are rejected: those cards stopped being valid in 2013.
+// The region and the birth date are checked before the check character: a
+// one-character typo always breaks the checksum, and when the typo is in the
+// region or the date, saying so tells the applicant where to look.
+// 15-digit first-generation numbers are rejected: those cards stopped being
+// valid in 2013.
 func ParseIDCard(s string, now time.Time) (IDCard, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
