@@ -12,7 +12,9 @@
 // Limits are counted as the law on administrative licensing (行政许可法)
 // counts them: in working days, from the day after receipt or acceptance.
 // A limit of 20 working days from acceptance on date A ends on
-// AddWorkdays(A, 20), the 20th working day after A.
+// AddWorkdays(A, 20), the 20th working day after A. A limit in natural days
+// (自然日) ends on A + n, moved to the next working day when that is a rest
+// day (DueNatural).
 //
 // All dates are Beijing dates (clock.China); DateOf turns an instant into one.
 package calendar

@@ -16,13 +16,50 @@ import "sort"
 // Like a limit, a pause counts from the day after it starts: the paused
 // working days are those d with From < d <= To, i.e. WorkdaysBetween(From,
 // To). The day the pause began still counts toward the limit, and counting
-// resumes on the day after To. For a pause still running, pass To = today.
+// resumes on the day after To. For a pause still running, pass To = today:
+// the clock counts as stopped up to today, so the due date is the one the
+// case would have if it resumed today.
 type Span struct {
 	From, To Date
 }
 
 // Paused returns the number of working days in the span: WorkdaysBetween(From, To).
 func (c *Calendar) Paused(s Span) int { return c.WorkdaysBetween(s.From, s.To) }
+
+// PausedDays returns the number of natural days in the span: To − From, or 0
+// if To is not after From.
+func PausedDays(s Span) int { return max(0, int(s.To.days()-s.From.days())) }
+
+// FirstWorkday returns d if it is a working day, else the first working day
+// after it. It is how a period counted in natural days ends: 民法典 第二百零三条
+// (and the practice under 行政许可法) — when the last day of a period is a
+// statutory holiday or rest day, the period ends on the first working day
+// after it. Make-up workdays count as working days, local overrides apply.
+func (c *Calendar) FirstWorkday(d Date) Date { return c.now().firstWorkday(d) }
+
+func (s *state) firstWorkday(d Date) Date {
+	n := d.days()
+	for !s.isWork(n) {
+		n++
+	}
+	return fromDays(n)
+}
+
+// DueNatural returns the due date of a case accepted on accepted with a limit
+// of days natural days (自然日), pushed by the natural days paused: the
+// period's last day is accepted + days + paused, and when that is a rest day
+// the period ends on the first working day after it (FirstWorkday).
+//
+// Pauses count as in Due (after accepted only, overlapping days once), but in
+// natural days: a pause over a holiday pushes by the holiday too, as the
+// period it stops runs over holidays. The rest-day rule applies to the end
+// of the whole period only, so pushing a due date that had been moved off a
+// weekend starts again from the period's own last day.
+func (c *Calendar) DueNatural(accepted Date, days int, pauses []Span) Date {
+	s := c.now()
+	paused := s.pausedAfter(accepted, pauses, func(from, to Date) int { return PausedDays(Span{from, to}) })
+	return s.firstWorkday(accepted.AddDays(days + paused))
+}
 
 // Due returns the due date of a case accepted on accepted with a limit of
 // limit working days, pushed by the working days paused:
@@ -33,12 +70,13 @@ func (c *Calendar) Paused(s Span) int { return c.WorkdaysBetween(s.From, s.To) }
 // Spans with To not after From pause nothing.
 func (c *Calendar) Due(accepted Date, limit int, pauses []Span) Date {
 	s := c.now()
-	return s.addWorkdays(accepted, limit+s.pausedAfter(accepted, pauses))
+	return s.addWorkdays(accepted, limit+s.pausedAfter(accepted, pauses, s.workdaysBetween))
 }
 
-// pausedAfter counts the working days in the union of the spans' (From, To]
-// intervals, restricted to days after start.
-func (s *state) pausedAfter(start Date, pauses []Span) int {
+// pausedAfter counts, with count (working or natural days between two
+// dates), the days in the union of the spans' (From, To] intervals,
+// restricted to days after start.
+func (s *state) pausedAfter(start Date, pauses []Span, count func(from, to Date) int) int {
 	if len(pauses) == 0 {
 		return 0
 	}
@@ -60,12 +98,12 @@ func (s *state) pausedAfter(start Date, pauses []Span) int {
 			continue
 		}
 		if i > 0 {
-			total += s.workdaysBetween(fromDays(cur.a), fromDays(cur.b))
+			total += count(fromDays(cur.a), fromDays(cur.b))
 		}
 		cur = v
 	}
 	if len(ivs) > 0 {
-		total += s.workdaysBetween(fromDays(cur.a), fromDays(cur.b))
+		total += count(fromDays(cur.a), fromDays(cur.b))
 	}
 	return total
 }

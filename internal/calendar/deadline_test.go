@@ -89,3 +89,53 @@ func TestLeftAndStatus(t *testing.T) {
 		t.Error("Status names")
 	}
 }
+
+func TestDueNatural(t *testing.T) {
+	c := New(nil)
+	tests := []struct {
+		name     string
+		accepted Date
+		days     int
+		pauses   []Span
+		want     Date
+	}{
+		{"ends on a working day", d(2026, 9, 14), 3, nil, d(2026, 9, 17)},
+		{"ends on a Saturday: the next working day", d(2026, 9, 21), 5, nil, d(2026, 9, 28)},
+		{"ends on a Saturday before a make-up Sunday: that Sunday", d(2026, 9, 14), 5, nil, d(2026, 9, 20)},
+		{"ends in the golden week: the day after it", d(2026, 9, 21), 10, nil, d(2026, 10, 8)},
+		{"ends on the make-up Saturday 10/10: that day", d(2026, 9, 28), 12, nil, d(2026, 10, 10)},
+		{"limit 0", d(2026, 10, 3), 0, nil, d(2026, 10, 8)},
+		{"a pause over the holidays pushes by every natural day (13)",
+			d(2026, 9, 21), 10, []Span{{d(2026, 9, 25), d(2026, 10, 8)}}, d(2026, 10, 14)},
+		{"a pause pushes the period's own last day (Sun 9/27), not the Monday it was moved to",
+			d(2026, 9, 21), 5, []Span{{d(2026, 9, 22), d(2026, 9, 23)}}, d(2026, 9, 28)},
+		{"two days paused: Monday 9/28 itself",
+			d(2026, 9, 21), 5, []Span{{d(2026, 9, 22), d(2026, 9, 24)}}, d(2026, 9, 28)},
+		{"overlapping pauses count each day once, a pause begun before acceptance from acceptance: 3 + 2 days, so 10/1, so 10/8",
+			d(2026, 9, 21), 5, []Span{{d(2026, 9, 1), d(2026, 9, 24)}, {d(2026, 9, 22), d(2026, 9, 23)}, {d(2026, 9, 29), d(2026, 10, 1)}}, d(2026, 10, 8)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.DueNatural(tt.accepted, tt.days, tt.pauses); got != tt.want {
+				t.Errorf("DueNatural = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if got := PausedDays(Span{d(2026, 9, 25), d(2026, 10, 8)}); got != 13 {
+		t.Errorf("PausedDays = %d, want 13", got)
+	}
+	if got := PausedDays(Span{d(2026, 9, 25), d(2026, 9, 20)}); got != 0 {
+		t.Errorf("PausedDays of a reversed span = %d", got)
+	}
+	// A local rest day is skipped too.
+	local := New([]Override{{Date: d(2026, 9, 17), Work: false, Reason: "区运动会"}})
+	if got := local.DueNatural(d(2026, 9, 14), 3, nil); got != d(2026, 9, 18) {
+		t.Errorf("DueNatural over a local rest day = %v, want 2026-09-18", got)
+	}
+	if got := c.FirstWorkday(d(2026, 10, 1)); got != d(2026, 10, 8) {
+		t.Errorf("FirstWorkday(10/1) = %v", got)
+	}
+	if got := c.FirstWorkday(d(2026, 9, 30)); got != d(2026, 9, 30) {
+		t.Errorf("FirstWorkday(9/30) = %v", got)
+	}
+}

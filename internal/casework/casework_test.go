@@ -334,7 +334,7 @@ func TestDeadlineInWorkingDays(t *testing.T) {
 		f := newFixture(t, db) // clock: Wednesday 2026-11-25, 09:00; promised limit 3 working days
 		c := draftWithMaterial(t, f, f.citizen)
 		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
-		if _, ok := f.svc.DeadlineOf(c); ok {
+		if _, ok := f.svc.DeadlineOf(c, f.item, nil); ok {
 			t.Fatal("a deadline before acceptance")
 		}
 		c, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
@@ -356,12 +356,12 @@ func TestDeadlineInWorkingDays(t *testing.T) {
 			t.Fatalf("due after the pause: %s, want 2026-12-03", c.DueOn)
 		}
 		f.clk.Advance(24 * time.Hour) // Wednesday 2nd
-		d, ok := f.svc.DeadlineOf(c)
+		d, ok := f.svc.DeadlineOf(c, f.item, nil)
 		if !ok || d.Left != 1 || d.Status != calendar.Warning {
 			t.Fatalf("deadline %+v", d)
 		}
 		f.clk.Advance(2 * 24 * time.Hour) // Friday 4th
-		if d, _ := f.svc.DeadlineOf(c); d.Status != calendar.Overdue || d.Left != -1 {
+		if d, _ := f.svc.DeadlineOf(c, f.item, nil); d.Status != calendar.Overdue || d.Left != -1 {
 			t.Fatalf("late: %+v", d)
 		}
 		got, _, _ := f.svc.Get(ctx, f.citizen, c.ID)

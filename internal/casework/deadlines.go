@@ -3,11 +3,13 @@ package casework
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -128,4 +130,105 @@ func staffWith(ctx context.Context, tx *store.Tx, cond string, arg any) ([]int64
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// How limits count (casework applies them; calendar counts the days):
+//   - 工作日: AddWorkdays from the day after acceptance; a pause pushes the
+//     due date by the working days paused.
+//   - 自然日: the period's last day is acceptance + n natural days, and when
+//     it is a rest day the period ends on the first working day after it
+//     (民法典 第二百零三条, as licensing practice applies it); a pause pushes
+//     the period's own last day by the natural days paused, and the rest-day
+//     rule is applied again to the result.
+//   - 小时: counted as natural days, rounded up to whole days (the due date
+//     is a date), with the same rules.
+
+// naturalDays returns a limit counted in natural days, in days, and false
+// for one in working days.
+func naturalDays(l catalog.TimeLimit) (int, bool) {
+	switch l.Unit {
+	case "自然日":
+		return l.Value, true
+	case "小时":
+		return (l.Value + 23) / 24, true
+	}
+	return 0, false
+}
+
+// dueOn is the due date of a case accepted on accepted under limit.
+func (s *Service) dueOn(limit catalog.TimeLimit, accepted calendar.Date) calendar.Date {
+	if days, natural := naturalDays(limit); natural {
+		return s.calendar.DueNatural(accepted, days, nil)
+	}
+	return s.calendar.Due(accepted, limit.Value, nil)
+}
+
+// resumedDue is the due date of the paused case c if its clock resumed
+// today. For a limit in working days it is the due date pushed by the
+// working days paused, the due date already holding the earlier pauses. For
+// one in natural days the period is counted again from acceptance with all
+// its pauses, the earlier ones read from the case's events: the due date
+// may have been moved off a rest day, and the push starts from the period's
+// own last day, not from that move.
+func (s *Service) resumedDue(c Case, it catalog.Item, events []Event, today calendar.Date) calendar.Date {
+	running := calendar.Span{From: c.PausedOn, To: today}
+	if days, natural := naturalDays(it.PromiseLimit); natural {
+		return s.calendar.DueNatural(c.AcceptedOn, days, append(pauseSpans(events), running))
+	}
+	return s.calendar.AddWorkdays(c.DueOn, s.calendar.Paused(running))
+}
+
+// pauseSpans lists the finished pauses in a case's record since its
+// acceptance: from the Beijing date of each pause to that of its resumption.
+// A pause still running (no resumption after it) is left out.
+func pauseSpans(events []Event) []calendar.Span {
+	var spans []calendar.Span
+	var from calendar.Date
+	for _, e := range events {
+		switch e.Action {
+		case Accept:
+			spans, from = nil, calendar.Date{}
+		case Pause:
+			from = calendar.DateOf(e.At)
+		case Resume:
+			if !from.IsZero() {
+				spans = append(spans, calendar.Span{From: from, To: calendar.DateOf(e.At)})
+				from = calendar.Date{}
+			}
+		}
+	}
+	return spans
+}
+
+// pausedDeadlines gives the paused queue's entries (and their cases, in the
+// same order) the deadlines DeadlineOf gives them, keeps those that match
+// due ("soon", "late" or "") and sorts them by those due dates.
+func (s *Service) pausedDeadlines(ctx context.Context, entries []QueueEntry, cases []Case, due string, limit int) ([]QueueEntry, error) {
+	var out []QueueEntry
+	for i, e := range entries {
+		if !e.DueOn.IsZero() {
+			c := cases[i]
+			it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+			if err != nil {
+				return nil, err
+			}
+			events, err := Events(ctx, s.db.Read(), c.ID)
+			if err != nil {
+				return nil, err
+			}
+			d, _ := s.DeadlineOf(c, it, events)
+			e.DueOn, e.Deadline = d.Due, d.Status
+		}
+		switch {
+		case due == "late" && (e.DueOn.IsZero() || e.Deadline != calendar.Overdue),
+			due == "soon" && (e.DueOn.IsZero() || e.Deadline != calendar.Warning):
+			continue
+		}
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].DueOn, out[j].DueOn
+		return !a.IsZero() && (b.IsZero() || a.Before(b))
+	})
+	return out[:min(len(out), limit)], nil
 }

@@ -75,7 +75,7 @@ func noticeBody(a Action, c Case, it catalog.Item, applicant, reason, basis stri
 	b.WriteString(head)
 	switch a {
 	case Accept:
-		fmt.Fprintf(&b, "申请材料齐全、符合法定形式，本机关决定予以受理。\n\n本机关将在%s前（%d个工作日内）作出处理决定。法定期限内需要听证、检验、检测、鉴定、专家评审的，所需时间不计算在期限内。", c.DueOn, it.PromiseLimit.Value)
+		fmt.Fprintf(&b, "申请材料齐全、符合法定形式，本机关决定予以受理。\n\n本机关将在%s前（%d个%s内）作出处理决定。法定期限内需要听证、检验、检测、鉴定、专家评审的，所需时间不计算在期限内。", c.DueOn, it.PromiseLimit.Value, it.PromiseLimit.Unit)
 	case Refuse:
 		fmt.Fprintf(&b, "经审查，不予受理。理由：%s\n\n依据：%s\n\n如不服本决定，可依法申请行政复议或者提起行政诉讼。", reason, basis)
 	case AskCorrect:

@@ -374,7 +374,7 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 	if a == AskCorrect {
 		corrections++
 	}
-	if err := s.moveDeadline(&c, a, it, calendar.DateOf(now)); err != nil {
+	if err := s.moveDeadline(ctx, tx, &c, a, it, calendar.DateOf(now)); err != nil {
 		return c, err
 	}
 	from := c.Status
@@ -503,26 +503,26 @@ func dateText(d calendar.Date) string {
 }
 
 // moveDeadline keeps the deadline with the case: acceptance starts the
-// count (the promised limit of the item version, in working days from the
-// day after), a pause stops it and the resumption pushes the due date by
-// the working days paused.
-func (s *Service) moveDeadline(c *Case, a Action, it catalog.Item, today calendar.Date) error {
+// count (the promised limit of the item version, from the day after: see
+// dueOn), a pause stops it and the resumption pushes the due date by the
+// days paused (see resumedDue, which reads the case's earlier pauses from
+// its record in q).
+func (s *Service) moveDeadline(ctx context.Context, q store.Querier, c *Case, a Action, it catalog.Item, today calendar.Date) error {
 	switch a {
 	case Accept:
 		c.AcceptedOn = today
-		limit := it.PromiseLimit
-		switch limit.Unit {
-		case "自然日":
-			c.DueOn = today.AddDays(limit.Value)
-		case "小时":
-			c.DueOn = today.AddDays((limit.Value + 23) / 24)
-		default:
-			c.DueOn = s.calendar.Due(today, limit.Value, nil)
-		}
+		c.DueOn = s.dueOn(it.PromiseLimit, today)
 	case Pause:
 		c.PausedOn = today
 	case Resume:
-		c.DueOn = s.calendar.AddWorkdays(c.DueOn, s.calendar.Paused(calendar.Span{From: c.PausedOn, To: today}))
+		var events []Event
+		if _, natural := naturalDays(it.PromiseLimit); natural {
+			var err error
+			if events, err = Events(ctx, q, c.ID); err != nil {
+				return err
+			}
+		}
+		c.DueOn = s.resumedDue(*c, it, events, today)
 		c.PausedOn = calendar.Date{}
 	}
 	return nil
@@ -536,13 +536,20 @@ type Deadline struct {
 }
 
 // DeadlineOf is the case's deadline as of now, or false before acceptance
-// and after completion.
-func (s *Service) DeadlineOf(c Case) (Deadline, bool) {
+// and after completion; it is the case's item version and events its
+// record (Get). While the case is paused its clock is stopped: the due date
+// is the one it would have if it resumed today, so a pause never makes a
+// case 预警 or 超期 (one already late when paused stays late).
+func (s *Service) DeadlineOf(c Case, it catalog.Item, events []Event) (Deadline, bool) {
 	if c.DueOn.IsZero() || c.Status == Completed || c.Status == Rejected || c.Status == Withdrawn {
 		return Deadline{}, false
 	}
 	today := calendar.DateOf(s.clock.Now())
-	return Deadline{Due: c.DueOn, Left: s.calendar.Left(today, c.DueOn), Status: s.calendar.StatusOf(today, c.DueOn)}, true
+	due := c.DueOn
+	if c.Status == Paused && !c.PausedOn.IsZero() {
+		due = s.resumedDue(c, it, events, today)
+	}
+	return Deadline{Due: due, Left: s.calendar.Left(today, due), Status: s.calendar.StatusOf(today, due)}, true
 }
 
 // StepDue says by when the step a case waits for should be done, from the
@@ -748,12 +755,16 @@ type QueueFilter struct {
 }
 
 // Queue lists the cases of who's department in one status that match f,
-// the most urgent first (earliest due date, then longest waiting).
+// the most urgent first (earliest due date, then longest waiting). The
+// due dates of paused cases are those DeadlineOf gives (as if the clock
+// resumed today); they move while the clock is stopped, so the paused
+// queue is filtered and sorted here rather than in SQL: it is short
+// (the hearings, inspections and expert reviews under way).
 func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f QueueFilter, limit int) ([]QueueEntry, error) {
 	if err := mayQueue(who, st == Draft); err != nil {
 		return nil, err
 	}
-	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel
+	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel, c.item_id, c.item_version, c.accepted_on, c.paused_on
 		FROM cases c JOIN items i ON i.id = c.item_id WHERE c.department_id = ? AND c.status = ?`
 	args := []any{who.DepartmentID, st}
 	if t := strings.TrimSpace(f.Query); t != "" {
@@ -761,13 +772,18 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 		args = append(args, store.Contains(t), store.Contains(t))
 	}
 	today := calendar.DateOf(s.clock.Now())
+	paused := st == Paused
 	switch f.Due {
 	case "late":
-		q += ` AND c.due_on <> '' AND c.due_on < ?`
-		args = append(args, today.String())
+		if !paused {
+			q += ` AND c.due_on <> '' AND c.due_on < ?`
+			args = append(args, today.String())
+		}
 	case "soon":
-		q += ` AND c.due_on >= ? AND c.due_on <= ?`
-		args = append(args, today.String(), s.calendar.AddWorkdays(today, 1).String())
+		if !paused {
+			q += ` AND c.due_on >= ? AND c.due_on <= ?`
+			args = append(args, today.String(), s.calendar.AddWorkdays(today, 1).String())
+		}
 	case "":
 	default:
 		return nil, apperr.New(apperr.Invalid, "时限筛选应为预警或超期。")
@@ -780,17 +796,24 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 	default:
 		return nil, apperr.New(apperr.Invalid, "渠道筛选应为网上或窗口。")
 	}
-	q += ` ORDER BY CASE WHEN c.due_on = '' THEN 1 ELSE 0 END, c.due_on, c.updated_at LIMIT ?`
-	rows, err := s.db.Read().Query(ctx, q, append(args, limit)...)
+	q += ` ORDER BY CASE WHEN c.due_on = '' THEN 1 ELSE 0 END, c.due_on, c.updated_at`
+	if !paused {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.db.Read().Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []QueueEntry
+	var cases []Case // for the paused queue: what DeadlineOf needs
 	for rows.Next() {
 		var e QueueEntry
-		var due string
-		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due, &e.Channel); err != nil {
+		var c Case
+		var due, accepted, pausedOn string
+		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due, &e.Channel,
+			&c.ItemID, &c.ItemVersion, &accepted, &pausedOn); err != nil {
 			return nil, err
 		}
 		if due != "" {
@@ -799,9 +822,30 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 			}
 			e.Deadline = s.calendar.StatusOf(today, e.DueOn)
 		}
+		if paused {
+			c.ID, c.Status, c.DueOn = e.ID, e.Status, e.DueOn
+			for _, d := range []struct {
+				text string
+				into *calendar.Date
+			}{{accepted, &c.AcceptedOn}, {pausedOn, &c.PausedOn}} {
+				if d.text != "" {
+					if *d.into, err = calendar.ParseDate(d.text); err != nil {
+						return nil, err
+					}
+				}
+			}
+			cases = append(cases, c)
+		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if paused {
+		return s.pausedDeadlines(ctx, out, cases, f.Due, limit)
+	}
+	return out, nil
 }
 
 // mayQueue says whether who may list their department's cases: a queue

@@ -48,6 +48,7 @@ func TestQualityRules(t *testing.T) {
 		rule   string
 		mutate func(it *catalog.Item)
 	}{
+		{"name_suffix", func(it *catalog.Item) { it.Name = "食品经营许可（新办）（新办）" }},
 		{"full_online_no_visit", func(it *catalog.Item) { it.Visits = 1; it.VisitReason = "核验原件" }},
 		{"visit_reason", func(it *catalog.Item) { it.Depth = catalog.DepthApply; it.Visits = 1 }},
 		{"promise_within_legal", func(it *catalog.Item) { it.PromiseLimit.Value = 20 }},
@@ -77,6 +78,31 @@ func TestQualityRules(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("rule %s not reported; got %+v", c.rule, ps)
+		}
+	}
+}
+
+func TestDisplayName(t *testing.T) {
+	for _, tc := range []struct{ name, kind, want string }{
+		{"食品经营许可", "", "食品经营许可"},
+		{"个体工商户设立登记", "新办", "个体工商户设立登记（新办）"},
+		{"食品经营许可（新办）", "新办", "食品经营许可（新办）"},
+		{"残疾人证新办（核发）", "新办", "残疾人证新办（核发）"},
+		{"残疾人证换领", "延续", "残疾人证换领（延续）"},
+	} {
+		it := catalog.Item{Name: tc.name, HandlingKind: tc.kind}
+		if got := it.DisplayName(); got != tc.want {
+			t.Errorf("DisplayName(%q, %q) = %q, want %q", tc.name, tc.kind, got, tc.want)
+		}
+	}
+	// Names with one bracketed part, or two different ones, are not doubled.
+	for _, name := range []string{"食品经营许可（新办）", "职业技能等级认定（社会化评价）", "道路运输（货运）（变更）", "（新办）"} {
+		it := goodItem()
+		it.Name = name
+		for _, p := range it.Problems() {
+			if p.Rule == "name_suffix" {
+				t.Errorf("%q: %s", name, p.Message)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ package catalog
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -230,6 +231,17 @@ type Item struct {
 	Generated   bool      `json:"generated"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
+}
+
+// DisplayName is the name the guide shows: the name followed by its 业务办理项
+// in brackets (个体工商户设立登记（新办）), unless the name already names
+// it (食品经营许可（新办）, 残疾人证新办（核发）), so the kind is never printed
+// twice.
+func (it Item) DisplayName() string {
+	if it.HandlingKind == "" || strings.Contains(it.Name, it.HandlingKind) {
+		return it.Name
+	}
+	return it.Name + "（" + it.HandlingKind + "）"
 }
 
 // clone copies an item so that changing the copy's lists leaves the

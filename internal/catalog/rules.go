@@ -132,6 +132,9 @@ func (it *Item) Problems() []Problem {
 	add := func(rule, format string, args ...any) {
 		ps = append(ps, Problem{Rule: rule, Message: fmt.Sprintf(format, args...)})
 	}
+	if s := doubledSuffix(it.Name); s != "" {
+		add("name_suffix", "事项名称末尾重复了“%s”", s)
+	}
 	if it.Depth == DepthFull && it.Visits != 0 {
 		add("full_online_no_visit", "全程网办（四级）的事项到现场次数应为0，现为%d次", it.Visits)
 	}
@@ -187,6 +190,19 @@ func (it *Item) Problems() []Problem {
 		add("impl_code", "实施编码应为不超过36位的数字和大写字母，并包含基本编码")
 	}
 	return ps
+}
+
+// doubledSuffix returns the bracketed suffix that name ends with twice
+// (食品经营许可（新办）（新办） gives （新办）), or "".
+func doubledSuffix(name string) string {
+	if !strings.HasSuffix(name, "）") {
+		return ""
+	}
+	i := strings.LastIndex(name, "（")
+	if i <= 0 || !strings.HasSuffix(name[:i], name[i:]) {
+		return ""
+	}
+	return name[i:]
 }
 
 func isDigits(s string, n int) bool {

@@ -6,12 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -83,6 +87,38 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 		}
 		if checked, broken, err := casework.VerifyChains(ctx, db.Read()); err != nil || checked != n || len(broken) != 0 {
 			t.Fatalf("chains: %d checked, broken %v, %v", checked, broken, err)
+		}
+
+		// No paused case is 超期 because of its pause: only one already late
+		// on the day its clock stopped.
+		items := catalog.NewStore(db, region.NewStore(db), clk)
+		svc := casework.New(db, items, clk, calendar.New(nil))
+		admin := policy.Subject{Kind: policy.Staff, Roles: []policy.Role{policy.Admin}}
+		var paused []int64
+		rows, err = db.Read().Query(ctx, `SELECT id FROM cases WHERE status = 'paused'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			paused = append(paused, id)
+		}
+		rows.Close()
+		for _, id := range paused {
+			c, events, err := svc.Get(ctx, admin, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := items.Version(ctx, c.ItemID, c.ItemVersion)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d, _ := svc.DeadlineOf(c, it, events); d.Status == calendar.Overdue && !c.PausedOn.After(c.DueOn) {
+				t.Errorf("paused case %s (paused %s, due %s) is shown 超期: %+v", c.Number, c.PausedOn, c.DueOn, d)
+			}
 		}
 	})
 }

@@ -108,11 +108,17 @@ func SeedDistrict(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, 
 
 // illustrativeCreditCode makes a made-up but well-formed 统一社会信用代码
 // for a demo body: 1 (机构编制) 1 (机关), the county code, an organisation
-// code derived from the slug, and the GB 32100 check character.
+// code derived from the slug with its GB 11714 check character, and the
+// GB 32100 check character.
 func illustrativeCreditCode(slug string) string {
 	h := fnv.New32a()
 	h.Write([]byte(slug))
-	first17 := fmt.Sprintf("11410411MB%07d", h.Sum32()%10000000)
+	body := fmt.Sprintf("MB%06d", h.Sum32()%1000000)
+	org, err := ident.OrgCodeCheckChar(body)
+	if err != nil {
+		panic(err) // the body above is always valid
+	}
+	first17 := "11410411" + body + string(org)
 	check, err := ident.CreditCodeCheckChar(first17)
 	if err != nil {
 		panic(err) // the prefix above is always valid

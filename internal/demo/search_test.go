@@ -109,6 +109,26 @@ func TestDemoCatalogPassesQualityRulesAndCoversEveryLevel(t *testing.T) {
 	if err != nil || len(failing) != 0 {
 		t.Fatalf("%d demo items fail quality rules (%v)", len(failing), err)
 	}
+	// No guide prints a sub-item's kind twice (食品经营许可（新办）（新办）).
+	all, err := items.AllPublished(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for _, it := range all {
+		if it.HandlingKind == "" {
+			continue
+		}
+		if strings.HasSuffix(it.Name, "（"+it.HandlingKind+"）") {
+			named++
+		}
+		if n := it.DisplayName(); strings.Count(n, it.HandlingKind) != max(1, strings.Count(it.Name, it.HandlingKind)) {
+			t.Errorf("item %d %q is shown as %q", it.ID, it.Name, n)
+		}
+	}
+	if named < 10 {
+		t.Errorf("only %d sub-items carry their kind in their name; the check above would not see the doubling", named)
+	}
 	r, err := items.Readiness(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@
 //
 // Every check is offline and uses the standard library only, so forms can
 // reject typos before anything is stored or sent to a shared-data interface.
+// The region codes are checked against the GB/T 2260 list embedded from
+// gb2260.txt, which holds current and former codes (see Region).
 // A number that passes is well formed, not necessarily issued: whether it
 // belongs to a real person or organisation is for the authoritative
 // verification services to say.
@@ -15,7 +17,9 @@
 package ident
 
 import (
+	_ "embed"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -35,6 +39,7 @@ const (
 	msgIDCardLength  = "身份证号码应为18位"
 	msgIDCardChars   = "身份证号码格式不正确：前17位应为数字，最后一位为数字或X"
 	msgIDCardFirst17 = "身份证号码前17位应为17位数字"
+	msgIDCardRegion  = "身份证号码前6位不是有效的县级行政区划代码"
 	msgIDCardBirth   = "身份证号码中的出生日期无效"
 	msgIDCardFuture  = "身份证号码中的出生日期不能晚于今天"
 	msgIDCardCheck   = "身份证号码校验位错误"
@@ -42,8 +47,10 @@ const (
 	msgCreditLength  = "统一社会信用代码应为18位"
 	msgCreditChars   = "统一社会信用代码含有无效字符：只能是数字和大写字母（不含I、O、Z、S、V）"
 	msgCreditFirst17 = "统一社会信用代码前17位应为17个有效字符（数字和除I、O、Z、S、V外的大写字母）"
-	msgCreditRegion  = "统一社会信用代码第3至8位应为6位数字的行政区划码"
+	msgCreditRegion  = "统一社会信用代码第3至8位不是有效的行政区划代码"
 	msgCreditCheck   = "统一社会信用代码校验位错误"
+	msgCreditOrg     = "统一社会信用代码第9至17位（组织机构代码）的校验位错误"
+	msgOrgBody       = "组织机构代码本体应为8位数字或大写字母"
 	msgMobileEmpty   = "请填写手机号码"
 	msgMobileFormat  = "手机号码格式不正确"
 )
@@ -52,7 +59,7 @@ const (
 	idCardLen         = 18
 	creditCodeLen     = 18
 	mobileLen         = 11
-	minBirthYear      = 1900
+	minBirthYear      = 1870
 	idCardCheckChars  = "10X98765432"
 	creditCodeCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 )
@@ -93,21 +100,26 @@ var idCardWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 // an IME may add) is ignored and a final lowercase x is accepted and stored
 // as X.
 //
-// The birth date (characters 7–14) must be a real calendar date from 1900
-// onward and not after now's date. now is passed in, rather than read from
-// the system clock, so that tests and the platform's clock agree; its own
-// location decides what "today" is, so pass a Beijing time (clock.China).
-// A zero now rejects every number as born in the future.
+// The region (characters 1–6) must be a county-level GB/T 2260 code, current
+// or former (see Region): a province-level code such as 110000 is refused,
+// as no card is issued under one, except the 810000, 820000 and 830000 of
+// residence permits for Hong Kong, Macao and Taiwan residents, and the
+// 9 + province + nationality of a foreigner's permanent residence card
+// (2023 design).
 //
-// The birth date is checked before the check character: a one-character typo
-// always breaks the checksum, and when the typo is in the date, saying so
-// tells the applicant where to look.
+// The birth date (characters 7–14) must be a real calendar date from 1870
+// onward and not after now's date. 1870 leaves room for the oldest people
+// ever recorded (born 1875) and the standard's own example (born 1880),
+// while a year such as 1790 is still caught as a typo. now is passed in,
+// rather than read from the system clock, so that tests and the platform's
+// clock agree; its own location decides what "today" is, so pass a Beijing
+// time (clock.China). A zero now rejects every number as born in the future.
 //
-// The region code is only required to be digits. Its validity is left to the
-// region package, because GB/T 2260 codes are retired over time yet stay on
-// cards issued under them, and residence permits for Hong Kong, Macao and
-// Taiwan residents use 81/82/83 prefixes. 15-digit first-generation numbers
-// are rejected: those cards stopped being valid in 2013.
+// The region and the birth date are checked before the check character: a
+// one-character typo always breaks the checksum, and when the typo is in the
+// region or the date, saying so tells the applicant where to look.
+// 15-digit first-generation numbers are rejected: those cards stopped being
+// valid in 2013.
 func ParseIDCard(s string, now time.Time) (IDCard, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -126,6 +138,9 @@ func ParseIDCard(s string, now time.Time) (IDCard, error) {
 	}
 	if !allDigits(s[:17]) || !(isDigit(s[17]) || s[17] == 'X') {
 		return IDCard{}, newError(FieldIDCard, msgIDCardChars)
+	}
+	if !idCardRegion(s[:6]) {
+		return IDCard{}, newError(FieldIDCard, msgIDCardRegion)
 	}
 
 	year, month, day := atoi(s[6:10]), atoi(s[10:12]), atoi(s[12:14])
@@ -207,8 +222,12 @@ var creditCodeValue = func() (t [256]int8) {
 // The authority and category characters are not restricted to the values
 // listed in GB 32100-2015 itself: later notices added authorities (for
 // example 3 司法行政 for law firms and N 农业 for rural collective economic
-// organisations) and real codes use them. Characters 3–8 must be digits,
-// as every authority uses a GB/T 2260 region code there.
+// organisations) and real codes use them. Characters 3–8 must be a GB/T 2260
+// code, current or former, of any level (a provincial authority registers
+// under 110000), or 100000 for national-level authorities. Characters 9–17
+// are the organisation's GB 11714 code, whose own check character (the 17th)
+// must be right too; it is checked after the credit code's, which catches
+// any typo first.
 func ParseCreditCode(s string) (CreditCode, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -221,11 +240,14 @@ func ParseCreditCode(s string) (CreditCode, error) {
 	if !creditCodeChars(s) {
 		return CreditCode{}, newError(FieldCreditCode, msgCreditChars)
 	}
-	if !allDigits(s[2:8]) {
+	if _, ok := Region(s[2:8]); !ok {
 		return CreditCode{}, newError(FieldCreditCode, msgCreditRegion)
 	}
 	if creditCodeCheck(s[:17]) != s[17] {
 		return CreditCode{}, newError(FieldCreditCode, msgCreditCheck)
+	}
+	if orgCodeCheck(s[8:16]) != s[16] {
+		return CreditCode{}, newError(FieldCreditCode, msgCreditOrg)
 	}
 	return CreditCode{Code: s, Authority: s[0], Category: s[1], Region: s[2:8]}, nil
 }
@@ -248,6 +270,94 @@ func creditCodeCheck(first17 string) byte {
 		sum += int(creditCodeValue[first17[i]]) * creditCodeWeights[i]
 	}
 	return creditCodeCharset[(31-sum%31)%31]
+}
+
+// OrgCodeCheckChar returns the GB 11714 check character of an 8-character
+// organisation code body (digits and upper-case letters), as characters
+// 9–16 of a credit code carry it: for generating test and demo data.
+func OrgCodeCheckChar(body string) (byte, error) {
+	if len(body) != 8 {
+		return 0, newError(FieldCreditCode, msgOrgBody)
+	}
+	for i := 0; i < 8; i++ {
+		if !isDigit(body[i]) && (body[i] < 'A' || body[i] > 'Z') {
+			return 0, newError(FieldCreditCode, msgOrgBody)
+		}
+	}
+	return orgCodeCheck(body), nil
+}
+
+var orgCodeWeights = [8]int{3, 7, 9, 10, 5, 8, 4, 2}
+
+// orgCodeCheck is GB 11714's check: digits count as their value and letters
+// A–Z as 10–35; the check is 11 − Σ mod 11, written X for 10 and 0 for 11.
+// It assumes digits and upper-case letters (any other byte yields a value
+// that never matches, as callers only compare).
+func orgCodeCheck(body string) byte {
+	sum := 0
+	for i := 0; i < 8; i++ {
+		v := int(body[i] - '0')
+		if !isDigit(body[i]) {
+			v = int(body[i]-'A') + 10
+		}
+		sum += v * orgCodeWeights[i]
+	}
+	switch c := 11 - sum%11; c {
+	case 10:
+		return 'X'
+	case 11:
+		return '0'
+	default:
+		return byte('0' + c)
+	}
+}
+
+//go:embed gb2260.txt
+var regionData string
+
+// regions is the embedded list by code, parsed on first use.
+var regions = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string, 7200)
+	for _, line := range strings.Split(regionData, "\n") {
+		if code, name, ok := strings.Cut(line, " "); ok && !strings.HasPrefix(line, "#") {
+			m[code] = name
+		}
+	}
+	return m
+})
+
+// Region returns the name of a GB/T 2260 code of any level (province,
+// prefecture or county), current or former, and whether the list has it.
+//
+// The list keeps former codes because an identity number keeps the code of
+// the place where it was first issued, and a credit code that of its
+// registering authority, after the division is renamed, merged or
+// abolished: 110103 崇文区 (merged in 2010) is still on cards. Former names
+// are those last used. It also holds 100000, which credit codes carry for
+// national-level authorities, and 830000, the prefix of residence permits
+// for Taiwan residents.
+func Region(code string) (string, bool) {
+	name, ok := regions()[code]
+	return name, ok
+}
+
+// idCardRegion reports whether code may begin an identity number: a listed
+// code below province level, a residence-permit prefix, or that of a
+// foreigner's permanent residence card of the 2023 design (9, the issuing
+// province's two digits, then the holder's three-digit nationality code).
+func idCardRegion(code string) bool {
+	if code[0] == '9' {
+		_, ok := Region(code[1:3] + "0000")
+		return ok && "11" <= code[1:3] && code[1:3] <= "65" // a mainland province
+	}
+	if _, ok := Region(code); !ok {
+		return false
+	}
+	switch code {
+	case "810000", "820000", "830000":
+		return true
+	}
+	return !strings.HasSuffix(code, "0000")
 }
 
 // creditCodeChars reports whether every byte of s is in creditCodeCharset.

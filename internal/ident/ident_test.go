@@ -67,6 +67,29 @@ func id(t testing.TB, first17 string) string {
 	return first17 + string(want)
 }
 
+// refOrgCheck computes the GB 11714 check character from the standard's
+// definition: C9 = 11 − (Σ Ci·Wi mod 11) with weights 3 7 9 10 5 8 4 2, letters
+// worth 10–35, 10 written X and 11 written 0.
+func refOrgCheck(body string) byte {
+	const values = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	sum := 0
+	for i, w := range []int{3, 7, 9, 10, 5, 8, 4, 2} {
+		sum += strings.IndexByte(values, body[i]) * w
+	}
+	return "0123456789X0"[11-sum%11]
+}
+
+// usc builds a credit code from the authority and category (2), the region
+// (6) and an organisation code body (8), with both check characters.
+func usc(t testing.TB, head, region, body string) string {
+	t.Helper()
+	k, err := OrgCodeCheckChar(body)
+	if err != nil || k != refOrgCheck(body) {
+		t.Fatalf("OrgCodeCheckChar(%q) = %q, %v; reference %q", body, k, err, refOrgCheck(body))
+	}
+	return cc(t, head+region+body+string(k))
+}
+
 // cc is id for credit codes.
 func cc(t testing.TB, first17 string) string {
 	t.Helper()
@@ -104,12 +127,14 @@ func checkErr(t *testing.T, err error, field, msg string) {
 }
 
 // Fixed numbers whose check characters were computed by a separate script
-// (and, for the first and the credit-code ones, match published examples:
-// 11010519491231002X is the GB 11643 example, 91350100M000100Y43 the
-// GB 32100 example).
+// (and, for the first ones, match published examples: 11010519491231002X
+// and 440524188001010014 are the GB 11643 examples, 91350100M000100Y43 the
+// GB 32100 example; the other credit codes are of the form published by
+// real bodies, with both check characters right).
 func TestKnownGoodLiterals(t *testing.T) {
 	for _, n := range []string{
 		"11010519491231002X",
+		"440524188001010014",
 		"440304198405031236",
 		"410411199001011237",
 		"320106200002290043",
@@ -126,10 +151,9 @@ func TestKnownGoodLiterals(t *testing.T) {
 		"91350100M000100Y43",
 		"9144030071526726XG",
 		"91110000802100433B",
-		"121000004000007735",
-		"51110000500000005T",
-		"Y1110000MA0000000U",
-		"31110000E0000001XE",
+		"12100000400000624D",
+		"91110108551385082Q",
+		"914403001922038216",
 	} {
 		if _, err := ParseCreditCode(c); err != nil {
 			t.Errorf("ParseCreditCode(%q): %v", c, err)
@@ -156,10 +180,14 @@ func TestParseIDCardValid(t *testing.T) {
 		{"leap day 2000", "320106200002290043", "320106200002290043", date(2000, 2, 29), true, "320106"},
 		{"computed male", id(t, "44030419840503123"), id(t, "44030419840503123"), date(1984, 5, 3), false, "440304"},
 		{"computed female", id(t, "33010219751108002"), id(t, "33010219751108002"), date(1975, 11, 8), true, "330102"},
-		{"first allowed day", id(t, "11010119000101001"), id(t, "11010119000101001"), date(1900, 1, 1), false, "110101"},
+		{"first allowed day", id(t, "11010118700101001"), id(t, "11010118700101001"), date(1870, 1, 1), false, "110101"},
+		{"standard example born 1880", "440524188001010014", "440524188001010014", date(1880, 1, 1), false, "440524"},
+		{"former county code (崇文区, merged 2010)", id(t, "11010319650304002"), id(t, "11010319650304002"), date(1965, 3, 4), true, "110103"},
+		{"city without districts (东莞市)", id(t, "44190019880808001"), id(t, "44190019880808001"), date(1988, 8, 8), false, "441900"},
 		{"born today", id(t, "11010120250615002"), id(t, "11010120250615002"), date(2025, 6, 15), true, "110101"},
 		{"leap day 2024", id(t, "31011520240229003"), id(t, "31011520240229003"), date(2024, 2, 29), false, "310115"},
 		{"HK residence permit", id(t, "81000019950707004"), id(t, "81000019950707004"), date(1995, 7, 7), true, "810000"},
+		{"foreigner's permanent residence card (2023)", id(t, "93184019850101001"), id(t, "93184019850101001"), date(1985, 1, 1), false, "931840"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,7 +239,7 @@ func TestParseIDCardInvalid(t *testing.T) {
 		{"month 00", id(t, "11010519900001001"), msgIDCardBirth},
 		{"day 00", id(t, "11010519900100001"), msgIDCardBirth},
 		{"day 32", id(t, "11010519900132001"), msgIDCardBirth},
-		{"before 1900", id(t, "11010518991231001"), msgIDCardBirth},
+		{"before 1870", id(t, "11010518691231001"), msgIDCardBirth},
 		{"year 0000", id(t, "11010500000101001"), msgIDCardBirth},
 		{"tomorrow", id(t, "11010520250616001"), msgIDCardFuture},
 		{"next year", id(t, "11010520260101001"), msgIDCardFuture},
@@ -219,6 +247,16 @@ func TestParseIDCardInvalid(t *testing.T) {
 		// The date is checked first: a bad date with a bad check character
 		// points the applicant to the date.
 		{"bad date and check", wrongLast(id(t, "11010519900229001"), "0123456789X"), msgIDCardBirth},
+		// The region comes first of all.
+		{"region 000000", id(t, "00000019900307123"), msgIDCardRegion},
+		{"region 999999", id(t, "99999919900307123"), msgIDCardRegion},
+		{"region unknown (110199)", id(t, "11019919900307123"), msgIDCardRegion},
+		{"province-level region 110000", id(t, "11000019900307123"), msgIDCardRegion},
+		{"national code 100000", id(t, "10000019900307123"), msgIDCardRegion},
+		{"the number /register accepted", "000000199003071236", msgIDCardRegion},
+		{"bad region and date", id(t, "99999919900229001"), msgIDCardRegion},
+		{"residence card of no province (9 + 99)", id(t, "99984019850101001"), msgIDCardRegion},
+		{"residence card of Hong Kong (9 + 81)", id(t, "98184019850101001"), msgIDCardRegion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,12 +335,14 @@ func TestParseCreditCodeValid(t *testing.T) {
 		{"standard example", "91350100M000100Y43", CreditCode{"91350100M000100Y43", '9', '1', "350100"}},
 		{"lowercase", "91350100m000100y43", CreditCode{"91350100M000100Y43", '9', '1', "350100"}},
 		{"spaces", "\u3000 9144030071526726xg\n", CreditCode{"9144030071526726XG", '9', '1', "440300"}},
-		{"public institution", cc(t, "12100000400000773"), CreditCode{cc(t, "12100000400000773"), '1', '2', "100000"}},
-		{"social organisation", cc(t, "51110000500000005"), CreditCode{cc(t, "51110000500000005"), '5', '1', "110000"}},
-		{"other authority", cc(t, "Y1110000MA0000000"), CreditCode{cc(t, "Y1110000MA0000000"), 'Y', '1', "110000"}},
-		{"law firm (authority 3)", cc(t, "31110000E0000001X"), CreditCode{cc(t, "31110000E0000001X"), '3', '1', "110000"}},
-		{"rural collective (N)", cc(t, "N2330106MA2B3C4D5"), CreditCode{cc(t, "N2330106MA2B3C4D5"), 'N', '2', "330106"}},
-		{"farmers' cooperative", cc(t, "93410411MA9XYWUT0"), CreditCode{cc(t, "93410411MA9XYWUT0"), '9', '3', "410411"}},
+		{"public institution, national", "12100000400000624D", CreditCode{"12100000400000624D", '1', '2', "100000"}},
+		{"social organisation, provincial", usc(t, "51", "110000", "50000000"), CreditCode{usc(t, "51", "110000", "50000000"), '5', '1', "110000"}},
+		{"other authority", usc(t, "Y1", "110000", "MA000000"), CreditCode{usc(t, "Y1", "110000", "MA000000"), 'Y', '1', "110000"}},
+		{"law firm (authority 3)", usc(t, "31", "110000", "E0000001"), CreditCode{usc(t, "31", "110000", "E0000001"), '3', '1', "110000"}},
+		{"rural collective (N)", usc(t, "N2", "330106", "MA2B3C4D"), CreditCode{usc(t, "N2", "330106", "MA2B3C4D"), 'N', '2', "330106"}},
+		{"farmers' cooperative", usc(t, "93", "410411", "MA9XYWUT"), CreditCode{usc(t, "93", "410411", "MA9XYWUT"), '9', '3', "410411"}},
+		{"prefecture-level authority", "91350100M000100Y43", CreditCode{"91350100M000100Y43", '9', '1', "350100"}},
+		{"former county code", usc(t, "92", "110104", "L1234567"), CreditCode{usc(t, "92", "110104", "L1234567"), '9', '2', "110104"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,9 +382,16 @@ func TestParseCreditCodeInvalid(t *testing.T) {
 		{"invalid utf-8", "\xff1350100M000100Y43", msgCreditChars},
 		{"letter in region", cc(t, "913501A0M000100Y4"), msgCreditRegion},
 		{"letters region", cc(t, "91ABCDEFM000100Y4"), msgCreditRegion},
+		{"region 000000", usc(t, "91", "000000", "MA000000"), msgCreditRegion},
+		{"region 999999", usc(t, "91", "999999", "MA000000"), msgCreditRegion},
+		{"region unknown (410499)", usc(t, "91", "410499", "MA000000"), msgCreditRegion},
+		// Right credit-code check character, wrong organisation code check.
+		{"bad GB 11714 check", cc(t, "91350100M000100Y5"), msgCreditOrg},
+		{"bad GB 11714 check, made-up code", cc(t, "11410411MB1234567"), msgCreditOrg},
 		{"wrong check", wrongLast(valid, creditCodeCharset), msgCreditCheck},
 		{"wrong check lowercase", strings.ToLower(wrongLast(valid, creditCodeCharset)), msgCreditCheck},
-		{"transposed", "91351000M000100Y43", msgCreditCheck},
+		{"transposed", "91350100M001000Y43", msgCreditCheck},
+		{"transposed region", "91351000M000100Y43", msgCreditRegion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -541,8 +588,11 @@ func FuzzParseIDCard(f *testing.F) {
 		if c := refIDCheck(t, n[:17]); c != n[17] {
 			t.Fatalf("accepted %q but reference check char is %q", n, c)
 		}
-		if got.Birth.Format("20060102") != n[6:14] || got.Birth.Year() < 1900 || got.Birth.After(date(2025, 6, 15)) {
+		if got.Birth.Format("20060102") != n[6:14] || got.Birth.Year() < 1870 || got.Birth.After(date(2025, 6, 15)) {
 			t.Fatalf("accepted %q with birth %v", n, got.Birth)
+		}
+		if name, ok := Region(n[:6]); !ok || name == "" {
+			t.Fatalf("accepted %q with region %q", n, n[:6])
 		}
 		if got.Region != n[:6] || got.Female != ((n[16]-'0')%2 == 0) {
 			t.Fatalf("accepted %q as %+v", n, got)
@@ -559,7 +609,7 @@ func FuzzParseIDCard(f *testing.F) {
 
 var creditSeeds = []string{
 	"91350100M000100Y43", "91350100m000100y43", "9144030071526726XG", "91110000802100433B",
-	"121000004000007735", "51110000500000005T", "Y1110000MA0000000U", "31110000E0000001XE",
+	"12100000400000624D", "121000004000007735", "91110108551385082Q", "31110000E0000001XE",
 	" 91350100M000100Y43\t", "91350100MI00100Y43", "", "91350100Ｍ000100Y43", "\xff\xfe",
 }
 
@@ -593,6 +643,12 @@ func FuzzParseCreditCode(f *testing.F) {
 		}
 		if k := refCreditCheck(t, c[:17]); k != c[17] {
 			t.Fatalf("accepted %q but reference check char is %q", c, k)
+		}
+		if k := refOrgCheck(c[8:16]); k != c[16] {
+			t.Fatalf("accepted %q but its organisation code's check char is %q", c, k)
+		}
+		if _, ok := Region(c[2:8]); !ok {
+			t.Fatalf("accepted %q with region %q", c, c[2:8])
 		}
 		if got.Authority != c[0] || got.Category != c[1] || got.Region != c[2:8] || !allDigits(got.Region) {
 			t.Fatalf("accepted %q as %+v", c, got)
@@ -639,4 +695,50 @@ func FuzzMask(f *testing.F) {
 			checkMaskShape(t, strings.TrimSpace(s), MaskMobile(s), 7, 11)
 		}
 	})
+}
+
+// The embedded list is well formed: sorted, one six-digit code and a name a
+// line, no code twice; and it holds what the checks rely on.
+func TestRegionData(t *testing.T) {
+	prev := ""
+	n := 0
+	for i, line := range strings.Split(strings.TrimSuffix(regionData, "\n"), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		code, name, ok := strings.Cut(line, " ")
+		if !ok || len(code) != 6 || !allDigits(code) || name == "" || strings.ContainsAny(name, " \t") || code <= prev {
+			t.Fatalf("gb2260.txt line %d %q: want \"code name\", codes in rising order", i+1, line)
+		}
+		prev = code
+		n++
+	}
+	if n < 7000 {
+		t.Errorf("only %d codes", n)
+	}
+	for code, want := range map[string]string{"410411": "湛河区", "410400": "平顶山市", "410000": "河南省", "110103": "崇文区", "100000": "全国（中央国家机关）"} {
+		if got, ok := Region(code); !ok || got != want {
+			t.Errorf("Region(%q) = %q, %v; want %q", code, got, ok, want)
+		}
+	}
+	for _, code := range []string{"000000", "999999", "410499", "41041", "4104111", ""} {
+		if got, ok := Region(code); ok {
+			t.Errorf("Region(%q) = %q, want none", code, got)
+		}
+	}
+}
+
+func TestOrgCodeCheckChar(t *testing.T) {
+	// 12100000400000624D carries 40000062-4, 9144030071526726XG 71526726-X
+	// (10 written X), and 00000000 sums to 0, whose check 11 is written 0.
+	for body, want := range map[string]byte{"40000062": '4', "71526726": 'X', "M000100Y": '4', "00000000": '0', "00000001": '9'} {
+		if got, err := OrgCodeCheckChar(body); err != nil || got != want || got != refOrgCheck(body) {
+			t.Errorf("OrgCodeCheckChar(%q) = %q, %v; want %q", body, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "4000006", "400000624", "4000006a", "4000-062"} {
+		if _, err := OrgCodeCheckChar(in); err == nil {
+			t.Errorf("OrgCodeCheckChar(%q) accepted", in)
+		}
+	}
 }

@@ -378,7 +378,7 @@ func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int
 	c, it, mats := rec.Case, rec.Item, rec.Materials
 	p := myCasePage{Documents: rec.Documents, Case: c, Item: it, Events: rec.Events, Answers: answers(it, c), Error: errMsg, Notice: notice,
 		Editable: who.Kind == policy.Person && (c.Status == casework.Draft || c.Status == casework.Correction)}
-	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c)
+	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c, it, rec.Events)
 	for i, m := range it.Materials {
 		row := caseMaterialRow{Material: m, N: i}
 		for j := range mats {
@@ -499,7 +499,7 @@ func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	c, it, events, mats, docs := rec.Case, rec.Item, rec.Events, rec.Materials, rec.Documents
-	d, has := s.cases.DeadlineOf(c)
+	d, has := s.cases.DeadlineOf(c, it, events)
 	p := staffCasePage{Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
 		Actions: casework.Available(who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
 	p.Step, p.StepDue, _ = s.cases.StepDue(c, it)

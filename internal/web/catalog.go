@@ -12,6 +12,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/region"
 )
 
@@ -152,6 +153,7 @@ type guidePage struct {
 	Required     int
 	URL          string
 	QR           string
+	Printed      string // today in Beijing, 2026年12月3日: the printed guide says when it was printed
 	Materials    []materialRow
 	OnlineDepths []catalog.Depth
 }
@@ -170,7 +172,8 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := guidePage{Item: it, URL: fmt.Sprintf("%s/items/%d", s.publicURL, id), QR: fmt.Sprintf("/items/%d/qr.svg", id)}
+	p := guidePage{Item: it, URL: fmt.Sprintf("%s/items/%d", s.publicURL, id), QR: fmt.Sprintf("/items/%d/qr.svg", id),
+		Printed: s.clock.Now().In(clock.China).Format("2006年1月2日")}
 	if it.Status == catalog.Suspended {
 		p.Suspended = reason
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/store"
@@ -110,6 +111,34 @@ func TestCatalogPages(t *testing.T) {
 		}
 		if ex := do(h, httptest.NewRequest("GET", fmt.Sprintf("/items/%d", offline), nil)); !strings.Contains(ex.body, "本事项暂停办理：场所整改期间暂停受理") {
 			t.Error("suspension reason not shown")
+		}
+	})
+}
+
+// A sub-item's guide names its kind once, whether or not the item's name
+// already carries it, and the printed guide says which version it is and
+// when it was printed (the Beijing date of the site's clock).
+func TestGuideNameAndPrint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		// 00:30 on 3 December in Beijing is still 2 December in UTC.
+		site.clock.Set(time.Date(2026, 12, 2, 16, 30, 0, 0, time.UTC))
+		food := guideItem("010020000401", "食品经营许可（新办）", catalog.DepthFull)
+		food.HandlingKind, food.ParentCode = "新办", "010020000400"
+		firm := guideItem("010020000101", "个体工商户设立登记", catalog.DepthFull)
+		firm.HandlingKind, firm.ParentCode = "新办", "010020000100"
+		for _, tc := range []struct {
+			it   catalog.Item
+			want string
+		}{{food, "食品经营许可（新办）"}, {firm, "个体工商户设立登记（新办）"}} {
+			id := publish(t, db, site.catalog, tc.it)
+			ex := do(site.handler, httptest.NewRequest("GET", fmt.Sprintf("/items/%d", id), nil))
+			if !strings.Contains(ex.body, "<h1>"+tc.want+"</h1>") || strings.Contains(ex.body, "（新办）（新办）") {
+				t.Errorf("guide of %q: heading is not %q", tc.it.Name, tc.want)
+			}
+			if !strings.Contains(ex.body, "本指南为第 1 版，打印日期：2026年12月3日") {
+				t.Errorf("guide of %q: no version and print date", tc.it.Name)
+			}
 		}
 	})
 }
