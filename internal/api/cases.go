@@ -117,7 +117,16 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return bodyError(err)
 		}
+		// The middleware leaves streamed multipart bodies to this
+		// handler: names and file names are checked here, the form's
+		// answers below, with the same rules (httpx.CheckText).
 		name := part.FormName()
+		if err := httpx.CheckText("", name, false); err != nil {
+			return err
+		}
+		if err := httpx.CheckText("", part.FileName(), false); err != nil {
+			return err
+		}
 		switch {
 		case name == "item_id":
 			v, err := smallValue(part)
@@ -156,6 +165,19 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 	}
 	if itemID == 0 {
 		return apperr.New(apperr.Invalid, "请给出 item_id。")
+	}
+	if len(answers) > 0 {
+		// The item says which answers may hold line breaks; an item that
+		// cannot be had is refused by Apply.
+		it, _ := a.catalog.PublishedRecent(r.Context(), itemID)
+		for k, v := range answers {
+			if err := httpx.CheckText("", k, false); err != nil {
+				return err
+			}
+			if err := httpx.CheckText(k, v, it.MultiLine(k)); err != nil {
+				return err
+			}
+		}
 	}
 	c, err := a.cases.Apply(r.Context(), who, itemID, answers, files)
 	if err != nil {

@@ -152,6 +152,10 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 			{"not a PDF", "t-张三", "", []part{item, form, {"material_0", "a.pdf", []byte("MZ executable")}}, 400, "PDF"},
 			{"unknown field", "t-张三", "", []part{item, form, {field: "colour", data: []byte("red")}}, 400, "colour"},
 			{"unknown item", "t-张三", "", []part{{field: "item_id", data: []byte("424242")}, form}, 404, "不存在"},
+			{"NUL in an answer", "t-张三", "", []part{item, {field: "form", data: []byte(`{"name":"张\u0000三"}`)}, {"material_0", "a.pdf", small}}, 400, "不允许的字符"},
+			{"ESC in an answer", "t-张三", "", []part{item, {field: "form", data: []byte(`{"name":"张\u001b[2J三"}`)}, {"material_0", "a.pdf", small}}, 400, "不允许的字符"},
+			{"line break in a one-line answer", "t-张三", "", []part{item, {field: "form", data: []byte(`{"name":"张\r\n三"}`)}, {"material_0", "a.pdf", small}}, 400, "换行"},
+			{"right-to-left override in a file name", "t-张三", "", []part{item, form, {"material_0", "a\u202efdp.exe", small}}, 400, "不允许的字符"},
 		} {
 			before := count()
 			rec := submit(h, tc.token, tc.ctype, tc.parts...)

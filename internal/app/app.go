@@ -606,6 +606,9 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		LargeBody:      largeBody,
 		TrustedOrigins: cfg.TrustedOrigins,
+		MultiLine:      pages.MultiLine,
+		OnInvalid:      pages.Error,
+		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
 		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			pages.Error(w, r, apperr.New(apperr.Internal, "panic"))
 		}),
