@@ -21,6 +21,7 @@ import (
 // Config is every setting of a zwfw process.
 type Config struct {
 	Addr              string
+	MetricsAddr       string
 	DatabaseURL       string
 	DataDir           string
 	PublicURL         string
@@ -83,6 +84,17 @@ var Settings = []Setting{
 				return fmt.Errorf("地址 %q 无效，应为 主机:端口，例如 127.0.0.1:8080", v)
 			}
 			c.Addr = v
+			return nil
+		}},
+	{Env: "ZWFW_METRICS_ADDR", Flag: "metrics-addr", Usage: "serve 提供 /metrics 的监听地址（主机:端口），与对外地址分开；空则不提供",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("地址 %q 无效，应为 主机:端口，例如 127.0.0.1:9090", v)
+			}
+			c.MetricsAddr = v
 			return nil
 		}},
 	{Env: "ZWFW_DATABASE_URL", Flag: "db", Usage: "数据库：SQLite 文件路径或 postgres:// 连接串", Secret: true,

@@ -211,3 +211,17 @@ func TestInputCharacters(t *testing.T) {
 		})
 	}
 }
+
+func TestHSTSOnlyWhenAskedFor(t *testing.T) {
+	for _, hsts := range []bool{false, true} {
+		h, err := httpx.Wrap(http.NotFoundHandler(), httpx.Options{Log: slog.New(slog.DiscardHandler), HSTS: hsts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if got := rec.Header().Get("Strict-Transport-Security"); (got == "max-age=31536000") != hsts || (got != "") != hsts {
+			t.Errorf("HSTS %v: header %q", hsts, got)
+		}
+	}
+}
