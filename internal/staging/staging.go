@@ -179,7 +179,13 @@ type DrainWorker struct {
 	Clock clock.Clock
 }
 
-func (w *DrainWorker) Timeout(*river.Job[DrainArgs]) time.Duration { return time.Minute }
+// DrainTimeout bounds one run of the drain. It is within jobs.RescueAfter,
+// so that a run left behind by a killed instance is rescued (and the
+// periodic drain, unique while one runs, goes on) about that long after
+// it began, not after River's default hour.
+const DrainTimeout = time.Minute
+
+func (w *DrainWorker) Timeout(*river.Job[DrainArgs]) time.Duration { return DrainTimeout }
 
 // The move is background work: while files are still being staged — a
 // burst of applications — it moves a few at a time and rests, leaving the
@@ -234,9 +240,12 @@ func (s *Store) newest(ctx context.Context) (time.Time, error) {
 // PeriodicDrain schedules the drain every interval; while one runs (it
 // may for a minute in a long burst), no second is queued beside it.
 func PeriodicDrain(every time.Duration) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) {
-			return DrainArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
-		}, &river.PeriodicJobOpts{RunOnStart: true})
+	return river.NewPeriodicJob(river.PeriodicInterval(every), DrainJob, &river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// DrainJob is the drain job as PeriodicDrain queues it: unique while one
+// waits or runs.
+func DrainJob() (river.JobArgs, *river.InsertOpts) {
+	return DrainArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
 }
