@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,7 +95,15 @@ func newCaseOut(c casework.Case, mats []casework.Material) caseOut {
 // … by the material's position in the item). Files are stored as they
 // stream in; the case, its materials and its submission are then written
 // in one transaction. 201 means it is durable.
-func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
+func (a *API) createCase(w http.ResponseWriter, r *http.Request) (err error) {
+	// Large materials are in the file store before the case is written:
+	// a refused request deletes those that no other case refers to.
+	var stored []string
+	defer func() {
+		if err != nil && len(stored) > 0 {
+			a.discard(r, stored...)
+		}
+	}()
 	who, err := a.who(r)
 	if err != nil {
 		return err
@@ -156,6 +165,9 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
+			if f.Data == nil {
+				stored = append(stored, f.Object.SHA256)
+			}
 			f.Position = pos
 			files = append(files, f)
 		default:
@@ -214,6 +226,20 @@ func (a *API) attachment(r *http.Request, part *multipart.Part) (casework.Attach
 		f.Object, err = a.files.Put(r.Context(), io.MultiReader(bytes.NewReader(head), part), casework.MaxMaterialBytes)
 	}
 	return f, err
+}
+
+// discard deletes files a refused request stored, unless a case refers to
+// them (staging.Store.Discard); a failure only leaves them to the sweeper.
+func (a *API) discard(r *http.Request, sums ...string) {
+	d, ok := a.files.(interface {
+		Discard(context.Context, ...string) (int, error)
+	})
+	if !ok {
+		return
+	}
+	if _, err := d.Discard(context.WithoutCancel(r.Context()), sums...); err != nil && a.log != nil {
+		a.log.Warn("refused upload not deleted", "request_id", httpx.RequestID(r.Context()), "err", err)
+	}
 }
 
 // getCase shows a case to whoever may see it: its applicant, or staff.

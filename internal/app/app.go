@@ -81,13 +81,13 @@ var dbFlags = []string{"db", "log-format", "log-level"}
 var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-key"}
 
 var serveFlags = []string{"addr", "metrics-addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
-	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate", "data-keys", "index-key",
+	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key",
 	"sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
 	return []command{
 		{"demo", "启动演示区（湛河区），含演示数据：默认在内置 SQLite 上，也可用 --db 指定一个空的 PostgreSQL", []string{"addr", "db", "data", "reset", "public-url", "log-format",
-			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "demo-cases",
+			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "demo-cases",
 			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
@@ -437,13 +437,16 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		return fmt.Errorf("无法读取本地工作日历：%w", err)
 	}
 	cases := casework.New(db, items, clk, cal)
+	cases.UseFiles(files, cfg.MaxPendingBytes)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &casework.SMSWorker{Send: ids.SendToAccount})
 	river.AddWorker(workers, &casework.MailWorker{Send: ids.MailToAccount})
 	river.AddWorker(workers, &casework.DeadlineWorker{Service: cases})
 	river.AddWorker(workers, &staging.DrainWorker{Store: files, Clock: clk})
+	river.AddWorker(workers, &staging.SweepWorker{Store: files, Clock: clk, Log: log.With("part", "files")})
 	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
-		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second)}})
+		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second),
+			staging.PeriodicSweep(time.Hour)}})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	TrustedOrigins    []string
 	MaxBodyBytes      int64
+	MaxPendingBytes   int64
 	Migrate           bool
 	Reset             bool
 	DataKeys          string // pii encryption keys: id:base64,…
@@ -178,6 +179,15 @@ var Settings = []Setting{
 				return fmt.Errorf("请求体上限 %q 无效，应为不小于 1024 的整数", v)
 			}
 			c.MaxBodyBytes = n
+			return nil
+		}},
+	{Env: "ZWFW_MAX_PENDING_UPLOAD_BYTES", Flag: "max-pending-upload-bytes", Default: "209715200", Usage: "每个申请人草稿中待提交材料的总大小上限（字节）",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 10<<20 {
+				return fmt.Errorf("待提交材料上限 %q 无效，应为不小于 10485760（一份材料的上限）的整数", v)
+			}
+			c.MaxPendingBytes = n
 			return nil
 		}},
 	{Env: "ZWFW_MIGRATE", Flag: "migrate", Default: "false", Usage: "启动时先执行待执行的数据库迁移",
