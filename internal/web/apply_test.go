@@ -440,3 +440,25 @@ func TestRefusedUploadLeavesNoFile(t *testing.T) {
 		}
 	})
 }
+
+// An application form's answers are one line, except where the item's
+// form says textarea: there the applicant may write several lines.
+func TestLineBreaksOnlyInTextareaAnswers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		it := guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull)
+		it.Form[0].Fields = append(it.Form[0].Fields, catalog.FormField{Key: "scope", Label: "经营范围", Type: "textarea"})
+		id := publish(t, db, site.catalog, it)
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		path := fmt.Sprintf("/items/%d/apply", id)
+		if ex := citizen.post(path, url.Values{"op": {"submit"}, "name": {"张\r\n三"}, "id_number": {"11010519491231002X"}}); ex.status != 400 || !strings.Contains(ex.body, "换行") {
+			t.Fatalf("a line break in a one-line answer: %d", ex.status)
+		}
+		if ex := citizen.post(path, url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}, "scope": {"零售\r\n餐饮"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("lines in a textarea answer: %d %.300s", ex.status, ex.body)
+		}
+		if ex := citizen.post(path, url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}, "scope": {"零售\x1b[2J"}}); ex.status != 400 {
+			t.Fatalf("a control character in a textarea answer: %d", ex.status)
+		}
+	})
+}
