@@ -1,6 +1,7 @@
 // Package httpx is the HTTP plumbing shared by the pages and the API: the
 // one table from error codes to statuses, request IDs, access logs, panic
-// recovery, security headers, body limits and cross-origin protection.
+// recovery, security headers, body limits, cross-origin protection and the
+// check of input characters.
 package httpx
 
 import (
