@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,7 +95,15 @@ func newCaseOut(c casework.Case, mats []casework.Material) caseOut {
 // … by the material's position in the item). Files are stored as they
 // stream in; the case, its materials and its submission are then written
 // in one transaction. 201 means it is durable.
-func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
+func (a *API) createCase(w http.ResponseWriter, r *http.Request) (err error) {
+	// Large materials are in the file store before the case is written:
+	// a refused request deletes those that no other case refers to.
+	var stored []string
+	defer func() {
+		if err != nil && len(stored) > 0 {
+			a.discard(r, stored...)
+		}
+	}()
 	who, err := a.who(r)
 	if err != nil {
 		return err
@@ -117,7 +126,16 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return bodyError(err)
 		}
+		// The middleware leaves streamed multipart bodies to this
+		// handler: names and file names are checked here, the form's
+		// answers below, with the same rules (httpx.CheckText).
 		name := part.FormName()
+		if err := httpx.CheckText("", name, false); err != nil {
+			return err
+		}
+		if err := httpx.CheckText("", part.FileName(), false); err != nil {
+			return err
+		}
 		switch {
 		case name == "item_id":
 			v, err := smallValue(part)
@@ -147,6 +165,9 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
+			if f.Data == nil {
+				stored = append(stored, f.Object.SHA256)
+			}
 			f.Position = pos
 			files = append(files, f)
 		default:
@@ -156,6 +177,19 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 	}
 	if itemID == 0 {
 		return apperr.New(apperr.Invalid, "请给出 item_id。")
+	}
+	if len(answers) > 0 {
+		// The item says which answers may hold line breaks; an item that
+		// cannot be had is refused by Apply.
+		it, _ := a.catalog.PublishedRecent(r.Context(), itemID)
+		for k, v := range answers {
+			if err := httpx.CheckText("", k, false); err != nil {
+				return err
+			}
+			if err := httpx.CheckText(k, v, it.MultiLine(k)); err != nil {
+				return err
+			}
+		}
 	}
 	c, err := a.cases.Apply(r.Context(), who, itemID, answers, files)
 	if err != nil {
@@ -192,6 +226,20 @@ func (a *API) attachment(r *http.Request, part *multipart.Part) (casework.Attach
 		f.Object, err = a.files.Put(r.Context(), io.MultiReader(bytes.NewReader(head), part), casework.MaxMaterialBytes)
 	}
 	return f, err
+}
+
+// discard deletes files a refused request stored, unless a case refers to
+// them (staging.Store.Discard); a failure only leaves them to the sweeper.
+func (a *API) discard(r *http.Request, sums ...string) {
+	d, ok := a.files.(interface {
+		Discard(context.Context, ...string) (int, error)
+	})
+	if !ok {
+		return
+	}
+	if _, err := d.Discard(context.WithoutCancel(r.Context()), sums...); err != nil && a.log != nil {
+		a.log.Warn("refused upload not deleted", "request_id", httpx.RequestID(r.Context()), "err", err)
+	}
 }
 
 // getCase shows a case to whoever may see it: its applicant, or staff.

@@ -160,6 +160,10 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 			{"not a PDF", "t-张三", "", []part{item, form, {"material_0", "a.pdf", []byte("MZ executable")}}, 400, "PDF"},
 			{"unknown field", "t-张三", "", []part{item, form, {field: "colour", data: []byte("red")}}, 400, "colour"},
 			{"unknown item", "t-张三", "", []part{{field: "item_id", data: []byte("424242")}, form}, 404, "不存在"},
+			{"NUL in an answer", "t-张三", "", []part{item, {field: "form", data: []byte(`{"name":"张\u0000三"}`)}, {"material_0", "a.pdf", small}}, 400, "不允许的字符"},
+			{"ESC in an answer", "t-张三", "", []part{item, {field: "form", data: []byte(`{"name":"张\u001b[2J三"}`)}, {"material_0", "a.pdf", small}}, 400, "不允许的字符"},
+			{"line break in a one-line answer", "t-张三", "", []part{item, {field: "form", data: []byte(`{"name":"张\r\n三"}`)}, {"material_0", "a.pdf", small}}, 400, "换行"},
+			{"right-to-left override in a file name", "t-张三", "", []part{item, form, {"material_0", "a\u202efdp.exe", small}}, 400, "不允许的字符"},
 		} {
 			before := count()
 			rec := submit(h, tc.token, tc.ctype, tc.parts...)
@@ -214,6 +218,80 @@ func TestSubmitThroughTheAPI(t *testing.T) {
 		}
 		if n, _ := files.Waiting(context.Background()); n != 1 {
 			t.Fatalf("%d files staged, want the small one", n)
+		}
+	})
+}
+
+// A refused submission leaves no file behind, unless a case refers to the
+// same content; the sweeper deletes files that nothing refers to once
+// they are older than its grace period, and keeps the others.
+func TestRefusedSubmissionsLeaveNoFiles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		h, files := casesAPI(t, db)
+		item := part{field: "item_id", data: []byte("1")}
+		form := part{field: "form", data: []byte(`{"name":"张三"}`)}
+		large := append([]byte("%PDF-1.7 "), bytes.Repeat([]byte("扫描件"), staging.MaxBytes/9+1)...)
+		stored := func() (n int) {
+			if err := files.List(ctx, func(string, time.Time) error { n++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		refused := []struct {
+			name   string
+			parts  []part
+			status int
+		}{
+			{"form incomplete", []part{item, {field: "form", data: []byte(`{}`)}, {"material_0", "a.pdf", large}}, 400},
+			{"unknown field after the file", []part{item, form, {"material_0", "a.pdf", large}, {field: "colour", data: []byte("red")}}, 400},
+			{"unknown item", []part{{field: "item_id", data: []byte("424242")}, form, {"material_0", "a.pdf", large}}, 404},
+			{"NUL in an answer", []part{item, {field: "form", data: []byte(`{"name":"\u0000"}`)}, {"material_0", "a.pdf", large}}, 400},
+		}
+		for _, tc := range refused {
+			if rec := submit(h, "t-张三", "", tc.parts...); rec.Code != tc.status {
+				t.Fatalf("%s: %d %s", tc.name, rec.Code, rec.Body)
+			}
+			if n := stored(); n != 0 {
+				t.Fatalf("%s: %d files left in the store", tc.name, n)
+			}
+		}
+		// The same content on a case is kept when a later request with it
+		// is refused.
+		if rec := submit(h, "t-张三", "", item, form, part{"material_0", "a.pdf", large}); rec.Code != 201 {
+			t.Fatalf("submit: %d %s", rec.Code, rec.Body)
+		}
+		if rec := submit(h, "t-李四", "", item, part{field: "form", data: []byte(`{}`)}, part{"material_0", "a.pdf", large}); rec.Code != 400 {
+			t.Fatalf("refused: %d %s", rec.Code, rec.Body)
+		}
+		if n := stored(); n != 1 {
+			t.Fatalf("%d files stored, want the case's one", n)
+		}
+		// A staged file of a case, an orphan in the store (a crash between
+		// storing and recording) and an orphan on the stage (a replaced
+		// material not yet moved).
+		small := []byte("%PDF-1.7 身份证明")
+		if rec := submit(h, "t-李四", "", item, form, part{"material_0", "b.pdf", small}); rec.Code != 201 {
+			t.Fatalf("submit: %d %s", rec.Code, rec.Body)
+		}
+		if _, err := files.Put(ctx, bytes.NewReader([]byte("%PDF-1.7 orphan")), 1<<20); err != nil {
+			t.Fatal(err)
+		}
+		orphan := []byte("%PDF-1.7 staged orphan")
+		obj, _ := filestore.Inspect(orphan, 1<<20)
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			return staging.Stage(ctx, tx, time.Now(), staging.File{Object: obj, Data: orphan})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := files.Sweep(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Fatalf("sweep within the grace period: %d %v", n, err)
+		}
+		if n, err := files.Sweep(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+			t.Fatalf("sweep: deleted %d (%v), want the 2 orphans", n, err)
+		}
+		if n, _ := files.Waiting(ctx); n != 1 || stored() != 1 {
+			t.Fatalf("after the sweep: %d staged, %d stored; want the cases' 1 and 1", n, stored())
 		}
 	})
 }

@@ -80,14 +80,14 @@ var dbFlags = []string{"db", "log-format", "log-level"}
 
 var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-key"}
 
-var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
-	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate", "data-keys", "index-key",
+var serveFlags = []string{"addr", "metrics-addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
+	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key",
 	"sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
 	return []command{
 		{"demo", "启动演示区（湛河区），含演示数据：默认在内置 SQLite 上，也可用 --db 指定一个空的 PostgreSQL", []string{"addr", "db", "data", "reset", "public-url", "log-format",
-			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "demo-cases",
+			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "demo-cases",
 			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
@@ -300,7 +300,7 @@ func runDemo(ctx context.Context, env *environment) error {
 			}
 		}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("无法创建数据目录 %s：%w", cfg.DataDir, err)
 	}
 	keys, err := demoKeys(cfg.DataDir)
@@ -437,13 +437,16 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		return fmt.Errorf("无法读取本地工作日历：%w", err)
 	}
 	cases := casework.New(db, items, clk, cal)
+	cases.UseFiles(files, cfg.MaxPendingBytes)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &casework.SMSWorker{Send: ids.SendToAccount})
 	river.AddWorker(workers, &casework.MailWorker{Send: ids.MailToAccount})
 	river.AddWorker(workers, &casework.DeadlineWorker{Service: cases})
 	river.AddWorker(workers, &staging.DrainWorker{Store: files, Clock: clk})
+	river.AddWorker(workers, &staging.SweepWorker{Store: files, Clock: clk, Log: log.With("part", "files")})
 	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
-		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second)}})
+		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second),
+			staging.PeriodicSweep(time.Hour)}})
 	if err != nil {
 		return err
 	}
@@ -456,7 +459,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if err != nil {
 		return err
 	}
-	handler, err := newHandler(log, db, queue, files, cfg, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
+	handler, metricsHandler, err := newHandler(log, db, queue, files, cfg, demoMode, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
 		Identity: ids, Cases: cases, Calendar: cal, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
@@ -465,6 +468,25 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("无法监听 %s：%w", cfg.Addr, err)
+	}
+	// serve keeps /metrics off the public address: on its own one (an
+	// internal network, a sidecar) when ZWFW_METRICS_ADDR is set.
+	var metricsSrv *http.Server
+	if !demoMode && cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("无法监听 %s：%w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() {
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server", "err", err)
+			}
+		}()
+		fmt.Fprintf(env.stdout, "监控指标：http://%s/metrics\n", mln.Addr())
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -506,6 +528,9 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	if metricsSrv != nil {
+		err = errors.Join(err, metricsSrv.Shutdown(shutdownCtx))
+	}
 	if cfg.JobWorkers > 0 {
 		err = errors.Join(err, queue.Stop(shutdownCtx))
 	}
@@ -528,7 +553,7 @@ func fileStore(ctx context.Context, cfg config.Config) (filestore.Store, error) 
 		return s3, nil
 	}
 	dir := filepath.Join(cfg.DataDir, "files")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("无法创建文件目录 %s：%w", dir, err)
 	}
 	return filestore.NewLocal(dir)
@@ -569,10 +594,12 @@ func largeBody(r *http.Request) int64 {
 	return web.LargeBody(r)
 }
 
-func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, cfg config.Config, deps web.Deps) (http.Handler, error) {
+// newHandler returns the public handler and the metrics one; the demo
+// serves metrics on the public address, serve on its own (see serve).
+func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, cfg config.Config, demoMode bool, deps web.Deps) (http.Handler, http.Handler, error) {
 	pages, err := web.New(deps)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := metrics.New(db, queue)
 	m.Count("zwfw_staged_files", "Small uploads waiting in the database to be moved to the file store.", staged.Waiting)
@@ -599,13 +626,18 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.Handle("GET /metrics", m.Handler())
-	return httpx.Wrap(mux, httpx.Options{
+	if demoMode {
+		mux.Handle("GET /metrics", m.Handler())
+	}
+	h, err := httpx.Wrap(mux, httpx.Options{
 		Log:            log,
 		Observer:       m,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		LargeBody:      largeBody,
 		TrustedOrigins: cfg.TrustedOrigins,
+		MultiLine:      pages.MultiLine,
+		OnInvalid:      pages.Error,
+		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
 		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			pages.Error(w, r, apperr.New(apperr.Internal, "panic"))
 		}),
@@ -613,6 +645,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 			pages.Error(w, r, apperr.New(apperr.Forbidden, "请求来自其他网站，已拒绝。请在本站页面上重新提交。"))
 		}),
 	})
+	return h, m.Handler(), err
 }
 
 // ready is the readiness check: the database answers and its schema is the

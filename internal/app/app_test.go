@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -174,10 +175,27 @@ func TestServeOnEachDatabase(t *testing.T) {
 			if !strings.Contains(out.String(), "已是最新") {
 				t.Fatalf("migrate said: %s", out.String())
 			}
+			// Metrics are served on their own address, not the public one;
+			// an https site asks browsers to stay on https.
+			env["ZWFW_METRICS_ADDR"] = "127.0.0.1:0"
+			env["ZWFW_PUBLIC_URL"] = "https://zwfw.example.gov.cn"
 			s := start(t, env, "serve")
 			resp, body := get(t, s.URL+"/readyz")
 			if resp.StatusCode != 200 || !strings.Contains(body, "ready") {
 				t.Fatalf("readyz: %d %s", resp.StatusCode, body)
+			}
+			if hsts := resp.Header.Get("Strict-Transport-Security"); hsts != "max-age=31536000" {
+				t.Errorf("Strict-Transport-Security %q on an https site", hsts)
+			}
+			if resp, _ := get(t, s.URL+"/metrics"); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("/metrics on the public address: %d, want 404", resp.StatusCode)
+			}
+			m := regexp.MustCompile(`监控指标：(http://\S+)`).FindStringSubmatch(s.out.String())
+			if m == nil {
+				t.Fatalf("serve did not say where its metrics are:\n%s", s.out)
+			}
+			if resp, body := get(t, m[1]); resp.StatusCode != 200 || !strings.Contains(body, `zwfw_jobs{state="available"}`) {
+				t.Errorf("metrics address: %d %.200s", resp.StatusCode, body)
 			}
 			resp, _ = get(t, s.URL+"/api/v1/district")
 			if resp.StatusCode != http.StatusNotFound {
@@ -203,6 +221,9 @@ func checkServer(t *testing.T, s *server) {
 	}
 	if resp.Header.Get("X-Request-ID") == "" {
 		t.Error("no request ID")
+	}
+	if hsts := resp.Header.Get("Strict-Transport-Security"); hsts != "" {
+		t.Errorf("Strict-Transport-Security %q on a plain http site", hsts)
 	}
 	css := regexp.MustCompile(`/static/app\.[0-9a-f]{8}\.css`).FindString(body)
 	resp, _ = get(t, s.URL+css)
@@ -245,7 +266,8 @@ func checkServer(t *testing.T, s *server) {
 }
 
 func TestDemoReusesItsDataAndResets(t *testing.T) {
-	data := t.TempDir()
+	syscall.Umask(0o022) // the usual one, which would leave the files readable by all
+	data := filepath.Join(t.TempDir(), "data")
 	run := func(args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -272,8 +294,16 @@ func TestDemoReusesItsDataAndResets(t *testing.T) {
 	if out := run(); !strings.Contains(out, "已创建演示区") {
 		t.Fatalf("first run: %s", out)
 	}
-	if _, err := os.Stat(filepath.Join(data, "zwfw.db")); err != nil {
-		t.Fatal(err)
+	// The data hold personal data: the folder and the database are the
+	// owner's alone.
+	for name, want := range map[string]os.FileMode{"": 0o700, "files": 0o700, "zwfw.db": 0o600, "zwfw.db-wal": 0o600, "zwfw.db-shm": 0o600} {
+		st, err := os.Stat(filepath.Join(data, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != want {
+			t.Errorf("%s/%s has mode %v, want %v", data, name, st.Mode().Perm(), want)
+		}
 	}
 	if out := run(); !strings.Contains(out, "沿用已有演示数据") {
 		t.Fatalf("second run: %s", out)

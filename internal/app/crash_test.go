@@ -11,6 +11,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/loadgen"
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
@@ -146,5 +147,82 @@ func checkNothingHalfWritten(t *testing.T, db *store.DB, files filestore.Store, 
 	}
 	if n < 2*cases {
 		t.Fatalf("%d material rows for %d cases, want two each", n, cases)
+	}
+}
+
+// The server is killed while it moves staged files, and started again: its
+// drain job stays marked running, and the periodic drain is unique while
+// one runs. The new instance must rescue it once it has run
+// jobs.RescueAfter — the drain's timeout and a margin — and move the rest,
+// not wait for River's default hour. (The time the killed job has run is
+// set back in the database rather than waited for.)
+func TestKilledMidDrainDrainsAfterRestart(t *testing.T) {
+	for _, dbName := range []string{"sqlite", "postgres"} {
+		t.Run(dbName, func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0"}
+			dsn := filepath.Join(dir, "zwfw.db")
+			if dbName == "postgres" {
+				dsn = storetest.PostgresURL(t)
+				args = append(args, "--db", dsn)
+			}
+			env := []string{"ZWFW_DEMO_CASES=0"}
+			p := startProcess(t, env, args...)
+			ctx := context.Background()
+			c := loadgen.NewClient(p.URL, 8)
+			applicants, target := submitters(t, c, 4)
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan loadgen.Result, 1)
+			go func() {
+				done <- c.Run(runCtx, applicants, target, loadgen.Options{Concurrency: 8, Duration: time.Minute, FileSize: 4 << 10})
+			}()
+			db, err := store.Open(ctx, dsn, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			// Killed once a drain runs with files still staged.
+			var running, staged int
+			for deadline := time.Now().Add(15 * time.Second); running != 1 || staged < 100; time.Sleep(50 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no drain ran with files staged (%d running, %d staged)", running, staged)
+				}
+				db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = ? AND state = 'running'`, staging.DrainArgs{}.Kind()).Scan(&running)
+				db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM staged_files`).Scan(&staged)
+			}
+			if err := p.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			p.wait(t, 10*time.Second)
+			cancel()
+			<-done
+			db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = ? AND state = 'running'`, staging.DrainArgs{}.Kind()).Scan(&running)
+			if running != 1 {
+				t.Fatalf("%d drains left running by the killed instance, want 1", running)
+			}
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `UPDATE river_job SET attempted_at = ? WHERE state = 'running'`,
+					time.Now().Add(-jobs.RescueAfter-time.Second).UTC())
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+
+			start := time.Now()
+			startProcess(t, env, args...)
+			// The dead leader's lease runs out (15 s), the new leader's
+			// rescuer runs at once, and the drain goes on.
+			for {
+				db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM staged_files`).Scan(&staged)
+				if staged == 0 {
+					break
+				}
+				if time.Since(start) > 40*time.Second {
+					t.Fatalf("%d files still staged %v after the restart", staged, time.Since(start).Round(time.Second))
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			t.Logf("drained %v after the restart", time.Since(start).Round(time.Second))
+		})
 	}
 }

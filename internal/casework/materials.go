@@ -87,6 +87,24 @@ func (s *Service) Attach(ctx context.Context, who policy.Subject, caseID int64, 
 				return apperr.New(apperr.NotFound, "没有找到可以复用的材料。")
 			}
 		}
+		if c.Status == Draft && s.maxPending > 0 {
+			// Files on drafts wait for a submission that may never come:
+			// an applicant keeps at most maxPending bytes of them.
+			var pending int64
+			if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(m.size), 0) FROM case_materials m JOIN cases c ON c.id = m.case_id
+				WHERE c.applicant_id = ? AND c.status = ? AND NOT (m.case_id = ? AND m.position = ?)`,
+				c.ApplicantID, Draft, c.ID, position).Scan(&pending); err != nil {
+				return err
+			}
+			if pending+obj.Size > s.maxPending {
+				return apperr.New(apperr.TooLarge, fmt.Sprintf("草稿中待提交的材料已达 %d MB 的上限：请先提交或删除草稿中的材料，再上传。", s.maxPending>>20))
+			}
+		}
+		if s.files != nil {
+			if err := s.files.Hold(ctx, tx, obj.SHA256); err != nil {
+				return err
+			}
+		}
 		now := s.clock.Now()
 		if _, err := tx.Exec(ctx, `DELETE FROM case_materials WHERE case_id = ? AND position = ?`, c.ID, position); err != nil {
 			return err

@@ -20,6 +20,7 @@ import (
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -77,6 +78,32 @@ type Service struct {
 	calendar *calendar.Calendar
 	queue    *jobs.Queue // nil: messages are stored but no SMS is sent
 	numbers  numberBlock
+	// files, when set, holds the stored files a case records (see
+	// staging.Store.Hold); maxPending caps an applicant's draft files.
+	files      *staging.Store
+	maxPending int64
+}
+
+// UseFiles makes the service hold, in the transaction that records them,
+// the files it records, so that no clean-up deletes them meanwhile, and
+// caps the bytes of files an applicant keeps on drafts (0: no cap).
+func (s *Service) UseFiles(files *staging.Store, maxPendingBytes int64) {
+	s.files, s.maxPending = files, maxPendingBytes
+}
+
+// hold holds the files of an application that went to the file store
+// (the staged ones are written in the same transaction).
+func (s *Service) hold(ctx context.Context, tx *store.Tx, files []Attachment) error {
+	if s.files == nil {
+		return nil
+	}
+	var sums []string
+	for _, f := range files {
+		if f.Data == nil {
+			sums = append(sums, f.Object.SHA256)
+		}
+	}
+	return s.files.Hold(ctx, tx, sums...)
 }
 
 // New returns the service. Deadlines are counted on cal.
@@ -385,6 +412,9 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 	case Complete:
 		if st.result.SHA256 != "" {
 			c.ResultSHA256, c.ResultName, c.ResultType = st.result.SHA256, cleanFilename(st.resultName), st.result.ContentType
+			if err := s.hold(ctx, tx, []Attachment{{Object: st.result}}); err != nil {
+				return c, err
+			}
 		}
 	case Transfer:
 		c.DepartmentID = st.department

@@ -95,6 +95,9 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 		if err := staging.Stage(ctx, tx, now, staged...); err != nil {
 			return err
 		}
+		if err := s.hold(ctx, tx, files); err != nil {
+			return err
+		}
 		if len(mats) > 0 {
 			var sql strings.Builder
 			sql.WriteString(`INSERT INTO case_materials (case_id, position, name, sha256, size, content_type, filename, uploaded_by, uploaded_at) VALUES `)

@@ -161,6 +161,19 @@ type FormField struct {
 	MaxLength int      `json:"max_length,omitempty"`
 }
 
+// MultiLine reports whether the item's form field key is a textarea, the
+// only kind of answer that may hold line breaks.
+func (it Item) MultiLine(key string) bool {
+	for _, sec := range it.Form {
+		for _, f := range sec.Fields {
+			if f.Key == key {
+				return f.Type == "textarea"
+			}
+		}
+	}
+	return false
+}
+
 // FormSection groups fields; the application is filled section by section.
 type FormSection struct {
 	Title  string      `json:"title"`

@@ -21,6 +21,7 @@ import (
 // Config is every setting of a zwfw process.
 type Config struct {
 	Addr              string
+	MetricsAddr       string
 	DatabaseURL       string
 	DataDir           string
 	PublicURL         string
@@ -32,6 +33,7 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	TrustedOrigins    []string
 	MaxBodyBytes      int64
+	MaxPendingBytes   int64
 	Migrate           bool
 	Reset             bool
 	DataKeys          string // pii encryption keys: id:base64,…
@@ -83,6 +85,17 @@ var Settings = []Setting{
 				return fmt.Errorf("地址 %q 无效，应为 主机:端口，例如 127.0.0.1:8080", v)
 			}
 			c.Addr = v
+			return nil
+		}},
+	{Env: "ZWFW_METRICS_ADDR", Flag: "metrics-addr", Usage: "serve 提供 /metrics 的监听地址（主机:端口），与对外地址分开；空则不提供",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("地址 %q 无效，应为 主机:端口，例如 127.0.0.1:9090", v)
+			}
+			c.MetricsAddr = v
 			return nil
 		}},
 	{Env: "ZWFW_DATABASE_URL", Flag: "db", Usage: "数据库：SQLite 文件路径或 postgres:// 连接串", Secret: true,
@@ -166,6 +179,15 @@ var Settings = []Setting{
 				return fmt.Errorf("请求体上限 %q 无效，应为不小于 1024 的整数", v)
 			}
 			c.MaxBodyBytes = n
+			return nil
+		}},
+	{Env: "ZWFW_MAX_PENDING_UPLOAD_BYTES", Flag: "max-pending-upload-bytes", Default: "209715200", Usage: "每个申请人草稿中待提交材料的总大小上限（字节）",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 10<<20 {
+				return fmt.Errorf("待提交材料上限 %q 无效，应为不小于 10485760（一份材料的上限）的整数", v)
+			}
+			c.MaxPendingBytes = n
 			return nil
 		}},
 	{Env: "ZWFW_MIGRATE", Flag: "migrate", Default: "false", Usage: "启动时先执行待执行的数据库迁移",

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 )
@@ -77,6 +78,51 @@ func testStore(t *testing.T, newH func(t *testing.T) harness) {
 			t.Fatalf("stored %d objects, want 3", n)
 		}
 		assertNoLeftovers(t, h)
+	})
+
+	t.Run("DeleteAndList", func(t *testing.T) {
+		h := newH(t)
+		before := time.Now().Add(-time.Minute)
+		a, err := h.store.Put(ctx, bytes.NewReader(makePDF(t, 1<<10, 1)), mib)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := h.store.Put(ctx, bytes.NewReader(makePDF(t, 1<<10, 2)), mib)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := map[string]bool{}
+		if err := h.store.List(ctx, func(sum string, stored time.Time) error {
+			if stored.Before(before) || stored.After(time.Now().Add(time.Minute)) {
+				t.Errorf("%s stored at %v", sum, stored)
+			}
+			listed[sum] = true
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(listed) != 2 || !listed[a.SHA256] || !listed[b.SHA256] {
+			t.Fatalf("listed %v, want %s and %s", listed, a.SHA256, b.SHA256)
+		}
+		stop := errors.New("stop")
+		if err := h.store.List(ctx, func(string, time.Time) error { return stop }); !errors.Is(err, stop) {
+			t.Fatalf("List after fn failed: %v", err)
+		}
+		if err := h.store.Delete(ctx, a.SHA256); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.store.Delete(ctx, a.SHA256); err != nil {
+			t.Fatalf("deleting what is gone: %v", err)
+		}
+		if ok, _ := h.store.Exists(ctx, a.SHA256); ok {
+			t.Fatal("deleted file still exists")
+		}
+		if ok, _ := h.store.Exists(ctx, b.SHA256); !ok {
+			t.Fatal("the other file went too")
+		}
+		if n := h.stored(t); n != 1 {
+			t.Fatalf("%d objects stored after the delete, want 1", n)
+		}
 	})
 
 	t.Run("Dedup", func(t *testing.T) {

@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 )
@@ -65,6 +66,13 @@ type Store interface {
 	Open(ctx context.Context, sha256 string) (io.ReadCloser, Object, error)
 	// Exists reports whether content addressed by sha256 is stored.
 	Exists(ctx context.Context, sha256 string) (bool, error)
+	// Delete removes the content addressed by sha256; removing what is
+	// not stored is no error. Files are shared by content, so only
+	// internal/staging calls it, once nothing refers to the file.
+	Delete(ctx context.Context, sha256 string) error
+	// List calls fn with the address of every stored file and when it was
+	// stored, in no particular order; an error from fn stops the listing.
+	List(ctx context.Context, fn func(sha256 string, stored time.Time) error) error
 }
 
 // Sentinel errors, matched with errors.Is. They are also *apperr.Error values

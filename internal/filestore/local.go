@@ -257,6 +257,48 @@ func (l *Local) Exists(ctx context.Context, sum string) (bool, error) {
 	return fi.Mode().IsRegular(), nil
 }
 
+// Delete implements Store.
+func (l *Local) Delete(ctx context.Context, sum string) error {
+	sum, ok := normalize(sum)
+	if !ok {
+		return nil
+	}
+	if err := os.Remove(l.path(sum)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("filestore: delete: %w", err)
+	}
+	return nil
+}
+
+// List implements Store: the files under dir/ab/cd/, not the temporary ones.
+func (l *Local) List(ctx context.Context, fn func(string, time.Time) error) error {
+	return filepath.WalkDir(l.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path == l.tmp {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		sum := d.Name()
+		if !ValidSHA256(sum) || path != l.path(sum) {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		return fn(sum, info.ModTime())
+	})
+}
+
 // normalize lowercases an address and reports whether it is a valid one.
 func normalize(sum string) (string, bool) {
 	if len(sum) != 64 {

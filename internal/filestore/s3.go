@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -207,6 +208,35 @@ func (s *S3) Exists(ctx context.Context, sum string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("filestore: S3 stat %s: %w", s3Prefix+sum, err)
+}
+
+// Delete implements Store.
+func (s *S3) Delete(ctx context.Context, sum string) error {
+	sum, ok := normalize(sum)
+	if !ok {
+		return nil
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, s3Prefix+sum, minio.RemoveObjectOptions{}); err != nil && !isS3NotFound(err) {
+		return fmt.Errorf("filestore: S3 delete %s: %w", s3Prefix+sum, err)
+	}
+	return nil
+}
+
+// List implements Store.
+func (s *S3) List(ctx context.Context, fn func(string, time.Time) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing when fn fails
+	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s3Prefix, Recursive: true}) {
+		if o.Err != nil {
+			return fmt.Errorf("filestore: S3 list: %w", o.Err)
+		}
+		if sum := strings.TrimPrefix(o.Key, s3Prefix); ValidSHA256(sum) {
+			if err := fn(sum, o.LastModified); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
 }
 
 // isS3NotFound reports whether err says the key does not exist.

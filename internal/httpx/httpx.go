@@ -1,6 +1,7 @@
 // Package httpx is the HTTP plumbing shared by the pages and the API: the
 // one table from error codes to statuses, request IDs, access logs, panic
-// recovery, security headers, body limits and cross-origin protection.
+// recovery, security headers, body limits, cross-origin protection and the
+// check of input characters.
 package httpx
 
 import (
@@ -137,11 +138,18 @@ type Options struct {
 	OnPanic http.Handler
 	// OnCrossOrigin answers a refused cross-origin state-changing request.
 	OnCrossOrigin http.Handler
+	// MultiLine says which form fields may hold line breaks (nil: none).
+	MultiLine MultiLineFunc
+	// OnInvalid answers a request refused for its characters (400); the
+	// default answers JSON under /api/ and plain text elsewhere.
+	OnInvalid func(http.ResponseWriter, *http.Request, error)
+	// HSTS sends Strict-Transport-Security: the site is served over https.
+	HSTS bool
 }
 
 // Wrap puts the middleware chain around h, outermost first: request ID,
 // access log and metrics, panic recovery, security headers, body limit,
-// cross-origin protection.
+// cross-origin protection, input characters.
 func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 	cop := http.NewCrossOriginProtection()
 	for _, o := range opt.TrustedOrigins {
@@ -152,9 +160,20 @@ func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 	if opt.OnCrossOrigin != nil {
 		cop.SetDenyHandler(opt.OnCrossOrigin)
 	}
+	onInvalid := opt.OnInvalid
+	if onInvalid == nil {
+		onInvalid = func(w http.ResponseWriter, r *http.Request, err error) {
+			if IsAPI(r) {
+				WriteJSONError(w, err)
+				return
+			}
+			http.Error(w, apperr.MessageOf(err), Status(err))
+		}
+	}
+	h = checkInput(h, opt.MultiLine, onInvalid)
 	h = cop.Handler(h)
 	h = limitBody(h, opt.MaxBodyBytes, opt.LargeBody)
-	h = securityHeaders(h)
+	h = securityHeaders(h, opt.HSTS)
 	h = recoverPanics(h, opt.Log, opt.OnPanic)
 	h = logRequests(h, opt.Log, opt.Observer)
 	return h, nil
@@ -218,9 +237,15 @@ func recoverPanics(next http.Handler, log *slog.Logger, onPanic http.Handler) ht
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-func securityHeaders(next http.Handler) http.Handler {
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if hsts {
+			// A year, as browsers' preload lists ask; subdomains are
+			// left out, since the portal may share a domain with sites
+			// that are not served over https.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")

@@ -3,8 +3,10 @@ package httpx_test
 import (
 	"bytes"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +112,116 @@ func TestStatusTable(t *testing.T) {
 	}
 	if apperr.MessageOf(http.ErrNoCookie) == http.ErrNoCookie.Error() {
 		t.Error("an internal error's text leaked to the user")
+	}
+}
+
+func TestInputCharacters(t *testing.T) {
+	mux := http.NewServeMux()
+	var got string
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		got = r.FormValue("name") + r.FormValue("note")
+		if r.Header.Get("Content-Type") == "application/json" {
+			var buf bytes.Buffer
+			buf.ReadFrom(r.Body)
+			got = buf.String()
+		}
+	}
+	mux.HandleFunc("/p/{x}", echo)
+	mux.HandleFunc("/api/p/{x}", echo)
+	h, err := httpx.Wrap(mux, httpx.Options{Log: slog.New(slog.DiscardHandler), MaxBodyBytes: 1 << 20,
+		MultiLine: func(r *http.Request, field string) bool { return field == "note" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	multipartBody := func(field, value, filename string) (string, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		mw.WriteField(field, value)
+		fw, _ := mw.CreateFormFile("file", filename)
+		fw.Write([]byte("%PDF-\x00\x1b binary is fine"))
+		mw.Close()
+		return b.String(), mw.FormDataContentType()
+	}
+	type req struct {
+		name, method, target, ctype, body string
+		want                              int
+	}
+	form := "application/x-www-form-urlencoded"
+	var cases []req
+	for _, bad := range []string{"\x00", "\x1b[31m", "\x7f", "\u0085", "\u202e", "\u2066", "\xff\xfe"} {
+		q := url.QueryEscape("张三" + bad)
+		mp, mpType := multipartBody("name", "张三"+bad, "a.pdf")
+		cases = append(cases,
+			req{"path " + q, "GET", "/p/" + q, "", "", 400},
+			req{"query " + q, "GET", "/p/x?name=" + q, "", "", 400},
+			req{"query key " + q, "GET", "/p/x?" + q + "=1", "", "", 400},
+			req{"form " + q, "POST", "/p/x", form, "name=" + q, 400},
+			req{"multiline form " + q, "POST", "/p/x", form, "note=" + q, 400},
+			req{"multipart " + q, "POST", "/p/x", mpType, mp, 400},
+			req{"api path " + q, "GET", "/api/p/" + q, "", "", 400},
+		)
+		if bad[0] >= 0x80 {
+			// (mime/multipart already drops a part whose header holds an
+			// ASCII control character.)
+			mpName, mpNameType := multipartBody("name", "张三", "a"+bad+".pdf")
+			cases = append(cases, req{"file name " + q, "POST", "/p/x", mpNameType, mpName, 400})
+		}
+	}
+	mpOK, mpOKType := multipartBody("note", "第一行\r\n第二行\t完", "合同.pdf")
+	mpLF, mpLFType := multipartBody("name", "张\n三", "a.pdf")
+	cases = append(cases,
+		req{"plain", "GET", "/p/%E5%BC%A0?name=%E5%BC%A0%09%E4%B8%89", "", "", 200},
+		req{"newline in a multi-line field", "POST", "/p/x", form, "note=" + url.QueryEscape("一\r\n二"), 200},
+		req{"newline in a one-line field", "POST", "/p/x", form, "name=" + url.QueryEscape("一\n二"), 400},
+		req{"newline in the query", "GET", "/p/x?name=%0A", "", "", 400},
+		req{"multipart newline in a multi-line field, binary file", "POST", "/p/x", mpOKType, mpOK, 200},
+		req{"multipart newline in a one-line field", "POST", "/p/x", mpLFType, mpLF, 400},
+		req{"json escape NUL", "POST", "/api/p/x", "application/json", `{"name":"a\u0000b"}`, 400},
+		req{"json escape RLO in a list", "POST", "/api/p/x", "application/json", `{"names":["a\u202eb"]}`, 400},
+		req{"json newline in a one-line field", "POST", "/api/p/x", "application/json", `{"name":"a\nb"}`, 400},
+		req{"json newline in a multi-line field", "POST", "/api/p/x", "application/json", `{"note":"a\nb"}`, 200},
+		req{"json invalid UTF-8", "POST", "/api/p/x", "application/json", "{\"name\":\"\xff\"}", 400},
+		req{"json fine", "POST", "/api/p/x", "application/json", `{"name":"张三"}`, 200},
+	)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got = ""
+			r := httptest.NewRequest(c.method, "/", strings.NewReader(c.body))
+			r.URL, _ = url.Parse(c.target)
+			r.RequestURI = c.target
+			if c.ctype != "" {
+				r.Header.Set("Content-Type", c.ctype)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != c.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, c.want, rec.Body)
+			}
+			if c.want == 400 {
+				if !strings.Contains(rec.Body.String(), "重新提交") {
+					t.Errorf("no clear message: %s", rec.Body)
+				}
+				if strings.HasPrefix(c.target, "/api/") && !strings.Contains(rec.Body.String(), `"code":"invalid"`) {
+					t.Errorf("API answer is not JSON: %s", rec.Body)
+				}
+			}
+			if c.want == 200 && c.ctype == "application/json" && got != c.body {
+				t.Errorf("handler read %q, want the body %q", got, c.body)
+			}
+		})
+	}
+}
+
+func TestHSTSOnlyWhenAskedFor(t *testing.T) {
+	for _, hsts := range []bool{false, true} {
+		h, err := httpx.Wrap(http.NotFoundHandler(), httpx.Options{Log: slog.New(slog.DiscardHandler), HSTS: hsts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if got := rec.Header().Get("Strict-Transport-Security"); (got == "max-age=31536000") != hsts || (got != "") != hsts {
+			t.Errorf("HSTS %v: header %q", hsts, got)
+		}
 	}
 }

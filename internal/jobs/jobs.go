@@ -37,6 +37,19 @@ type Options struct {
 	Logger      *slog.Logger
 }
 
+// JobTimeout is how long a job may run unless its worker's Timeout says
+// otherwise; then its context is cancelled.
+const JobTimeout = time.Minute
+
+// RescueAfter is how long a job may stay running before River's rescuer
+// (on the elected leader, every 30 s) takes it for the job of a dead
+// instance and schedules it again: the job timeout and a margin for a
+// cancelled job to return. River's default is an hour, during which a
+// unique periodic job left running by a killed instance — the staged-file
+// drain — could not run at all. A worker with a longer Timeout is safe:
+// the rescuer leaves a job alone until its own timeout has passed.
+const RescueAfter = JobTimeout + 30*time.Second
+
 // Queue enqueues and runs jobs.
 type Queue struct {
 	db     *store.DB
@@ -56,9 +69,11 @@ func New(db *store.DB, workers *river.Workers, opt Options) (*Queue, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	cfg := &river.Config{
-		Logger:      logger,
-		PollOnly:    true,
-		RetryPolicy: opt.RetryPolicy,
+		Logger:               logger,
+		PollOnly:             true,
+		RetryPolicy:          opt.RetryPolicy,
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueAfter,
 		// Kept for administrators to inspect, then cleaned by River.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		DiscardedJobRetentionPeriod: 30 * 24 * time.Hour,

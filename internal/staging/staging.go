@@ -16,12 +16,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/store"
@@ -65,6 +69,18 @@ func (s *Store) Open(ctx context.Context, sum string) (io.ReadCloser, filestore.
 		return nil, filestore.Object{}, qerr
 	}
 	return io.NopCloser(bytes.NewReader(data)), obj, nil
+}
+
+// Delete removes a file from the file store and the stage unless a case
+// refers to it (Discard).
+func (s *Store) Delete(ctx context.Context, sum string) error {
+	_, err := s.Discard(ctx, sum)
+	return err
+}
+
+// List lists the file store's files (not the staged ones).
+func (s *Store) List(ctx context.Context, fn func(string, time.Time) error) error {
+	return s.files.List(ctx, fn)
 }
 
 // Exists reports whether the file is in the file store or staged.
@@ -179,7 +195,13 @@ type DrainWorker struct {
 	Clock clock.Clock
 }
 
-func (w *DrainWorker) Timeout(*river.Job[DrainArgs]) time.Duration { return time.Minute }
+// DrainTimeout bounds one run of the drain. It is within jobs.RescueAfter,
+// so that a run left behind by a killed instance is rescued (and the
+// periodic drain, unique while one runs, goes on) about that long after
+// it began, not after River's default hour.
+const DrainTimeout = time.Minute
+
+func (w *DrainWorker) Timeout(*river.Job[DrainArgs]) time.Duration { return DrainTimeout }
 
 // The move is background work: while files are still being staged — a
 // burst of applications — it moves a few at a time and rests, leaving the
@@ -234,9 +256,204 @@ func (s *Store) newest(ctx context.Context) (time.Time, error) {
 // PeriodicDrain schedules the drain every interval; while one runs (it
 // may for a minute in a long burst), no second is queued beside it.
 func PeriodicDrain(every time.Duration) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) {
-			return DrainArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
-		}, &river.PeriodicJobOpts{RunOnStart: true})
+	return river.NewPeriodicJob(river.PeriodicInterval(every), DrainJob, &river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// DrainJob is the drain job as PeriodicDrain queues it: unique while one
+// waits or runs.
+func DrainJob() (river.JobArgs, *river.InsertOpts) {
+	return DrainArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
+}
+
+// Files are shared by content: a file a refused request stored, or one
+// nothing has referred to for a while, may be the very file another
+// request has just stored too (Put finds it there and does nothing) and is
+// about to record. So a deletion and the recording of a reference take,
+// in their transactions, the same lock on the file (PostgreSQL: an
+// advisory lock keyed by the digest; SQLite: the write transaction already
+// excludes every other): the deletion checks that nothing refers to the
+// file and deletes it; the recording (Hold) checks that the file is still
+// there, and refuses the request — asking to upload again — when it was
+// deleted first.
+
+// lockFile takes the lock on file sum in tx until tx ends.
+func (s *Store) lockFile(ctx context.Context, tx *store.Tx, sum string) error {
+	if s.db.Dialect != store.Postgres {
+		return nil
+	}
+	key, err := strconv.ParseInt(sum[:15], 16, 64)
+	if err != nil {
+		return fmt.Errorf("lock file %q: %w", sum, err)
+	}
+	_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, key)
+	return err
+}
+
+// ErrGone refuses a request whose file was deleted, as unreferenced,
+// between its upload and its recording.
+var ErrGone = apperr.New(apperr.Conflict, "上传的文件已失效，请重新上传。")
+
+// Hold is called in the transaction that records references to files
+// already in the file store: it locks them and checks that they are still
+// stored (ErrGone otherwise), so that no deletion takes them until tx ends
+// — by then, the references are there.
+func (s *Store) Hold(ctx context.Context, tx *store.Tx, sums ...string) error {
+	sums = slices.Clone(sums)
+	slices.Sort(sums) // one order of locks, so that two holders cannot deadlock
+	for i, sum := range sums {
+		if i > 0 && sums[i-1] == sum {
+			continue
+		}
+		if !filestore.ValidSHA256(sum) {
+			return fmt.Errorf("hold file %q: not a digest", sum)
+		}
+		if err := s.lockFile(ctx, tx, sum); err != nil {
+			return err
+		}
+		ok, err := s.files.Exists(ctx, sum)
+		if err == nil && !ok {
+			var n int
+			err = tx.QueryRow(ctx, `SELECT COUNT(*) FROM staged_files WHERE sha256 = ?`, sum).Scan(&n)
+			ok = n > 0
+		}
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrGone
+		}
+	}
+	return nil
+}
+
+// Discard deletes files that nothing refers to — no case's material or
+// result — from the stage and the file store; a file still referred to is
+// kept. A refused request discards the files it stored; the sweeper those
+// that were left behind.
+func (s *Store) Discard(ctx context.Context, sums ...string) (int, error) {
+	deleted := 0
+	var errs []error
+	for _, sum := range sums {
+		if !filestore.ValidSHA256(sum) {
+			continue
+		}
+		err := s.db.Tx(ctx, func(tx *store.Tx) error {
+			if err := s.lockFile(ctx, tx, sum); err != nil {
+				return err
+			}
+			var one int
+			err := tx.QueryRow(ctx, `SELECT 1 FROM case_materials WHERE sha256 = ?
+				UNION ALL SELECT 1 FROM cases WHERE result_sha256 = ? LIMIT 1`, sum, sum).Scan(&one)
+			if err == nil {
+				return nil // referred to: kept
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM staged_files WHERE sha256 = ?`, sum); err != nil {
+				return err
+			}
+			// Deleted under the lock, before the commit: a request that
+			// recorded the file after this would find it gone (Hold).
+			if err := s.files.Delete(ctx, sum); err != nil {
+				return err
+			}
+			deleted++
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("discard file %s: %w", sum, err))
+		}
+	}
+	return deleted, errors.Join(errs...)
+}
+
+// SweepGrace is how long a file nothing refers to is kept before the
+// sweeper deletes it: long past any request that could still record it
+// (a request that does is safe anyway, see Hold), and long enough for an
+// administrator to notice a mistake.
+const SweepGrace = 24 * time.Hour
+
+// Sweep discards the files stored or staged before cutoff that no case
+// refers to: those of requests that failed in a way that left them (a
+// crash between storing and recording) and materials replaced since.
+// It returns how many it deleted.
+func (s *Store) Sweep(ctx context.Context, cutoff time.Time) (int, error) {
+	refs := map[string]bool{}
+	rows, err := s.db.Read().Query(ctx, `SELECT sha256 FROM case_materials UNION SELECT result_sha256 FROM cases WHERE result_sha256 <> ''`)
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+		var sum string
+		if err := rows.Scan(&sum); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		refs[sum] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var orphans []string
+	if err := s.files.List(ctx, func(sum string, stored time.Time) error {
+		if stored.Before(cutoff) && !refs[sum] {
+			orphans = append(orphans, sum)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	staged, err := s.db.Read().Query(ctx, `SELECT sha256 FROM staged_files WHERE staged_at < ?`, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	for staged.Next() {
+		var sum string
+		if err := staged.Scan(&sum); err != nil {
+			staged.Close()
+			return 0, err
+		}
+		if !refs[sum] {
+			orphans = append(orphans, sum)
+		}
+	}
+	staged.Close()
+	if err := staged.Err(); err != nil {
+		return 0, err
+	}
+	// Each is checked again under its lock before it goes.
+	return s.Discard(ctx, orphans...)
+}
+
+// SweepArgs is the periodic job that deletes unreferenced files.
+type SweepArgs struct{}
+
+func (SweepArgs) Kind() string { return "files_sweep" }
+
+// SweepWorker runs SweepArgs jobs.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	Store *Store
+	Clock clock.Clock
+	Log   *slog.Logger
+}
+
+// Work sweeps once; a sweep cut short by its timeout goes on next time.
+func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	n, err := w.Store.Sweep(ctx, w.Clock.Now().Add(-SweepGrace))
+	if n > 0 && w.Log != nil {
+		w.Log.InfoContext(ctx, "unreferenced files deleted", "files", n)
+	}
+	return err
+}
+
+// PeriodicSweep schedules the sweep every interval, one at a time.
+func PeriodicSweep(every time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
+		return SweepArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
+	}, nil)
 }

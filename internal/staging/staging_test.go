@@ -13,6 +13,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -145,4 +146,85 @@ func TestDrainYieldsToABurst(t *testing.T) {
 	if n, _ := s.Waiting(ctx); n != 0 {
 		t.Fatalf("%d left after a quiet run", n)
 	}
+}
+
+// A drain left running by an instance that was killed keeps the periodic
+// drain (unique while one runs) from being queued again. The next leader
+// must rescue it once its time is surely up — jobs.RescueAfter, about
+// the drain's timeout — and drain, not wait for River's default hour.
+func TestDrainRunsAgainSoonAfterAKilledRun(t *testing.T) {
+	if staging.DrainTimeout >= jobs.RescueAfter {
+		t.Fatalf("drain timeout %v is not within the rescue time %v", staging.DrainTimeout, jobs.RescueAfter)
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		local, err := filestore.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := staging.New(db, local)
+		// The killed instance staged files and had begun moving them
+		// just over the rescue time ago; its job is still marked running.
+		dead, err := jobs.New(db, nil, jobs.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			for i := range 3 {
+				obj, _ := filestore.Inspect(pdf(i), staging.MaxBytes)
+				if err := staging.Stage(ctx, tx, time.Now(), staging.File{Object: obj, Data: pdf(i)}); err != nil {
+					return err
+				}
+			}
+			args, opts := staging.DrainJob()
+			return dead.Enqueue(ctx, tx, args, opts)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = ? WHERE kind = ?`,
+				time.Now().Add(-jobs.RescueAfter-time.Second).UTC(), staging.DrainArgs{}.Kind())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &staging.DrainWorker{Store: s, Clock: clock.System{}})
+		q, err := jobs.New(db, workers, jobs.Options{Workers: 2, PollInterval: 100 * time.Millisecond,
+			Periodic: []*river.PeriodicJob{staging.PeriodicDrain(200 * time.Millisecond)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(ctx)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			n, err := s.Waiting(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d files still staged 20 s after the restart: the killed run was not rescued", n)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if b := read(t, local, mustInspect(t, pdf(2)).SHA256); !bytes.Equal(b, pdf(2)) {
+			t.Fatal("moved file differs")
+		}
+	})
+}
+
+func mustInspect(t *testing.T, b []byte) filestore.Object {
+	t.Helper()
+	obj, err := filestore.Inspect(b, staging.MaxBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
 }

@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -94,6 +96,9 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	}
 	if sync != "FULL" && sync != "NORMAL" {
 		return nil, fmt.Errorf("sqlite: synchronous must be FULL or NORMAL, not %q", opt.SQLiteSynchronous)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_time_format=sqlite"
 	// The writer takes the write lock at BEGIN (immediate), so a transaction
@@ -307,3 +312,21 @@ func Contains(term string) string {
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// createPrivate makes a new database file readable and writable by its
+// owner only, whatever the umask: it holds personal data. SQLite gives the
+// -wal and -shm files it makes beside it the same mode. An existing file
+// keeps the mode its administrator gave it.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return f.Close()
+}

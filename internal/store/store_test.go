@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -146,4 +149,28 @@ func TestTimesCompareAcrossZones(t *testing.T) {
 			t.Fatalf("read back %v, %v", got, err)
 		}
 	})
+}
+
+// A new SQLite database holds personal data: it and its -wal and -shm
+// files are made readable by their owner only, whatever the umask.
+func TestNewSQLiteFilesArePrivate(t *testing.T) {
+	syscall.Umask(0o022)
+	path := filepath.Join(t.TempDir(), "zwfw.db")
+	db, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, st.Mode().Perm())
+		}
+	}
 }

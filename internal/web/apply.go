@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -247,6 +248,9 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		filename = header.Filename
 	}
 	if _, err := s.cases.Attach(r.Context(), who, id, version, n, obj, filename, reused); err != nil {
+		if reused == 0 {
+			s.discard(r, obj)
+		}
 		if apperr.CodeOf(err) == apperr.Internal {
 			return err
 		}
@@ -254,6 +258,20 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, fmt.Sprintf("/me/cases/%d?done=uploaded", id), http.StatusSeeOther)
 	return nil
+}
+
+// discard deletes the file a refused request stored, unless a case
+// refers to it (staging.Store.Discard); a failure leaves it to the sweeper.
+func (s *Server) discard(r *http.Request, obj filestore.Object) {
+	d, ok := s.files.(interface {
+		Discard(context.Context, ...string) (int, error)
+	})
+	if !ok || obj.SHA256 == "" {
+		return
+	}
+	if _, err := d.Discard(context.WithoutCancel(r.Context()), obj.SHA256); err != nil {
+		s.log.Warn("refused upload not deleted", "request_id", httpx.RequestID(r.Context()), "err", err)
+	}
 }
 
 func mustAtoi(s string) int {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -406,6 +408,64 @@ func TestTheWholeStory(t *testing.T) {
 			if !strings.Contains(mine.body+citizen.get("/me/messages").body, want) {
 				t.Errorf("after delivery the citizen does not see %q", want)
 			}
+		}
+	})
+}
+
+// An upload the case refuses (here: the case changed meanwhile) leaves no
+// file in the store.
+func TestRefusedUploadLeavesNoFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		ex := citizen.post(fmt.Sprintf("/items/%d/apply", id), url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
+		caseID := strings.TrimPrefix(strings.Split(ex.header.Get("Location"), "?")[0], "/me/cases/")
+		stored := func() (n int) {
+			site.files.List(context.Background(), func(string, time.Time) error { n++; return nil })
+			return n
+		}
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("version", "999")
+		fw, _ := mw.CreateFormFile("file", "a.pdf")
+		fw.Write([]byte("%PDF-1.4 refused"))
+		mw.Close()
+		req := httptest.NewRequest("POST", fmt.Sprintf("/me/cases/%s/materials/0", caseID), &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		if ex := citizen.do(req); ex.status != http.StatusConflict {
+			t.Fatalf("upload to a changed case: %d", ex.status)
+		}
+		if n := stored(); n != 0 {
+			t.Fatalf("%d files left by a refused upload", n)
+		}
+		if ex := upload(citizen, caseID, 0, "a.pdf", []byte("%PDF-1.4 kept")); ex.status != http.StatusSeeOther {
+			t.Fatalf("upload: %d", ex.status)
+		}
+		if n := stored(); n != 1 {
+			t.Fatalf("%d files after an accepted upload", n)
+		}
+	})
+}
+
+// An application form's answers are one line, except where the item's
+// form says textarea: there the applicant may write several lines.
+func TestLineBreaksOnlyInTextareaAnswers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		it := guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull)
+		it.Form[0].Fields = append(it.Form[0].Fields, catalog.FormField{Key: "scope", Label: "经营范围", Type: "textarea"})
+		id := publish(t, db, site.catalog, it)
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		path := fmt.Sprintf("/items/%d/apply", id)
+		if ex := citizen.post(path, url.Values{"op": {"submit"}, "name": {"张\r\n三"}, "id_number": {"11010519491231002X"}}); ex.status != 400 || !strings.Contains(ex.body, "换行") {
+			t.Fatalf("a line break in a one-line answer: %d", ex.status)
+		}
+		if ex := citizen.post(path, url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}, "scope": {"零售\r\n餐饮"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("lines in a textarea answer: %d %.300s", ex.status, ex.body)
+		}
+		if ex := citizen.post(path, url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}, "scope": {"零售\x1b[2J"}}); ex.status != 400 {
+			t.Fatalf("a control character in a textarea answer: %d", ex.status)
 		}
 	})
 }

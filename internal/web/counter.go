@@ -136,7 +136,9 @@ func (s *Server) staffUpload(w http.ResponseWriter, r *http.Request) error {
 	defer file.Close()
 	var obj filestore.Object
 	if obj, err = s.files.Put(r.Context(), file, MaxMaterialBytes); err == nil {
-		_, err = s.cases.Attach(r.Context(), subject(r), id, mustAtoi(r.FormValue("version")), n, obj, header.Filename, 0)
+		if _, err = s.cases.Attach(r.Context(), subject(r), id, mustAtoi(r.FormValue("version")), n, obj, header.Filename, 0); err != nil {
+			s.discard(r, obj)
+		}
 	}
 	return s.staffDone(w, r, id, err, "uploaded")
 }
@@ -193,6 +195,9 @@ func (s *Server) staffComplete(w http.ResponseWriter, r *http.Request) error {
 		_, err = s.cases.Settle(r.Context(), who, id, version, r.FormValue("reason"), obj, filename)
 	} else {
 		_, err = s.cases.Complete(r.Context(), who, id, version, obj, filename)
+	}
+	if err != nil {
+		s.discard(r, obj)
 	}
 	return s.staffDone(w, r, id, err, "acted")
 }

@@ -538,6 +538,32 @@ func LargeBody(r *http.Request) int64 {
 	return 0
 }
 
+// multiLineFields are the names of the <textarea> fields of the pages'
+// own forms (templates/*.html; a test keeps the two in step). Every other
+// field is one line, and httpx refuses line breaks in it.
+var multiLineFields = map[string]bool{"basis": true, "conditions": true, "form": true, "materials": true,
+	"reason": true, "steps": true, "workflow": true}
+
+// MultiLine reports whether field of r may hold line breaks: a textarea of
+// a page's form, or a textarea answer of an item's application form (the
+// item, named in the path, says which its are).
+func (s *Server) MultiLine(r *http.Request, field string) bool {
+	if multiLineFields[field] {
+		return true
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/items/")
+	if !ok {
+		return false
+	}
+	idText, ok := strings.CutSuffix(rest, "/apply")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if !ok || err != nil {
+		return false
+	}
+	it, err := s.catalog.PublishedRecent(r.Context(), id)
+	return err == nil && it.MultiLine(field)
+}
+
 // changeNames names the catalog's history actions.
 var changeNames = map[string]string{"create": "新建", "edit": "修改", "publish": "发布", "suspend": "暂停办理", "resume": "恢复办理", "cancel": "取消"}
 

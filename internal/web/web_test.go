@@ -24,6 +24,7 @@ import (
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/web"
@@ -42,6 +43,7 @@ type testSite struct {
 	sms      *sms.Dev
 	clock    *clock.Manual
 	calendar *calendar.Calendar // the one cases count deadlines on, as the server wires it
+	files    *staging.Store
 }
 
 func newTestSite(t *testing.T, db *store.DB) testSite {
@@ -71,24 +73,27 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 		t.Fatal(err)
 	}
 	dev := sms.NewDev(log, 20)
-	files, err := filestore.NewLocal(t.TempDir())
+	local, err := filestore.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := staging.New(db, local)
 	ids := identity.New(db, identity.Options{Keys: keys, SMS: dev, Clock: clk, RequireTOTP: true})
 	cal := calendar.New(nil)
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: casework.New(db, items, clk, cal), Calendar: cal, Files: files, Clock: clk, OIDC: provider,
+	cases := casework.New(db, items, clk, cal)
+	cases.UseFiles(files, 0)
+	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	s.Register(mux)
-	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096})
+	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096, MultiLine: s.MultiLine, OnInvalid: s.Error})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testSite{handler: h, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal}
+	return testSite{handler: h, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal, files: files}
 }
 
 type exchange struct {
