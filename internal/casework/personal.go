@@ -38,6 +38,16 @@ var personal = map[string]func(string) string{
 // data: sealed at rest, masked when shown, revealed only on request.
 func Personal(fieldType string) bool { return personal[fieldType] != nil }
 
+// MaskAnswer is an answer to a field of the type as pages show it:
+// personal data masked, anything else as it is. Masking a masked value
+// changes nothing.
+func MaskAnswer(fieldType, v string) string {
+	if mask := personal[fieldType]; mask != nil && v != "" {
+		return mask(v)
+	}
+	return v
+}
+
 // sealedAnswer is a personal answer as cases.form_data holds it, where
 // every other answer is a plain JSON string. Rows written before answers
 // were sealed hold plain strings throughout; they are read as they are
