@@ -32,6 +32,13 @@ import (
 // token, and the file store behind them.
 func casesAPI(t *testing.T, db *store.DB) (http.Handler, *staging.Store) {
 	t.Helper()
+	return casesAPIWith(t, db, nil)
+}
+
+// casesAPIWith is casesAPI with setup run on the case service and the
+// catalog before the API starts.
+func casesAPIWith(t *testing.T, db *store.DB, setup func(*casework.Service, *catalog.Store)) (http.Handler, *staging.Store) {
+	t.Helper()
 	ctx := context.Background()
 	people := map[string]policy.Subject{}
 	for _, name := range []string{"张三", "李四"} {
@@ -52,6 +59,9 @@ func casesAPI(t *testing.T, db *store.DB) (http.Handler, *staging.Store) {
 	files := staging.New(db, local)
 	h := newAPIWith(t, db, func(d *api.Deps, items *catalog.Store) {
 		d.Cases = casework.New(db, items, clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China)), calendar.New(nil))
+		if setup != nil {
+			setup(d.Cases, items)
+		}
 		d.Files = files
 		// Sessions are identity's, tested there; here a token names a person.
 		d.Authenticate = func(_ context.Context, token string) (policy.Subject, error) {

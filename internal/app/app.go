@@ -91,7 +91,7 @@ func commands() []command {
 			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
-		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "log-format", "log-level",
+		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "data-keys", "index-key", "log-format", "log-level",
 			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, []string{"办件编号", "文件"}, runArchiveExport},
 		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", dbFlags, nil, runAuditVerify},
 		{"keys", "生成一组新的个人信息加密密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY）", nil, nil, runKeys},
@@ -343,7 +343,7 @@ func runDemo(ctx context.Context, env *environment) error {
 			// portal serves meanwhile, and the queues fill as it goes.
 			go func() {
 				start := time.Now()
-				n, err := demo.SeedCases(ctx, db, ids, files, clk.Now(), cfg.DemoCases)
+				n, err := demo.SeedCases(ctx, db, ids, keys, files, clk.Now(), cfg.DemoCases)
 				if err != nil && ctx.Err() == nil {
 					env.log.Error("demo cases", "err", err)
 					return
@@ -438,6 +438,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	}
 	cases := casework.New(db, items, clk, cal)
 	cases.UseFiles(files, cfg.MaxPendingBytes)
+	cases.UseKeys(keys)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &casework.SMSWorker{Send: ids.SendToAccount})
 	river.AddWorker(workers, &casework.MailWorker{Send: ids.MailToAccount})

@@ -201,6 +201,12 @@ func runArchiveExport(ctx context.Context, env *environment) error {
 	files := staging.New(db, stored) // a recent case's small files may still be staged
 	items := catalog.NewStore(db, region.NewStore(db), clock.System{})
 	cases := casework.New(db, items, clock.System{}, calendar.New(nil))
+	// The archive holds the answers in full: their keys are needed.
+	keys, err := storedKeys(env.cfg)
+	if err != nil {
+		return err
+	}
+	cases.UseKeys(keys)
 	id, err := cases.IDByNumber(ctx, number)
 	if err != nil {
 		return err

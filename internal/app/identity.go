@@ -64,6 +64,18 @@ func demoKeys(dir string) (*pii.Keys, error) {
 	return pii.ParseKeys(k.DataKeys, k.IndexKey)
 }
 
+// storedKeys are the keys a command opens stored personal data with: the
+// configured ones, or, when none are configured, the demo's in the data
+// folder if it has them.
+func storedKeys(cfg config.Config) (*pii.Keys, error) {
+	if cfg.DataKeys == "" && cfg.IndexKey == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, "keys.json")); err == nil {
+			return demoKeys(cfg.DataDir)
+		}
+	}
+	return keysFromConfig(cfg)
+}
+
 // smsSender is the configured gateway, or the development sender that only
 // logs (and, in the demo, shows messages on a page).
 func smsSender(cfg config.Config, env *environment) (sms.Sender, *sms.Dev, error) {

@@ -97,7 +97,14 @@ func (s *Service) Archive(ctx context.Context, who policy.Subject, caseID int64,
 		defer f.Close()
 		return add(path, f)
 	}
-	if err := addJSON("form.json", c.Form); err != nil {
+	// The archive is the legal record: its form holds the answers in full,
+	// identity and mobile numbers included. Only those who may export (the
+	// department's reviewers and heads) get it, and each export is audited.
+	form, err := s.unseal(c)
+	if err != nil {
+		return m, err
+	}
+	if err := addJSON("form.json", form); err != nil {
 		return m, err
 	}
 	if err := addJSON("events.json", events); err != nil {

@@ -40,7 +40,7 @@ func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID int64, 
 		return Case{}, apperr.New(apperr.Forbidden, "窗口收件须由窗口人员办理。")
 	}
 	now := s.clock.Now()
-	body, err := s.open(ctx, &c, now)
+	body, err := s.open(ctx, &c, it, now)
 	if err != nil {
 		return Case{}, err
 	}

@@ -2,8 +2,8 @@ package casework
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,8 +50,8 @@ func checkField(f catalog.FormField, v string, now time.Time) string {
 	}
 	switch f.Type {
 	case "number":
-		if _, err := strconv.ParseFloat(v, 64); err != nil {
-			return f.Label + "应为数字"
+		if msg := checkNumber(f.Label, v); msg != "" {
+			return msg
 		}
 	case "date":
 		if _, err := time.Parse("2006-01-02", v); err != nil {
@@ -87,17 +87,41 @@ func checkField(f catalog.FormField, v string, now time.Time) string {
 	return ""
 }
 
+// MaxNumber is the largest answer a number field takes: 一万亿, beyond
+// any amount, area or count a district's forms ask for. Form fields have
+// no bounds of their own.
+const MaxNumber = 1e12
+
+// plainNumber is how people write a number on a form: digits with an
+// optional decimal part. It leaves out what strconv.ParseFloat would also
+// take — NaN, Inf, exponents (-1e308), hexadecimal, underscores.
+var plainNumber = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
+// checkNumber says what is wrong with a number answer: it must be a
+// finite decimal, not negative (the forms count and measure things) and
+// at most MaxNumber.
+func checkNumber(label, v string) string {
+	if rest, neg := strings.CutPrefix(v, "-"); neg && plainNumber.MatchString(rest) {
+		return label + "不能为负数"
+	}
+	if !plainNumber.MatchString(v) {
+		return label + "应为数字，如 120 或 85.5"
+	}
+	if n, err := strconv.ParseFloat(v, 64); err != nil || n > MaxNumber {
+		return label + "不能超过一万亿（1000000000000）"
+	}
+	return ""
+}
+
 // SaveDraft stores the answers on a draft, at the expected version, so
 // that the applicant can leave and come back — or, at the counter, the
-// clerk types them in (mayEdit). Each change is an event naming the
-// fields changed; saving the same answers again changes nothing.
+// clerk types them in (mayEdit). Personal answers are sealed. Each change
+// is an event naming the fields changed; saving the same answers again
+// changes nothing.
 func (s *Service) SaveDraft(ctx context.Context, who policy.Subject, caseID int64, expected int, answers map[string]string) (Case, error) {
-	body, err := json.Marshal(answers)
-	if err != nil {
-		return Case{}, err
-	}
 	var c Case
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
 		if c, err = load(ctx, tx, caseID); err != nil {
 			return err
 		}
@@ -111,20 +135,32 @@ func (s *Service) SaveDraft(ctx context.Context, who policy.Subject, caseID int6
 		if err := current(c, expected); err != nil {
 			return err
 		}
-		changed := changedFields(c.Form, answers)
+		before, err := s.unseal(c)
+		if err != nil {
+			return err
+		}
+		changed := changedFields(before, answers)
 		if len(changed) == 0 {
 			return nil
 		}
+		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+		if err != nil {
+			return err
+		}
+		body, err := s.encodeForm(it, &c, answers)
+		if err != nil {
+			return err
+		}
 		now := s.clock.Now()
 		res, err := tx.Exec(ctx, `UPDATE cases SET form_data = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
-			string(body), now, caseID, expected)
+			body, now, caseID, expected)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errChanged
 		}
-		c.Form, c.Version, c.UpdatedAt = answers, expected+1, now
+		c.Version, c.UpdatedAt = expected+1, now
 		return s.formEdited(ctx, tx, c, who, role, changed, now)
 	})
 	return c, err

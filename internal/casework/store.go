@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
@@ -35,8 +35,8 @@ type Case struct {
 	DepartmentID int64
 	RegionCode   string
 	Status       Status
-	Channel      string // online, or window: taken in at the counter
-	Form         map[string]string
+	Channel      string            // online, or window: taken in at the counter
+	Form         map[string]string // as pages show them: personal answers masked (Answers has them in full)
 	Corrections  int
 	AcceptedOn   calendar.Date // zero until accepted
 	DueOn        calendar.Date // the legal deadline once accepted
@@ -50,6 +50,8 @@ type Case struct {
 	Version      int    // bumped by every change; a stale version is refused
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+
+	sealed map[string]string // the personal answers, sealed, by field key
 }
 
 // Resource is the case as the policy sees it.
@@ -77,6 +79,7 @@ type Service struct {
 	clock    clock.Clock
 	calendar *calendar.Calendar
 	queue    *jobs.Queue // nil: messages are stored but no SMS is sent
+	keys     *pii.Keys   // seal personal answers (UseKeys)
 	numbers  numberBlock
 	// files, when set, holds the stored files a case records (see
 	// staging.Store.Hold); maxPending caps an applicant's draft files.
@@ -130,7 +133,7 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 		return Case{}, err
 	}
 	now := s.clock.Now()
-	body, err := s.open(ctx, &c, now)
+	body, err := s.open(ctx, &c, it, now)
 	if err != nil {
 		return Case{}, err
 	}
@@ -143,19 +146,16 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 	return c, err
 }
 
-// open numbers and timestamps a new case and encodes its form: the work
-// before its transaction (a new block of numbers is a transaction of its own).
-func (s *Service) open(ctx context.Context, c *Case, now time.Time) (string, error) {
-	if c.Form == nil {
-		c.Form = map[string]string{}
-	}
-	body, err := json.Marshal(c.Form)
-	if err != nil {
+// open numbers and timestamps a new case and encodes its form (of item
+// it), sealing the personal answers: the work before its transaction (a
+// new block of numbers is a transaction of its own).
+func (s *Service) open(ctx context.Context, c *Case, it catalog.Item, now time.Time) (string, error) {
+	var err error
+	c.CreatedAt, c.UpdatedAt = now, now
+	if c.Number, err = s.nextNumber(ctx, c.RegionCode, now); err != nil {
 		return "", err
 	}
-	c.CreatedAt, c.UpdatedAt = now, now
-	c.Number, err = s.nextNumber(ctx, c.RegionCode, now)
-	return string(body), err
+	return s.encodeForm(it, c, c.Form)
 }
 
 // insertCase writes a new case in tx — only if its item is still published
@@ -522,7 +522,7 @@ func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 			}
 		}
 	}
-	return c, json.Unmarshal([]byte(form), &c.Form)
+	return c, decodeForm(form, &c)
 }
 
 func dateText(d calendar.Date) string {

@@ -76,7 +76,7 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 	for i, m := range mats {
 		handedIn[i] = fmt.Sprintf("%s（%s）", m.Name, m.Filename)
 	}
-	body, err := s.open(ctx, &c, now)
+	body, err := s.open(ctx, &c, it, now)
 	if err != nil {
 		return Case{}, err
 	}

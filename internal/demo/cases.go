@@ -15,6 +15,7 @@ import (
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -28,7 +29,7 @@ var demoPDF = []byte("%PDF-1.4\n% zwfw 演示材料 demo material\n1 0 obj << >>
 // methods as real ones, spread over the last weeks so that the queues hold
 // every state, some cases due soon and some late. It does nothing if the
 // district already has cases.
-func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, files filestore.Store, now time.Time, n int) (int, error) {
+func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, keys *pii.Keys, files filestore.Store, now time.Time, n int) (int, error) {
 	var existing int
 	if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases`).Scan(&existing); err != nil || existing > 0 || n <= 0 {
 		return 0, err
@@ -38,6 +39,7 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, files f
 	regions := region.NewStore(db)
 	items := catalog.NewStore(db, regions, clk)
 	svc := casework.New(db, items, clk, calendar.New(nil))
+	svc.UseKeys(keys)
 	pdf, err := files.Put(ctx, bytes.NewReader(demoPDF), 1<<20)
 	if err != nil {
 		return 0, err

@@ -49,7 +49,7 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 			t.Fatal(err)
 		}
 		const n = 400
-		made, err := demo.SeedCases(ctx, db, ids, files, now, n)
+		made, err := demo.SeedCases(ctx, db, ids, keys, files, now, n)
 		if err != nil || made != n {
 			t.Fatalf("made %d of %d: %v", made, n, err)
 		}
@@ -84,6 +84,13 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id)`).Scan(&noEvents)
 		if late == 0 || soon == 0 || denied == 0 || docs < n/2 || mats < n/2 || noEvents != 0 {
 			t.Errorf("late %d, due soon %d, denied %d, documents %d, materials %d, cases without a record %d", late, soon, denied, docs, mats, noEvents)
+		}
+		// The demo's answers are sealed like real ones.
+		var plain, sealed int
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE form_data LIKE ? OR form_data LIKE ?`, "%11010519491231002X%", "%13800000000%").Scan(&plain)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE form_data LIKE ?`, `%"sealed":"v1.%`).Scan(&sealed)
+		if plain != 0 || sealed < n/2 {
+			t.Errorf("demo answers: %d cases hold numbers in clear, %d sealed", plain, sealed)
 		}
 		if checked, broken, err := casework.VerifyChains(ctx, db.Read()); err != nil || checked != n || len(broken) != 0 {
 			t.Fatalf("chains: %d checked, broken %v, %v", checked, broken, err)

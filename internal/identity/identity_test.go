@@ -351,17 +351,33 @@ func TestEnterpriseAgentsAndReveal(t *testing.T) {
 			t.Fatalf("agent's enterprises %+v", list)
 		}
 
-		// Revealing a number needs a reason and leaves a record.
-		admin := policy.Subject{AccountID: outsider.ID, Kind: policy.Staff}
-		if _, err := f.svc.Reveal(ctx, admin, owner.ID, "id_number", "", meta); !apperr.Is(err, apperr.Invalid) {
+		// Revealing a number takes staff who may reveal data on a case of
+		// the account holder's, and a reason; it leaves a record.
+		reviewer := policy.Subject{AccountID: outsider.ID, Kind: policy.Staff, DepartmentID: 1, Roles: []policy.Role{policy.Reviewer}}
+		ownCase := identity.Grounds{Resource: policy.Resource{Kind: policy.Case, OwnerID: owner.ID, DepartmentID: 1, RegionCode: "410411000000"},
+			Name: "办件 410411202611250000001"}
+		if _, err := f.svc.Reveal(ctx, reviewer, owner.ID, "id_number", "", ownCase, meta); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("reveal without reason: %v", err)
 		}
-		got, err := f.svc.Reveal(ctx, admin, owner.ID, "id_number", "核对申请人身份", meta)
+		window := reviewer
+		window.Roles = []policy.Role{policy.Window}
+		otherDept := reviewer
+		otherDept.DepartmentID = 2
+		for name, who := range map[string]policy.Subject{"a window clerk": window, "another department": otherDept, "the citizen": agentSess.Subject} {
+			if _, err := f.svc.Reveal(ctx, who, owner.ID, "id_number", "核对", ownCase, meta); err == nil {
+				t.Errorf("%s revealed the number", name)
+			}
+		}
+		if _, err := f.svc.Reveal(ctx, reviewer, agent.ID, "id_number", "核对", ownCase, meta); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("a case's grounds revealed someone else's number: %v", err)
+		}
+		got, err := f.svc.Reveal(ctx, reviewer, owner.ID, "id_number", "核对申请人身份", ownCase, meta)
 		if err != nil || got != idNumber {
 			t.Fatalf("reveal: %q %v", got, err)
 		}
 		entries, _ := audit.Search(ctx, db.Read(), audit.Filter{Action: "reveal"})
-		if len(entries) != 1 || !strings.Contains(entries[0].Detail, "核对申请人身份") || strings.Contains(entries[0].Detail, idNumber) {
+		if len(entries) != 1 || !strings.Contains(entries[0].Detail, "核对申请人身份") || !strings.Contains(entries[0].Detail, ownCase.Name) ||
+			strings.Contains(entries[0].Detail, idNumber) {
 			t.Fatalf("reveal audit: %+v", entries)
 		}
 	})

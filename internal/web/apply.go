@@ -18,7 +18,7 @@ import (
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
-	"github.com/zwfw/zwfw/internal/ident"
+	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 )
@@ -75,7 +75,11 @@ func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if c.Status == casework.Draft && c.ItemID == id {
-			p.CaseID, p.Version, p.Answers = c.ID, c.Version, c.Form
+			// The applicant edits their own answers: in full.
+			if p.Answers, err = s.cases.Answers(subject(r), c); err != nil {
+				return err
+			}
+			p.CaseID, p.Version = c.ID, c.Version
 		}
 	}
 	return s.render(w, r, http.StatusOK, "apply", "items", p)
@@ -183,7 +187,11 @@ func (s *Server) applicantAct(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if _, problems := casework.CheckForm(it, c.Form, s.clock.Now()); len(problems) > 0 {
+		full, err := s.cases.Answers(who, c)
+		if err != nil {
+			return err
+		}
+		if _, problems := casework.CheckForm(it, full, s.clock.Now()); len(problems) > 0 {
 			return s.renderMyCase(w, r, http.StatusBadRequest, id, "申请表还有未填或填错的内容，请先修改。", "")
 		}
 	}
@@ -394,7 +402,15 @@ func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	c, it, mats := rec.Case, rec.Item, rec.Materials
-	p := myCasePage{Documents: rec.Documents, Case: c, Item: it, Events: rec.Events, Answers: answers(it, c), Error: errMsg, Notice: notice,
+	// Applicants check their own draft's answers in full before they
+	// submit; afterwards the page shows them masked, as everywhere.
+	form, full := c.Form, c.Status == casework.Draft && who.Kind == policy.Person
+	if full {
+		if form, err = s.cases.Answers(who, c); err != nil {
+			return err
+		}
+	}
+	p := myCasePage{Documents: rec.Documents, Case: c, Item: it, Events: rec.Events, Answers: answers(it, form, full, nil), Error: errMsg, Notice: notice,
 		Editable: who.Kind == policy.Person && (c.Status == casework.Draft || c.Status == casework.Correction)}
 	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c, it, rec.Events)
 	for i, m := range it.Materials {
@@ -414,35 +430,45 @@ func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int
 	return s.render(w, r, status, "mycase", "me", p)
 }
 
-// answerRow is one answer as a page shows it: identity and mobile numbers
-// masked, as everywhere by default.
+// answerRow is one answer as a page shows it. Personal answers come
+// masked from the service (and older rows' plain ones are masked here);
+// the applicant's own full answers pass through as they are.
 type answerRow struct {
-	Label, Value string
+	Key, Label, Value string
+	Personal          bool   // a personal answer
+	Revealed          bool   // shown in full, once, after an audited reveal
+	Reveal            string // where to ask to see it in full, for those who may
 }
 
-func answers(it catalog.Item, c casework.Case) []answerRow {
+// answers lists the form's answers, masked unless full (the applicant's
+// own); shown holds values revealed for this one response, by field key.
+func answers(it catalog.Item, form map[string]string, full bool, shown map[string]string) []answerRow {
 	var out []answerRow
 	for _, sec := range it.Form {
 		for _, f := range sec.Fields {
-			v := c.Form[f.Key]
-			switch f.Type {
-			case "idcard":
-				v = ident.MaskIDCard(v)
-			case "mobile":
-				v = ident.MaskMobile(v)
+			v := form[f.Key]
+			row := answerRow{Key: f.Key, Label: f.Label, Value: v, Personal: casework.Personal(f.Type) && v != ""}
+			if !full {
+				row.Value = casework.MaskAnswer(f.Type, v)
 			}
-			out = append(out, answerRow{f.Label, v})
+			if sv, ok := shown[f.Key]; ok {
+				row.Value, row.Revealed = sv, true
+			}
+			out = append(out, row)
 		}
 	}
 	return out
 }
 
 type staffCasePage struct {
-	Editable    bool // a draft taken in at the counter: the clerk fills it
+	Editable    bool              // a draft taken in at the counter: the clerk fills it
+	Draft       map[string]string // its answers in full, for the clerk's form
 	Case        casework.Case
 	Item        catalog.Item
 	Events      []casework.Event
 	Answers     []answerRow
+	Applicant   string      // the applicant's name
+	Account     []answerRow // the applicant account's numbers, masked
 	Materials   []casework.Material
 	Documents   []casework.Document
 	Actions     []casework.Action
@@ -511,6 +537,12 @@ func (s *Server) staffCase(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
+	return s.renderStaffCaseShowing(w, r, status, id, errMsg, notice, nil)
+}
+
+// renderStaffCaseShowing renders the staff case page with the numbers in
+// shown (by answer key, or "account:id_number" / "account:mobile") in full.
+func (s *Server) renderStaffCaseShowing(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string, shown map[string]string) error {
 	who := subject(r)
 	rec, err := s.record(r, id)
 	if err != nil {
@@ -518,8 +550,36 @@ func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status 
 	}
 	c, it, events, mats, docs := rec.Case, rec.Item, rec.Events, rec.Materials, rec.Documents
 	d, has := s.cases.DeadlineOf(c, it, events)
-	p := staffCasePage{Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c), Materials: mats, Documents: docs,
+	p := staffCasePage{Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c.Form, false, shown), Materials: mats, Documents: docs,
 		Actions: casework.Available(who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
+	if p.Editable {
+		if p.Draft, err = s.cases.Answers(who, c); err != nil {
+			return err
+		}
+	}
+	acc, err := s.identity.Account(r.Context(), c.ApplicantID)
+	if err != nil {
+		return err
+	}
+	p.Applicant = acc.Name
+	for _, n := range []answerRow{{Key: "account:id_number", Label: "身份证号码", Value: acc.IDNumberMasked},
+		{Key: "account:mobile", Label: "手机号码", Value: acc.MobileMasked}} {
+		n.Personal = n.Value != ""
+		if v, ok := shown[n.Key]; ok {
+			n.Value, n.Revealed = v, true
+		}
+		p.Account = append(p.Account, n)
+	}
+	// The department's reviewers and heads may ask to see a number in full.
+	if policy.Check(who, policy.Reveal, c.Resource()) == nil {
+		for _, rows := range [][]answerRow{p.Answers, p.Account} {
+			for i := range rows {
+				if rows[i].Personal && !rows[i].Revealed {
+					rows[i].Reveal = fmt.Sprintf("/workbench/cases/%d/reveal", c.ID)
+				}
+			}
+		}
+	}
 	p.Step, p.StepDue, _ = s.cases.StepDue(c, it)
 	if slices.Contains(p.Actions, casework.Transfer) {
 		all, err := s.regions.Departments(r.Context(), region.DepartmentFilter{})
@@ -570,6 +630,43 @@ func (s *Server) staffAct(w http.ResponseWriter, r *http.Request) error {
 		_, err = s.cases.Act(r.Context(), who, id, version, a, f.Get("reason"))
 	}
 	return s.staffDone(w, r, id, err, "acted")
+}
+
+// staffReveal shows one number of a case in full, once: an answer of its
+// form, or the applicant account's identity or mobile number. It takes a
+// reason and staff who may reveal data on the case; every reveal is on the
+// audit record, and the page is not stored by the browser.
+func (s *Server) staffReveal(w http.ResponseWriter, r *http.Request) error {
+	if ok, err := s.staffOnly(w, r); !ok {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	who, field, reason := subject(r), r.PostForm.Get("field"), r.PostForm.Get("reason")
+	var value string
+	if number, ok := strings.CutPrefix(field, "account:"); ok {
+		var c casework.Case
+		if c, _, err = s.cases.Get(r.Context(), who, id); err != nil {
+			return err
+		}
+		value, err = s.identity.Reveal(r.Context(), who, c.ApplicantID, number, reason,
+			identity.Grounds{Resource: c.Resource(), Name: "办件 " + c.Number}, meta(r))
+	} else {
+		value, err = s.cases.RevealAnswer(r.Context(), who, id, field, reason, meta(r).IP)
+	}
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return s.renderStaffCaseShowing(w, r, http.StatusOK, id, "", "完整号码只在本页显示这一次；本次查看已记入审计日志。", map[string]string{field: value})
 }
 
 // document shows a notice ready to print on A4.

@@ -172,6 +172,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /workbench/cases/{id}/form", s.handle(s.staffForm))
 	mux.HandleFunc("POST /workbench/cases/{id}/materials/{n}", s.handle(s.staffUpload))
 	mux.HandleFunc("POST /workbench/cases/{id}/visits", s.handle(s.staffVisit))
+	mux.HandleFunc("POST /workbench/cases/{id}/reveal", s.handle(s.staffReveal))
 	mux.HandleFunc("POST /workbench/cases/{id}/complete", s.handle(s.staffComplete))
 	mux.HandleFunc("GET /cases/{id}/result", s.handle(s.result))
 	mux.HandleFunc("GET /workbench/cases/{id}/archive", s.handle(s.archive))
@@ -300,7 +301,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		return fmt.Errorf("render %s: %w", page, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
+	if w.Header().Get("Cache-Control") == "" { // a page may forbid storing it
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	w.WriteHeader(status)
 	_, err = buf.WriteTo(w)
 	return err

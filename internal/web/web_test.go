@@ -82,6 +82,7 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 	cal := calendar.New(nil)
 	cases := casework.New(db, items, clk, cal)
 	cases.UseFiles(files, 0)
+	cases.UseKeys(keys)
 	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
