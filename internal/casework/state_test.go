@@ -1,0 +1,142 @@
+package casework_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// completedCase takes a case through its whole life: materials, a
+// correction with a replaced material, acceptance, a pause, an approval
+// and completion with a result.
+func completedCase(t *testing.T, f fixture) casework.Case {
+	t.Helper()
+	ctx := context.Background()
+	c := draftWithMaterial(t, f, f.citizen)
+	var err error
+	step := func(name string, do func() (casework.Case, error)) {
+		t.Helper()
+		if c, err = do(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	step("submit", func() (casework.Case, error) { return f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "") })
+	step("correct", func() (casework.Case, error) {
+		return f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "身份证明不清晰")
+	})
+	clearer := filestore.Object{SHA256: strings.Repeat("ef", 32), Size: 2000, ContentType: filestore.TypePDF}
+	step("replace", func() (casework.Case, error) {
+		return f.svc.Attach(ctx, f.citizen, c.ID, c.Version, 0, clearer, "身份证（清晰）.pdf", 0)
+	})
+	step("resubmit", func() (casework.Case, error) {
+		return f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Resubmit, "")
+	})
+	step("accept", func() (casework.Case, error) { return f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "") })
+	step("pause", func() (casework.Case, error) {
+		return f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Pause, "现场核查")
+	})
+	step("resume", func() (casework.Case, error) { return f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Resume, "") })
+	step("decide", func() (casework.Case, error) {
+		return f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予登记", "")
+	})
+	licence := filestore.Object{SHA256: strings.Repeat("cd", 32), Size: 99, ContentType: filestore.TypePDF}
+	step("complete", func() (casework.Case, error) {
+		return f.svc.Complete(ctx, f.window, c.ID, c.Version, licence, "营业执照.pdf")
+	})
+	return c
+}
+
+// dropAppendOnly removes the triggers that keep case_events append-only,
+// as someone with the database's credentials could.
+func dropAppendOnly(t *testing.T, db *store.DB) {
+	t.Helper()
+	stmts := []string{`DROP TRIGGER case_events_no_update`, `DROP TRIGGER case_events_no_delete`}
+	if db.Dialect == store.Postgres {
+		stmts = []string{`ALTER TABLE case_events DISABLE TRIGGER case_events_no_change`}
+	}
+	if err := db.Tx(context.Background(), func(tx *store.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.Exec(context.Background(), s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every event commits to the case's state after it, so each of these
+// edits made behind the application's back names its case; an untouched
+// lifecycle verifies clean.
+func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		tamperings := []struct {
+			name string
+			sql  string
+			args func(c casework.Case) []any
+		}{
+			{"last event deleted", `DELETE FROM case_events WHERE case_id = ? AND seq = (SELECT MAX(seq) FROM case_events WHERE case_id = ?)`,
+				func(c casework.Case) []any { return []any{c.ID, c.ID} }},
+			{"all events deleted", `DELETE FROM case_events WHERE case_id = ?`, func(c casework.Case) []any { return []any{c.ID} }},
+			{"decision", `UPDATE cases SET decision = 'denied' WHERE id = ?`, func(c casework.Case) []any { return []any{c.ID} }},
+			{"status", `UPDATE cases SET status = 'reviewing' WHERE id = ?`, func(c casework.Case) []any { return []any{c.ID} }},
+			{"result", `UPDATE cases SET result_sha256 = ? WHERE id = ?`,
+				func(c casework.Case) []any { return []any{strings.Repeat("00", 32), c.ID} }},
+			{"form", `UPDATE cases SET form_data = '{"name":"王五"}' WHERE id = ?`, func(c casework.Case) []any { return []any{c.ID} }},
+			{"applicant", `UPDATE cases SET applicant_id = ? WHERE id = ?`, func(c casework.Case) []any { return []any{f.other.AccountID, c.ID} }},
+			{"material", `UPDATE case_materials SET sha256 = ? WHERE case_id = ?`,
+				func(c casework.Case) []any { return []any{strings.Repeat("11", 32), c.ID} }},
+			{"决定书", `UPDATE case_documents SET body = body || '（改）' WHERE case_id = ? AND kind = 'decision'`,
+				func(c casework.Case) []any { return []any{c.ID} }},
+		}
+		cases := make([]casework.Case, len(tamperings)+1)
+		for i := range cases {
+			cases[i] = completedCase(t, f)
+		}
+		n, broken, err := casework.VerifyChains(ctx, db.Read())
+		if err != nil || n != len(cases) || len(broken) != 0 {
+			t.Fatalf("untouched: %d cases, broken %+v, %v", n, broken, err)
+		}
+		dropAppendOnly(t, db)
+		for i, tm := range tamperings {
+			c := cases[i]
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				res, err := tx.Exec(ctx, tm.sql, tm.args(c)...)
+				if err != nil {
+					return err
+				}
+				if k, _ := res.RowsAffected(); k == 0 {
+					t.Errorf("%s: nothing changed", tm.name)
+				}
+				return nil
+			}); err != nil {
+				t.Fatalf("%s: %v", tm.name, err)
+			}
+		}
+		n, broken, err = casework.VerifyChains(ctx, db.Read())
+		if err != nil || n != len(cases) {
+			t.Fatalf("verify: %d cases, %v", n, err)
+		}
+		var named []string
+		for _, b := range broken {
+			named = append(named, b.Number)
+		}
+		for i, tm := range tamperings {
+			if !slices.Contains(named, cases[i].Number) {
+				t.Errorf("%s: case %s not named; broken %+v", tm.name, cases[i].Number, broken)
+			}
+		}
+		if slices.Contains(named, cases[len(cases)-1].Number) || len(broken) != len(tamperings) {
+			t.Errorf("broken %+v, want exactly the %d tampered cases", broken, len(tamperings))
+		}
+	})
+}
