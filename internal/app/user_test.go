@@ -67,7 +67,7 @@ func TestUserCommands(t *testing.T) {
 				t.Fatalf("%d audit entries for create and reset, want 2", n)
 			}
 			out, err = runIn("", "keys")
-			if err != nil || !strings.Contains(out, "ZWFW_DATA_KEYS=") || !strings.Contains(out, "ZWFW_INDEX_KEY=") {
+			if err != nil || !strings.Contains(out, "ZWFW_DATA_KEYS=") || !strings.Contains(out, "ZWFW_INDEX_KEY=") || !strings.Contains(out, "ZWFW_AUDIT_KEYS=") {
 				t.Fatalf("keys: %v %s", err, out)
 			}
 		})

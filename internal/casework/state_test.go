@@ -2,11 +2,15 @@ package casework_test
 
 import (
 	"context"
+	"encoding/base64"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -79,6 +83,11 @@ func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
+		keys, err := chainhash.Parse("a1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetChainKeys(keys)
 		tamperings := []struct {
 			name string
 			sql  string
@@ -102,7 +111,7 @@ func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
 		for i := range cases {
 			cases[i] = completedCase(t, f)
 		}
-		n, broken, err := casework.VerifyChains(ctx, db.Read())
+		n, broken, err := casework.VerifyChains(ctx, db.Read(), keys)
 		if err != nil || n != len(cases) || len(broken) != 0 {
 			t.Fatalf("untouched: %d cases, broken %+v, %v", n, broken, err)
 		}
@@ -122,7 +131,33 @@ func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
 				t.Fatalf("%s: %v", tm.name, err)
 			}
 		}
-		n, broken, err = casework.VerifyChains(ctx, db.Read())
+		// The last event of one more case rewritten, its hash recomputed
+		// the way an unkeyed chain would be.
+		forged := completedCase(t, f)
+		cases = append(cases[:len(cases)-1], forged, cases[len(cases)-1])
+		tamperings = append(tamperings, struct {
+			name string
+			sql  string
+			args func(c casework.Case) []any
+		}{name: "event rewritten and rehashed"})
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			var seq int
+			var at time.Time
+			var actor int64
+			var role, action, from, to, prev, state string
+			if err := tx.QueryRow(ctx, `SELECT seq, at, actor_id, actor_role, action, from_status, to_status, prev_hash, state_hash
+				FROM case_events WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, forged.ID).Scan(&seq, &at, &actor, &role, &action, &from, &to, &prev, &state); err != nil {
+				return err
+			}
+			var plain *chainhash.Keys
+			hash := plain.Sum(prev, strconv.FormatInt(forged.ID, 10), strconv.Itoa(seq), at.UTC().Format(time.RFC3339Nano),
+				strconv.FormatInt(actor, 10), role, action, from, to, "代为办结", state)
+			_, err := tx.Exec(ctx, `UPDATE case_events SET reason = '代为办结', hash = ? WHERE case_id = ? AND seq = ?`, hash, forged.ID, seq)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		n, broken, err = casework.VerifyChains(ctx, db.Read(), keys)
 		if err != nil || n != len(cases) {
 			t.Fatalf("verify: %d cases, %v", n, err)
 		}

@@ -3,9 +3,7 @@ package casework
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -585,18 +584,13 @@ func Events(ctx context.Context, q store.Querier, caseID int64) ([]Event, error)
 
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
-func (e Event) digest(caseID int64, prev, state string) string {
-	h := sha256.New()
-	for _, part := range []string{prev, strconv.FormatInt(caseID, 10), strconv.Itoa(e.Seq), e.At.UTC().Format(time.RFC3339Nano),
-		strconv.FormatInt(e.ActorID, 10), e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
+func (e Event) parts(caseID int64, prev, state string) []string {
+	parts := []string{prev, strconv.FormatInt(caseID, 10), strconv.Itoa(e.Seq), e.At.UTC().Format(time.RFC3339Nano),
+		strconv.FormatInt(e.ActorID, 10), e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason}
 	if state != "" { // events written before states were recorded hash as they did
-		h.Write([]byte(state))
-		h.Write([]byte{0})
+		parts = append(parts, state)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return parts
 }
 
 // appendEvent adds e to the case's chain in tx. The case row was locked
@@ -637,7 +631,7 @@ func (c *chain) append(ctx context.Context, tx *store.Tx, events ...Event) error
 	for i, e := range events {
 		e.Seq = c.seq + 1
 		e.At = e.At.UTC().Truncate(time.Microsecond)
-		e.Hash = e.digest(c.caseID, c.prev, state)
+		e.Hash = tx.ChainKeys().Sum(e.parts(c.caseID, c.prev, state)...)
 		var actor any
 		if e.ActorID != 0 {
 			actor = e.ActorID
@@ -664,8 +658,10 @@ type Broken struct {
 // VerifyChains checks every case's event chain and names each case whose
 // record was altered, removed or reordered behind the application's back,
 // that has no record at all, or whose current state (row, materials,
-// notices) is not the state its last event committed to.
-func VerifyChains(ctx context.Context, q store.Querier) (cases int, broken []Broken, err error) {
+// notices) is not the state its last event committed to. Hashes are
+// checked under keys; as in the audit log, an unkeyed event after a keyed
+// one was recomputed without the key.
+func VerifyChains(ctx context.Context, q store.Querier, keys *chainhash.Keys) (cases int, broken []Broken, err error) {
 	rows, err := q.Query(ctx, `SELECT c.id, c.number, e.seq, e.at, COALESCE(e.actor_id, 0), e.actor_role, e.action, e.from_status,
 		e.to_status, e.reason, e.prev_hash, e.state_hash, e.hash FROM cases c LEFT JOIN case_events e ON e.case_id = c.id ORDER BY c.id, e.seq`)
 	if err != nil {
@@ -681,7 +677,7 @@ func VerifyChains(ctx context.Context, q store.Querier) (cases int, broken []Bro
 	}
 	var heads []head
 	var current int64 = -1
-	prev, expectSeq, bad := genesis, 1, false
+	prev, expectSeq, bad, sawKeyed := genesis, 1, false, false
 	for rows.Next() {
 		var id int64
 		var number string
@@ -693,7 +689,7 @@ func VerifyChains(ctx context.Context, q store.Querier) (cases int, broken []Bro
 			return cases, broken, err
 		}
 		if id != current {
-			current, prev, expectSeq, bad = id, genesis, 1, false
+			current, prev, expectSeq, bad, sawKeyed = id, genesis, 1, false, false
 			cases++
 			heads = append(heads, head{id: id, number: number})
 		}
@@ -708,12 +704,16 @@ func VerifyChains(ctx context.Context, q store.Querier) (cases int, broken []Bro
 		e := Event{Seq: int(seq.Int64), At: at.Time, ActorID: actorID.Int64, ActorRole: role.String, Action: Action(action.String),
 			From: Status(from.String), To: Status(to.String), Reason: reason.String, Hash: hash.String}
 		why := ""
+		ok, keyed := keys.Check(e.Hash, e.parts(id, prev, state.String)...)
 		switch {
 		case e.Seq != expectSeq || storedPrev.String != prev:
 			why = "记录不连续（有事件被删除或插入）"
-		case e.digest(id, prev, state.String) != e.Hash:
+		case !ok:
 			why = "事件内容与其哈希不符（被修改）"
+		case sawKeyed && !keyed:
+			why = "事件未经完整性密钥签署（被改写并重算哈希）"
 		}
+		sawKeyed = sawKeyed || keyed
 		if why != "" {
 			broken, bad = append(broken, Broken{CaseID: id, Number: number, Seq: e.Seq, Reason: why}), true
 			heads = heads[:len(heads)-1]
