@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -64,4 +65,24 @@ func stateDigest(ctx context.Context, q store.Querier, caseID int64) (string, er
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Heads are the ends of every case's chain, by 办件编号, for a checkpoint.
+func Heads(ctx context.Context, q store.Querier) (map[string]audit.ChainHead, error) {
+	rows, err := q.Query(ctx, `SELECT c.number, e.seq, e.hash FROM cases c JOIN case_events e ON e.case_id = c.id
+		WHERE e.seq = (SELECT MAX(seq) FROM case_events WHERE case_id = c.id)`)
+	if err != nil {
+		return nil, fmt.Errorf("case heads: %w", err)
+	}
+	defer rows.Close()
+	heads := map[string]audit.ChainHead{}
+	for rows.Next() {
+		var number string
+		var h audit.ChainHead
+		if err := rows.Scan(&number, &h.Count, &h.Hash); err != nil {
+			return nil, err
+		}
+		heads[number] = h
+	}
+	return heads, rows.Err()
 }

@@ -1,14 +1,18 @@
 package casework_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/filestore"
@@ -172,6 +176,91 @@ func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
 		}
 		if slices.Contains(named, cases[len(cases)-1].Number) || len(broken) != len(tamperings) {
 			t.Errorf("broken %+v, want exactly the %d tampered cases", broken, len(tamperings))
+		}
+	})
+}
+
+// What a chain alone cannot show — its last events deleted along with
+// the state they made, all of its events, the whole case, the last audit
+// entries — shows against a signed checkpoint of the heads.
+func TestCheckpointShowsDeletions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		keys, err := chainhash.Parse("a1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetChainKeys(keys)
+		if err := audit.Record(ctx, db, audit.Entry{At: f.clk.Now(), Actor: "管理员", Action: "export"}); err != nil {
+			t.Fatal(err)
+		}
+		var cases []casework.Case
+		for range 4 {
+			cases = append(cases, completedCase(t, f))
+		}
+		heads := func() audit.Checkpoint {
+			t.Helper()
+			var cp audit.Checkpoint
+			var err error
+			if cp.Log, err = audit.LogHead(ctx, db.Read()); err != nil {
+				t.Fatal(err)
+			}
+			if cp.Cases, err = casework.Heads(ctx, db.Read()); err != nil {
+				t.Fatal(err)
+			}
+			return cp
+		}
+		cp := heads()
+		cp.Sign(keys)
+		b, _ := json.Marshal(cp)
+		was, err := audit.ParseCheckpoint(b, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lost, err := was.Against(ctx, db.Read(), heads()); err != nil || len(lost) != 0 {
+			t.Fatalf("untouched: %v %v", lost, err)
+		}
+		forged := bytes.Replace(b, []byte(`"count":11`), []byte(`"count":10`), 1)
+		if _, err := audit.ParseCheckpoint(forged, keys); err == nil {
+			t.Fatal("an edited checkpoint was accepted")
+		}
+		dropAppendOnly(t, db)
+		disable := []string{`DROP TRIGGER audit_log_no_delete`}
+		if db.Dialect == store.Postgres {
+			disable = []string{`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`}
+		}
+		truncated, emptied, removed := cases[0], cases[1], cases[2]
+		stmts := append(disable,
+			`DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)`,
+			`DELETE FROM case_events WHERE case_id = ? AND seq > 3`,
+			`DELETE FROM case_events WHERE case_id = ?`)
+		args := [][]any{nil, nil, {truncated.ID}, {emptied.ID}}
+		for _, table := range []string{"case_events", "case_materials", "case_documents", "case_visits", "messages"} {
+			stmts = append(stmts, `DELETE FROM `+table+` WHERE case_id = ?`)
+			args = append(args, []any{removed.ID})
+		}
+		stmts = append(stmts, `DELETE FROM cases WHERE id = ?`)
+		args = append(args, []any{removed.ID})
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			for i, s := range stmts {
+				if _, err := tx.Exec(ctx, s, args[i]...); err != nil {
+					return fmt.Errorf("%s: %w", s, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		lost, err := was.Against(ctx, db.Read(), heads())
+		if err != nil || len(lost) != 4 {
+			t.Fatalf("lost %q, %v; want the audit entry and three cases", lost, err)
+		}
+		all := strings.Join(lost, "\n")
+		for _, want := range []string{"审计日志第", truncated.Number, emptied.Number, removed.Number} {
+			if !strings.Contains(all, want) {
+				t.Errorf("%q not named in %q", want, lost)
+			}
 		}
 	})
 }
