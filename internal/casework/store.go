@@ -611,6 +611,7 @@ type chain struct {
 	caseID int64
 	seq    int
 	prev   string
+	state  string // the state the next append commits to; read in the transaction when empty
 }
 
 // newChain starts the record of a case created in this transaction.
@@ -621,9 +622,12 @@ func newChain(caseID int64) *chain { return &chain{caseID: caseID, prev: genesis
 // row, its materials and its notices were written. Events appended in one
 // statement share that state.
 func (c *chain) append(ctx context.Context, tx *store.Tx, events ...Event) error {
-	state, err := stateDigest(ctx, tx, c.caseID)
-	if err != nil {
-		return err
+	state := c.state
+	if state == "" {
+		var err error
+		if state, err = stateDigest(ctx, tx, c.caseID); err != nil {
+			return err
+		}
 	}
 	var sql strings.Builder
 	sql.WriteString(`INSERT INTO case_events (case_id, seq, at, actor_id, actor_role, action, from_status, to_status, reason, prev_hash, state_hash, hash) VALUES `)
@@ -643,7 +647,7 @@ func (c *chain) append(ctx context.Context, tx *store.Tx, events ...Event) error
 		args = append(args, c.caseID, e.Seq, e.At, actor, e.ActorRole, e.Action, e.From, e.To, e.Reason, c.prev, state, e.Hash)
 		c.seq, c.prev = e.Seq, e.Hash
 	}
-	_, err = tx.Exec(ctx, sql.String(), args...)
+	_, err := tx.Exec(ctx, sql.String(), args...)
 	return err
 }
 
