@@ -154,6 +154,20 @@ func TestDemoServesTheDistrict(t *testing.T) {
 	if st, err := os.Stat(zipPath); err != nil || st.Size() < 500 {
 		t.Fatalf("archive file: %v", err)
 	}
+	// A completed case's result swapped behind the application's back:
+	// audit verify names the case.
+	if err := db.Tx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.Exec(context.Background(), `UPDATE cases SET result_sha256 = ? WHERE number = ?`, strings.Repeat("0", 64), number)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = app.Run(context.Background(), []string{"audit", "verify", "--db", filepath.Join(data, "zwfw.db"), "--audit-keys", demoAuditKeys(t, data)},
+		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "办件 "+number) || !strings.Contains(out.String(), "状态不符") {
+		t.Fatalf("audit verify after a swapped result: %v\n%s", err, out.String())
+	}
 }
 
 func TestServeOnEachDatabase(t *testing.T) {
