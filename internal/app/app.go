@@ -82,7 +82,7 @@ var dbFlags = []string{"db", "log-format", "log-level"}
 var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-key", "audit-keys"}
 
 var serveFlags = []string{"addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
-	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate", "data-keys", "index-key", "audit-keys",
+	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "migrate", "data-keys", "index-key", "audit-keys", "checkpoint",
 	"sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
@@ -470,8 +470,14 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	river.AddWorker(workers, &casework.MailWorker{Send: ids.MailToAccount})
 	river.AddWorker(workers, &casework.DeadlineWorker{Service: cases})
 	river.AddWorker(workers, &staging.DrainWorker{Store: files, Clock: clk})
+	periodic := []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second)}
+	if cfg.AuditCheckpoint != "" {
+		// The leader checks the record and renews the checkpoint hourly.
+		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
+		periodic = append(periodic, casework.PeriodicCheckpoint(time.Hour))
+	}
 	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
-		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second)}})
+		Periodic: periodic})
 	if err != nil {
 		return err
 	}

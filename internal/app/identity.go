@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -218,7 +217,8 @@ func runUserResetPassword(ctx context.Context, env *environment) error {
 }
 
 // runAuditVerify checks the audit log's chain and every case's event
-// chain, and names whatever was altered.
+// chain (and, with --checkpoint, the heads against the last checkpoint),
+// and names whatever was altered or lost.
 func runAuditVerify(ctx context.Context, env *environment) error {
 	if err := requireAuditKeys(env.cfg); err != nil {
 		return err
@@ -228,77 +228,30 @@ func runAuditVerify(ctx context.Context, env *environment) error {
 		return err
 	}
 	defer db.Close()
-	entries, brokenLog, err := audit.Verify(ctx, db.Read(), db.ChainKeys())
+	r, err := casework.CheckIntegrity(ctx, db, env.cfg.AuditCheckpoint, time.Now())
 	if err != nil {
 		return err
 	}
-	cases, brokenCases, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys())
-	if err != nil {
-		return err
-	}
-	now, lost, err := checkpoint(ctx, env, db)
-	if err != nil {
-		return err
-	}
-	for _, b := range brokenLog {
+	for _, b := range r.Log {
 		fmt.Fprintf(env.stdout, "审计日志第 %d 条：%s\n", b.ID, b.Reason)
 	}
-	for _, l := range lost {
-		fmt.Fprintln(env.stdout, l)
-	}
-	for _, b := range brokenCases {
+	for _, b := range r.Broken {
 		if b.Seq == 0 {
 			fmt.Fprintf(env.stdout, "办件 %s：%s\n", b.Number, b.Reason)
 		} else {
 			fmt.Fprintf(env.stdout, "办件 %s 第 %d 个事件：%s\n", b.Number, b.Seq, b.Reason)
 		}
 	}
-	fmt.Fprintf(env.stdout, "已核对审计日志 %d 条、办件 %d 件\n", entries, cases)
-	if n := len(brokenLog) + len(brokenCases) + len(lost); n > 0 {
+	for _, l := range r.Lost {
+		fmt.Fprintln(env.stdout, l)
+	}
+	fmt.Fprintf(env.stdout, "已核对审计日志 %d 条、办件 %d 件\n", r.Entries, r.Cases)
+	if n := r.Problems(); n > 0 {
 		return fmt.Errorf("发现 %d 处记录被改动", n)
 	}
-	if path := env.cfg.AuditCheckpoint; path != "" {
-		now.Sign(db.ChainKeys())
-		b, _ := json.Marshal(now)
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o600); err != nil {
-			return fmt.Errorf("无法写入检查点：%w", err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			return fmt.Errorf("无法写入检查点：%w", err)
-		}
-		fmt.Fprintf(env.stdout, "已更新检查点 %s\n", path)
+	if r.Checkpoint != "" {
+		fmt.Fprintf(env.stdout, "已更新检查点 %s\n", r.Checkpoint)
 	}
 	fmt.Fprintln(env.stdout, "全部记录完整，未发现改动。")
 	return nil
-}
-
-// checkpoint compares the chains' heads now with the checkpoint file, when
-// one is configured and exists, and says what was lost since.
-func checkpoint(ctx context.Context, env *environment, db *store.DB) (now audit.Checkpoint, lost []string, err error) {
-	now.At = time.Now()
-	if now.Log, err = audit.LogHead(ctx, db.Read()); err != nil {
-		return now, nil, err
-	}
-	if now.Cases, err = casework.Heads(ctx, db.Read()); err != nil {
-		return now, nil, err
-	}
-	path := env.cfg.AuditCheckpoint
-	if path == "" {
-		return now, nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(env.stdout, "检查点 %s 尚不存在，本次核对后写入\n", path)
-		return now, nil, nil
-	}
-	if err != nil {
-		return now, nil, err
-	}
-	was, err := audit.ParseCheckpoint(b, db.ChainKeys())
-	if err != nil {
-		return now, []string{err.Error()}, nil
-	}
-	lost, err = was.Against(ctx, db.Read(), now)
-	return now, lost, err
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -261,6 +263,51 @@ func TestCheckpointShowsDeletions(t *testing.T) {
 			if !strings.Contains(all, want) {
 				t.Errorf("%q not named in %q", want, lost)
 			}
+		}
+	})
+}
+
+// The periodic job checks the record and renews the checkpoint while all
+// holds; once a case's last events are deleted it fails, naming the case,
+// and leaves the checkpoint as it was.
+func TestCheckpointWorker(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		keys, err := chainhash.Parse("a1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetChainKeys(keys)
+		c := completedCase(t, f)
+		path := filepath.Join(t.TempDir(), "checkpoint.json")
+		w := &casework.CheckpointWorker{DB: db, Path: path, Clock: f.clk}
+		if err := w.Work(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Work(ctx, nil); err != nil {
+			t.Fatalf("second check: %v", err)
+		}
+		written, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("no checkpoint: %v", err)
+		}
+		dropAppendOnly(t, db)
+		// The last two events and the state they made, undone together.
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `DELETE FROM case_events WHERE case_id = ? AND seq > (SELECT MAX(seq) - 1 FROM case_events WHERE case_id = ?)`, c.ID, c.ID); err != nil {
+				return err
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err = w.Work(ctx, nil)
+		if err == nil || !strings.Contains(err.Error(), c.Number) || !strings.Contains(err.Error(), "事件被删除") {
+			t.Fatalf("check after deleted events: %v", err)
+		}
+		if now, _ := os.ReadFile(path); !bytes.Equal(now, written) {
+			t.Fatal("the checkpoint was replaced after a failed check")
 		}
 	})
 }
