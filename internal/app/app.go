@@ -25,6 +25,7 @@ import (
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/demo"
@@ -78,10 +79,10 @@ type environment struct {
 
 var dbFlags = []string{"db", "log-format", "log-level"}
 
-var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-key"}
+var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-key", "audit-keys"}
 
 var serveFlags = []string{"addr", "metrics-addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
-	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key",
+	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key", "audit-keys", "checkpoint",
 	"sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
@@ -91,10 +92,10 @@ func commands() []command {
 			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
-		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "data-keys", "index-key", "log-format", "log-level",
+		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "data-keys", "index-key", "log-format", "log-level", "audit-keys",
 			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, []string{"办件编号", "文件"}, runArchiveExport},
-		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", dbFlags, nil, runAuditVerify},
-		{"keys", "生成一组新的个人信息加密密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY）", nil, nil, runKeys},
+		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", append(dbFlags, "audit-keys", "checkpoint"), nil, runAuditVerify},
+		{"keys", "生成一组新的密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY、ZWFW_AUDIT_KEYS）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
 		{"migrate", "执行待执行的数据库迁移", []string{"db", "log-format", "log-level", "sqlite-synchronous"}, nil, runMigrate},
 		{"jobs", "查看后台任务：各状态数量与失败的任务", []string{"db", "log-format", "log-level"}, nil, runJobs},
@@ -224,7 +225,25 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// requireAuditKeys refuses to run a command that appends to the audit log
+// or the case records, or verifies them, without the chain key: entries
+// written without it after signed ones would read as forged.
+func requireAuditKeys(cfg config.Config) error {
+	if cfg.AuditKeys == "" {
+		return usageError{errors.New("配置错误 ZWFW_AUDIT_KEYS：未设置审计完整性密钥（与 serve 所用的相同）；可运行 zwfw keys 生成，并与数据库分开妥善保管")}
+	}
+	return nil
+}
+
 func openDB(ctx context.Context, cfg config.Config, dsn string) (*store.DB, error) {
+	var chain *chainhash.Keys
+	if cfg.AuditKeys != "" {
+		k, err := chainhash.Parse(cfg.AuditKeys)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("配置错误 ZWFW_AUDIT_KEYS：%w", err)}
+		}
+		chain = k
+	}
 	if dsn == "" {
 		return nil, usageError{errors.New("配置错误 ZWFW_DATABASE_URL / --db：未指定数据库（SQLite 文件路径或 postgres:// 连接串）")}
 	}
@@ -239,6 +258,9 @@ func openDB(ctx context.Context, cfg config.Config, dsn string) (*store.DB, erro
 	if err != nil {
 		return nil, fmt.Errorf("无法连接数据库：%w", err)
 	}
+	// Everything this process appends to the audit log and the case
+	// records is signed with the chain key (internal/chainhash).
+	db.SetChainKeys(chain)
 	return db, nil
 }
 
@@ -303,9 +325,12 @@ func runDemo(ctx context.Context, env *environment) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("无法创建数据目录 %s：%w", cfg.DataDir, err)
 	}
-	keys, err := demoKeys(cfg.DataDir)
+	keys, auditKeys, err := demoKeys(cfg.DataDir)
 	if err != nil {
 		return err
+	}
+	if cfg.AuditKeys == "" {
+		cfg.AuditKeys = auditKeys
 	}
 	// The demo runs on embedded SQLite in the data folder unless given a
 	// database (a PostgreSQL one, to try the production setup).
@@ -361,6 +386,9 @@ func runServe(ctx context.Context, env *environment) error {
 	}
 	keys, err := keysFromConfig(env.cfg)
 	if err != nil {
+		return err
+	}
+	if err := requireAuditKeys(env.cfg); err != nil {
 		return err
 	}
 	return serve(ctx, env, env.cfg, keys, false, nil)
@@ -445,9 +473,14 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	river.AddWorker(workers, &casework.DeadlineWorker{Service: cases})
 	river.AddWorker(workers, &staging.DrainWorker{Store: files, Clock: clk})
 	river.AddWorker(workers, &staging.SweepWorker{Store: files, Clock: clk, Log: log.With("part", "files")})
+	periodic := []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second), staging.PeriodicSweep(time.Hour)}
+	if cfg.AuditCheckpoint != "" {
+		// The leader checks the record and renews the checkpoint hourly.
+		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
+		periodic = append(periodic, casework.PeriodicCheckpoint(time.Hour))
+	}
 	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
-		Periodic: []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second),
-			staging.PeriodicSweep(time.Hour)}})
+		Periodic: periodic})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/app"
 	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -135,7 +136,7 @@ func TestDemoServesTheDistrict(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if n, broken, err := casework.VerifyChains(context.Background(), db.Read()); err != nil || n != 40 || len(broken) > 0 {
+	if n, broken, err := casework.VerifyChains(context.Background(), db.Read(), demoChainKeys(t, data)); err != nil || n != 40 || len(broken) > 0 {
 		t.Fatalf("demo case chains: %d %v %v", n, broken, err)
 	}
 	// The archive of a completed case exports complete from the command line.
@@ -145,13 +146,28 @@ func TestDemoServesTheDistrict(t *testing.T) {
 	}
 	zipPath := filepath.Join(t.TempDir(), "archive.zip")
 	var out strings.Builder
-	err = app.Run(context.Background(), []string{"archive", "export", number, zipPath, "--db", filepath.Join(data, "zwfw.db"), "--data", data},
+	err = app.Run(context.Background(), []string{"archive", "export", number, zipPath, "--db", filepath.Join(data, "zwfw.db"), "--data", data,
+		"--audit-keys", demoAuditKeys(t, data)},
 		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
 	if err != nil || !strings.Contains(out.String(), "已导出办件") || strings.Contains(out.String(), "不完整") {
 		t.Fatalf("archive export: %v\n%s", err, out.String())
 	}
 	if st, err := os.Stat(zipPath); err != nil || st.Size() < 500 {
 		t.Fatalf("archive file: %v", err)
+	}
+	// A completed case's result swapped behind the application's back:
+	// audit verify names the case.
+	if err := db.Tx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.Exec(context.Background(), `UPDATE cases SET result_sha256 = ? WHERE number = ?`, strings.Repeat("0", 64), number)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = app.Run(context.Background(), []string{"audit", "verify", "--db", filepath.Join(data, "zwfw.db"), "--audit-keys", demoAuditKeys(t, data)},
+		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "办件 "+number) || !strings.Contains(out.String(), "状态不符") {
+		t.Fatalf("audit verify after a swapped result: %v\n%s", err, out.String())
 	}
 }
 
@@ -345,6 +361,8 @@ func TestCommandLine(t *testing.T) {
 		{map[string]string{"ZWFW_DATABASE_URL_FILE": "/nonexistent/secret"}, []string{"serve"}, "ZWFW_DATABASE_URL_FILE"},
 		{nil, []string{"serve"}, "ZWFW_DATA_KEYS"},
 		{withKeys(t, nil), []string{"serve"}, "未指定数据库"},
+		{withKeys(t, map[string]string{"ZWFW_AUDIT_KEYS": ""}), []string{"serve"}, "ZWFW_AUDIT_KEYS"},
+		{withKeys(t, map[string]string{"ZWFW_AUDIT_KEYS": "a1:short"}), []string{"serve"}, "ZWFW_AUDIT_KEYS"},
 		{map[string]string{"ZWFW_STAFF_TOTP": "false"}, []string{"serve"}, "ZWFW_STAFF_TOTP"},
 		{nil, []string{"migrate", "stray"}, "多余的参数"},
 	}
@@ -374,14 +392,41 @@ func TestDatabaseURLFromFile(t *testing.T) {
 	}
 }
 
-// withKeys adds freshly generated personal-data keys to env.
+// demoAuditKeys is the ZWFW_AUDIT_KEYS the demo in dir signs its chains with.
+func demoAuditKeys(t *testing.T, dir string) string {
+	t.Helper()
+	var saved struct {
+		AuditKeys string `json:"audit_keys"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "keys.json"))
+	if err != nil || json.Unmarshal(b, &saved) != nil {
+		t.Fatalf("demo keys: %v", err)
+	}
+	return saved.AuditKeys
+}
+
+// demoChainKeys are the keys the demo in dir signs its chains with.
+func demoChainKeys(t *testing.T, dir string) *chainhash.Keys {
+	t.Helper()
+	keys, err := chainhash.Parse(demoAuditKeys(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// withKeys adds freshly generated personal-data and chain keys to env.
 func withKeys(t *testing.T, env map[string]string) map[string]string {
 	t.Helper()
 	enc, idx, err := pii.GenerateKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{"ZWFW_DATA_KEYS": enc, "ZWFW_INDEX_KEY": idx}
+	chain, err := chainhash.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{"ZWFW_DATA_KEYS": enc, "ZWFW_INDEX_KEY": idx, "ZWFW_AUDIT_KEYS": chain}
 	for k, v := range env {
 		out[k] = v
 	}

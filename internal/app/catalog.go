@@ -189,6 +189,9 @@ func (p *progressBar) finish() {
 // runArchiveExport writes one case's electronic archive to a ZIP file.
 func runArchiveExport(ctx context.Context, env *environment) error {
 	number, path := env.args[0], env.args[1]
+	if err := requireAuditKeys(env.cfg); err != nil {
+		return err // the export is audited
+	}
 	db, err := openCurrentDB(ctx, env)
 	if err != nil {
 		return err

@@ -10,9 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
-	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/identity"
@@ -37,31 +38,39 @@ func keysFromConfig(cfg config.Config) (*pii.Keys, error) {
 }
 
 // demoKeys reads the demo's keys from its data folder, making them on the
-// first run: demo data stays readable across restarts.
-func demoKeys(dir string) (*pii.Keys, error) {
+// first run: demo data stays readable, and its chains verifiable, across
+// restarts. A folder from before the audit keys gets one added.
+func demoKeys(dir string) (*pii.Keys, string, error) {
 	path := filepath.Join(dir, "keys.json")
 	var k struct {
-		DataKeys string `json:"data_keys"`
-		IndexKey string `json:"index_key"`
+		DataKeys  string `json:"data_keys"`
+		IndexKey  string `json:"index_key"`
+		AuditKeys string `json:"audit_keys,omitempty"`
 	}
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if k.DataKeys, k.IndexKey, err = pii.GenerateKeys(); err != nil {
-			return nil, err
+			return nil, "", err
+		}
+	case err != nil:
+		return nil, "", err
+	default:
+		if err := json.Unmarshal(b, &k); err != nil {
+			return nil, "", fmt.Errorf("演示密钥文件 %s 已损坏：%w", path, err)
+		}
+	}
+	if k.AuditKeys == "" {
+		if k.AuditKeys, err = chainhash.Generate(); err != nil {
+			return nil, "", err
 		}
 		b, _ = json.Marshal(k)
 		if err := os.WriteFile(path, b, 0o600); err != nil {
-			return nil, fmt.Errorf("无法保存演示密钥：%w", err)
-		}
-	case err != nil:
-		return nil, err
-	default:
-		if err := json.Unmarshal(b, &k); err != nil {
-			return nil, fmt.Errorf("演示密钥文件 %s 已损坏：%w", path, err)
+			return nil, "", fmt.Errorf("无法保存演示密钥：%w", err)
 		}
 	}
-	return pii.ParseKeys(k.DataKeys, k.IndexKey)
+	keys, err := pii.ParseKeys(k.DataKeys, k.IndexKey)
+	return keys, k.AuditKeys, err
 }
 
 // storedKeys are the keys a command opens stored personal data with: the
@@ -70,7 +79,8 @@ func demoKeys(dir string) (*pii.Keys, error) {
 func storedKeys(cfg config.Config) (*pii.Keys, error) {
 	if cfg.DataKeys == "" && cfg.IndexKey == "" {
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, "keys.json")); err == nil {
-			return demoKeys(cfg.DataDir)
+			keys, _, err := demoKeys(cfg.DataDir)
+			return keys, err
 		}
 	}
 	return keysFromConfig(cfg)
@@ -112,8 +122,12 @@ func runKeys(ctx context.Context, env *environment) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "ZWFW_DATA_KEYS=%s\nZWFW_INDEX_KEY=%s\n", enc, idx)
-	fmt.Fprintln(env.stderr, "请把这两项保存到安全的位置（如 *_FILE 指向的文件）。ZWFW_INDEX_KEY 设定后不可更换；更换加密密钥时把新密钥放在 ZWFW_DATA_KEYS 最前面并保留旧密钥。")
+	chain, err := chainhash.Generate()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "ZWFW_DATA_KEYS=%s\nZWFW_INDEX_KEY=%s\nZWFW_AUDIT_KEYS=%s\n", enc, idx, chain)
+	fmt.Fprintln(env.stderr, "请把这三项保存到安全的位置（如 *_FILE 指向的文件），不要与数据库放在一起。ZWFW_INDEX_KEY 设定后不可更换；更换加密密钥或完整性密钥时把新密钥放在最前面并保留旧密钥。")
 	return nil
 }
 
@@ -122,6 +136,9 @@ func runKeys(ctx context.Context, env *environment) error {
 func openIdentity(ctx context.Context, env *environment) (*store.DB, *identity.Service, error) {
 	keys, err := keysFromConfig(env.cfg)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := requireAuditKeys(env.cfg); err != nil {
 		return nil, nil, err
 	}
 	db, err := openCurrentDB(ctx, env)
@@ -213,30 +230,40 @@ func runUserResetPassword(ctx context.Context, env *environment) error {
 }
 
 // runAuditVerify checks the audit log's chain and every case's event
-// chain, and names whatever was altered.
+// chain (and, with --checkpoint, the heads against the last checkpoint),
+// and names whatever was altered or lost.
 func runAuditVerify(ctx context.Context, env *environment) error {
+	if err := requireAuditKeys(env.cfg); err != nil {
+		return err
+	}
 	db, err := openCurrentDB(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	entries, brokenLog, err := audit.Verify(ctx, db.Read())
+	r, err := casework.CheckIntegrity(ctx, db, env.cfg.AuditCheckpoint, time.Now())
 	if err != nil {
 		return err
 	}
-	cases, brokenCases, err := casework.VerifyChains(ctx, db.Read())
-	if err != nil {
-		return err
-	}
-	for _, b := range brokenLog {
+	for _, b := range r.Log {
 		fmt.Fprintf(env.stdout, "审计日志第 %d 条：%s\n", b.ID, b.Reason)
 	}
-	for _, b := range brokenCases {
-		fmt.Fprintf(env.stdout, "办件 %s 第 %d 个事件：%s\n", b.Number, b.Seq, b.Reason)
+	for _, b := range r.Broken {
+		if b.Seq == 0 {
+			fmt.Fprintf(env.stdout, "办件 %s：%s\n", b.Number, b.Reason)
+		} else {
+			fmt.Fprintf(env.stdout, "办件 %s 第 %d 个事件：%s\n", b.Number, b.Seq, b.Reason)
+		}
 	}
-	fmt.Fprintf(env.stdout, "已核对审计日志 %d 条、办件 %d 件\n", entries, cases)
-	if n := len(brokenLog) + len(brokenCases); n > 0 {
+	for _, l := range r.Lost {
+		fmt.Fprintln(env.stdout, l)
+	}
+	fmt.Fprintf(env.stdout, "已核对审计日志 %d 条、办件 %d 件\n", r.Entries, r.Cases)
+	if n := r.Problems(); n > 0 {
 		return fmt.Errorf("发现 %d 处记录被改动", n)
+	}
+	if r.Checkpoint != "" {
+		fmt.Fprintf(env.stdout, "已更新检查点 %s\n", r.Checkpoint)
 	}
 	fmt.Fprintln(env.stdout, "全部记录完整，未发现改动。")
 	return nil

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestUserCommands(t *testing.T) {
 				t.Fatalf("%d audit entries for create and reset, want 2", n)
 			}
 			out, err = runIn("", "keys")
-			if err != nil || !strings.Contains(out, "ZWFW_DATA_KEYS=") || !strings.Contains(out, "ZWFW_INDEX_KEY=") {
+			if err != nil || !strings.Contains(out, "ZWFW_DATA_KEYS=") || !strings.Contains(out, "ZWFW_INDEX_KEY=") || !strings.Contains(out, "ZWFW_AUDIT_KEYS=") {
 				t.Fatalf("keys: %v %s", err, out)
 			}
 		})
@@ -100,9 +101,24 @@ func TestAuditVerifyCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, err := run("", "audit", "verify")
-	if err != nil || !strings.Contains(out, "全部记录完整") {
+	checkpoint := filepath.Join(t.TempDir(), "checkpoint.json")
+	out, err := run("", "audit", "verify", "--checkpoint", checkpoint)
+	if err != nil || !strings.Contains(out, "全部记录完整") || !strings.Contains(out, "已更新检查点") {
 		t.Fatalf("clean log: %v\n%s", err, out)
+	}
+	// The last entry deleted leaves an intact chain; the checkpoint shows it.
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DROP TRIGGER audit_log_no_delete`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run("", "audit", "verify", "--checkpoint", checkpoint)
+	if err == nil || !strings.Contains(out, "已不存在：记录被删除") {
+		t.Fatalf("deleted last entry not caught: %v\n%s", err, out)
 	}
 	if err := db.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `DROP TRIGGER audit_log_no_update`); err != nil {

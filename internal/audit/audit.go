@@ -9,15 +9,14 @@ package audit
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -41,14 +40,9 @@ const genesis = "000000000000000000000000000000000000000000000000000000000000000
 // cannot both extend the same entry ("audt" in ASCII).
 const chainLock = 0x61756474
 
-func (e Entry) digest(prev string) string {
-	h := sha256.New()
-	for _, part := range []string{prev, e.At.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.ActorID, 10),
-		e.Actor, e.Action, e.Object, e.Detail, e.IP} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
+func (e Entry) parts(prev string) []string {
+	return []string{prev, e.At.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.ActorID, 10),
+		e.Actor, e.Action, e.Object, e.Detail, e.IP}
 }
 
 // Append writes e in tx, chained to the last entry. The time should be the
@@ -69,7 +63,7 @@ func Append(ctx context.Context, tx *store.Tx, e Entry) error {
 	}
 	// Timestamps are stored to the microsecond on PostgreSQL; hash what is stored.
 	e.At = e.At.UTC().Truncate(time.Microsecond)
-	e.Hash = e.digest(prev)
+	e.Hash = tx.ChainKeys().Sum(e.parts(prev)...)
 	var actorID any
 	if e.ActorID != 0 {
 		actorID = e.ActorID
@@ -161,14 +155,17 @@ type Broken struct {
 }
 
 // Verify walks the whole chain and returns every entry whose stored hash
-// does not match its content or its predecessor.
-func Verify(ctx context.Context, q store.Querier) (checked int, broken []Broken, err error) {
+// does not match its content or its predecessor, under keys. Entries
+// hashed without a key (written before keys were set) are accepted only
+// before the first keyed one: an unkeyed entry after it was recomputed by
+// someone without the key.
+func Verify(ctx context.Context, q store.Querier, keys *chainhash.Keys) (checked int, broken []Broken, err error) {
 	rows, err := q.Query(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor, action, object, detail, ip, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
 		return 0, nil, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer rows.Close()
-	prev := genesis
+	prev, sawKeyed := genesis, false
 	for rows.Next() {
 		var e Entry
 		var storedPrev string
@@ -176,12 +173,16 @@ func Verify(ctx context.Context, q store.Querier) (checked int, broken []Broken,
 			return checked, broken, err
 		}
 		checked++
+		ok, keyed := keys.Check(e.Hash, e.parts(prev)...)
 		switch {
 		case storedPrev != prev:
 			broken = append(broken, Broken{e.ID, "与前一条记录不衔接（有记录被删除或插入）"})
-		case e.digest(prev) != e.Hash:
+		case !ok:
 			broken = append(broken, Broken{e.ID, "记录内容与其哈希不符（被修改）"})
+		case sawKeyed && !keyed:
+			broken = append(broken, Broken{e.ID, "记录未经完整性密钥签署（被改写并重算哈希）"})
 		}
+		sawKeyed = sawKeyed || keyed
 		prev = e.Hash
 	}
 	return checked, broken, rows.Err()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
@@ -23,7 +24,7 @@ func TestChainAppendSearchVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		n, broken, err := audit.Verify(ctx, db.Read())
+		n, broken, err := audit.Verify(ctx, db.Read(), db.ChainKeys())
 		if err != nil || n != 5 || len(broken) != 0 {
 			t.Fatalf("verify: %d checked, broken %v, %v", n, broken, err)
 		}
@@ -65,9 +66,83 @@ func TestChainAppendSearchVerify(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		_, broken, err = audit.Verify(ctx, db.Read())
+		_, broken, err = audit.Verify(ctx, db.Read(), db.ChainKeys())
 		if err != nil || len(broken) != 1 || !strings.Contains(broken[0].Reason, "被修改") {
 			t.Fatalf("tampering not caught: %+v %v", broken, err)
 		}
 	})
+}
+
+// With a chain key, someone who can write to the database but has not the
+// key cannot rewrite an entry and recompute its hash: neither as plain
+// SHA-256 nor under a key of their own. Entries from before the key
+// (unkeyed) still verify.
+func TestKeyedChainCannotBeRecomputed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+		record := func(i int) {
+			t.Helper()
+			e := audit.Entry{At: at.Add(time.Duration(i) * time.Minute), Actor: "管理员", Action: "export", Object: fmt.Sprintf("case:%d", i)}
+			if err := audit.Record(ctx, db, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		record(0) // written before the key was set
+		keys := mustKeys(t)
+		db.SetChainKeys(keys)
+		for i := 1; i <= 3; i++ {
+			record(i)
+		}
+		if n, broken, err := audit.Verify(ctx, db.Read(), keys); err != nil || n != 4 || len(broken) != 0 {
+			t.Fatalf("verify: %d checked, broken %v, %v", n, broken, err)
+		}
+		disable := `DROP TRIGGER audit_log_no_update`
+		if db.Dialect == store.Postgres {
+			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
+		}
+		// Rewrite entry 3 under a key of one's own and entry 4 (the last)
+		// as plain SHA-256, each chained to the one before as forged.
+		other := mustKeys(t)
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, disable); err != nil {
+				return err
+			}
+			for _, f := range []struct {
+				keys *chainhash.Keys
+				i    int
+			}{{other, 2}, {nil, 3}} {
+				var prev string
+				if err := tx.QueryRow(ctx, `SELECT hash FROM audit_log WHERE id = ?`, f.i).Scan(&prev); err != nil {
+					return err
+				}
+				hash := f.keys.Sum(prev, at.Add(time.Duration(f.i)*time.Minute).Format(time.RFC3339Nano), "0", "管理员", "export",
+					fmt.Sprintf("case:%d", f.i), "改过", "")
+				if _, err := tx.Exec(ctx, `UPDATE audit_log SET detail = '改过', prev_hash = ?, hash = ? WHERE id = ?`, prev, hash, f.i+1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, broken, err := audit.Verify(ctx, db.Read(), keys)
+		if err != nil || len(broken) != 2 || broken[0].ID != 3 || !strings.Contains(broken[0].Reason, "被修改") ||
+			broken[1].ID != 4 || !strings.Contains(broken[1].Reason, "未经完整性密钥签署") {
+			t.Fatalf("forged entries: broken %+v, %v", broken, err)
+		}
+	})
+}
+
+func mustKeys(t *testing.T) *chainhash.Keys {
+	t.Helper()
+	s, err := chainhash.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := chainhash.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -160,7 +160,7 @@ func TestSetAndRemove(t *testing.T) {
 			e[0].Detail != "2026-10-07 设为工作日「市政府通知上班」；原为：无本地设置（法定节假日：国庆节）" {
 			t.Errorf("system's audit entry: %+v", e)
 		}
-		if _, broken, err := audit.Verify(ctx, db.Read()); err != nil || len(broken) != 0 {
+		if _, broken, err := audit.Verify(ctx, db.Read(), db.ChainKeys()); err != nil || len(broken) != 0 {
 			t.Errorf("audit chain: %v %v", broken, err)
 		}
 	})

@@ -206,7 +206,7 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 		if _, err := f.svc.DocumentOf(ctx, f.other, c.ID, docs[0].ID); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("another citizen reads a notice: %v", err)
 		}
-		if n, broken, err := casework.VerifyChains(ctx, db.Read()); err != nil || n != 1 || len(broken) != 0 {
+		if n, broken, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys()); err != nil || n != 1 || len(broken) != 0 {
 			t.Fatalf("chains: %d %v %v", n, broken, err)
 		}
 	})
@@ -319,7 +319,7 @@ func TestVerifyChainsFindsATamperedCase(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		n, broken, err := casework.VerifyChains(ctx, db.Read())
+		n, broken, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys())
 		if err != nil || n != 3 || len(broken) != 1 || broken[0].Number != target.Number || broken[0].Seq != 4 {
 			t.Fatalf("verify: %d cases, broken %+v, %v", n, broken, err)
 		}

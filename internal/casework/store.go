@@ -1,10 +1,9 @@
 package casework
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -640,14 +640,13 @@ func Events(ctx context.Context, q store.Querier, caseID int64) ([]Event, error)
 
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
-func (e Event) digest(caseID int64, prev string) string {
-	h := sha256.New()
-	for _, part := range []string{prev, strconv.FormatInt(caseID, 10), strconv.Itoa(e.Seq), e.At.UTC().Format(time.RFC3339Nano),
-		strconv.FormatInt(e.ActorID, 10), e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
+func (e Event) parts(caseID int64, prev, state string) []string {
+	parts := []string{prev, strconv.FormatInt(caseID, 10), strconv.Itoa(e.Seq), e.At.UTC().Format(time.RFC3339Nano),
+		strconv.FormatInt(e.ActorID, 10), e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason}
+	if state != "" { // events written before states were recorded hash as they did
+		parts = append(parts, state)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return parts
 }
 
 // appendEvent adds e to the case's chain in tx. The case row was locked
@@ -668,19 +667,31 @@ type chain struct {
 	caseID int64
 	seq    int
 	prev   string
+	state  string // the state the next append commits to; read in the transaction when empty
 }
 
 // newChain starts the record of a case created in this transaction.
 func newChain(caseID int64) *chain { return &chain{caseID: caseID, prev: genesis} }
 
+// Every event commits to the state of the case after the transaction's
+// changes so far (stateDigest): appends come last in a step, after the
+// row, its materials and its notices were written. Events appended in one
+// statement share that state.
 func (c *chain) append(ctx context.Context, tx *store.Tx, events ...Event) error {
+	state := c.state
+	if state == "" {
+		var err error
+		if state, err = stateDigest(ctx, tx, c.caseID); err != nil {
+			return err
+		}
+	}
 	var sql strings.Builder
-	sql.WriteString(`INSERT INTO case_events (case_id, seq, at, actor_id, actor_role, action, from_status, to_status, reason, prev_hash, hash) VALUES `)
-	args := make([]any, 0, 11*len(events))
+	sql.WriteString(`INSERT INTO case_events (case_id, seq, at, actor_id, actor_role, action, from_status, to_status, reason, prev_hash, state_hash, hash) VALUES `)
+	args := make([]any, 0, 12*len(events))
 	for i, e := range events {
 		e.Seq = c.seq + 1
 		e.At = e.At.UTC().Truncate(time.Microsecond)
-		e.Hash = e.digest(c.caseID, c.prev)
+		e.Hash = tx.ChainKeys().Sum(e.parts(c.caseID, c.prev, state)...)
 		var actor any
 		if e.ActorID != 0 {
 			actor = e.ActorID
@@ -688,8 +699,8 @@ func (c *chain) append(ctx context.Context, tx *store.Tx, events ...Event) error
 		if i > 0 {
 			sql.WriteString(", ")
 		}
-		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, c.caseID, e.Seq, e.At, actor, e.ActorRole, e.Action, e.From, e.To, e.Reason, c.prev, e.Hash)
+		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, c.caseID, e.Seq, e.At, actor, e.ActorRole, e.Action, e.From, e.To, e.Reason, c.prev, state, e.Hash)
 		c.seq, c.prev = e.Seq, e.Hash
 	}
 	_, err := tx.Exec(ctx, sql.String(), args...)
@@ -705,43 +716,91 @@ type Broken struct {
 }
 
 // VerifyChains checks every case's event chain and names each case whose
-// record was altered, removed or reordered behind the application's back.
-func VerifyChains(ctx context.Context, q store.Querier) (cases int, broken []Broken, err error) {
-	rows, err := q.Query(ctx, `SELECT e.case_id, c.number, e.seq, e.at, COALESCE(e.actor_id, 0), e.actor_role, e.action, e.from_status,
-		e.to_status, e.reason, e.prev_hash, e.hash FROM case_events e JOIN cases c ON c.id = e.case_id ORDER BY e.case_id, e.seq`)
+// record was altered, removed or reordered behind the application's back,
+// that has no record at all, or whose current state (row, materials,
+// notices) is not the state its last event committed to. Hashes are
+// checked under keys; as in the audit log, an unkeyed event after a keyed
+// one was recomputed without the key.
+func VerifyChains(ctx context.Context, q store.Querier, keys *chainhash.Keys) (cases int, broken []Broken, err error) {
+	rows, err := q.Query(ctx, `SELECT c.id, c.number, e.seq, e.at, COALESCE(e.actor_id, 0), e.actor_role, e.action, e.from_status,
+		e.to_status, e.reason, e.prev_hash, e.state_hash, e.hash FROM cases c LEFT JOIN case_events e ON e.case_id = c.id ORDER BY c.id, e.seq`)
 	if err != nil {
 		return 0, nil, fmt.Errorf("verify case chains: %w", err)
 	}
 	defer rows.Close()
+	// The last event of each case whose chain holds, to compare its state.
+	type head struct {
+		id     int64
+		number string
+		seq    int
+		state  string
+	}
+	var heads []head
 	var current int64 = -1
-	prev, expectSeq, bad := genesis, 1, false
+	prev, expectSeq, bad, sawKeyed := genesis, 1, false, false
 	for rows.Next() {
 		var id int64
-		var number, storedPrev string
-		var e Event
-		if err := rows.Scan(&id, &number, &e.Seq, &e.At, &e.ActorID, &e.ActorRole, &e.Action, &e.From, &e.To, &e.Reason, &storedPrev, &e.Hash); err != nil {
+		var number string
+		var seq sql.NullInt64
+		var at sql.NullTime
+		var actorID sql.NullInt64
+		var role, action, from, to, reason, storedPrev, state, hash sql.NullString
+		if err := rows.Scan(&id, &number, &seq, &at, &actorID, &role, &action, &from, &to, &reason, &storedPrev, &state, &hash); err != nil {
 			return cases, broken, err
 		}
 		if id != current {
-			current, prev, expectSeq, bad = id, genesis, 1, false
+			current, prev, expectSeq, bad, sawKeyed = id, genesis, 1, false, false
 			cases++
+			heads = append(heads, head{id: id, number: number})
+		}
+		if !seq.Valid {
+			broken, bad = append(broken, Broken{CaseID: id, Number: number, Reason: "没有任何事件记录（记录被删除）"}), true
+			heads = heads[:len(heads)-1]
+			continue
 		}
 		if bad {
 			continue
 		}
-		reason := ""
+		e := Event{Seq: int(seq.Int64), At: at.Time, ActorID: actorID.Int64, ActorRole: role.String, Action: Action(action.String),
+			From: Status(from.String), To: Status(to.String), Reason: reason.String, Hash: hash.String}
+		why := ""
+		ok, keyed := keys.Check(e.Hash, e.parts(id, prev, state.String)...)
 		switch {
-		case e.Seq != expectSeq || storedPrev != prev:
-			reason = "记录不连续（有事件被删除或插入）"
-		case e.digest(id, prev) != e.Hash:
-			reason = "事件内容与其哈希不符（被修改）"
+		case e.Seq != expectSeq || storedPrev.String != prev:
+			why = "记录不连续（有事件被删除或插入）"
+		case !ok:
+			why = "事件内容与其哈希不符（被修改）"
+		case sawKeyed && !keyed:
+			why = "事件未经完整性密钥签署（被改写并重算哈希）"
 		}
-		if reason != "" {
-			broken, bad = append(broken, Broken{CaseID: id, Number: number, Seq: e.Seq, Reason: reason}), true
+		sawKeyed = sawKeyed || keyed
+		if why != "" {
+			broken, bad = append(broken, Broken{CaseID: id, Number: number, Seq: e.Seq, Reason: why}), true
+			heads = heads[:len(heads)-1]
+			continue
 		}
+		heads[len(heads)-1].seq, heads[len(heads)-1].state = e.Seq, state.String
 		prev, expectSeq = e.Hash, e.Seq+1
 	}
-	return cases, broken, rows.Err()
+	if err := rows.Err(); err != nil {
+		return cases, broken, err
+	}
+	rows.Close()
+	for _, h := range heads {
+		if h.state == "" {
+			continue // recorded before events held the state
+		}
+		now, err := stateDigest(ctx, q, h.id)
+		if err != nil {
+			return cases, broken, err
+		}
+		if now != h.state {
+			broken = append(broken, Broken{CaseID: h.id, Number: h.number, Seq: h.seq,
+				Reason: "办件、材料或文书与最后一条事件记录的状态不符（被修改，或最后的事件被删除）"})
+		}
+	}
+	slices.SortFunc(broken, func(a, b Broken) int { return cmp.Compare(a.CaseID, b.CaseID) })
+	return cases, broken, nil
 }
 
 // Available lists the actions who may take on c now, in workflow order.

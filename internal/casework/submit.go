@@ -121,7 +121,10 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 				Reason: "上传：" + strings.Join(handedIn, "、")})
 		}
 		events = append(events, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Submit, From: Draft, To: Submitted})
-		if err := newChain(c.ID).append(ctx, tx, events...); err != nil {
+		// The state is known from what was just written: no read back.
+		ch := newChain(c.ID)
+		ch.state = newCaseState(c, "online", body, mats).digest()
+		if err := ch.append(ctx, tx, events...); err != nil {
 			return err
 		}
 		return s.tell(ctx, tx, c, Submit, "", now)

@@ -38,6 +38,8 @@ type Config struct {
 	Reset             bool
 	DataKeys          string // pii encryption keys: id:base64,…
 	IndexKey          string // pii blind-index key
+	AuditKeys         string // keys of the audit and case hash chains: id:base64,…
+	AuditCheckpoint   string // file of the signed checkpoint of the chains' heads
 	SMSURL            string
 	SMSKey            string
 	SMTPHost          string
@@ -196,6 +198,10 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.DataKeys = v; return nil }},
 	{Env: "ZWFW_INDEX_KEY", Flag: "index-key", Usage: "个人信息检索密钥（base64，设定后不可更换）", Secret: true,
 		set: func(c *Config, v string) error { c.IndexKey = v; return nil }},
+	{Env: "ZWFW_AUDIT_KEYS", Flag: "audit-keys", Usage: "审计日志和办件记录的完整性密钥，格式 id:base64密钥,…，第一个用于签署（zwfw keys 生成）", Secret: true,
+		set: func(c *Config, v string) error { c.AuditKeys = v; return nil }},
+	{Env: "ZWFW_AUDIT_CHECKPOINT", Flag: "checkpoint", Usage: "audit verify 比对并更新的检查点文件（各哈希链的末端，经密钥签署；应存放在数据库以外）",
+		set: func(c *Config, v string) error { c.AuditCheckpoint = v; return nil }},
 	{Env: "ZWFW_SMS_URL", Flag: "sms-url", Usage: "短信网关地址；不设则短信只写入日志（开发用）",
 		set: func(c *Config, v string) error { c.SMSURL = v; return nil }},
 	{Env: "ZWFW_SMS_KEY", Flag: "sms-key", Usage: "短信网关密钥", Secret: true,

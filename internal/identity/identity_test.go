@@ -301,7 +301,7 @@ func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
 				t.Errorf("audit lacks %s: %v", want, actions)
 			}
 		}
-		if _, broken, err := audit.Verify(ctx, db.Read()); err != nil || len(broken) > 0 {
+		if _, broken, err := audit.Verify(ctx, db.Read(), db.ChainKeys()); err != nil || len(broken) > 0 {
 			t.Fatalf("audit chain: %v %v", broken, err)
 		}
 	})

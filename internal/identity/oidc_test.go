@@ -442,7 +442,7 @@ func TestOIDCNoPlaintextIdentifiers(t *testing.T) {
 		if !strings.Contains(dump.String(), "统一身份认证") {
 			t.Errorf("no audit entry mentions 统一身份认证:\n%s", dump.String())
 		}
-		if _, broken, err := audit.Verify(ctx, db.Read()); err != nil || len(broken) > 0 {
+		if _, broken, err := audit.Verify(ctx, db.Read(), db.ChainKeys()); err != nil || len(broken) > 0 {
 			t.Fatalf("audit chain: %v %v", broken, err)
 		}
 	})

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/chainhash"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
@@ -36,7 +38,15 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	batch   batcher
+	chain   *chainhash.Keys
 }
+
+// SetChainKeys sets the keys that sign the audit log's and the cases'
+// hash chains in this process's transactions (nil: unkeyed SHA-256).
+func (db *DB) SetChainKeys(k *chainhash.Keys) { db.chain = k }
+
+// ChainKeys are the keys set with SetChainKeys.
+func (db *DB) ChainKeys() *chainhash.Keys { return db.chain }
 
 // Options tune a DB. Zero values take defaults.
 type Options struct {
@@ -193,7 +203,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{runner: runner{sqlTx, db.Dialect}, tx: sqlTx}); err != nil {
+	if err = fn(&Tx{runner: runner{sqlTx, db.Dialect}, tx: sqlTx, chain: db.chain}); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {
@@ -205,8 +215,12 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 // Tx is a write transaction.
 type Tx struct {
 	runner
-	tx *sql.Tx
+	tx    *sql.Tx
+	chain *chainhash.Keys
 }
+
+// ChainKeys are the keys that sign hash chains appended in this transaction.
+func (t *Tx) ChainKeys() *chainhash.Keys { return t.chain }
 
 // SQL returns the underlying transaction, for libraries that take one
 // (the job queue inserts its jobs through it).

@@ -1,0 +1,120 @@
+package casework
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// caseState is what a case is, for its events to commit to: the columns
+// of its row that only a step changes, its materials' (position, SHA-256)
+// and its notices' (number, SHA-256 of the body).
+//
+// Left out, because they change without a step: version and updated_at
+// (bookkeeping of every write), warned_for and overdue_for (the deadline
+// check's memory), created_at and submitted_at (told by the events). A
+// draft's form answers are the applicant's working copy and are left out
+// while the case is a draft; submission commits them.
+type caseState struct {
+	cols  [20]string
+	files [][2]string // "m"+position or "d"+number, then the hash
+}
+
+// digest is the SHA-256 of the state; every event stores and signs it, so
+// an edit of the row, a swapped material or a rewritten 决定书 shows when
+// Verify compares the current state with the last event's.
+func (st caseState) digest() string {
+	if Status(st.cols[7]) == Draft {
+		st.cols[9] = ""
+	}
+	slices.SortFunc(st.files, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	h := sha256.New()
+	for _, c := range st.cols {
+		h.Write([]byte(c))
+		h.Write([]byte{0})
+	}
+	for _, f := range st.files {
+		h.Write([]byte(f[0]))
+		h.Write([]byte{0})
+		h.Write([]byte(f[1]))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// newCaseState is the state of a case just submitted in one request
+// (Apply), from the values written, without reading them back.
+func newCaseState(c Case, channel, form string, mats []Material) caseState {
+	var st caseState
+	st.cols = [20]string{c.Number, strconv.FormatInt(c.ItemID, 10), strconv.Itoa(c.ItemVersion), strconv.FormatInt(c.ApplicantID, 10),
+		strconv.FormatInt(c.EnterpriseID, 10), strconv.FormatInt(c.DepartmentID, 10), c.RegionCode, string(c.Status), channel, form,
+		"0", "", "", "", "", "", "", "", "", "0"}
+	for _, m := range mats {
+		st.files = append(st.files, [2]string{"m" + strconv.Itoa(m.Position), m.SHA256})
+	}
+	return st
+}
+
+// stateDigest reads the case's state in q and returns its digest.
+func stateDigest(ctx context.Context, q store.Querier, caseID int64) (string, error) {
+	var st caseState
+	cols := &st.cols
+	err := q.QueryRow(ctx, `SELECT number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code,
+		status, channel, form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, decision,
+		delivery, transfers FROM cases WHERE id = ?`, caseID).Scan(&cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5],
+		&cols[6], &cols[7], &cols[8], &cols[9], &cols[10], &cols[11], &cols[12], &cols[13], &cols[14], &cols[15], &cols[16], &cols[17],
+		&cols[18], &cols[19])
+	if err != nil {
+		return "", fmt.Errorf("case state: %w", err)
+	}
+	rows, err := q.Query(ctx, `SELECT 'm', position, '', sha256 FROM case_materials WHERE case_id = ?
+		UNION ALL SELECT 'd', 0, number, body FROM case_documents WHERE case_id = ?`, caseID, caseID)
+	if err != nil {
+		return "", fmt.Errorf("case state: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, number, value string
+		var position int
+		if err := rows.Scan(&kind, &position, &number, &value); err != nil {
+			return "", err
+		}
+		if kind == "d" {
+			sum := sha256.Sum256([]byte(value))
+			st.files = append(st.files, [2]string{"d" + number, hex.EncodeToString(sum[:])})
+		} else {
+			st.files = append(st.files, [2]string{"m" + strconv.Itoa(position), value})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return st.digest(), nil
+}
+
+// Heads are the ends of every case's chain, by 办件编号, for a checkpoint.
+func Heads(ctx context.Context, q store.Querier) (map[string]audit.ChainHead, error) {
+	rows, err := q.Query(ctx, `SELECT c.number, e.seq, e.hash FROM cases c JOIN case_events e ON e.case_id = c.id
+		WHERE e.seq = (SELECT MAX(seq) FROM case_events WHERE case_id = c.id)`)
+	if err != nil {
+		return nil, fmt.Errorf("case heads: %w", err)
+	}
+	defer rows.Close()
+	heads := map[string]audit.ChainHead{}
+	for rows.Next() {
+		var number string
+		var h audit.ChainHead
+		if err := rows.Scan(&number, &h.Count, &h.Hash); err != nil {
+			return nil, err
+		}
+		heads[number] = h
+	}
+	return heads, rows.Err()
+}
