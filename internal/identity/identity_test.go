@@ -525,3 +525,26 @@ func TestSetRolesRefusesCitizens(t *testing.T) {
 		}
 	})
 }
+
+// Signing in by code does not say whether a number is registered to
+// someone who has not received the code: an unknown number and a known
+// one without a valid code get the same answer.
+func TestSignInWithCodeDoesNotRevealRegistration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		f.register(t, mobile, idNumber)
+		_, known := f.svc.SignInWithCode(ctx, mobile, "123456", meta)
+		_, unknown := f.svc.SignInWithCode(ctx, "13900000000", "123456", meta)
+		if !apperr.Is(unknown, apperr.Invalid) || apperr.MessageOf(unknown) != apperr.MessageOf(known) {
+			t.Fatalf("unknown number: %v; known number: %v", unknown, known)
+		}
+		// Whoever received the code for an unregistered number is told.
+		if err := f.svc.SendCode(ctx, "13900000000", identity.PurposeSignIn, meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SignInWithCode(ctx, "13900000000", f.lastCode(t), meta); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("right code, unregistered number: %v", err)
+		}
+	})
+}

@@ -132,9 +132,11 @@ func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta 
 	var token string
 	var failure error
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		id, disabled, err := personByMobile(ctx, tx, idx)
-		if err != nil {
-			return err
+		// The code is checked first: only someone who received it learns
+		// whether the number is registered.
+		id, disabled, unknown := personByMobile(ctx, tx, idx)
+		if unknown != nil && !apperr.Is(unknown, apperr.NotFound) {
+			return unknown
 		}
 		if err := s.consumeCode(ctx, tx, idx, PurposeSignIn, code); err != nil {
 			if !apperr.Is(err, apperr.Invalid) {
@@ -143,6 +145,10 @@ func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta 
 			// The failure is recorded (and a wrong try counted) before it is reported.
 			failure = err
 			return s.failed(ctx, tx, id, "code", apperr.MessageOf(err), meta)
+		}
+		if unknown != nil {
+			failure = unknown
+			return nil
 		}
 		if disabled {
 			failure = apperr.New(apperr.Forbidden, "该账户已停用，请联系管理员。")
