@@ -548,3 +548,35 @@ func TestSignInWithCodeDoesNotRevealRegistration(t *testing.T) {
 		}
 	})
 }
+
+// Staff sign-in answers alike, in about the same time, for an unknown
+// user name, a wrong password and a right password with a wrong code.
+func TestStaffSignInAnswersAlike(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		depts, err := region.NewStore(db).Departments(ctx, region.DepartmentFilter{Kind: region.StreetCenter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "sunqi", Name: "孙七", DepartmentID: depts[0].ID,
+			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}, meta); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, unknown := f.svc.SignInStaff(ctx, "nobody", "Staff-Pass-2026x", "123456", meta)
+		unknownTook := time.Since(start)
+		_, wrongPass := f.svc.SignInStaff(ctx, "sunqi", "Wrong-Pass-2026x", "123456", meta)
+		_, wrongCode := f.svc.SignInStaff(ctx, "sunqi", "Staff-Pass-2026x", "000000", meta)
+		for _, err := range []error{unknown, wrongPass, wrongCode} {
+			if !apperr.Is(err, apperr.Unauthorized) || apperr.MessageOf(err) != apperr.MessageOf(wrongPass) {
+				t.Fatalf("unknown user: %v; wrong password: %v; wrong code: %v", unknown, wrongPass, wrongCode)
+			}
+		}
+		// An unknown user name costs an argon2id hash too (tens of ms, not
+		// the few of one query).
+		if unknownTook < 20*time.Millisecond {
+			t.Fatalf("unknown user refused in %v: no password hash was computed", unknownTook)
+		}
+	})
+}

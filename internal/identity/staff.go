@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -65,8 +66,10 @@ func (s *Service) passwordSignIn(ctx context.Context, id int64, pass, totpCode, 
 			failures++
 			var lockUntil any
 			failure = errBadCredentials
-			if kind == "staff" && reason != "密码错误" {
-				failure = apperr.New(apperr.Unauthorized, "动态验证码不正确。")
+			if kind == "staff" {
+				// One answer for a wrong password and a wrong code: a wrong
+				// code must not confirm that the password was right.
+				failure = errBadStaffCredentials
 			}
 			if failures >= maxFailures {
 				lockUntil, failures = now.Add(lockFor), 0
@@ -132,19 +135,36 @@ func (s *Service) SignInStaff(ctx context.Context, username, pass, totpCode stri
 	var id int64
 	err := s.db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'staff' AND username = ?`, strings.TrimSpace(username)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
+		// Hash the password anyway, so that an unknown user name takes
+		// as long to refuse as a wrong password.
+		if _, err := password.Verify(dummyHash(), pass); err != nil {
+			return "", err
+		}
 		err = s.db.Tx(ctx, func(tx *store.Tx) error {
 			return s.recordSignIn(ctx, tx, 0, "staff", false, "用户名不存在", meta)
 		})
 		if err != nil {
 			return "", err
 		}
-		return "", errBadCredentials
+		return "", errBadStaffCredentials
 	}
 	if err != nil {
 		return "", err
 	}
 	return s.passwordSignIn(ctx, id, pass, totpCode, "staff", meta)
 }
+
+var errBadStaffCredentials = apperr.New(apperr.Unauthorized, "用户名、密码或动态验证码不正确。")
+
+// dummyHash is an argon2id hash of nothing anyone types, checked against
+// the password given for an unknown user name.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := password.Hash("zwfw unknown user " + time.Now().String())
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
 
 // NewStaff is what an administrator gives to open a staff account.
 type NewStaff struct {
