@@ -91,6 +91,7 @@ func commands() []command {
 			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "demo-cases",
 			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
 		{"user create", "开设工作人员账户（首个系统管理员也用它）；密码从标准输入读取一行", append(userFlags, "username", "name", "department", "roles"), nil, runUserCreate},
+		{"region import", "在空数据库上导入本区县的区划和部门（格式同 internal/demo/data/zhanhe.json），首次部署时在 user create 之前执行", dbFlags, []string{"文件"}, runRegionImport},
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
 		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "data-keys", "index-key", "log-format", "log-level", "audit-keys",
 			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, []string{"办件编号", "文件"}, runArchiveExport},

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -311,9 +312,13 @@ func TestDemoReusesItsDataAndResets(t *testing.T) {
 		t.Fatalf("first run: %s", out)
 	}
 	// The data hold personal data: the folder and the database are the
-	// owner's alone.
+	// owner's alone. SQLite removes its -wal and -shm files when the last
+	// connection closes cleanly, so those are checked when they are left.
 	for name, want := range map[string]os.FileMode{"": 0o700, "files": 0o700, "zwfw.db": 0o600, "zwfw.db-wal": 0o600, "zwfw.db-shm": 0o600} {
 		st, err := os.Stat(filepath.Join(data, name))
+		if errors.Is(err, os.ErrNotExist) && strings.HasPrefix(name, "zwfw.db-") {
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -139,8 +139,9 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 		attach(t, citizen, fmt.Sprintf("upload material %d", n), fmt.Sprintf("#file-%d", n), f)
 		wantText(t, citizen, "the uploaded material", "材料已保存", "已提交："+filepath.Base(f))
 	}
-	// Before submitting, the page shows the answers to check.
-	wantText(t, citizen, "the answers to check", "核对并提交", "110105********002X", "138****0001", "平顶山市湛河区开源路88号", "日用百货、预包装食品销售")
+	// Before submitting, the page shows the answers to check: the
+	// applicant's own, in full (masked everywhere else).
+	wantText(t, citizen, "the answers to check", "核对并提交", idNumber, mobile, "平顶山市湛河区开源路88号", "日用百货、预包装食品销售")
 	screenshot(t, citizen, env, "story-case-before-submit-desktop")
 	if st := press(t, citizen, "提交申请", chromedp.CSS(`button[value="submit"]`)); st != 200 {
 		t.Fatalf("submit: HTTP %d:\n%s", st, mainText(t, citizen))

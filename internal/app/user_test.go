@@ -134,3 +134,43 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Fatalf("tampered log not caught: %v\n%s", err, out)
 	}
 }
+
+// The README's first deployment, from an empty database: migrate, import
+// the district's regions and departments, open the first administrator.
+func TestFirstDeployment(t *testing.T) {
+	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": dsn(t)})
+			getenv := func(k string) string { return env[k] }
+			run := func(stdin string, args ...string) (string, error) {
+				var out strings.Builder
+				err := app.Run(ctx, args, getenv, strings.NewReader(stdin), &out, io.Discard)
+				return out.String(), err
+			}
+			if _, err := run("", "migrate"); err != nil {
+				t.Fatal(err)
+			}
+			create := []string{"user", "create", "--username", "admin", "--name", "管理员", "--department", "xzfwzx", "--roles", "admin"}
+			if _, err := run("Chief-Pass-2026x\n", create...); err == nil || !strings.Contains(err.Error(), "xzfwzx") {
+				t.Fatalf("user create before the import: %v", err)
+			}
+			file := "../demo/data/zhanhe.json"
+			out, err := run("", "region", "import", file)
+			if err != nil || !strings.Contains(out, "已导入区划") {
+				t.Fatalf("region import: %v\n%s", err, out)
+			}
+			if _, err := run("", "region", "import", file); err == nil || !strings.Contains(err.Error(), "已有区划") {
+				t.Fatalf("a second import: %v", err)
+			}
+			out, err = run("Chief-Pass-2026x\n", create...)
+			if err != nil || !strings.Contains(out, "已开设工作人员账户 admin") {
+				t.Fatalf("user create after the import: %v\n%s", err, out)
+			}
+			out, err = run("", "audit", "verify")
+			if err != nil || !strings.Contains(out, "全部记录完整") {
+				t.Fatalf("audit: %v\n%s", err, out)
+			}
+		})
+	}
+}

@@ -31,6 +31,10 @@ type Entry struct {
 	Detail  string    `json:"detail,omitempty"`   // free text, never personal data in clear
 	IP      string    `json:"ip,omitempty"`
 	Hash    string    `json:"hash"`
+
+	// RegionCode is the region the entry belongs to, for scoped search:
+	// the acting staff member's region, or "" (administrators only).
+	RegionCode string `json:"region_code,omitempty"`
 }
 
 // genesis is the "previous hash" of the first entry.
@@ -68,8 +72,8 @@ func Append(ctx context.Context, tx *store.Tx, e Entry) error {
 	if e.ActorID != 0 {
 		actorID = e.ActorID
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO audit_log (at, actor_id, actor, action, object, detail, ip, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At, actorID, e.Actor, e.Action, e.Object, e.Detail, e.IP, prev, e.Hash)
+	_, err = tx.Exec(ctx, `INSERT INTO audit_log (at, actor_id, actor, action, object, detail, ip, region_code, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.At, actorID, e.Actor, e.Action, e.Object, e.Detail, e.IP, e.RegionCode, prev, e.Hash)
 	if err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
@@ -92,11 +96,15 @@ type Filter struct {
 	Until   time.Time
 	Limit   int   // default 100, at most 1000
 	Before  int64 // entries with a smaller ID, for paging back
+	// RegionPrefix, if set, keeps only entries whose region code starts
+	// with it (a supervisor's subtree); entries without a region are left
+	// out too.
+	RegionPrefix string
 }
 
 // Search returns matching entries, newest first.
 func Search(ctx context.Context, q store.Querier, f Filter) ([]Entry, error) {
-	sqlq := `SELECT id, at, COALESCE(actor_id, 0), actor, action, object, detail, ip, hash FROM audit_log WHERE 1 = 1`
+	sqlq := `SELECT id, at, COALESCE(actor_id, 0), actor, action, object, detail, ip, region_code, hash FROM audit_log WHERE 1 = 1`
 	var args []any
 	if f.ActorID != 0 {
 		sqlq += ` AND actor_id = ?`
@@ -123,6 +131,10 @@ func Search(ctx context.Context, q store.Querier, f Filter) ([]Entry, error) {
 		sqlq += ` AND at < ?`
 		args = append(args, f.Until.UTC())
 	}
+	if f.RegionPrefix != "" {
+		sqlq += ` AND region_code LIKE ?`
+		args = append(args, f.RegionPrefix+"%")
+	}
 	if f.Before > 0 {
 		sqlq += ` AND id < ?`
 		args = append(args, f.Before)
@@ -140,7 +152,7 @@ func Search(ctx context.Context, q store.Querier, f Filter) ([]Entry, error) {
 	var out []Entry
 	for rows.Next() {
 		var e Entry
-		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.Actor, &e.Action, &e.Object, &e.Detail, &e.IP, &e.Hash); err != nil {
+		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.Actor, &e.Action, &e.Object, &e.Detail, &e.IP, &e.RegionCode, &e.Hash); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

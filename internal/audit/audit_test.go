@@ -146,3 +146,24 @@ func mustKeys(t *testing.T) *chainhash.Keys {
 	}
 	return k
 }
+
+// A search scoped to a region's subtree returns only that subtree's
+// entries, and none without a region (citizens', the system's).
+func TestSearchScopedToRegion(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+		for i, code := range []string{"410411001000", "410411001002", "410411002000", "410411000000", ""} {
+			if err := audit.Record(ctx, db, audit.Entry{At: at, Actor: fmt.Sprintf("用户%d", i), Action: "signin", IP: "10.0.0.1", RegionCode: code}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := audit.Search(ctx, db.Read(), audit.Filter{RegionPrefix: "410411001"})
+		if err != nil || len(got) != 2 || got[0].RegionCode != "410411001002" || got[1].RegionCode != "410411001000" {
+			t.Fatalf("street subtree: %+v %v", got, err)
+		}
+		if got, _ := audit.Search(ctx, db.Read(), audit.Filter{}); len(got) != 5 {
+			t.Fatalf("unscoped: %d entries", len(got))
+		}
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/fnv"
 
+	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/region"
@@ -40,6 +41,7 @@ type districtFile struct {
 		Phone        string `json:"phone"`
 		Address      string `json:"address"`
 		Hours        string `json:"hours"`
+		CreditCode   string `json:"credit_code"`
 		Illustrative bool   `json:"illustrative"`
 	} `json:"departments"`
 }
@@ -67,9 +69,22 @@ func Seed(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, error) {
 // database already has them. It runs in one transaction: a failure leaves
 // the database as it was.
 func SeedDistrict(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, error) {
+	return importDistrict(ctx, db, clk, districtJSON, true, nil)
+}
+
+// ImportDistrict creates a district's regions and departments from a file
+// in the format of data/zhanhe.json, on a database that has none yet (it
+// refuses otherwise, and changes nothing). Departments take their
+// credit_code from the file, if given. It runs in one transaction with
+// its audit entry, which audit appends.
+func ImportDistrict(ctx context.Context, db *store.DB, clk clock.Clock, data []byte, audit func(tx *store.Tx, sum Summary) error) (Summary, error) {
+	return importDistrict(ctx, db, clk, data, false, audit)
+}
+
+func importDistrict(ctx context.Context, db *store.DB, clk clock.Clock, data []byte, demo bool, audit func(tx *store.Tx, sum Summary) error) (Summary, error) {
 	var f districtFile
-	if err := json.Unmarshal(districtJSON, &f); err != nil {
-		return Summary{}, fmt.Errorf("demo data: %w", err)
+	if err := json.Unmarshal(data, &f); err != nil {
+		return Summary{}, apperr.Wrap(apperr.Invalid, "区划文件不是有效的JSON："+err.Error(), err)
 	}
 	regions := region.NewStore(db)
 	var sum Summary
@@ -78,8 +93,11 @@ func SeedDistrict(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, 
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM regions`).Scan(&n); err != nil {
 			return err
 		}
-		if n > 0 {
+		if n > 0 && demo {
 			return nil
+		}
+		if n > 0 {
+			return apperr.New(apperr.Conflict, "数据库中已有区划，不再导入；区划和部门只能在空数据库上导入一次")
 		}
 		sum.Created = true
 		// The file lists parents before children.
@@ -94,16 +112,28 @@ func SeedDistrict(ctx context.Context, db *store.DB, clk clock.Clock) (Summary, 
 		now := clk.Now()
 		for _, d := range f.Departments {
 			_, err := regions.AddDepartment(ctx, tx, region.Department{Slug: d.Key, Name: d.Name, ShortName: d.ShortName,
-				RegionCode: d.Region, Kind: region.DeptKind(d.Kind), CreditCode: illustrativeCreditCode(d.Key), Phone: d.Phone, Address: d.Address, Hours: d.Hours,
+				RegionCode: d.Region, Kind: region.DeptKind(d.Kind), CreditCode: creditCode(d.CreditCode, d.Key, demo), Phone: d.Phone, Address: d.Address, Hours: d.Hours,
 				Illustrative: d.Illustrative}, now)
 			if err != nil {
 				return fmt.Errorf("department %s: %w", d.Name, err)
 			}
 			sum.Departments++
 		}
+		if audit != nil {
+			return audit(tx, sum)
+		}
 		return nil
 	})
 	return sum, err
+}
+
+// creditCode is the department's code from the file; the demo makes one
+// up where the file has none.
+func creditCode(given, slug string, demo bool) string {
+	if given == "" && demo {
+		return illustrativeCreditCode(slug)
+	}
+	return given
 }
 
 // illustrativeCreditCode makes a made-up but well-formed 统一社会信用代码

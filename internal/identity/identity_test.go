@@ -265,6 +265,8 @@ func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
 		// A password change signs out the other sessions, not this one.
 		code, _ = totp.GenerateCode(secret, f.clk.Now())
 		a, _ := f.svc.SignInStaff(ctx, "wangwu", "Staff-Pass-2026x", code, meta)
+		f.clk.Advance(30 * time.Second)
+		code, _ = totp.GenerateCode(secret, f.clk.Now())
 		b, _ := f.svc.SignInStaff(ctx, "wangwu", "Staff-Pass-2026x", code, meta)
 		if err := f.svc.ChangePassword(ctx, acc.ID, "Staff-Pass-2026x", "Staff-New-2026x!", a, meta); err != nil {
 			t.Fatal(err)
@@ -480,6 +482,117 @@ func TestChangeMobile(t *testing.T) {
 		}
 		if err := f.svc.ChangeMobile(ctx, acc.ID, "13900001111", f.lastCode(t), meta); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("taking another's number: %v", err)
+		}
+	})
+}
+
+// A TOTP code signs in once; after it, neither it nor the previous
+// window's code works again, while the next window's does.
+func TestTOTPReplayRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		depts, err := region.NewStore(db).Departments(ctx, region.DepartmentFilter{Kind: region.StreetCenter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, otpURL, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "zhaoliu", Name: "赵六", DepartmentID: depts[0].ID,
+			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(otpURL)
+		secret := u.Query().Get("secret")
+		signIn := func(at time.Time) error {
+			code, _ := totp.GenerateCode(secret, at)
+			_, err := f.svc.SignInStaff(ctx, "zhaoliu", "Staff-Pass-2026x", code, meta)
+			return err
+		}
+		now := f.clk.Now()
+		if err := signIn(now); err != nil {
+			t.Fatal(err)
+		}
+		if err := signIn(now); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("the same code twice: %v", err)
+		}
+		if err := signIn(now.Add(-30 * time.Second)); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("the previous window's code after a newer one: %v", err)
+		}
+		if err := signIn(now.Add(30 * time.Second)); err != nil {
+			t.Fatalf("the next window's code: %v", err)
+		}
+	})
+}
+
+// Staff roles are for staff accounts: an administrator cannot give them
+// to a citizen's account, and nothing changes.
+func TestSetRolesRefusesCitizens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		acc, _ := f.register(t, mobile, idNumber)
+		err := f.svc.SetRoles(ctx, 0, acc.ID, []policy.Role{policy.Admin}, meta)
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "工作人员账户") {
+			t.Fatalf("roles for a citizen: %v", err)
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM staff_roles WHERE account_id = ?`, acc.ID).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d roles stored for a citizen, %v", n, err)
+		}
+	})
+}
+
+// Signing in by code does not say whether a number is registered to
+// someone who has not received the code: an unknown number and a known
+// one without a valid code get the same answer.
+func TestSignInWithCodeDoesNotRevealRegistration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		f.register(t, mobile, idNumber)
+		_, known := f.svc.SignInWithCode(ctx, mobile, "123456", meta)
+		_, unknown := f.svc.SignInWithCode(ctx, "13900000000", "123456", meta)
+		if !apperr.Is(unknown, apperr.Invalid) || apperr.MessageOf(unknown) != apperr.MessageOf(known) {
+			t.Fatalf("unknown number: %v; known number: %v", unknown, known)
+		}
+		// Whoever received the code for an unregistered number is told.
+		if err := f.svc.SendCode(ctx, "13900000000", identity.PurposeSignIn, meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SignInWithCode(ctx, "13900000000", f.lastCode(t), meta); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("right code, unregistered number: %v", err)
+		}
+	})
+}
+
+// Staff sign-in answers alike, in about the same time, for an unknown
+// user name, a wrong password and a right password with a wrong code.
+func TestStaffSignInAnswersAlike(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		depts, err := region.NewStore(db).Departments(ctx, region.DepartmentFilter{Kind: region.StreetCenter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "sunqi", Name: "孙七", DepartmentID: depts[0].ID,
+			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}, meta); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, unknown := f.svc.SignInStaff(ctx, "nobody", "Staff-Pass-2026x", "123456", meta)
+		unknownTook := time.Since(start)
+		_, wrongPass := f.svc.SignInStaff(ctx, "sunqi", "Wrong-Pass-2026x", "123456", meta)
+		_, wrongCode := f.svc.SignInStaff(ctx, "sunqi", "Staff-Pass-2026x", "000000", meta)
+		for _, err := range []error{unknown, wrongPass, wrongCode} {
+			if !apperr.Is(err, apperr.Unauthorized) || apperr.MessageOf(err) != apperr.MessageOf(wrongPass) {
+				t.Fatalf("unknown user: %v; wrong password: %v; wrong code: %v", unknown, wrongPass, wrongCode)
+			}
+		}
+		// An unknown user name costs an argon2id hash too (tens of ms, not
+		// the few of one query).
+		if unknownTook < 20*time.Millisecond {
+			t.Fatalf("unknown user refused in %v: no password hash was computed", unknownTook)
 		}
 	})
 }

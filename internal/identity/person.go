@@ -132,9 +132,11 @@ func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta 
 	var token string
 	var failure error
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		id, disabled, err := personByMobile(ctx, tx, idx)
-		if err != nil {
-			return err
+		// The code is checked first: only someone who received it learns
+		// whether the number is registered.
+		id, disabled, unknown := personByMobile(ctx, tx, idx)
+		if unknown != nil && !apperr.Is(unknown, apperr.NotFound) {
+			return unknown
 		}
 		if err := s.consumeCode(ctx, tx, idx, PurposeSignIn, code); err != nil {
 			if !apperr.Is(err, apperr.Invalid) {
@@ -143,6 +145,10 @@ func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta 
 			// The failure is recorded (and a wrong try counted) before it is reported.
 			failure = err
 			return s.failed(ctx, tx, id, "code", apperr.MessageOf(err), meta)
+		}
+		if unknown != nil {
+			failure = unknown
+			return nil
 		}
 		if disabled {
 			failure = apperr.New(apperr.Forbidden, "该账户已停用，请联系管理员。")
@@ -279,11 +285,14 @@ func (s *Service) failed(ctx context.Context, tx *store.Tx, id int64, method, re
 
 // audit appends to the audit log in tx, naming the actor by account.
 func (s *Service) audit(ctx context.Context, tx *store.Tx, actorID int64, action, object, detail string, meta Meta) error {
-	actor := "匿名"
+	actor, regionCode := "匿名", ""
 	if actorID != 0 {
 		var name, kind string
 		var username sql.NullString
-		if err := tx.QueryRow(ctx, `SELECT name, kind, username FROM accounts WHERE id = ?`, actorID).Scan(&name, &kind, &username); err != nil {
+		// A staff member's entries belong to their department's region,
+		// for supervisors' scoped search; citizens' to none.
+		if err := tx.QueryRow(ctx, `SELECT a.name, a.kind, a.username, COALESCE(d.region_code, '') FROM accounts a
+			LEFT JOIN departments d ON d.id = a.department_id WHERE a.id = ?`, actorID).Scan(&name, &kind, &username, &regionCode); err != nil {
 			return err
 		}
 		actor = name
@@ -292,7 +301,7 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, actorID int64, action
 		}
 	}
 	return audit.Append(ctx, tx, audit.Entry{At: s.opt.Clock.Now(), ActorID: actorID, Actor: actor, Action: action,
-		Object: object, Detail: detail, IP: meta.IP})
+		Object: object, Detail: detail, IP: meta.IP, RegionCode: regionCode})
 }
 
 // ChangeMobile moves a citizen's account to a new mobile number, proven by

@@ -2,12 +2,14 @@ package identity
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -35,10 +37,11 @@ func (s *Service) passwordSignIn(ctx context.Context, id int64, pass, totpCode, 
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var kind, hash, totpSealed string
 		var failures int
+		var lastStep int64
 		var locked sql.NullTime
 		var disabled, totpRequired bool
-		if err := tx.QueryRow(ctx, `SELECT kind, password_hash, totp_sealed, totp_required, failed_attempts, locked_until, disabled
-			FROM accounts WHERE id = ?`, id).Scan(&kind, &hash, &totpSealed, &totpRequired, &failures, &locked, &disabled); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT kind, password_hash, totp_sealed, totp_required, totp_last_step, failed_attempts, locked_until, disabled
+			FROM accounts WHERE id = ?`, id).Scan(&kind, &hash, &totpSealed, &totpRequired, &lastStep, &failures, &locked, &disabled); err != nil {
 			return err
 		}
 		if locked.Valid && now.Before(locked.Time) {
@@ -54,15 +57,19 @@ func (s *Service) passwordSignIn(ctx context.Context, id int64, pass, totpCode, 
 			}
 		}
 		reason := "密码错误"
+		var step int64
 		if ok && kind == "staff" && s.opt.RequireTOTP && totpRequired {
-			ok, reason = s.checkTOTP(totpSealed, totpCode, now), "动态验证码错误"
+			step = s.checkTOTP(totpSealed, totpCode, now, lastStep)
+			ok, reason = step > 0, "动态验证码错误"
 		}
 		if !ok {
 			failures++
 			var lockUntil any
 			failure = errBadCredentials
-			if kind == "staff" && reason != "密码错误" {
-				failure = apperr.New(apperr.Unauthorized, "动态验证码不正确。")
+			if kind == "staff" {
+				// One answer for a wrong password and a wrong code: a wrong
+				// code must not confirm that the password was right.
+				failure = errBadStaffCredentials
 			}
 			if failures >= maxFailures {
 				lockUntil, failures = now.Add(lockFor), 0
@@ -77,6 +84,11 @@ func (s *Service) passwordSignIn(ctx context.Context, id int64, pass, totpCode, 
 			failure = apperr.New(apperr.Forbidden, "该账户已停用，请联系管理员。")
 			return s.failed(ctx, tx, id, method, "账户已停用", meta)
 		}
+		if step > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE accounts SET totp_last_step = ? WHERE id = ?`, step, id); err != nil {
+				return err
+			}
+		}
 		var err error
 		if token, err = s.newSession(ctx, tx, id, meta); err != nil {
 			return err
@@ -89,17 +101,32 @@ func (s *Service) passwordSignIn(ctx context.Context, id int64, pass, totpCode, 
 	return token, err
 }
 
-func (s *Service) checkTOTP(sealed, code string, now time.Time) bool {
-	if sealed == "" || code == "" {
-		return false
+// totpPeriod is the TOTP time step; a code of the step before or after
+// the current one is accepted, for clocks a little apart.
+const totpPeriod = 30
+
+// checkTOTP returns the time step of the code if it is right and newer
+// than the last step that signed the account in, or 0. A code is thus
+// used once, and after a newer one an older window's code is refused.
+func (s *Service) checkTOTP(sealed, code string, now time.Time, lastStep int64) int64 {
+	code = strings.TrimSpace(code)
+	if sealed == "" || len(code) != 6 {
+		return 0
 	}
 	secret, err := s.opt.Keys.Open(sealed, ctxTOTP)
 	if err != nil {
 		s.opt.Log.Error("open totp secret", "err", err)
-		return false
+		return 0
 	}
-	ok, err := totp.ValidateCustom(strings.TrimSpace(code), secret, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	return err == nil && ok
+	opts := totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	current := now.Unix() / totpPeriod
+	for step := current - 1; step <= current+1; step++ {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), opts)
+		if err == nil && step > lastStep && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step
+		}
+	}
+	return 0
 }
 
 // SignInStaff signs a staff member in with user name, password and the
@@ -108,19 +135,36 @@ func (s *Service) SignInStaff(ctx context.Context, username, pass, totpCode stri
 	var id int64
 	err := s.db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'staff' AND username = ?`, strings.TrimSpace(username)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
+		// Hash the password anyway, so that an unknown user name takes
+		// as long to refuse as a wrong password.
+		if _, err := password.Verify(dummyHash(), pass); err != nil {
+			return "", err
+		}
 		err = s.db.Tx(ctx, func(tx *store.Tx) error {
 			return s.recordSignIn(ctx, tx, 0, "staff", false, "用户名不存在", meta)
 		})
 		if err != nil {
 			return "", err
 		}
-		return "", errBadCredentials
+		return "", errBadStaffCredentials
 	}
 	if err != nil {
 		return "", err
 	}
 	return s.passwordSignIn(ctx, id, pass, totpCode, "staff", meta)
 }
+
+var errBadStaffCredentials = apperr.New(apperr.Unauthorized, "用户名、密码或动态验证码不正确。")
+
+// dummyHash is an argon2id hash of nothing anyone types, checked against
+// the password given for an unknown user name.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := password.Hash("zwfw unknown user " + time.Now().String())
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
 
 // NewStaff is what an administrator gives to open a staff account.
 type NewStaff struct {
@@ -234,6 +278,17 @@ func (s *Service) SetRoles(ctx context.Context, actorID, id int64, rs []policy.R
 		}
 	}
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		// Roles are for staff accounts only: a citizen's account never
+		// gets staff powers, whoever asks.
+		var kind string
+		if err := tx.QueryRow(ctx, `SELECT kind FROM accounts WHERE id = ?`, id).Scan(&kind); errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "账户不存在")
+		} else if err != nil {
+			return err
+		}
+		if kind != "staff" {
+			return apperr.New(apperr.Invalid, "只能为工作人员账户分配角色，群众账户不能获得工作人员角色。")
+		}
 		before, err := roles(ctx, tx, id)
 		if err != nil {
 			return err

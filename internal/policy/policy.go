@@ -271,3 +271,18 @@ func within(root, code string) bool {
 	}
 	return code == root
 }
+
+// RegionPrefix is what every region code in root's subtree starts with,
+// for filtering in SQL; a malformed root gives a prefix nothing matches.
+func RegionPrefix(root string) string {
+	if len(root) != 12 {
+		return "-"
+	}
+	switch {
+	case strings.HasSuffix(root, "000000"):
+		return root[:6]
+	case strings.HasSuffix(root, "000"):
+		return root[:9]
+	}
+	return root
+}

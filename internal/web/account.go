@@ -464,11 +464,16 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if requireSignIn(w, r, true) {
 		return nil
 	}
-	if err := policy.Check(subject(r), policy.View, policy.Resource{Kind: policy.AuditLog}); err != nil {
+	who := subject(r)
+	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.AuditLog}); err != nil {
 		return err
 	}
 	q := r.URL.Query()
 	f := audit.Filter{Action: q.Get("action"), Text: q.Get("q"), Limit: 100}
+	if !who.Has(policy.Admin) {
+		// A supervisor reads their region's subtree only, and no addresses.
+		f.RegionPrefix = policy.RegionPrefix(who.RegionCode)
+	}
 	if v := q.Get("before"); v != "" {
 		f.Before, _ = strconv.ParseInt(v, 10, 64)
 	}
@@ -482,6 +487,11 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	entries, err := audit.Search(r.Context(), s.db.Read(), f)
 	if err != nil {
 		return err
+	}
+	if !who.Has(policy.Admin) {
+		for i := range entries {
+			entries[i].IP = ""
+		}
 	}
 	var older string
 	if len(entries) == f.Limit {

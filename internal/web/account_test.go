@@ -180,6 +180,26 @@ func TestStaffSignInAndWhatEachRoleSees(t *testing.T) {
 		if ex := boss.get("/admin/audit?date=yesterday"); ex.status != 400 {
 			t.Errorf("bad date: %d", ex.status)
 		}
+		// A street's supervisor reads the street's entries only, without
+		// addresses: not the district bureau's clerk's failures.
+		streets, err := region.NewStore(db).Departments(ctx, region.DepartmentFilter{Kind: region.StreetCenter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, otpURL, err := site.identity.CreateStaff(ctx, 0, identity.NewStaff{Username: "watcher", Name: "测试watcher", DepartmentID: streets[0].ID,
+			Roles: []policy.Role{policy.Supervisor}, Password: "Staff-Pass-2026x"}, identity.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(otpURL)
+		watcher := newBrowser(t, site.handler)
+		if ex := watcher.post("/staff/signin", url.Values{"username": {"watcher"}, "password": {"Staff-Pass-2026x"}, "totp": {totpNow(t, u.Query().Get("secret"), site)}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("supervisor sign-in: %d", ex.status)
+		}
+		scoped := watcher.get("/admin/audit")
+		if scoped.status != 200 || strings.Contains(scoped.body, "测试clerk") || !strings.Contains(scoped.body, "测试watcher") {
+			t.Fatalf("supervisor's audit page: %d, shows the bureau's clerk: %v", scoped.status, strings.Contains(scoped.body, "测试clerk"))
+		}
 	})
 }
 
