@@ -45,8 +45,15 @@ const genesis = "000000000000000000000000000000000000000000000000000000000000000
 const chainLock = 0x61756474
 
 func (e Entry) parts(prev string) []string {
-	return []string{prev, e.At.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.ActorID, 10),
+	p := []string{prev, e.At.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.ActorID, 10),
 		e.Actor, e.Action, e.Object, e.Detail, e.IP}
+	// The region decides who may read the entry, so it is signed too; only
+	// when set, so that entries from before it existed still verify (and
+	// setting or clearing one later breaks the hash either way).
+	if e.RegionCode != "" {
+		p = append(p, e.RegionCode)
+	}
+	return p
 }
 
 // Append writes e in tx, chained to the last entry. The time should be the
@@ -172,7 +179,7 @@ type Broken struct {
 // before the first keyed one: an unkeyed entry after it was recomputed by
 // someone without the key.
 func Verify(ctx context.Context, q store.Querier, keys *chainhash.Keys) (checked int, broken []Broken, err error) {
-	rows, err := q.Query(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor, action, object, detail, ip, prev_hash, hash FROM audit_log ORDER BY id`)
+	rows, err := q.Query(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor, action, object, detail, ip, region_code, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
 		return 0, nil, fmt.Errorf("audit: verify: %w", err)
 	}
@@ -181,7 +188,7 @@ func Verify(ctx context.Context, q store.Querier, keys *chainhash.Keys) (checked
 	for rows.Next() {
 		var e Entry
 		var storedPrev string
-		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.Actor, &e.Action, &e.Object, &e.Detail, &e.IP, &storedPrev, &e.Hash); err != nil {
+		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.Actor, &e.Action, &e.Object, &e.Detail, &e.IP, &e.RegionCode, &storedPrev, &e.Hash); err != nil {
 			return checked, broken, err
 		}
 		checked++

@@ -165,5 +165,23 @@ func TestSearchScopedToRegion(t *testing.T) {
 		if got, _ := audit.Search(ctx, db.Read(), audit.Filter{}); len(got) != 5 {
 			t.Fatalf("unscoped: %d entries", len(got))
 		}
+		// Moving an entry into another region, or out of any, breaks its hash.
+		disable := `DROP TRIGGER audit_log_no_update`
+		if db.Dialect == store.Postgres {
+			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, disable); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE audit_log SET region_code = CASE WHEN region_code = '' THEN '410411001000' ELSE '' END WHERE id IN (1, 5)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, broken, err := audit.Verify(ctx, db.Read(), nil)
+		if err != nil || len(broken) != 2 || broken[0].ID != 1 || broken[1].ID != 5 {
+			t.Fatalf("regions changed behind the log's back: broken %+v, %v", broken, err)
+		}
 	})
 }
