@@ -1,21 +1,18 @@
-package catalog
-
-// Import and export of the whole catalog, as JSON (for machines and
-// backups), CSV (one row per item) and XLSX (for people who edit the
-// catalog in Excel: the items on one sheet and their steps, materials and
-// form fields on three more, one row each).
+// Package exchange reads and writes the whole catalog as files: JSON (for
+// machines and backups), CSV (one row per item) and XLSX (for people who
+// edit the catalog in Excel: the items on one sheet and their steps,
+// materials and form fields on three more, one row each).
 //
-// An import is all or nothing. The file is first parsed and every row
-// checked — hard validation, the quality rules a published guide must
-// meet, departments, duplicates — without touching the database; every bad
-// row is reported with its line and the reason. Only a file without a
-// single bad row is applied, in one transaction, each item becoming a new
-// published version of the item with the same 实施编码, or a new item.
+// Reading a file parses and checks every row — hard validation, the
+// quality rules a published guide must meet, departments, duplicates —
+// and reports every bad row with its line and the reason. It needs no
+// database and links none, so that its fuzz target runs fast; applying a
+// checked file to the database is catalog.Store.Import's.
+package exchange
 
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -32,8 +29,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/zwfw/zwfw/internal/apperr"
-	"github.com/zwfw/zwfw/internal/region"
-	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/catalog/item"
 )
 
 // Format is the format of an import or export file.
@@ -63,7 +59,8 @@ func FormatOf(filename string) (Format, error) {
 	}
 }
 
-func (f Format) check() error {
+// Check says whether f is a format this package reads and writes.
+func (f Format) Check() error {
 	switch f {
 	case JSON, CSV, XLSX:
 		return nil
@@ -130,12 +127,6 @@ func (e *ImportError) Detail() string {
 	return b.String()
 }
 
-// ImportResult counts what an import did.
-type ImportResult struct {
-	Created int `json:"created"`
-	Updated int `json:"updated"`
-}
-
 // fileHeader is the envelope of the JSON format.
 type fileHeader struct {
 	Format  string            `json:"format"`
@@ -159,56 +150,56 @@ const (
 // column is one column of the CSV and of the XLSX 事项 sheet.
 type column struct {
 	name string
-	get  func(it *Item) any             // a string or an int
-	set  func(it *Item, v string) error // v as read; the error says what is wrong, in Chinese
-	list []string                       // XLSX: values offered in a drop-down
-	text bool                           // XLSX: a code column, formatted as text so Excel keeps leading zeros
-	nest bool                           // CSV only: a nested part as JSON (XLSX has a sheet for it)
+	get  func(it *item.Item) any             // a string or an int
+	set  func(it *item.Item, v string) error // v as read; the error says what is wrong, in Chinese
+	list []string                            // XLSX: values offered in a drop-down
+	text bool                                // XLSX: a code column, formatted as text so Excel keeps leading zeros
+	nest bool                                // CSV only: a nested part as JSON (XLSX has a sheet for it)
 }
 
 var yesNo = []string{"是", "否"}
 
-func textColumn(name string, p func(*Item) *string) column {
+func textColumn(name string, p func(*item.Item) *string) column {
 	return column{name: name,
-		get: func(it *Item) any { return *p(it) },
-		set: func(it *Item, v string) error { *p(it) = v; return nil }}
+		get: func(it *item.Item) any { return *p(it) },
+		set: func(it *item.Item, v string) error { *p(it) = v; return nil }}
 }
 
 // codeColumn is a text column whose value is a code or an enumeration:
 // surrounding spaces are dropped.
-func codeColumn(name string, p func(*Item) *string, list ...string) column {
+func codeColumn(name string, p func(*item.Item) *string, list ...string) column {
 	return column{name: name, text: true, list: list,
-		get: func(it *Item) any { return *p(it) },
-		set: func(it *Item, v string) error { *p(it) = strings.TrimSpace(v); return nil }}
+		get: func(it *item.Item) any { return *p(it) },
+		set: func(it *item.Item, v string) error { *p(it) = strings.TrimSpace(v); return nil }}
 }
 
-func intColumn(name string, p func(*Item) *int) column {
+func intColumn(name string, p func(*item.Item) *int) column {
 	return column{name: name,
-		get: func(it *Item) any { return *p(it) },
-		set: func(it *Item, v string) (err error) { *p(it), err = parseInt(v); return err }}
+		get: func(it *item.Item) any { return *p(it) },
+		set: func(it *item.Item, v string) (err error) { *p(it), err = parseInt(v); return err }}
 }
 
-func boolColumn(name string, p func(*Item) *bool) column {
+func boolColumn(name string, p func(*item.Item) *bool) column {
 	return column{name: name, list: yesNo,
-		get: func(it *Item) any { return formatBool(*p(it)) },
-		set: func(it *Item, v string) (err error) { *p(it), err = parseBool(v); return err }}
+		get: func(it *item.Item) any { return formatBool(*p(it)) },
+		set: func(it *item.Item, v string) (err error) { *p(it), err = parseBool(v); return err }}
 }
 
-func listColumn(name string, p func(*Item) *[]string) column {
+func listColumn(name string, p func(*item.Item) *[]string) column {
 	return column{name: name,
-		get: func(it *Item) any { return strings.Join(*p(it), "；") },
-		set: func(it *Item, v string) error { *p(it) = splitList(v); return nil }}
+		get: func(it *item.Item) any { return strings.Join(*p(it), "；") },
+		set: func(it *item.Item, v string) error { *p(it) = splitList(v); return nil }}
 }
 
-func jsonColumn[T any](name string, p func(*Item) *[]T) column {
+func jsonColumn[T any](name string, p func(*item.Item) *[]T) column {
 	return column{name: name, nest: true,
-		get: func(it *Item) any {
+		get: func(it *item.Item) any {
 			if len(*p(it)) == 0 {
 				return ""
 			}
 			return compactJSON(*p(it))
 		},
-		set: func(it *Item, v string) error {
+		set: func(it *item.Item, v string) error {
 			*p(it) = nil
 			if strings.TrimSpace(v) == "" {
 				return nil
@@ -233,57 +224,57 @@ var units = []string{"工作日", "自然日", "小时"}
 // Reading accepts them in any order, but every one must be there: a column
 // left out would empty that field of every item in the file.
 var itemColumns = []column{
-	textColumn("事项名称", func(it *Item) *string { return &it.Name }),
-	codeColumn("基本编码", func(it *Item) *string { return &it.BaseCode }),
-	codeColumn("实施编码", func(it *Item) *string { return &it.ImplCode }),
+	textColumn("事项名称", func(it *item.Item) *string { return &it.Name }),
+	codeColumn("基本编码", func(it *item.Item) *string { return &it.BaseCode }),
+	codeColumn("实施编码", func(it *item.Item) *string { return &it.ImplCode }),
 	{name: "事项类型", list: itemTypeNames(),
-		get: func(it *Item) any { return cmp.Or(it.Type.Name(), string(it.Type)) },
-		set: func(it *Item, v string) (err error) { it.Type, err = parseItemType(v); return err }},
-	codeColumn("实施部门", func(it *Item) *string { return &it.Department }),
-	codeColumn("业务办理项", func(it *Item) *string { return &it.HandlingKind }, "新办", "变更", "延续", "注销"),
-	codeColumn("主项基本编码", func(it *Item) *string { return &it.ParentCode }),
-	textColumn("设定依据", func(it *Item) *string { return &it.Basis }),
-	listColumn("服务对象", func(it *Item) *[]string { return &it.Subjects }),
-	listColumn("主题", func(it *Item) *[]string { return &it.Themes }),
-	{name: "办件类型", list: []string{string(Immediate), string(Promised)},
-		get: func(it *Item) any { return string(it.CaseKind) },
-		set: func(it *Item, v string) error { it.CaseKind = parseCaseKind(v); return nil }},
-	intColumn("法定时限", func(it *Item) *int { return &it.LegalLimit.Value }),
-	codeColumn("法定时限单位", func(it *Item) *string { return &it.LegalLimit.Unit }, units...),
-	textColumn("法定时限说明", func(it *Item) *string { return &it.LegalLimit.Note }),
-	intColumn("承诺时限", func(it *Item) *int { return &it.PromiseLimit.Value }),
-	codeColumn("承诺时限单位", func(it *Item) *string { return &it.PromiseLimit.Unit }, units...),
-	textColumn("承诺时限说明", func(it *Item) *string { return &it.PromiseLimit.Note }),
-	intColumn("到现场次数", func(it *Item) *int { return &it.Visits }),
-	textColumn("到现场原因", func(it *Item) *string { return &it.VisitReason }),
+		get: func(it *item.Item) any { return cmp.Or(it.Type.Name(), string(it.Type)) },
+		set: func(it *item.Item, v string) (err error) { it.Type, err = parseItemType(v); return err }},
+	codeColumn("实施部门", func(it *item.Item) *string { return &it.Department }),
+	codeColumn("业务办理项", func(it *item.Item) *string { return &it.HandlingKind }, "新办", "变更", "延续", "注销"),
+	codeColumn("主项基本编码", func(it *item.Item) *string { return &it.ParentCode }),
+	textColumn("设定依据", func(it *item.Item) *string { return &it.Basis }),
+	listColumn("服务对象", func(it *item.Item) *[]string { return &it.Subjects }),
+	listColumn("主题", func(it *item.Item) *[]string { return &it.Themes }),
+	{name: "办件类型", list: []string{string(item.Immediate), string(item.Promised)},
+		get: func(it *item.Item) any { return string(it.CaseKind) },
+		set: func(it *item.Item, v string) error { it.CaseKind = parseCaseKind(v); return nil }},
+	intColumn("法定时限", func(it *item.Item) *int { return &it.LegalLimit.Value }),
+	codeColumn("法定时限单位", func(it *item.Item) *string { return &it.LegalLimit.Unit }, units...),
+	textColumn("法定时限说明", func(it *item.Item) *string { return &it.LegalLimit.Note }),
+	intColumn("承诺时限", func(it *item.Item) *int { return &it.PromiseLimit.Value }),
+	codeColumn("承诺时限单位", func(it *item.Item) *string { return &it.PromiseLimit.Unit }, units...),
+	textColumn("承诺时限说明", func(it *item.Item) *string { return &it.PromiseLimit.Note }),
+	intColumn("到现场次数", func(it *item.Item) *int { return &it.Visits }),
+	textColumn("到现场原因", func(it *item.Item) *string { return &it.VisitReason }),
 	{name: "网上办理深度", list: depthNames(),
-		get: func(it *Item) any { return cmp.Or(it.Depth.Name(), strconv.Itoa(int(it.Depth))) },
-		set: func(it *Item, v string) (err error) { it.Depth, err = parseDepth(v); return err }},
-	textColumn("受理条件", func(it *Item) *string { return &it.Conditions }),
-	textColumn("特别程序", func(it *Item) *string { return &it.Special }),
-	boolColumn("是否收费", func(it *Item) *bool { return &it.Fee.Charged }),
-	textColumn("收费依据", func(it *Item) *string { return &it.Fee.Basis }),
-	textColumn("收费标准", func(it *Item) *string { return &it.Fee.Standard }),
-	textColumn("减免", func(it *Item) *string { return &it.Fee.Waiver }),
-	textColumn("结果名称", func(it *Item) *string { return &it.Result.Name }),
-	codeColumn("结果类型", func(it *Item) *string { return &it.Result.Type }, "证照", "批文", "其他"),
-	textColumn("结果样本", func(it *Item) *string { return &it.Result.Sample }),
-	textColumn("办理地点", func(it *Item) *string { return &it.Place }),
-	textColumn("办理时间", func(it *Item) *string { return &it.Hours }),
-	codeColumn("咨询电话", func(it *Item) *string { return &it.ConsultPhone }),
-	codeColumn("监督投诉电话", func(it *Item) *string { return &it.ComplaintPhone }),
-	boolColumn("支持快递", func(it *Item) *bool { return &it.Express }),
-	boolColumn("支持网上支付", func(it *Item) *bool { return &it.OnlinePayment }),
-	boolColumn("支持预约", func(it *Item) *bool { return &it.Appointment }),
-	boolColumn("支持自助终端", func(it *Item) *bool { return &it.SelfService }),
-	listColumn("别名", func(it *Item) *[]string { return &it.Aliases }),
-	boolColumn("演示数据", func(it *Item) *bool { return &it.Generated }),
+		get: func(it *item.Item) any { return cmp.Or(it.Depth.Name(), strconv.Itoa(int(it.Depth))) },
+		set: func(it *item.Item, v string) (err error) { it.Depth, err = parseDepth(v); return err }},
+	textColumn("受理条件", func(it *item.Item) *string { return &it.Conditions }),
+	textColumn("特别程序", func(it *item.Item) *string { return &it.Special }),
+	boolColumn("是否收费", func(it *item.Item) *bool { return &it.Fee.Charged }),
+	textColumn("收费依据", func(it *item.Item) *string { return &it.Fee.Basis }),
+	textColumn("收费标准", func(it *item.Item) *string { return &it.Fee.Standard }),
+	textColumn("减免", func(it *item.Item) *string { return &it.Fee.Waiver }),
+	textColumn("结果名称", func(it *item.Item) *string { return &it.Result.Name }),
+	codeColumn("结果类型", func(it *item.Item) *string { return &it.Result.Type }, "证照", "批文", "其他"),
+	textColumn("结果样本", func(it *item.Item) *string { return &it.Result.Sample }),
+	textColumn("办理地点", func(it *item.Item) *string { return &it.Place }),
+	textColumn("办理时间", func(it *item.Item) *string { return &it.Hours }),
+	codeColumn("咨询电话", func(it *item.Item) *string { return &it.ConsultPhone }),
+	codeColumn("监督投诉电话", func(it *item.Item) *string { return &it.ComplaintPhone }),
+	boolColumn("支持快递", func(it *item.Item) *bool { return &it.Express }),
+	boolColumn("支持网上支付", func(it *item.Item) *bool { return &it.OnlinePayment }),
+	boolColumn("支持预约", func(it *item.Item) *bool { return &it.Appointment }),
+	boolColumn("支持自助终端", func(it *item.Item) *bool { return &it.SelfService }),
+	listColumn("别名", func(it *item.Item) *[]string { return &it.Aliases }),
+	boolColumn("演示数据", func(it *item.Item) *bool { return &it.Generated }),
 	{name: "办理环节",
-		get: func(it *Item) any { return FormatWorkflow(it.Workflow) },
-		set: func(it *Item, v string) (err error) { it.Workflow, err = ParseWorkflow(v); return err }},
-	jsonColumn("办理流程", func(it *Item) *[]Step { return &it.Steps }),
-	jsonColumn("申请材料", func(it *Item) *[]Material { return &it.Materials }),
-	jsonColumn("申请表", func(it *Item) *[]FormSection { return &it.Form }),
+		get: func(it *item.Item) any { return item.FormatWorkflow(it.Workflow) },
+		set: func(it *item.Item, v string) (err error) { it.Workflow, err = item.ParseWorkflow(v); return err }},
+	jsonColumn("办理流程", func(it *item.Item) *[]item.Step { return &it.Steps }),
+	jsonColumn("申请材料", func(it *item.Item) *[]item.Material { return &it.Materials }),
+	jsonColumn("申请表", func(it *item.Item) *[]item.FormSection { return &it.Form }),
 }
 
 // columnsFor returns the item columns of a format: XLSX keeps the nested
@@ -317,20 +308,20 @@ var problemFields = map[string]string{
 }
 
 func itemTypeNames() []string {
-	out := make([]string, len(ItemTypes))
-	for i, t := range ItemTypes {
+	out := make([]string, len(item.ItemTypes))
+	for i, t := range item.ItemTypes {
 		out[i] = t.Name
 	}
 	return out
 }
 
 func depthNames() []string {
-	return []string{DepthPublic.Name(), DepthPrecheck.Name(), DepthApply.Name(), DepthFull.Name()}
+	return []string{item.DepthPublic.Name(), item.DepthPrecheck.Name(), item.DepthApply.Name(), item.DepthFull.Name()}
 }
 
 // parseItemType accepts a code (01, or 1 as Excel leaves it), a name
 // (行政许可) or both (01 行政许可).
-func parseItemType(v string) (ItemType, error) {
+func parseItemType(v string) (item.ItemType, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return "", nil
@@ -339,7 +330,7 @@ func parseItemType(v string) (ItemType, error) {
 	if len(code) == 1 && code[0] >= '0' && code[0] <= '9' {
 		code = "0" + code
 	}
-	for _, t := range ItemTypes {
+	for _, t := range item.ItemTypes {
 		if string(t.Type) == code && (name == "" || strings.TrimSpace(name) == t.Name) || t.Name == v {
 			return t.Type, nil
 		}
@@ -347,24 +338,24 @@ func parseItemType(v string) (ItemType, error) {
 	return "", fmt.Errorf("“%s”不是有效的事项类型，应为%s之一（或其代码）", v, strings.Join(itemTypeNames(), "、"))
 }
 
-func parseCaseKind(v string) CaseKind {
+func parseCaseKind(v string) item.CaseKind {
 	switch v = strings.TrimSpace(v); v {
 	case "即办":
-		return Immediate
+		return item.Immediate
 	case "承诺":
-		return Promised
+		return item.Promised
 	}
-	return CaseKind(v)
+	return item.CaseKind(v)
 }
 
 // parseDepth accepts 1–4, 一级…四级, the level's name, or both
 // (四级 全程网办).
-func parseDepth(v string) (Depth, error) {
+func parseDepth(v string) (item.Depth, error) {
 	v = strings.Join(strings.Fields(v), " ")
 	if v == "" {
 		return 0, nil
 	}
-	for d := DepthPublic; d <= DepthFull; d++ {
+	for d := item.DepthPublic; d <= item.DepthFull; d++ {
 		level, name, _ := strings.Cut(d.Name(), " ")
 		if v == strconv.Itoa(int(d)) || v == level || v == name || v == d.Name() || v == level+name {
 			return d, nil
@@ -466,43 +457,34 @@ func jsonTypeName(kind string) string {
 }
 
 // ---------------------------------------------------------------------------
-// Export
+// Writing
 
-// Export writes every item citizens can see (published or suspended), as
-// its published version, and returns how many it wrote.
-func (s *Store) Export(ctx context.Context, w io.Writer, f Format) (int, error) {
-	if err := f.check(); err != nil {
-		return 0, err
-	}
-	items, err := s.AllPublished(ctx)
-	if err != nil {
-		return 0, err
+// Write writes items as a file of format f.
+func Write(w io.Writer, f Format, items []item.Item) error {
+	if err := f.Check(); err != nil {
+		return err
 	}
 	switch f {
 	case JSON:
-		err = writeJSON(w, items)
+		return writeJSON(w, items)
 	case CSV:
-		err = writeCSV(w, items)
-	case XLSX:
-		err = writeXLSX(w, items)
+		return writeCSV(w, items)
+	default:
+		return writeXLSX(w, items)
 	}
-	if err != nil {
-		return 0, err
-	}
-	return len(items), nil
 }
 
-func writeJSON(w io.Writer, items []Item) error {
+func writeJSON(w io.Writer, items []item.Item) error {
 	if items == nil {
-		items = []Item{}
+		items = []item.Item{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
-		Items   []Item `json:"items"`
+		Format  string      `json:"format"`
+		Version int         `json:"version"`
+		Items   []item.Item `json:"items"`
 	}{jsonFormatName, jsonFormatVersion, items})
 }
 
@@ -510,7 +492,7 @@ func writeJSON(w io.Writer, items []Item) error {
 // without it as GBK.
 const utf8BOM = "\ufeff"
 
-func writeCSV(w io.Writer, items []Item) error {
+func writeCSV(w io.Writer, items []item.Item) error {
 	if _, err := io.WriteString(w, utf8BOM); err != nil {
 		return err
 	}
@@ -659,7 +641,7 @@ func (w *sheetWriter) finish(header, text int, textCols []bool, lists [][]string
 	return f.AutoFilter(name, fmt.Sprintf("A1:%s%d", last, max(w.rows, 2)), nil)
 }
 
-func writeXLSX(out io.Writer, items []Item) error {
+func writeXLSX(out io.Writer, items []item.Item) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	header, err := f.NewStyle(&excelize.Style{
@@ -721,7 +703,7 @@ func writeXLSX(out io.Writer, items []Item) error {
 	materialLists[4] = []string{"原件", "复印件", "原件和复印件", "电子"}
 	materialLists[6] = []string{"申请人自备", "政府部门核发"}
 	formLists := make([][]string, len(formColumns))
-	formLists[4] = FieldTypes
+	formLists[4] = item.FieldTypes
 	formLists[5] = yesNo
 	for _, step := range []func() error{
 		func() error { return itemSheet.finish(header, text, textCols, lists, true) },
@@ -742,11 +724,12 @@ func writeXLSX(out io.Writer, items []Item) error {
 // ---------------------------------------------------------------------------
 // Parsing: a file into rows, without the database.
 
-// importRow is one item of an import file.
-type importRow struct {
-	line   int
-	sheet  string
-	item   Item
+// Row is one item of an import file and where it was read, for the
+// problems found later.
+type Row struct {
+	Line   int
+	Sheet  string
+	Item   item.Item
 	broken bool // some cell could not be read: its other checks are skipped
 }
 
@@ -757,15 +740,15 @@ type child struct {
 	line     int
 	key      string
 	seq      int
-	step     *Step
-	material *Material
+	step     *item.Step
+	material *item.Material
 	section  string
-	field    *FormField // nil on a 申请表 row that only names a section
+	field    *item.FormField // nil on a 申请表 row that only names a section
 }
 
 // importFile is a parsed import file.
 type importFile struct {
-	rows     []*importRow
+	rows     []*Row
 	children []child
 	errs     []RowError
 }
@@ -777,7 +760,7 @@ func (f *importFile) fail(sheet string, line int, field, format string, args ...
 // decode parses a file. A file that cannot be read at all is an
 // apperr.Invalid error; bad rows are in the result's errs.
 func decode(r io.Reader, f Format) (*importFile, error) {
-	if err := f.check(); err != nil {
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
 	data, err := io.ReadAll(r)
@@ -800,7 +783,7 @@ func decode(r io.Reader, f Format) (*importFile, error) {
 // clean drops what an import never takes from a file: what the database
 // derives (IDs, region, level, status, timestamps) and popularity, which is
 // counted, not edited.
-func clean(it *Item) {
+func clean(it *item.Item) {
 	it.ID, it.Version, it.Status, it.Level, it.DepartmentID, it.RegionCode, it.Popularity = 0, 0, "", 0, 0, "", 0
 	it.UpdatedAt, it.PublishedAt = time.Time{}, time.Time{}
 }
@@ -824,19 +807,19 @@ func decodeJSON(data []byte) (*importFile, error) {
 	}
 	file := &importFile{}
 	for i, raw := range h.Items {
-		row := &importRow{line: i + 1}
+		row := &Row{Line: i + 1}
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.DisallowUnknownFields()
-		if err := d.Decode(&row.item); err != nil {
+		if err := d.Decode(&row.Item); err != nil {
 			var typeErr *json.UnmarshalTypeError
 			field := ""
 			if errors.As(err, &typeErr) {
 				field = typeErr.Field
 			}
-			file.fail("", row.line, field, "%s", jsonErrorMessage(err))
+			file.fail("", row.Line, field, "%s", jsonErrorMessage(err))
 			row.broken = true
 		}
-		clean(&row.item)
+		clean(&row.Item)
 		file.rows = append(file.rows, row)
 	}
 	return file, nil
@@ -944,10 +927,10 @@ func extraCells(file *importFile, sheet string, line int, values []string, heade
 
 // readItem fills an item from a row; it reports every cell it cannot
 // read.
-func readItem(file *importFile, sheet string, line int, cols []column, c cells) *importRow {
-	row := &importRow{line: line, sheet: sheet}
+func readItem(file *importFile, sheet string, line int, cols []column, c cells) *Row {
+	row := &Row{Line: line, Sheet: sheet}
 	for _, col := range cols {
-		if err := col.set(&row.item, c.get(col.name)); err != nil {
+		if err := col.set(&row.Item, c.get(col.name)); err != nil {
 			file.fail(sheet, line, col.name, "%s", err.Error())
 			row.broken = true
 		}
@@ -1089,7 +1072,7 @@ func decodeXLSX(data []byte) (*importFile, error) {
 		n, ok := seq(sheetSteps, line, c)
 		if ok {
 			file.children = append(file.children, child{sheet: sheetSteps, line: line, key: key(c), seq: n,
-				step: &Step{Name: c.get("环节"), Description: c.get("说明")}})
+				step: &item.Step{Name: c.get("环节"), Description: c.get("说明")}})
 		}
 	}); err != nil {
 		return nil, err
@@ -1103,7 +1086,7 @@ func decodeXLSX(data []byte) (*importFile, error) {
 		}
 		if ok {
 			file.children = append(file.children, child{sheet: sheetMaterials, line: line, key: key(c), seq: n,
-				material: &Material{Name: c.get("材料名称"), Necessity: strings.TrimSpace(c.get("必要性")),
+				material: &item.Material{Name: c.get("材料名称"), Necessity: strings.TrimSpace(c.get("必要性")),
 					Form: strings.TrimSpace(c.get("形式")), Copies: copies, Source: strings.TrimSpace(c.get("来源")),
 					BlankForm: c.get("空白表格"), Sample: c.get("示例样表"), Notes: c.get("填报须知"), Standard: c.get("受理标准")}})
 		}
@@ -1124,7 +1107,7 @@ func decodeXLSX(data []byte) (*importFile, error) {
 				file.fail(sheetForm, line, "最大长度", "%s", err.Error())
 				return
 			}
-			ch.field = &FormField{Key: fieldKey, Label: label, Type: typ, Required: required, Help: c.get("说明"),
+			ch.field = &item.FormField{Key: fieldKey, Label: label, Type: typ, Required: required, Help: c.get("说明"),
 				Options: splitList(c.get("选项(；分隔)")), MaxLength: maxLen}
 		}
 		file.children = append(file.children, ch)
@@ -1141,34 +1124,34 @@ func decodeXLSX(data []byte) (*importFile, error) {
 // from the department's credit code when the file leaves it empty), the
 // XLSX rows joined to their items, hard validation, the quality rules, and
 // duplicates within the file. It returns every problem.
-func (f *importFile) check(departments map[string]region.Department) []RowError {
+func (f *importFile) check(departments map[string]Department) []RowError {
 	resolved := make([]bool, len(f.rows))
 	for i, row := range f.rows {
-		it := &row.item
+		it := &row.Item
 		if it.Department == "" {
 			continue // Validate says so
 		}
 		d, ok := departments[it.Department]
 		if !ok {
-			f.fail(row.sheet, row.line, "实施部门", "实施部门“%s”不存在（应填写部门标识，如 scjgj）", it.Department)
+			f.fail(row.Sheet, row.Line, "实施部门", "实施部门“%s”不存在（应填写部门标识，如 scjgj）", it.Department)
 			continue
 		}
 		resolved[i] = true
 		if it.ImplCode == "" {
 			if d.CreditCode == "" {
-				f.fail(row.sheet, row.line, "实施编码", "实施部门“%s”未登记统一社会信用代码，须填写实施编码", d.Name)
+				f.fail(row.Sheet, row.Line, "实施编码", "实施部门“%s”未登记统一社会信用代码，须填写实施编码", d.Name)
 				row.broken = true
 				continue
 			}
-			it.ImplCode = ImplCode(d.CreditCode, it.BaseCode, it.HandlingKind)
+			it.ImplCode = item.ImplCode(d.CreditCode, it.BaseCode, it.HandlingKind)
 		}
 	}
 
 	// XLSX: join the steps, materials and form fields to their items.
 	if len(f.children) > 0 {
-		byCode := map[string]*importRow{}
+		byCode := map[string]*Row{}
 		for _, row := range f.rows {
-			if c := row.item.ImplCode; c != "" && byCode[c] == nil {
+			if c := row.Item.ImplCode; c != "" && byCode[c] == nil {
 				byCode[c] = row
 			}
 		}
@@ -1176,8 +1159,8 @@ func (f *importFile) check(departments map[string]region.Department) []RowError 
 			seq int
 			c   child
 		}
-		steps := map[*importRow][]sortable{}
-		materials := map[*importRow][]sortable{}
+		steps := map[*Row][]sortable{}
+		materials := map[*Row][]sortable{}
 		for _, c := range f.children {
 			row := byCode[c.key]
 			if row == nil {
@@ -1194,10 +1177,10 @@ func (f *importFile) check(departments map[string]region.Department) []RowError 
 			case c.material != nil:
 				materials[row] = append(materials[row], sortable{c.seq, c})
 			default:
-				it := &row.item
-				at := slices.IndexFunc(it.Form, func(s FormSection) bool { return s.Title == c.section })
+				it := &row.Item
+				at := slices.IndexFunc(it.Form, func(s item.FormSection) bool { return s.Title == c.section })
 				if at < 0 {
-					it.Form = append(it.Form, FormSection{Title: c.section, Fields: []FormField{}})
+					it.Form = append(it.Form, item.FormSection{Title: c.section, Fields: []item.FormField{}})
 					at = len(it.Form) - 1
 				}
 				if c.field != nil {
@@ -1209,26 +1192,26 @@ func (f *importFile) check(departments map[string]region.Department) []RowError 
 		for row, list := range steps {
 			slices.SortStableFunc(list, bySeq)
 			for _, s := range list {
-				row.item.Steps = append(row.item.Steps, *s.c.step)
+				row.Item.Steps = append(row.Item.Steps, *s.c.step)
 			}
 		}
 		for row, list := range materials {
 			slices.SortStableFunc(list, bySeq)
 			for _, s := range list {
-				row.item.Materials = append(row.item.Materials, *s.c.material)
+				row.Item.Materials = append(row.Item.Materials, *s.c.material)
 			}
 		}
 	}
 
 	// Duplicates: the 实施编码, and what it is made of.
 	type triple struct{ dept, base, kind string }
-	codes := map[string]*importRow{}
-	triples := map[triple]*importRow{}
+	codes := map[string]*Row{}
+	triples := map[triple]*Row{}
 	for _, row := range f.rows {
-		it := &row.item
+		it := &row.Item
 		if it.ImplCode != "" {
 			if first := codes[it.ImplCode]; first != nil {
-				f.fail(row.sheet, row.line, "实施编码", "实施编码“%s”与第%d行重复", it.ImplCode, first.line)
+				f.fail(row.Sheet, row.Line, "实施编码", "实施编码“%s”与第%d行重复", it.ImplCode, first.Line)
 			} else {
 				codes[it.ImplCode] = row
 			}
@@ -1236,7 +1219,7 @@ func (f *importFile) check(departments map[string]region.Department) []RowError 
 		if it.Department != "" && it.BaseCode != "" {
 			t := triple{it.Department, it.BaseCode, it.HandlingKind}
 			if first := triples[t]; first != nil {
-				f.fail(row.sheet, row.line, "基本编码", "与第%d行的实施部门、基本编码和业务办理项都相同，是同一事项", first.line)
+				f.fail(row.Sheet, row.Line, "基本编码", "与第%d行的实施部门、基本编码和业务办理项都相同，是同一事项", first.Line)
 			} else {
 				triples[t] = row
 			}
@@ -1248,10 +1231,10 @@ func (f *importFile) check(departments map[string]region.Department) []RowError 
 		if row.broken {
 			continue
 		}
-		it := &row.item
+		it := &row.Item
 		if err := it.Validate(); err != nil {
 			for _, msg := range strings.Split(apperr.MessageOf(err), "；") {
-				f.fail(row.sheet, row.line, "", "%s", msg)
+				f.fail(row.Sheet, row.Line, "", "%s", msg)
 			}
 		}
 		for _, p := range it.Problems() {
@@ -1259,10 +1242,10 @@ func (f *importFile) check(departments map[string]region.Department) []RowError 
 				continue // the department is unknown: already said
 			}
 			msg := p.Message
-			if p.Rule == "base_code" && len(it.BaseCode) < 12 && isDigits(it.BaseCode, len(it.BaseCode)) && it.BaseCode != "" {
+			if p.Rule == "base_code" && it.BaseCode != "" && len(it.BaseCode) < 12 && strings.Trim(it.BaseCode, "0123456789") == "" {
 				msg += "（用Excel打开过的CSV文件会丢掉开头的0，编辑时请改用XLSX格式）"
 			}
-			f.fail(row.sheet, row.line, problemFields[p.Rule], "%s", msg)
+			f.fail(row.Sheet, row.Line, problemFields[p.Rule], "%s", msg)
 		}
 	}
 	return f.errs
@@ -1277,190 +1260,65 @@ func sortRowErrors(errs []RowError) {
 	})
 }
 
-// CheckImport parses a file and checks every row against the given
-// departments, as Import does before it changes anything, without a
-// database. It returns the items, complete with their 实施编码, or an
-// *ImportError listing every bad row (or an apperr.Invalid error for a
-// file that cannot be read at all).
-func CheckImport(r io.Reader, f Format, departments []region.Department) ([]Item, error) {
-	rows, err := parseAndCheck(r, f, departments)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]Item, len(rows))
-	for i, row := range rows {
-		items[i] = row.item
-	}
-	return items, nil
+// Department is what the checks need of an implementing body, which
+// files name by its slug.
+type Department struct {
+	Slug       string
+	Name       string
+	CreditCode string // builds the 实施编码 a file leaves empty
 }
 
-func parseAndCheck(r io.Reader, f Format, departments []region.Department) ([]*importRow, error) {
+// Check parses a file and checks every row against the departments,
+// without a database. It returns the rows, complete with their 实施编码,
+// and every problem of every row; the error is for a file that cannot be
+// read at all (an apperr.Invalid error).
+func Check(r io.Reader, f Format, departments []Department) ([]Row, []RowError, error) {
 	file, err := decode(r, f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	bySlug := make(map[string]region.Department, len(departments))
+	bySlug := make(map[string]Department, len(departments))
 	for _, d := range departments {
 		bySlug[d.Slug] = d
 	}
-	if errs := file.check(bySlug); len(errs) > 0 {
-		sortRowErrors(errs)
-		return nil, &ImportError{Rows: errs}
-	}
-	if len(file.rows) == 0 {
-		return nil, apperr.New(apperr.Invalid, "文件中没有事项")
-	}
-	return file.rows, nil
-}
-
-// ---------------------------------------------------------------------------
-// Applying
-
-// existing is what the database knows of an item with a given 实施编码.
-type existing struct {
-	id           int64
-	status       Status
-	reason       string
-	departmentID int64
-}
-
-func existingItems(ctx context.Context, q store.Querier) (map[string]existing, error) {
-	rows, err := q.Query(ctx, `SELECT impl_code, id, status, status_reason, department_id FROM items`)
-	if err != nil {
-		return nil, fmt.Errorf("list items: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]existing{}
-	for rows.Next() {
-		var code string
-		var e existing
-		if err := rows.Scan(&code, &e.id, &e.status, &e.reason, &e.departmentID); err != nil {
-			return nil, err
-		}
-		out[code] = e
-	}
-	return out, rows.Err()
-}
-
-// checkExisting checks rows against the items already in the catalog: a
-// cancelled item cannot be published again, and a 实施编码 belongs to one
-// department.
-func checkExisting(rows []*importRow, have map[string]existing, departments map[string]region.Department) []RowError {
-	var errs []RowError
-	for _, row := range rows {
-		e, ok := have[row.item.ImplCode]
-		d, known := departments[row.item.Department]
-		if !ok || !known {
-			continue // an unknown department is reported already
-		}
-		if e.status == Cancelled {
-			errs = append(errs, RowError{Line: row.line, Sheet: row.sheet, Field: "实施编码",
-				Message: fmt.Sprintf("实施编码“%s”的事项已取消，不能再导入发布；如需恢复请新建事项", row.item.ImplCode)})
-		}
-		if d.ID != e.departmentID {
-			errs = append(errs, RowError{Line: row.line, Sheet: row.sheet, Field: "实施部门",
-				Message: fmt.Sprintf("实施编码“%s”的事项属于另一个实施部门，不能改为“%s”", row.item.ImplCode, row.item.Department)})
-		}
-	}
-	return errs
-}
-
-// Import reads a whole catalog file and, if every row is good, applies it
-// in one transaction: each item becomes a new published version of the
-// item with the same 实施编码, or a new published item. If any row is bad
-// nothing changes and the error is an *ImportError listing every bad row.
-// A suspended item stays suspended, with its new version published behind
-// the suspension. progress, if not nil, is called with the number of items
-// applied so far and the total.
-func (s *Store) Import(ctx context.Context, r io.Reader, f Format, actor string, progress func(done, total int)) (ImportResult, error) {
-	var res ImportResult
-	depts, err := s.regions.Departments(ctx, region.DepartmentFilter{})
-	if err != nil {
-		return res, err
-	}
-	bySlug := make(map[string]region.Department, len(depts))
-	for _, d := range depts {
-		bySlug[d.Slug] = d
-	}
-	file, err := decode(r, f)
-	if err != nil {
-		return res, err
-	}
 	errs := file.check(bySlug)
-	have, err := existingItems(ctx, s.db.Read())
-	if err != nil {
-		return res, err
+	rows := make([]Row, len(file.rows))
+	for i, row := range file.rows {
+		rows[i] = *row
 	}
-	errs = append(errs, checkExisting(file.rows, have, bySlug)...)
-	if len(errs) > 0 {
-		sortRowErrors(errs)
-		return res, &ImportError{Rows: errs}
-	}
-	if len(file.rows) == 0 {
-		return res, apperr.New(apperr.Invalid, "文件中没有事项")
-	}
-	total := len(file.rows)
-	if progress != nil {
-		progress(0, total)
-	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		res = ImportResult{}
-		// Read again inside the transaction: the catalog may have changed
-		// since the check.
-		have, err := existingItems(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if errs := checkExisting(file.rows, have, bySlug); len(errs) > 0 {
-			sortRowErrors(errs)
-			return &ImportError{Rows: errs}
-		}
-		for i, row := range file.rows {
-			it := row.item
-			e, found := have[it.ImplCode]
-			it.ID = e.id
-			if _, err := s.SaveDraft(ctx, tx, &it, actor); err != nil {
-				return rowFailed(row, err)
-			}
-			if err := s.Publish(ctx, tx, it.ID, it.Version, actor); err != nil {
-				return rowFailed(row, err)
-			}
-			if found && e.status == Suspended {
-				if _, err := tx.Exec(ctx, `UPDATE items SET status = 'suspended', status_reason = ? WHERE id = ?`, e.reason, it.ID); err != nil {
-					return err
-				}
-			}
-			if found {
-				res.Updated++
-			} else {
-				res.Created++
-				have[it.ImplCode] = existing{id: it.ID, status: Published, departmentID: it.DepartmentID}
-			}
-			if progress != nil {
-				progress(i+1, total)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return ImportResult{}, err
-	}
-	return res, nil
+	return rows, errs, nil
 }
 
-// rowFailed reports a row that the checks passed but the store refused
-// (the catalog changed meanwhile): the whole import is rolled back.
-func rowFailed(row *importRow, err error) error {
-	code := apperr.CodeOf(err)
-	if code == apperr.Internal {
-		return fmt.Errorf("import line %d: %w", row.line, err)
+// Refusal is why checked rows cannot be applied: an *ImportError listing
+// every problem, sheet by sheet and line by line, or a file without
+// items. It is nil when they can.
+func Refusal(rows []Row, errs []RowError) error {
+	if len(errs) > 0 {
+		errs = slices.Clone(errs)
+		sortRowErrors(errs)
+		return &ImportError{Rows: errs}
 	}
-	if code == apperr.Invalid {
-		return &ImportError{Rows: []RowError{{Line: row.line, Sheet: row.sheet, Message: apperr.MessageOf(err)}}}
+	if len(rows) == 0 {
+		return apperr.New(apperr.Invalid, "文件中没有事项")
 	}
-	where := fmt.Sprintf("第%d行", row.line)
-	if row.sheet != "" {
-		where = row.sheet + " " + where
+	return nil
+}
+
+// CheckImport parses and checks a file, as Import does before it changes
+// anything. It returns the items, complete with their 实施编码, or an
+// *ImportError listing every bad row (or an apperr.Invalid error for a
+// file that cannot be read at all).
+func CheckImport(r io.Reader, f Format, departments []Department) ([]item.Item, error) {
+	rows, errs, err := Check(r, f, departments)
+	if err != nil {
+		return nil, err
 	}
-	return apperr.Wrap(code, "导入失败，未作任何更改："+where+"："+apperr.MessageOf(err), err)
+	if err := Refusal(rows, errs); err != nil {
+		return nil, err
+	}
+	items := make([]item.Item, len(rows))
+	for i, row := range rows {
+		items[i] = row.Item
+	}
+	return items, nil
 }
