@@ -15,6 +15,7 @@ import (
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/catalog/exchange"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
@@ -62,7 +63,7 @@ func cliActor(what string) string {
 
 func runCatalogImport(ctx context.Context, env *environment) error {
 	path := env.args[0]
-	format, err := catalog.FormatOf(path)
+	format, err := exchange.FormatOf(path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -80,7 +81,7 @@ func runCatalogImport(ctx context.Context, env *environment) error {
 	res, err := items.Import(ctx, f, format, cliActor("导入 "+filepath.Base(path)), bar.update)
 	bar.finish()
 	if err != nil {
-		var ie *catalog.ImportError
+		var ie *exchange.ImportError
 		if errors.As(err, &ie) {
 			for _, row := range ie.Rows {
 				fmt.Fprintln(env.stderr, describeRow(row))
@@ -92,7 +93,7 @@ func runCatalogImport(ctx context.Context, env *environment) error {
 	return nil
 }
 
-func describeRow(r catalog.RowError) string {
+func describeRow(r exchange.RowError) string {
 	var b strings.Builder
 	if r.Sheet != "" {
 		b.WriteString("工作表「" + r.Sheet + "」")
@@ -107,7 +108,7 @@ func describeRow(r catalog.RowError) string {
 
 func runCatalogExport(ctx context.Context, env *environment) error {
 	path := env.args[0]
-	format, err := catalog.FormatOf(path)
+	format, err := exchange.FormatOf(path)
 	if err != nil {
 		return usageError{err}
 	}

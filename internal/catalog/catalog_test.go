@@ -8,6 +8,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/region"
@@ -40,7 +41,7 @@ func goodItem() catalog.Item {
 
 func TestQualityRules(t *testing.T) {
 	good := goodItem()
-	good.ImplCode = catalog.ImplCode("11410411MB1234567X", good.BaseCode, "")
+	good.ImplCode = item.ImplCode("11410411MB1234567X", good.BaseCode, "")
 	if ps := good.Problems(); len(ps) != 0 {
 		t.Fatalf("good item has problems: %+v", ps)
 	}

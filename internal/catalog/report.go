@@ -3,6 +3,8 @@ package catalog
 import (
 	"context"
 	"fmt"
+
+	"github.com/zwfw/zwfw/internal/catalog/item"
 )
 
 // LevelReadiness is one level's line of the "three 100%" readiness view:
@@ -86,7 +88,7 @@ func (s *Store) Readiness(ctx context.Context) (Readiness, error) {
 // constants, so building the list into the query is safe.
 func onApplicationTypes() string {
 	list := ""
-	for _, t := range ItemTypes {
+	for _, t := range item.ItemTypes {
 		if t.Type.OnApplication() {
 			if list != "" {
 				list += ", "

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -29,7 +30,7 @@ type Store struct {
 // version, once saved, never changes, so nothing needs telling when
 // another instance saves one; every application reads its item's, so
 // keeping them saves a round trip and a decoding each time. Callers get
-// copies (Item.clone) and may change them freely.
+// copies (Item.Clone) and may change them freely.
 type versionCache struct {
 	mu sync.RWMutex
 	m  map[[2]int64]Item
@@ -41,7 +42,7 @@ func (c *versionCache) get(id int64, version int) (Item, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	it, ok := c.m[[2]int64{id, int64(version)}]
-	return it.clone(), ok
+	return it.Clone(), ok
 }
 
 func (c *versionCache) put(id int64, version int, it Item) {
@@ -50,23 +51,12 @@ func (c *versionCache) put(id int64, version int, it Item) {
 	if c.m == nil || len(c.m) >= maxCachedVersions {
 		c.m = map[[2]int64]Item{} // simply start over: the working set is far smaller
 	}
-	c.m[[2]int64{id, int64(version)}] = it.clone()
+	c.m[[2]int64{id, int64(version)}] = it.Clone()
 }
 
 // NewStore returns a Store over db.
 func NewStore(db *store.DB, regions *region.Store, clk clock.Clock) *Store {
 	return &Store{db: db, regions: regions, clock: clk}
-}
-
-// handlingSuffix is the last part of a 实施编码: 000 for a main item, then
-// one code per 业务办理项.
-var handlingSuffix = map[string]string{"": "000", "新办": "001", "变更": "002", "延续": "003", "注销": "004"}
-
-// ImplCode builds an item's 实施编码: the implementing body's 统一社会信用代码
-// (18, whose characters 3–8 carry the county code), the 基本编码 (12) and
-// the handling-item suffix (3): 33 characters, within the 36 allowed.
-func ImplCode(creditCode, baseCode, handlingKind string) string {
-	return creditCode + baseCode + handlingSuffix[handlingKind]
 }
 
 // resolve fills what an item takes from its implementing department: its
@@ -85,7 +75,7 @@ func (s *Store) resolve(ctx context.Context, q store.Querier, it *Item) error {
 	}
 	it.DepartmentID, it.RegionCode, it.Level = d.ID, d.RegionCode, level
 	if it.ImplCode == "" && d.CreditCode != "" {
-		it.ImplCode = ImplCode(d.CreditCode, it.BaseCode, it.HandlingKind)
+		it.ImplCode = item.ImplCode(d.CreditCode, it.BaseCode, it.HandlingKind)
 	}
 	return nil
 }
@@ -229,21 +219,6 @@ func (s *Store) SetStatus(ctx context.Context, tx *store.Tx, id int64, to Status
 	return bumpCatalogVersion(ctx, tx)
 }
 
-// Name is the status's Chinese name.
-func (st Status) Name() string {
-	switch st {
-	case Draft:
-		return "草稿"
-	case Published:
-		return "已发布"
-	case Suspended:
-		return "暂停办理"
-	case Cancelled:
-		return "已取消"
-	}
-	return string(st)
-}
-
 func bumpCatalogVersion(ctx context.Context, tx *store.Tx) error {
 	_, err := tx.Exec(ctx, `UPDATE cache_versions SET version = version + 1 WHERE name = 'catalog'`)
 	return err
@@ -324,14 +299,14 @@ func (s *Store) PublishedRecent(ctx context.Context, id int64) (Item, error) {
 	now := time.Now()
 	if v, ok := s.recent.Load(id); ok {
 		if r := v.(recent); now.Sub(r.at) < recentTTL {
-			return r.it.clone(), r.err
+			return r.it.Clone(), r.err
 		}
 	}
 	it, _, err := s.Published(ctx, id)
 	if err != nil && apperr.CodeOf(err) == apperr.Internal {
 		return it, err // not remembered: the next request tries again
 	}
-	s.recent.Store(id, recent{it: it.clone(), at: now, err: err})
+	s.recent.Store(id, recent{it: it.Clone(), at: now, err: err})
 	return it, err
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/region"
 )
@@ -140,7 +141,7 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 	if p.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Level: region.District}); err != nil {
 		return err
 	}
-	p.Themes, p.Types, p.Levels = catalog.Themes, catalog.ItemTypes, region.Levels
+	p.Themes, p.Types, p.Levels = item.Themes, item.ItemTypes, region.Levels
 	p.Depths = []catalog.Depth{catalog.DepthPublic, catalog.DepthPrecheck, catalog.DepthApply, catalog.DepthFull}
 	return s.render(w, r, status, "items", "items", p)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/catalog/exchange"
+	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -124,7 +126,7 @@ func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, 
 			p.Departments = append(p.Departments, d)
 		}
 	}
-	p.Types, p.Subjects, p.Themes = catalog.ItemTypes, catalog.Subjects, catalog.Themes
+	p.Types, p.Subjects, p.Themes = item.ItemTypes, item.Subjects, item.Themes
 	p.Depths = []catalog.Depth{catalog.DepthPublic, catalog.DepthPrecheck, catalog.DepthApply, catalog.DepthFull}
 	if p.Steps == "" {
 		var lines []string
@@ -134,7 +136,7 @@ func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, 
 		p.Steps = strings.Join(lines, "\n")
 	}
 	if p.Workflow == "" {
-		p.Workflow = catalog.FormatWorkflow(p.Item.Workflow)
+		p.Workflow = item.FormatWorkflow(p.Item.Workflow)
 	}
 	if p.Materials == "" {
 		b, _ := json.MarshalIndent(p.Item.Materials, "", "  ")
@@ -236,7 +238,7 @@ func itemFromForm(f url.Values) (catalog.Item, error) {
 		}
 		it.Steps = append(it.Steps, catalog.Step{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)})
 	}
-	if wf, err := catalog.ParseWorkflow(f.Get("workflow")); err != nil {
+	if wf, err := item.ParseWorkflow(f.Get("workflow")); err != nil {
 		problems = append(problems, err.Error())
 	} else {
 		it.Workflow = wf
@@ -393,8 +395,8 @@ func (s *Server) catalogExport(w http.ResponseWriter, r *http.Request) error {
 	if err := policy.Check(subject(r), policy.Export, policy.Resource{Kind: policy.Catalog}); err != nil || dept != 0 {
 		return apperr.New(apperr.Forbidden, "导出整个目录须由系统管理员进行。")
 	}
-	format := catalog.Format(r.URL.Query().Get("format"))
-	if format != catalog.XLSX && format != catalog.CSV && format != catalog.JSON {
+	format := exchange.Format(r.URL.Query().Get("format"))
+	if format != exchange.XLSX && format != exchange.CSV && format != exchange.JSON {
 		return apperr.New(apperr.Invalid, "导出格式应为 xlsx、csv 或 json")
 	}
 	who := subject(r)
@@ -404,8 +406,8 @@ func (s *Server) catalogExport(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	ct := map[catalog.Format]string{catalog.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-		catalog.CSV: "text/csv; charset=utf-8", catalog.JSON: "application/json"}[format]
+	ct := map[exchange.Format]string{exchange.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		exchange.CSV: "text/csv; charset=utf-8", exchange.JSON: "application/json"}[format]
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="zwfw-catalog-%s.%s"`, s.clock.Now().In(chinaTZ).Format("20060102"), format))
 	_, err = s.catalog.Export(r.Context(), w, format)
@@ -426,13 +428,13 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Invalid, "请选择要导入的文件（.xlsx、.csv 或 .json）。")
 	}
 	defer file.Close()
-	format, err := catalog.FormatOf(header.Filename)
+	format, err := exchange.FormatOf(header.Filename)
 	if err != nil {
 		return apperr.Wrap(apperr.Invalid, err.Error(), err)
 	}
 	res, err := s.catalog.Import(r.Context(), file, format, actor(r)+" 网页导入 "+header.Filename, nil)
-	var rows []catalog.RowError
-	var ie *catalog.ImportError
+	var rows []exchange.RowError
+	var ie *exchange.ImportError
 	status := http.StatusOK
 	if errors.As(err, &ie) {
 		rows, status = ie.Rows, http.StatusBadRequest
@@ -443,6 +445,6 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
 		File   string
 		Result catalog.ImportResult
 		Failed bool
-		Rows   []catalog.RowError
+		Rows   []exchange.RowError
 	}{header.Filename, res, err != nil, rows})
 }

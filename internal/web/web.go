@@ -24,6 +24,7 @@ import (
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
@@ -327,7 +328,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 		Bureaus []region.Department
 		Themes  map[string][]string
 	}
-	data.Themes = catalog.Themes
+	data.Themes = item.Themes
 	for _, l := range region.Levels {
 		regs, err := s.regions.Regions(ctx, region.RegionFilter{Level: l})
 		if err != nil {

@@ -1,4 +1,4 @@
-package catalog
+package item
 
 import (
 	"reflect"
@@ -8,11 +8,11 @@ import (
 // A clone shares no list with its original, however deep: the version
 // cache hands out clones, and a caller changing one must not change what
 // the next caller gets. The check walks the type, so a list field added
-// later and forgotten in clone fails here.
+// later and forgotten in Clone fails here.
 func TestCloneSharesNoList(t *testing.T) {
 	var it Item
 	fill(reflect.ValueOf(&it).Elem())
-	c := it.clone()
+	c := it.Clone()
 	var walk func(a, b reflect.Value, at string)
 	walk = func(a, b reflect.Value, at string) {
 		switch a.Kind() {

@@ -1,8 +1,9 @@
-// Package catalog is the district's service catalog (办事指南): every
-// government service item with its one complete guide (一次性告知), its
-// materials and its application form, versioned so that each case records
-// the version it was made under.
-package catalog
+// Package item holds a service item's guide (办事指南) as a value: its
+// types, the validation every stored item passes and the quality rules a
+// published one meets. It knows nothing of the database, so that what reads
+// and writes catalog files (catalog/exchange) links no database driver;
+// package catalog stores items and re-exports these names.
+package item
 
 import (
 	"slices"
@@ -190,6 +191,21 @@ const (
 	Cancelled Status = "cancelled"
 )
 
+// Name is the status's Chinese name.
+func (st Status) Name() string {
+	switch st {
+	case Draft:
+		return "草稿"
+	case Published:
+		return "已发布"
+	case Suspended:
+		return "暂停办理"
+	case Cancelled:
+		return "已取消"
+	}
+	return string(st)
+}
+
 // Item is one version of a service item: the whole guide.
 type Item struct {
 	ID       int64  `json:"id"`
@@ -257,9 +273,9 @@ func (it Item) DisplayName() string {
 	return it.Name + "（" + it.HandlingKind + "）"
 }
 
-// clone copies an item so that changing the copy's lists leaves the
+// Clone copies an item so that changing the copy's lists leaves the
 // original as it was.
-func (it Item) clone() Item {
+func (it Item) Clone() Item {
 	it.Subjects = slices.Clone(it.Subjects)
 	it.Themes = slices.Clone(it.Themes)
 	it.Steps = slices.Clone(it.Steps)
@@ -277,4 +293,15 @@ func (it Item) clone() Item {
 		it.Workflow[i].Roles = slices.Clone(it.Workflow[i].Roles)
 	}
 	return it
+}
+
+// handlingSuffix is the last part of a 实施编码: 000 for a main item, then
+// one code per 业务办理项.
+var handlingSuffix = map[string]string{"": "000", "新办": "001", "变更": "002", "延续": "003", "注销": "004"}
+
+// ImplCode builds an item's 实施编码: the implementing body's 统一社会信用代码
+// (18, whose characters 3–8 carry the county code), the 基本编码 (12) and
+// the handling-item suffix (3): 33 characters, within the 36 allowed.
+func ImplCode(creditCode, baseCode, handlingKind string) string {
+	return creditCode + baseCode + handlingSuffix[handlingKind]
 }

@@ -1,4 +1,4 @@
-package catalog
+package item
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package catalog_test
+package exchange_test
 
 import (
 	"flag"

@@ -1,0 +1,188 @@
+package catalog
+
+// Applying a catalog file to the database, and exporting the catalog as
+// one (the formats are catalog/exchange's).
+//
+// An import is all or nothing. The file is first parsed and every row
+// checked without touching the database, then against the items already
+// stored; every bad row is reported with its line and the reason. Only a
+// file without a single bad row is applied, in one transaction, each item
+// becoming a new published version of the item with the same 实施编码, or
+// a new item.
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/catalog/exchange"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Export writes every item citizens can see (published or suspended), as
+// its published version, and returns how many it wrote.
+func (s *Store) Export(ctx context.Context, w io.Writer, f exchange.Format) (int, error) {
+	if err := f.Check(); err != nil {
+		return 0, err
+	}
+	items, err := s.AllPublished(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := exchange.Write(w, f, items); err != nil {
+		return 0, err
+	}
+	return len(items), nil
+}
+
+// ImportResult counts what an import did.
+type ImportResult struct {
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+}
+
+// existing is what the database knows of an item with a given 实施编码.
+type existing struct {
+	id           int64
+	status       Status
+	reason       string
+	departmentID int64
+}
+
+func existingItems(ctx context.Context, q store.Querier) (map[string]existing, error) {
+	rows, err := q.Query(ctx, `SELECT impl_code, id, status, status_reason, department_id FROM items`)
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]existing{}
+	for rows.Next() {
+		var code string
+		var e existing
+		if err := rows.Scan(&code, &e.id, &e.status, &e.reason, &e.departmentID); err != nil {
+			return nil, err
+		}
+		out[code] = e
+	}
+	return out, rows.Err()
+}
+
+// checkExisting checks rows against the items already in the catalog: a
+// cancelled item cannot be published again, and a 实施编码 belongs to one
+// department.
+func checkExisting(rows []exchange.Row, have map[string]existing, departments map[string]region.Department) []exchange.RowError {
+	var errs []exchange.RowError
+	for _, row := range rows {
+		e, ok := have[row.Item.ImplCode]
+		d, known := departments[row.Item.Department]
+		if !ok || !known {
+			continue // an unknown department is reported already
+		}
+		if e.status == Cancelled {
+			errs = append(errs, exchange.RowError{Line: row.Line, Sheet: row.Sheet, Field: "实施编码",
+				Message: fmt.Sprintf("实施编码“%s”的事项已取消，不能再导入发布；如需恢复请新建事项", row.Item.ImplCode)})
+		}
+		if d.ID != e.departmentID {
+			errs = append(errs, exchange.RowError{Line: row.Line, Sheet: row.Sheet, Field: "实施部门",
+				Message: fmt.Sprintf("实施编码“%s”的事项属于另一个实施部门，不能改为“%s”", row.Item.ImplCode, row.Item.Department)})
+		}
+	}
+	return errs
+}
+
+// Import reads a whole catalog file and, if every row is good, applies it
+// in one transaction: each item becomes a new published version of the
+// item with the same 实施编码, or a new published item. If any row is bad
+// nothing changes and the error is an *exchange.ImportError listing every
+// bad row. A suspended item stays suspended, with its new version
+// published behind the suspension. progress, if not nil, is called with
+// the number of items applied so far and the total.
+func (s *Store) Import(ctx context.Context, r io.Reader, f exchange.Format, actor string, progress func(done, total int)) (ImportResult, error) {
+	var res ImportResult
+	depts, err := s.regions.Departments(ctx, region.DepartmentFilter{})
+	if err != nil {
+		return res, err
+	}
+	bySlug := make(map[string]region.Department, len(depts))
+	known := make([]exchange.Department, len(depts))
+	for i, d := range depts {
+		bySlug[d.Slug] = d
+		known[i] = exchange.Department{Slug: d.Slug, Name: d.Name, CreditCode: d.CreditCode}
+	}
+	rows, errs, err := exchange.Check(r, f, known)
+	if err != nil {
+		return res, err
+	}
+	have, err := existingItems(ctx, s.db.Read())
+	if err != nil {
+		return res, err
+	}
+	if err := exchange.Refusal(rows, append(errs, checkExisting(rows, have, bySlug)...)); err != nil {
+		return res, err
+	}
+	total := len(rows)
+	if progress != nil {
+		progress(0, total)
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		res = ImportResult{}
+		// Read again inside the transaction: the catalog may have changed
+		// since the check.
+		have, err := existingItems(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := exchange.Refusal(rows, checkExisting(rows, have, bySlug)); err != nil {
+			return err
+		}
+		for i, row := range rows {
+			it := row.Item
+			e, found := have[it.ImplCode]
+			it.ID = e.id
+			if _, err := s.SaveDraft(ctx, tx, &it, actor); err != nil {
+				return rowFailed(row, err)
+			}
+			if err := s.Publish(ctx, tx, it.ID, it.Version, actor); err != nil {
+				return rowFailed(row, err)
+			}
+			if found && e.status == Suspended {
+				if _, err := tx.Exec(ctx, `UPDATE items SET status = 'suspended', status_reason = ? WHERE id = ?`, e.reason, it.ID); err != nil {
+					return err
+				}
+			}
+			if found {
+				res.Updated++
+			} else {
+				res.Created++
+				have[it.ImplCode] = existing{id: it.ID, status: Published, departmentID: it.DepartmentID}
+			}
+			if progress != nil {
+				progress(i+1, total)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+// rowFailed reports a row that the checks passed but the store refused
+// (the catalog changed meanwhile): the whole import is rolled back.
+func rowFailed(row exchange.Row, err error) error {
+	code := apperr.CodeOf(err)
+	if code == apperr.Internal {
+		return fmt.Errorf("import line %d: %w", row.Line, err)
+	}
+	if code == apperr.Invalid {
+		return &exchange.ImportError{Rows: []exchange.RowError{{Line: row.Line, Sheet: row.Sheet, Message: apperr.MessageOf(err)}}}
+	}
+	where := fmt.Sprintf("第%d行", row.Line)
+	if row.Sheet != "" {
+		where = row.Sheet + " " + where
+	}
+	return apperr.Wrap(code, "导入失败，未作任何更改："+where+"："+apperr.MessageOf(err), err)
+}
