@@ -120,7 +120,7 @@ func checkNothingHalfWritten(t *testing.T, db *store.DB, files filestore.Store, 
 	if cases < acknowledged || eventless != 0 {
 		t.Fatalf("%d cases (acknowledged %d), %d without their submission on record", cases, acknowledged, eventless)
 	}
-	if n, broken, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys()); err != nil || len(broken) > 0 || n != cases {
+	if n, broken, err := casework.VerifyChains(ctx, db, db.ChainKeys()); err != nil || len(broken) > 0 || n != cases {
 		t.Fatalf("chains: %d checked of %d, broken %v, err %v", n, cases, broken, err)
 	}
 	rows, err := db.Read().Query(ctx, `SELECT sha256, size FROM case_materials`)
