@@ -53,14 +53,8 @@ func TestChainAppendSearchVerify(t *testing.T) {
 			}
 		}
 		// An edit made by someone who first disables the protection is caught.
-		disable := `DROP TRIGGER audit_log_no_update`
-		if db.Dialect == store.Postgres {
-			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
-		}
+		storetest.DisableAppendOnly(t, db, "audit_log")
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, disable); err != nil {
-				return err
-			}
 			_, err := tx.Exec(ctx, `UPDATE audit_log SET detail = '改过' WHERE id = (SELECT MIN(id) + 2 FROM audit_log)`)
 			return err
 		}); err != nil {
@@ -97,17 +91,11 @@ func TestKeyedChainCannotBeRecomputed(t *testing.T) {
 		if n, broken, err := audit.Verify(ctx, db.Read(), keys); err != nil || n != 4 || len(broken) != 0 {
 			t.Fatalf("verify: %d checked, broken %v, %v", n, broken, err)
 		}
-		disable := `DROP TRIGGER audit_log_no_update`
-		if db.Dialect == store.Postgres {
-			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
-		}
+		storetest.DisableAppendOnly(t, db, "audit_log")
 		// Rewrite entry 3 under a key of one's own and entry 4 (the last)
 		// as plain SHA-256, each chained to the one before as forged.
 		other := mustKeys(t)
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, disable); err != nil {
-				return err
-			}
 			for _, f := range []struct {
 				keys *chainhash.Keys
 				i    int
@@ -166,14 +154,8 @@ func TestSearchScopedToRegion(t *testing.T) {
 			t.Fatalf("unscoped: %d entries", len(got))
 		}
 		// Moving an entry into another region, or out of any, breaks its hash.
-		disable := `DROP TRIGGER audit_log_no_update`
-		if db.Dialect == store.Postgres {
-			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
-		}
+		storetest.DisableAppendOnly(t, db, "audit_log")
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, disable); err != nil {
-				return err
-			}
 			_, err := tx.Exec(ctx, `UPDATE audit_log SET region_code = CASE WHEN region_code = '' THEN '410411001000' ELSE '' END WHERE id IN (1, 5)`)
 			return err
 		}); err != nil {
