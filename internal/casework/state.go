@@ -68,7 +68,8 @@ const stateColumns = `number, item_id, item_version, applicant_id, COALESCE(ente
 	delivery, transfers`
 
 // stateFiles selects (case_id, kind, position, number, value) of the
-// materials and notices of the cases where selects; scan them with addFile.
+// materials and notices of the cases that where (on case_id) selects;
+// scan them with addFile.
 func stateFiles(where string) string {
 	return `SELECT case_id, 'm', position, '', sha256 FROM case_materials WHERE ` + where + `
 		UNION ALL SELECT case_id, 'd', 0, number, body FROM case_documents WHERE ` + where
