@@ -24,60 +24,93 @@ import (
 // half-written — each has its whole record, and every file a case names
 // is in the file store with the checksum the case holds.
 func TestKilledMidBurstLosesNothingAcknowledged(t *testing.T) {
+	eachDatabaseUnderLoad(t, 16, func(t *testing.T, d *demoUnderLoad) {
+		ctx := context.Background()
+		time.Sleep(1500 * time.Millisecond)
+		res := d.kill(t)
+		if res.Submitted < 20 {
+			t.Fatalf("only %d submissions acknowledged before the kill (first error: %v)", res.Submitted, res.FirstErr)
+		}
+		t.Logf("%d acknowledged before SIGKILL", res.Submitted)
+
+		// Started again on the same data, it serves every acknowledged case.
+		p := d.restart(t)
+		c := loadgen.NewClient(p.URL, 16)
+		for _, r := range res.Receipts {
+			checkReceipt(t, c, d.applicants[r.Applicant], r)
+		}
+
+		// Behind the server: every case whole.
+		db, err := store.Open(ctx, d.dsn, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetChainKeys(demoChainKeys(t, d.dir))
+		local, err := filestore.NewLocal(filepath.Join(d.dir, "files"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Small files may still wait in the stage, or be in the store.
+		checkNothingHalfWritten(t, db, staging.New(db, local), len(res.Receipts))
+	})
+}
+
+// demoUnderLoad is a demo process on a fresh database, to which the
+// callers of a load client keep submitting online applications (four
+// citizens, an item with two materials, 4 KB files) until it is killed.
+type demoUnderLoad struct {
+	dir, dsn   string   // its data folder and database
+	env, args  []string // to start it again on the same data
+	p          *process
+	applicants []loadgen.Applicant
+	results    chan loadgen.Result
+	cancel     context.CancelFunc
+}
+
+// eachDatabaseUnderLoad runs fn as a subtest on SQLite and on PostgreSQL,
+// each with a demo under load from callers.
+func eachDatabaseUnderLoad(t *testing.T, callers int, fn func(t *testing.T, d *demoUnderLoad)) {
 	for _, dbName := range []string{"sqlite", "postgres"} {
 		t.Run(dbName, func(t *testing.T) {
-			dir := t.TempDir()
-			args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0"}
-			dsn := filepath.Join(dir, "zwfw.db")
+			d := &demoUnderLoad{dir: t.TempDir(), env: []string{"ZWFW_DEMO_CASES=0"}, results: make(chan loadgen.Result, 1)}
+			d.args = []string{"demo", "--data", d.dir, "--addr", "127.0.0.1:0"}
+			d.dsn = filepath.Join(d.dir, "zwfw.db")
 			if dbName == "postgres" {
-				dsn = storetest.PostgresURL(t)
-				args = append(args, "--db", dsn)
+				d.dsn = storetest.PostgresURL(t)
+				d.args = append(d.args, "--db", d.dsn)
 			}
-			env := []string{"ZWFW_DEMO_CASES=0"}
-			p := startProcess(t, env, args...)
-			ctx := context.Background()
-			c := loadgen.NewClient(p.URL, 16)
-			applicants, target := submitters(t, c, 4)
-
-			runCtx, cancel := context.WithCancel(ctx)
-			results := make(chan loadgen.Result, 1)
+			d.p = startProcess(t, d.env, d.args...)
+			c := loadgen.NewClient(d.p.URL, callers)
+			var target loadgen.Target
+			d.applicants, target = submitters(t, c, 4)
+			runCtx, cancel := context.WithCancel(context.Background())
+			d.cancel = cancel
+			t.Cleanup(cancel)
 			go func() {
-				results <- c.Run(runCtx, applicants, target, loadgen.Options{Concurrency: 16, Duration: time.Minute, FileSize: 4 << 10})
+				d.results <- c.Run(runCtx, d.applicants, target, loadgen.Options{Concurrency: callers, Duration: time.Minute, FileSize: 4 << 10})
 			}()
-			time.Sleep(1500 * time.Millisecond)
-			if err := p.cmd.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			p.wait(t, 10*time.Second)
-			cancel()
-			res := <-results
-			if res.Submitted < 20 {
-				t.Fatalf("only %d submissions acknowledged before the kill (first error: %v)", res.Submitted, res.FirstErr)
-			}
-			t.Logf("%d acknowledged before SIGKILL", res.Submitted)
-
-			// Started again on the same data, it serves every acknowledged case.
-			p = startProcess(t, env, args...)
-			c = loadgen.NewClient(p.URL, 16)
-			for _, r := range res.Receipts {
-				checkReceipt(t, c, applicants[r.Applicant], r)
-			}
-
-			// Behind the server: every case whole.
-			db, err := store.Open(ctx, dsn, store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			db.SetChainKeys(demoChainKeys(t, dir))
-			local, err := filestore.NewLocal(filepath.Join(dir, "files"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Small files may still wait in the stage, or be in the store.
-			checkNothingHalfWritten(t, db, staging.New(db, local), len(res.Receipts))
+			fn(t, d)
 		})
 	}
+}
+
+// kill kills the process (SIGKILL: no chance to clean up), stops the load
+// and returns what was acknowledged before.
+func (d *demoUnderLoad) kill(t *testing.T) loadgen.Result {
+	t.Helper()
+	if err := d.p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	d.p.wait(t, 10*time.Second)
+	d.cancel()
+	return <-d.results
+}
+
+// restart starts the demo again on the same data.
+func (d *demoUnderLoad) restart(t *testing.T) *process {
+	t.Helper()
+	return startProcess(t, d.env, d.args...)
 }
 
 // checkReceipt fetches an acknowledged case as its applicant and each of
@@ -120,7 +153,7 @@ func checkNothingHalfWritten(t *testing.T, db *store.DB, files filestore.Store, 
 	if cases < acknowledged || eventless != 0 {
 		t.Fatalf("%d cases (acknowledged %d), %d without their submission on record", cases, acknowledged, eventless)
 	}
-	if n, broken, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys()); err != nil || len(broken) > 0 || n != cases {
+	if n, broken, err := casework.VerifyChains(ctx, db, db.ChainKeys()); err != nil || len(broken) > 0 || n != cases {
 		t.Fatalf("chains: %d checked of %d, broken %v, err %v", n, cases, broken, err)
 	}
 	rows, err := db.Read().Query(ctx, `SELECT sha256, size FROM case_materials`)
@@ -158,72 +191,49 @@ func checkNothingHalfWritten(t *testing.T, db *store.DB, files filestore.Store, 
 // not wait for River's default hour. (The time the killed job has run is
 // set back in the database rather than waited for.)
 func TestKilledMidDrainDrainsAfterRestart(t *testing.T) {
-	for _, dbName := range []string{"sqlite", "postgres"} {
-		t.Run(dbName, func(t *testing.T) {
-			dir := t.TempDir()
-			args := []string{"demo", "--data", dir, "--addr", "127.0.0.1:0"}
-			dsn := filepath.Join(dir, "zwfw.db")
-			if dbName == "postgres" {
-				dsn = storetest.PostgresURL(t)
-				args = append(args, "--db", dsn)
+	eachDatabaseUnderLoad(t, 8, func(t *testing.T, d *demoUnderLoad) {
+		ctx := context.Background()
+		db, err := store.Open(ctx, d.dsn, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		// Killed once a drain runs with files still staged.
+		var running, staged int
+		for deadline := time.Now().Add(15 * time.Second); running != 1 || staged < 100; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no drain ran with files staged (%d running, %d staged)", running, staged)
 			}
-			env := []string{"ZWFW_DEMO_CASES=0"}
-			p := startProcess(t, env, args...)
-			ctx := context.Background()
-			c := loadgen.NewClient(p.URL, 8)
-			applicants, target := submitters(t, c, 4)
-			runCtx, cancel := context.WithCancel(ctx)
-			done := make(chan loadgen.Result, 1)
-			go func() {
-				done <- c.Run(runCtx, applicants, target, loadgen.Options{Concurrency: 8, Duration: time.Minute, FileSize: 4 << 10})
-			}()
-			db, err := store.Open(ctx, dsn, store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			// Killed once a drain runs with files still staged.
-			var running, staged int
-			for deadline := time.Now().Add(15 * time.Second); running != 1 || staged < 100; time.Sleep(50 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("no drain ran with files staged (%d running, %d staged)", running, staged)
-				}
-				db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = ? AND state = 'running'`, staging.DrainArgs{}.Kind()).Scan(&running)
-				db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM staged_files`).Scan(&staged)
-			}
-			if err := p.cmd.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			p.wait(t, 10*time.Second)
-			cancel()
-			<-done
 			db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = ? AND state = 'running'`, staging.DrainArgs{}.Kind()).Scan(&running)
-			if running != 1 {
-				t.Fatalf("%d drains left running by the killed instance, want 1", running)
-			}
-			if err := db.Tx(ctx, func(tx *store.Tx) error {
-				_, err := tx.Exec(ctx, `UPDATE river_job SET attempted_at = ? WHERE state = 'running'`,
-					time.Now().Add(-jobs.RescueAfter-time.Second).UTC())
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
+			db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM staged_files`).Scan(&staged)
+		}
+		d.kill(t)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = ? AND state = 'running'`, staging.DrainArgs{}.Kind()).Scan(&running)
+		if running != 1 {
+			t.Fatalf("%d drains left running by the killed instance, want 1", running)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE river_job SET attempted_at = ? WHERE state = 'running'`,
+				time.Now().Add(-jobs.RescueAfter-time.Second).UTC())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 
-			start := time.Now()
-			startProcess(t, env, args...)
-			// The dead leader's lease runs out (15 s), the new leader's
-			// rescuer runs at once, and the drain goes on.
-			for {
-				db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM staged_files`).Scan(&staged)
-				if staged == 0 {
-					break
-				}
-				if time.Since(start) > 40*time.Second {
-					t.Fatalf("%d files still staged %v after the restart", staged, time.Since(start).Round(time.Second))
-				}
-				time.Sleep(200 * time.Millisecond)
+		start := time.Now()
+		d.restart(t)
+		// The dead leader's lease runs out (15 s), the new leader's
+		// rescuer runs at once, and the drain goes on.
+		for {
+			db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM staged_files`).Scan(&staged)
+			if staged == 0 {
+				break
 			}
-			t.Logf("drained %v after the restart", time.Since(start).Round(time.Second))
-		})
-	}
+			if time.Since(start) > 40*time.Second {
+				t.Fatalf("%d files still staged %v after the restart", staged, time.Since(start).Round(time.Second))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Logf("drained %v after the restart", time.Since(start).Round(time.Second))
+	})
 }

@@ -15,8 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/chainhash"
+	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -107,10 +109,114 @@ type Filter struct {
 	// with it (a supervisor's subtree); entries without a region are left
 	// out too.
 	RegionPrefix string
+	// Masked is for readers who may not see citizens' personal data
+	// (supervisors): addresses are left out, the names of the citizens an
+	// entry is by or about are masked (张三 → 张*) in its actor and detail,
+	// and Text matches only what such a reader is shown, so that a search
+	// cannot confirm a name the page hides.
+	Masked bool
 }
 
 // Search returns matching entries, newest first.
 func Search(ctx context.Context, q store.Querier, f Filter) ([]Entry, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	if !f.Masked {
+		return search(ctx, q, f, limit)
+	}
+	text := strings.ToLower(strings.TrimSpace(f.Text))
+	var out []Entry
+	for {
+		page, err := search(ctx, q, f, limit)
+		if err != nil {
+			return nil, err
+		}
+		masked, err := maskCitizens(ctx, q, page)
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range page {
+			e.IP = ""
+			if masked[i] && text != "" && !strings.Contains(strings.ToLower(e.Actor+"\x00"+e.Detail), text) {
+				continue // matched a hidden name only
+			}
+			if out = append(out, e); len(out) == limit {
+				return out, nil
+			}
+		}
+		if len(page) < limit {
+			return out, nil
+		}
+		f.Before = page[len(page)-1].ID
+	}
+}
+
+// maskCitizens masks, in each entry's actor and detail, the names of the
+// citizens (person accounts) it is by or about: its actor, the account it
+// names (account:N) and the applicant of the case it names (case:N). It
+// reports which entries it changed.
+func maskCitizens(ctx context.Context, q store.Querier, entries []Entry) ([]bool, error) {
+	var accounts, cases []any
+	for _, e := range entries {
+		if e.ActorID != 0 {
+			accounts = append(accounts, e.ActorID)
+		}
+		kind, id, _ := strings.Cut(e.Object, ":")
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && kind == "account" {
+			accounts = append(accounts, n)
+		} else if err == nil && kind == "case" {
+			cases = append(cases, n)
+		}
+	}
+	changed := make([]bool, len(entries))
+	if len(accounts)+len(cases) == 0 {
+		return changed, nil
+	}
+	// The accounts and cases tables are identity's and casework's; this
+	// reads only who is a citizen and by what name.
+	sqlq := `SELECT 'account:' || id, name FROM accounts WHERE kind = 'person' AND id IN (0` + strings.Repeat(", ?", len(accounts)) + `)
+		UNION ALL SELECT 'case:' || c.id, a.name FROM cases c JOIN accounts a ON a.id = c.applicant_id
+		WHERE a.kind = 'person' AND c.id IN (0` + strings.Repeat(", ?", len(cases)) + `)`
+	rows, err := q.Query(ctx, sqlq, append(accounts, cases...)...)
+	if err != nil {
+		return nil, fmt.Errorf("audit: mask names: %w", err)
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var object, name string
+		if err := rows.Scan(&object, &name); err != nil {
+			return nil, err
+		}
+		names[object] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range entries {
+		e := &entries[i]
+		hide := []string{names[e.Object]}
+		if name, ok := names["account:"+strconv.FormatInt(e.ActorID, 10)]; ok {
+			// A citizen's own entry: its actor is their name as it was then.
+			hide = append(hide, name, e.Actor)
+			e.Actor, changed[i] = ident.MaskName(e.Actor), true
+		}
+		for _, name := range hide {
+			name = strings.TrimSpace(name)
+			if utf8.RuneCountInString(name) < 2 {
+				continue // masking one character would mask it throughout the detail
+			}
+			if d := strings.ReplaceAll(e.Detail, name, ident.MaskName(name)); d != e.Detail {
+				e.Detail, changed[i] = d, true
+			}
+		}
+	}
+	return changed, nil
+}
+
+func search(ctx context.Context, q store.Querier, f Filter, limit int) ([]Entry, error) {
 	sqlq := `SELECT id, at, COALESCE(actor_id, 0), actor, action, object, detail, ip, region_code, hash FROM audit_log WHERE 1 = 1`
 	var args []any
 	if f.ActorID != 0 {
@@ -145,10 +251,6 @@ func Search(ctx context.Context, q store.Querier, f Filter) ([]Entry, error) {
 	if f.Before > 0 {
 		sqlq += ` AND id < ?`
 		args = append(args, f.Before)
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
 	}
 	sqlq += ` ORDER BY id DESC LIMIT ` + strconv.Itoa(limit)
 	rows, err := q.Query(ctx, sqlq, args...)

@@ -53,14 +53,8 @@ func TestChainAppendSearchVerify(t *testing.T) {
 			}
 		}
 		// An edit made by someone who first disables the protection is caught.
-		disable := `DROP TRIGGER audit_log_no_update`
-		if db.Dialect == store.Postgres {
-			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
-		}
+		storetest.DisableAppendOnly(t, db, "audit_log")
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, disable); err != nil {
-				return err
-			}
 			_, err := tx.Exec(ctx, `UPDATE audit_log SET detail = '改过' WHERE id = (SELECT MIN(id) + 2 FROM audit_log)`)
 			return err
 		}); err != nil {
@@ -97,17 +91,11 @@ func TestKeyedChainCannotBeRecomputed(t *testing.T) {
 		if n, broken, err := audit.Verify(ctx, db.Read(), keys); err != nil || n != 4 || len(broken) != 0 {
 			t.Fatalf("verify: %d checked, broken %v, %v", n, broken, err)
 		}
-		disable := `DROP TRIGGER audit_log_no_update`
-		if db.Dialect == store.Postgres {
-			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
-		}
+		storetest.DisableAppendOnly(t, db, "audit_log")
 		// Rewrite entry 3 under a key of one's own and entry 4 (the last)
 		// as plain SHA-256, each chained to the one before as forged.
 		other := mustKeys(t)
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, disable); err != nil {
-				return err
-			}
 			for _, f := range []struct {
 				keys *chainhash.Keys
 				i    int
@@ -166,14 +154,8 @@ func TestSearchScopedToRegion(t *testing.T) {
 			t.Fatalf("unscoped: %d entries", len(got))
 		}
 		// Moving an entry into another region, or out of any, breaks its hash.
-		disable := `DROP TRIGGER audit_log_no_update`
-		if db.Dialect == store.Postgres {
-			disable = `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`
-		}
+		storetest.DisableAppendOnly(t, db, "audit_log")
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, disable); err != nil {
-				return err
-			}
 			_, err := tx.Exec(ctx, `UPDATE audit_log SET region_code = CASE WHEN region_code = '' THEN '410411001000' ELSE '' END WHERE id IN (1, 5)`)
 			return err
 		}); err != nil {
@@ -182,6 +164,82 @@ func TestSearchScopedToRegion(t *testing.T) {
 		_, broken, err := audit.Verify(ctx, db.Read(), nil)
 		if err != nil || len(broken) != 2 || broken[0].ID != 1 || broken[1].ID != 5 {
 			t.Fatalf("regions changed behind the log's back: broken %+v, %v", broken, err)
+		}
+	})
+}
+
+// For a supervisor (Masked) the names of the citizens an entry is by or
+// about are masked, in its actor and its detail, and a search by a hidden
+// name finds nothing; staff names stay, and administrators see all.
+func TestSearchMasksCitizens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+		account := func(kind, name string) (id int64) {
+			t.Helper()
+			username := any(nil)
+			if kind == "staff" {
+				username = "clerk"
+			}
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				var dept any
+				if kind == "staff" {
+					if _, err := tx.Exec(ctx, `INSERT INTO regions (code, name, level, kind) VALUES ('410411000000', '湛河区', 1, '区')`); err != nil {
+						return err
+					}
+					if err := tx.QueryRow(ctx, `INSERT INTO departments (slug, name, short_name, kind, region_code, created_at, updated_at)
+						VALUES ('mzj', '区民政局', '民政局', 'bureau', '410411000000', ?, ?) RETURNING id`, at, at).Scan(&dept); err != nil {
+						return err
+					}
+				}
+				return tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, username, department_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+					kind, name, username, dept, at, at).Scan(&id)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		citizen, clerk := account("person", "张三丰"), account("staff", "李四")
+		for _, e := range []audit.Entry{
+			{ActorID: citizen, Actor: "张三丰", Action: "signin", Object: fmt.Sprintf("account:%d", citizen), Detail: "登录（短信）"},
+			{ActorID: clerk, Actor: "李四（clerk）", Action: "reveal", Object: fmt.Sprintf("account:%d", citizen), Detail: "查看完整身份证号码，事由：核对张三丰身份"},
+			{ActorID: clerk, Actor: "李四（clerk）", Action: "export", Object: "item:1", Detail: "导出事项目录"},
+		} {
+			e.At, e.IP, e.RegionCode = at, "10.0.0.9", "410411000000"
+			if err := audit.Record(ctx, db, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		show := func(f audit.Filter) string {
+			t.Helper()
+			got, err := audit.Search(ctx, db.Read(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for _, e := range got {
+				fmt.Fprintf(&b, "%s|%s|%s\n", e.Actor, e.Detail, e.IP)
+			}
+			return b.String()
+		}
+		masked := show(audit.Filter{Masked: true})
+		want := "李四（clerk）|导出事项目录|\n李四（clerk）|查看完整身份证号码，事由：核对张**身份|\n张**|登录（短信）|\n"
+		if masked != want {
+			t.Errorf("masked:\n%s want\n%s", masked, want)
+		}
+		if full := show(audit.Filter{}); !strings.Contains(full, "张三丰|登录") || !strings.Contains(full, "核对张三丰身份|10.0.0.9") {
+			t.Errorf("unmasked:\n%s", full)
+		}
+		if got := show(audit.Filter{Masked: true, Text: "三丰"}); got != "" {
+			t.Errorf("a search by a hidden name found:\n%s", got)
+		}
+		if got := show(audit.Filter{Masked: true, Text: "李四"}); strings.Count(got, "\n") != 2 {
+			t.Errorf("a search by a staff name:\n%s", got)
+		}
+		// Paging: what a hidden name matched is skipped, and the page is
+		// filled from older entries.
+		if got := show(audit.Filter{Masked: true, Text: "身份", Limit: 1}); got != "李四（clerk）|查看完整身份证号码，事由：核对张**身份|\n" {
+			t.Errorf("limited: %s", got)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
@@ -264,6 +265,14 @@ func TestRevealAnswer(t *testing.T) {
 			!strings.Contains(detail, c.Number) || !strings.Contains(detail, "经营者身份证号码") || !strings.Contains(detail, "核对申请人身份") ||
 			strings.Contains(detail, idNumber) {
 			t.Errorf("audit entry: %d %s %s %q %s", actor, who, object, detail, ip)
+		}
+		// A supervisor reads the applicant's name in a reason masked.
+		if _, err := f.svc.RevealAnswer(ctx, reviewer, c.ID, "legal_rep_id", "张三来电核对", "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "reveal", Masked: true, Limit: 1})
+		if err != nil || len(entries) != 1 || !strings.HasSuffix(entries[0].Detail, "事由：张*来电核对") {
+			t.Errorf("masked reveal entry: %+v %v", entries, err)
 		}
 	})
 }

@@ -62,36 +62,58 @@ func newCaseState(c Case, channel, form string, mats []Material) caseState {
 	return st
 }
 
+// stateColumns are the columns of caseState.cols, in order.
+const stateColumns = `number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code,
+	status, channel, form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, decision,
+	delivery, transfers`
+
+// stateFiles selects (case_id, kind, position, number, value) of the
+// materials and notices of the cases that where (on case_id) selects;
+// scan them with addFile.
+func stateFiles(where string) string {
+	return `SELECT case_id, 'm', position, '', sha256 FROM case_materials WHERE ` + where + `
+		UNION ALL SELECT case_id, 'd', 0, number, body FROM case_documents WHERE ` + where
+}
+
+// scanCols are the destinations of stateColumns.
+func (st *caseState) scanCols() []any {
+	dest := make([]any, len(st.cols))
+	for i := range st.cols {
+		dest[i] = &st.cols[i]
+	}
+	return dest
+}
+
+// addFile adds a row of stateFiles: a material's hash, or a notice's body
+// (hashed here: SQLite has no SHA-256).
+func (st *caseState) addFile(kind string, position int, number, value string) {
+	if kind == "d" {
+		sum := sha256.Sum256([]byte(value))
+		st.files = append(st.files, [2]string{"d" + number, hex.EncodeToString(sum[:])})
+	} else {
+		st.files = append(st.files, [2]string{"m" + strconv.Itoa(position), value})
+	}
+}
+
 // stateDigest reads the case's state in q and returns its digest.
 func stateDigest(ctx context.Context, q store.Querier, caseID int64) (string, error) {
 	var st caseState
-	cols := &st.cols
-	err := q.QueryRow(ctx, `SELECT number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code,
-		status, channel, form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, decision,
-		delivery, transfers FROM cases WHERE id = ?`, caseID).Scan(&cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5],
-		&cols[6], &cols[7], &cols[8], &cols[9], &cols[10], &cols[11], &cols[12], &cols[13], &cols[14], &cols[15], &cols[16], &cols[17],
-		&cols[18], &cols[19])
-	if err != nil {
+	if err := q.QueryRow(ctx, `SELECT `+stateColumns+` FROM cases WHERE id = ?`, caseID).Scan(st.scanCols()...); err != nil {
 		return "", fmt.Errorf("case state: %w", err)
 	}
-	rows, err := q.Query(ctx, `SELECT 'm', position, '', sha256 FROM case_materials WHERE case_id = ?
-		UNION ALL SELECT 'd', 0, number, body FROM case_documents WHERE case_id = ?`, caseID, caseID)
+	rows, err := q.Query(ctx, stateFiles(`case_id = ?`), caseID, caseID)
 	if err != nil {
 		return "", fmt.Errorf("case state: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var id int64
 		var kind, number, value string
 		var position int
-		if err := rows.Scan(&kind, &position, &number, &value); err != nil {
+		if err := rows.Scan(&id, &kind, &position, &number, &value); err != nil {
 			return "", err
 		}
-		if kind == "d" {
-			sum := sha256.Sum256([]byte(value))
-			st.files = append(st.files, [2]string{"d" + number, hex.EncodeToString(sum[:])})
-		} else {
-			st.files = append(st.files, [2]string{"m" + strconv.Itoa(position), value})
-		}
+		st.addFile(kind, position, number, value)
 	}
 	if err := rows.Err(); err != nil {
 		return "", err

@@ -62,26 +62,6 @@ func completedCase(t *testing.T, f fixture) casework.Case {
 	return c
 }
 
-// dropAppendOnly removes the triggers that keep case_events append-only,
-// as someone with the database's credentials could.
-func dropAppendOnly(t *testing.T, db *store.DB) {
-	t.Helper()
-	stmts := []string{`DROP TRIGGER case_events_no_update`, `DROP TRIGGER case_events_no_delete`}
-	if db.Dialect == store.Postgres {
-		stmts = []string{`ALTER TABLE case_events DISABLE TRIGGER case_events_no_change`}
-	}
-	if err := db.Tx(context.Background(), func(tx *store.Tx) error {
-		for _, s := range stmts {
-			if _, err := tx.Exec(context.Background(), s); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Every event commits to the case's state after it, so each of these
 // edits made behind the application's back names its case; an untouched
 // lifecycle verifies clean.
@@ -94,6 +74,7 @@ func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
 			t.Fatal(err)
 		}
 		db.SetChainKeys(keys)
+		casework.SmallVerifyBatches(t, 3) // tampered cases in several batches, and at their edges
 		tamperings := []struct {
 			name string
 			sql  string
@@ -117,11 +98,11 @@ func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
 		for i := range cases {
 			cases[i] = completedCase(t, f)
 		}
-		n, broken, err := casework.VerifyChains(ctx, db.Read(), keys)
+		n, broken, err := casework.VerifyChains(ctx, db, keys)
 		if err != nil || n != len(cases) || len(broken) != 0 {
 			t.Fatalf("untouched: %d cases, broken %+v, %v", n, broken, err)
 		}
-		dropAppendOnly(t, db)
+		storetest.DisableAppendOnly(t, db, "case_events")
 		for i, tm := range tamperings {
 			c := cases[i]
 			if err := db.Tx(ctx, func(tx *store.Tx) error {
@@ -163,7 +144,7 @@ func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		n, broken, err = casework.VerifyChains(ctx, db.Read(), keys)
+		n, broken, err = casework.VerifyChains(ctx, db, keys)
 		if err != nil || n != len(cases) {
 			t.Fatalf("verify: %d cases, %v", n, err)
 		}
@@ -227,17 +208,13 @@ func TestCheckpointShowsDeletions(t *testing.T) {
 		if _, err := audit.ParseCheckpoint(forged, keys); err == nil {
 			t.Fatal("an edited checkpoint was accepted")
 		}
-		dropAppendOnly(t, db)
-		disable := []string{`DROP TRIGGER audit_log_no_delete`}
-		if db.Dialect == store.Postgres {
-			disable = []string{`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`}
-		}
+		storetest.DisableAppendOnly(t, db, "case_events")
+		storetest.DisableAppendOnly(t, db, "audit_log")
 		truncated, emptied, removed := cases[0], cases[1], cases[2]
-		stmts := append(disable,
-			`DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)`,
+		stmts := []string{`DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)`,
 			`DELETE FROM case_events WHERE case_id = ? AND seq > 3`,
-			`DELETE FROM case_events WHERE case_id = ?`)
-		args := [][]any{nil, nil, {truncated.ID}, {emptied.ID}}
+			`DELETE FROM case_events WHERE case_id = ?`}
+		args := [][]any{nil, {truncated.ID}, {emptied.ID}}
 		for _, table := range []string{"case_events", "case_materials", "case_documents", "case_visits", "messages"} {
 			stmts = append(stmts, `DELETE FROM `+table+` WHERE case_id = ?`)
 			args = append(args, []any{removed.ID})
@@ -292,7 +269,7 @@ func TestCheckpointWorker(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no checkpoint: %v", err)
 		}
-		dropAppendOnly(t, db)
+		storetest.DisableAppendOnly(t, db, "case_events")
 		// The last two events and the state they made, undone together.
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
 			if _, err := tx.Exec(ctx, `DELETE FROM case_events WHERE case_id = ? AND seq > (SELECT MAX(seq) - 1 FROM case_events WHERE case_id = ?)`, c.ID, c.ID); err != nil {

@@ -1,7 +1,6 @@
 package casework
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/catalog"
-	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -705,102 +703,6 @@ func (c *chain) append(ctx context.Context, tx *store.Tx, events ...Event) error
 	}
 	_, err := tx.Exec(ctx, sql.String(), args...)
 	return err
-}
-
-// Broken names a case whose record does not hold.
-type Broken struct {
-	CaseID int64
-	Number string
-	Seq    int
-	Reason string
-}
-
-// VerifyChains checks every case's event chain and names each case whose
-// record was altered, removed or reordered behind the application's back,
-// that has no record at all, or whose current state (row, materials,
-// notices) is not the state its last event committed to. Hashes are
-// checked under keys; as in the audit log, an unkeyed event after a keyed
-// one was recomputed without the key.
-func VerifyChains(ctx context.Context, q store.Querier, keys *chainhash.Keys) (cases int, broken []Broken, err error) {
-	rows, err := q.Query(ctx, `SELECT c.id, c.number, e.seq, e.at, COALESCE(e.actor_id, 0), e.actor_role, e.action, e.from_status,
-		e.to_status, e.reason, e.prev_hash, e.state_hash, e.hash FROM cases c LEFT JOIN case_events e ON e.case_id = c.id ORDER BY c.id, e.seq`)
-	if err != nil {
-		return 0, nil, fmt.Errorf("verify case chains: %w", err)
-	}
-	defer rows.Close()
-	// The last event of each case whose chain holds, to compare its state.
-	type head struct {
-		id     int64
-		number string
-		seq    int
-		state  string
-	}
-	var heads []head
-	var current int64 = -1
-	prev, expectSeq, bad, sawKeyed := genesis, 1, false, false
-	for rows.Next() {
-		var id int64
-		var number string
-		var seq sql.NullInt64
-		var at sql.NullTime
-		var actorID sql.NullInt64
-		var role, action, from, to, reason, storedPrev, state, hash sql.NullString
-		if err := rows.Scan(&id, &number, &seq, &at, &actorID, &role, &action, &from, &to, &reason, &storedPrev, &state, &hash); err != nil {
-			return cases, broken, err
-		}
-		if id != current {
-			current, prev, expectSeq, bad, sawKeyed = id, genesis, 1, false, false
-			cases++
-			heads = append(heads, head{id: id, number: number})
-		}
-		if !seq.Valid {
-			broken, bad = append(broken, Broken{CaseID: id, Number: number, Reason: "没有任何事件记录（记录被删除）"}), true
-			heads = heads[:len(heads)-1]
-			continue
-		}
-		if bad {
-			continue
-		}
-		e := Event{Seq: int(seq.Int64), At: at.Time, ActorID: actorID.Int64, ActorRole: role.String, Action: Action(action.String),
-			From: Status(from.String), To: Status(to.String), Reason: reason.String, Hash: hash.String}
-		why := ""
-		ok, keyed := keys.Check(e.Hash, e.parts(id, prev, state.String)...)
-		switch {
-		case e.Seq != expectSeq || storedPrev.String != prev:
-			why = "记录不连续（有事件被删除或插入）"
-		case !ok:
-			why = "事件内容与其哈希不符（被修改）"
-		case sawKeyed && !keyed:
-			why = "事件未经完整性密钥签署（被改写并重算哈希）"
-		}
-		sawKeyed = sawKeyed || keyed
-		if why != "" {
-			broken, bad = append(broken, Broken{CaseID: id, Number: number, Seq: e.Seq, Reason: why}), true
-			heads = heads[:len(heads)-1]
-			continue
-		}
-		heads[len(heads)-1].seq, heads[len(heads)-1].state = e.Seq, state.String
-		prev, expectSeq = e.Hash, e.Seq+1
-	}
-	if err := rows.Err(); err != nil {
-		return cases, broken, err
-	}
-	rows.Close()
-	for _, h := range heads {
-		if h.state == "" {
-			continue // recorded before events held the state
-		}
-		now, err := stateDigest(ctx, q, h.id)
-		if err != nil {
-			return cases, broken, err
-		}
-		if now != h.state {
-			broken = append(broken, Broken{CaseID: h.id, Number: h.number, Seq: h.seq,
-				Reason: "办件、材料或文书与最后一条事件记录的状态不符（被修改，或最后的事件被删除）"})
-		}
-	}
-	slices.SortFunc(broken, func(a, b Broken) int { return cmp.Compare(a.CaseID, b.CaseID) })
-	return cases, broken, nil
 }
 
 // Available lists the actions who may take on c now, in workflow order.

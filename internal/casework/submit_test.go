@@ -79,7 +79,7 @@ func TestApplyInOneStep(t *testing.T) {
 		if _, err := f.svc.MaterialsOf(ctx, f.other, c.ID); err == nil {
 			t.Fatal("another person read the materials")
 		}
-		if _, broken, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys()); err != nil || len(broken) > 0 {
+		if _, broken, err := casework.VerifyChains(ctx, db, db.ChainKeys()); err != nil || len(broken) > 0 {
 			t.Fatalf("chain: %v %v", broken, err)
 		}
 		// The staff take it from here like any submitted case.

@@ -92,7 +92,7 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 		if plain != 0 || sealed < n/2 {
 			t.Errorf("demo answers: %d cases hold numbers in clear, %d sealed", plain, sealed)
 		}
-		if checked, broken, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys()); err != nil || checked != n || len(broken) != 0 {
+		if checked, broken, err := casework.VerifyChains(ctx, db, db.ChainKeys()); err != nil || checked != n || len(broken) != 0 {
 			t.Fatalf("chains: %d checked, broken %v, %v", checked, broken, err)
 		}
 

@@ -423,6 +423,13 @@ func MaskMobile(s string) string {
 	return mask(strings.TrimSpace(s), 3, 4, mobileLen)
 }
 
+// MaskName hides a person's name but the first character (the family
+// name, mostly): "张三" becomes "张*", "欧阳娜娜" "欧***". A one-character
+// name is hidden whole.
+func MaskName(s string) string {
+	return mask(strings.TrimSpace(s), 1, 0, 2)
+}
+
 // mask keeps head leading and tail trailing runes of s and replaces the rest
 // with '*'. For an s shorter than full runes, head and tail shrink in
 // proportion (rounded down), so a partial value never reveals a larger

@@ -533,6 +533,21 @@ func TestMaskMobile(t *testing.T) {
 	}
 }
 
+func TestMaskName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"张三", "张*"},
+		{"欧阳娜娜", "欧***"},
+		{" 李小明 ", "李**"},
+		{"买买提·艾力", "买*****"},
+		{"王", "*"},
+		{"", ""},
+	} {
+		if got := MaskName(tt.in); got != tt.want {
+			t.Errorf("MaskName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 // checkMaskShape asserts the masking guarantees for any input: the rune
 // count is kept and no more than visible/full of the characters show.
 func checkMaskShape(t *testing.T, in, out string, visible, full int) {

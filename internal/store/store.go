@@ -187,6 +187,26 @@ type Querier interface {
 // nothing; anything that writes goes through Tx.
 func (db *DB) Read() Querier { return runner{db.read, db.Dialect} }
 
+// Snapshot runs fn in a read-only transaction: every query in it sees the
+// database as of one moment, whatever commits meanwhile, so that rows read
+// in several queries agree (a case's events and its state). On PostgreSQL
+// it is REPEATABLE READ; on SQLite a read transaction on a reader, which in
+// WAL mode keeps the snapshot of its first read until it ends. Keep it
+// short: while it lasts, PostgreSQL cannot vacuum what it might still see
+// and SQLite cannot checkpoint the WAL past it.
+func (db *DB) Snapshot(ctx context.Context, fn func(q Querier) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	sqlTx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin snapshot: %w", err)
+	}
+	defer sqlTx.Rollback() // nothing to commit
+	return fn(runner{sqlTx, db.Dialect})
+}
+
 // Tx runs fn in one write transaction and commits if fn returns nil. A
 // panic or error rolls everything back, so a rejected request changes nothing.
 func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {

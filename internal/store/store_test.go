@@ -102,6 +102,47 @@ func TestTxRollsBackOnError(t *testing.T) {
 	})
 }
 
+// A snapshot sees the database as of its first read: a row committed
+// after it is not there for its later queries, and is for the next one.
+func TestSnapshotIgnoresLaterCommits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		insert := func(code string) {
+			t.Helper()
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO regions (code, name, level, kind) VALUES (?, ?, 1, '区')`, code, "测试区")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(q store.Querier) (n int) {
+			t.Helper()
+			if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM regions`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		insert("410411000000")
+		if err := db.Snapshot(ctx, func(q store.Querier) error {
+			first := count(q)
+			insert("410412000000")
+			if again := count(q); again != first || first != 1 {
+				t.Errorf("in the snapshot: %d regions, then %d; want 1 both times", first, again)
+			}
+			if _, err := q.Exec(ctx, `DELETE FROM regions`); err == nil {
+				t.Error("a snapshot wrote")
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(db.Read()); n != 2 {
+			t.Fatalf("after the snapshot: %d regions, want 2", n)
+		}
+	})
+}
+
 func TestRebind(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{`SELECT 1`, `SELECT 1`},

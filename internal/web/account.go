@@ -471,8 +471,9 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := audit.Filter{Action: q.Get("action"), Text: q.Get("q"), Limit: 100}
 	if !who.Has(policy.Admin) {
-		// A supervisor reads their region's subtree only, and no addresses.
-		f.RegionPrefix = policy.RegionPrefix(who.RegionCode)
+		// A supervisor reads their region's subtree only, no addresses,
+		// and citizens' names masked.
+		f.RegionPrefix, f.Masked = policy.RegionPrefix(who.RegionCode), true
 	}
 	if v := q.Get("before"); v != "" {
 		f.Before, _ = strconv.ParseInt(v, 10, 64)
@@ -487,11 +488,6 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	entries, err := audit.Search(r.Context(), s.db.Read(), f)
 	if err != nil {
 		return err
-	}
-	if !who.Has(policy.Admin) {
-		for i := range entries {
-			entries[i].IP = ""
-		}
 	}
 	var older string
 	if len(entries) == f.Limit {

@@ -103,3 +103,25 @@ func open(t testing.TB, dsn string) *store.DB {
 	}
 	return db
 }
+
+// DisableAppendOnly removes the triggers that keep table (audit_log,
+// case_events) append-only, as someone with the database's credentials
+// could, so that a test can tamper with it behind the application's back.
+func DisableAppendOnly(t testing.TB, db *store.DB, table string) {
+	t.Helper()
+	stmts := []string{`DROP TRIGGER ` + table + `_no_update`, `DROP TRIGGER ` + table + `_no_delete`}
+	if db.Dialect == store.Postgres {
+		stmts = []string{`ALTER TABLE ` + table + ` DISABLE TRIGGER ` + table + `_no_change`}
+	}
+	ctx := context.Background()
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("disable append-only on %s: %v", table, err)
+	}
+}
