@@ -58,10 +58,9 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) error {
 	}
 	who, f := subject(r), r.PostForm
 	fail := func(err error) error {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderIntake(w, r, httpStatus(err), intakePage{Values: f, Error: apperr.MessageOf(err)})
+		return formError(err, func(status int, message string) error {
+			return s.renderIntake(w, r, status, intakePage{Values: f, Error: message})
+		})
 	}
 	itemID, _ := strconv.ParseInt(f.Get("item"), 10, 64)
 	// The account is found or opened in the intake's own transaction.
@@ -101,10 +100,7 @@ func (s *Server) staffForm(w http.ResponseWriter, r *http.Request) error {
 	answers, problems := casework.CheckForm(it, answersFrom(it, r.PostForm), s.clock.Now())
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
 	if _, err := s.cases.SaveDraft(r.Context(), who, id, version, answers); err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+		return s.staffCaseRefused(w, r, id, err)
 	}
 	if len(problems) > 0 {
 		return s.renderStaffCase(w, r, http.StatusBadRequest, id, fmt.Sprintf("申请表有 %d 处需要修改（已保存）。", len(problems)), "")
@@ -259,10 +255,11 @@ func (s *Server) staffDone(w http.ResponseWriter, r *http.Request, id int64, err
 		http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=%s", id, done), http.StatusSeeOther)
 		return nil
 	}
-	if code := apperr.CodeOf(err); code == apperr.Internal || code == apperr.NotFound {
+	// A case the clerk may not see has no page to show again.
+	if apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+	return s.staffCaseRefused(w, r, id, err)
 }
 
 // supervisorList renders a supervisors' list: the casework query decides, through

@@ -271,15 +271,48 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		title = "页面不存在"
 	case http.StatusBadRequest:
 		title = "请求有误"
+	case http.StatusUnauthorized:
+		title = "请先登录"
 	case http.StatusForbidden:
 		title = "无权访问"
+	case http.StatusConflict:
+		title = "内容已变化"
+	case http.StatusRequestEntityTooLarge:
+		title = "内容过大"
+	case http.StatusTooManyRequests:
+		title = "操作过于频繁"
 	case http.StatusInternalServerError:
 		title = "系统繁忙"
+	case http.StatusServiceUnavailable:
+		title = "服务暂不可用"
 	}
 	data := struct{ Title, Message, RequestID string }{title, apperr.MessageOf(err), httpx.RequestID(r.Context())}
 	if rerr := s.render(w, r, status, "error", "", data); rerr != nil {
 		http.Error(w, data.Message, status)
 	}
+}
+
+// formError answers a refused step on a page with a form: the page again,
+// with the error's message and the status httpx.Status gives it, so that
+// what was typed is kept. An internal error goes to the error page
+// instead: its message would hide the cause and the form cannot help.
+func formError(err error, again func(status int, message string) error) error {
+	if apperr.Is(err, apperr.Internal) {
+		return err
+	}
+	return again(httpx.Status(err), apperr.MessageOf(err))
+}
+
+// myCaseRefused shows the applicant's case page again with why a step
+// was refused.
+func (s *Server) myCaseRefused(w http.ResponseWriter, r *http.Request, id int64, err error) error {
+	return formError(err, func(status int, message string) error { return s.renderMyCase(w, r, status, id, message, "") })
+}
+
+// staffCaseRefused shows the staff case page again with why a step was
+// refused.
+func (s *Server) staffCaseRefused(w http.ResponseWriter, r *http.Request, id int64, err error) error {
+	return formError(err, func(status int, message string) error { return s.renderStaffCase(w, r, status, id, message, "") })
 }
 
 // render executes a page into a buffer first, so that a failing template

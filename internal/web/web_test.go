@@ -90,7 +90,7 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 	}
 	mux := http.NewServeMux()
 	s.Register(mux)
-	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096, MultiLine: s.MultiLine, OnInvalid: s.Error})
+	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096, LargeBody: web.LargeBody, MultiLine: s.MultiLine, OnInvalid: s.Error})
 	if err != nil {
 		t.Fatal(err)
 	}
