@@ -34,6 +34,7 @@ type fixture struct {
 	items                        *catalog.Store
 	item                         catalog.Item // the published item of itemID
 	clk                          *clock.Manual
+	cal                          *calendar.Calendar
 	itemID                       int64
 	citizen, other               policy.Subject
 	window, reviewer, foreignWin policy.Subject
@@ -97,7 +98,8 @@ func newFixture(t testing.TB, db *store.DB) fixture {
 		}
 		return policy.Subject{AccountID: id, Kind: policy.Staff, DepartmentID: d.ID, DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
 	}
-	return fixture{svc: casework.New(db, items, clk, calendar.New(nil)), items: items, item: it, clk: clk, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
+	cal := calendar.New(nil)
+	return fixture{svc: casework.New(db, items, clk, cal), items: items, item: it, clk: clk, cal: cal, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
 		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
 }
 
