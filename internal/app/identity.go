@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
@@ -128,6 +130,39 @@ func runKeys(ctx context.Context, env *environment) error {
 	}
 	fmt.Fprintf(env.stdout, "ZWFW_DATA_KEYS=%s\nZWFW_INDEX_KEY=%s\nZWFW_AUDIT_KEYS=%s\n", enc, idx, chain)
 	fmt.Fprintln(env.stderr, "请把这三项保存到安全的位置（如 *_FILE 指向的文件），不要与数据库放在一起。ZWFW_INDEX_KEY 设定后不可更换；更换加密密钥或完整性密钥时把新密钥放在最前面并保留旧密钥。")
+	return nil
+}
+
+// resealBatch is how many accounts or cases keys rotate seals again in
+// one transaction: short transactions, so that serve keeps running.
+const resealBatch = 200
+
+// runKeysRotate seals every sealed value again under the active key, so
+// that the old keys can then be removed (see pii's key rotation).
+func runKeysRotate(ctx context.Context, env *environment) error {
+	db, ids, err := openIdentity(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := keysFromConfig(env.cfg)
+	if err != nil {
+		return err
+	}
+	clk := clock.System{}
+	cases := casework.New(db, catalog.NewStore(db, region.NewStore(db), clk), clk, calendar.New(nil))
+	cases.UseKeys(keys)
+	actor := cliActor("更换密钥")
+	accounts, err := ids.ResealAccounts(ctx, resealBatch, actor)
+	if err != nil {
+		return fmt.Errorf("账户个人信息重新加密中断（已完成 %d 项，可重新运行）：%w", accounts, err)
+	}
+	answers, err := cases.ResealAnswers(ctx, resealBatch, actor)
+	if err != nil {
+		return fmt.Errorf("办件申请信息重新加密中断（已完成 %d 项，可重新运行）：%w", answers, err)
+	}
+	fmt.Fprintf(env.stdout, "已改用密钥 %s 重新加密：账户个人信息 %d 项，办件申请信息 %d 项。\n", keys.ActiveID(), accounts, answers)
+	fmt.Fprintln(env.stdout, "所有实例都已使用新密钥后再运行一次，显示 0 项时即可从 ZWFW_DATA_KEYS 中删除旧密钥。")
 	return nil
 }
 
