@@ -9,9 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
@@ -216,18 +214,12 @@ func runArchiveExport(ctx context.Context, env *environment) error {
 	}
 	// The command line acts as the system administrator; the export is audited.
 	system := policy.Subject{Kind: policy.Staff, Name: cliActor("导出"), Roles: []policy.Role{policy.Admin}}
-	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		return audit.Append(ctx, tx, audit.Entry{At: time.Now(), Actor: system.Name, Action: "export",
-			Object: fmt.Sprintf("case:%d", id), Detail: "命令行导出电子档案 " + number})
-	}); err != nil {
-		return err
-	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".zwfw-archive-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	m, err := cases.Archive(ctx, system, id, files, tmp)
+	m, err := cases.Archive(ctx, system, "cli", id, files, tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -276,7 +275,7 @@ func runAuditVerify(ctx context.Context, env *environment) error {
 		return err
 	}
 	defer db.Close()
-	r, err := casework.CheckIntegrity(ctx, db, env.cfg.AuditCheckpoint, time.Now())
+	r, err := casework.CheckIntegrity(ctx, db, env.cfg.AuditCheckpoint, clock.System{}.Now())
 	if err != nil {
 		return err
 	}

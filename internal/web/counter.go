@@ -8,12 +8,10 @@ import (
 	"strconv"
 
 	"github.com/zwfw/zwfw/internal/apperr"
-	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/store"
 )
 
 type intakePage struct {
@@ -235,15 +233,9 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) error {
 	if err := policy.Check(who, policy.Export, c.Resource()); err != nil {
 		return err
 	}
-	if err := s.db.Tx(r.Context(), func(tx *store.Tx) error {
-		return audit.Append(r.Context(), tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
-			Object: fmt.Sprintf("case:%d", id), Detail: "导出电子档案 " + c.Number, IP: meta(r).IP})
-	}); err != nil {
-		return err
-	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="archive-%s.zip"`, c.Number))
-	_, err = s.cases.Archive(r.Context(), who, id, s.files, w)
+	_, err = s.cases.Archive(r.Context(), who, meta(r).IP, id, s.files, w)
 	return err
 }
 
