@@ -496,7 +496,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		return err
 	}
 	handler, metricsHandler, err := newHandler(log, db, queue, files, cfg, demoMode, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
-		Identity: ids, Cases: cases, Calendar: cal, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
+		Identity: ids, Cases: cases, Calendar: cal, Days: days, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,8 @@ type Deps struct {
 	Searcher  *catalog.Searcher
 	Identity  *identity.Service
 	Cases     *casework.Service
-	Calendar  *calendar.Calendar // the one Cases counts deadlines on; the calendar page edits its local days
+	Calendar  *calendar.Calendar  // the one Cases counts deadlines on; the calendar page edits its local days
+	Days      *calendardays.Store // the store of those days, the one whose watcher keeps Calendar current
 	Files     filestore.Store
 	Jobs      *jobs.Queue
 	Clock     clock.Clock
@@ -93,7 +94,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: calendardays.New(d.DB, d.Clock, d.Log), files: d.Files, lookups: &rateLimiter{limit: lookupLimit},
+	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, lookups: &rateLimiter{limit: lookupLimit},
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
