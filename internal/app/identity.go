@@ -11,9 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
-	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
@@ -148,9 +146,7 @@ func runKeysRotate(ctx context.Context, env *environment) error {
 	if err != nil {
 		return err
 	}
-	clk := clock.System{}
-	cases := casework.New(db, catalog.NewStore(db, region.NewStore(db), clk), clk, calendar.New(nil))
-	cases.UseKeys(keys)
+	cases := commandCases(db, keys)
 	actor := cliActor("更换密钥")
 	accounts, err := ids.ResealAccounts(ctx, resealBatch, actor)
 	if err != nil {
