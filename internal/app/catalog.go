@@ -9,14 +9,13 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/catalog/exchange"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/staging"
@@ -187,6 +186,16 @@ func (p *progressBar) finish() {
 	}
 }
 
+// commandCases is the case service of the commands that read or rewrite
+// cases but count no deadlines (archive export, keys rotate): the system
+// clock, the national calendar alone, and keys to open the answers.
+func commandCases(db *store.DB, keys *pii.Keys) *casework.Service {
+	clk := clock.System{}
+	cases := casework.New(db, catalog.NewStore(db, region.NewStore(db), clk), clk, calendar.New(nil))
+	cases.UseKeys(keys)
+	return cases
+}
+
 // runArchiveExport writes one case's electronic archive to a ZIP file.
 func runArchiveExport(ctx context.Context, env *environment) error {
 	number, path := env.args[0], env.args[1]
@@ -203,32 +212,24 @@ func runArchiveExport(ctx context.Context, env *environment) error {
 		return err
 	}
 	files := staging.New(db, stored) // a recent case's small files may still be staged
-	items := catalog.NewStore(db, region.NewStore(db), clock.System{})
-	cases := casework.New(db, items, clock.System{}, calendar.New(nil))
 	// The archive holds the answers in full: their keys are needed.
 	keys, err := storedKeys(env.cfg)
 	if err != nil {
 		return err
 	}
-	cases.UseKeys(keys)
+	cases := commandCases(db, keys)
 	id, err := cases.IDByNumber(ctx, number)
 	if err != nil {
 		return err
 	}
 	// The command line acts as the system administrator; the export is audited.
 	system := policy.Subject{Kind: policy.Staff, Name: cliActor("导出"), Roles: []policy.Role{policy.Admin}}
-	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		return audit.Append(ctx, tx, audit.Entry{At: time.Now(), Actor: system.Name, Action: "export",
-			Object: fmt.Sprintf("case:%d", id), Detail: "命令行导出电子档案 " + number})
-	}); err != nil {
-		return err
-	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".zwfw-archive-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	m, err := cases.Archive(ctx, system, id, files, tmp)
+	m, err := cases.Archive(ctx, system, "cli", id, files, tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -447,7 +447,7 @@ func TestSetOverrides(t *testing.T) {
 	if got[0].Date != d(2026, 3, 1) || got[0].Reason != "c" {
 		t.Errorf("the later override of a day does not win: %+v", got[0])
 	}
-	if due := c.Due(d(2026, 3, 5), 5, nil); due != d(2026, 3, 12) { // 3/7 works, 3/9 rests
+	if due := c.Due(d(2026, 3, 5), Workdays(5), nil); due != d(2026, 3, 12) { // 3/7 works, 3/9 rests
 		t.Errorf("Due = %v", due)
 	}
 
@@ -508,7 +508,7 @@ func TestSetOverridesConcurrent(t *testing.T) {
 	ca, cb := New(a), New(nil)
 	c := New(nil)
 	start, pauses := d(2026, 3, 5), []Span{{From: d(2026, 3, 11), To: d(2026, 3, 13)}}
-	wantDue := map[Date]bool{ca.Due(start, 10, pauses): true, cb.Due(start, 10, pauses): true}
+	wantDue := map[Date]bool{ca.Due(start, Workdays(10), pauses): true, cb.Due(start, Workdays(10), pauses): true}
 	wantLeft := map[int]bool{ca.Left(start, d(2026, 3, 20)): true, cb.Left(start, d(2026, 3, 20)): true}
 	if len(wantDue) != 2 || len(wantLeft) != 2 {
 		t.Fatal("the two calendars must answer differently for the test to mean anything")
@@ -533,7 +533,7 @@ func TestSetOverridesConcurrent(t *testing.T) {
 	for range 8 {
 		readers.Go(func() {
 			for range 500 {
-				if due := c.Due(start, 10, pauses); !wantDue[due] {
+				if due := c.Due(start, Workdays(10), pauses); !wantDue[due] {
 					t.Errorf("Due = %v, neither calendar's", due)
 				}
 				if left := c.Left(start, d(2026, 3, 20)); !wantLeft[left] {

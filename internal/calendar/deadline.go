@@ -1,6 +1,9 @@
 package calendar
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Deadline helpers for cases (办件). They are pure functions of the calendar
 // and their arguments; the case store keeps the dates.
@@ -45,32 +48,67 @@ func (s *state) firstWorkday(d Date) Date {
 	return fromDays(n)
 }
 
-// DueNatural returns the due date of a case accepted on accepted with a limit
-// of days natural days (自然日), pushed by the natural days paused: the
-// period's last day is accepted + days + paused, and when that is a rest day
-// the period ends on the first working day after it (FirstWorkday).
-//
-// Pauses count as in Due (after accepted only, overlapping days once), but in
-// natural days: a pause over a holiday pushes by the holiday too, as the
-// period it stops runs over holidays. The rest-day rule applies to the end
-// of the whole period only, so pushing a due date that had been moved off a
-// weekend starts again from the period's own last day.
-func (c *Calendar) DueNatural(accepted Date, days int, pauses []Span) Date {
-	s := c.now()
-	paused := s.pausedAfter(accepted, pauses, func(from, to Date) int { return PausedDays(Span{from, to}) })
-	return s.firstWorkday(accepted.AddDays(days + paused))
+// Unit is the unit of a time limit (时限) as the catalog states it.
+type Unit string
+
+const (
+	WorkingDays Unit = "工作日"
+	NaturalDays Unit = "自然日"
+	Hours       Unit = "小时"
+)
+
+// Units are the units a limit may be given in.
+var Units = []Unit{WorkingDays, NaturalDays, Hours}
+
+// Valid reports whether u is one of Units.
+func (u Unit) Valid() bool { return slices.Contains(Units, u) }
+
+// Limit is a time limit: a number of units.
+type Limit struct {
+	Value int
+	Unit  Unit
 }
 
-// Due returns the due date of a case accepted on accepted with a limit of
-// limit working days, pushed by the working days paused:
-// AddWorkdays(accepted, limit + paused).
+// Workdays is a limit of n working days.
+func Workdays(n int) Limit { return Limit{n, WorkingDays} }
+
+// natural returns the limit in natural days, and false for a limit in
+// working days (or an unknown unit, which counts as working days, the
+// stricter reading). Hours count as natural days rounded up to whole days,
+// since a due date is a date.
+func (l Limit) natural() (int, bool) {
+	switch l.Unit {
+	case NaturalDays:
+		return l.Value, true
+	case Hours:
+		return (l.Value + 23) / 24, true
+	}
+	return 0, false
+}
+
+// Due returns the due date under l of a case accepted on accepted, pushed
+// by the pauses since (pass them all, a running one with To = today).
 //
-// Only paused days after accepted count (a span starting earlier is cut at
-// accepted), and a day covered by several overlapping spans counts once.
-// Spans with To not after From pause nothing.
-func (c *Calendar) Due(accepted Date, limit int, pauses []Span) Date {
+// In working days: AddWorkdays(accepted, limit + the working days paused).
+//
+// In natural days (and hours): the period's last day is accepted + days +
+// the natural days paused, and when that is a rest day the period ends on
+// the first working day after it (FirstWorkday). A pause over a holiday
+// pushes by the holiday too, as the period it stops runs over holidays.
+// The rest-day rule applies to the end of the whole period only, so
+// pushing a due date that had been moved off a weekend starts again from
+// the period's own last day.
+//
+// Either way only paused days after accepted count (a span starting
+// earlier is cut at accepted), a day covered by several overlapping spans
+// counts once, and spans with To not after From pause nothing.
+func (c *Calendar) Due(accepted Date, l Limit, pauses []Span) Date {
 	s := c.now()
-	return s.addWorkdays(accepted, limit+s.pausedAfter(accepted, pauses, s.workdaysBetween))
+	if days, natural := l.natural(); natural {
+		paused := s.pausedAfter(accepted, pauses, func(from, to Date) int { return PausedDays(Span{from, to}) })
+		return s.firstWorkday(accepted.AddDays(days + paused))
+	}
+	return s.addWorkdays(accepted, l.Value+s.pausedAfter(accepted, pauses, s.workdaysBetween))
 }
 
 // pausedAfter counts, with count (working or natural days between two

@@ -29,7 +29,7 @@ func TestDue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := c.Due(accepted, 20, tt.pauses); got != tt.want {
+			if got := c.Due(accepted, Workdays(20), tt.pauses); got != tt.want {
 				t.Errorf("Due = %v, want %v", got, tt.want)
 			}
 		})
@@ -39,13 +39,13 @@ func TestDue(t *testing.T) {
 	}
 	// The Spring Festival case; a correction (补正) restarts the count from the
 	// day the materials were complete.
-	if got := c.Due(d(2026, 2, 12), 20, nil); got != d(2026, 3, 18) {
+	if got := c.Due(d(2026, 2, 12), Workdays(20), nil); got != d(2026, 3, 18) {
 		t.Errorf("Due before the festival = %v", got)
 	}
-	if got := c.Due(d(2026, 2, 24), 20, nil); got != d(2026, 3, 23) {
+	if got := c.Due(d(2026, 2, 24), Workdays(20), nil); got != d(2026, 3, 23) {
 		t.Errorf("Due after a correction completed on 2/24 = %v", got)
 	}
-	if got := c.Due(d(2026, 3, 9), 0, nil); got != d(2026, 3, 9) {
+	if got := c.Due(d(2026, 3, 9), Workdays(0), nil); got != d(2026, 3, 9) {
 		t.Errorf("Due with limit 0 = %v", got)
 	}
 }
@@ -90,7 +90,7 @@ func TestLeftAndStatus(t *testing.T) {
 	}
 }
 
-func TestDueNatural(t *testing.T) {
+func TestDueInNaturalDays(t *testing.T) {
 	c := New(nil)
 	tests := []struct {
 		name     string
@@ -116,8 +116,8 @@ func TestDueNatural(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := c.DueNatural(tt.accepted, tt.days, tt.pauses); got != tt.want {
-				t.Errorf("DueNatural = %v, want %v", got, tt.want)
+			if got := c.Due(tt.accepted, Limit{tt.days, NaturalDays}, tt.pauses); got != tt.want {
+				t.Errorf("Due in natural days = %v, want %v", got, tt.want)
 			}
 		})
 	}
@@ -129,8 +129,17 @@ func TestDueNatural(t *testing.T) {
 	}
 	// A local rest day is skipped too.
 	local := New([]Override{{Date: d(2026, 9, 17), Work: false, Reason: "区运动会"}})
-	if got := local.DueNatural(d(2026, 9, 14), 3, nil); got != d(2026, 9, 18) {
-		t.Errorf("DueNatural over a local rest day = %v, want 2026-09-18", got)
+	if got := local.Due(d(2026, 9, 14), Limit{3, NaturalDays}, nil); got != d(2026, 9, 18) {
+		t.Errorf("Due in natural days over a local rest day = %v, want 2026-09-18", got)
+	}
+	// Hours count as natural days, rounded up.
+	for hours, want := range map[int]Date{48: d(2026, 9, 16), 49: d(2026, 9, 17), 1: d(2026, 9, 15)} {
+		if got := c.Due(d(2026, 9, 14), Limit{hours, Hours}, nil); got != want {
+			t.Errorf("Due in %d hours = %v, want %v", hours, got, want)
+		}
+	}
+	if !Hours.Valid() || Unit("周").Valid() {
+		t.Error("Unit.Valid")
 	}
 	if got := c.FirstWorkday(d(2026, 10, 1)); got != d(2026, 10, 8) {
 		t.Errorf("FirstWorkday(10/1) = %v", got)

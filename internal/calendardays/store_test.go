@@ -95,7 +95,7 @@ func TestSetAndRemove(t *testing.T) {
 			t.Errorf("calendar after Load: %s", cal.Explain(d(2026, 3, 9)))
 		}
 		// A limit of 5 working days from Thursday 3/5 ends on 3/13, not 3/12.
-		if due := cal.Due(d(2026, 3, 5), 5, nil); due != d(2026, 3, 13) {
+		if due := cal.Due(d(2026, 3, 5), calendar.Workdays(5), nil); due != d(2026, 3, 13) {
 			t.Errorf("Due = %v, want 2026-03-13", due)
 		}
 
@@ -308,13 +308,13 @@ func TestInstancesConverge(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor("after Set", func(c *calendar.Calendar) bool {
-			return !c.IsWorkday(d(2026, 3, 10)) && c.Due(d(2026, 3, 5), 5, nil) == d(2026, 3, 16)
+			return !c.IsWorkday(d(2026, 3, 10)) && c.Due(d(2026, 3, 5), calendar.Workdays(5), nil) == d(2026, 3, 16)
 		})
 		if err := s1.Remove(ctx, boss, "", d(2026, 3, 9)); err != nil {
 			t.Fatal(err)
 		}
 		waitFor("after Remove", func(c *calendar.Calendar) bool {
-			return c.IsWorkday(d(2026, 3, 9)) && len(c.Overrides()) == 1 && c.Due(d(2026, 3, 5), 5, nil) == d(2026, 3, 13)
+			return c.IsWorkday(d(2026, 3, 9)) && len(c.Overrides()) == 1 && c.Due(d(2026, 3, 5), calendar.Workdays(5), nil) == d(2026, 3, 13)
 		})
 
 		cancel()

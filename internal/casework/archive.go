@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/store"
 )
 
 // Manifest lists every file of a case archive with its SHA-256, and says
@@ -46,13 +48,20 @@ var stepDocuments = map[Action]string{Accept: "受理通知书", Refuse: "不予
 // data, every material, every notice, the result, the event log and a
 // manifest with the SHA-256 of each file, stating whether the archive is
 // complete against the item's required materials and the documents its
-// steps must have produced.
-func (s *Service) Archive(ctx context.Context, who policy.Subject, caseID int64, files filestore.Store, w io.Writer) (Manifest, error) {
+// steps must have produced. The export is audited (from ip), at the
+// clock's time, before anything is written.
+func (s *Service) Archive(ctx context.Context, who policy.Subject, ip string, caseID int64, files filestore.Store, w io.Writer) (Manifest, error) {
 	c, events, err := s.Get(ctx, who, caseID)
 	if err != nil {
 		return Manifest{}, err
 	}
 	if err := policy.Check(who, policy.Export, c.Resource()); err != nil {
+		return Manifest{}, err
+	}
+	if err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		return audit.Append(ctx, tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
+			Object: fmt.Sprintf("case:%d", c.ID), Detail: "导出电子档案 " + c.Number, IP: ip})
+	}); err != nil {
 		return Manifest{}, err
 	}
 	it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)

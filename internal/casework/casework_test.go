@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
@@ -34,6 +35,7 @@ type fixture struct {
 	items                        *catalog.Store
 	item                         catalog.Item // the published item of itemID
 	clk                          *clock.Manual
+	cal                          *calendar.Calendar
 	itemID                       int64
 	citizen, other               policy.Subject
 	window, reviewer, foreignWin policy.Subject
@@ -95,9 +97,10 @@ func newFixture(t testing.TB, db *store.DB) fixture {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		return policy.Subject{AccountID: id, Kind: policy.Staff, DepartmentID: d.ID, DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
+		return policy.Subject{AccountID: id, Name: "工作人员", Kind: policy.Staff, DepartmentID: d.ID, DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
 	}
-	return fixture{svc: casework.New(db, items, clk, calendar.New(nil)), items: items, item: it, clk: clk, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
+	cal := calendar.New(nil)
+	return fixture{svc: casework.New(db, items, clk, cal), items: items, item: it, clk: clk, cal: cal, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
 		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
 }
 
@@ -599,16 +602,21 @@ func TestArchiveExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Archive(ctx, f.citizen, c.ID, files, io.Discard); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.svc.Archive(ctx, f.citizen, "test", c.ID, files, io.Discard); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("the applicant exports the archive: %v", err)
 		}
-		if _, err := f.svc.Archive(ctx, f.window, c.ID, files, io.Discard); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.svc.Archive(ctx, f.window, "test", c.ID, files, io.Discard); !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("a window clerk exports the archive: %v", err)
 		}
 		var buf bytes.Buffer
-		m, err := f.svc.Archive(ctx, f.reviewer, c.ID, files, &buf)
+		m, err := f.svc.Archive(ctx, f.reviewer, "test", c.ID, files, &buf)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The export is audited at the clock's time, the refused ones not.
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "export", Object: fmt.Sprintf("case:%d", c.ID)})
+		if err != nil || len(entries) != 1 || !entries[0].At.Equal(f.clk.Now()) || entries[0].IP != "test" || entries[0].ActorID != f.reviewer.AccountID {
+			t.Fatalf("export audit: %+v, %v; want one at %v", entries, err, f.clk.Now())
 		}
 		if !m.Complete || len(m.Missing) != 0 {
 			t.Fatalf("archive incomplete: %v", m.Missing)
@@ -658,7 +666,7 @@ func TestArchiveExport(t *testing.T) {
 		}
 		// A case without its required material is flagged incomplete.
 		d, _ := f.svc.Intake(ctx, f.window, f.itemID, known(f.citizen), nil)
-		m, err = f.svc.Archive(ctx, f.reviewer, d.ID, files, io.Discard)
+		m, err = f.svc.Archive(ctx, f.reviewer, "test", d.ID, files, io.Discard)
 		if err != nil || m.Complete || len(m.Missing) != 1 || m.Missing[0] != "材料：身份证明" {
 			t.Fatalf("incomplete archive: %+v %v", m, err)
 		}

@@ -132,50 +132,22 @@ func staffWith(ctx context.Context, tx *store.Tx, cond string, arg any) ([]int64
 	return out, rows.Err()
 }
 
-// How limits count (casework applies them; calendar counts the days):
-//   - 工作日: AddWorkdays from the day after acceptance; a pause pushes the
-//     due date by the working days paused.
-//   - 自然日: the period's last day is acceptance + n natural days, and when
-//     it is a rest day the period ends on the first working day after it
-//     (民法典 第二百零三条, as licensing practice applies it); a pause pushes
-//     the period's own last day by the natural days paused, and the rest-day
-//     rule is applied again to the result.
-//   - 小时: counted as natural days, rounded up to whole days (the due date
-//     is a date), with the same rules.
-
-// naturalDays returns a limit counted in natural days, in days, and false
-// for one in working days.
-func naturalDays(l catalog.TimeLimit) (int, bool) {
-	switch l.Unit {
-	case "自然日":
-		return l.Value, true
-	case "小时":
-		return (l.Value + 23) / 24, true
-	}
-	return 0, false
-}
-
-// dueOn is the due date of a case accepted on accepted under limit.
-func (s *Service) dueOn(limit catalog.TimeLimit, accepted calendar.Date) calendar.Date {
-	if days, natural := naturalDays(limit); natural {
-		return s.calendar.DueNatural(accepted, days, nil)
-	}
-	return s.calendar.Due(accepted, limit.Value, nil)
-}
+// How limits count is calendar.Due's rule (working days, natural days,
+// hours; pauses). casework fixes the dates with it: at acceptance, with no
+// pauses yet, and at resumption (see resumedDue).
 
 // resumedDue is the due date of the paused case c if its clock resumed
-// today. For a limit in working days it is the due date pushed by the
-// working days paused, the due date already holding the earlier pauses. For
-// one in natural days the period is counted again from acceptance with all
-// its pauses, the earlier ones read from the case's events: the due date
-// may have been moved off a rest day, and the push starts from the period's
-// own last day, not from that move.
+// today: the period counted again from acceptance with all its pauses, the
+// earlier ones read from the case's events and the running one up to
+// today. Counting from acceptance, not from the due date, matters for a
+// limit in natural days: the due date may have been moved off a rest day,
+// and the push starts from the period's own last day, not from that move.
+// For one in working days it gives what pushing the due date would, except
+// that a local calendar day changed since acceptance counts too: a due date
+// computed afterwards counts with the change.
 func (s *Service) resumedDue(c Case, it catalog.Item, events []Event, today calendar.Date) calendar.Date {
-	running := calendar.Span{From: c.PausedOn, To: today}
-	if days, natural := naturalDays(it.PromiseLimit); natural {
-		return s.calendar.DueNatural(c.AcceptedOn, days, append(pauseSpans(events), running))
-	}
-	return s.calendar.AddWorkdays(c.DueOn, s.calendar.Paused(running))
+	pauses := append(pauseSpans(events), calendar.Span{From: c.PausedOn, To: today})
+	return s.calendar.Due(c.AcceptedOn, it.PromiseLimit.Limit(), pauses)
 }
 
 // pauseSpans lists the finished pauses in a case's record since its

@@ -165,3 +165,30 @@ func TestDeadlineInNaturalDays(t *testing.T) {
 		}
 	})
 }
+
+// A resumed working-day deadline is counted again from acceptance with the
+// case's pauses, so a local rest day declared after acceptance counts for
+// it, as for any due date computed after the change.
+func TestResumedDeadlineCountsWithTodaysCalendar(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db) // promised limit: 3 working days
+		at(f, 2026, 12, 7)     // Monday
+		c := accepted(t, f, f.item)
+		if c.DueOn.String() != "2026-12-10" {
+			t.Fatalf("due %s, want Thursday 2026-12-10", c.DueOn)
+		}
+		at(f, 2026, 12, 8)
+		c, err := f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Pause, "专家评审")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The district declares Tuesday 12/8 a rest day; 12/9 and 12/10 are
+		// paused, so the three working days are 12/11, 12/14 and 12/15.
+		f.cal.SetOverrides([]calendar.Override{{Date: calendar.NewDate(2026, 12, 8), Work: false, Reason: "区运动会"}})
+		at(f, 2026, 12, 10)
+		if c, err = f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Resume, ""); err != nil || c.DueOn.String() != "2026-12-15" {
+			t.Fatalf("resumed: due %s, %v; want 2026-12-15", c.DueOn, err)
+		}
+	})
+}

@@ -185,7 +185,7 @@ func TestPersonalAnswersAreSealed(t *testing.T) {
 
 		// The archive holds the answers in full.
 		var buf bytes.Buffer
-		if _, err := f.svc.Archive(ctx, f.reviewer, applied.ID, fakeFiles{}, &buf); err != nil {
+		if _, err := f.svc.Archive(ctx, f.reviewer, "test", applied.ID, fakeFiles{}, &buf); err != nil {
 			t.Fatal(err)
 		}
 		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))

@@ -531,24 +531,21 @@ func dateText(d calendar.Date) string {
 }
 
 // moveDeadline keeps the deadline with the case: acceptance starts the
-// count (the promised limit of the item version, from the day after: see
-// dueOn), a pause stops it and the resumption pushes the due date by the
-// days paused (see resumedDue, which reads the case's earlier pauses from
-// its record in q).
+// count (the promised limit of the item version, from the day after), a
+// pause stops it and the resumption pushes the due date by the days paused
+// (see resumedDue, which reads the case's earlier pauses from its record
+// in q).
 func (s *Service) moveDeadline(ctx context.Context, q store.Querier, c *Case, a Action, it catalog.Item, today calendar.Date) error {
 	switch a {
 	case Accept:
 		c.AcceptedOn = today
-		c.DueOn = s.dueOn(it.PromiseLimit, today)
+		c.DueOn = s.calendar.Due(today, it.PromiseLimit.Limit(), nil)
 	case Pause:
 		c.PausedOn = today
 	case Resume:
-		var events []Event
-		if _, natural := naturalDays(it.PromiseLimit); natural {
-			var err error
-			if events, err = Events(ctx, q, c.ID); err != nil {
-				return err
-			}
+		events, err := Events(ctx, q, c.ID)
+		if err != nil {
+			return err
 		}
 		c.DueOn = s.resumedDue(*c, it, events, today)
 		c.PausedOn = calendar.Date{}
@@ -595,13 +592,13 @@ func (s *Service) StepDue(c Case, it catalog.Item) (string, calendar.Date, bool)
 		return "", calendar.Date{}, false
 	}
 	share, ok := it.StepShares()[name]
-	limit := it.PromiseLimit
-	if !ok || c.AcceptedOn.IsZero() || limit.Unit != "工作日" {
+	limit := it.PromiseLimit.Limit()
+	if !ok || c.AcceptedOn.IsZero() || limit.Unit != calendar.WorkingDays {
 		return "", calendar.Date{}, false
 	}
-	days := (limit.Value*share + 99) / 100
-	pushed := s.calendar.WorkdaysBetween(s.calendar.Due(c.AcceptedOn, limit.Value, nil), c.DueOn)
-	return name, s.calendar.AddWorkdays(s.calendar.Due(c.AcceptedOn, days, nil), pushed), true
+	step := calendar.Workdays((limit.Value*share + 99) / 100)
+	pushed := s.calendar.WorkdaysBetween(s.calendar.Due(c.AcceptedOn, limit, nil), c.DueOn)
+	return name, s.calendar.AddWorkdays(s.calendar.Due(c.AcceptedOn, step, nil), pushed), true
 }
 
 // Get returns a case and its record to someone allowed to see it.

@@ -46,8 +46,9 @@
 //     sealed with the new key; old data still opens. With several instances,
 //     first roll out the new key in second place everywhere, then move it
 //     first, so that no instance meets a key id it does not know.
-//  2. Run a re-seal job over every protected column: for each value where
-//     NeedsRotation reports true, Reseal (Open then Seal) and write it back.
+//  2. Run `zwfw keys rotate`, the re-seal job over every protected column:
+//     for each value where NeedsRotation reports true, Reseal (Open then
+//     Seal) and write it back (identity.ResealAccounts, casework.ResealAnswers).
 //  3. Only when no value needs rotation any more, remove the old key from the
 //     configuration. Removing it earlier makes the values it sealed
 //     unreadable for ever.

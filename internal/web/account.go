@@ -110,31 +110,17 @@ func (p formPage) Get(k string) string { return p.Values.Get(k) }
 // failForm re-renders a form with a user error, or fails the request for
 // anything else.
 func (s *Server) failForm(w http.ResponseWriter, r *http.Request, page string, p formPage, err error) error {
-	code := apperr.CodeOf(err)
-	if code == apperr.Internal || code == apperr.TooLarge {
+	// A sign-in form too large to read has nothing to show again.
+	if apperr.Is(err, apperr.TooLarge) {
 		return err
 	}
-	p.Error = apperr.MessageOf(err)
-	for _, secret := range []string{"password", "new_password", "current_password"} {
-		p.Values.Del(secret)
-	}
-	return s.render(w, r, httpStatus(err), page, "signin", p)
-}
-
-func httpStatus(err error) int {
-	switch apperr.CodeOf(err) {
-	case apperr.Unauthorized:
-		return http.StatusUnauthorized
-	case apperr.TooMany:
-		return http.StatusTooManyRequests
-	case apperr.Conflict:
-		return http.StatusConflict
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.NotFound:
-		return http.StatusNotFound
-	}
-	return http.StatusBadRequest
+	return formError(err, func(status int, message string) error {
+		p.Error = message
+		for _, secret := range []string{"password", "new_password", "current_password"} {
+			p.Values.Del(secret)
+		}
+		return s.render(w, r, status, page, "signin", p)
+	})
 }
 
 func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) error {
@@ -322,11 +308,7 @@ func (s *Server) meAction(fn func(r *http.Request, who policy.Subject) (string, 
 		}
 		done, err := fn(r, subject(r))
 		if err != nil {
-			code := apperr.CodeOf(err)
-			if code == apperr.Internal {
-				return err
-			}
-			return s.renderMe(w, r, httpStatus(err), apperr.MessageOf(err), "")
+			return formError(err, func(status int, message string) error { return s.renderMe(w, r, status, message, "") })
 		}
 		http.Redirect(w, r, "/me?done="+done, http.StatusSeeOther)
 		return nil
@@ -646,11 +628,10 @@ func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request) error {
 	p := staffPage{Values: f}
 	p.Values.Del("password")
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		p.Error = apperr.MessageOf(err)
-		return s.renderStaff(w, r, httpStatus(err), p)
+		return formError(err, func(status int, message string) error {
+			p.Error = message
+			return s.renderStaff(w, r, status, p)
+		})
 	}
 	// The authenticator secret is shown this once, as text and QR code.
 	p.Values = url.Values{}
@@ -693,10 +674,9 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Invalid, "未知操作")
 	}
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderStaff(w, r, httpStatus(err), staffPage{Error: apperr.MessageOf(err), Values: url.Values{}})
+		return formError(err, func(status int, message string) error {
+			return s.renderStaff(w, r, status, staffPage{Error: message, Values: url.Values{}})
+		})
 	}
 	http.Redirect(w, r, "/admin/staff?done="+done, http.StatusSeeOther)
 	return nil

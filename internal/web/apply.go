@@ -130,11 +130,10 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 	p.CaseID, _ = strconv.ParseInt(f.Get("case"), 10, 64)
 	p.Version, _ = strconv.Atoi(f.Get("version"))
 	fail := func(cause error) error {
-		if apperr.CodeOf(cause) == apperr.Internal {
-			return cause
-		}
-		p.Error = apperr.MessageOf(cause)
-		return s.render(w, r, httpStatus(cause), "apply", "items", p)
+		return formError(cause, func(status int, message string) error {
+			p.Error = message
+			return s.render(w, r, status, "apply", "items", p)
+		})
 	}
 	// Save what was typed in any case, so that nothing is lost.
 	var c casework.Case
@@ -196,10 +195,7 @@ func (s *Server) applicantAct(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if _, err := s.cases.Act(r.Context(), who, id, version, a, ""); err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+		return s.myCaseRefused(w, r, id, err)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/me/cases/%d?done=%s", id, a), http.StatusSeeOther)
 	return nil
@@ -230,7 +226,7 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		reused, _ = strconv.ParseInt(from, 10, 64)
 		m, err := s.cases.MaterialOf(r.Context(), who, reused, mustAtoi(r.FormValue("reuse_position")))
 		if err != nil {
-			return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+			return s.myCaseRefused(w, r, id, err)
 		}
 		// The stored file itself says what it is (a result's size is not
 		// kept on its case).
@@ -248,10 +244,7 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		defer file.Close()
 		// The file is durable in the store before the case records it.
 		if obj, err = s.files.Put(r.Context(), file, MaxMaterialBytes); err != nil {
-			if apperr.CodeOf(err) == apperr.Internal {
-				return err
-			}
-			return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+			return s.myCaseRefused(w, r, id, err)
 		}
 		filename = header.Filename
 	}
@@ -259,10 +252,7 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		if reused == 0 {
 			s.discard(r, obj)
 		}
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderMyCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+		return s.myCaseRefused(w, r, id, err)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/me/cases/%d?done=uploaded", id), http.StatusSeeOther)
 	return nil
@@ -660,10 +650,7 @@ func (s *Server) staffReveal(w http.ResponseWriter, r *http.Request) error {
 		value, err = s.cases.RevealAnswer(r.Context(), who, id, field, reason, meta(r).IP)
 	}
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+		return s.staffCaseRefused(w, r, id, err)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return s.renderStaffCaseShowing(w, r, http.StatusOK, id, "", "完整号码只在本页显示这一次；本次查看已记入审计日志。", map[string]string{field: value})

@@ -17,6 +17,7 @@ import (
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
+	"github.com/zwfw/zwfw/internal/web"
 )
 
 // registerCitizen registers a person through the pages, reading the code
@@ -444,6 +445,24 @@ func TestRefusedUploadLeavesNoFile(t *testing.T) {
 		}
 		if n := stored(); n != 1 {
 			t.Fatalf("%d files after an accepted upload", n)
+		}
+	})
+}
+
+// A refused step keeps the status of httpx's one table: a material over
+// the limit is 413 on the case page, with the message in Chinese, for the
+// applicant and for the clerk at the counter alike.
+func TestTooLargeMaterialIs413(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		ex := citizen.post(fmt.Sprintf("/items/%d/apply", id), url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
+		caseID := strings.TrimPrefix(strings.Split(ex.header.Get("Location"), "?")[0], "/me/cases/")
+		big := append([]byte("%PDF-1.7 "), bytes.Repeat([]byte("x"), web.MaxMaterialBytes)...)
+		ex = upload(citizen, caseID, 0, "申请书.pdf", big)
+		if ex.status != http.StatusRequestEntityTooLarge || !strings.Contains(ex.body, "文件超过大小限制") || !strings.Contains(ex.body, "个体工商户设立登记") {
+			t.Fatalf("too large a material: %d %.300s", ex.status, ex.body)
 		}
 	})
 }

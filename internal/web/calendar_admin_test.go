@@ -33,7 +33,7 @@ func TestAdminSetsLocalCalendarDays(t *testing.T) {
 
 		// A limit of 5 working days from Thursday 12/3 ends on Thursday 12/10 …
 		start := d(2026, 12, 3)
-		if due := cal.Due(start, 5, nil); due != d(2026, 12, 10) {
+		if due := cal.Due(start, calendar.Workdays(5), nil); due != d(2026, 12, 10) {
 			t.Fatalf("due before = %v", due)
 		}
 		// … and, once Monday 12/7 is a local holiday, on Friday 12/11.
@@ -41,7 +41,7 @@ func TestAdminSetsLocalCalendarDays(t *testing.T) {
 		if ex.status != http.StatusSeeOther || ex.header.Get("Location") != "/admin/calendar?year=2026&done=saved" {
 			t.Fatalf("add: %d %s", ex.status, ex.header.Get("Location"))
 		}
-		if due := cal.Due(start, 5, nil); due != d(2026, 12, 11) {
+		if due := cal.Due(start, calendar.Workdays(5), nil); due != d(2026, 12, 11) {
 			t.Errorf("due after the local holiday = %v, want 2026-12-11", due)
 		}
 		if got := cal.Explain(d(2026, 12, 7)); got != "本地调整：区庆放假（休息日）" {
@@ -117,7 +117,7 @@ func TestAdminSetsLocalCalendarDays(t *testing.T) {
 		if ex.status != http.StatusSeeOther || ex.header.Get("Location") != "/admin/calendar?year=2026&done=removed" {
 			t.Fatalf("remove: %d %s", ex.status, ex.header.Get("Location"))
 		}
-		if due := cal.Due(start, 5, nil); due != d(2026, 12, 10) {
+		if due := cal.Due(start, calendar.Workdays(5), nil); due != d(2026, 12, 10) {
 			t.Errorf("due after removing = %v", due)
 		}
 		if ex := admin.post("/admin/calendar/2026-12-07/delete", nil); ex.status != http.StatusNotFound {

@@ -287,15 +287,14 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 	p := editorPage{Item: it, New: id == 0, Steps: r.PostForm.Get("steps"), Workflow: r.PostForm.Get("workflow"), Materials: r.PostForm.Get("materials"),
 		Form: r.PostForm.Get("form"), Aliases: r.PostForm.Get("aliases")}
 	fail := func(cause error) error {
-		if apperr.CodeOf(cause) == apperr.Internal {
-			return cause
-		}
-		p.Error = apperr.MessageOf(cause)
-		page, err := s.editor(r, p, dept)
-		if err != nil {
-			return err
-		}
-		return s.render(w, r, httpStatus(cause), "itemedit", "admin", page)
+		return formError(cause, func(status int, message string) error {
+			p.Error = message
+			page, err := s.editor(r, p, dept)
+			if err != nil {
+				return err
+			}
+			return s.render(w, r, status, "itemedit", "admin", page)
+		})
 	}
 	if perr != nil {
 		return fail(perr)
@@ -368,19 +367,18 @@ func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Invalid, "未知操作")
 	})
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		it, m, lerr := s.catalog.Latest(r.Context(), id)
-		if lerr != nil {
-			return lerr
-		}
-		p, perr := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Error: apperr.MessageOf(err),
-			CanPublish: m.HasDraft() && m.Status != catalog.Cancelled}, dept)
-		if perr != nil {
-			return perr
-		}
-		return s.render(w, r, httpStatus(err), "itemedit", "admin", p)
+		return formError(err, func(status int, message string) error {
+			it, m, err := s.catalog.Latest(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Error: message,
+				CanPublish: m.HasDraft() && m.Status != catalog.Cancelled}, dept)
+			if err != nil {
+				return err
+			}
+			return s.render(w, r, status, "itemedit", "admin", p)
+		})
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/items/%d?done=%s", id, op), http.StatusSeeOther)
 	return nil

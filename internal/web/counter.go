@@ -8,12 +8,10 @@ import (
 	"strconv"
 
 	"github.com/zwfw/zwfw/internal/apperr"
-	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/store"
 )
 
 type intakePage struct {
@@ -58,10 +56,9 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) error {
 	}
 	who, f := subject(r), r.PostForm
 	fail := func(err error) error {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderIntake(w, r, httpStatus(err), intakePage{Values: f, Error: apperr.MessageOf(err)})
+		return formError(err, func(status int, message string) error {
+			return s.renderIntake(w, r, status, intakePage{Values: f, Error: message})
+		})
 	}
 	itemID, _ := strconv.ParseInt(f.Get("item"), 10, 64)
 	// The account is found or opened in the intake's own transaction.
@@ -101,10 +98,7 @@ func (s *Server) staffForm(w http.ResponseWriter, r *http.Request) error {
 	answers, problems := casework.CheckForm(it, answersFrom(it, r.PostForm), s.clock.Now())
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
 	if _, err := s.cases.SaveDraft(r.Context(), who, id, version, answers); err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return err
-		}
-		return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+		return s.staffCaseRefused(w, r, id, err)
 	}
 	if len(problems) > 0 {
 		return s.renderStaffCase(w, r, http.StatusBadRequest, id, fmt.Sprintf("申请表有 %d 处需要修改（已保存）。", len(problems)), "")
@@ -239,15 +233,9 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) error {
 	if err := policy.Check(who, policy.Export, c.Resource()); err != nil {
 		return err
 	}
-	if err := s.db.Tx(r.Context(), func(tx *store.Tx) error {
-		return audit.Append(r.Context(), tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
-			Object: fmt.Sprintf("case:%d", id), Detail: "导出电子档案 " + c.Number, IP: meta(r).IP})
-	}); err != nil {
-		return err
-	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="archive-%s.zip"`, c.Number))
-	_, err = s.cases.Archive(r.Context(), who, id, s.files, w)
+	_, err = s.cases.Archive(r.Context(), who, meta(r).IP, id, s.files, w)
 	return err
 }
 
@@ -259,10 +247,11 @@ func (s *Server) staffDone(w http.ResponseWriter, r *http.Request, id int64, err
 		http.Redirect(w, r, fmt.Sprintf("/workbench/cases/%d?done=%s", id, done), http.StatusSeeOther)
 		return nil
 	}
-	if code := apperr.CodeOf(err); code == apperr.Internal || code == apperr.NotFound {
+	// A case the clerk may not see has no page to show again.
+	if apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	return s.renderStaffCase(w, r, httpStatus(err), id, apperr.MessageOf(err), "")
+	return s.staffCaseRefused(w, r, id, err)
 }
 
 // supervisorList renders a supervisors' list: the casework query decides, through

@@ -75,7 +75,8 @@ type Deps struct {
 	Searcher  *catalog.Searcher
 	Identity  *identity.Service
 	Cases     *casework.Service
-	Calendar  *calendar.Calendar // the one Cases counts deadlines on; the calendar page edits its local days
+	Calendar  *calendar.Calendar  // the one Cases counts deadlines on; the calendar page edits its local days
+	Days      *calendardays.Store // the store of those days, the one whose watcher keeps Calendar current
 	Files     filestore.Store
 	Jobs      *jobs.Queue
 	Clock     clock.Clock
@@ -94,7 +95,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: calendardays.New(d.DB, d.Clock, d.Log), files: d.Files, lookups: &rateLimiter{limit: lookupLimit},
+	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, lookups: &rateLimiter{limit: lookupLimit},
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
@@ -272,15 +273,48 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		title = "页面不存在"
 	case http.StatusBadRequest:
 		title = "请求有误"
+	case http.StatusUnauthorized:
+		title = "请先登录"
 	case http.StatusForbidden:
 		title = "无权访问"
+	case http.StatusConflict:
+		title = "内容已变化"
+	case http.StatusRequestEntityTooLarge:
+		title = "内容过大"
+	case http.StatusTooManyRequests:
+		title = "操作过于频繁"
 	case http.StatusInternalServerError:
 		title = "系统繁忙"
+	case http.StatusServiceUnavailable:
+		title = "服务暂不可用"
 	}
 	data := struct{ Title, Message, RequestID string }{title, apperr.MessageOf(err), httpx.RequestID(r.Context())}
 	if rerr := s.render(w, r, status, "error", "", data); rerr != nil {
 		http.Error(w, data.Message, status)
 	}
+}
+
+// formError answers a refused step on a page with a form: the page again,
+// with the error's message and the status httpx.Status gives it, so that
+// what was typed is kept. An internal error goes to the error page
+// instead: its message would hide the cause and the form cannot help.
+func formError(err error, again func(status int, message string) error) error {
+	if apperr.Is(err, apperr.Internal) {
+		return err
+	}
+	return again(httpx.Status(err), apperr.MessageOf(err))
+}
+
+// myCaseRefused shows the applicant's case page again with why a step
+// was refused.
+func (s *Server) myCaseRefused(w http.ResponseWriter, r *http.Request, id int64, err error) error {
+	return formError(err, func(status int, message string) error { return s.renderMyCase(w, r, status, id, message, "") })
+}
+
+// staffCaseRefused shows the staff case page again with why a step was
+// refused.
+func (s *Server) staffCaseRefused(w http.ResponseWriter, r *http.Request, id int64, err error) error {
+	return formError(err, func(status int, message string) error { return s.renderStaffCase(w, r, status, id, message, "") })
 }
 
 // render executes a page into a buffer first, so that a failing template
@@ -520,7 +554,7 @@ func localPath(p string) string {
 var auditActions = map[string]string{"email_change": "设置通知邮箱", "person_at_counter": "窗口为申请人开设账户", "mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份",
-	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历"}
+	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历", "keys_rotate": "更换加密密钥"}
 
 // CatalogImportPath takes whole catalog files.
 const CatalogImportPath = "/admin/catalog/import"

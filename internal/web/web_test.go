@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -83,14 +84,14 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 	cases := casework.New(db, items, clk, cal)
 	cases.UseFiles(files, 0)
 	cases.UseKeys(keys)
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Files: files, Clock: clk, OIDC: provider,
+	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	s.Register(mux)
-	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096, MultiLine: s.MultiLine, OnInvalid: s.Error})
+	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096, LargeBody: web.LargeBody, MultiLine: s.MultiLine, OnInvalid: s.Error})
 	if err != nil {
 		t.Fatal(err)
 	}

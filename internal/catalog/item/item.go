@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/zwfw/zwfw/internal/calendar"
 )
 
 // ItemType is the 事项类型 code of the national catalog.
@@ -108,11 +110,17 @@ func (d Depth) Name() string {
 // "three 100%" count items at 三级 or 四级).
 func (d Depth) Online() bool { return d >= DepthApply }
 
-// TimeLimit is a 时限: a number, its unit and a note.
+// TimeLimit is a 时限 as the catalog keeps it: a number, its unit and a
+// note. Limit gives the typed limit that deadlines are counted by.
 type TimeLimit struct {
 	Value int    `json:"value"`
-	Unit  string `json:"unit"` // 工作日, 自然日, 小时
+	Unit  string `json:"unit"` // calendar.Units: 工作日, 自然日, 小时
 	Note  string `json:"note,omitempty"`
+}
+
+// Limit is the limit without its note, as calendar counts it.
+func (l TimeLimit) Limit() calendar.Limit {
+	return calendar.Limit{Value: l.Value, Unit: calendar.Unit(l.Unit)}
 }
 
 // Step is one step of 办理流程.

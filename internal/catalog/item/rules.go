@@ -41,7 +41,7 @@ func (it *Item) Validate() error {
 		bad("到办事现场次数应为0至9")
 	}
 	for name, l := range map[string]TimeLimit{"法定办结时限": it.LegalLimit, "承诺办结时限": it.PromiseLimit} {
-		if l.Value < 0 || l.Value > 3650 || !slices.Contains([]string{"工作日", "自然日", "小时"}, l.Unit) {
+		if l.Value < 0 || l.Value > 3650 || !l.Limit().Unit.Valid() {
 			bad("%s应为0至3650的整数，单位为工作日、自然日或小时", name)
 		}
 	}
