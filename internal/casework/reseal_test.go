@@ -70,7 +70,7 @@ func TestResealAnswers(t *testing.T) {
 				t.Errorf("case %d: last event %s", id, last.Action)
 			}
 		}
-		if n, broken, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys()); err != nil || n != 2 || len(broken) != 0 {
+		if n, broken, err := casework.VerifyChains(ctx, db, db.ChainKeys()); err != nil || n != 2 || len(broken) != 0 {
 			t.Fatalf("chains after rotation: %d %+v %v", n, broken, err)
 		}
 		var entries int
