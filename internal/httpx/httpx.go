@@ -1,6 +1,7 @@
 // Package httpx is the HTTP plumbing shared by the pages and the API: the
 // one table from error codes to statuses, request IDs, access logs, panic
-// recovery, security headers, body limits, cross-origin protection and the
+// recovery, the client's address behind trusted proxies, security
+// headers, body limits, cross-origin protection and the
 // check of input characters.
 package httpx
 
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -145,10 +147,13 @@ type Options struct {
 	OnInvalid func(http.ResponseWriter, *http.Request, error)
 	// HSTS sends Strict-Transport-Security: the site is served over https.
 	HSTS bool
+	// TrustedProxies are the load balancers and proxies whose
+	// X-Forwarded-For is believed (see ClientIP); none: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Wrap puts the middleware chain around h, outermost first: request ID,
-// access log and metrics, panic recovery, security headers, body limit,
+// access log and metrics, the client's address, panic recovery, security headers, body limit,
 // cross-origin protection, input characters.
 func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 	cop := http.NewCrossOriginProtection()
@@ -175,6 +180,7 @@ func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 	h = limitBody(h, opt.MaxBodyBytes, opt.LargeBody)
 	h = securityHeaders(h, opt.HSTS)
 	h = recoverPanics(h, opt.Log, opt.OnPanic)
+	h = clientAddress(h, opt.TrustedProxies)
 	h = logRequests(h, opt.Log, opt.Observer)
 	return h, nil
 }
