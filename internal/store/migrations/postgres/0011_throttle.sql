@@ -26,3 +26,7 @@ CREATE TABLE throttle_locks (
 );
 CREATE INDEX throttle_locks_expires ON throttle_locks (expires);
 
+
+-- The per-account lockout these replace.
+ALTER TABLE accounts DROP COLUMN failed_attempts;
+ALTER TABLE accounts DROP COLUMN locked_until;
