@@ -37,6 +37,11 @@ import (
 // owner can keep that pair locked 15 minutes at a time; an administrator's
 // `zwfw user reset-password` clears the account's locks.
 //
+// The limits are read before the password is checked and counted after,
+// in the sign-in's transaction; attempts that run at the same moment may
+// pass a limit by the few that can be hashed at once (package password
+// bounds them), which changes nothing that matters.
+//
 // An account is known to the limits by a keyed hash of its normalised name
 // (staff) or the keyed index of its mobile number (citizens), whether or
 // not it exists: an unknown name is limited and locked exactly like a

@@ -177,7 +177,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, mobile, pass string, m
 	if err != nil {
 		return "", err
 	}
-	return s.passwordSignIn(ctx, account{kind: "person", column: "mobile_index", value: idx, key: personKey(idx),
+	return s.passwordSignIn(ctx, accountRef{kind: "person", column: "mobile_index", value: idx, key: personKey(idx),
 		method: "password", bad: errBadCredentials}, pass, "", meta)
 }
 

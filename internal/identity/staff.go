@@ -22,9 +22,9 @@ import (
 	"github.com/zwfw/zwfw/internal/store"
 )
 
-// account says how passwordSignIn finds an account, and what the limits
+// accountRef says how passwordSignIn finds an account, and what the limits
 // know it by: the same key whether or not it exists.
-type account struct {
+type accountRef struct {
 	kind, column, value string // accounts.kind, the column that finds it, and its value
 	key                 string // see limitKey
 	method              string // for the sign-in history
@@ -35,7 +35,7 @@ type account struct {
 // sign-in limits (see limits.go) and starts a session. An unknown account
 // goes through every step a known one does — the limits, a hash — and
 // gets the same answers.
-func (s *Service) passwordSignIn(ctx context.Context, by account, pass, totpCode string, meta Meta) (string, error) {
+func (s *Service) passwordSignIn(ctx context.Context, by accountRef, pass, totpCode string, meta Meta) (string, error) {
 	var token string
 	var failure error
 	now := s.opt.Clock.Now()
@@ -167,7 +167,7 @@ func (s *Service) checkTOTP(sealed, code string, now time.Time, lastStep int64) 
 // code from their authenticator app.
 func (s *Service) SignInStaff(ctx context.Context, username, pass, totpCode string, meta Meta) (string, error) {
 	name := normaliseUsername(username)
-	return s.passwordSignIn(ctx, account{kind: "staff", column: "username", value: name, key: s.staffKey(name),
+	return s.passwordSignIn(ctx, accountRef{kind: "staff", column: "username", value: name, key: s.staffKey(name),
 		method: "staff", bad: errBadStaffCredentials}, pass, totpCode, meta)
 }
 
