@@ -12,7 +12,7 @@ import (
 const clientIPKey ctxKey = 1
 
 // ClientIP returns the address of the client that made the request, as
-// resolved once by the middleware (see clientAddress), or "" outside one.
+// resolved once by the middleware (see clientAddress), or "" outside it.
 // Sign-in limits, the lookup limiter, SMS limits and audit entries all
 // use it, so they agree on who the client is.
 func ClientIP(ctx context.Context) string {
@@ -20,22 +20,15 @@ func ClientIP(ctx context.Context) string {
 	return ip
 }
 
-// clientAddress puts the client's address in the request's context. The
-// direct peer is the client unless it is one of the trusted proxies; then
+// clientAddress is the address of the client that sent r. The direct
+// peer is the client unless it is one of the trusted proxies; then
 // X-Forwarded-For is read from the right — each proxy appends the address
 // it got the request from — skipping trusted hops, and the first address
 // that is not a trusted proxy is the client. Everything left of it may
 // have been written by the client itself and is ignored; so are the
 // headers of a peer that is not trusted, so a client cannot name its own
 // address by sending X-Forwarded-For.
-func clientAddress(next http.Handler, trusted []netip.Prefix) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := resolveClient(r, trusted)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey, ip)))
-	})
-}
-
-func resolveClient(r *http.Request, trusted []netip.Prefix) string {
+func clientAddress(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
