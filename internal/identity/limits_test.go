@@ -297,3 +297,30 @@ func TestRehashOnSignIn(t *testing.T) {
 		}
 	})
 }
+
+// A sign-in by SMS code proves the number is the person's: it clears the
+// lock their mistyped passwords put on their address.
+func TestCodeSignInClearsThePair(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		f.register(t, mobile, idNumber)
+		for range 5 {
+			f.svc.SignInWithPassword(ctx, mobile, "wrong-password", meta)
+		}
+		if _, err := f.svc.SignInWithPassword(ctx, mobile, "Zhangsan-2026!", meta); !apperr.Is(err, apperr.TooMany) {
+			t.Fatalf("locked: %v", err)
+		}
+		f.clk.Advance(time.Minute)
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeSignIn, meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SignInWithCode(ctx, mobile, f.lastCode(t), meta); err != nil {
+			t.Fatal(err)
+		}
+		// Cleared: the next failure is the first of four free ones again.
+		if _, err := f.svc.SignInWithPassword(ctx, mobile, "wrong-password", meta); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("after a code sign-in: %v", err)
+		}
+	})
+}
