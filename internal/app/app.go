@@ -82,7 +82,7 @@ var dbFlags = []string{"db", "log-format", "log-level"}
 var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-key", "audit-keys"}
 
 var serveFlags = []string{"addr", "metrics-addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
-	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key", "audit-keys", "checkpoint",
+	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "trusted-proxies", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key", "audit-keys", "checkpoint",
 	"sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
@@ -671,6 +671,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		LargeBody:      largeBody,
 		TrustedOrigins: cfg.TrustedOrigins,
+		TrustedProxies: cfg.TrustedProxies,
 		MultiLine:      pages.MultiLine,
 		OnInvalid:      pages.Error,
 		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),

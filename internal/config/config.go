@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -32,6 +33,7 @@ type Config struct {
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
 	TrustedOrigins    []string
+	TrustedProxies    []netip.Prefix
 	MaxBodyBytes      int64
 	MaxPendingBytes   int64
 	Migrate           bool
@@ -171,6 +173,25 @@ var Settings = []Setting{
 					return fmt.Errorf("来源 %q 无效，应为 https://主机[:端口]", o)
 				}
 				c.TrustedOrigins = append(c.TrustedOrigins, o)
+			}
+			return nil
+		}},
+	{Env: "ZWFW_TRUSTED_PROXIES", Flag: "trusted-proxies", Usage: "可信的负载均衡或代理地址（IP 或 CIDR，逗号分隔）：只从它们转来的请求才采信 X-Forwarded-For",
+		set: func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				prefix, err := netip.ParsePrefix(p)
+				if err != nil {
+					a, aerr := netip.ParseAddr(p)
+					if aerr != nil || a.Zone() != "" {
+						return fmt.Errorf("代理地址 %q 无效，应为 IP 地址或 CIDR，例如 10.0.0.0/8", p)
+					}
+					prefix = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+				}
+				c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 			}
 			return nil
 		}},

@@ -44,6 +44,20 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 	}
 }
 
+func TestTrustedProxies(t *testing.T) {
+	c, err := load(map[string]string{"ZWFW_TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.7,2001:db8::/32, ::ffff:198.51.100.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 2001:db8::/32 198.51.100.1/32" {
+		t.Fatalf("trusted proxies %v", got)
+	}
+}
+
 func TestSecretFromFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "db")
 	os.WriteFile(p, []byte("postgres://u:secret@db/zwfw\n"), 0o600)
@@ -72,6 +86,8 @@ func TestBadValuesAreNamed(t *testing.T) {
 		{map[string]string{"ZWFW_MAX_BODY_BYTES": "10"}, nil, "ZWFW_MAX_BODY_BYTES"},
 		{map[string]string{"ZWFW_TRUSTED_ORIGINS": "example.com"}, nil, "ZWFW_TRUSTED_ORIGINS"},
 		{map[string]string{"ZWFW_MIGRATE": "maybe"}, nil, "ZWFW_MIGRATE"},
+		{map[string]string{"ZWFW_TRUSTED_PROXIES": "10.0.0.0/33"}, nil, "ZWFW_TRUSTED_PROXIES"},
+		{map[string]string{"ZWFW_TRUSTED_PROXIES": "lb.internal"}, nil, "ZWFW_TRUSTED_PROXIES"},
 		{nil, []string{"--db-max-conns", "many"}, "ZWFW_DB_MAX_CONNS"},
 	}
 	for _, c := range cases {

@@ -1,6 +1,7 @@
 // Package httpx is the HTTP plumbing shared by the pages and the API: the
 // one table from error codes to statuses, request IDs, access logs, panic
-// recovery, security headers, body limits, cross-origin protection and the
+// recovery, the client's address behind trusted proxies, security
+// headers, body limits, cross-origin protection and the
 // check of input characters.
 package httpx
 
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -145,10 +147,13 @@ type Options struct {
 	OnInvalid func(http.ResponseWriter, *http.Request, error)
 	// HSTS sends Strict-Transport-Security: the site is served over https.
 	HSTS bool
+	// TrustedProxies are the load balancers and proxies whose
+	// X-Forwarded-For is believed (see ClientIP); none: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Wrap puts the middleware chain around h, outermost first: request ID,
-// access log and metrics, panic recovery, security headers, body limit,
+// access log and metrics with the client's address, panic recovery, security headers, body limit,
 // cross-origin protection, input characters.
 func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 	cop := http.NewCrossOriginProtection()
@@ -175,11 +180,14 @@ func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 	h = limitBody(h, opt.MaxBodyBytes, opt.LargeBody)
 	h = securityHeaders(h, opt.HSTS)
 	h = recoverPanics(h, opt.Log, opt.OnPanic)
-	h = logRequests(h, opt.Log, opt.Observer)
+	h = logRequests(h, opt.Log, opt.Observer, opt.TrustedProxies)
 	return h, nil
 }
 
-func logRequests(next http.Handler, log *slog.Logger, obs Observer) http.Handler {
+// logRequests also puts the request ID and the client's address in the
+// context: here, because the access log reads the route pattern from the
+// request the mux is given, so nothing between them may copy it.
+func logRequests(next http.Handler, log *slog.Logger, obs Observer, trusted []netip.Prefix) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
@@ -187,7 +195,8 @@ func logRequests(next http.Handler, log *slog.Logger, obs Observer) http.Handler
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		r = r.WithContext(context.WithValue(ctx, clientIPKey, clientAddress(r, trusted)))
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/throttle"
 )
 
 // RealNameVerifier confirms that a name and identity number belong
@@ -48,8 +49,9 @@ type Options struct {
 
 // Service is the identity service.
 type Service struct {
-	db  *store.DB
-	opt Options
+	db       *store.DB
+	opt      Options
+	throttle *throttle.Throttle // sign-in limits (limits.go)
 }
 
 // New returns the service.
@@ -69,7 +71,7 @@ func New(db *store.DB, opt Options) *Service {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, opt: opt}
+	return &Service{db: db, opt: opt, throttle: throttle.New(db, opt.Clock)}
 }
 
 // Meta is where a request came from, for history and the audit log.

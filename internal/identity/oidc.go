@@ -189,9 +189,6 @@ func (s *Service) SignInWithOIDC(ctx context.Context, c oidc.Claims, meta Meta) 
 
 // oidcSucceeded records a successful sign-in through the platform.
 func (s *Service) oidcSucceeded(ctx context.Context, tx *store.Tx, id int64, action, detail string, meta Meta) error {
-	if _, err := tx.Exec(ctx, `UPDATE accounts SET failed_attempts = 0, locked_until = NULL WHERE id = ?`, id); err != nil {
-		return err
-	}
 	if err := s.recordSignIn(ctx, tx, id, methodOIDC, true, "", meta); err != nil {
 		return err
 	}

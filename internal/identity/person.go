@@ -154,6 +154,11 @@ func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta 
 			failure = apperr.New(apperr.Forbidden, "该账户已停用，请联系管理员。")
 			return s.failed(ctx, tx, id, "code", "账户已停用", meta)
 		}
+		// The code proves the number is theirs: this address is then
+		// known to the account, as after a password sign-in.
+		if err := s.throttle.Succeed(ctx, tx, attempt{key: personKey(idx), ip: meta.IP}.pair()); err != nil {
+			return err
+		}
 		if token, err = s.newSession(ctx, tx, id, meta); err != nil {
 			return err
 		}
@@ -165,24 +170,15 @@ func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta 
 	return token, err
 }
 
-// SignInWithPassword signs a citizen in with mobile and password. Repeated
-// failures lock the account for a while, as for staff.
+// SignInWithPassword signs a citizen in with mobile and password, within
+// the same limits as staff.
 func (s *Service) SignInWithPassword(ctx context.Context, mobile, pass string, meta Meta) (string, error) {
 	_, idx, err := s.mobileIndex(mobile)
 	if err != nil {
 		return "", err
 	}
-	var id int64
-	err = s.db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'person' AND mobile_index = ?`, idx).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		// Same answer as a wrong password: whether a number is registered
-		// is not for anyone to probe.
-		return "", errBadCredentials
-	}
-	if err != nil {
-		return "", err
-	}
-	return s.passwordSignIn(ctx, id, pass, "", "password", meta)
+	return s.passwordSignIn(ctx, accountRef{kind: "person", column: "mobile_index", value: idx, key: personKey(idx),
+		method: "password", bad: errBadCredentials}, pass, "", meta)
 }
 
 var errBadCredentials = apperr.New(apperr.Unauthorized, "账号或密码不正确。")
@@ -267,9 +263,6 @@ func (s *Service) recordSignIn(ctx context.Context, tx *store.Tx, accountID int6
 }
 
 func (s *Service) succeeded(ctx context.Context, tx *store.Tx, id int64, method string, meta Meta) error {
-	if _, err := tx.Exec(ctx, `UPDATE accounts SET failed_attempts = 0, locked_until = NULL WHERE id = ?`, id); err != nil {
-		return err
-	}
 	if err := s.recordSignIn(ctx, tx, id, method, true, "", meta); err != nil {
 		return err
 	}

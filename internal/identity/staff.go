@@ -22,83 +22,117 @@ import (
 	"github.com/zwfw/zwfw/internal/store"
 )
 
-// Lockout after repeated failed sign-ins.
-const (
-	maxFailures = 5
-	lockFor     = 15 * time.Minute
-)
+// accountRef says how passwordSignIn finds an account, and what the limits
+// know it by: the same key whether or not it exists.
+type accountRef struct {
+	kind, column, value string // accounts.kind, the column that finds it, and its value
+	key                 string // see limitKey
+	method              string // for the sign-in history
+	bad                 error  // the answer to wrong credentials
+}
 
-// passwordSignIn checks a password (and for staff a TOTP code), counting
-// failures towards a lockout, and starts a session.
-func (s *Service) passwordSignIn(ctx context.Context, id int64, pass, totpCode, method string, meta Meta) (string, error) {
+// passwordSignIn checks a password (and for staff a TOTP code) within the
+// sign-in limits (see limits.go) and starts a session. An unknown account
+// goes through every step a known one does — the limits, a hash — and
+// gets the same answers.
+func (s *Service) passwordSignIn(ctx context.Context, by accountRef, pass, totpCode string, meta Meta) (string, error) {
 	var token string
 	var failure error
 	now := s.opt.Clock.Now()
+	try := attempt{key: by.key, ip: meta.IP}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var id, lastStep int64
 		var kind, hash, totpSealed string
-		var failures int
-		var lastStep int64
-		var locked sql.NullTime
 		var disabled, totpRequired bool
-		if err := tx.QueryRow(ctx, `SELECT kind, password_hash, totp_sealed, totp_required, totp_last_step, failed_attempts, locked_until, disabled
-			FROM accounts WHERE id = ?`, id).Scan(&kind, &hash, &totpSealed, &totpRequired, &lastStep, &failures, &locked, &disabled); err != nil {
+		err := tx.QueryRow(ctx, `SELECT id, kind, password_hash, totp_sealed, totp_required, totp_last_step, disabled
+			FROM accounts WHERE kind = ? AND `+by.column+` = ?`, by.kind, by.value).
+			Scan(&id, &kind, &hash, &totpSealed, &totpRequired, &lastStep, &disabled)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if locked.Valid && now.Before(locked.Time) {
-			mins := int(locked.Time.Sub(now).Minutes()) + 1
-			failure = apperr.New(apperr.TooMany, fmt.Sprintf("密码错误次数过多，账户已锁定，请%d分钟后再试。", mins))
-			return s.failed(ctx, tx, id, method, "账户锁定中", meta)
+		known, err := s.admit(ctx, tx, try)
+		if apperr.Is(err, apperr.TooMany) {
+			failure = err
+			return s.refused(ctx, tx, id, by.method, "登录受限（失败次数过多）", meta)
 		}
-		ok := false
-		if hash != "" {
-			var err error
-			if ok, err = password.Verify(hash, pass); err != nil {
-				return err
-			}
+		if err != nil {
+			return err
 		}
+		// An unknown account, or one without a password, is checked
+		// against a dummy hash, so that it takes as long as a wrong password.
+		check := hash
+		if check == "" {
+			check = dummyHash()
+		}
+		ok, err := password.Verify(check, pass)
+		if err != nil {
+			return err
+		}
+		ok = ok && hash != ""
 		reason := "密码错误"
+		if id == 0 {
+			reason = "账户不存在"
+		}
 		var step int64
 		if ok && kind == "staff" && s.opt.RequireTOTP && totpRequired {
 			step = s.checkTOTP(totpSealed, totpCode, now, lastStep)
 			ok, reason = step > 0, "动态验证码错误"
 		}
 		if !ok {
-			failures++
-			var lockUntil any
-			failure = errBadCredentials
-			if kind == "staff" {
-				// One answer for a wrong password and a wrong code: a wrong
-				// code must not confirm that the password was right.
-				failure = errBadStaffCredentials
-			}
-			if failures >= maxFailures {
-				lockUntil, failures = now.Add(lockFor), 0
-				failure = apperr.New(apperr.TooMany, fmt.Sprintf("密码错误次数过多，账户已锁定%d分钟。", int(lockFor.Minutes())))
-			}
-			if _, err := tx.Exec(ctx, `UPDATE accounts SET failed_attempts = ?, locked_until = ? WHERE id = ?`, failures, lockUntil, id); err != nil {
+			// One answer for an unknown account, a wrong password and (for
+			// staff) a wrong code: a wrong code must not confirm that the
+			// password was right.
+			failure = by.bad
+			until, err := s.failure(ctx, tx, try, known)
+			if err != nil {
 				return err
 			}
-			return s.failed(ctx, tx, id, method, reason, meta)
+			if !until.IsZero() {
+				failure = errThrottled(until.Sub(now))
+			}
+			return s.refused(ctx, tx, id, by.method, reason, meta)
 		}
 		if disabled {
 			failure = apperr.New(apperr.Forbidden, "该账户已停用，请联系管理员。")
-			return s.failed(ctx, tx, id, method, "账户已停用", meta)
+			return s.failed(ctx, tx, id, by.method, "账户已停用", meta)
+		}
+		if err := s.throttle.Succeed(ctx, tx, try.pair()); err != nil {
+			return err
+		}
+		if password.NeedsRehash(hash) {
+			// Hashed with weaker parameters than today's: store a new
+			// hash of the password just verified, in this transaction.
+			newHash, err := password.Hash(pass)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, newHash, id); err != nil {
+				return err
+			}
 		}
 		if step > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE accounts SET totp_last_step = ? WHERE id = ?`, step, id); err != nil {
 				return err
 			}
 		}
-		var err error
 		if token, err = s.newSession(ctx, tx, id, meta); err != nil {
 			return err
 		}
-		return s.succeeded(ctx, tx, id, method, meta)
+		return s.succeeded(ctx, tx, id, by.method, meta)
 	})
 	if err == nil {
 		err = failure
 	}
 	return token, err
+}
+
+// refused records a refused sign-in: in the account's history and the
+// audit log, or for an unknown account in the sign-in records only.
+func (s *Service) refused(ctx context.Context, tx *store.Tx, id int64, method, reason string, meta Meta) error {
+	if id == 0 {
+		return s.recordSignIn(ctx, tx, 0, method, false, reason, meta)
+	}
+	return s.failed(ctx, tx, id, method, reason, meta)
 }
 
 // totpPeriod is the TOTP time step; a code of the step before or after
@@ -132,27 +166,14 @@ func (s *Service) checkTOTP(sealed, code string, now time.Time, lastStep int64) 
 // SignInStaff signs a staff member in with user name, password and the
 // code from their authenticator app.
 func (s *Service) SignInStaff(ctx context.Context, username, pass, totpCode string, meta Meta) (string, error) {
-	var id int64
-	err := s.db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'staff' AND username = ?`, strings.TrimSpace(username)).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		// Hash the password anyway, so that an unknown user name takes
-		// as long to refuse as a wrong password.
-		if _, err := password.Verify(dummyHash(), pass); err != nil {
-			return "", err
-		}
-		err = s.db.Tx(ctx, func(tx *store.Tx) error {
-			return s.recordSignIn(ctx, tx, 0, "staff", false, "用户名不存在", meta)
-		})
-		if err != nil {
-			return "", err
-		}
-		return "", errBadStaffCredentials
-	}
-	if err != nil {
-		return "", err
-	}
-	return s.passwordSignIn(ctx, id, pass, totpCode, "staff", meta)
+	name := normaliseUsername(username)
+	return s.passwordSignIn(ctx, accountRef{kind: "staff", column: "username", value: name, key: s.staffKey(name),
+		method: "staff", bad: errBadStaffCredentials}, pass, totpCode, meta)
 }
+
+// normaliseUsername is a user name as accounts store it: user names are
+// lower case (usernamePattern).
+func normaliseUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
 
 var errBadStaffCredentials = apperr.New(apperr.Unauthorized, "用户名、密码或动态验证码不正确。")
 
@@ -319,8 +340,11 @@ func (s *Service) ResetPassword(ctx context.Context, actorID int64, username, ne
 		} else if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_changed_at = ?, failed_attempts = 0, locked_until = NULL,
-			updated_at = ? WHERE id = ?`, hash, s.opt.Clock.Now(), s.opt.Clock.Now(), id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`,
+			hash, s.opt.Clock.Now(), s.opt.Clock.Now(), id); err != nil {
+			return err
+		}
+		if err := s.unlock(ctx, tx, s.staffKey(username)); err != nil {
 			return err
 		}
 		if _, err := s.revokeOthers(ctx, tx, id, ""); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -74,13 +74,10 @@ func token(r *http.Request) string {
 	return ""
 }
 
-// meta is where a request comes from, for sign-in history and the audit log.
+// meta is where a request comes from, for sign-in history, limits and the
+// audit log: the client's address as httpx resolved it behind the proxies.
 func meta(r *http.Request) identity.Meta {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return identity.Meta{IP: host, Client: r.UserAgent()}
+	return identity.Meta{IP: httpx.ClientIP(r.Context()), Client: r.UserAgent()}
 }
 
 func parseForm(r *http.Request) error {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
@@ -685,8 +684,8 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request) error {
 }
 
 // lookupLimit bounds public lookups per address and minute, so that case
-// numbers and mobile numbers cannot be tried in bulk. It is per instance;
-// behind several instances the load balancer's own limits add to it.
+// numbers and mobile numbers cannot be tried in bulk. It is counted in the
+// database, so it holds across every instance.
 const lookupLimit = 10
 
 // lookup lets anyone see the status of a case from its number and the
@@ -700,7 +699,11 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) error {
 	}{Number: number}
 	status := http.StatusOK
 	if number != "" || mobile != "" {
-		if !s.lookups.allow(meta(r).IP, s.clock.Now()) {
+		ok, _, err := s.throttle.Allow(r.Context(), "lookup:"+meta(r).IP, lookupLimit, time.Minute)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			p.Error, status = "查询过于频繁，请一分钟后再试。", http.StatusTooManyRequests
 		} else if res, applicant, err := s.cases.ByNumber(r.Context(), number); err != nil {
 			if apperr.CodeOf(err) == apperr.Internal {
@@ -717,24 +720,6 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, status, "lookup", "", p)
-}
-
-// rateLimiter counts requests per key in fixed one-minute windows.
-type rateLimiter struct {
-	mu     sync.Mutex
-	window time.Time
-	counts map[string]int
-	limit  int
-}
-
-func (l *rateLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if w := now.Truncate(time.Minute); !w.Equal(l.window) {
-		l.window, l.counts = w, map[string]int{}
-	}
-	l.counts[key]++
-	return l.counts[key] <= l.limit
 }
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {

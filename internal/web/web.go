@@ -35,6 +35,7 @@ import (
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/throttle"
 )
 
 //go:embed templates
@@ -55,7 +56,7 @@ type Server struct {
 	calendar  *calendar.Calendar
 	days      *calendardays.Store
 	files     filestore.Store
-	lookups   *rateLimiter
+	throttle  *throttle.Throttle // the public lookup's limit
 	jobs      *jobs.Queue
 	clock     clock.Clock
 	oidc      *oidc.Provider
@@ -95,7 +96,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, lookups: &rateLimiter{limit: lookupLimit},
+	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: throttle.New(d.DB, d.Clock),
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
