@@ -223,4 +223,3 @@ func TestImmediateCaseNotices(t *testing.T) {
 		}
 	})
 }
-
