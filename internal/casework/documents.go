@@ -313,7 +313,7 @@ func (n notice) body() string {
 		} else {
 			add("%s%s。经审查，申请材料齐全、符合法定形式，申请符合法定条件、标准。", applied, accepted)
 			if !restatesDecision(n.reason) {
-				add("审查意见：%s", sentence(n.reason))
+				add("审查意见：经审查，%s", sentence(n.reason))
 			}
 			result := ""
 			if it.Result.Name != "" {
@@ -371,9 +371,10 @@ func (n notice) body() string {
 	return b.String()
 }
 
-// sentence ends a reason written by staff with a full stop.
+// sentence ends a reason written by staff with a full stop; the notice
+// says "经审查，" itself.
 func sentence(s string) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(strings.TrimSpace(s), "经审查，")
 	if strings.HasSuffix(s, "。") || strings.HasSuffix(s, "！") || strings.HasSuffix(s, "？") {
 		return s
 	}
