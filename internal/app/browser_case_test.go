@@ -259,6 +259,11 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	}
 	screenshot(t, citizen, env, "story-acceptance-notice-desktop")
 	printPDF(t, citizen, env, "story-acceptance-notice-a4")
+	// One sheet: the 署名 and the date are not carried over to a page of
+	// their own, and nothing of the page's frame adds a blank one.
+	if pdf := mustRead(t, filepath.Join(env.shots, "story-acceptance-notice-a4.pdf")); !bytes.Contains(pdf, []byte("/Count 1\n")) {
+		t.Error("the acceptance notice does not print on one A4 sheet")
+	}
 	if _, err := chromedp.Call(citizen, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +535,7 @@ const noticeLayout = `(() => {
 // noticePrint is the printed notice's named page and text size.
 const noticePrint = `(() => {
   const el = document.querySelector('.doc-text');
-  return getComputedStyle(document.querySelector('.notice-doc')).page + ' ' + getComputedStyle(el).fontSize;
+  return getComputedStyle(document.body).page + ' ' + getComputedStyle(el).fontSize;
 })()`
 
 func printPDF(t *testing.T, ctx context.Context, env browserEnv, name string) {

@@ -50,13 +50,6 @@ var notices = map[Action]struct{ kind, title, mark string }{
 // and the notice names the date, so the applicant need not count.
 const CorrectionDays = 15
 
-// A notice's body is the whole text under its title, as GB/T 9704 lays out
-// a letter: the addressee (主送) ending in "：", the paragraphs, and last
-// the issuing authority (署名) with the date (成文日期) on the line under
-// it. Paragraphs are separated by blank lines. The body is hashed into the
-// case's state, so everything a reader takes for the notice is in it:
-// the issuer is written in, not looked up when the notice is shown.
-
 // party is whom a notice is addressed to: the enterprise a case was filed
 // for, or the person who applied.
 type party struct {
@@ -266,7 +259,12 @@ func (n notice) contact() string {
 	return "如有疑问，请与本机关联系。" + strings.Join(parts, "；") + "。"
 }
 
-// body is the text of the notice.
+// body is the text of the notice: the whole text under its title, as
+// GB/T 9704 lays out a letter: the addressee (主送) ending in "：", the
+// paragraphs, and last the issuing authority (署名) with the date (成文日期)
+// on the line under it, paragraphs separated by blank lines. The body is
+// hashed into the case's state, so everything a reader takes for the
+// notice is in it: the issuer is written in, not looked up when shown.
 func (n notice) body() string {
 	c, it := n.c, n.it
 	applied := fmt.Sprintf("%s于%s提出的%s申请（办件编号：%s）", n.to.you(), chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
