@@ -111,7 +111,7 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.It
 	title := n.title
 	switch a {
 	case AskCorrect:
-		nt.due = s.calendar.Due(nt.day, CorrectionDays, nil)
+		nt.due = s.calendar.AddWorkdays(nt.day, CorrectionDays)
 	case Decide:
 		title = decisionTitle(it, c.Decision)
 	case Deliver:

@@ -125,9 +125,6 @@ func TestNoticesReadAsOfficialDocuments(t *testing.T) {
 		if !strings.Contains(d.Body, "可以自收到本通知书之日起六十日内向平顶山市湛河区人民政府申请行政复议，也可以自收到本通知书之日起六个月内依法向人民法院提起行政诉讼") {
 			t.Errorf("不予受理通知书: %s", d.Body)
 		}
-		if n, broken, err := casework.VerifyChains(ctx, db.Read(), db.ChainKeys()); err != nil || n != 3 || len(broken) != 0 {
-			t.Fatalf("chains: %d %v %v", n, broken, err)
-		}
 	})
 }
 
