@@ -248,12 +248,31 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	runAxe(t, citizen, env, "citizen's completed case at phone size")
 	resize(t, citizen, desktop)
 	press(t, citizen, "open the acceptance notice", linkWithText("受理通知书"))
-	wantText(t, citizen, "the acceptance notice", "受理通知书", "予以受理", number, "平顶山市湛河区市场监督管理局（印章）")
+	wantText(t, citizen, "the acceptance notice", "受理通知书", "予以受理", number, "平顶山市湛河区市场监督管理局")
+	// Laid out as GB/T 9704 has it: the 署名 centred over the Chinese date
+	// in the right half, room for the seal above, no ISO date anywhere.
+	if bad := eval[string](t, citizen, noticeLayout); bad != "" {
+		t.Errorf("the acceptance notice's layout: %s", bad)
+	}
 	if eval[bool](t, citizen, `document.querySelector('[data-print]').hidden`) {
 		t.Error("the notice's print button stayed hidden although scripts run")
 	}
 	screenshot(t, citizen, env, "story-acceptance-notice-desktop")
 	printPDF(t, citizen, env, "story-acceptance-notice-a4")
+	// One sheet: the 署名 and the date are not carried over to a page of
+	// their own, and nothing of the page's frame adds a blank one.
+	if pdf := mustRead(t, filepath.Join(env.shots, "story-acceptance-notice-a4.pdf")); !bytes.Contains(pdf, []byte("/Count 1\n")) {
+		t.Error("the acceptance notice does not print on one A4 sheet")
+	}
+	if _, err := chromedp.Call(citizen, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[string](t, citizen, noticePrint); got != "notice 21.3333px" {
+		t.Errorf("the notice prints on %q, want its A4 page (GB/T 9704 margins) with 3号 text", got)
+	}
+	if _, err := chromedp.Call(citizen, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
 
 	// 6. A walk-in applicant at the counter: the clerk takes the case in,
 	// types the form, scans the materials and submits; the visit is recorded.
@@ -497,6 +516,28 @@ func download(t *testing.T, ctx context.Context, sel string) []byte {
 }
 
 // printPDF prints the page on A4 as a person would and keeps the PDF.
+// noticeLayout says what is wrong with the layout of the notice shown, or "".
+const noticeLayout = `(() => {
+  const doc = document.querySelector('.notice-doc'), signer = document.querySelector('.doc-signer'), date = document.querySelector('.doc-date');
+  if (!doc || !signer || !date) return 'no 署名 or 成文日期';
+  const r = document.createRange(); r.selectNodeContents(signer);
+  const a = doc.getBoundingClientRect(), s = r.getBoundingClientRect(), d = date.getBoundingClientRect();
+  const text = [...document.querySelectorAll('.doc-text')], last = text[text.length - 1].getBoundingClientRect();
+  if (!/^\d{4}年[1-9]\d?月[1-9]\d?日$/.test(date.textContent)) return 'date ' + date.textContent;
+  if (/\d{4}-\d{1,2}-\d{1,2}/.test(doc.innerText)) return 'an ISO date in the notice';
+  if (d.top < s.bottom - 1) return 'the date is not under the 署名';
+  if (Math.abs((s.left + s.right) / 2 - (d.left + d.right) / 2) > 2) return 'the 署名 is not centred over the date';
+  if (d.left < a.left + a.width / 2) return 'the date is not on the right';
+  if (s.top - last.bottom < 40) return 'no room for the seal';
+  return '';
+})()`
+
+// noticePrint is the printed notice's named page and text size.
+const noticePrint = `(() => {
+  const el = document.querySelector('.doc-text');
+  return getComputedStyle(document.body).page + ' ' + getComputedStyle(el).fontSize;
+})()`
+
 func printPDF(t *testing.T, ctx context.Context, env browserEnv, name string) {
 	t.Helper()
 	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {

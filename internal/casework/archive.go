@@ -41,9 +41,6 @@ type ManifestEntry struct {
 	Size   int64  `json:"size"`
 }
 
-// required documents by the step that must produce them.
-var stepDocuments = map[Action]string{Accept: "受理通知书", Refuse: "不予受理通知书", AskCorrect: "补正材料通知书", Decide: "决定书", Deliver: "送达回证"}
-
 // Archive writes a case's electronic archive (电子档案) as a ZIP: the form
 // data, every material, every notice, the result, the event log and a
 // manifest with the SHA-256 of each file, stating whether the archive is
@@ -159,14 +156,15 @@ func archiveGaps(c Case, it catalog.Item, mats []Material, docs []Document, even
 	for _, name := range missingRequired(it, mats) {
 		gaps = append(gaps, "材料："+name)
 	}
+	// By kind: a 决定书's title says its outcome (准予行政许可决定书 …).
 	issued := map[string]bool{}
 	for _, d := range docs {
-		issued[d.Title] = true
+		issued[d.Kind] = true
 	}
 	for _, e := range events {
-		if title, ok := stepDocuments[e.Action]; ok && !issued[title] {
-			gaps = append(gaps, "文书："+title)
-			issued[title] = true
+		if n, ok := notices[e.Action]; ok && !issued[n.kind] {
+			gaps = append(gaps, "文书："+n.title)
+			issued[n.kind] = true
 		}
 	}
 	if (c.Status == Completed || c.Status == Delivered) && c.Decision != Denied && c.ResultSHA256 == "" {

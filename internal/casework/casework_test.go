@@ -197,13 +197,13 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 		if err != nil || len(docs) != 3 {
 			t.Fatalf("documents: %d, %v", len(docs), err)
 		}
-		if docs[0].Title != "补正材料通知书" || docs[0].Number != "区市场监管局补字〔2026〕第000001号" || !strings.Contains(docs[0].Body, "缺少经营场所证明") {
+		if docs[0].Title != "补正材料通知书" || docs[0].Number != "区市场监管局补字〔2026〕1号" || !strings.Contains(docs[0].Body, "缺少经营场所证明") {
 			t.Errorf("correction notice %+v", docs[0])
 		}
-		if docs[1].Title != "受理通知书" || !strings.Contains(docs[1].Body, "2026-11-30") || !strings.Contains(docs[1].Body, c.Number) {
+		if docs[1].Title != "受理通知书" || !strings.Contains(docs[1].Body, "2026年11月30日前") || !strings.Contains(docs[1].Body, c.Number) {
 			t.Errorf("acceptance notice %+v", docs[1])
 		}
-		if docs[2].Title != "决定书" || !strings.Contains(docs[2].Body, "准予登记") || !strings.Contains(docs[2].Body, "促进个体工商户发展条例") {
+		if docs[2].Title != "准予行政许可决定书" || !strings.Contains(docs[2].Body, "本机关决定：准予个体工商户设立登记") || !strings.Contains(docs[2].Body, "促进个体工商户发展条例") {
 			t.Errorf("decision %+v", docs[2])
 		}
 		if _, err := f.svc.DocumentOf(ctx, f.other, c.ID, docs[0].ID); !apperr.Is(err, apperr.NotFound) {
@@ -655,7 +655,7 @@ func TestArchiveExport(t *testing.T) {
 		}
 		// A decision notice lost behind the application's back shows up.
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.Exec(ctx, `DELETE FROM case_documents WHERE case_id = ? AND title = '决定书'`, c.ID)
+			_, err := tx.Exec(ctx, `DELETE FROM case_documents WHERE case_id = ? AND kind = 'decision'`, c.ID)
 			return err
 		}); err != nil {
 			t.Fatal(err)

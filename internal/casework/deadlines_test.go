@@ -134,7 +134,7 @@ func TestDeadlineInNaturalDays(t *testing.T) {
 			t.Fatalf("due %s, want 2027-01-04", c.DueOn)
 		}
 		docs, err := casework.Documents(ctx, db.Read(), c.ID)
-		if err != nil || len(docs) == 0 || !strings.Contains(docs[len(docs)-1].Body, "2027-01-04前（5个自然日内）") {
+		if err != nil || len(docs) == 0 || !strings.Contains(docs[len(docs)-1].Body, "2027年1月4日前（自受理之日起5日内）") {
 			t.Fatalf("acceptance notice %+v, %v: want the due date and the limit in natural days", docs, err)
 		}
 		at(f, 2026, 12, 29)

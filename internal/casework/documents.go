@@ -1,17 +1,22 @@
 package casework
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -38,21 +43,86 @@ var notices = map[Action]struct{ kind, title, mark string }{
 	Deliver:    {"delivery", "送达回证", "送"},
 }
 
+// CorrectionDays is the time an applicant is given to hand in what a
+// 补正材料通知书 asks for, in working days after the notice's day. The
+// licensing law sets none (行政许可法 第三十二条 only gives the office five
+// days to ask); fifteen working days is what local practice commonly gives,
+// and the notice names the date, so the applicant need not count.
+const CorrectionDays = 15
+
+// party is whom a notice is addressed to: the enterprise a case was filed
+// for, or the person who applied.
+type party struct {
+	name       string // the enterprise's or the person's
+	creditCode string // the enterprise's 统一社会信用代码
+	agent      string // the account holder acting for the enterprise (经办人)
+}
+
+// you is how the body names the addressee ("你" or "你单位").
+func (p party) you() string {
+	if p.creditCode != "" {
+		return "你单位"
+	}
+	return "你"
+}
+
+// notice is what a notice's text is made from.
+type notice struct {
+	action  Action
+	settle  bool // the 受理 of an 即办件 settled at one sitting
+	c       Case
+	it      catalog.Item
+	to      party
+	dept    region.Department
+	govt    string // the 复议机关: the district's people's government
+	reason  string
+	basis   string
+	day     calendar.Date // 成文日期
+	due     calendar.Date // 补正: the date to correct by
+	decided string        // 送达: the 决定书 delivered, with its number
+}
+
 // issue writes the notice a step produces, in the step's transaction.
-func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.Item, a Action, reason, basis string, now time.Time) error {
+func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.Item, st step, reason string, now time.Time) error {
+	a := st.action
 	n, ok := notices[a]
 	if !ok {
 		return nil
 	}
-	if strings.TrimSpace(basis) == "" {
+	basis := strings.TrimSpace(st.basis)
+	if basis == "" {
 		basis = firstLine(it.Basis)
 	}
-	var applicant, dept string
-	if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = ?`, c.ApplicantID).Scan(&applicant); err != nil {
+	if a == Decide && c.Decision == Denied && restatesDecision(reason) {
+		// 行政许可法 第三十八条: a denial states its reasons.
+		return apperr.New(apperr.Invalid, "不予的决定须写明不予的具体理由（审查认定的事实），不能只写“不予”。")
+	}
+	nt := notice{action: a, settle: st.settling, c: c, it: it, reason: reason, basis: basis, day: calendar.DateOf(now)}
+	var err error
+	if nt.to, err = addressee(ctx, tx, c); err != nil {
 		return err
 	}
-	if err := tx.QueryRow(ctx, `SELECT short_name FROM departments WHERE id = ?`, c.DepartmentID).Scan(&dept); err != nil {
+	if nt.dept, err = department(ctx, tx, c.DepartmentID); err != nil {
 		return err
+	}
+	if nt.govt, err = districtGovernment(ctx, tx, nt.dept); err != nil {
+		return err
+	}
+	title := n.title
+	switch a {
+	case AskCorrect:
+		nt.due = s.calendar.AddWorkdays(nt.day, CorrectionDays)
+	case Decide:
+		title = decisionTitle(it, c.Decision)
+	case Deliver:
+		var t, num string
+		err := tx.QueryRow(ctx, `SELECT title, number FROM case_documents WHERE case_id = ? AND kind = 'decision' ORDER BY id DESC LIMIT 1`, c.ID).Scan(&t, &num)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if num != "" {
+			nt.decided = "《" + t + "》（" + num + "）"
+		}
 	}
 	year := now.In(clock.China).Year()
 	var seq int
@@ -61,45 +131,296 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.It
 		c.DepartmentID, n.kind, year).Scan(&seq); err != nil {
 		return fmt.Errorf("document number: %w", err)
 	}
-	number := fmt.Sprintf("%s%s字〔%d〕第%06d号", dept, n.mark, year, seq)
-	_, err := tx.Exec(ctx, `INSERT INTO case_documents (case_id, kind, number, title, body, department_id, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, n.kind, number, n.title, noticeBody(a, c, it, applicant, reason, strings.TrimSpace(basis), now), c.DepartmentID, now)
+	// 发文字号 as GB/T 9704 writes it: the year in full in 〔〕, the
+	// sequence without 第 and without leading zeros. The 机关代字 is the
+	// department's short name and the notice's character; sequences run per
+	// department, kind and year, so the number is unique.
+	number := fmt.Sprintf("%s%s字〔%d〕%d号", nt.dept.ShortName, n.mark, year, seq)
+	_, err = tx.Exec(ctx, `INSERT INTO case_documents (case_id, kind, number, title, body, department_id, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, n.kind, number, title, nt.body(), c.DepartmentID, now)
 	return err
 }
 
-// noticeBody is the text of a notice. Paragraphs are separated by blank lines.
-func noticeBody(a Action, c Case, it catalog.Item, applicant, reason, basis string, now time.Time) string {
-	day := now.In(clock.China).Format("2006年1月2日")
-	head := fmt.Sprintf("%s：\n\n你（单位）于%s提出的%s申请（办件编号 %s），", applicant, c.CreatedAt.In(clock.China).Format("2006年1月2日"), it.Name, c.Number)
-	var b strings.Builder
-	b.WriteString(head)
-	switch a {
-	case Accept:
-		fmt.Fprintf(&b, "申请材料齐全、符合法定形式，本机关决定予以受理。\n\n本机关将在%s前（%d个%s内）作出处理决定。法定期限内需要听证、检验、检测、鉴定、专家评审的，所需时间不计算在期限内。", c.DueOn, it.PromiseLimit.Value, it.PromiseLimit.Unit)
-	case Refuse:
-		fmt.Fprintf(&b, "经审查，不予受理。理由：%s\n\n依据：%s\n\n如不服本决定，可依法申请行政复议或者提起行政诉讼。", reason, basis)
-	case AskCorrect:
-		fmt.Fprintf(&b, "申请材料不齐全或者不符合法定形式。请一次性补正以下全部内容：\n\n%s\n\n补正材料齐全后，本机关自收到之日起受理。", reason)
-	case Decide:
-		outcome := "准予"
-		if c.Decision == Denied {
-			outcome = "不予"
-		}
-		fmt.Fprintf(&b, "经审查，本机关决定：%s%s。\n\n理由：%s\n\n依据：%s\n\n如不服本决定，可在收到本决定书之日起六十日内依法申请行政复议，或者在六个月内依法提起行政诉讼。", outcome, it.Name, reason, basis)
-	case Deliver:
-		result := c.ResultName
-		if result == "" {
-			result = "决定书"
-		}
-		fmt.Fprintf(&b, "办理结果（%s）已于%s送达。\n\n送达方式：%s", result, day, reason)
+// addressee is the enterprise a case was filed for, else its applicant.
+func addressee(ctx context.Context, tx *store.Tx, c Case) (party, error) {
+	var p party
+	if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = ?`, c.ApplicantID).Scan(&p.name); err != nil {
+		return p, err
 	}
-	fmt.Fprintf(&b, "\n\n特此通知。\n\n%s", day)
+	if c.EnterpriseID == 0 {
+		return p, nil
+	}
+	p.agent = p.name
+	err := tx.QueryRow(ctx, `SELECT name, credit_code FROM enterprises WHERE id = ?`, c.EnterpriseID).Scan(&p.name, &p.creditCode)
+	return p, err
+}
+
+func department(ctx context.Context, tx *store.Tx, id int64) (region.Department, error) {
+	d := region.Department{ID: id}
+	err := tx.QueryRow(ctx, `SELECT name, short_name, region_code, phone, address, hours FROM departments WHERE id = ?`, id).
+		Scan(&d.Name, &d.ShortName, &d.RegionCode, &d.Phone, &d.Address, &d.Hours)
+	return d, err
+}
+
+// districtGovernment names the 行政复议机关 of a department's decisions:
+// under 行政复议法 (2023) 第二十四条 the county-level people's government
+// takes the appeals against its own departments, its 派出机关 (街道办事处)
+// and the townships below it, so for every department here it is the
+// district's 人民政府. The district's region is named briefly (湛河区); its
+// departments' names carry the city too (平顶山市湛河区…), and the
+// government is named as they are.
+func districtGovernment(ctx context.Context, tx *store.Tx, d region.Department) (string, error) {
+	var name string
+	err := tx.QueryRow(ctx, `SELECT name FROM regions WHERE level = 1`).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "人民政府", nil // no region tree: say no more than is known
+	}
+	if err != nil {
+		return "", err
+	}
+	if i := strings.Index(d.Name, name); i > 0 {
+		name = d.Name[:i] + name
+	}
+	return name + "人民政府", nil
+}
+
+// decisionTitle is the 决定书's title: 准予/不予, and 行政许可 for a licence.
+func decisionTitle(it catalog.Item, decision string) string {
+	outcome := "准予"
+	if decision == Denied {
+		outcome = "不予"
+	}
+	if it.Type == catalog.Licensing {
+		return outcome + "行政许可决定书"
+	}
+	return outcome + "办理决定书"
+}
+
+// restatesDecision reports whether a decision's reason only says what was
+// decided ("准予", "准予登记", "同意"): such a line is not a reason.
+func restatesDecision(reason string) bool {
+	r := strings.TrimRight(strings.TrimSpace(reason), "。.！! ")
+	if r == "" {
+		return true
+	}
+	if strings.ContainsAny(r, "，,；;：:\n") {
+		return false
+	}
+	for _, p := range []string{"准予", "不予", "同意", "不同意", "予以"} {
+		if strings.HasPrefix(r, p) && utf8.RuneCountInString(r) <= 16 {
+			return true
+		}
+	}
+	return false
+}
+
+// chineseDate writes a date as official documents do: 2026年12月3日, the
+// year in full and no leading zeros (GB/T 9704 7.3.5).
+func chineseDate(d calendar.Date) string {
+	return fmt.Sprintf("%d年%d月%d日", d.Y, int(d.M), d.D)
+}
+
+// limitText says a time limit as a sentence does: 5个工作日, 10日, 24小时.
+func limitText(l catalog.TimeLimit) string {
+	switch l.Unit {
+	case "自然日":
+		return fmt.Sprintf("%d日", l.Value)
+	case "小时":
+		return fmt.Sprintf("%d小时", l.Value)
+	}
+	return fmt.Sprintf("%d个%s", l.Value, l.Unit)
+}
+
+// remedy is the sentence on appeal that a decision against the applicant
+// must carry (行政许可法 第三十八条): 行政复议 within sixty days (行政复议法
+// 第二十条) or 行政诉讼 within six months (行政诉讼法 第四十六条). The court is
+// not named: many provinces assign administrative cases to courts other
+// than the local one (集中管辖), so "人民法院" is the safe reading.
+func (n notice) remedy(doc string) string {
+	return fmt.Sprintf("如不服本决定，可以自收到本%s之日起六十日内向%s申请行政复议，也可以自收到本%s之日起六个月内依法向人民法院提起行政诉讼。",
+		doc, n.govt, doc)
+}
+
+// contact is how the applicant reaches the department.
+func (n notice) contact() string {
+	var parts []string
+	if n.dept.Phone != "" {
+		parts = append(parts, "联系电话："+n.dept.Phone)
+	}
+	if n.dept.Address != "" {
+		parts = append(parts, "地址："+n.dept.Address)
+	}
+	if n.dept.Hours != "" {
+		parts = append(parts, "办公时间："+n.dept.Hours)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "如有疑问，请与本机关联系。" + strings.Join(parts, "；") + "。"
+}
+
+// body is the text of the notice: the whole text under its title, as
+// GB/T 9704 lays out a letter: the addressee (主送) ending in "：", the
+// paragraphs, and last the issuing authority (署名) with the date (成文日期)
+// on the line under it, paragraphs separated by blank lines. The body is
+// hashed into the case's state, so everything a reader takes for the
+// notice is in it: the issuer is written in, not looked up when shown.
+func (n notice) body() string {
+	c, it := n.c, n.it
+	applied := fmt.Sprintf("%s于%s提出的%s申请（办件编号：%s）", n.to.you(), chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
+	if n.to.creditCode != "" {
+		applied = fmt.Sprintf("%s（统一社会信用代码：%s）由经办人%s于%s提出的%s申请（办件编号：%s）",
+			n.to.you(), n.to.creditCode, n.to.agent, chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
+	}
+	basis := ""
+	if n.basis != "" {
+		basis = "依据" + n.basis + "，"
+	}
+	var paras []string
+	add := func(format string, args ...any) { paras = append(paras, fmt.Sprintf(format, args...)) }
+	closing := "特此通知。"
+	switch n.action {
+	case Accept:
+		add("%s，申请材料齐全、符合法定形式，本机关决定予以受理。", applied)
+		switch {
+		case n.settle:
+			add("本件为即办件，本机关当场审查，于受理当日（%s）作出决定并办结，不另定办理期限。决定内容见同日出具的决定书。", chineseDate(n.day))
+		case it.PromiseLimit.Value == 0:
+			add("本机关将于受理当日（%s）作出处理决定。", chineseDate(n.day))
+		default:
+			add("本机关将于%s前（自受理之日起%s内）作出处理决定。依法需要听证、检验、检测、鉴定、专家评审的，所需时间不计算在上述期限内，本机关将另行告知。",
+				chineseDate(c.DueOn), limitText(it.PromiseLimit))
+		}
+	case Refuse:
+		add("%s，经审查，%s", applied, sentence(n.reason))
+		add("%s本机关决定不予受理。", basis)
+		add("%s", n.remedy("通知书"))
+	case AskCorrect:
+		add("%s，申请材料不齐全或者不符合法定形式。请一次性补正以下全部内容：", applied)
+		add("%s", n.reason)
+		add("请于%s前（自本通知书出具之日起%d个工作日内）补正。补正材料可在网上提交，也可送交本机关；补正材料齐全、符合法定形式的，本机关自收到之日起受理。", chineseDate(n.due), CorrectionDays)
+	case Decide:
+		accepted := ""
+		if !c.AcceptedOn.IsZero() {
+			accepted = "，本机关于" + chineseDate(c.AcceptedOn) + "受理"
+		}
+		if c.Decision == Denied {
+			add("%s%s。经审查，%s", applied, accepted, sentence(n.reason))
+			add("%s本机关决定：不予%s。", basis, it.Name)
+			add("%s", n.remedy("决定书"))
+		} else {
+			add("%s%s。经审查，申请材料齐全、符合法定形式，申请符合法定条件、标准。", applied, accepted)
+			if !restatesDecision(n.reason) {
+				add("审查意见：经审查，%s", sentence(n.reason))
+			}
+			result := ""
+			if it.Result.Name != "" {
+				result = "本机关将依法向" + n.to.you() + "出具" + it.Result.Name + "。"
+			}
+			add("%s本机关决定：准予%s。%s", basis, it.Name, result)
+			add("%s", n.remedy("决定书"))
+		}
+		closing = ""
+	case Deliver:
+		// A 送达回证 is a form, not a letter: one line per box.
+		papers := n.decided
+		if c.ResultName != "" {
+			if papers != "" {
+				papers += "、"
+			}
+			papers += "办理结果：" + cmp.Or(it.Result.Name, "办理结果") + "（" + c.ResultName + "）"
+		}
+		party := n.to.name
+		if n.to.creditCode != "" {
+			party += "（统一社会信用代码：" + n.to.creditCode + "）"
+		}
+		add("受送达人：%s", party)
+		add("送达文书：%s", cmp.Or(papers, "决定书"))
+		add("办件编号：%s", c.Number)
+		add("送达方式：%s", n.reason)
+		if c.Delivery == DeliverWindow && n.dept.Address != "" {
+			add("送达地点：%s", n.dept.Address)
+		}
+		add("送达日期：%s", chineseDate(n.day))
+		switch c.Delivery {
+		case DeliverWindow:
+			add("受送达人签收：（签名或盖章）")
+		case DeliverExpress:
+			add("受送达人签收：以邮件签收记录为准")
+		default:
+			add("受送达人签收：网上送达，无须签收")
+		}
+		closing = ""
+	}
+	var b strings.Builder
+	if n.action != Deliver {
+		b.WriteString(n.to.name + "：\n\n")
+	}
+	b.WriteString(strings.Join(paras, "\n\n"))
+	if n.action != Deliver {
+		if ct := n.contact(); ct != "" {
+			b.WriteString("\n\n" + ct)
+		}
+	}
+	if closing != "" {
+		b.WriteString("\n\n" + closing)
+	}
+	fmt.Fprintf(&b, "\n\n%s\n%s", n.dept.Name, chineseDate(n.day))
 	return b.String()
+}
+
+// sentence ends a reason written by staff with a full stop; the notice
+// says "经审查，" itself.
+func sentence(s string) string {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "经审查，")
+	if strings.HasSuffix(s, "。") || strings.HasSuffix(s, "！") || strings.HasSuffix(s, "？") {
+		return s
+	}
+	return strings.TrimRight(s, ".;；，,") + "。"
 }
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
+}
+
+// Layout is a notice cut into the parts GB/T 9704 places apart.
+type Layout struct {
+	Addressee  string   // 主送, with its "："
+	Paragraphs []string // 正文
+	Fields     []Field  // a 送达回证's boxes
+	Issuer     string   // 署名; empty on notices issued before it was written in
+	Date       string   // 成文日期, under the 署名
+}
+
+// Field is one box of a form-like notice.
+type Field struct{ Label, Value string }
+
+var chineseDateLine = regexp.MustCompile(`^\d{4}年\d{1,2}月\d{1,2}日$`)
+
+// Layout cuts the notice's body into its parts. Notices issued before the
+// 署名 was written into the body end with their date alone; the page then
+// names the department as it is now.
+func (d Document) Layout() Layout {
+	var l Layout
+	paras := strings.Split(d.Body, "\n\n")
+	last := paras[len(paras)-1]
+	if issuer, date, ok := strings.Cut(last, "\n"); ok && chineseDateLine.MatchString(date) {
+		l.Issuer, l.Date, paras = issuer, date, paras[:len(paras)-1]
+	} else if chineseDateLine.MatchString(last) {
+		l.Date, paras = last, paras[:len(paras)-1]
+	}
+	if len(paras) > 0 && strings.HasSuffix(paras[0], "：") && !strings.Contains(paras[0], "\n") {
+		l.Addressee, paras = paras[0], paras[1:]
+	}
+	for _, p := range paras {
+		if label, value, ok := strings.Cut(p, "："); ok && d.Kind == "delivery" && utf8.RuneCountInString(label) <= 8 && !strings.ContainsAny(label, "，。") {
+			l.Fields = append(l.Fields, Field{label, value})
+			continue
+		}
+		l.Paragraphs = append(l.Paragraphs, p)
+	}
+	return l
 }
 
 // Documents lists a case's notices in the order they were issued.

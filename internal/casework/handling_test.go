@@ -130,7 +130,7 @@ func TestDenialAndTransfer(t *testing.T) {
 			t.Fatalf("completing a denial: %+v %v", c, err)
 		}
 		docs, _ := casework.Documents(ctx, db.Read(), c.ID)
-		if last := docs[len(docs)-1]; last.Title != "决定书" || !strings.Contains(last.Body, "本机关决定：不予个体工商户设立登记") || !strings.Contains(last.Body, "经营场所不符合规定") {
+		if last := docs[len(docs)-1]; last.Title != "不予行政许可决定书" || !strings.Contains(last.Body, "本机关决定：不予个体工商户设立登记") || !strings.Contains(last.Body, "经营场所不符合规定") {
 			t.Fatalf("denial: %+v", last)
 		}
 
@@ -213,7 +213,7 @@ func TestDeliveryAndSettlement(t *testing.T) {
 		for _, d := range docs {
 			titles = append(titles, d.Title)
 		}
-		if got := strings.Join(titles, " "); got != "受理通知书 决定书 送达回证" {
+		if got := strings.Join(titles, " "); got != "受理通知书 准予行政许可决定书 送达回证" {
 			t.Fatalf("documents: %s", got)
 		}
 		if !strings.Contains(docs[2].Body, "证明.pdf") || !strings.Contains(docs[2].Body, "窗口领取") {

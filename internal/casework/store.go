@@ -433,7 +433,7 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 		return c, errChanged
 	}
 	c.Version = expected + 1
-	if err := s.issue(ctx, tx, c, it, a, reason, st.basis, now); err != nil {
+	if err := s.issue(ctx, tx, c, it, st, reason, now); err != nil {
 		return c, err
 	}
 	if a == Deliver && st.delivery == DeliverWindow {

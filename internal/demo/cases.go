@@ -146,8 +146,12 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, keys *p
 			var err2 error
 			switch a {
 			case casework.Decide:
-				// One decision in ten is a denial.
-				c, err2 = svc.Decide(ctx, clerk, c.ID, c.Version, rng.IntN(10) > 0, reason, "")
+				// One decision in ten is a denial, which states its own reason.
+				approve := rng.IntN(10) > 0
+				if !approve {
+					reason = "申请不符合本事项规定的受理条件"
+				}
+				c, err2 = svc.Decide(ctx, clerk, c.ID, c.Version, approve, reason, "")
 			case casework.Deliver:
 				c, err2 = svc.Deliver(ctx, clerk, c.ID, c.Version, casework.DeliverOnline, "申请人已在线下载")
 			default:

@@ -678,9 +678,9 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "notice", "", struct {
 		Doc        casework.Document
-		Department string
-		Paragraphs []string
-	}{d, dept.Name, strings.Split(d.Body, "\n\n")})
+		Department string // the issuer of a notice that does not name it
+		Layout     casework.Layout
+	}{d, dept.Name, d.Layout()})
 }
 
 // lookupLimit bounds public lookups per address and minute, so that case

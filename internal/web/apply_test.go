@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -180,9 +181,17 @@ func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
 		}
 		docPath := "/cases/" + caseID + "/documents/" + between(mine.body, "/cases/"+caseID+"/documents/", `"`)
 		notice := citizen.get(docPath)
-		if notice.status != 200 || !strings.Contains(notice.body, "区市场监管局补字〔2026〕第000001号") || !strings.Contains(notice.body, "请一次性补正以下全部内容") ||
+		if notice.status != 200 || !strings.Contains(notice.body, "区市场监管局补字〔2026〕1号") || !strings.Contains(notice.body, "请一次性补正以下全部内容") ||
 			!strings.Contains(notice.body, "平顶山市湛河区市场监督管理局") {
 			t.Fatalf("notice: %d", notice.status)
+		}
+		// The page lays the notice out: the addressee apart, the 署名 with
+		// the Chinese date under it, room for the seal; no ISO date.
+		article := between(notice.body, `<article`, `</article>`)
+		if !regexp.MustCompile(`<p class="doc-to">[^<]+：</p>`).MatchString(article) ||
+			!regexp.MustCompile(`<p class="doc-signer">平顶山市湛河区市场监督管理局</p><p class="doc-date">\d{4}年[1-9]\d?月[1-9]\d?日</p>`).MatchString(article) ||
+			!strings.Contains(article, `class="doc-seal-room"`) || regexp.MustCompile(`\d{4}-\d{1,2}-\d{1,2}`).MatchString(article) {
+			t.Errorf("the notice is not laid out as an official document:\n%s", article)
 		}
 		// To another department's staff the case is not there at all.
 		foreign := signInStaff(t, site, db, "mzj.clerk", "mzj", policy.Window)
