@@ -198,7 +198,8 @@ type cssRule struct {
 
 // parseCSS reads the rules of a stylesheet as simple as app.css: no
 // strings with braces in them. The rules inside @media blocks count as
-// rules, except those for print; @page and the like are skipped. A rule
+// rules, and so do those inside @supports, except for print; @page and
+// the like are skipped. A rule
 // with several selectors becomes one rule per selector.
 func parseCSS(css string) []cssRule {
 	css = regexp.MustCompile(`(?s)/\*.*?\*/`).ReplaceAllString(css, "")
@@ -230,7 +231,7 @@ func parseCSS(css string) []cssRule {
 			body := s[open+1 : end]
 			s = s[end+1:]
 			switch {
-			case strings.HasPrefix(head, "@media"):
+			case strings.HasPrefix(head, "@media"), strings.HasPrefix(head, "@supports"):
 				if !strings.Contains(head, "print") {
 					walk(body)
 				}
