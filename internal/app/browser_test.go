@@ -562,4 +562,19 @@ func TestBrowserOtherPages(t *testing.T) {
 	if w := pageWidths(t, ctx); !w.sideScrolls(phone) {
 		t.Errorf("a 600px picture did not make the page scroll sideways at phone size: %+v", w)
 	}
+	// In 关怀模式 axe finds a badge in the old 必需 colours (6.78:1, not 7:1).
+	eval[chromedp.Void](t, ctx, `(() => {
+		const b = document.createElement('span');
+		b.textContent = '必需';
+		b.style.color = '#a8071a';
+		b.style.background = '#fdecec';
+		document.querySelector('main').append(b);
+	})()`)
+	found = map[string]bool{}
+	for _, v := range axeRun(t, ctx, env, true, []string{"color-contrast-enhanced"}).Violations {
+		found[v.ID] = true
+	}
+	if !found["color-contrast-enhanced"] {
+		t.Errorf("axe missed the planted 6.78:1 badge in 关怀模式; it found %v", found)
+	}
 }
