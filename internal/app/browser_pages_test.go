@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -15,8 +16,8 @@ import (
 // configurations — normal and 关怀模式, desktop and phone — on the tab the
 // journey uses, without walking the journey four times: open and press
 // call visited, which, the first time a page (by its path, ids left out)
-// comes up, switches the tab through the four configurations, checks each
-// and puts the tab back as it was.
+// comes up in a run of the tests, switches the tab through the four
+// configurations, checks each and puts the tab back as it was.
 //
 // The viewport is set by CDP emulation, as resize does; 关怀模式 by the
 // class on <html>, which is all the server's cookie changes for the
@@ -50,29 +51,37 @@ var pageShots = map[string]string{
 	"/items/{id}":                "checks-guide",
 }
 
+// checkedPages are the keys of the pages checked so far in this run of the
+// tests: a page that one test's journey checked is not checked again in
+// another's.
+var checkedPages sync.Map
+
 // pageChecks is what the checks of one browser remember.
 type pageChecks struct {
 	env  browserEnv
-	off  bool
 	mu   sync.Mutex
-	seen map[string]bool
 	size map[*chromedp.Target]size // the size each tab was last set to
+
+	pages int           // pages checked
+	took  time.Duration // in checkPage, all told
 }
 
 type pageChecksKey struct{}
 
-func withPageChecks(ctx context.Context, env browserEnv) context.Context {
-	return context.WithValue(ctx, pageChecksKey{}, &pageChecks{env: env, seen: map[string]bool{}, size: map[*chromedp.Target]size{}})
+// withPageChecks gives the browser of ctx its checks, and logs at the end
+// of the test what they cost.
+func withPageChecks(t *testing.T, ctx context.Context, env browserEnv) context.Context {
+	c := &pageChecks{env: env, size: map[*chromedp.Target]size{}}
+	t.Cleanup(func() {
+		t.Logf("page checks: %d new pages in four configurations, %s", c.pages, c.took.Round(time.Millisecond))
+	})
+	return context.WithValue(ctx, pageChecksKey{}, c)
 }
 
 func checksOf(ctx context.Context) *pageChecks {
 	c, _ := ctx.Value(pageChecksKey{}).(*pageChecks)
 	return c
 }
-
-// skipPageChecks turns the checks off for a browser whose journey repeats
-// one that was checked already (the same story on another database).
-func skipPageChecks(ctx context.Context) { checksOf(ctx).off = true }
 
 // tabSize is the size the tab was last set to; a new tab is desktop-sized.
 func tabSize(ctx context.Context) size {
@@ -98,19 +107,15 @@ func tabKey(ctx context.Context) *chromedp.Target { return chromedp.FromContext(
 var idSegment = regexp.MustCompile(`/[^/]*[0-9][^/]*`)
 
 // visited checks the page in the tab in the four configurations, unless
-// a page with the same key was checked before.
+// a page with the same key was checked before (checkedPages).
 func visited(t *testing.T, ctx context.Context) {
 	t.Helper()
 	c := checksOf(ctx)
-	if c == nil || c.off {
+	if c == nil {
 		return
 	}
 	key := idSegment.ReplaceAllString(eval[string](t, ctx, `location.pathname`), "/{id}")
-	c.mu.Lock()
-	seen := c.seen[key]
-	c.seen[key] = true
-	c.mu.Unlock()
-	if !seen {
+	if _, seen := checkedPages.LoadOrStore(key, true); !seen {
 		checkPage(t, ctx, key, pageShots[key])
 	}
 }
@@ -129,6 +134,13 @@ type pageState struct {
 func checkPage(t *testing.T, ctx context.Context, what, shot string) {
 	t.Helper()
 	c := checksOf(ctx)
+	began := time.Now()
+	defer func() {
+		c.mu.Lock()
+		c.pages++
+		c.took += time.Since(began)
+		c.mu.Unlock()
+	}()
 	was := tabSize(ctx)
 	wasElder := hasClass(htmlClass(t, ctx), "elder")
 	sizes := []size{was, desktop}

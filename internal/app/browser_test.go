@@ -166,7 +166,7 @@ func newBrowser(t *testing.T, env browserEnv) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start %s: %v\n%s", env.chromium, err, out.String())
 	}
-	return withPageChecks(ctx, env)
+	return withPageChecks(t, ctx, env)
 }
 
 // do runs browser steps and fails the test on an error.
