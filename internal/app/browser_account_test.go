@@ -39,6 +39,7 @@ func TestBrowserSignIn(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#r-password"), "Zhangsan-2026!"),
 		chromedp.Click(chromedp.CSS(`form[action="/register"] button[type="submit"]:not([formaction])`)),
 		chromedp.WaitVisible(chromedp.CSS(`#m-profile`)))
+	visited(t, ctx)
 	main := eval[string](t, ctx, `document.querySelector('main').innerText`)
 	for _, want := range []string{"张三", "110105********002X", "138****0001", "未实名核验"} {
 		if !strings.Contains(main, want) {
@@ -51,19 +52,25 @@ func TestBrowserSignIn(t *testing.T) {
 	// The citizen opens an item that can be applied for online and its form.
 	open(t, ctx, s.URL+"/items?depth=4")
 	do(t, ctx, "open a guide", chromedp.Click(chromedp.CSS("ul.items a.item-name")), chromedp.WaitVisible(chromedp.CSS("article.guide")))
+	visited(t, ctx)
 	do(t, ctx, "apply online", chromedp.Click(chromedp.CSS(`a.button-link[href$="/apply"]`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/apply"]`)))
+	visited(t, ctx)
 	checkNoSideScroll(t, ctx, phone)
 	screenshot(t, ctx, env, "apply-phone")
 	runAxe(t, ctx, env, "application form at phone size")
 	do(t, ctx, "submit it empty", chromedp.Click(chromedp.CSS(`button[value="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".field-error")))
+	visited(t, ctx)
 	runAxe(t, ctx, env, "application form with errors")
 	// The draft is kept: its case page offers the materials and submission.
 	open(t, ctx, s.URL+"/me/cases")
 	do(t, ctx, "open the draft", chromedp.Click(chromedp.CSS("ul.items a.item-name")), chromedp.WaitVisible(chromedp.CSS("#c-mat")))
+	visited(t, ctx)
 	checkNoSideScroll(t, ctx, phone)
 	screenshot(t, ctx, env, "case-draft-phone")
 	runAxe(t, ctx, env, "draft case page at phone size")
-	do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`form.nav-form button`)), chromedp.WaitVisible(chromedp.CSS("#hero-title")))
+	// At phone size the navigation, and 退出 in it, is folded into 菜单.
+	do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`.site-menu summary`)), chromedp.Click(chromedp.CSS(`form.nav-form button`)), chromedp.WaitVisible(chromedp.CSS("#hero-title")))
+	visited(t, ctx)
 
 	resize(t, ctx, desktop)
 	open(t, ctx, s.URL+"/workbench")
@@ -73,6 +80,7 @@ func TestBrowserSignIn(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#s-pass"), demo.StaffPassword),
 		chromedp.Submit(chromedp.CSS("#s-pass")),
 		chromedp.WaitVisible(chromedp.CSS(".lead")))
+	visited(t, ctx)
 	if lead := eval[string](t, ctx, `document.querySelector('.lead').innerText`); !strings.Contains(lead, "系统管理员") {
 		t.Fatalf("workbench says %q", lead)
 	}

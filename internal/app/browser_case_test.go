@@ -44,6 +44,8 @@ import (
 func TestBrowserCaseStory(t *testing.T) {
 	env := needBrowser(t)
 	t.Run("sqlite", func(t *testing.T) { caseStory(t, env, "demo", "--data", t.TempDir()) })
+	// The pages are the same on both databases: those checked in the four
+	// configurations on SQLite are not checked again (visited).
 	t.Run("postgres", func(t *testing.T) {
 		caseStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
 	})
@@ -379,6 +381,7 @@ func press[S chromedp.Selectable](t *testing.T, ctx context.Context, what string
 		t.Fatalf("%s: no page followed", what)
 	}
 	do(t, ctx, "wait for the page after: "+what, chromedp.WaitVisible(chromedp.CSS("main")))
+	visited(t, ctx)
 	return resp.Status
 }
 

@@ -24,6 +24,7 @@ func TestBrowserSearchGuidePrint(t *testing.T) {
 	open(t, ctx, s.URL+"/")
 	do(t, ctx, "type a search", chromedp.SendKeys(chromedp.CSS("#q"), "社保"), chromedp.Submit(chromedp.CSS("#q")))
 	do(t, ctx, "wait for results", chromedp.WaitVisible(chromedp.CSS("ul.items a.item-name")))
+	visited(t, ctx)
 	first3 := eval[[]string](t, ctx, `[...document.querySelectorAll('ul.items a.item-name')].slice(0, 3).map(a => a.textContent)`)
 	found := false
 	for _, name := range first3 {
@@ -37,6 +38,7 @@ func TestBrowserSearchGuidePrint(t *testing.T) {
 	runAxe(t, ctx, env, "search results at phone size")
 
 	do(t, ctx, "open the first guide", chromedp.Click(chromedp.CSS("ul.items a.item-name")), chromedp.WaitVisible(chromedp.CSS("article.guide")))
+	visited(t, ctx)
 	text := eval[string](t, ctx, `document.querySelector('article.guide').innerText`)
 	for _, want := range []string{"一次性告知", "受理条件", "申请材料", "办理流程", "咨询电话", "监督投诉电话", "设定依据"} {
 		if !strings.Contains(text, want) {
