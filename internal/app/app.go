@@ -384,6 +384,7 @@ func seedDemoCases(ctx context.Context, cfg config.Config, g *Graph) (int, error
 	if err != nil {
 		return 0, err
 	}
+	defer past.Close()
 	return demo.SeedCases(ctx, g.DB, g.Identity, past.Cases, clk, g.Files, cfg.DemoCases)
 }
 
