@@ -17,27 +17,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/zwfw/zwfw/internal/api"
 	"github.com/zwfw/zwfw/internal/apperr"
-	"github.com/zwfw/zwfw/internal/calendar"
-	"github.com/zwfw/zwfw/internal/calendardays"
-	"github.com/zwfw/zwfw/internal/casework"
-	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
-	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/metrics"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/web"
@@ -345,8 +337,8 @@ func runDemo(ctx context.Context, env *environment) error {
 	// The demo relaxes the staff second factor so that its accounts can be
 	// tried without an authenticator app; serve refuses to.
 	cfg.StaffTOTP = false
-	return serve(ctx, env, cfg, keys, true, func(ctx context.Context, db *store.DB, ids *identity.Service, files filestore.Store, clk clock.Clock) error {
-		sum, err := demo.Seed(ctx, db, clk)
+	return serve(ctx, env, cfg, keys, true, func(ctx context.Context, g *Graph) error {
+		sum, err := demo.Seed(ctx, g.DB, g.Clock)
 		if err != nil {
 			return fmt.Errorf("演示数据：%w", err)
 		}
@@ -356,7 +348,7 @@ func runDemo(ctx context.Context, env *environment) error {
 		} else {
 			fmt.Fprintf(env.stdout, "沿用已有演示数据（%s）；加 --reset 可重新开始\n", cfg.DataDir)
 		}
-		staff, err := demo.SeedStaff(ctx, db, ids)
+		staff, err := demo.SeedStaff(ctx, g.DB, g.Identity)
 		if err != nil {
 			return fmt.Errorf("演示账号：%w", err)
 		}
@@ -370,7 +362,7 @@ func runDemo(ctx context.Context, env *environment) error {
 			// portal serves meanwhile, and the queues fill as it goes.
 			go func() {
 				start := time.Now()
-				n, err := demo.SeedCases(ctx, db, ids, keys, files, clk.Now(), cfg.DemoCases)
+				n, err := seedDemoCases(ctx, cfg, g)
 				if err != nil && ctx.Err() == nil {
 					env.log.Error("demo cases", "err", err)
 					return
@@ -380,6 +372,20 @@ func runDemo(ctx context.Context, env *environment) error {
 		}
 		return nil
 	})
+}
+
+// seedDemoCases makes the demo's cases over the past weeks through a
+// second graph on the server's database whose clock the demo moves: the
+// cases are made as they would have been on those days. That graph sends
+// no messages (its past would reach today's phones) and holds no files.
+func seedDemoCases(ctx context.Context, cfg config.Config, g *Graph) (int, error) {
+	clk := clock.NewManual(g.Clock.Now())
+	past, err := Build(ctx, cfg, Options{Log: g.Log, DB: g.DB, Clock: clk, Keys: g.Keys})
+	if err != nil {
+		return 0, err
+	}
+	defer past.Close()
+	return demo.SeedCases(ctx, g.DB, g.Identity, past.Cases, clk, g.Files, cfg.DemoCases)
 }
 
 func runServe(ctx context.Context, env *environment) error {
@@ -398,108 +404,14 @@ func runServe(ctx context.Context, env *environment) error {
 
 // serve runs the server until ctx ends, then shuts down gracefully:
 // in-flight requests finish, then running jobs, within the shutdown timeout.
-func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.Keys, demoMode bool,
-	prepare func(context.Context, *store.DB, *identity.Service, filestore.Store, clock.Clock) error) error {
+func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.Keys, demoMode bool, prepare func(context.Context, *Graph) error) error {
 	log := env.log
-	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
+	g, err := Build(ctx, cfg, Options{Log: log, Keys: keys, Server: true, Demo: demoMode, Prepare: prepare})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if cfg.Migrate {
-		applied, err := db.Migrate(ctx)
-		if err != nil {
-			return fmt.Errorf("迁移失败：%w", err)
-		}
-		for _, m := range applied {
-			log.Info("migration applied", "version", m.Version, "name", m.Name)
-		}
-	}
-	st, err := db.Status(ctx)
-	if err != nil {
-		return err
-	}
-	if err := st.Check(); err != nil {
-		return err
-	}
-	clk := clock.System{}
-	sender, devSMS, err := smsSender(cfg, env)
-	if err != nil {
-		return err
-	}
-	mailer, err := mailSender(cfg, env, demoMode)
-	if err != nil {
-		return err
-	}
-	opts := identity.Options{Keys: keys, SMS: sender, Mail: mailer, Clock: clk, Log: log.With("part", "identity"), RequireTOTP: cfg.StaffTOTP}
-	if cfg.RealNameURL != "" {
-		v, err := identity.NewHTTPVerifier(cfg.RealNameURL, cfg.RealNameKey, nil)
-		if err != nil {
-			return usageError{fmt.Errorf("配置错误 ZWFW_REALNAME_URL / ZWFW_REALNAME_KEY：%w", err)}
-		}
-		opts.Verifier = v
-	}
-	ids := identity.New(db, opts)
-	stored, err := fileStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	// Small uploads wait in the database until moved (internal/staging).
-	files := staging.New(db, stored)
-	if prepare != nil {
-		if err := prepare(ctx, db, ids, files, clk); err != nil {
-			return err
-		}
-	}
-	if !demoMode {
-		devSMS = nil // the page that shows sent messages exists only in the demo
-		if cfg.SMSURL == "" {
-			log.Warn("no SMS gateway configured (ZWFW_SMS_URL): one-time codes are only written to the log")
-		}
-	}
-
-	regions := region.NewStore(db)
-	items := catalog.NewStore(db, regions, clk)
-	// Deadlines count with the local days; the watcher started below keeps
-	// this calendar in step with changes made on any instance.
-	cal, days := calendar.New(nil), calendardays.New(db, clk, log.With("part", "calendar"))
-	if _, err := days.Load(ctx, cal); err != nil {
-		return fmt.Errorf("无法读取本地工作日历：%w", err)
-	}
-	cases := casework.New(db, items, clk, cal)
-	cases.UseFiles(files, cfg.MaxPendingBytes)
-	cases.UseKeys(keys)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &casework.SMSWorker{Send: ids.SendToAccount})
-	river.AddWorker(workers, &casework.MailWorker{Send: ids.MailToAccount})
-	river.AddWorker(workers, &casework.DeadlineWorker{Service: cases})
-	river.AddWorker(workers, &staging.DrainWorker{Store: files, Clock: clk})
-	river.AddWorker(workers, &staging.SweepWorker{Store: files, Clock: clk, Log: log.With("part", "files")})
-	periodic := []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second), staging.PeriodicSweep(time.Hour)}
-	if cfg.AuditCheckpoint != "" {
-		// The leader checks the record and renews the checkpoint hourly.
-		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
-		periodic = append(periodic, casework.PeriodicCheckpoint(time.Hour))
-	}
-	queue, err := jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
-		Periodic: periodic})
-	if err != nil {
-		return err
-	}
-	searcher, err := catalog.NewSearcher(ctx, items, log.With("part", "search"))
-	if err != nil {
-		return fmt.Errorf("无法建立事项搜索索引：%w", err)
-	}
-	cases.UseQueue(queue)
-	provider, err := oidcProvider(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	handler, metricsHandler, err := newHandler(log, db, queue, files, cfg, demoMode, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
-		Identity: ids, Cases: cases, Calendar: cal, Days: days, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
-	if err != nil {
-		return err
-	}
+	defer g.Close()
+	db, queue, handler, metricsHandler := g.DB, g.Queue, g.Handler, g.Metrics
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -543,8 +455,8 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	}
 	// Every instance keeps its own search index and rebuilds it when
 	// another instance publishes a change (docs/ARCHITECTURE.md).
-	go searcher.Watch(jobsCtx, catalogPollInterval)
-	go days.Watch(jobsCtx, cal, catalogPollInterval)
+	go g.Searcher.Watch(jobsCtx, catalogPollInterval)
+	go g.Days.Watch(jobsCtx, g.Calendar, catalogPollInterval)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 

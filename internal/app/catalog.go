@@ -10,44 +10,20 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/zwfw/zwfw/internal/calendar"
-	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/catalog/exchange"
-	"github.com/zwfw/zwfw/internal/clock"
-	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/region"
-	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
-// openCatalog opens the database named by the configuration, refusing a
-// schema that does not match this binary, and returns its catalog.
+// openCatalog builds a command's graph (Build) and returns its database
+// and catalog; closing the database closes the graph.
 func openCatalog(ctx context.Context, env *environment) (*store.DB, *catalog.Store, error) {
-	db, err := openCurrentDB(ctx, env)
+	g, err := Build(ctx, env.cfg, Options{Log: env.log})
 	if err != nil {
 		return nil, nil, err
 	}
-	return db, catalog.NewStore(db, region.NewStore(db), clock.System{}), nil
-}
-
-// openCurrentDB opens the configured database for a command, refusing a
-// schema that does not match this binary.
-func openCurrentDB(ctx context.Context, env *environment) (*store.DB, error) {
-	db, err := openDB(ctx, env.cfg, env.cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	st, err := db.Status(ctx)
-	if err == nil {
-		err = st.Check()
-	}
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return g.DB, g.Catalog, nil
 }
 
 // cliActor names who made a change from the command line, for the
@@ -186,38 +162,25 @@ func (p *progressBar) finish() {
 	}
 }
 
-// commandCases is the case service of the commands that read or rewrite
-// cases but count no deadlines (archive export, keys rotate): the system
-// clock, the national calendar alone, and keys to open the answers.
-func commandCases(db *store.DB, keys *pii.Keys) *casework.Service {
-	clk := clock.System{}
-	cases := casework.New(db, catalog.NewStore(db, region.NewStore(db), clk), clk, calendar.New(nil))
-	cases.UseKeys(keys)
-	return cases
-}
-
 // runArchiveExport writes one case's electronic archive to a ZIP file.
 func runArchiveExport(ctx context.Context, env *environment) error {
 	number, path := env.args[0], env.args[1]
 	if err := requireAuditKeys(env.cfg); err != nil {
 		return err // the export is audited
 	}
-	db, err := openCurrentDB(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	stored, err := fileStore(ctx, env.cfg)
-	if err != nil {
-		return err
-	}
-	files := staging.New(db, stored) // a recent case's small files may still be staged
 	// The archive holds the answers in full: their keys are needed.
 	keys, err := storedKeys(env.cfg)
 	if err != nil {
 		return err
 	}
-	cases := commandCases(db, keys)
+	// A recent case's small files may still be staged: Files is the
+	// staging store over the file store.
+	g, err := Build(ctx, env.cfg, Options{Log: env.log, Keys: keys, Files: true})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	cases, files := g.Cases, g.Files
 	id, err := cases.IDByNumber(ctx, number)
 	if err != nil {
 		return err

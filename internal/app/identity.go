@@ -7,21 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/chainhash"
-	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
-	"github.com/zwfw/zwfw/internal/store"
 )
 
 // keysFromConfig parses the personal-data keys; serve cannot run without them.
@@ -87,7 +85,7 @@ func storedKeys(cfg config.Config) (*pii.Keys, error) {
 
 // smsSender is the configured gateway, or the development sender that only
 // logs (and, in the demo, shows messages on a page).
-func smsSender(cfg config.Config, env *environment) (sms.Sender, *sms.Dev, error) {
+func smsSender(cfg config.Config, log *slog.Logger) (sms.Sender, *sms.Dev, error) {
 	if cfg.SMSURL != "" {
 		s, err := sms.NewHTTP(cfg.SMSURL, cfg.SMSKey, nil)
 		if err != nil {
@@ -95,13 +93,13 @@ func smsSender(cfg config.Config, env *environment) (sms.Sender, *sms.Dev, error
 		}
 		return s, nil, nil
 	}
-	dev := sms.NewDev(env.log.With("part", "sms"), 50)
+	dev := sms.NewDev(log.With("part", "sms"), 50)
 	return dev, dev, nil
 }
 
 // mailSender is where notification e-mail goes: the configured SMTP
 // server, or in the demo the log; without either, none is sent.
-func mailSender(cfg config.Config, env *environment, demoMode bool) (mail.Sender, error) {
+func mailSender(cfg config.Config, log *slog.Logger, demoMode bool) (mail.Sender, error) {
 	if cfg.SMTPHost != "" {
 		s, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword, From: cfg.SMTPFrom, TLS: cfg.SMTPTLS})
@@ -111,7 +109,7 @@ func mailSender(cfg config.Config, env *environment, demoMode bool) (mail.Sender
 		return s, nil
 	}
 	if demoMode {
-		return mail.NewDev(env.log.With("part", "mail")), nil
+		return mail.NewDev(log.With("part", "mail")), nil
 	}
 	return nil, nil
 }
@@ -137,16 +135,12 @@ const resealBatch = 200
 // runKeysRotate seals every sealed value again under the active key, so
 // that the old keys can then be removed (see pii's key rotation).
 func runKeysRotate(ctx context.Context, env *environment) error {
-	db, ids, err := openIdentity(ctx, env)
+	g, err := openIdentity(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	keys, err := keysFromConfig(env.cfg)
-	if err != nil {
-		return err
-	}
-	cases := commandCases(db, keys)
+	defer g.Close()
+	ids, cases, keys := g.Identity, g.Cases, g.Keys
 	actor := cliActor("更换密钥")
 	accounts, err := ids.ResealAccounts(ctx, resealBatch, actor)
 	if err != nil {
@@ -161,21 +155,17 @@ func runKeysRotate(ctx context.Context, env *environment) error {
 	return nil
 }
 
-// openIdentity opens the database and the identity service for the user
-// commands, refusing a schema that does not match the binary.
-func openIdentity(ctx context.Context, env *environment) (*store.DB, *identity.Service, error) {
+// openIdentity builds the graph of the commands that change accounts or
+// sealed data: they need the data keys, and audit with the chain key.
+func openIdentity(ctx context.Context, env *environment) (*Graph, error) {
 	keys, err := keysFromConfig(env.cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := requireAuditKeys(env.cfg); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	db, err := openCurrentDB(ctx, env)
-	if err != nil {
-		return nil, nil, err
-	}
-	return db, identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(env.log, 0), Clock: clock.System{}, Log: env.log, RequireTOTP: true}), nil
+	return Build(ctx, env.cfg, Options{Log: env.log, Keys: keys})
 }
 
 // readPassword reads the new password: one line of standard input, so that
@@ -220,12 +210,13 @@ func runUserCreate(ctx context.Context, env *environment) error {
 	if err != nil {
 		return err
 	}
-	db, svc, err := openIdentity(ctx, env)
+	g, err := openIdentity(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	dept, err := region.NewStore(db).DepartmentBySlug(ctx, db.Read(), cfg.Department)
+	defer g.Close()
+	db, svc := g.DB, g.Identity
+	dept, err := g.Regions.DepartmentBySlug(ctx, db.Read(), cfg.Department)
 	if err != nil {
 		return err
 	}
@@ -247,11 +238,12 @@ func runUserResetPassword(ctx context.Context, env *environment) error {
 	if err != nil {
 		return err
 	}
-	db, svc, err := openIdentity(ctx, env)
+	g, err := openIdentity(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer g.Close()
+	svc := g.Identity
 	if err := svc.ResetPassword(ctx, 0, env.cfg.Username, pass, identity.Meta{IP: "cli", Client: cliActor("重置密码")}); err != nil {
 		return err
 	}
@@ -266,12 +258,12 @@ func runAuditVerify(ctx context.Context, env *environment) error {
 	if err := requireAuditKeys(env.cfg); err != nil {
 		return err
 	}
-	db, err := openCurrentDB(ctx, env)
+	g, err := Build(ctx, env.cfg, Options{Log: env.log})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	r, err := casework.CheckIntegrity(ctx, db, env.cfg.AuditCheckpoint, clock.System{}.Now())
+	defer g.Close()
+	r, err := casework.CheckIntegrity(ctx, g.DB, env.cfg.AuditCheckpoint, g.Clock.Now())
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/zwfw/zwfw/internal/audit"
-	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -19,12 +18,12 @@ func runRegionImport(ctx context.Context, env *environment) error {
 	if err != nil {
 		return fmt.Errorf("无法读取区划文件：%w", err)
 	}
-	db, err := openCurrentDB(ctx, env)
+	g, err := Build(ctx, env.cfg, Options{Log: env.log})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	clk := clock.System{}
+	defer g.Close()
+	db, clk := g.DB, g.Clock
 	sum, err := demo.ImportDistrict(ctx, db, clk, data, func(tx *store.Tx, sum demo.Summary) error {
 		return audit.Append(ctx, tx, audit.Entry{At: clk.Now(), Actor: cliActor("导入区划"), Action: "region_import", IP: "cli",
 			Detail: fmt.Sprintf("从 %s 导入区划 %d 个、部门 %d 个", env.args[0], sum.Regions, sum.Departments)})

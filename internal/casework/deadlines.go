@@ -204,3 +204,74 @@ func (s *Service) pausedDeadlines(ctx context.Context, entries []QueueEntry, cas
 	})
 	return out[:min(len(out), limit)], nil
 }
+
+// moveDeadline keeps the deadline with the case: acceptance starts the
+// count (the promised limit of the item version, from the day after), a
+// pause stops it and the resumption pushes the due date by the days paused
+// (see resumedDue, which reads the case's earlier pauses from its record
+// in q).
+func (s *Service) moveDeadline(ctx context.Context, q store.Querier, c *Case, a Action, it catalog.Item, today calendar.Date) error {
+	switch a {
+	case Accept:
+		c.AcceptedOn = today
+		c.DueOn = s.calendar.Due(today, it.PromiseLimit.Limit(), nil)
+	case Pause:
+		c.PausedOn = today
+	case Resume:
+		events, err := Events(ctx, q, c.ID)
+		if err != nil {
+			return err
+		}
+		c.DueOn = s.resumedDue(*c, it, events, today)
+		c.PausedOn = calendar.Date{}
+	}
+	return nil
+}
+
+// Deadline says how a case stands against its due date today.
+type Deadline struct {
+	Due    calendar.Date
+	Left   int // working days; negative when late
+	Status calendar.Status
+}
+
+// DeadlineOf is the case's deadline as of now, or false before acceptance
+// and after completion; it is the case's item version and events its
+// record (Get). While the case is paused its clock is stopped: the due date
+// is the one it would have if it resumed today, so a pause never makes a
+// case 预警 or 超期 (one already late when paused stays late).
+func (s *Service) DeadlineOf(c Case, it catalog.Item, events []Event) (Deadline, bool) {
+	if c.DueOn.IsZero() || c.Status == Completed || c.Status == Rejected || c.Status == Withdrawn {
+		return Deadline{}, false
+	}
+	today := calendar.DateOf(s.clock.Now())
+	due := c.DueOn
+	if c.Status == Paused && !c.PausedOn.IsZero() {
+		due = s.resumedDue(c, it, events, today)
+	}
+	return Deadline{Due: due, Left: s.calendar.Left(today, due), Status: s.calendar.StatusOf(today, due)}, true
+}
+
+// StepDue says by when the step a case waits for should be done, from the
+// share of the time limit the item's workflow gives the steps up to it:
+// 决定 while the case is under review, 办结 once decided. Pauses push it
+// as they push the deadline. False when no such step or limit applies.
+func (s *Service) StepDue(c Case, it catalog.Item) (string, calendar.Date, bool) {
+	var name string
+	switch c.Status {
+	case Reviewing:
+		name = catalog.StepDecide
+	case Decided:
+		name = catalog.StepComplete
+	default:
+		return "", calendar.Date{}, false
+	}
+	share, ok := it.StepShares()[name]
+	limit := it.PromiseLimit.Limit()
+	if !ok || c.AcceptedOn.IsZero() || limit.Unit != calendar.WorkingDays {
+		return "", calendar.Date{}, false
+	}
+	step := calendar.Workdays((limit.Value*share + 99) / 100)
+	pushed := s.calendar.WorkdaysBetween(s.calendar.Due(c.AcceptedOn, limit, nil), c.DueOn)
+	return name, s.calendar.AddWorkdays(s.calendar.Due(c.AcceptedOn, step, nil), pushed), true
+}

@@ -8,14 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/identity"
-	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
@@ -27,19 +25,18 @@ var demoPDF = []byte("%PDF-1.4\n% zwfw 演示材料 demo material\n1 0 obj << >>
 
 // SeedCases makes n cases in the demo district through the same service
 // methods as real ones, spread over the last weeks so that the queues hold
-// every state, some cases due soon and some late. It does nothing if the
-// district already has cases.
-func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, keys *pii.Keys, files filestore.Store, now time.Time, n int) (int, error) {
+// every state, some cases due soon and some late. svc is the case service
+// on clk, which SeedCases moves through those weeks from clk's now. It
+// does nothing if the district already has cases.
+func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, svc *casework.Service, clk *clock.Manual, files filestore.Store, n int) (int, error) {
 	var existing int
 	if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases`).Scan(&existing); err != nil || existing > 0 || n <= 0 {
 		return 0, err
 	}
 	rng := rand.New(rand.NewPCG(2026, 410411))
-	clk := clock.NewManual(now)
+	now := clk.Now()
 	regions := region.NewStore(db)
 	items := catalog.NewStore(db, regions, clk)
-	svc := casework.New(db, items, clk, calendar.New(nil))
-	svc.UseKeys(keys)
 	pdf, err := files.Put(ctx, bytes.NewReader(demoPDF), 1<<20)
 	if err != nil {
 		return 0, err

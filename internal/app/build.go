@@ -1,0 +1,215 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/calendardays"
+	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/config"
+	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/staging"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/web"
+)
+
+// Graph is the platform's parts, wired once by Build for serve, the demo
+// and the commands: one database, one clock, one calendar with the local
+// days, and the domain services built on them.
+type Graph struct {
+	Log      *slog.Logger
+	DB       *store.DB
+	Clock    clock.Clock
+	Keys     *pii.Keys
+	Calendar *calendar.Calendar  // the national days and the local ones
+	Days     *calendardays.Store // the local days; its watcher keeps Calendar current
+	Regions  *region.Store
+	Catalog  *catalog.Store
+	Identity *identity.Service
+	Files    *staging.Store // nil unless asked for (Options.Files or Server)
+	Cases    *casework.Service
+
+	// A server's parts (Options.Server); nil in a command's graph.
+	Queue    *jobs.Queue // the job queue with every worker registered, not started
+	Searcher *catalog.Searcher
+	Handler  http.Handler // pages, API, health; wrapped in the middleware
+	Metrics  http.Handler
+
+	ownDB bool
+}
+
+// Options says what Build makes and with what. The zero value is a
+// command's graph on the configured database and the system clock.
+type Options struct {
+	Log   *slog.Logger // default: discard
+	Clock clock.Clock  // default: the system clock; the demo's past days and tests pass theirs
+	Keys  *pii.Keys    // the personal-data keys; nil where nothing sealed is read or written
+	// DB, when set, is an open database to build on (Close leaves it
+	// open): the demo makes its past cases through a second graph on the
+	// server's database with its own clock.
+	DB *store.DB
+	// Files opens the file store (cfg's data folder or S3) for a command.
+	Files bool
+	// Server builds a server's graph: migrations when cfg.Migrate, the
+	// configured SMS, mail and real-name services, the file store, the job
+	// queue and its workers, the search index and the handlers. Demo is
+	// the demo's server (its SMS page, the mail log, metrics on the
+	// public address).
+	Server, Demo bool
+	// Prepare runs in a server's graph once the database, identity and
+	// files are there and before the calendar is read and the catalog
+	// indexed: the demo seeds its district there.
+	Prepare func(context.Context, *Graph) error
+}
+
+// Build opens the database and wires the parts. A command's graph
+// refuses a schema that does not match the binary, as serve does.
+func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err error) {
+	g := &Graph{Log: o.Log, DB: o.DB, Clock: o.Clock, Keys: o.Keys}
+	if g.Log == nil {
+		g.Log = slog.New(slog.DiscardHandler)
+	}
+	if g.Clock == nil {
+		g.Clock = clock.System{}
+	}
+	log, clk := g.Log, g.Clock
+	if g.DB == nil {
+		if g.DB, err = openDB(ctx, cfg, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+		g.ownDB = true
+	}
+	defer func() {
+		if err != nil {
+			g.Close()
+		}
+	}()
+	db := g.DB
+	if o.Server && cfg.Migrate {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("迁移失败：%w", err)
+		}
+		for _, m := range applied {
+			log.Info("migration applied", "version", m.Version, "name", m.Name)
+		}
+	}
+	st, err := db.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Check(); err != nil {
+		return nil, err
+	}
+
+	// Commands send no messages: their identity service only logs a code
+	// it would send, and always asks staff for the second factor.
+	idOpts := identity.Options{Keys: g.Keys, SMS: sms.NewDev(log, 0), Clock: clk, Log: log, RequireTOTP: true}
+	var devSMS *sms.Dev
+	if o.Server {
+		sender, dev, err := smsSender(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		mailer, err := mailSender(cfg, log, o.Demo)
+		if err != nil {
+			return nil, err
+		}
+		idOpts = identity.Options{Keys: g.Keys, SMS: sender, Mail: mailer, Clock: clk, Log: log.With("part", "identity"), RequireTOTP: cfg.StaffTOTP}
+		if cfg.RealNameURL != "" {
+			v, err := identity.NewHTTPVerifier(cfg.RealNameURL, cfg.RealNameKey, nil)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("配置错误 ZWFW_REALNAME_URL / ZWFW_REALNAME_KEY：%w", err)}
+			}
+			idOpts.Verifier = v
+		}
+		if o.Demo {
+			devSMS = dev // the page that shows sent messages exists only in the demo
+		} else if cfg.SMSURL == "" {
+			log.Warn("no SMS gateway configured (ZWFW_SMS_URL): one-time codes are only written to the log")
+		}
+	}
+	g.Identity = identity.New(db, idOpts)
+	if o.Server || o.Files {
+		stored, err := fileStore(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		// Small uploads wait in the database until moved (internal/staging).
+		g.Files = staging.New(db, stored)
+	}
+	g.Regions = region.NewStore(db)
+	g.Catalog = catalog.NewStore(db, g.Regions, clk)
+	// Deadlines count with the local days; in a server, the watcher
+	// started with it keeps this calendar in step with changes made on
+	// any instance.
+	g.Calendar, g.Days = calendar.New(nil), calendardays.New(db, clk, log.With("part", "calendar"))
+	g.Cases = casework.New(db, g.Catalog, clk, g.Calendar)
+	g.Cases.UseKeys(g.Keys)
+	if g.Files != nil {
+		g.Cases.UseFiles(g.Files, cfg.MaxPendingBytes)
+	}
+	if o.Prepare != nil {
+		if err := o.Prepare(ctx, g); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := g.Days.Load(ctx, g.Calendar); err != nil {
+		return nil, fmt.Errorf("无法读取本地工作日历：%w", err)
+	}
+	if !o.Server {
+		return g, nil
+	}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &casework.SMSWorker{Send: g.Identity.SendToAccount})
+	river.AddWorker(workers, &casework.MailWorker{Send: g.Identity.MailToAccount})
+	river.AddWorker(workers, &casework.DeadlineWorker{Service: g.Cases})
+	river.AddWorker(workers, &staging.DrainWorker{Store: g.Files, Clock: clk})
+	river.AddWorker(workers, &staging.SweepWorker{Store: g.Files, Clock: clk, Log: log.With("part", "files")})
+	periodic := []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second), staging.PeriodicSweep(time.Hour)}
+	if cfg.AuditCheckpoint != "" {
+		// The leader checks the record and renews the checkpoint hourly.
+		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
+		periodic = append(periodic, casework.PeriodicCheckpoint(time.Hour))
+	}
+	if g.Queue, err = jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
+		Periodic: periodic}); err != nil {
+		return nil, err
+	}
+	if g.Searcher, err = catalog.NewSearcher(ctx, g.Catalog, log.With("part", "search")); err != nil {
+		return nil, fmt.Errorf("无法建立事项搜索索引：%w", err)
+	}
+	g.Cases.UseQueue(g.Queue)
+	provider, err := oidcProvider(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, DB: db, Regions: g.Regions,
+		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
+		Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Close closes the database if Build opened it.
+func (g *Graph) Close() error {
+	if g.ownDB {
+		return g.DB.Close()
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+package casework
+
+import (
+	"context"
+
+	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/staging"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Service handles cases.
+type Service struct {
+	db       *store.DB
+	catalog  *catalog.Store
+	clock    clock.Clock
+	calendar *calendar.Calendar
+	queue    *jobs.Queue // nil: messages are stored but no SMS is sent
+	keys     *pii.Keys   // seal personal answers (UseKeys)
+	numbers  numberBlock
+	// files, when set, holds the stored files a case records (see
+	// staging.Store.Hold); maxPending caps an applicant's draft files.
+	files      *staging.Store
+	maxPending int64
+}
+
+// UseFiles makes the service hold, in the transaction that records them,
+// the files it records, so that no clean-up deletes them meanwhile, and
+// caps the bytes of files an applicant keeps on drafts (0: no cap).
+func (s *Service) UseFiles(files *staging.Store, maxPendingBytes int64) {
+	s.files, s.maxPending = files, maxPendingBytes
+}
+
+// hold holds the files of an application that went to the file store
+// (the staged ones are written in the same transaction).
+func (s *Service) hold(ctx context.Context, tx *store.Tx, files []Attachment) error {
+	if s.files == nil {
+		return nil
+	}
+	var sums []string
+	for _, f := range files {
+		if f.Data == nil {
+			sums = append(sums, f.Object.SHA256)
+		}
+	}
+	return s.files.Hold(ctx, tx, sums...)
+}
+
+// New returns the service. Deadlines are counted on cal.
+func New(db *store.DB, items *catalog.Store, clk clock.Clock, cal *calendar.Calendar) *Service {
+	return &Service{db: db, catalog: items, clock: clk, calendar: cal}
+}
