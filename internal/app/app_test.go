@@ -84,7 +84,7 @@ func start(t *testing.T, env map[string]string, args ...string) *server {
 	case s.URL = <-urls:
 	case err := <-s.done:
 		t.Fatalf("zwfw %v exited before listening: %v\n%s", args, err, s.out.String())
-	case <-time.After(60 * time.Second):
+	case <-time.After(120 * time.Second):
 		t.Fatalf("zwfw %v did not start:\n%s", args, s.out.String())
 	}
 	t.Cleanup(func() {
@@ -113,6 +113,7 @@ func get(t *testing.T, url string) (*http.Response, string) {
 }
 
 func TestDemoServesTheDistrict(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	s := start(t, map[string]string{"ZWFW_DEMO_CASES": "40"}, "demo", "--data", data)
 	if !strings.Contains(s.out.String(), "已创建演示区") {
@@ -176,6 +177,7 @@ func TestDemoServesTheDistrict(t *testing.T) {
 }
 
 func TestServeOnEachDatabase(t *testing.T) {
+	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
 			url := dsn(t)
@@ -286,6 +288,7 @@ func checkServer(t *testing.T, s *server) {
 }
 
 func TestDemoReusesItsDataAndResets(t *testing.T) {
+	t.Parallel()
 	syscall.Umask(0o022) // the usual one, which would leave the files readable by all
 	data := filepath.Join(t.TempDir(), "data")
 	run := func(args ...string) string {

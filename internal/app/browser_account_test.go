@@ -13,6 +13,7 @@ import (
 // A citizen registers with a phone code and sees their own page; then a
 // staff member signs in to the workbench and reads the audit log.
 func TestBrowserSignIn(t *testing.T) {
+	t.Parallel()
 	env := needBrowser(t)
 	s := start(t, nil, "demo", "--data", t.TempDir())
 	ctx := newBrowser(t, env)

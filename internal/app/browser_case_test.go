@@ -42,6 +42,7 @@ import (
 // same story over plain HTTP runs on both databases in internal/web
 // (TestTheWholeStory).
 func TestBrowserCaseStory(t *testing.T) {
+	t.Parallel()
 	env := needBrowser(t)
 	t.Run("sqlite", func(t *testing.T) { caseStory(t, env, "demo", "--data", t.TempDir()) })
 	// The pages are the same on both databases: those checked in the four

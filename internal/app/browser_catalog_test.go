@@ -14,6 +14,7 @@ import (
 // A person types 社保 the way people do, finds the pension item among the
 // first results, opens its guide and prints it on A4.
 func TestBrowserSearchGuidePrint(t *testing.T) {
+	t.Parallel()
 	env := needBrowser(t)
 	s := start(t, nil, "demo", "--data", t.TempDir())
 	ctx := newBrowser(t, env)

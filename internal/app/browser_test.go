@@ -31,8 +31,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// browserTimeout bounds one test's whole use of the browser.
-const browserTimeout = 90 * time.Second
+// browserTimeout bounds one test's whole use of the browser: it catches a
+// hang, not slowness, and leaves room for the package's tests running two
+// at a time on a 2-core machine.
+const browserTimeout = 180 * time.Second
 
 // A size is a window the pages are checked at.
 type size struct {
@@ -429,6 +431,7 @@ func toggleElder(t *testing.T, ctx context.Context, sz size) {
 }
 
 func TestBrowserHomePage(t *testing.T) {
+	t.Parallel()
 	env := needBrowser(t)
 	s := start(t, nil, "demo", "--data", t.TempDir())
 	ctx := newBrowser(t, env)
@@ -503,6 +506,7 @@ func TestBrowserHomePage(t *testing.T) {
 }
 
 func TestBrowserOtherPages(t *testing.T) {
+	t.Parallel()
 	env := needBrowser(t)
 	s := start(t, nil, "demo", "--data", t.TempDir())
 	ctx := newBrowser(t, env)

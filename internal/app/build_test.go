@@ -20,6 +20,7 @@ import (
 // to count on the national calendar alone), and it has no queue, files or
 // handlers, so a command sends nothing.
 func TestBuildGivesCommandsTheLocalDaysAndTheirClock(t *testing.T) {
+	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -24,6 +24,7 @@ func run(t *testing.T, env map[string]string, args ...string) (string, string, e
 }
 
 func TestCatalogCommands(t *testing.T) {
+	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
 			url := dsn(t)

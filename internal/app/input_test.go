@@ -15,6 +15,7 @@ import (
 // override; a line break in a one-line field) to the routes that took
 // them, through the real server, and wants a 400 with a clear message.
 func TestRefusedCharactersOnEachDatabase(t *testing.T) {
+	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": nil, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
 			args := []string{"demo", "--data", t.TempDir()}

@@ -23,6 +23,7 @@ import (
 // rotate, key 1 removed: every value still opens, a second run finds
 // nothing to do, and the records still verify.
 func TestKeysRotateCommand(t *testing.T) {
+	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -74,6 +74,7 @@ func startMailbox(t *testing.T) (*mailbox, int) {
 // too: when the department accepts it, the message goes out through a
 // durable job after the step commits, to a real SMTP server.
 func TestApplicantIsEmailed(t *testing.T) {
+	t.Parallel()
 	box, port := startMailbox(t)
 	s := start(t, map[string]string{"ZWFW_SMTP_HOST": "127.0.0.1", "ZWFW_SMTP_PORT": strconv.Itoa(port), "ZWFW_SMTP_TLS": "none",
 		"ZWFW_SMTP_FROM": "湛河区政务服务 <noreply@zhanhe.example.gov.cn>"}, "demo", "--data", filepath.Join(t.TempDir(), "data"))

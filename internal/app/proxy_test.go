@@ -20,6 +20,7 @@ import (
 // databases; the limits themselves are tested on both in throttle,
 // identity and web.)
 func TestServeTrustsOnlyConfiguredProxies(t *testing.T) {
+	t.Parallel()
 	lookups := func(s *server, clients func(i int) string) int {
 		t.Helper()
 		for i := range 11 {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestUserCommands(t *testing.T) {
+	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -76,6 +77,7 @@ func TestUserCommands(t *testing.T) {
 }
 
 func TestAuditVerifyCommand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := storetest.SQLiteURL(t)
 	env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": url})
@@ -133,6 +135,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 // The README's first deployment, from an empty database: migrate, import
 // the district's regions and departments, open the first administrator.
 func TestFirstDeployment(t *testing.T) {
+	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
