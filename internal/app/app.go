@@ -21,6 +21,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/api"
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -458,7 +459,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		}
 	}
 
-	regions := region.NewStore(db)
+	regions := region.NewStore(db).WithClock(clk)
 	items := catalog.NewStore(db, regions, clk)
 	// Deadlines count with the local days; the watcher started below keeps
 	// this calendar in step with changes made on any instance.
@@ -495,7 +496,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if err != nil {
 		return err
 	}
-	handler, metricsHandler, err := newHandler(log, db, queue, files, cfg, demoMode, web.Deps{OIDC: provider, Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher,
+	handler, metricsHandler, err := newHandler(log, db, queue, files, cfg, demoMode, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Regions: regions, Catalog: items, Searcher: searcher,
 		Identity: ids, Cases: cases, Calendar: cal, Days: days, Files: files, Jobs: queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: demoMode, DevSMS: devSMS})
 	if err != nil {
 		return err

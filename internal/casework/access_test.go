@@ -255,7 +255,7 @@ func TestFailedIntakeLeavesNoAccount(t *testing.T) {
 			if err != nil {
 				return id, err
 			}
-			return id, f.items.SetStatus(ctx, tx, f.itemID, catalog.Suspended, "系统升级", "管理员")
+			return id, f.items.SetStatusTx(ctx, tx, f.itemID, catalog.Suspended, "系统升级", "管理员")
 		}
 		if _, err := f.svc.Intake(ctx, f.window, f.itemID, suspendAfter, nil); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("intake of an item suspended meanwhile: %v", err)

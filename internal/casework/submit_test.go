@@ -89,7 +89,7 @@ func TestApplyInOneStep(t *testing.T) {
 		// Suspended meanwhile, the item takes no more applications, even
 		// though the service read it a moment ago.
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			return f.items.SetStatus(ctx, tx, f.itemID, catalog.Suspended, "系统升级", "测试")
+			return f.items.SetStatusTx(ctx, tx, f.itemID, catalog.Suspended, "系统升级", "测试")
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -95,18 +95,18 @@ func seedTransfer(t *testing.T, s *catalog.Store, db *store.DB, n int) {
 	err := db.Tx(ctx, func(tx *store.Tx) error {
 		for i := range n {
 			it := transferItem(i)
-			ps, err := s.SaveDraft(ctx, tx, &it, "测试")
+			ps, err := s.SaveDraftTx(ctx, tx, &it, "测试")
 			if err != nil {
 				return err
 			}
 			if len(ps) > 0 {
 				return fmt.Errorf("item %d: %+v", i, ps)
 			}
-			if err := s.Publish(ctx, tx, it.ID, it.Version, "测试"); err != nil {
+			if err := s.PublishTx(ctx, tx, it.ID, it.Version, "测试"); err != nil {
 				return err
 			}
 			if i == 1 {
-				if err := s.SetStatus(ctx, tx, it.ID, catalog.Suspended, "系统升级", "测试"); err != nil {
+				if err := s.SetStatusTx(ctx, tx, it.ID, catalog.Suspended, "系统升级", "测试"); err != nil {
 					return err
 				}
 			}

@@ -141,7 +141,7 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		it := goodItem()
 		tx := func(fn func(tx *store.Tx) error) error { return db.Tx(ctx, fn) }
 		if err := tx(func(tx *store.Tx) error {
-			ps, err := s.SaveDraft(ctx, tx, &it, "管理员甲")
+			ps, err := s.SaveDraftTx(ctx, tx, &it, "管理员甲")
 			if len(ps) != 0 {
 				t.Errorf("problems: %+v", ps)
 			}
@@ -156,7 +156,7 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 			t.Fatalf("a draft is visible: %v", err)
 		}
 		v0, _ := s.CatalogVersion(ctx)
-		if err := tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 1, "管理员乙") }); err != nil {
+		if err := tx(func(tx *store.Tx) error { return s.PublishTx(ctx, tx, it.ID, 1, "管理员乙") }); err != nil {
 			t.Fatal(err)
 		}
 		if v1, _ := s.CatalogVersion(ctx); v1 != v0+1 {
@@ -170,7 +170,7 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		edit.Visits, edit.Depth = 1, catalog.DepthApply // no visit reason: a quality problem
 		var problems []catalog.Problem
 		if err := tx(func(tx *store.Tx) (err error) {
-			problems, err = s.SaveDraft(ctx, tx, &edit, "管理员甲")
+			problems, err = s.SaveDraftTx(ctx, tx, &edit, "管理员甲")
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -182,16 +182,16 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		if err != nil || shown.Name != "个体工商户设立登记" || shown.Version != 1 {
 			t.Fatalf("shown %q v%d, %v", shown.Name, shown.Version, err)
 		}
-		err = tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 2, "管理员乙") })
+		err = tx(func(tx *store.Tx) error { return s.PublishTx(ctx, tx, it.ID, 2, "管理员乙") })
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "原因") {
 			t.Fatalf("publishing a failing version: %v", err)
 		}
 		edit.VisitReason = "需核验经营场所原件"
 		if err := tx(func(tx *store.Tx) error {
-			if _, err := s.SaveDraft(ctx, tx, &edit, "管理员甲"); err != nil {
+			if _, err := s.SaveDraftTx(ctx, tx, &edit, "管理员甲"); err != nil {
 				return err
 			}
-			return s.Publish(ctx, tx, it.ID, edit.Version, "管理员乙")
+			return s.PublishTx(ctx, tx, it.ID, edit.Version, "管理员乙")
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -204,11 +204,11 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		}
 
 		// Suspend needs a reason; suspended items stay visible with it; cancelled ones vanish.
-		if err := tx(func(tx *store.Tx) error { return s.SetStatus(ctx, tx, it.ID, catalog.Suspended, "", "管理员乙") }); !apperr.Is(err, apperr.Invalid) {
+		if err := tx(func(tx *store.Tx) error { return s.SetStatusTx(ctx, tx, it.ID, catalog.Suspended, "", "管理员乙") }); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("suspend without reason: %v", err)
 		}
 		if err := tx(func(tx *store.Tx) error {
-			return s.SetStatus(ctx, tx, it.ID, catalog.Suspended, "系统升级", "管理员乙")
+			return s.SetStatusTx(ctx, tx, it.ID, catalog.Suspended, "系统升级", "管理员乙")
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -216,14 +216,14 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 			t.Fatalf("suspended: %q %v", reason, err)
 		}
 		if err := tx(func(tx *store.Tx) error {
-			return s.SetStatus(ctx, tx, it.ID, catalog.Cancelled, "职能调整", "管理员乙")
+			return s.SetStatusTx(ctx, tx, it.ID, catalog.Cancelled, "职能调整", "管理员乙")
 		}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("cancelled item visible: %v", err)
 		}
-		if err := tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 3, "管理员乙") }); !apperr.Is(err, apperr.Conflict) {
+		if err := tx(func(tx *store.Tx) error { return s.PublishTx(ctx, tx, it.ID, 3, "管理员乙") }); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("publishing a cancelled item: %v", err)
 		}
 		hist, err := s.History(ctx, it.ID)
@@ -247,15 +247,15 @@ func TestRejectedSaveChangesNothing(t *testing.T) {
 		s, _ := newStore(t, db)
 		it := goodItem()
 		it.Department = "nosuchdept"
-		err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &it, "x"); return err })
+		err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraftTx(ctx, tx, &it, "x"); return err })
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "实施部门") {
 			t.Fatalf("unknown department: %v", err)
 		}
 		a, b := goodItem(), goodItem()
-		if err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &a, "x"); return err }); err != nil {
+		if err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraftTx(ctx, tx, &a, "x"); return err }); err != nil {
 			t.Fatal(err)
 		}
-		err = db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &b, "x"); return err })
+		err = db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraftTx(ctx, tx, &b, "x"); return err })
 		if !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("duplicate implementing code: %v", err)
 		}

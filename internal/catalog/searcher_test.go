@@ -32,13 +32,13 @@ func TestInstancesConvergeAfterPublish(t *testing.T) {
 
 		it := goodItem()
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := s.SaveDraft(ctx, tx, &it, "甲"); err != nil {
+			if _, err := s.SaveDraftTx(ctx, tx, &it, "甲"); err != nil {
 				return err
 			}
 			if b.Search("个体工商户", catalog.Filter{}, 0, 10).Total != 0 {
 				t.Error("a draft is searchable")
 			}
-			return s.Publish(ctx, tx, it.ID, it.Version, "甲")
+			return s.PublishTx(ctx, tx, it.ID, it.Version, "甲")
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func TestInstancesConvergeAfterPublish(t *testing.T) {
 		}
 		// A suspended item stays findable (its guide says why); a cancelled one does not.
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			return s.SetStatus(ctx, tx, it.ID, catalog.Cancelled, "职能划转", "甲")
+			return s.SetStatusTx(ctx, tx, it.ID, catalog.Cancelled, "职能划转", "甲")
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -89,10 +89,10 @@ func TestReadinessAndQualityReport(t *testing.T) {
 		offline.BaseCode, offline.Name, offline.Depth, offline.Visits, offline.VisitReason = "010100100009", "烟花爆竹经营许可", catalog.DepthPublic, 1, "现场核查"
 		for _, it := range []*catalog.Item{&online, &offline} {
 			if err := db.Tx(ctx, func(tx *store.Tx) error {
-				if _, err := s.SaveDraft(ctx, tx, it, "甲"); err != nil {
+				if _, err := s.SaveDraftTx(ctx, tx, it, "甲"); err != nil {
 					return err
 				}
-				return s.Publish(ctx, tx, it.ID, it.Version, "甲")
+				return s.PublishTx(ctx, tx, it.ID, it.Version, "甲")
 			}); err != nil {
 				t.Fatal(err)
 			}

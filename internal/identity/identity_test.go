@@ -224,11 +224,11 @@ func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		street := depts[0]
-		if _, _, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "Bad Name", Name: "王", Password: "short"}, meta); !apperr.Is(err, apperr.Invalid) {
+		if _, _, err := f.svc.CreateStaff(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, meta, identity.NewStaff{Username: "Bad Name", Name: "王", Password: "short"}); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("bad staff input: %v", err)
 		}
-		acc, otpURL, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "wangwu", Name: "王五", DepartmentID: street.ID,
-			Roles: []policy.Role{policy.Window, policy.Reviewer}, Password: "Staff-Pass-2026x"}, meta)
+		acc, otpURL, err := f.svc.CreateStaff(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, meta, identity.NewStaff{Username: "wangwu", Name: "王五", DepartmentID: street.ID,
+			Roles: []policy.Role{policy.Window, policy.Reviewer}, Password: "Staff-Pass-2026x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,13 +277,13 @@ func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
 		if _, err := f.svc.Authenticate(ctx, b); err == nil {
 			t.Fatal("another session survived a password change")
 		}
-		if err := f.svc.SetRoles(ctx, 0, acc.ID, []policy.Role{policy.Supervisor}, meta); err != nil {
+		if err := f.svc.SetRoles(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, meta, acc.ID, []policy.Role{policy.Supervisor}); err != nil {
 			t.Fatal(err)
 		}
 		if sess, _ := f.svc.Authenticate(ctx, a); !sess.Subject.Has(policy.Supervisor) || sess.Subject.Has(policy.Window) {
 			t.Fatalf("roles after change: %v", sess.Subject.Roles)
 		}
-		if err := f.svc.ResetPassword(ctx, 0, "wangwu", "Reset-Pass-2026x", meta); err != nil {
+		if err := f.svc.ResetPassword(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, meta, "wangwu", "Reset-Pass-2026x"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Authenticate(ctx, a); err == nil {
@@ -496,8 +496,8 @@ func TestTOTPReplayRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, otpURL, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "zhaoliu", Name: "赵六", DepartmentID: depts[0].ID,
-			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}, meta)
+		_, otpURL, err := f.svc.CreateStaff(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, meta, identity.NewStaff{Username: "zhaoliu", Name: "赵六", DepartmentID: depts[0].ID,
+			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -531,7 +531,7 @@ func TestSetRolesRefusesCitizens(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, db)
 		acc, _ := f.register(t, mobile, idNumber)
-		err := f.svc.SetRoles(ctx, 0, acc.ID, []policy.Role{policy.Admin}, meta)
+		err := f.svc.SetRoles(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, meta, acc.ID, []policy.Role{policy.Admin})
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "工作人员账户") {
 			t.Fatalf("roles for a citizen: %v", err)
 		}
@@ -575,8 +575,8 @@ func TestStaffSignInAnswersAlike(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "sunqi", Name: "孙七", DepartmentID: depts[0].ID,
-			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}, meta); err != nil {
+		if _, _, err := f.svc.CreateStaff(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, meta, identity.NewStaff{Username: "sunqi", Name: "孙七", DepartmentID: depts[0].ID,
+			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()

@@ -18,10 +18,10 @@ func publish(t *testing.T, db *store.DB, s *catalog.Store, it catalog.Item) int6
 	t.Helper()
 	ctx := context.Background()
 	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := s.SaveDraft(ctx, tx, &it, "测试"); err != nil {
+		if _, err := s.SaveDraftTx(ctx, tx, &it, "测试"); err != nil {
 			return err
 		}
-		return s.Publish(ctx, tx, it.ID, it.Version, "测试")
+		return s.PublishTx(ctx, tx, it.ID, it.Version, "测试")
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestCatalogPages(t *testing.T) {
 		// A suspended item shows why; a cancelled one is gone.
 		ctx := context.Background()
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			return site.catalog.SetStatus(ctx, tx, offline, catalog.Suspended, "场所整改期间暂停受理", "测试")
+			return site.catalog.SetStatusTx(ctx, tx, offline, catalog.Suspended, "场所整改期间暂停受理", "测试")
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -59,7 +60,7 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	regions := region.NewStore(db)
+	regions := region.NewStore(db).WithClock(clk)
 	items := catalog.NewStore(db, regions, clk)
 	searcher, err := catalog.NewSearcher(context.Background(), items, log)
 	if err != nil {
@@ -84,7 +85,7 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 	cases := casework.New(db, items, clk, cal)
 	cases.UseFiles(files, 0)
 	cases.UseKeys(keys)
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
+	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)
