@@ -2,15 +2,18 @@ package catalog_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -263,6 +266,85 @@ func TestRejectedSaveChangesNothing(t *testing.T) {
 		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM item_versions`).Scan(&n)
 		if n != 1 {
 			t.Fatalf("%d versions stored, want 1", n)
+		}
+	})
+}
+
+// The catalog's changes check the policy themselves: a catalog manager
+// changes only their own department's items, and each change is on the
+// item's history and the audit log with who made it and from where.
+func TestChangesAreTheDepartmentsOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newStore(t, db)
+		regions := region.NewStore(db)
+		scjgj, err := regions.DepartmentBySlug(ctx, db.Read(), "scjgj")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mzj, err := regions.DepartmentBySlug(ctx, db.Read(), "mzj")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Managers without an account: the entries carry their names alone.
+		manager := func(d region.Department) policy.Subject {
+			return policy.Subject{Kind: policy.Staff, Name: "管理员" + d.ShortName, DepartmentID: d.ID,
+				RegionCode: d.RegionCode, Roles: []policy.Role{policy.CatalogManager}}
+		}
+		own, other := manager(scjgj), manager(mzj)
+		at := audit.Meta{IP: "10.0.0.9", Client: "test"}
+		it := goodItem()
+		if _, err := s.SaveDraft(ctx, other, at, &it); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager creating the item: %v", err)
+		}
+		if _, err := s.SaveDraft(ctx, own, at, &it); err != nil {
+			t.Fatal(err)
+		}
+		edit := it
+		edit.Name = "个体工商户设立登记（改）"
+		if _, err := s.SaveDraft(ctx, other, at, &edit); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager editing it: %v", err)
+		}
+		// Moving the item to one's own department is no way round.
+		edit.Department = "mzj"
+		if _, err := s.SaveDraft(ctx, other, at, &edit); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager taking it over: %v", err)
+		}
+		if err := s.Publish(ctx, other, at, it.ID, it.Version); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager publishing it: %v", err)
+		}
+		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("published after a refusal: %v", err)
+		}
+		if err := s.Publish(ctx, own, at, it.ID, it.Version); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetStatus(ctx, other, at, it.ID, catalog.Suspended, "整改"); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager suspending it: %v", err)
+		}
+		if err := s.SetStatus(ctx, policy.Subject{Kind: policy.Anonymous}, at, it.ID, catalog.Suspended, "整改"); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("anonymous suspending it: %v", err)
+		}
+		if err := s.SetStatus(ctx, own, at, it.ID, catalog.Suspended, "整改"); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Object: "item:" + strconv.FormatInt(it.ID, 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, e := range entries {
+			if e.Actor != own.Name || e.IP != at.IP || e.RegionCode != scjgj.RegionCode {
+				t.Errorf("entry %+v", e)
+			}
+			actions = append(actions, e.Action)
+		}
+		if strings.Join(actions, ",") != "item_status,item_publish,item_save" {
+			t.Fatalf("audit actions %v", actions)
+		}
+		history, err := s.History(ctx, it.ID)
+		if err != nil || len(history) != 3 || history[0].Actor != own.Name {
+			t.Fatalf("history %+v, %v", history, err)
 		}
 	})
 }

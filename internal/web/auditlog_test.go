@@ -29,7 +29,7 @@ func TestAuditLogMasksCitizensForSupervisors(t *testing.T) {
 		street := streets[0]
 		signIn := func(username string, roles ...policy.Role) *browser {
 			t.Helper()
-			_, otpURL, err := site.identity.CreateStaff(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, identity.Meta{}, identity.NewStaff{Username: username, Name: "测试" + username, DepartmentID: street.ID,
+			_, otpURL, err := site.identity.CreateStaff(ctx, testAdmin, identity.Meta{}, identity.NewStaff{Username: username, Name: "测试" + username, DepartmentID: street.ID,
 				Roles: roles, Password: "Staff-Pass-2026x"})
 			if err != nil {
 				t.Fatal(err)

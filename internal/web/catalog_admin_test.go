@@ -27,7 +27,7 @@ func signInStaff(t *testing.T, site testSite, db *store.DB, user, deptSlug strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, otpURL, err := site.identity.CreateStaff(ctx, policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}, identity.Meta{}, identity.NewStaff{Username: user, Name: "测试" + user, DepartmentID: dept.ID,
+	_, otpURL, err := site.identity.CreateStaff(ctx, testAdmin, identity.Meta{}, identity.NewStaff{Username: user, Name: "测试" + user, DepartmentID: dept.ID,
 		Roles: roles, Password: "Staff-Pass-2026x"})
 	if err != nil {
 		t.Fatal(err)
