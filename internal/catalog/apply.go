@@ -190,10 +190,10 @@ func rowFailed(row exchange.Row, err error) error {
 // bulk load (an import, the demo catalog), whose caller has checked who
 // may and records the load once, rather than item by item.
 func (s *Store) Load(ctx context.Context, tx *store.Tx, it *Item, actor string) error {
-	if _, err := s.SaveDraftTx(ctx, tx, it, actor); err != nil {
+	if _, err := s.saveDraft(ctx, tx, it, actor); err != nil {
 		return err
 	}
-	return s.PublishTx(ctx, tx, it.ID, it.Version, actor)
+	return s.publish(ctx, tx, it.ID, it.Version, actor)
 }
 
 // RecordExport writes the audit entry of a download of the whole catalog

@@ -137,20 +137,23 @@ func newStore(t *testing.T, db *store.DB) (*catalog.Store, *clock.Manual) {
 	return catalog.NewStore(db, region.NewStore(db), clk), clk
 }
 
+// editor changes items as an administrator; the item's history names them.
+func editor(name string) policy.Subject {
+	return policy.Subject{Kind: policy.Staff, Name: name, Roles: []policy.Role{policy.Admin}}
+}
+
 func TestVersionsPublishAndStatus(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, clk := newStore(t, db)
 		it := goodItem()
-		tx := func(fn func(tx *store.Tx) error) error { return db.Tx(ctx, fn) }
-		if err := tx(func(tx *store.Tx) error {
-			ps, err := s.SaveDraftTx(ctx, tx, &it, "管理员甲")
-			if len(ps) != 0 {
-				t.Errorf("problems: %+v", ps)
-			}
-			return err
-		}); err != nil {
+		jia, yi, m := editor("管理员甲"), editor("管理员乙"), audit.Meta{}
+		ps, err := s.SaveDraft(ctx, jia, m, &it)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if len(ps) != 0 {
+			t.Errorf("problems: %+v", ps)
 		}
 		if it.ID == 0 || it.Version != 1 || len(it.ImplCode) != 33 || it.Level != 1 || it.RegionCode != "410411000000" {
 			t.Fatalf("saved item: %+v", it)
@@ -159,7 +162,7 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 			t.Fatalf("a draft is visible: %v", err)
 		}
 		v0, _ := s.CatalogVersion(ctx)
-		if err := tx(func(tx *store.Tx) error { return s.PublishTx(ctx, tx, it.ID, 1, "管理员乙") }); err != nil {
+		if err := s.Publish(ctx, yi, m, it.ID, 1); err != nil {
 			t.Fatal(err)
 		}
 		if v1, _ := s.CatalogVersion(ctx); v1 != v0+1 {
@@ -171,11 +174,8 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		edit := it
 		edit.Name = "个体工商户设立登记（新版）"
 		edit.Visits, edit.Depth = 1, catalog.DepthApply // no visit reason: a quality problem
-		var problems []catalog.Problem
-		if err := tx(func(tx *store.Tx) (err error) {
-			problems, err = s.SaveDraftTx(ctx, tx, &edit, "管理员甲")
-			return err
-		}); err != nil {
+		problems, err := s.SaveDraft(ctx, jia, m, &edit)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if edit.Version != 2 || len(problems) != 1 || problems[0].Rule != "visit_reason" {
@@ -185,17 +185,15 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		if err != nil || shown.Name != "个体工商户设立登记" || shown.Version != 1 {
 			t.Fatalf("shown %q v%d, %v", shown.Name, shown.Version, err)
 		}
-		err = tx(func(tx *store.Tx) error { return s.PublishTx(ctx, tx, it.ID, 2, "管理员乙") })
+		err = s.Publish(ctx, yi, m, it.ID, 2)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "原因") {
 			t.Fatalf("publishing a failing version: %v", err)
 		}
 		edit.VisitReason = "需核验经营场所原件"
-		if err := tx(func(tx *store.Tx) error {
-			if _, err := s.SaveDraftTx(ctx, tx, &edit, "管理员甲"); err != nil {
-				return err
-			}
-			return s.PublishTx(ctx, tx, it.ID, edit.Version, "管理员乙")
-		}); err != nil {
+		if _, err := s.SaveDraft(ctx, jia, m, &edit); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish(ctx, yi, m, it.ID, edit.Version); err != nil {
 			t.Fatal(err)
 		}
 		shown, _, _ = s.Published(ctx, it.ID)
@@ -207,26 +205,22 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		}
 
 		// Suspend needs a reason; suspended items stay visible with it; cancelled ones vanish.
-		if err := tx(func(tx *store.Tx) error { return s.SetStatusTx(ctx, tx, it.ID, catalog.Suspended, "", "管理员乙") }); !apperr.Is(err, apperr.Invalid) {
+		if err := s.SetStatus(ctx, yi, m, it.ID, catalog.Suspended, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("suspend without reason: %v", err)
 		}
-		if err := tx(func(tx *store.Tx) error {
-			return s.SetStatusTx(ctx, tx, it.ID, catalog.Suspended, "系统升级", "管理员乙")
-		}); err != nil {
+		if err := s.SetStatus(ctx, yi, m, it.ID, catalog.Suspended, "系统升级"); err != nil {
 			t.Fatal(err)
 		}
 		if _, reason, err := s.Published(ctx, it.ID); err != nil || reason != "系统升级" {
 			t.Fatalf("suspended: %q %v", reason, err)
 		}
-		if err := tx(func(tx *store.Tx) error {
-			return s.SetStatusTx(ctx, tx, it.ID, catalog.Cancelled, "职能调整", "管理员乙")
-		}); err != nil {
+		if err := s.SetStatus(ctx, yi, m, it.ID, catalog.Cancelled, "职能调整"); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("cancelled item visible: %v", err)
 		}
-		if err := tx(func(tx *store.Tx) error { return s.PublishTx(ctx, tx, it.ID, 3, "管理员乙") }); !apperr.Is(err, apperr.Conflict) {
+		if err := s.Publish(ctx, yi, m, it.ID, 3); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("publishing a cancelled item: %v", err)
 		}
 		hist, err := s.History(ctx, it.ID)
@@ -250,15 +244,15 @@ func TestRejectedSaveChangesNothing(t *testing.T) {
 		s, _ := newStore(t, db)
 		it := goodItem()
 		it.Department = "nosuchdept"
-		err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraftTx(ctx, tx, &it, "x"); return err })
+		_, err := s.SaveDraft(ctx, editor("x"), audit.Meta{}, &it)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "实施部门") {
 			t.Fatalf("unknown department: %v", err)
 		}
 		a, b := goodItem(), goodItem()
-		if err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraftTx(ctx, tx, &a, "x"); return err }); err != nil {
+		if _, err := s.SaveDraft(ctx, editor("x"), audit.Meta{}, &a); err != nil {
 			t.Fatal(err)
 		}
-		err = db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraftTx(ctx, tx, &b, "x"); return err })
+		_, err = s.SaveDraft(ctx, editor("x"), audit.Meta{}, &b)
 		if !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("duplicate implementing code: %v", err)
 		}

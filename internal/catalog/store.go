@@ -140,7 +140,7 @@ func (s *Store) changed(ctx context.Context, tx *store.Tx, who policy.Subject, m
 
 // SaveDraft stores it as a new version, if who may edit the items of its
 // department (and, for an edit, of the department that has it), and
-// records who did, in the item's history and the audit log. See SaveDraftTx.
+// records who did, in the item's history and the audit log. See saveDraft.
 func (s *Store) SaveDraft(ctx context.Context, who policy.Subject, meta audit.Meta, it *Item) ([]Problem, error) {
 	var problems []Problem
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -153,7 +153,7 @@ func (s *Store) SaveDraft(ctx context.Context, who policy.Subject, meta audit.Me
 			return err
 		}
 		var err error
-		if problems, err = s.SaveDraftTx(ctx, tx, it, ActorName(who)); err != nil {
+		if problems, err = s.saveDraft(ctx, tx, it, ActorName(who)); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, who, meta, it.ID, "item_save", fmt.Sprintf("保存「%s」第 %d 版草稿", it.Name, it.Version))
@@ -165,13 +165,13 @@ func (s *Store) SaveDraft(ctx context.Context, who policy.Subject, meta audit.Me
 }
 
 // Publish makes a version what citizens see, if who may publish the
-// department's items. See PublishTx.
+// department's items. See publish.
 func (s *Store) Publish(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, version int) error {
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := s.mayChange(ctx, tx, who, policy.Publish, id, ""); err != nil {
 			return err
 		}
-		if err := s.PublishTx(ctx, tx, id, version, ActorName(who)); err != nil {
+		if err := s.publish(ctx, tx, id, version, ActorName(who)); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, who, meta, id, "item_publish", fmt.Sprintf("发布第 %d 版", version))
@@ -179,24 +179,24 @@ func (s *Store) Publish(ctx context.Context, who policy.Subject, meta audit.Meta
 }
 
 // SetStatus suspends, cancels or resumes a published item with a reason,
-// if who may publish the department's items. See SetStatusTx.
+// if who may publish the department's items. See setStatus.
 func (s *Store) SetStatus(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, to Status, reason string) error {
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := s.mayChange(ctx, tx, who, policy.Publish, id, ""); err != nil {
 			return err
 		}
-		if err := s.SetStatusTx(ctx, tx, id, to, reason, ActorName(who)); err != nil {
+		if err := s.setStatus(ctx, tx, id, to, reason, ActorName(who)); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, who, meta, id, "item_status", "改为"+to.Name()+"，原因："+reason)
 	})
 }
 
-// SaveDraftTx stores it as a new version: a new item when it.ID is 0,
+// saveDraft stores it as a new version: a new item when it.ID is 0,
 // otherwise the next version of that item. What citizens see does not
 // change until the version is published. It returns the quality problems
 // the draft still has, which would stop it being published.
-func (s *Store) SaveDraftTx(ctx context.Context, tx *store.Tx, it *Item, actor string) ([]Problem, error) {
+func (s *Store) saveDraft(ctx context.Context, tx *store.Tx, it *Item, actor string) ([]Problem, error) {
 	if err := it.Validate(); err != nil {
 		return nil, err
 	}
@@ -249,9 +249,9 @@ func (s *Store) SaveDraftTx(ctx context.Context, tx *store.Tx, it *Item, actor s
 	return it.Problems(), nil
 }
 
-// PublishTx makes a version what citizens see. A version that breaks a
+// publish makes a version what citizens see. A version that breaks a
 // quality rule is refused with every problem listed.
-func (s *Store) PublishTx(ctx context.Context, tx *store.Tx, id int64, version int, actor string) error {
+func (s *Store) publish(ctx context.Context, tx *store.Tx, id int64, version int, actor string) error {
 	it, err := s.version(ctx, tx, id, version)
 	if err != nil {
 		return err
@@ -283,8 +283,8 @@ func (s *Store) PublishTx(ctx context.Context, tx *store.Tx, id int64, version i
 	return bumpCatalogVersion(ctx, tx)
 }
 
-// SetStatusTx suspends, cancels or resumes a published item, with a reason.
-func (s *Store) SetStatusTx(ctx context.Context, tx *store.Tx, id int64, to Status, reason, actor string) error {
+// setStatus suspends, cancels or resumes a published item, with a reason.
+func (s *Store) setStatus(ctx context.Context, tx *store.Tx, id int64, to Status, reason, actor string) error {
 	if strings.TrimSpace(reason) == "" {
 		return apperr.New(apperr.Invalid, "请填写原因")
 	}
