@@ -107,10 +107,7 @@ func newAPIWith(t *testing.T, db *store.DB, more func(d *api.Deps, items *catalo
 	}
 	ctx := context.Background()
 	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := items.SaveDraft(ctx, tx, &it, "测试"); err != nil {
-			return err
-		}
-		return items.Publish(ctx, tx, it.ID, it.Version, "测试")
+		return items.Load(ctx, tx, &it, "测试")
 	}); err != nil {
 		t.Fatal(err)
 	}

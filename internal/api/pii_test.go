@@ -36,10 +36,7 @@ func TestSubmittedNumbersAreSealed(t *testing.T) {
 				catalog.FormField{Key: "mobile", Label: "联系电话", Type: "mobile", Required: true},
 				catalog.FormField{Key: "capital", Label: "注册资本（万元）", Type: "number"})
 			if err := db.Tx(ctx, func(tx *store.Tx) error {
-				if _, err := items.SaveDraft(ctx, tx, &it, "测试"); err != nil {
-					return err
-				}
-				return items.Publish(ctx, tx, it.ID, it.Version, "测试")
+				return items.Load(ctx, tx, &it, "测试")
 			}); err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/throttle"
 	"log/slog"
 	"net/http"
 	"time"
@@ -150,7 +152,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		// Small uploads wait in the database until moved (internal/staging).
 		g.Files = staging.New(db, stored)
 	}
-	g.Regions = region.NewStore(db)
+	g.Regions = region.NewStore(db).WithClock(clk)
 	g.Catalog = catalog.NewStore(db, g.Regions, clk)
 	// Deadlines count with the local days; in a server, the watcher
 	// started with it keeps this calendar in step with changes made on
@@ -197,7 +199,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	if err != nil {
 		return nil, err
 	}
-	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, DB: db, Regions: g.Regions,
+	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS})
 	if err != nil {

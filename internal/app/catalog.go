@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/zwfw/zwfw/internal/audit"
 	"io"
 	"os"
 	"os/user"
@@ -35,6 +36,16 @@ func cliActor(what string) string {
 	}
 	return "命令行" + what + "（系统用户 " + name + "）"
 }
+
+// cliSubject is the command line as the policy sees it: whoever runs zwfw
+// on the server holds the database and its keys, so it acts as an
+// administrator, and the audit log names it 命令行… (no account).
+func cliSubject(what string) policy.Subject {
+	return policy.Subject{Kind: policy.Staff, Name: cliActor(what), Roles: []policy.Role{policy.Admin}}
+}
+
+// cliMeta is where the command line's changes come from.
+var cliMeta = audit.Meta{IP: "cli", Client: "zwfw"}
 
 func runCatalogImport(ctx context.Context, env *environment) error {
 	path := env.args[0]
@@ -186,7 +197,7 @@ func runArchiveExport(ctx context.Context, env *environment) error {
 		return err
 	}
 	// The command line acts as the system administrator; the export is audited.
-	system := policy.Subject{Kind: policy.Staff, Name: cliActor("导出"), Roles: []policy.Role{policy.Admin}}
+	system := cliSubject("导出")
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".zwfw-archive-*")
 	if err != nil {
 		return err

@@ -220,8 +220,8 @@ func runUserCreate(ctx context.Context, env *environment) error {
 	if err != nil {
 		return err
 	}
-	acc, otpURL, err := svc.CreateStaff(ctx, 0, identity.NewStaff{Username: cfg.Username, Name: cfg.Name, DepartmentID: dept.ID,
-		Roles: roles, Password: pass}, identity.Meta{IP: "cli", Client: cliActor("开设账户")})
+	acc, otpURL, err := svc.CreateStaff(ctx, cliSubject("开设账户"), cliMeta, identity.NewStaff{Username: cfg.Username, Name: cfg.Name, DepartmentID: dept.ID,
+		Roles: roles, Password: pass})
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func runUserResetPassword(ctx context.Context, env *environment) error {
 	}
 	defer g.Close()
 	svc := g.Identity
-	if err := svc.ResetPassword(ctx, 0, env.cfg.Username, pass, identity.Meta{IP: "cli", Client: cliActor("重置密码")}); err != nil {
+	if err := svc.ResetPassword(ctx, cliSubject("重置密码"), cliMeta, env.cfg.Username, pass); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "已重置 %s 的密码，并退出其所有登录。\n", env.cfg.Username)

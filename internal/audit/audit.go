@@ -19,8 +19,16 @@ import (
 
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/ident"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 )
+
+// Meta is where a request came from: every method that changes state
+// takes it with the subject, for the audit entry it writes.
+type Meta struct {
+	IP     string
+	Client string // the browser's user agent, shortened
+}
 
 // Entry is one audit record.
 type Entry struct {
@@ -115,6 +123,25 @@ type Filter struct {
 	// and Text matches only what such a reader is shown, so that a search
 	// cannot confirm a name the page hides.
 	Masked bool
+}
+
+// Log is the audit log as its readers see it.
+type Log struct{ db *store.DB }
+
+// NewLog returns the log over db.
+func NewLog(db *store.DB) *Log { return &Log{db: db} }
+
+// Search returns the entries matching f that who may read, newest first:
+// administrators the whole log; supervisors only their region's subtree,
+// without addresses and with citizens' names masked, whatever f says.
+func (l *Log) Search(ctx context.Context, who policy.Subject, f Filter) ([]Entry, error) {
+	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.AuditLog}); err != nil {
+		return nil, err
+	}
+	if !who.Has(policy.Admin) {
+		f.RegionPrefix, f.Masked = policy.RegionPrefix(who.RegionCode), true
+	}
+	return Search(ctx, l.db.Read(), f)
 }
 
 // Search returns matching entries, newest first.

@@ -136,9 +136,9 @@ func (s *Store) Overrides(ctx context.Context) ([]calendar.Override, error) {
 }
 
 // Set makes day a local working day (workday true) or rest day, named
-// label, replacing what was set for it before. Only administrators may; ip
-// is where the request came from, for the audit log.
-func (s *Store) Set(ctx context.Context, who policy.Subject, ip string, day calendar.Date, workday bool, label string) error {
+// label, replacing what was set for it before. Only administrators may;
+// meta is where the request came from, for the audit log.
+func (s *Store) Set(ctx context.Context, who policy.Subject, meta audit.Meta, day calendar.Date, workday bool, label string) error {
 	if err := policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Calendar}); err != nil {
 		return err
 	}
@@ -166,14 +166,14 @@ func (s *Store) Set(ctx context.Context, who policy.Subject, ip string, day cale
 		if found {
 			was = describe(old.Workday, old.Label)
 		}
-		return s.changed(ctx, tx, who, ip, now, ActionSet, key,
+		return s.changed(ctx, tx, who, meta, now, ActionSet, key,
 			fmt.Sprintf("%s 设为%s；原为：%s", key, describe(workday, label), was))
 	})
 }
 
 // Remove takes day's local setting away, so that the State Council's
 // calendar counts for it again. Only administrators may.
-func (s *Store) Remove(ctx context.Context, who policy.Subject, ip string, day calendar.Date) error {
+func (s *Store) Remove(ctx context.Context, who policy.Subject, meta audit.Meta, day calendar.Date) error {
 	if err := policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Calendar}); err != nil {
 		return err
 	}
@@ -191,19 +191,19 @@ func (s *Store) Remove(ctx context.Context, who policy.Subject, ip string, day c
 		if _, err := tx.Exec(ctx, `DELETE FROM calendar_days WHERE day = ?`, key); err != nil {
 			return fmt.Errorf("calendar days: remove %s: %w", key, err)
 		}
-		return s.changed(ctx, tx, who, ip, now, ActionRemove, key,
+		return s.changed(ctx, tx, who, meta, now, ActionRemove, key,
 			fmt.Sprintf("%s 取消本地设置；原为：%s；恢复为：%s", key, describe(old.Workday, old.Label), s.national.Explain(day)))
 	})
 }
 
 // changed ends every change: other instances learn of it through the
 // version, and the audit log keeps it.
-func (s *Store) changed(ctx context.Context, tx *store.Tx, who policy.Subject, ip string, now time.Time, action, key, detail string) error {
+func (s *Store) changed(ctx context.Context, tx *store.Tx, who policy.Subject, meta audit.Meta, now time.Time, action, key, detail string) error {
 	if _, err := tx.Exec(ctx, `UPDATE cache_versions SET version = version + 1 WHERE name = 'calendar'`); err != nil {
 		return fmt.Errorf("calendar days: bump version: %w", err)
 	}
 	return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: action,
-		Object: "calendar:" + key, Detail: detail, IP: ip})
+		Object: "calendar:" + key, Detail: detail, IP: meta.IP})
 }
 
 // Version is bumped by every change; instances poll it.

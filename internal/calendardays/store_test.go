@@ -74,7 +74,7 @@ func TestSetAndRemove(t *testing.T) {
 		}
 
 		// A local holiday on a Monday, given as an unnormalised date (2/37 = 3/9).
-		if err := s.Set(ctx, boss, "10.0.0.1", calendar.Date{Y: 2026, M: 2, D: 37}, false, "  区庆  "); err != nil {
+		if err := s.Set(ctx, boss, audit.Meta{IP: "10.0.0.1"}, calendar.Date{Y: 2026, M: 2, D: 37}, false, "  区庆  "); err != nil {
 			t.Fatal(err)
 		}
 		days, err := s.List(ctx)
@@ -102,7 +102,7 @@ func TestSetAndRemove(t *testing.T) {
 		// Setting the day again replaces it; a later admin is recorded.
 		clk.Advance(time.Hour)
 		other := admin(t, db, "管理员乙")
-		if err := s.Set(ctx, other, "10.0.0.2", d(2026, 3, 9), true, "补班"); err != nil {
+		if err := s.Set(ctx, other, audit.Meta{IP: "10.0.0.2"}, d(2026, 3, 9), true, "补班"); err != nil {
 			t.Fatal(err)
 		}
 		if days, _ = s.List(ctx); len(days) != 1 || !days[0].Workday || days[0].Label != "补班" || days[0].ChangedByName != "管理员乙" ||
@@ -111,17 +111,17 @@ func TestSetAndRemove(t *testing.T) {
 		}
 		// A national holiday made a working day, by the command line (no account).
 		system := policy.Subject{Kind: policy.Staff, Roles: []policy.Role{policy.Admin}}
-		if err := s.Set(ctx, system, "", d(2026, 10, 7), true, "市政府通知上班"); err != nil {
+		if err := s.Set(ctx, system, audit.Meta{}, d(2026, 10, 7), true, "市政府通知上班"); err != nil {
 			t.Fatal(err)
 		}
 		if days, _ = s.List(ctx); len(days) != 2 || days[1].Date != d(2026, 10, 7) || days[1].ChangedBy != 0 || days[1].ChangedByName != "" {
 			t.Errorf("system's day: %+v", days)
 		}
 
-		if err := s.Remove(ctx, boss, "10.0.0.1", d(2026, 3, 9)); err != nil {
+		if err := s.Remove(ctx, boss, audit.Meta{IP: "10.0.0.1"}, d(2026, 3, 9)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Remove(ctx, boss, "10.0.0.1", d(2026, 3, 9)); !apperr.Is(err, apperr.NotFound) {
+		if err := s.Remove(ctx, boss, audit.Meta{IP: "10.0.0.1"}, d(2026, 3, 9)); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("removing a day without a setting: %v", err)
 		}
 		if days, _ = s.List(ctx); len(days) != 1 || days[0].Date != d(2026, 10, 7) {
@@ -171,7 +171,7 @@ func TestRefusedChangesChangeNothing(t *testing.T) {
 		ctx := context.Background()
 		s := calendardays.New(db, clock.NewManual(now), nil)
 		boss := admin(t, db, "管理员甲")
-		if err := s.Set(ctx, boss, "", d(2026, 3, 9), false, "区庆"); err != nil {
+		if err := s.Set(ctx, boss, audit.Meta{}, d(2026, 3, 9), false, "区庆"); err != nil {
 			t.Fatal(err)
 		}
 		before := snapshot(t, db, s)
@@ -195,10 +195,10 @@ func TestRefusedChangesChangeNothing(t *testing.T) {
 			{"head", staff(policy.Head, policy.Reviewer, policy.Window), apperr.Forbidden},
 		}
 		for _, r := range refused {
-			if err := s.Set(ctx, r.who, "", d(2026, 3, 10), false, "区庆"); apperr.CodeOf(err) != r.code {
+			if err := s.Set(ctx, r.who, audit.Meta{}, d(2026, 3, 10), false, "区庆"); apperr.CodeOf(err) != r.code {
 				t.Errorf("%s: Set: %v, want %s", r.name, err, r.code)
 			}
-			if err := s.Remove(ctx, r.who, "", d(2026, 3, 9)); apperr.CodeOf(err) != r.code {
+			if err := s.Remove(ctx, r.who, audit.Meta{}, d(2026, 3, 9)); apperr.CodeOf(err) != r.code {
 				t.Errorf("%s: Remove: %v, want %s", r.name, err, r.code)
 			}
 		}
@@ -220,7 +220,7 @@ func TestRefusedChangesChangeNothing(t *testing.T) {
 			{"bad UTF-8", d(2026, 3, 10), "区庆\xff", "控制字符"},
 		}
 		for _, b := range bad {
-			err := s.Set(ctx, boss, "", b.day, false, b.label)
+			err := s.Set(ctx, boss, audit.Meta{}, b.day, false, b.label)
 			if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), b.msg) {
 				t.Errorf("%s: %v, want invalid with %q", b.name, err, b.msg)
 			}
@@ -232,13 +232,13 @@ func TestRefusedChangesChangeNothing(t *testing.T) {
 		}
 
 		// The edges are allowed: the data's first year, and the year after its last.
-		if err := s.Set(ctx, boss, "", d(last, 12, 31), false, "下一年的安排"); err != nil {
+		if err := s.Set(ctx, boss, audit.Meta{}, d(last, 12, 31), false, "下一年的安排"); err != nil {
 			t.Errorf("the year after the data: %v", err)
 		}
-		if err := s.Set(ctx, boss, "", d(first, 12, 31), true, "更正"); err != nil {
+		if err := s.Set(ctx, boss, audit.Meta{}, d(first, 12, 31), true, "更正"); err != nil {
 			t.Errorf("the data's first year: %v", err)
 		}
-		if err := s.Set(ctx, boss, "", d(2026, 3, 11), false, strings.Repeat("长", calendardays.MaxLabel)); err != nil {
+		if err := s.Set(ctx, boss, audit.Meta{}, d(2026, 3, 11), false, strings.Repeat("长", calendardays.MaxLabel)); err != nil {
 			t.Errorf("a label of the greatest length: %v", err)
 		}
 	})
@@ -280,7 +280,7 @@ func TestInstancesConverge(t *testing.T) {
 		s1 := calendardays.New(db1, clock.NewManual(now), nil)
 		s2 := calendardays.New(db2, clock.NewManual(now), nil)
 		// A day set before the instances start is loaded at start.
-		if err := s1.Set(ctx, boss, "", d(2026, 3, 9), false, "区庆"); err != nil {
+		if err := s1.Set(ctx, boss, audit.Meta{}, d(2026, 3, 9), false, "区庆"); err != nil {
 			t.Fatal(err)
 		}
 		cal1, cal2 := calendar.New(nil), calendar.New(nil)
@@ -304,13 +304,13 @@ func TestInstancesConverge(t *testing.T) {
 		waitFor("at start", func(c *calendar.Calendar) bool { return !c.IsWorkday(d(2026, 3, 9)) })
 
 		// A change through the second instance reaches the first, and back.
-		if err := s2.Set(ctx, boss, "", d(2026, 3, 10), false, "区庆第二天"); err != nil {
+		if err := s2.Set(ctx, boss, audit.Meta{}, d(2026, 3, 10), false, "区庆第二天"); err != nil {
 			t.Fatal(err)
 		}
 		waitFor("after Set", func(c *calendar.Calendar) bool {
 			return !c.IsWorkday(d(2026, 3, 10)) && c.Due(d(2026, 3, 5), calendar.Workdays(5), nil) == d(2026, 3, 16)
 		})
-		if err := s1.Remove(ctx, boss, "", d(2026, 3, 9)); err != nil {
+		if err := s1.Remove(ctx, boss, audit.Meta{}, d(2026, 3, 9)); err != nil {
 			t.Fatal(err)
 		}
 		waitFor("after Remove", func(c *calendar.Calendar) bool {

@@ -255,7 +255,8 @@ func TestFailedIntakeLeavesNoAccount(t *testing.T) {
 			if err != nil {
 				return id, err
 			}
-			return id, f.items.SetStatus(ctx, tx, f.itemID, catalog.Suspended, "系统升级", "管理员")
+			_, err = tx.Exec(ctx, `UPDATE items SET status = 'suspended', status_reason = '系统升级' WHERE id = ?`, f.itemID)
+			return id, err
 		}
 		if _, err := f.svc.Intake(ctx, f.window, f.itemID, suspendAfter, nil); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("intake of an item suspended meanwhile: %v", err)

@@ -120,10 +120,7 @@ func TestDeadlineInNaturalDays(t *testing.T) {
 		item.LegalLimit = catalog.TimeLimit{Value: 20, Unit: "自然日"}
 		item.PromiseLimit = catalog.TimeLimit{Value: 5, Unit: "自然日"}
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := f.items.SaveDraft(ctx, tx, &item, "测试"); err != nil {
-				return err
-			}
-			return f.items.Publish(ctx, tx, item.ID, item.Version, "测试")
+			return f.items.Load(ctx, tx, &item, "测试")
 		}); err != nil {
 			t.Fatal(err)
 		}

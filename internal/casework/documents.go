@@ -458,3 +458,21 @@ func (s *Service) DocumentOf(ctx context.Context, who policy.Subject, caseID, do
 	}
 	return d, err
 }
+
+// Papers returns a case's materials and documents to who, if they may see
+// the case.
+func (s *Service) Papers(ctx context.Context, who policy.Subject, caseID int64) ([]Material, []Document, error) {
+	c, err := load(ctx, s.db.Read(), caseID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := policy.Check(who, policy.View, c.Resource()); err != nil {
+		return nil, nil, err
+	}
+	materials, err := Materials(ctx, s.db.Read(), caseID)
+	if err != nil {
+		return nil, nil, err
+	}
+	documents, err := Documents(ctx, s.db.Read(), caseID)
+	return materials, documents, err
+}

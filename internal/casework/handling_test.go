@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -30,10 +31,7 @@ func variant(t *testing.T, f fixture, db *store.DB, code string, change func(*ca
 	it.ID, it.Version, it.BaseCode, it.ImplCode = 0, 0, code, ""
 	change(&it)
 	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := f.items.SaveDraft(ctx, tx, &it, "测试"); err != nil {
-			return err
-		}
-		return f.items.Publish(ctx, tx, it.ID, it.Version, "测试")
+		return f.items.Load(ctx, tx, &it, "测试")
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +101,7 @@ func TestItemWorkflowDecidesWhoActs(t *testing.T) {
 		bad := f.item
 		bad.ID, bad.Version, bad.BaseCode, bad.ImplCode = 0, 0, "010100100003", ""
 		bad.Workflow = []catalog.WorkStep{{Step: catalog.StepDecide, Roles: []policy.Role{policy.Head}, Share: 30}, {Step: catalog.StepAccept, Roles: []policy.Role{"mayor"}}}
-		err = db.Tx(ctx, func(tx *store.Tx) error { _, err := f.items.SaveDraft(ctx, tx, &bad, "测试"); return err })
+		_, err = f.items.SaveDraft(ctx, catalogAdmin, audit.Meta{}, &bad)
 		for _, want := range []string{"顺序不对", "角色 \"mayor\" 无效", "缺少“审查”环节", "缺少“办结”环节", "占比之和应为100%"} {
 			if !strings.Contains(apperr.MessageOf(err), want) {
 				t.Errorf("bad workflow: %v lacks %q", err, want)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
@@ -88,9 +89,7 @@ func TestApplyInOneStep(t *testing.T) {
 		}
 		// Suspended meanwhile, the item takes no more applications, even
 		// though the service read it a moment ago.
-		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			return f.items.SetStatus(ctx, tx, f.itemID, catalog.Suspended, "系统升级", "测试")
-		}); err != nil {
+		if err := f.items.SetStatus(ctx, catalogAdmin, audit.Meta{}, f.itemID, catalog.Suspended, "系统升级"); err != nil {
 			t.Fatal(err)
 		}
 		before := count()

@@ -16,7 +16,9 @@ import (
 	"io"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog/exchange"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -141,10 +143,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, f exchange.Format, acto
 			it := row.Item
 			e, found := have[it.ImplCode]
 			it.ID = e.id
-			if _, err := s.SaveDraft(ctx, tx, &it, actor); err != nil {
-				return rowFailed(row, err)
-			}
-			if err := s.Publish(ctx, tx, it.ID, it.Version, actor); err != nil {
+			if err := s.Load(ctx, tx, &it, actor); err != nil {
 				return rowFailed(row, err)
 			}
 			if found && e.status == Suspended {
@@ -185,4 +184,24 @@ func rowFailed(row exchange.Row, err error) error {
 		where = row.Sheet + " " + where
 	}
 	return apperr.Wrap(code, "导入失败，未作任何更改："+where+"："+apperr.MessageOf(err), err)
+}
+
+// Load saves it as a new version and publishes it, in tx: the step of a
+// bulk load (an import, the demo catalog), whose caller has checked who
+// may and records the load once, rather than item by item.
+func (s *Store) Load(ctx context.Context, tx *store.Tx, it *Item, actor string) error {
+	if _, err := s.saveDraft(ctx, tx, it, actor); err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, it.ID, it.Version, actor)
+}
+
+// RecordExport writes the audit entry of a download of the whole catalog
+// by who, if the policy lets them export it; the export follows.
+func (s *Store) RecordExport(ctx context.Context, who policy.Subject, meta audit.Meta, f exchange.Format) error {
+	if err := policy.Check(who, policy.Export, policy.Resource{Kind: policy.Catalog}); err != nil {
+		return err
+	}
+	return audit.Record(ctx, s.db, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name,
+		Action: "export", Object: "catalog", Detail: "导出事项目录（" + string(f) + "）", IP: meta.IP})
 }

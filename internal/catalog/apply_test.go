@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/catalog/exchange"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -92,29 +93,24 @@ func transferStore(t *testing.T, db *store.DB) *catalog.Store {
 func seedTransfer(t *testing.T, s *catalog.Store, db *store.DB, n int) {
 	t.Helper()
 	ctx := context.Background()
-	err := db.Tx(ctx, func(tx *store.Tx) error {
-		for i := range n {
-			it := transferItem(i)
-			ps, err := s.SaveDraft(ctx, tx, &it, "测试")
-			if err != nil {
-				return err
-			}
-			if len(ps) > 0 {
-				return fmt.Errorf("item %d: %+v", i, ps)
-			}
-			if err := s.Publish(ctx, tx, it.ID, it.Version, "测试"); err != nil {
-				return err
-			}
-			if i == 1 {
-				if err := s.SetStatus(ctx, tx, it.ID, catalog.Suspended, "系统升级", "测试"); err != nil {
-					return err
-				}
+	who := editor("测试")
+	for i := range n {
+		it := transferItem(i)
+		ps, err := s.SaveDraft(ctx, who, audit.Meta{}, &it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) > 0 {
+			t.Fatalf("item %d: %+v", i, ps)
+		}
+		if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			if err := s.SetStatus(ctx, who, audit.Meta{}, it.ID, catalog.Suspended, "系统升级"); err != nil {
+				t.Fatal(err)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -2,15 +2,18 @@ package catalog_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -134,20 +137,23 @@ func newStore(t *testing.T, db *store.DB) (*catalog.Store, *clock.Manual) {
 	return catalog.NewStore(db, region.NewStore(db), clk), clk
 }
 
+// editor changes items as an administrator; the item's history names them.
+func editor(name string) policy.Subject {
+	return policy.Subject{Kind: policy.Staff, Name: name, Roles: []policy.Role{policy.Admin}}
+}
+
 func TestVersionsPublishAndStatus(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, clk := newStore(t, db)
 		it := goodItem()
-		tx := func(fn func(tx *store.Tx) error) error { return db.Tx(ctx, fn) }
-		if err := tx(func(tx *store.Tx) error {
-			ps, err := s.SaveDraft(ctx, tx, &it, "管理员甲")
-			if len(ps) != 0 {
-				t.Errorf("problems: %+v", ps)
-			}
-			return err
-		}); err != nil {
+		jia, yi, m := editor("管理员甲"), editor("管理员乙"), audit.Meta{}
+		ps, err := s.SaveDraft(ctx, jia, m, &it)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if len(ps) != 0 {
+			t.Errorf("problems: %+v", ps)
 		}
 		if it.ID == 0 || it.Version != 1 || len(it.ImplCode) != 33 || it.Level != 1 || it.RegionCode != "410411000000" {
 			t.Fatalf("saved item: %+v", it)
@@ -156,7 +162,7 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 			t.Fatalf("a draft is visible: %v", err)
 		}
 		v0, _ := s.CatalogVersion(ctx)
-		if err := tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 1, "管理员乙") }); err != nil {
+		if err := s.Publish(ctx, yi, m, it.ID, 1); err != nil {
 			t.Fatal(err)
 		}
 		if v1, _ := s.CatalogVersion(ctx); v1 != v0+1 {
@@ -168,11 +174,8 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		edit := it
 		edit.Name = "个体工商户设立登记（新版）"
 		edit.Visits, edit.Depth = 1, catalog.DepthApply // no visit reason: a quality problem
-		var problems []catalog.Problem
-		if err := tx(func(tx *store.Tx) (err error) {
-			problems, err = s.SaveDraft(ctx, tx, &edit, "管理员甲")
-			return err
-		}); err != nil {
+		problems, err := s.SaveDraft(ctx, jia, m, &edit)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if edit.Version != 2 || len(problems) != 1 || problems[0].Rule != "visit_reason" {
@@ -182,17 +185,15 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		if err != nil || shown.Name != "个体工商户设立登记" || shown.Version != 1 {
 			t.Fatalf("shown %q v%d, %v", shown.Name, shown.Version, err)
 		}
-		err = tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 2, "管理员乙") })
+		err = s.Publish(ctx, yi, m, it.ID, 2)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "原因") {
 			t.Fatalf("publishing a failing version: %v", err)
 		}
 		edit.VisitReason = "需核验经营场所原件"
-		if err := tx(func(tx *store.Tx) error {
-			if _, err := s.SaveDraft(ctx, tx, &edit, "管理员甲"); err != nil {
-				return err
-			}
-			return s.Publish(ctx, tx, it.ID, edit.Version, "管理员乙")
-		}); err != nil {
+		if _, err := s.SaveDraft(ctx, jia, m, &edit); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish(ctx, yi, m, it.ID, edit.Version); err != nil {
 			t.Fatal(err)
 		}
 		shown, _, _ = s.Published(ctx, it.ID)
@@ -204,26 +205,22 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		}
 
 		// Suspend needs a reason; suspended items stay visible with it; cancelled ones vanish.
-		if err := tx(func(tx *store.Tx) error { return s.SetStatus(ctx, tx, it.ID, catalog.Suspended, "", "管理员乙") }); !apperr.Is(err, apperr.Invalid) {
+		if err := s.SetStatus(ctx, yi, m, it.ID, catalog.Suspended, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("suspend without reason: %v", err)
 		}
-		if err := tx(func(tx *store.Tx) error {
-			return s.SetStatus(ctx, tx, it.ID, catalog.Suspended, "系统升级", "管理员乙")
-		}); err != nil {
+		if err := s.SetStatus(ctx, yi, m, it.ID, catalog.Suspended, "系统升级"); err != nil {
 			t.Fatal(err)
 		}
 		if _, reason, err := s.Published(ctx, it.ID); err != nil || reason != "系统升级" {
 			t.Fatalf("suspended: %q %v", reason, err)
 		}
-		if err := tx(func(tx *store.Tx) error {
-			return s.SetStatus(ctx, tx, it.ID, catalog.Cancelled, "职能调整", "管理员乙")
-		}); err != nil {
+		if err := s.SetStatus(ctx, yi, m, it.ID, catalog.Cancelled, "职能调整"); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("cancelled item visible: %v", err)
 		}
-		if err := tx(func(tx *store.Tx) error { return s.Publish(ctx, tx, it.ID, 3, "管理员乙") }); !apperr.Is(err, apperr.Conflict) {
+		if err := s.Publish(ctx, yi, m, it.ID, 3); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("publishing a cancelled item: %v", err)
 		}
 		hist, err := s.History(ctx, it.ID)
@@ -247,15 +244,15 @@ func TestRejectedSaveChangesNothing(t *testing.T) {
 		s, _ := newStore(t, db)
 		it := goodItem()
 		it.Department = "nosuchdept"
-		err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &it, "x"); return err })
+		_, err := s.SaveDraft(ctx, editor("x"), audit.Meta{}, &it)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "实施部门") {
 			t.Fatalf("unknown department: %v", err)
 		}
 		a, b := goodItem(), goodItem()
-		if err := db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &a, "x"); return err }); err != nil {
+		if _, err := s.SaveDraft(ctx, editor("x"), audit.Meta{}, &a); err != nil {
 			t.Fatal(err)
 		}
-		err = db.Tx(ctx, func(tx *store.Tx) error { _, err := s.SaveDraft(ctx, tx, &b, "x"); return err })
+		_, err = s.SaveDraft(ctx, editor("x"), audit.Meta{}, &b)
 		if !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("duplicate implementing code: %v", err)
 		}
@@ -263,6 +260,85 @@ func TestRejectedSaveChangesNothing(t *testing.T) {
 		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM item_versions`).Scan(&n)
 		if n != 1 {
 			t.Fatalf("%d versions stored, want 1", n)
+		}
+	})
+}
+
+// The catalog's changes check the policy themselves: a catalog manager
+// changes only their own department's items, and each change is on the
+// item's history and the audit log with who made it and from where.
+func TestChangesAreTheDepartmentsOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newStore(t, db)
+		regions := region.NewStore(db)
+		scjgj, err := regions.DepartmentBySlug(ctx, db.Read(), "scjgj")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mzj, err := regions.DepartmentBySlug(ctx, db.Read(), "mzj")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Managers without an account: the entries carry their names alone.
+		manager := func(d region.Department) policy.Subject {
+			return policy.Subject{Kind: policy.Staff, Name: "管理员" + d.ShortName, DepartmentID: d.ID,
+				RegionCode: d.RegionCode, Roles: []policy.Role{policy.CatalogManager}}
+		}
+		own, other := manager(scjgj), manager(mzj)
+		at := audit.Meta{IP: "10.0.0.9", Client: "test"}
+		it := goodItem()
+		if _, err := s.SaveDraft(ctx, other, at, &it); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager creating the item: %v", err)
+		}
+		if _, err := s.SaveDraft(ctx, own, at, &it); err != nil {
+			t.Fatal(err)
+		}
+		edit := it
+		edit.Name = "个体工商户设立登记（改）"
+		if _, err := s.SaveDraft(ctx, other, at, &edit); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager editing it: %v", err)
+		}
+		// Moving the item to one's own department is no way round.
+		edit.Department = "mzj"
+		if _, err := s.SaveDraft(ctx, other, at, &edit); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager taking it over: %v", err)
+		}
+		if err := s.Publish(ctx, other, at, it.ID, it.Version); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager publishing it: %v", err)
+		}
+		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("published after a refusal: %v", err)
+		}
+		if err := s.Publish(ctx, own, at, it.ID, it.Version); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetStatus(ctx, other, at, it.ID, catalog.Suspended, "整改"); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("another department's manager suspending it: %v", err)
+		}
+		if err := s.SetStatus(ctx, policy.Subject{Kind: policy.Anonymous}, at, it.ID, catalog.Suspended, "整改"); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("anonymous suspending it: %v", err)
+		}
+		if err := s.SetStatus(ctx, own, at, it.ID, catalog.Suspended, "整改"); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Object: "item:" + strconv.FormatInt(it.ID, 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, e := range entries {
+			if e.Actor != own.Name || e.IP != at.IP || e.RegionCode != scjgj.RegionCode {
+				t.Errorf("entry %+v", e)
+			}
+			actions = append(actions, e.Action)
+		}
+		if strings.Join(actions, ",") != "item_status,item_publish,item_save" {
+			t.Fatalf("audit actions %v", actions)
+		}
+		history, err := s.History(ctx, it.ID)
+		if err != nil || len(history) != 3 || history[0].Actor != own.Name {
+			t.Fatalf("history %+v, %v", history, err)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -31,15 +32,14 @@ func TestInstancesConvergeAfterPublish(t *testing.T) {
 		go b.Watch(watchCtx, 20*time.Millisecond)
 
 		it := goodItem()
-		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			if _, err := s.SaveDraft(ctx, tx, &it, "甲"); err != nil {
-				return err
-			}
-			if b.Search("个体工商户", catalog.Filter{}, 0, 10).Total != 0 {
-				t.Error("a draft is searchable")
-			}
-			return s.Publish(ctx, tx, it.ID, it.Version, "甲")
-		}); err != nil {
+		who := editor("甲")
+		if _, err := s.SaveDraft(ctx, who, audit.Meta{}, &it); err != nil {
+			t.Fatal(err)
+		}
+		if b.Search("个体工商户", catalog.Filter{}, 0, 10).Total != 0 {
+			t.Error("a draft is searchable")
+		}
+		if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
 			t.Fatal(err)
 		}
 		if changed, err := a.Refresh(ctx); err != nil || !changed {
@@ -69,9 +69,7 @@ func TestInstancesConvergeAfterPublish(t *testing.T) {
 			t.Fatalf("synonym: %+v", res)
 		}
 		// A suspended item stays findable (its guide says why); a cancelled one does not.
-		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			return s.SetStatus(ctx, tx, it.ID, catalog.Cancelled, "职能划转", "甲")
-		}); err != nil {
+		if err := s.SetStatus(ctx, who, audit.Meta{}, it.ID, catalog.Cancelled, "职能划转"); err != nil {
 			t.Fatal(err)
 		}
 		a.Refresh(ctx)
@@ -89,10 +87,7 @@ func TestReadinessAndQualityReport(t *testing.T) {
 		offline.BaseCode, offline.Name, offline.Depth, offline.Visits, offline.VisitReason = "010100100009", "烟花爆竹经营许可", catalog.DepthPublic, 1, "现场核查"
 		for _, it := range []*catalog.Item{&online, &offline} {
 			if err := db.Tx(ctx, func(tx *store.Tx) error {
-				if _, err := s.SaveDraft(ctx, tx, it, "甲"); err != nil {
-					return err
-				}
-				return s.Publish(ctx, tx, it.ID, it.Version, "甲")
+				return s.Load(ctx, tx, it, "甲")
 			}); err != nil {
 				t.Fatal(err)
 			}

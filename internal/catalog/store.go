@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -95,11 +97,106 @@ func (s *Store) record(ctx context.Context, tx *store.Tx, itemID int64, version 
 	return err
 }
 
-// SaveDraft stores it as a new version: a new item when it.ID is 0,
+// ActorName names who for an item's history: 王五（账户 12）, or the
+// command line's own name.
+func ActorName(who policy.Subject) string {
+	if who.AccountID == 0 {
+		return who.Name
+	}
+	return fmt.Sprintf("%s（账户 %d）", who.Name, who.AccountID)
+}
+
+// mayChange checks in tx that who may take a (Edit, Publish) on the items
+// of the department an item belongs to, or (id 0) of the department slug
+// names.
+func (s *Store) mayChange(ctx context.Context, tx *store.Tx, who policy.Subject, a policy.Action, id int64, slug string) error {
+	var dept int64
+	if id != 0 {
+		err := tx.QueryRow(ctx, `SELECT department_id FROM items WHERE id = ?`, id).Scan(&dept)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "事项不存在")
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		d, err := s.regions.DepartmentBySlug(ctx, tx, slug)
+		if apperr.Is(err, apperr.NotFound) {
+			return apperr.New(apperr.Invalid, "实施部门 "+slug+" 不存在")
+		}
+		if err != nil {
+			return err
+		}
+		dept = d.ID
+	}
+	return policy.Check(who, a, policy.Resource{Kind: policy.Item, DepartmentID: dept})
+}
+
+// changed writes the audit entry of a change to an item.
+func (s *Store) changed(ctx context.Context, tx *store.Tx, who policy.Subject, meta audit.Meta, id int64, action, detail string) error {
+	return audit.Append(ctx, tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: ActorName(who), Action: action,
+		Object: fmt.Sprintf("item:%d", id), Detail: detail, IP: meta.IP, RegionCode: who.RegionCode})
+}
+
+// SaveDraft stores it as a new version, if who may edit the items of its
+// department (and, for an edit, of the department that has it), and
+// records who did, in the item's history and the audit log. See saveDraft.
+func (s *Store) SaveDraft(ctx context.Context, who policy.Subject, meta audit.Meta, it *Item) ([]Problem, error) {
+	var problems []Problem
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		if it.ID != 0 {
+			if err := s.mayChange(ctx, tx, who, policy.Edit, it.ID, ""); err != nil {
+				return err
+			}
+		}
+		if err := s.mayChange(ctx, tx, who, policy.Edit, 0, it.Department); err != nil {
+			return err
+		}
+		var err error
+		if problems, err = s.saveDraft(ctx, tx, it, ActorName(who)); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, who, meta, it.ID, "item_save", fmt.Sprintf("保存「%s」第 %d 版草稿", it.Name, it.Version))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return problems, nil
+}
+
+// Publish makes a version what citizens see, if who may publish the
+// department's items. See publish.
+func (s *Store) Publish(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, version int) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.mayChange(ctx, tx, who, policy.Publish, id, ""); err != nil {
+			return err
+		}
+		if err := s.publish(ctx, tx, id, version, ActorName(who)); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, who, meta, id, "item_publish", fmt.Sprintf("发布第 %d 版", version))
+	})
+}
+
+// SetStatus suspends, cancels or resumes a published item with a reason,
+// if who may publish the department's items. See setStatus.
+func (s *Store) SetStatus(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, to Status, reason string) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.mayChange(ctx, tx, who, policy.Publish, id, ""); err != nil {
+			return err
+		}
+		if err := s.setStatus(ctx, tx, id, to, reason, ActorName(who)); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, who, meta, id, "item_status", "改为"+to.Name()+"，原因："+reason)
+	})
+}
+
+// saveDraft stores it as a new version: a new item when it.ID is 0,
 // otherwise the next version of that item. What citizens see does not
 // change until the version is published. It returns the quality problems
 // the draft still has, which would stop it being published.
-func (s *Store) SaveDraft(ctx context.Context, tx *store.Tx, it *Item, actor string) ([]Problem, error) {
+func (s *Store) saveDraft(ctx context.Context, tx *store.Tx, it *Item, actor string) ([]Problem, error) {
 	if err := it.Validate(); err != nil {
 		return nil, err
 	}
@@ -152,9 +249,9 @@ func (s *Store) SaveDraft(ctx context.Context, tx *store.Tx, it *Item, actor str
 	return it.Problems(), nil
 }
 
-// Publish makes a version what citizens see. A version that breaks a
+// publish makes a version what citizens see. A version that breaks a
 // quality rule is refused with every problem listed.
-func (s *Store) Publish(ctx context.Context, tx *store.Tx, id int64, version int, actor string) error {
+func (s *Store) publish(ctx context.Context, tx *store.Tx, id int64, version int, actor string) error {
 	it, err := s.version(ctx, tx, id, version)
 	if err != nil {
 		return err
@@ -186,8 +283,8 @@ func (s *Store) Publish(ctx context.Context, tx *store.Tx, id int64, version int
 	return bumpCatalogVersion(ctx, tx)
 }
 
-// SetStatus suspends, cancels or resumes a published item, with a reason.
-func (s *Store) SetStatus(ctx context.Context, tx *store.Tx, id int64, to Status, reason, actor string) error {
+// setStatus suspends, cancels or resumes a published item, with a reason.
+func (s *Store) setStatus(ctx context.Context, tx *store.Tx, id int64, to Status, reason, actor string) error {
 	if strings.TrimSpace(reason) == "" {
 		return apperr.New(apperr.Invalid, "请填写原因")
 	}

@@ -67,9 +67,8 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, svc *ca
 		var id int64
 		err = db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE username = ?`, "demo."+d.Slug).Scan(&id)
 		if err != nil {
-			acc, _, cerr := ids.CreateStaff(ctx, 0, identity.NewStaff{Username: "demo." + d.Slug, Name: d.ShortName + "演示办理员",
-				DepartmentID: d.ID, Roles: []policy.Role{policy.Window, policy.Reviewer, policy.Head}, Password: StaffPassword},
-				identity.Meta{IP: "demo", Client: "zwfw demo"})
+			acc, _, cerr := ids.CreateStaff(ctx, builder, demoMeta, identity.NewStaff{Username: "demo." + d.Slug, Name: d.ShortName + "演示办理员",
+				DepartmentID: d.ID, Roles: []policy.Role{policy.Window, policy.Reviewer, policy.Head}, Password: StaffPassword})
 			if cerr != nil {
 				return policy.Subject{}, cerr
 			}

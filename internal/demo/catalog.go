@@ -86,10 +86,7 @@ func SeedCatalog(ctx context.Context, db *store.DB, clk clock.Clock) (int, error
 			}
 			for _, u := range units {
 				it := localise(t, u)
-				if _, err := items.SaveDraft(ctx, tx, &it, catalogActor); err != nil {
-					return fmt.Errorf("demo item %s (%s): %w", t.Name, u.Slug, err)
-				}
-				if err := items.Publish(ctx, tx, it.ID, it.Version, catalogActor); err != nil {
+				if err := items.Load(ctx, tx, &it, catalogActor); err != nil {
 					return fmt.Errorf("demo item %s (%s): %w", t.Name, u.Slug, err)
 				}
 				if _, err := tx.Exec(ctx, `UPDATE items SET popularity = ? WHERE id = ?`, popularity(t, u), it.ID); err != nil {

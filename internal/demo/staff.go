@@ -37,6 +37,13 @@ var demoStaff = []struct {
 	{"community.window", "便民服务站吴霞", "", []policy.Role{policy.Window}},
 }
 
+// builder is who makes the demo's data, acting as an administrator;
+// demoMeta is where its changes come from, for the audit log.
+var (
+	builder  = policy.Subject{Kind: policy.Staff, Name: "演示数据", Roles: []policy.Role{policy.Admin}}
+	demoMeta = identity.Meta{IP: "demo", Client: "zwfw demo"}
+)
+
 // SeedStaff opens the demo staff accounts unless they exist, and lists them.
 func SeedStaff(ctx context.Context, db *store.DB, ids *identity.Service) ([]StaffAccount, error) {
 	regions := region.NewStore(db)
@@ -66,8 +73,8 @@ func SeedStaff(ctx context.Context, db *store.DB, ids *identity.Service) ([]Staf
 			return nil, err
 		}
 		if n == 0 {
-			if _, _, err := ids.CreateStaff(ctx, 0, identity.NewStaff{Username: st.username, Name: st.name, DepartmentID: dept.ID,
-				Roles: st.roles, Password: StaffPassword}, identity.Meta{IP: "demo", Client: "zwfw demo"}); err != nil {
+			if _, _, err := ids.CreateStaff(ctx, builder, demoMeta, identity.NewStaff{Username: st.username, Name: st.name, DepartmentID: dept.ID,
+				Roles: st.roles, Password: StaffPassword}); err != nil {
 				return nil, fmt.Errorf("%s: %w", st.username, err)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/password"
@@ -75,10 +76,7 @@ func New(db *store.DB, opt Options) *Service {
 }
 
 // Meta is where a request came from, for history and the audit log.
-type Meta struct {
-	IP     string
-	Client string // the browser's user agent, shortened
-}
+type Meta = audit.Meta
 
 // Account is what the platform shows of an account: identifiers only in
 // masked form.

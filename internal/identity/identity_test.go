@@ -46,6 +46,9 @@ type fixture struct {
 
 var meta = identity.Meta{IP: "127.0.0.1", Client: "test"}
 
+// testAdmin opens and changes staff accounts, as the command line does.
+var testAdmin = policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}
+
 func newFixture(t *testing.T, db *store.DB) fixture {
 	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
@@ -225,11 +228,11 @@ func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		street := depts[0]
-		if _, _, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "Bad Name", Name: "王", Password: "short"}, meta); !apperr.Is(err, apperr.Invalid) {
+		if _, _, err := f.svc.CreateStaff(ctx, testAdmin, meta, identity.NewStaff{Username: "Bad Name", Name: "王", Password: "short"}); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("bad staff input: %v", err)
 		}
-		acc, otpURL, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "wangwu", Name: "王五", DepartmentID: street.ID,
-			Roles: []policy.Role{policy.Window, policy.Reviewer}, Password: "Staff-Pass-2026x"}, meta)
+		acc, otpURL, err := f.svc.CreateStaff(ctx, testAdmin, meta, identity.NewStaff{Username: "wangwu", Name: "王五", DepartmentID: street.ID,
+			Roles: []policy.Role{policy.Window, policy.Reviewer}, Password: "Staff-Pass-2026x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,13 +281,13 @@ func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
 		if _, err := f.svc.Authenticate(ctx, b); err == nil {
 			t.Fatal("another session survived a password change")
 		}
-		if err := f.svc.SetRoles(ctx, 0, acc.ID, []policy.Role{policy.Supervisor}, meta); err != nil {
+		if err := f.svc.SetRoles(ctx, testAdmin, meta, acc.ID, []policy.Role{policy.Supervisor}); err != nil {
 			t.Fatal(err)
 		}
 		if sess, _ := f.svc.Authenticate(ctx, a); !sess.Subject.Has(policy.Supervisor) || sess.Subject.Has(policy.Window) {
 			t.Fatalf("roles after change: %v", sess.Subject.Roles)
 		}
-		if err := f.svc.ResetPassword(ctx, 0, "wangwu", "Reset-Pass-2026x", meta); err != nil {
+		if err := f.svc.ResetPassword(ctx, testAdmin, meta, "wangwu", "Reset-Pass-2026x"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Authenticate(ctx, a); err == nil {
@@ -497,8 +500,8 @@ func TestTOTPReplayRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, otpURL, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "zhaoliu", Name: "赵六", DepartmentID: depts[0].ID,
-			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}, meta)
+		_, otpURL, err := f.svc.CreateStaff(ctx, testAdmin, meta, identity.NewStaff{Username: "zhaoliu", Name: "赵六", DepartmentID: depts[0].ID,
+			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -532,7 +535,7 @@ func TestSetRolesRefusesCitizens(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, db)
 		acc, _ := f.register(t, mobile, idNumber)
-		err := f.svc.SetRoles(ctx, 0, acc.ID, []policy.Role{policy.Admin}, meta)
+		err := f.svc.SetRoles(ctx, testAdmin, meta, acc.ID, []policy.Role{policy.Admin})
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "工作人员账户") {
 			t.Fatalf("roles for a citizen: %v", err)
 		}
@@ -576,8 +579,8 @@ func TestStaffSignInAnswersAlike(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: "sunqi", Name: "孙七", DepartmentID: depts[0].ID,
-			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}, meta); err != nil {
+		if _, _, err := f.svc.CreateStaff(ctx, testAdmin, meta, identity.NewStaff{Username: "sunqi", Name: "孙七", DepartmentID: depts[0].ID,
+			Roles: []policy.Role{policy.Window}, Password: "Staff-Pass-2026x"}); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
@@ -594,6 +597,83 @@ func TestStaffSignInAnswersAlike(t *testing.T) {
 		// the few of one query).
 		if unknownTook < 20*time.Millisecond {
 			t.Fatalf("unknown user refused in %v: no password hash was computed", unknownTook)
+		}
+	})
+}
+
+// The account methods check the policy themselves: a page or an API that
+// forgot to would still not let a staff member without the administrator
+// role change roles, stop an account or reset a password — their own
+// included — and what an administrator does is audited with the request's
+// address, under their name.
+func TestAccountChangesNeedAnAdministrator(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		depts, err := region.NewStore(db).Departments(ctx, region.DepartmentFilter{Kind: region.StreetCenter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := func(username string, roles ...policy.Role) (identity.Account, policy.Subject) {
+			acc, _, err := f.svc.CreateStaff(ctx, testAdmin, meta, identity.NewStaff{Username: username, Name: "测试" + username,
+				DepartmentID: depts[0].ID, Roles: roles, Password: "Staff-Pass-2026x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return acc, policy.Subject{AccountID: acc.ID, Kind: policy.Staff, Name: acc.Name, DepartmentID: depts[0].ID,
+				RegionCode: depts[0].RegionCode, Roles: roles}
+		}
+		target, _ := open("target", policy.Window)
+		reviewerAcc, reviewer := open("reviewer", policy.Reviewer)
+		_, boss := open("boss", policy.Admin)
+		citizen := policy.Subject{AccountID: 999, Kind: policy.Person, Name: "张三"}
+		for _, who := range []policy.Subject{reviewer, citizen, {Kind: policy.Anonymous}} {
+			want := apperr.Forbidden
+			if who.Kind == policy.Anonymous {
+				want = apperr.Unauthorized
+			} else if who.Kind == policy.Person {
+				want = apperr.NotFound
+			}
+			for name, err := range map[string]error{
+				"set roles":      f.svc.SetRoles(ctx, who, meta, target.ID, []policy.Role{policy.Admin}),
+				"own roles":      f.svc.SetRoles(ctx, who, meta, who.AccountID, []policy.Role{policy.Admin}),
+				"disable":        f.svc.SetDisabled(ctx, who, meta, target.ID, true),
+				"reset password": f.svc.ResetPassword(ctx, who, meta, "target", "Other-Pass-2026x"),
+			} {
+				if apperr.CodeOf(err) != want {
+					t.Errorf("%s %s: %v, want %s", who.Kind, name, err, want)
+				}
+			}
+			if _, _, err := f.svc.CreateStaff(ctx, who, meta, identity.NewStaff{Username: "intruder", Name: "入侵者",
+				DepartmentID: depts[0].ID, Roles: []policy.Role{policy.Admin}, Password: "Staff-Pass-2026x"}); apperr.CodeOf(err) != want {
+				t.Errorf("%s create staff: %v, want %s", who.Kind, err, want)
+			}
+		}
+		if acc, err := f.svc.Account(ctx, reviewerAcc.ID); err != nil || len(acc.Roles) != 1 || acc.Roles[0] != policy.Reviewer {
+			t.Fatalf("the reviewer's roles after refusals: %+v, %v", acc.Roles, err)
+		}
+		if err := f.svc.SetDisabled(ctx, boss, meta, boss.AccountID, true); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("an administrator stopping their own account: %v", err)
+		}
+		at := identity.Meta{IP: "10.1.2.3", Client: "test"}
+		if err := f.svc.SetRoles(ctx, boss, at, target.ID, []policy.Role{policy.Reviewer}); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "role_change", Object: "account:" + itoa(target.ID)})
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("role change entries: %+v, %v", entries, err)
+		}
+		if e := entries[0]; e.ActorID != boss.AccountID || e.Actor != "测试boss（boss）" || e.IP != "10.1.2.3" || e.RegionCode != depts[0].RegionCode {
+			t.Fatalf("role change entry: %+v", e)
+		}
+		// The command line has no account: it is named as itself.
+		cli := policy.Subject{Kind: policy.Staff, Name: "命令行重置密码（系统用户 root）", Roles: []policy.Role{policy.Admin}}
+		if err := f.svc.ResetPassword(ctx, cli, identity.Meta{IP: "cli"}, "target", "Other-Pass-2026x"); err != nil {
+			t.Fatal(err)
+		}
+		entries, err = audit.Search(ctx, db.Read(), audit.Filter{Action: "password_reset", Object: "account:" + itoa(target.ID)})
+		if err != nil || len(entries) != 1 || entries[0].Actor != cli.Name || entries[0].ActorID != 0 || entries[0].IP != "cli" {
+			t.Fatalf("password reset entries: %+v, %v", entries, err)
 		}
 	})
 }

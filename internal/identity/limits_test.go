@@ -32,8 +32,8 @@ func staffAccount(t *testing.T, f fixture, username string, roles ...policy.Role
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, otpURL, err := f.svc.CreateStaff(ctx, 0, identity.NewStaff{Username: username, Name: "王管理", DepartmentID: depts[0].ID,
-		Roles: roles, Password: staffPass}, meta)
+	_, otpURL, err := f.svc.CreateStaff(ctx, testAdmin, meta, identity.NewStaff{Username: username, Name: "王管理", DepartmentID: depts[0].ID,
+		Roles: roles, Password: staffPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestSignInLimitsSharedByInstances(t *testing.T) {
 				t.Fatalf("five failures over two instances: %v", err)
 			}
 		}
-		if err := other.ResetPassword(ctx, 0, "zhaoliu", "Staff-Pass-2027y", meta); err != nil {
+		if err := other.ResetPassword(ctx, testAdmin, meta, "zhaoliu", "Staff-Pass-2027y"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.SignInStaff(ctx, "zhaoliu", "Staff-Pass-2027y", code(f.clk.Now()), meta); err != nil {

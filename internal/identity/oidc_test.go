@@ -296,7 +296,7 @@ func TestOIDCDisabledAccountRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		acc := f.signedIn(t, tok)
-		if err := f.svc.SetDisabled(ctx, 0, acc.ID, true, meta); err != nil {
+		if err := f.svc.SetDisabled(ctx, testAdmin, meta, acc.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		before := scalar(t, db, `SELECT COUNT(*) FROM sessions`)
@@ -315,7 +315,7 @@ func TestOIDCDisabledAccountRefused(t *testing.T) {
 
 		// Found by ID number: refused, and not linked.
 		reg, _ := f.register(t, "13900001111", otherIDNumber)
-		if err := f.svc.SetDisabled(ctx, 0, reg.ID, true, meta); err != nil {
+		if err := f.svc.SetDisabled(ctx, testAdmin, meta, reg.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		c := oidc.Claims{Subject: "tysfrz-disabled", Name: "张三", IDNumber: otherIDNumber}

@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/password"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
@@ -200,8 +201,12 @@ var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{2,31}$`)
 
 // CreateStaff opens a staff account and returns it with the otpauth:// URL
 // of its TOTP secret, to be shown once so that the person can add it to an
-// authenticator app. actorID 0 means the command line.
-func (s *Service) CreateStaff(ctx context.Context, actorID int64, n NewStaff, meta Meta) (Account, string, error) {
+// authenticator app. Only administrators may (the command line acts as
+// one).
+func (s *Service) CreateStaff(ctx context.Context, who policy.Subject, meta Meta, n NewStaff) (Account, string, error) {
+	if err := policy.Check(who, policy.Edit, accountsAdmin); err != nil {
+		return Account{}, "", err
+	}
 	now := s.opt.Clock.Now()
 	var problems []string
 	if !usernamePattern.MatchString(n.Username) {
@@ -256,7 +261,7 @@ func (s *Service) CreateStaff(ctx context.Context, actorID int64, n NewStaff, me
 		if err := s.setRoles(ctx, tx, id, n.Roles); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actorID, "staff_create", fmt.Sprintf("account:%d", id),
+		return s.auditBy(ctx, tx, who, "staff_create", fmt.Sprintf("account:%d", id),
 			fmt.Sprintf("开设工作人员账户 %s（%s），角色：%s", n.Username, deptName, roleNames(n.Roles)), meta)
 	})
 	if err != nil {
@@ -291,8 +296,28 @@ func (s *Service) setRoles(ctx context.Context, tx *store.Tx, id int64, rs []pol
 	return nil
 }
 
-// SetRoles replaces a staff member's roles, and records the change.
-func (s *Service) SetRoles(ctx context.Context, actorID, id int64, rs []policy.Role, meta Meta) error {
+// accountsAdmin is the resource of opening, changing and stopping staff
+// accounts: nobody's own (OwnerID -1), so that only administrators may,
+// on their own account too — else a staff member could grant themselves
+// roles.
+var accountsAdmin = policy.Resource{Kind: policy.Account, OwnerID: -1}
+
+// auditBy appends to the audit log in tx for who: a signed-in account is
+// named from the database; a subject without one (the command line) by
+// its own name.
+func (s *Service) auditBy(ctx context.Context, tx *store.Tx, who policy.Subject, action, object, detail string, meta Meta) error {
+	if who.AccountID != 0 || who.Name == "" {
+		return s.audit(ctx, tx, who.AccountID, action, object, detail, meta)
+	}
+	return audit.Append(ctx, tx, audit.Entry{At: s.opt.Clock.Now(), Actor: who.Name, Action: action, Object: object, Detail: detail, IP: meta.IP})
+}
+
+// SetRoles replaces a staff member's roles, and records the change. Only
+// administrators may.
+func (s *Service) SetRoles(ctx context.Context, who policy.Subject, meta Meta, id int64, rs []policy.Role) error {
+	if err := policy.Check(who, policy.Edit, accountsAdmin); err != nil {
+		return err
+	}
 	for _, r := range rs {
 		if r.Name() == "" {
 			return apperr.New(apperr.Invalid, "角色 "+string(r)+" 无效")
@@ -318,14 +343,18 @@ func (s *Service) SetRoles(ctx context.Context, actorID, id int64, rs []policy.R
 			return err
 		}
 		slices.Sort(rs)
-		return s.audit(ctx, tx, actorID, "role_change", fmt.Sprintf("account:%d", id),
+		return s.auditBy(ctx, tx, who, "role_change", fmt.Sprintf("account:%d", id),
 			fmt.Sprintf("角色由「%s」改为「%s」", roleNames(before), roleNames(rs)), meta)
 	})
 }
 
 // ResetPassword sets a new password for a staff member, signs them out
-// everywhere and unlocks the account. actorID 0 means the command line.
-func (s *Service) ResetPassword(ctx context.Context, actorID int64, username, newPassword string, meta Meta) error {
+// everywhere and unlocks the account. Only administrators may (the
+// command line acts as one).
+func (s *Service) ResetPassword(ctx context.Context, who policy.Subject, meta Meta, username, newPassword string) error {
+	if err := policy.Check(who, policy.Edit, accountsAdmin); err != nil {
+		return err
+	}
 	if err := s.opt.Policy.Check(newPassword, username); err != nil {
 		return apperr.Wrap(apperr.Invalid, err.Error(), err)
 	}
@@ -350,7 +379,7 @@ func (s *Service) ResetPassword(ctx context.Context, actorID int64, username, ne
 		if _, err := s.revokeOthers(ctx, tx, id, ""); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actorID, "password_reset", fmt.Sprintf("account:%d", id), "重置 "+username+" 的密码", meta)
+		return s.auditBy(ctx, tx, who, "password_reset", fmt.Sprintf("account:%d", id), "重置 "+username+" 的密码", meta)
 	})
 }
 
@@ -475,7 +504,14 @@ func (s *Service) Staff(ctx context.Context, departmentID int64) ([]Account, err
 }
 
 // SetDisabled stops or restores an account; stopping it ends its sessions.
-func (s *Service) SetDisabled(ctx context.Context, actorID, id int64, disabled bool, meta Meta) error {
+// Only administrators may, and not on their own account.
+func (s *Service) SetDisabled(ctx context.Context, who policy.Subject, meta Meta, id int64, disabled bool) error {
+	if err := policy.Check(who, policy.Edit, accountsAdmin); err != nil {
+		return err
+	}
+	if id == who.AccountID {
+		return apperr.New(apperr.Invalid, "不能停用自己的账户。")
+	}
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE accounts SET disabled = ?, updated_at = ? WHERE id = ?`, disabled, s.opt.Clock.Now(), id)
 		if err != nil {
@@ -491,6 +527,6 @@ func (s *Service) SetDisabled(ctx context.Context, actorID, id int64, disabled b
 				return err
 			}
 		}
-		return s.audit(ctx, tx, actorID, action, fmt.Sprintf("account:%d", id), detail, meta)
+		return s.auditBy(ctx, tx, who, action, fmt.Sprintf("account:%d", id), detail, meta)
 	})
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/zwfw/zwfw/internal/jobs/jobview"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -125,15 +127,20 @@ func (q *Queue) Enqueue(ctx context.Context, tx *store.Tx, args river.JobArgs, o
 }
 
 // Job is what administrators see of one job.
-type Job struct {
-	ID          int64
-	Kind        string
-	State       string
-	Attempt     int
-	MaxAttempts int
-	CreatedAt   time.Time
-	ScheduledAt time.Time
-	LastError   string
+type Job = jobview.Job
+
+// Status returns the counts by state and the newest limit troubled jobs,
+// to those the policy lets see the queue (administrators).
+func (q *Queue) Status(ctx context.Context, who policy.Subject, limit int) (jobview.Status, error) {
+	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Jobs}); err != nil {
+		return jobview.Status{}, err
+	}
+	counts, err := q.Counts(ctx)
+	if err != nil {
+		return jobview.Status{}, err
+	}
+	troubled, err := q.Troubled(ctx, limit)
+	return jobview.Status{Counts: counts, Troubled: troubled}, err
 }
 
 // Counts returns how many jobs are in each state (available, scheduled,

@@ -2,10 +2,15 @@ package region_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -130,6 +135,53 @@ func TestStore(t *testing.T) {
 		}
 		if none, _ := s.Departments(ctx, region.DepartmentFilter{Query: "%"}); len(none) != 0 {
 			t.Fatalf("%% is a wildcard in the query: %d found", len(none))
+		}
+	})
+}
+
+// A department's contact details are changed by those the policy lets edit
+// it (administrators) and no one else, and the change is audited with the
+// clock's time, the request's address and what the details were before.
+func TestUpdateContactIsAnAdministratorsAndAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+		if _, err := demo.SeedDistrict(ctx, db, clk); err != nil {
+			t.Fatal(err)
+		}
+		s := region.NewStore(db).WithClock(clk)
+		d, err := s.DepartmentBySlug(ctx, db.Read(), "mzj")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := region.DepartmentContact{ShortName: "民政局", Phone: "0375-1234567", Address: "湛河区民政路1号", Hours: "工作日 9:00-17:00"}
+		at := audit.Meta{IP: "10.0.0.7", Client: "test"}
+		head := policy.Subject{AccountID: 5, Kind: policy.Staff, Name: "科长", DepartmentID: d.ID, RegionCode: d.RegionCode,
+			Roles: []policy.Role{policy.Head, policy.Supervisor, policy.CatalogManager}}
+		if err := s.UpdateContact(ctx, head, at, d.ID, c); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("the department's own head: %v", err)
+		}
+		if err := s.UpdateContact(ctx, policy.Subject{Kind: policy.Anonymous}, at, d.ID, c); !apperr.Is(err, apperr.Unauthorized) {
+			t.Fatalf("anonymous: %v", err)
+		}
+		if after, _ := s.Department(ctx, d.ID); after.Phone != d.Phone {
+			t.Fatalf("changed by a refused request: %+v", after)
+		}
+		clk.Advance(time.Hour)
+		admin := policy.Subject{Kind: policy.Staff, Name: "系统管理员", Roles: []policy.Role{policy.Admin}}
+		if err := s.UpdateContact(ctx, admin, at, d.ID, c); err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := s.Department(ctx, d.ID); after.Phone != c.Phone || after.Hours != c.Hours {
+			t.Fatalf("after the change: %+v", after)
+		}
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "department_update"})
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("entries %+v, %v", entries, err)
+		}
+		e := entries[0]
+		if e.Actor != admin.Name || e.IP != at.IP || !e.At.Equal(clk.Now()) || !strings.Contains(e.Detail, "电话「"+d.Phone+"」→「"+c.Phone+"」") {
+			t.Fatalf("entry %+v", e)
 		}
 	})
 }

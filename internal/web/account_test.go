@@ -136,8 +136,8 @@ func TestStaffSignInAndWhatEachRoleSees(t *testing.T) {
 			t.Fatal(err)
 		}
 		mk := func(user string, roles ...policy.Role) string {
-			_, otpURL, err := site.identity.CreateStaff(ctx, 0, identity.NewStaff{Username: user, Name: "测试" + user, DepartmentID: dept.ID,
-				Roles: roles, Password: "Staff-Pass-2026x"}, identity.Meta{})
+			_, otpURL, err := site.identity.CreateStaff(ctx, testAdmin, identity.Meta{}, identity.NewStaff{Username: user, Name: "测试" + user, DepartmentID: dept.ID,
+				Roles: roles, Password: "Staff-Pass-2026x"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,8 +186,8 @@ func TestStaffSignInAndWhatEachRoleSees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, otpURL, err := site.identity.CreateStaff(ctx, 0, identity.NewStaff{Username: "watcher", Name: "测试watcher", DepartmentID: streets[0].ID,
-			Roles: []policy.Role{policy.Supervisor}, Password: "Staff-Pass-2026x"}, identity.Meta{})
+		_, otpURL, err := site.identity.CreateStaff(ctx, testAdmin, identity.Meta{}, identity.NewStaff{Username: "watcher", Name: "测试watcher", DepartmentID: streets[0].ID,
+			Roles: []policy.Role{policy.Supervisor}, Password: "Staff-Pass-2026x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,8 +217,8 @@ func TestAdminManagesStaff(t *testing.T) {
 		ctx := context.Background()
 		site := newTestSite(t, db)
 		dept, _ := region.NewStore(db).DepartmentBySlug(ctx, db.Read(), "mzj")
-		_, otpURL, err := site.identity.CreateStaff(ctx, 0, identity.NewStaff{Username: "boss", Name: "管理员", DepartmentID: dept.ID,
-			Roles: []policy.Role{policy.Admin}, Password: "Chief-Pass-2026x"}, identity.Meta{})
+		_, otpURL, err := site.identity.CreateStaff(ctx, testAdmin, identity.Meta{}, identity.NewStaff{Username: "boss", Name: "管理员", DepartmentID: dept.ID,
+			Roles: []policy.Role{policy.Admin}, Password: "Chief-Pass-2026x"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -377,10 +377,7 @@ func (s *Server) record(r *http.Request, id int64) (caseRecord, error) {
 	if rec.Item, err = s.catalog.Version(r.Context(), rec.Case.ItemID, rec.Case.ItemVersion); err != nil {
 		return rec, err
 	}
-	if rec.Materials, err = casework.Materials(r.Context(), s.db.Read(), id); err != nil {
-		return rec, err
-	}
-	rec.Documents, err = casework.Documents(r.Context(), s.db.Read(), id)
+	rec.Materials, rec.Documents, err = s.cases.Papers(r.Context(), subject(r), id)
 	return rec, err
 }
 

@@ -29,8 +29,8 @@ func TestAuditLogMasksCitizensForSupervisors(t *testing.T) {
 		street := streets[0]
 		signIn := func(username string, roles ...policy.Role) *browser {
 			t.Helper()
-			_, otpURL, err := site.identity.CreateStaff(ctx, 0, identity.NewStaff{Username: username, Name: "测试" + username, DepartmentID: street.ID,
-				Roles: roles, Password: "Staff-Pass-2026x"}, identity.Meta{})
+			_, otpURL, err := site.identity.CreateStaff(ctx, testAdmin, identity.Meta{}, identity.NewStaff{Username: username, Name: "测试" + username, DepartmentID: street.ID,
+				Roles: roles, Password: "Staff-Pass-2026x"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -153,7 +153,7 @@ func (s *Server) calendarSet(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	day, work, err := calendarForm(f)
 	if err == nil {
-		err = s.days.Set(r.Context(), subject(r), meta(r).IP, day, work, f.Get("label"))
+		err = s.days.Set(r.Context(), subject(r), meta(r), day, work, f.Get("label"))
 	}
 	if err != nil {
 		if !apperr.Is(err, apperr.Invalid) {
@@ -193,7 +193,7 @@ func (s *Server) calendarRemove(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "没有这一天的本地设置。")
 	}
-	if err := s.days.Remove(r.Context(), subject(r), meta(r).IP, day); err != nil {
+	if err := s.days.Remove(r.Context(), subject(r), meta(r), day); err != nil {
 		return err
 	}
 	s.reloadCalendar(r)

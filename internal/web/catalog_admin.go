@@ -10,13 +10,11 @@ import (
 	"strings"
 
 	"github.com/zwfw/zwfw/internal/apperr"
-	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/catalog/exchange"
 	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
-	"github.com/zwfw/zwfw/internal/store"
 )
 
 // catalogManager lets through those the policy allows to edit items, and
@@ -39,12 +37,6 @@ func catalogScope(who policy.Subject) (int64, error) {
 		return who.DepartmentID, nil
 	}
 	return 0, apperr.New(apperr.Forbidden, "事项管理只对事项管理员和系统管理员开放。")
-}
-
-// actor names the signed-in person for the catalog's history.
-func actor(r *http.Request) string {
-	who := subject(r)
-	return fmt.Sprintf("%s（账户 %d）", who.Name, who.AccountID)
 }
 
 func (s *Server) itemsAdmin(w http.ResponseWriter, r *http.Request) error {
@@ -320,11 +312,7 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 			return fail(apperr.New(apperr.Forbidden, "只能为本部门新建事项。"))
 		}
 	}
-	err = s.db.Tx(r.Context(), func(tx *store.Tx) error {
-		_, err := s.catalog.SaveDraft(r.Context(), tx, &it, actor(r))
-		return err
-	})
-	if err != nil {
+	if _, err := s.catalog.SaveDraft(r.Context(), subject(r), meta(r), &it); err != nil {
 		return fail(err)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/items/%d?done=draft", it.ID), http.StatusSeeOther)
@@ -353,19 +341,19 @@ func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Forbidden, "只能管理本部门的事项。")
 	}
 	op, reason := r.PostForm.Get("op"), r.PostForm.Get("reason")
-	err = s.db.Tx(r.Context(), func(tx *store.Tx) error {
-		switch op {
-		case "publish":
-			return s.catalog.Publish(r.Context(), tx, id, m.LatestVersion, actor(r))
-		case "suspend":
-			return s.catalog.SetStatus(r.Context(), tx, id, catalog.Suspended, reason, actor(r))
-		case "resume":
-			return s.catalog.SetStatus(r.Context(), tx, id, catalog.Published, reason, actor(r))
-		case "cancel":
-			return s.catalog.SetStatus(r.Context(), tx, id, catalog.Cancelled, reason, actor(r))
-		}
-		return apperr.New(apperr.Invalid, "未知操作")
-	})
+	who, meta := subject(r), meta(r)
+	switch op {
+	case "publish":
+		err = s.catalog.Publish(r.Context(), who, meta, id, m.LatestVersion)
+	case "suspend":
+		err = s.catalog.SetStatus(r.Context(), who, meta, id, catalog.Suspended, reason)
+	case "resume":
+		err = s.catalog.SetStatus(r.Context(), who, meta, id, catalog.Published, reason)
+	case "cancel":
+		err = s.catalog.SetStatus(r.Context(), who, meta, id, catalog.Cancelled, reason)
+	default:
+		err = apperr.New(apperr.Invalid, "未知操作")
+	}
 	if err != nil {
 		return formError(err, func(status int, message string) error {
 			it, m, err := s.catalog.Latest(r.Context(), id)
@@ -397,11 +385,7 @@ func (s *Server) catalogExport(w http.ResponseWriter, r *http.Request) error {
 	if format != exchange.XLSX && format != exchange.CSV && format != exchange.JSON {
 		return apperr.New(apperr.Invalid, "导出格式应为 xlsx、csv 或 json")
 	}
-	who := subject(r)
-	if err := s.db.Tx(r.Context(), func(tx *store.Tx) error {
-		return audit.Append(r.Context(), tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name,
-			Action: "export", Object: "catalog", Detail: "导出事项目录（" + string(format) + "）", IP: meta(r).IP})
-	}); err != nil {
+	if err := s.catalog.RecordExport(r.Context(), subject(r), meta(r), format); err != nil {
 		return err
 	}
 	ct := map[exchange.Format]string{exchange.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -430,7 +414,7 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apperr.Wrap(apperr.Invalid, err.Error(), err)
 	}
-	res, err := s.catalog.Import(r.Context(), file, format, actor(r)+" 网页导入 "+header.Filename, nil)
+	res, err := s.catalog.Import(r.Context(), file, format, catalog.ActorName(subject(r))+" 网页导入 "+header.Filename, nil)
 	var rows []exchange.RowError
 	var ie *exchange.ImportError
 	status := http.StatusOK

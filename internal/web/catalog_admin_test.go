@@ -27,8 +27,8 @@ func signInStaff(t *testing.T, site testSite, db *store.DB, user, deptSlug strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, otpURL, err := site.identity.CreateStaff(ctx, 0, identity.NewStaff{Username: user, Name: "测试" + user, DepartmentID: dept.ID,
-		Roles: roles, Password: "Staff-Pass-2026x"}, identity.Meta{})
+	_, otpURL, err := site.identity.CreateStaff(ctx, testAdmin, identity.Meta{}, identity.NewStaff{Username: user, Name: "测试" + user, DepartmentID: dept.ID,
+		Roles: roles, Password: "Staff-Pass-2026x"})
 	if err != nil {
 		t.Fatal(err)
 	}

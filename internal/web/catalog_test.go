@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -18,10 +19,7 @@ func publish(t *testing.T, db *store.DB, s *catalog.Store, it catalog.Item) int6
 	t.Helper()
 	ctx := context.Background()
 	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := s.SaveDraft(ctx, tx, &it, "测试"); err != nil {
-			return err
-		}
-		return s.Publish(ctx, tx, it.ID, it.Version, "测试")
+		return s.Load(ctx, tx, &it, "测试")
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,9 +102,7 @@ func TestCatalogPages(t *testing.T) {
 
 		// A suspended item shows why; a cancelled one is gone.
 		ctx := context.Background()
-		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			return site.catalog.SetStatus(ctx, tx, offline, catalog.Suspended, "场所整改期间暂停受理", "测试")
-		}); err != nil {
+		if err := site.catalog.SetStatus(ctx, testAdmin, audit.Meta{}, offline, catalog.Suspended, "场所整改期间暂停受理"); err != nil {
 			t.Fatal(err)
 		}
 		if ex := do(h, httptest.NewRequest("GET", fmt.Sprintf("/items/%d", offline), nil)); !strings.Contains(ex.body, "本事项暂停办理：场所整改期间暂停受理") {

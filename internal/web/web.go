@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -29,12 +30,11 @@ import (
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
-	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/jobs/jobview"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
-	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/throttle"
 )
 
@@ -47,7 +47,7 @@ const elderCookie = "zwfw_elder"
 // Server holds what the pages need.
 type Server struct {
 	log       *slog.Logger
-	db        *store.DB
+	audit     *audit.Log
 	regions   *region.Store
 	catalog   *catalog.Store
 	searcher  *catalog.Searcher
@@ -57,7 +57,7 @@ type Server struct {
 	days      *calendardays.Store
 	files     filestore.Store
 	throttle  *throttle.Throttle // the public lookup's limit
-	jobs      *jobs.Queue
+	jobs      jobview.Viewer
 	clock     clock.Clock
 	oidc      *oidc.Provider
 	publicURL string
@@ -70,7 +70,7 @@ type Server struct {
 // Deps are the services the pages use.
 type Deps struct {
 	Log       *slog.Logger
-	DB        *store.DB
+	Audit     *audit.Log
 	Regions   *region.Store
 	Catalog   *catalog.Store
 	Searcher  *catalog.Searcher
@@ -79,7 +79,8 @@ type Deps struct {
 	Calendar  *calendar.Calendar  // the one Cases counts deadlines on; the calendar page edits its local days
 	Days      *calendardays.Store // the store of those days, the one whose watcher keeps Calendar current
 	Files     filestore.Store
-	Jobs      *jobs.Queue
+	Jobs      jobview.Viewer     // the job queue (a *jobs.Queue), for the admin page
+	Throttle  *throttle.Throttle // limits held in the database, shared by every instance
 	Clock     clock.Clock
 	OIDC      *oidc.Provider // nil unless the unified identity platform is configured
 	PublicURL string         // for links that leave the site: QR codes on printed guides
@@ -96,7 +97,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, db: d.DB, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: throttle.New(d.DB, d.Clock),
+	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
@@ -555,7 +556,8 @@ func localPath(p string) string {
 var auditActions = map[string]string{"email_change": "设置通知邮箱", "person_at_counter": "窗口为申请人开设账户", "mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份",
-	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历", "keys_rotate": "更换加密密钥"}
+	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历", "keys_rotate": "更换加密密钥",
+	"item_save": "保存事项草稿", "item_publish": "发布事项", "item_status": "变更事项状态"}
 
 // CatalogImportPath takes whole catalog files.
 const CatalogImportPath = "/admin/catalog/import"

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"github.com/zwfw/zwfw/internal/throttle"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -21,8 +23,10 @@ import (
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/staging"
@@ -30,6 +34,10 @@ import (
 	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/web"
 )
+
+// testAdmin opens the staff accounts tests sign in with, as the command
+// line does.
+var testAdmin = policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}
 
 func newSite(t *testing.T, db *store.DB) http.Handler {
 	t.Helper()
@@ -59,7 +67,7 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	regions := region.NewStore(db)
+	regions := region.NewStore(db).WithClock(clk)
 	items := catalog.NewStore(db, regions, clk)
 	searcher, err := catalog.NewSearcher(context.Background(), items, log)
 	if err != nil {
@@ -84,7 +92,12 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 	cases := casework.New(db, items, clk, cal)
 	cases.UseFiles(files, 0)
 	cases.UseKeys(keys)
-	s, err := web.New(web.Deps{Log: log, DB: db, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
+	// An insert-only queue, as the CLI's: the jobs page reads it.
+	queue, err := jobs.New(db, nil, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)
