@@ -1,25 +1,19 @@
 package web
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
-	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
-	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/region"
 )
 
 // applyPage is the online application form of an item.
@@ -40,17 +34,6 @@ func (p applyPage) Checked(key, option string) bool {
 		}
 	}
 	return false
-}
-
-// requirePerson sends anonymous visitors to the citizens' sign-in and back.
-func requirePerson(w http.ResponseWriter, r *http.Request) (bool, error) {
-	if requireSignIn(w, r, false) {
-		return false, nil
-	}
-	if subject(r).Kind != policy.Person {
-		return false, apperr.New(apperr.Forbidden, "网上申请须使用个人或法人账户登录。")
-	}
-	return true, nil
 }
 
 func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) error {
@@ -257,60 +240,6 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// discard deletes the file a refused request stored, unless a case
-// refers to it (staging.Store.Discard); a failure leaves it to the sweeper.
-func (s *Server) discard(r *http.Request, obj filestore.Object) {
-	d, ok := s.files.(interface {
-		Discard(context.Context, ...string) (int, error)
-	})
-	if !ok || obj.SHA256 == "" {
-		return
-	}
-	if _, err := d.Discard(context.WithoutCancel(r.Context()), obj.SHA256); err != nil {
-		s.log.Warn("refused upload not deleted", "request_id", httpx.RequestID(r.Context()), "err", err)
-	}
-}
-
-func mustAtoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
-}
-
-// downloadMaterial sends a case's material to the applicant or the staff
-// allowed to see the case.
-func (s *Server) downloadMaterial(w http.ResponseWriter, r *http.Request) error {
-	if requireSignIn(w, r, false) {
-		return nil
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil {
-		return apperr.New(apperr.NotFound, "没有这份材料。")
-	}
-	m, err := s.cases.MaterialOf(r.Context(), subject(r), id, n)
-	if err != nil {
-		return err
-	}
-	return s.sendFile(w, r, m.SHA256, m.ContentType, m.Filename)
-}
-
-// sendFile streams a stored file as a download.
-func (s *Server) sendFile(w http.ResponseWriter, r *http.Request, sha256, contentType, name string) error {
-	f, _, err := s.files.Open(r.Context(), sha256)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, err = io.Copy(w, f)
-	return err
-}
-
 func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 	if ok, err := requirePerson(w, r); !ok {
 		return err
@@ -358,29 +287,6 @@ type myCasePage struct {
 	HasDeadline bool
 }
 
-// caseRecord is everything a case page shows of a case.
-type caseRecord struct {
-	Case      casework.Case
-	Events    []casework.Event
-	Item      catalog.Item // the version the case was made under
-	Materials []casework.Material
-	Documents []casework.Document
-}
-
-// record loads a case for someone allowed to see it.
-func (s *Server) record(r *http.Request, id int64) (caseRecord, error) {
-	var rec caseRecord
-	var err error
-	if rec.Case, rec.Events, err = s.cases.Get(r.Context(), subject(r), id); err != nil {
-		return rec, err
-	}
-	if rec.Item, err = s.catalog.Version(r.Context(), rec.Case.ItemID, rec.Case.ItemVersion); err != nil {
-		return rec, err
-	}
-	rec.Materials, rec.Documents, err = s.cases.Papers(r.Context(), subject(r), id)
-	return rec, err
-}
-
 func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
 	who := subject(r)
 	rec, err := s.record(r, id)
@@ -414,270 +320,6 @@ func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int
 		p.Materials = append(p.Materials, row)
 	}
 	return s.render(w, r, status, "mycase", "me", p)
-}
-
-// answerRow is one answer as a page shows it. Personal answers come
-// masked from the service (and older rows' plain ones are masked here);
-// the applicant's own full answers pass through as they are.
-type answerRow struct {
-	Key, Label, Value string
-	Personal          bool   // a personal answer
-	Revealed          bool   // shown in full, once, after an audited reveal
-	Reveal            string // where to ask to see it in full, for those who may
-}
-
-// answers lists the form's answers, masked unless full (the applicant's
-// own); shown holds values revealed for this one response, by field key.
-func answers(it catalog.Item, form map[string]string, full bool, shown map[string]string) []answerRow {
-	var out []answerRow
-	for _, sec := range it.Form {
-		for _, f := range sec.Fields {
-			v := form[f.Key]
-			row := answerRow{Key: f.Key, Label: f.Label, Value: v, Personal: casework.Personal(f.Type) && v != ""}
-			if !full {
-				row.Value = casework.MaskAnswer(f.Type, v)
-			}
-			if sv, ok := shown[f.Key]; ok {
-				row.Value, row.Revealed = sv, true
-			}
-			out = append(out, row)
-		}
-	}
-	return out
-}
-
-type staffCasePage struct {
-	Editable    bool              // a draft taken in at the counter: the clerk fills it
-	Draft       map[string]string // its answers in full, for the clerk's form
-	Case        casework.Case
-	Item        catalog.Item
-	Events      []casework.Event
-	Answers     []answerRow
-	Applicant   string      // the applicant's name
-	Account     []answerRow // the applicant account's numbers, masked
-	Materials   []casework.Material
-	Documents   []casework.Document
-	Actions     []casework.Action
-	Deadline    casework.Deadline
-	HasDeadline bool
-	Error       string
-	Notice      string
-	// Departments a case may be transferred to, when it may be.
-	Departments []region.Department
-	// The step the case waits for and by when, from the item's workflow.
-	Step    string
-	StepDue calendar.Date
-}
-
-// DeliveryMethods are the ways a result may reach the applicant.
-func (staffCasePage) DeliveryMethods() []string {
-	return []string{casework.DeliverOnline, casework.DeliverExpress, casework.DeliverWindow}
-}
-
-// Basis is the first line of the item's legal basis, a decision's default.
-func (p staffCasePage) Basis() string {
-	line, _, _ := strings.Cut(strings.TrimSpace(p.Item.Basis), "\n")
-	return line
-}
-
-func (s *Server) staffOnly(w http.ResponseWriter, r *http.Request) (bool, error) {
-	if requireSignIn(w, r, true) {
-		return false, nil
-	}
-	if subject(r).Kind != policy.Staff {
-		return false, apperr.New(apperr.Forbidden, "工作台只对工作人员开放。")
-	}
-	return true, nil
-}
-
-func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
-	st := casework.Status(r.PathValue("status"))
-	if st.Name() == "" {
-		return apperr.New(apperr.NotFound, "没有这个队列。")
-	}
-	q := r.URL.Query()
-	f := casework.QueueFilter{Query: q.Get("q"), Due: q.Get("due"), Channel: q.Get("channel")}
-	list, err := s.cases.Queue(r.Context(), subject(r), st, f, 200)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "queue", "workbench", struct {
-		Status casework.Status
-		Filter casework.QueueFilter
-		Cases  []casework.QueueEntry
-	}{st, f, list})
-}
-
-func (s *Server) staffCase(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.renderStaffCase(w, r, http.StatusOK, id, "", notices[r.URL.Query().Get("done")])
-}
-
-func (s *Server) renderStaffCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
-	return s.renderStaffCaseShowing(w, r, status, id, errMsg, notice, nil)
-}
-
-// renderStaffCaseShowing renders the staff case page with the numbers in
-// shown (by answer key, or "account:id_number" / "account:mobile") in full.
-func (s *Server) renderStaffCaseShowing(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string, shown map[string]string) error {
-	who := subject(r)
-	rec, err := s.record(r, id)
-	if err != nil {
-		return err
-	}
-	c, it, events, mats, docs := rec.Case, rec.Item, rec.Events, rec.Materials, rec.Documents
-	d, has := s.cases.DeadlineOf(c, it, events)
-	p := staffCasePage{Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c.Form, false, shown), Materials: mats, Documents: docs,
-		Actions: casework.Available(who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
-	if p.Editable {
-		if p.Draft, err = s.cases.Answers(who, c); err != nil {
-			return err
-		}
-	}
-	acc, err := s.identity.Account(r.Context(), c.ApplicantID)
-	if err != nil {
-		return err
-	}
-	p.Applicant = acc.Name
-	for _, n := range []answerRow{{Key: "account:id_number", Label: "身份证号码", Value: acc.IDNumberMasked},
-		{Key: "account:mobile", Label: "手机号码", Value: acc.MobileMasked}} {
-		n.Personal = n.Value != ""
-		if v, ok := shown[n.Key]; ok {
-			n.Value, n.Revealed = v, true
-		}
-		p.Account = append(p.Account, n)
-	}
-	// The department's reviewers and heads may ask to see a number in full.
-	if policy.Check(who, policy.Reveal, c.Resource()) == nil {
-		for _, rows := range [][]answerRow{p.Answers, p.Account} {
-			for i := range rows {
-				if rows[i].Personal && !rows[i].Revealed {
-					rows[i].Reveal = fmt.Sprintf("/workbench/cases/%d/reveal", c.ID)
-				}
-			}
-		}
-	}
-	p.Step, p.StepDue, _ = s.cases.StepDue(c, it)
-	if slices.Contains(p.Actions, casework.Transfer) {
-		all, err := s.regions.Departments(r.Context(), region.DepartmentFilter{})
-		if err != nil {
-			return err
-		}
-		for _, dep := range all {
-			if dep.ID != c.DepartmentID {
-				p.Departments = append(p.Departments, dep)
-			}
-		}
-	}
-	return s.render(w, r, status, "staffcase", "workbench", p)
-}
-
-// staffAct takes one workflow action on a case. If someone else acted
-// first, the page says so and shows the case as it now is.
-func (s *Server) staffAct(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, who, version := r.PostForm, subject(r), mustAtoi(r.PostForm.Get("version"))
-	switch a := casework.Action(f.Get("op")); a {
-	case casework.Decide:
-		outcome := f.Get("outcome")
-		if outcome != "approve" && outcome != "deny" {
-			return s.renderStaffCase(w, r, http.StatusBadRequest, id, "请选择准予或不予。", "")
-		}
-		_, err = s.cases.Decide(r.Context(), who, id, version, outcome == "approve", f.Get("reason"), f.Get("basis"))
-	case casework.Transfer:
-		dept, _ := strconv.ParseInt(f.Get("department"), 10, 64)
-		_, err = s.cases.Transfer(r.Context(), who, id, version, dept, f.Get("reason"))
-		if err == nil {
-			// The case has left this department: back to its queue.
-			http.Redirect(w, r, "/workbench?done=transferred", http.StatusSeeOther)
-			return nil
-		}
-	case casework.Deliver:
-		_, err = s.cases.Deliver(r.Context(), who, id, version, f.Get("method"), f.Get("detail"))
-	default:
-		_, err = s.cases.Act(r.Context(), who, id, version, a, f.Get("reason"))
-	}
-	return s.staffDone(w, r, id, err, "acted")
-}
-
-// staffReveal shows one number of a case in full, once: an answer of its
-// form, or the applicant account's identity or mobile number. It takes a
-// reason and staff who may reveal data on the case; every reveal is on the
-// audit record, and the page is not stored by the browser.
-func (s *Server) staffReveal(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	who, field, reason := subject(r), r.PostForm.Get("field"), r.PostForm.Get("reason")
-	var value string
-	if number, ok := strings.CutPrefix(field, "account:"); ok {
-		var c casework.Case
-		if c, _, err = s.cases.Get(r.Context(), who, id); err != nil {
-			return err
-		}
-		value, err = s.identity.Reveal(r.Context(), who, c.ApplicantID, number, reason,
-			identity.Grounds{Resource: c.Resource(), Name: "办件 " + c.Number}, meta(r))
-	} else {
-		value, err = s.cases.RevealAnswer(r.Context(), who, id, field, reason, meta(r).IP)
-	}
-	if err != nil {
-		return s.staffCaseRefused(w, r, id, err)
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	return s.renderStaffCaseShowing(w, r, http.StatusOK, id, "", "完整号码只在本页显示这一次；本次查看已记入审计日志。", map[string]string{field: value})
-}
-
-// document shows a notice ready to print on A4.
-func (s *Server) document(w http.ResponseWriter, r *http.Request) error {
-	if requireSignIn(w, r, false) {
-		return nil
-	}
-	caseID, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return apperr.New(apperr.NotFound, "没有找到。")
-	}
-	docID, err := strconv.ParseInt(r.PathValue("doc"), 10, 64)
-	if err != nil {
-		return apperr.New(apperr.NotFound, "没有这份文书。")
-	}
-	d, err := s.cases.DocumentOf(r.Context(), subject(r), caseID, docID)
-	if err != nil {
-		return err
-	}
-	dept, err := s.regions.Department(r.Context(), d.DepartmentID)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "notice", "", struct {
-		Doc        casework.Document
-		Department string // the issuer of a notice that does not name it
-		Layout     casework.Layout
-	}{d, dept.Name, d.Layout()})
 }
 
 // lookupLimit bounds public lookups per address and minute, so that case
@@ -717,24 +359,4 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, status, "lookup", "", p)
-}
-
-func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
-	if requireSignIn(w, r, false) {
-		return nil
-	}
-	list, err := s.cases.Messages(r.Context(), subject(r))
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "messages", "me", list)
-}
-
-// pathID reads a numeric ID from the URL path; anything else is not found.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil {
-		return 0, apperr.New(apperr.NotFound, "没有找到。")
-	}
-	return id, nil
 }

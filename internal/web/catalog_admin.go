@@ -430,3 +430,26 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
 		Rows   []exchange.RowError
 	}{header.Filename, res, err != nil, rows})
 }
+
+// qualityPage lists published items that break a quality rule: all of them
+// for an administrator, the department's own for a catalog manager.
+func (s *Server) qualityPage(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, true) {
+		return nil
+	}
+	who := subject(r)
+	if _, err := catalogScope(who); err != nil {
+		return err
+	}
+	failing, err := s.catalog.QualityReport(r.Context())
+	if err != nil {
+		return err
+	}
+	shown := failing[:0]
+	for _, f := range failing {
+		if policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: f.Item.DepartmentID}) == nil {
+			shown = append(shown, f)
+		}
+	}
+	return s.render(w, r, http.StatusOK, "quality", "admin", shown)
+}

@@ -645,3 +645,13 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "readiness", "readiness", rd)
 }
+
+var chinaTZ = time.FixedZone("CST", 8*3600)
+
+// formatTime shows a time in Beijing time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(chinaTZ).Format("2006-01-02 15:04:05")
+}

@@ -3,12 +3,13 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"github.com/zwfw/zwfw/internal/throttle"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
+	"github.com/zwfw/zwfw/internal/throttle"
 	"github.com/zwfw/zwfw/internal/web"
 )
 
@@ -237,3 +239,42 @@ func TestStaticFilesAreHashedAndCached(t *testing.T) {
 		t.Errorf("unhashed name served: %d", ex.status)
 	}
 }
+
+// browser keeps cookies between requests, as a browser would.
+type browser struct {
+	t       *testing.T
+	h       http.Handler
+	cookies map[string]*http.Cookie
+}
+
+func newBrowser(t *testing.T, h http.Handler) *browser {
+	return &browser{t: t, h: h, cookies: map[string]*http.Cookie{}}
+}
+
+func (b *browser) do(req *http.Request) exchange {
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	ex := do(b.h, req)
+	for _, c := range (&http.Response{Header: ex.header}).Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	return ex
+}
+
+func (b *browser) get(path string) exchange { return b.do(httptest.NewRequest("GET", path, nil)) }
+
+func (b *browser) post(path string, form url.Values) exchange {
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return b.do(req)
+}
+
+var smsCode = regexp.MustCompile(`验证码是(\d{6})`)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/policy"
+)
+
+// admin is the administration entry: it lists the tools the person may use.
+func (s *Server) admin(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, true) {
+		return nil
+	}
+	who := subject(r)
+	tools := []struct{ Path, Name, Help string }{}
+	if policy.Check(who, policy.View, policy.Resource{Kind: policy.AuditLog}) == nil {
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/audit", "审计日志", "登录、权限变更、查看个人信息、导出等操作记录"})
+	}
+	if policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Department, DepartmentID: -1}) == nil {
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/staff", "工作人员与角色", "开设账户、分配角色、重置密码、停用"},
+			struct{ Path, Name, Help string }{"/admin/departments", "部门信息", "区直部门的简称、电话、地址和办公时间"})
+	}
+	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}) == nil {
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/late", "时限监督", "即将到期（预警）和已超期的办件"},
+			struct{ Path, Name, Help string }{"/admin/visits", "最多跑一次", "申请人到场超过一次的办件"},
+			struct{ Path, Name, Help string }{"/admin/corrections", "一次性告知", "被要求补正超过一次的办件"},
+			struct{ Path, Name, Help string }{"/admin/archives", "电子档案检查", "办结或不予受理的办件中档案不完整的"})
+	}
+	if policy.Check(who, policy.View, policy.Resource{Kind: policy.Jobs}) == nil {
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/jobs", "后台任务", "通知、时限检查等任务的运行和失败情况"})
+	}
+	if _, err := catalogScope(who); err == nil {
+		tools = append(tools, struct{ Path, Name, Help string }{"/admin/items", "事项管理", "新建、修改、发布、暂停事项；导入导出目录"},
+			struct{ Path, Name, Help string }{"/admin/quality", "事项质量检查", "按质量规则检查已发布事项"})
+	}
+	if len(tools) == 0 {
+		return apperr.New(apperr.Forbidden, "管理后台只对系统管理员、督查人员和事项管理员开放。")
+	}
+	return s.render(w, r, http.StatusOK, "admin", "admin", tools)
+}
+
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, true) {
+		return nil
+	}
+	q := r.URL.Query()
+	f := audit.Filter{Action: q.Get("action"), Text: q.Get("q"), Limit: 100}
+	if v := q.Get("before"); v != "" {
+		f.Before, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if v := q.Get("date"); v != "" {
+		day, err := time.ParseInLocation("2006-01-02", v, chinaTZ)
+		if err != nil {
+			return apperr.New(apperr.Invalid, "日期格式应为 2026-01-31")
+		}
+		f.Since, f.Until = day, day.AddDate(0, 0, 1)
+	}
+	entries, err := s.audit.Search(r.Context(), subject(r), f)
+	if err != nil {
+		return err
+	}
+	var older string
+	if len(entries) == f.Limit {
+		v := url.Values{"action": {f.Action}, "q": {f.Text}, "date": {q.Get("date")}, "before": {strconv.FormatInt(entries[len(entries)-1].ID, 10)}}
+		older = "/admin/audit?" + v.Encode()
+	}
+	return s.render(w, r, http.StatusOK, "audit", "admin", struct {
+		Entries []audit.Entry
+		Filter  audit.Filter
+		Date    string
+		Older   string
+	}{entries, f, q.Get("date"), older})
+}
+
+func (s *Server) jobsPage(w http.ResponseWriter, r *http.Request) error {
+	if requireSignIn(w, r, true) {
+		return nil
+	}
+	st, err := s.jobs.Status(r.Context(), subject(r), 50)
+	if err != nil {
+		return err
+	}
+	counts := st.Counts
+	states := []struct {
+		Name  string
+		Count int
+	}{{"待执行", counts["available"] + counts["scheduled"] + counts["pending"]}, {"运行中", counts["running"]},
+		{"待重试", counts["retryable"]}, {"已完成", counts["completed"]}, {"已放弃", counts["discarded"]}, {"已取消", counts["cancelled"]}}
+	return s.render(w, r, http.StatusOK, "jobs", "admin", struct {
+		States   any
+		Troubled any
+	}{states, st.Troubled})
+}
