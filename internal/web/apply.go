@@ -37,9 +37,6 @@ func (p applyPage) Checked(key, option string) bool {
 }
 
 func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requirePerson(w, r); !ok {
-		return err
-	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return apperr.New(apperr.NotFound, "事项不存在。")
@@ -84,12 +81,6 @@ func answersFrom(it catalog.Item, f url.Values) map[string]string {
 // apply saves the draft, or submits it when the answers are complete; or,
 // for the page's script, only checks the answers.
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requirePerson(w, r); !ok {
-		return err
-	}
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return apperr.New(apperr.NotFound, "事项不存在。")
@@ -143,12 +134,6 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 // applicantAct lets the applicant submit, hand in corrections or withdraw
 // from their case page. Submission checks the answers once more.
 func (s *Server) applicantAct(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requirePerson(w, r); !ok {
-		return err
-	}
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -185,9 +170,6 @@ func (s *Server) applicantAct(w http.ResponseWriter, r *http.Request) error {
 
 // uploadMaterial stores an uploaded (or reused) file for one material.
 func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requirePerson(w, r); !ok {
-		return err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -241,9 +223,6 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := requirePerson(w, r); !ok {
-		return err
-	}
 	list, err := s.cases.Mine(r.Context(), subject(r))
 	if err != nil {
 		return err
@@ -252,9 +231,6 @@ func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {
-	if requireSignIn(w, r, false) {
-		return nil
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err

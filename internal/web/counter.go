@@ -28,9 +28,6 @@ func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderIntake(w http.ResponseWriter, r *http.Request, status int, p intakePage) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
 	who := subject(r)
 	if !who.Has(policy.Window) {
 		return apperr.New(apperr.Forbidden, "窗口收件须由窗口人员办理。")
@@ -48,12 +45,6 @@ func (s *Server) renderIntake(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) intake(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	who, f := subject(r), r.PostForm
 	fail := func(err error) error {
 		return formError(err, func(status int, message string) error {
@@ -76,12 +67,6 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) error {
 
 // staffForm saves the answers a clerk types in at the counter.
 func (s *Server) staffForm(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -109,9 +94,6 @@ func (s *Server) staffForm(w http.ResponseWriter, r *http.Request) error {
 
 // staffUpload stores a scanned material at the counter.
 func (s *Server) staffUpload(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -139,12 +121,6 @@ func (s *Server) staffUpload(w http.ResponseWriter, r *http.Request) error {
 
 // staffVisit records that the applicant came in person.
 func (s *Server) staffVisit(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -155,9 +131,6 @@ func (s *Server) staffVisit(w http.ResponseWriter, r *http.Request) error {
 
 // staffComplete finishes a case with its result file.
 func (s *Server) staffComplete(w http.ResponseWriter, r *http.Request) error {
-	if ok, err := s.staffOnly(w, r); !ok {
-		return err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err

@@ -77,36 +77,3 @@ func requireSignIn(w http.ResponseWriter, r *http.Request, staff bool) bool {
 	http.Redirect(w, r, page+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 	return true
 }
-
-// requirePerson sends anonymous visitors to the citizens' sign-in and back.
-func requirePerson(w http.ResponseWriter, r *http.Request) (bool, error) {
-	if requireSignIn(w, r, false) {
-		return false, nil
-	}
-	if subject(r).Kind != policy.Person {
-		return false, apperr.New(apperr.Forbidden, "网上申请须使用个人或法人账户登录。")
-	}
-	return true, nil
-}
-
-func (s *Server) staffOnly(w http.ResponseWriter, r *http.Request) (bool, error) {
-	if requireSignIn(w, r, true) {
-		return false, nil
-	}
-	if subject(r).Kind != policy.Staff {
-		return false, apperr.New(apperr.Forbidden, "工作台只对工作人员开放。")
-	}
-	return true, nil
-}
-
-// may asks the policy whether the signed-in staff member may do a on res,
-// sending anonymous visitors to sign in first.
-func may(w http.ResponseWriter, r *http.Request, a policy.Action, res policy.Resource) (bool, error) {
-	if requireSignIn(w, r, true) {
-		return false, nil
-	}
-	if err := policy.Check(subject(r), a, res); err != nil {
-		return false, err
-	}
-	return true, nil
-}

@@ -45,9 +45,6 @@ func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) sendSigninCode(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	p := formPage{Values: r.PostForm, Next: r.PostForm.Get("next"), Demo: s.demo}
 	if err := s.identity.SendCode(r.Context(), r.PostForm.Get("mobile"), identity.PurposeSignIn, meta(r)); err != nil {
 		return s.failForm(w, r, "signin", p, err)
@@ -57,9 +54,6 @@ func (s *Server) sendSigninCode(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) signinWithCode(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	p := formPage{Values: r.PostForm, Next: r.PostForm.Get("next"), Demo: s.demo}
 	tok, err := s.identity.SignInWithCode(r.Context(), r.PostForm.Get("mobile"), r.PostForm.Get("code"), meta(r))
 	if err != nil {
@@ -69,9 +63,6 @@ func (s *Server) signinWithCode(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) signinWithPassword(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	p := formPage{Values: r.PostForm, Next: r.PostForm.Get("next"), Demo: s.demo}
 	tok, err := s.identity.SignInWithPassword(r.Context(), r.PostForm.Get("mobile"), r.PostForm.Get("password"), meta(r))
 	if err != nil {
@@ -95,9 +86,6 @@ func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) sendRegisterCode(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	p := formPage{Values: r.PostForm, Demo: s.demo}
 	if err := s.identity.SendCode(r.Context(), r.PostForm.Get("mobile"), identity.PurposeRegister, meta(r)); err != nil {
 		return s.failForm(w, r, "register", p, err)
@@ -108,9 +96,6 @@ func (s *Server) sendRegisterCode(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	f := r.PostForm
 	p := formPage{Values: f, Demo: s.demo}
 	_, tok, err := s.identity.Register(r.Context(), identity.Registration{Name: f.Get("name"), IDNumber: f.Get("id_number"),
@@ -126,9 +111,6 @@ func (s *Server) staffSigninPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) staffSignin(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	p := formPage{Values: r.PostForm, Next: r.PostForm.Get("next"), Demo: s.demo}
 	tok, err := s.identity.SignInStaff(r.Context(), r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("totp"), meta(r))
 	if err != nil {

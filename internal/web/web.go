@@ -64,6 +64,8 @@ type Server struct {
 	demo      bool
 	devSMS    *sms.Dev
 	assets    *assets
+	table     []route          // the route table
+	guards    map[string]guard // its guards, by pattern
 	pages     map[string]*template.Template
 }
 
@@ -93,14 +95,29 @@ type Deps struct {
 // New parses every template and loads the static files; an error here is
 // a bug in the embedded files, found at start-up rather than on a request.
 func New(d Deps) (*Server, error) {
+	if d.Calendar == nil {
+		return nil, errors.New("web: Deps.Calendar is not set")
+	}
 	a, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
+	s.table, s.guards = s.routes(), map[string]guard{}
+	for _, rt := range s.table {
+		if rt.guard.name == "" {
+			return nil, fmt.Errorf("web: route %s has no guard", rt.pattern)
+		}
+		s.guards[rt.pattern] = rt.guard
+	}
+	for _, t := range adminTools {
+		if _, ok := s.guards[t.Route]; !ok {
+			return nil, fmt.Errorf("web: admin tool %s: no route %s", t.Name, t.Route)
+		}
+	}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
-		"hotWords": func() []string { return hotWords }, "list": func(xs ...string) []string { return xs },
+		"hotWords": func() []string { return hotWords }, "opens": s.opens, "list": func(xs ...string) []string { return xs },
 		"needsReason": casework.NeedsReason, "deliveryName": casework.DeliveryName, "dueClass": dueClass,
 		"caseAction": func(a casework.Action) string {
 			if a == casework.Create {
@@ -144,95 +161,6 @@ func New(d Deps) (*Server, error) {
 		s.pages[name] = t
 	}
 	return s, nil
-}
-
-// Register adds the pages to mux.
-func (s *Server) Register(mux *http.ServeMux) {
-	mux.Handle("GET /static/{file}", s.assets)
-	mux.HandleFunc("GET /{$}", s.handle(s.home))
-	mux.HandleFunc("GET /search", s.handle(s.search))
-	mux.HandleFunc("GET /levels/{level}", s.handle(s.level))
-	mux.HandleFunc("GET /departments", s.handle(s.departments))
-	mux.HandleFunc("GET /departments/{id}", s.handle(s.department))
-	mux.HandleFunc("GET /regions/{code}", s.handle(s.region))
-	mux.HandleFunc("GET /items", s.handle(s.items))
-	mux.HandleFunc("GET /items/{id}", s.handle(s.item))
-	mux.HandleFunc("GET /items/{id}/qr.svg", s.handle(s.itemQR))
-	mux.HandleFunc("GET /items/{id}/forms/{n}", s.handle(s.blankForm))
-	mux.HandleFunc("GET /readiness", s.handle(s.readiness))
-	mux.HandleFunc("GET /items/{id}/apply", s.handle(s.applyForm))
-	mux.HandleFunc("POST /items/{id}/apply", s.handle(s.apply))
-	mux.HandleFunc("GET /me/cases", s.handle(s.myCases))
-	mux.HandleFunc("GET /me/messages", s.handle(s.messages))
-	mux.HandleFunc("GET /me/cases/{id}", s.handle(s.myCase))
-	mux.HandleFunc("POST /me/cases/{id}/materials/{n}", s.handle(s.uploadMaterial))
-	mux.HandleFunc("POST /me/cases/{id}", s.handle(s.applicantAct))
-	mux.HandleFunc("GET /cases/{id}/materials/{n}", s.handle(s.downloadMaterial))
-	mux.HandleFunc("GET /cases/{id}/documents/{doc}", s.handle(s.document))
-	mux.HandleFunc("GET /lookup", s.handle(s.lookup))
-	mux.HandleFunc("GET /workbench/queue/{status}", s.handle(s.queue))
-	mux.HandleFunc("GET /workbench/intake", s.handle(s.intakeForm))
-	mux.HandleFunc("POST /workbench/intake", s.handle(s.intake))
-	mux.HandleFunc("POST /workbench/cases/{id}/form", s.handle(s.staffForm))
-	mux.HandleFunc("POST /workbench/cases/{id}/materials/{n}", s.handle(s.staffUpload))
-	mux.HandleFunc("POST /workbench/cases/{id}/visits", s.handle(s.staffVisit))
-	mux.HandleFunc("POST /workbench/cases/{id}/reveal", s.handle(s.staffReveal))
-	mux.HandleFunc("POST /workbench/cases/{id}/complete", s.handle(s.staffComplete))
-	mux.HandleFunc("GET /cases/{id}/result", s.handle(s.result))
-	mux.HandleFunc("GET /workbench/cases/{id}/archive", s.handle(s.archive))
-	mux.HandleFunc("GET /admin/visits", s.handle(s.supervisorList("visits", s.multiVisits)))
-	mux.HandleFunc("GET /admin/late", s.handle(s.supervisorList("late", s.late)))
-	mux.HandleFunc("GET /admin/corrections", s.handle(s.supervisorList("corrections", s.corrections)))
-	mux.HandleFunc("GET /admin/archives", s.handle(s.supervisorList("archives", s.incompleteArchives)))
-	mux.HandleFunc("GET /workbench/cases/{id}", s.handle(s.staffCase))
-	mux.HandleFunc("POST /workbench/cases/{id}", s.handle(s.staffAct))
-	mux.HandleFunc("GET /signin", s.handle(s.signinPage))
-	mux.HandleFunc("POST /signin/code/send", s.handle(s.sendSigninCode))
-	mux.HandleFunc("POST /signin/code", s.handle(s.signinWithCode))
-	mux.HandleFunc("POST /signin/password", s.handle(s.signinWithPassword))
-	mux.HandleFunc("GET /signin/oidc", s.handle(s.oidcStart))
-	mux.HandleFunc("GET /signin/oidc/callback", s.handle(s.oidcCallback))
-	mux.HandleFunc("GET /register", s.handle(s.registerPage))
-	mux.HandleFunc("POST /register/code", s.handle(s.sendRegisterCode))
-	mux.HandleFunc("POST /register", s.handle(s.register))
-	mux.HandleFunc("GET /staff/signin", s.handle(s.staffSigninPage))
-	mux.HandleFunc("POST /staff/signin", s.handle(s.staffSignin))
-	mux.HandleFunc("POST /signout", s.handle(s.signout))
-	mux.HandleFunc("GET /me", s.handle(s.me))
-	mux.HandleFunc("POST /me/password", s.handle(s.meAction(s.changePassword)))
-	mux.HandleFunc("POST /me/signout-all", s.handle(s.meAction(s.signoutEverywhere)))
-	mux.HandleFunc("POST /me/mobile/code", s.handle(s.meAction(s.sendMobileCode)))
-	mux.HandleFunc("POST /me/mobile", s.handle(s.meAction(s.changeMobile)))
-	mux.HandleFunc("POST /me/email", s.handle(s.meAction(s.setEmail)))
-	mux.HandleFunc("POST /me/enterprises", s.handle(s.meAction(s.registerEnterprise)))
-	mux.HandleFunc("POST /me/enterprises/{id}/agents", s.handle(s.meAction(s.addAgent)))
-	mux.HandleFunc("POST /me/acting", s.handle(s.meAction(s.actFor)))
-	mux.HandleFunc("GET /workbench", s.handle(s.workbench))
-	mux.HandleFunc("GET /admin", s.handle(s.admin))
-	mux.HandleFunc("GET /admin/audit", s.handle(s.auditLog))
-	mux.HandleFunc("GET /admin/jobs", s.handle(s.jobsPage))
-	mux.HandleFunc("GET /admin/staff", s.handle(s.staffList))
-	mux.HandleFunc("POST /admin/staff", s.handle(s.staffCreate))
-	mux.HandleFunc("POST /admin/staff/{id}", s.handle(s.staffUpdate))
-	mux.HandleFunc("GET /admin/items", s.handle(s.itemsAdmin))
-	mux.HandleFunc("GET /admin/items/new", s.handle(s.itemNew))
-	mux.HandleFunc("POST /admin/items", s.handle(s.itemSave))
-	mux.HandleFunc("GET /admin/items/{id}", s.handle(s.itemEdit))
-	mux.HandleFunc("POST /admin/items/{id}", s.handle(s.itemSave))
-	mux.HandleFunc("POST /admin/items/{id}/status", s.handle(s.itemPublish))
-	mux.HandleFunc("GET /admin/catalog/export", s.handle(s.catalogExport))
-	mux.HandleFunc("POST "+CatalogImportPath, s.handle(s.catalogImport))
-	mux.HandleFunc("GET /admin/departments", s.handle(s.departmentsAdmin))
-	mux.HandleFunc("POST /admin/departments/{id}", s.handle(s.departmentUpdate))
-	mux.HandleFunc("GET /admin/calendar", s.handle(s.calendarAdmin))
-	mux.HandleFunc("POST /admin/calendar", s.handle(s.calendarSet))
-	mux.HandleFunc("POST /admin/calendar/{day}/delete", s.handle(s.calendarRemove))
-	mux.HandleFunc("GET /admin/quality", s.handle(s.qualityPage))
-	mux.HandleFunc("GET /demo/sms", s.handle(s.demoSMS))
-	mux.HandleFunc("POST /preferences/elder", s.handle(s.setElder))
-	mux.HandleFunc("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return apperr.New(apperr.NotFound, "您访问的页面不存在。")
-	}))
 }
 
 // view is what every page template receives.
@@ -523,13 +451,6 @@ func (s *Server) region(w http.ResponseWriter, r *http.Request) error {
 // visitor was on. Only a local path is accepted as "back", so the form
 // cannot be used to redirect elsewhere.
 func (s *Server) setElder(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return apperr.New(apperr.TooLarge, "提交的内容超过大小限制。")
-		}
-		return apperr.New(apperr.Invalid, "提交的表单无法识别。")
-	}
 	on := r.PostForm.Get("on")
 	if on != "0" && on != "1" {
 		return apperr.New(apperr.Invalid, "关怀模式的开关值应为 0 或 1。")

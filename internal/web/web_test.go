@@ -48,6 +48,7 @@ func newSite(t *testing.T, db *store.DB) http.Handler {
 
 type testSite struct {
 	handler  http.Handler
+	server   *web.Server
 	catalog  *catalog.Store
 	searcher *catalog.Searcher
 	identity *identity.Service
@@ -110,7 +111,7 @@ func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testSite{handler: h, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal, files: files}
+	return testSite{handler: h, server: s, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal, files: files}
 }
 
 type exchange struct {

@@ -1,0 +1,248 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/policy"
+)
+
+// A guard states who may open a route. Anyone may open a public route;
+// for any other an anonymous visitor is sent to sign in (the staff's page
+// or the citizens') and back, and a signed-in one the guard does not let
+// in gets its error: 403, or 404 where the policy hides that the thing
+// exists. Checks on one object (this case, this department) are not the
+// guard's: the policy makes them in the domain methods.
+type guard struct {
+	name  string                     // as the route table's test names it
+	staff bool                       // anonymous visitors sign in on the staff's page
+	allow func(policy.Subject) error // nil: a public route
+}
+
+// allows returns nil if who may open a route under g; an anonymous
+// visitor on a route that needs signing in gets Unauthorized.
+func (g guard) allows(who policy.Subject) error {
+	if g.allow == nil {
+		return nil
+	}
+	if who.Kind == policy.Anonymous {
+		return apperr.New(apperr.Unauthorized, "请先登录。")
+	}
+	return g.allow(who)
+}
+
+// The guards of the route table.
+var (
+	public   = guard{name: "public"}
+	signedIn = guard{name: "signed-in", allow: func(policy.Subject) error { return nil }}
+	person   = guard{name: "person", allow: func(who policy.Subject) error {
+		if who.Kind != policy.Person {
+			return apperr.New(apperr.Forbidden, "网上申请须使用个人或法人账户登录。")
+		}
+		return nil
+	}}
+	staff = guard{name: "staff", staff: true, allow: func(who policy.Subject) error {
+		if who.Kind != policy.Staff {
+			return apperr.New(apperr.Forbidden, "工作台只对工作人员开放。")
+		}
+		return nil
+	}}
+	// catalogManager: those with items to edit, all or their department's.
+	catalogManager = guard{name: "catalog", staff: true, allow: func(who policy.Subject) error {
+		_, err := catalogScope(who)
+		return err
+	}}
+)
+
+// staffMay lets in those the policy allows a on res, a resource that is
+// nobody's in particular (the audit log, any account, the calendar).
+func staffMay(a policy.Action, res policy.Resource) guard {
+	return guard{name: fmt.Sprintf("may %s %s", a, res.Kind), staff: true, allow: func(who policy.Subject) error {
+		return policy.Check(who, a, res)
+	}}
+}
+
+// saying gives g's refusals (403) another message.
+func saying(g guard, message string) guard {
+	allow := g.allow
+	g.allow = func(who policy.Subject) error {
+		err := allow(who)
+		if apperr.Is(err, apperr.Forbidden) {
+			return apperr.New(apperr.Forbidden, message)
+		}
+		return err
+	}
+	return g
+}
+
+// Resources of the guards: any staff account and any department (ID -1
+// is nobody's own), which only administrators may edit.
+var (
+	anyAccount    = policy.Resource{Kind: policy.Account, OwnerID: -1}
+	anyDepartment = policy.Resource{Kind: policy.Department, DepartmentID: -1}
+	statistics    = policy.Resource{Kind: policy.Statistics}
+	wholeCatalog  = policy.Resource{Kind: policy.Catalog}
+)
+
+// route is an entry of the route table.
+type route struct {
+	pattern string // method and path, as http.ServeMux takes them
+	guard   guard
+	serve   func(http.ResponseWriter, *http.Request) error
+}
+
+// routes is the route table: every page and form of the site, with who
+// may open it.
+func (s *Server) routes() []route {
+	// The admin home opens for those who may open one of its tools.
+	adminHome := guard{name: "admin tools", staff: true, allow: func(who policy.Subject) error {
+		if len(s.toolsFor(who)) == 0 {
+			return apperr.New(apperr.Forbidden, "管理后台只对系统管理员、督查人员和事项管理员开放。")
+		}
+		return nil
+	}}
+	return []route{
+		// The public site.
+		{"GET /{$}", public, s.home},
+		{"GET /search", public, s.search},
+		{"GET /levels/{level}", public, s.level},
+		{"GET /departments", public, s.departments},
+		{"GET /departments/{id}", public, s.department},
+		{"GET /regions/{code}", public, s.region},
+		{"GET /items", public, s.items},
+		{"GET /items/{id}", public, s.item},
+		{"GET /items/{id}/qr.svg", public, s.itemQR},
+		{"GET /items/{id}/forms/{n}", public, s.blankForm},
+		{"GET /readiness", public, s.readiness},
+		{"GET /lookup", public, s.lookup},
+		{"POST /preferences/elder", public, s.setElder},
+		{"GET /demo/sms", public, s.demoSMS},
+		// Signing in and registering.
+		{"GET /signin", public, s.signinPage},
+		{"POST /signin/code/send", public, s.sendSigninCode},
+		{"POST /signin/code", public, s.signinWithCode},
+		{"POST /signin/password", public, s.signinWithPassword},
+		{"GET /signin/oidc", public, s.oidcStart},
+		{"GET /signin/oidc/callback", public, s.oidcCallback},
+		{"GET /register", public, s.registerPage},
+		{"POST /register/code", public, s.sendRegisterCode},
+		{"POST /register", public, s.register},
+		{"GET /staff/signin", public, s.staffSigninPage},
+		{"POST /staff/signin", public, s.staffSignin},
+		{"POST /signout", public, s.signout},
+		// Applying online, and the applicant's cases.
+		{"GET /items/{id}/apply", person, s.applyForm},
+		{"POST /items/{id}/apply", person, s.apply},
+		{"GET /me/cases", person, s.myCases},
+		{"GET /me/cases/{id}", signedIn, s.myCase},
+		{"POST /me/cases/{id}/materials/{n}", person, s.uploadMaterial},
+		{"POST /me/cases/{id}", person, s.applicantAct},
+		// A case's papers, for its applicant and the staff who may see it.
+		{"GET /cases/{id}/materials/{n}", signedIn, s.downloadMaterial},
+		{"GET /cases/{id}/documents/{doc}", signedIn, s.document},
+		{"GET /cases/{id}/result", signedIn, s.result},
+		// 我的: the account of whoever is signed in.
+		{"GET /me", signedIn, s.me},
+		{"GET /me/messages", signedIn, s.messages},
+		{"POST /me/password", signedIn, s.meAction(s.changePassword)},
+		{"POST /me/signout-all", signedIn, s.meAction(s.signoutEverywhere)},
+		{"POST /me/mobile/code", signedIn, s.meAction(s.sendMobileCode)},
+		{"POST /me/mobile", signedIn, s.meAction(s.changeMobile)},
+		{"POST /me/email", signedIn, s.meAction(s.setEmail)},
+		{"POST /me/enterprises", signedIn, s.meAction(s.registerEnterprise)},
+		{"POST /me/enterprises/{id}/agents", signedIn, s.meAction(s.addAgent)},
+		{"POST /me/acting", signedIn, s.meAction(s.actFor)},
+		// The staff workbench and the counter.
+		{"GET /workbench", staff, s.workbench},
+		{"GET /workbench/queue/{status}", staff, s.queue},
+		{"GET /workbench/intake", staff, s.intakeForm},
+		{"POST /workbench/intake", staff, s.intake},
+		{"GET /workbench/cases/{id}", staff, s.staffCase},
+		{"POST /workbench/cases/{id}", staff, s.staffAct},
+		{"POST /workbench/cases/{id}/form", staff, s.staffForm},
+		{"POST /workbench/cases/{id}/materials/{n}", staff, s.staffUpload},
+		{"POST /workbench/cases/{id}/visits", staff, s.staffVisit},
+		{"POST /workbench/cases/{id}/reveal", staff, s.staffReveal},
+		{"POST /workbench/cases/{id}/complete", staff, s.staffComplete},
+		{"GET /workbench/cases/{id}/archive", staff, s.archive},
+		// Administration.
+		{"GET /admin", adminHome, s.admin},
+		{"GET /admin/audit", staffMay(policy.View, policy.Resource{Kind: policy.AuditLog}), s.auditLog},
+		{"GET /admin/jobs", staffMay(policy.View, policy.Resource{Kind: policy.Jobs}), s.jobsPage},
+		{"GET /admin/staff", staffMay(policy.Edit, anyAccount), s.staffList},
+		{"POST /admin/staff", staffMay(policy.Edit, anyAccount), s.staffCreate},
+		{"POST /admin/staff/{id}", staffMay(policy.Edit, anyAccount), s.staffUpdate},
+		{"GET /admin/departments", staffMay(policy.Edit, anyDepartment), s.departmentsAdmin},
+		{"POST /admin/departments/{id}", staffMay(policy.Edit, anyDepartment), s.departmentUpdate},
+		{"GET /admin/calendar", staffMay(policy.View, calendarResource), s.calendarAdmin},
+		{"POST /admin/calendar", staffMay(policy.Edit, calendarResource), s.calendarSet},
+		{"POST /admin/calendar/{day}/delete", staffMay(policy.Edit, calendarResource), s.calendarRemove},
+		// The supervisors' lists.
+		{"GET /admin/visits", staffMay(policy.View, statistics), s.supervisorList("visits", s.multiVisits)},
+		{"GET /admin/late", staffMay(policy.View, statistics), s.supervisorList("late", s.late)},
+		{"GET /admin/corrections", staffMay(policy.View, statistics), s.supervisorList("corrections", s.corrections)},
+		{"GET /admin/archives", staffMay(policy.View, statistics), s.supervisorList("archives", s.incompleteArchives)},
+		// The catalog.
+		{"GET /admin/items", catalogManager, s.itemsAdmin},
+		{"GET /admin/items/new", catalogManager, s.itemNew},
+		{"POST /admin/items", catalogManager, s.itemSave},
+		{"GET /admin/items/{id}", catalogManager, s.itemEdit},
+		{"POST /admin/items/{id}", catalogManager, s.itemSave},
+		{"POST /admin/items/{id}/status", catalogManager, s.itemPublish},
+		{"GET /admin/quality", catalogManager, s.qualityPage},
+		{"GET /admin/catalog/export", saying(staffMay(policy.Export, wholeCatalog), "导出整个目录须由系统管理员进行。"), s.catalogExport},
+		{"POST " + CatalogImportPath, saying(staffMay(policy.Edit, wholeCatalog), "导入整个目录须由系统管理员进行。"), s.catalogImport},
+		// Anything else is not found.
+		{"/", public, func(w http.ResponseWriter, r *http.Request) error {
+			return apperr.New(apperr.NotFound, "您访问的页面不存在。")
+		}},
+	}
+}
+
+// Register adds the pages to mux, each behind its route's guard.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.Handle("GET /static/{file}", s.assets) // public, and without a session: no database per file
+	for _, rt := range s.table {
+		mux.HandleFunc(rt.pattern, s.handle(s.guarded(rt)))
+	}
+}
+
+// guarded runs rt's guard, then reads a posted form (an upload's
+// multipart body is left to its handler), then the handler.
+func (s *Server) guarded(rt route) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if rt.guard.allow != nil && requireSignIn(w, r, rt.guard.staff) {
+			return nil
+		}
+		if err := rt.guard.allows(subject(r)); err != nil {
+			return err
+		}
+		if r.Method == http.MethodPost {
+			if err := parseForm(r); err != nil {
+				return err
+			}
+		}
+		return rt.serve(w, r)
+	}
+}
+
+// guardOf is the guard of the route with pattern; a pattern not in the
+// table is a programming error.
+func (s *Server) guardOf(pattern string) guard {
+	g, ok := s.guards[pattern]
+	if !ok {
+		panic("web: no route " + pattern)
+	}
+	return g
+}
+
+// opens reports whether who may open the route with pattern, for the
+// links a page shows: nobody is shown a link that leads to a refusal.
+func (s *Server) opens(who policy.Subject, pattern string) (bool, error) {
+	g, ok := s.guards[pattern]
+	if !ok {
+		return false, fmt.Errorf("web: no route %q", pattern)
+	}
+	return g.allows(who) == nil, nil
+}
