@@ -203,7 +203,7 @@ func runArchiveExport(ctx context.Context, env *environment) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	m, err := cases.Archive(ctx, system, "cli", id, files, tmp)
+	m, err := cases.Archive(ctx, system, cliMeta, id, files, tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -45,9 +45,9 @@ type ManifestEntry struct {
 // data, every material, every notice, the result, the event log and a
 // manifest with the SHA-256 of each file, stating whether the archive is
 // complete against the item's required materials and the documents its
-// steps must have produced. The export is audited (from ip), at the
-// clock's time, before anything is written.
-func (s *Service) Archive(ctx context.Context, who policy.Subject, ip string, caseID int64, files filestore.Store, w io.Writer) (Manifest, error) {
+// steps must have produced. The export is audited (with where the request
+// came from, meta), at the clock's time, before anything is written.
+func (s *Service) Archive(ctx context.Context, who policy.Subject, meta audit.Meta, caseID int64, files filestore.Store, w io.Writer) (Manifest, error) {
 	c, events, err := s.Get(ctx, who, caseID)
 	if err != nil {
 		return Manifest{}, err
@@ -57,7 +57,7 @@ func (s *Service) Archive(ctx context.Context, who policy.Subject, ip string, ca
 	}
 	if err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		return audit.Append(ctx, tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
-			Object: fmt.Sprintf("case:%d", c.ID), Detail: "导出电子档案 " + c.Number, IP: ip})
+			Object: fmt.Sprintf("case:%d", c.ID), Detail: "导出电子档案 " + c.Number, IP: meta.IP})
 	}); err != nil {
 		return Manifest{}, err
 	}

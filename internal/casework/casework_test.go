@@ -602,20 +602,20 @@ func TestArchiveExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Archive(ctx, f.citizen, "test", c.ID, files, io.Discard); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.svc.Archive(ctx, f.citizen, testMeta, c.ID, files, io.Discard); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("the applicant exports the archive: %v", err)
 		}
-		if _, err := f.svc.Archive(ctx, f.window, "test", c.ID, files, io.Discard); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.svc.Archive(ctx, f.window, testMeta, c.ID, files, io.Discard); !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("a window clerk exports the archive: %v", err)
 		}
 		var buf bytes.Buffer
-		m, err := f.svc.Archive(ctx, f.reviewer, "test", c.ID, files, &buf)
+		m, err := f.svc.Archive(ctx, f.reviewer, testMeta, c.ID, files, &buf)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The export is audited at the clock's time, the refused ones not.
 		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "export", Object: fmt.Sprintf("case:%d", c.ID)})
-		if err != nil || len(entries) != 1 || !entries[0].At.Equal(f.clk.Now()) || entries[0].IP != "test" || entries[0].ActorID != f.reviewer.AccountID {
+		if err != nil || len(entries) != 1 || !entries[0].At.Equal(f.clk.Now()) || entries[0].IP != testMeta.IP || entries[0].ActorID != f.reviewer.AccountID {
 			t.Fatalf("export audit: %+v, %v; want one at %v", entries, err, f.clk.Now())
 		}
 		if !m.Complete || len(m.Missing) != 0 {
@@ -666,7 +666,7 @@ func TestArchiveExport(t *testing.T) {
 		}
 		// A case without its required material is flagged incomplete.
 		d, _ := f.svc.Intake(ctx, f.window, f.itemID, known(f.citizen), nil)
-		m, err = f.svc.Archive(ctx, f.reviewer, "test", d.ID, files, io.Discard)
+		m, err = f.svc.Archive(ctx, f.reviewer, testMeta, d.ID, files, io.Discard)
 		if err != nil || m.Complete || len(m.Missing) != 1 || m.Missing[0] != "材料：身份证明" {
 			t.Fatalf("incomplete archive: %+v %v", m, err)
 		}

@@ -167,8 +167,8 @@ const MaxRevealReason = 200
 // may reveal personal data on it (policy.Reveal: the handling
 // department's reviewers and heads), for a stated reason. The reveal —
 // who, which case and field, why, never the value — goes to the audit log
-// before the value is returned. ip is where the request came from.
-func (s *Service) RevealAnswer(ctx context.Context, who policy.Subject, caseID int64, key, reason, ip string) (string, error) {
+// before the value is returned, with where the request came from (meta).
+func (s *Service) RevealAnswer(ctx context.Context, who policy.Subject, meta audit.Meta, caseID int64, key, reason string) (string, error) {
 	c, err := load(ctx, s.db.Read(), caseID)
 	if err != nil {
 		return "", err
@@ -212,7 +212,7 @@ func (s *Service) RevealAnswer(ctx context.Context, who policy.Subject, caseID i
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		return audit.Append(ctx, tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: actor, Action: "reveal",
-			Object: fmt.Sprintf("case:%d", c.ID), IP: ip,
+			Object: fmt.Sprintf("case:%d", c.ID), IP: meta.IP,
 			Detail: fmt.Sprintf("查看办件 %s 申请表“%s”（%s）的完整内容，事由：%s", c.Number, field.Label, key, reason)})
 	})
 	if err != nil {

@@ -185,7 +185,7 @@ func TestPersonalAnswersAreSealed(t *testing.T) {
 
 		// The archive holds the answers in full.
 		var buf bytes.Buffer
-		if _, err := f.svc.Archive(ctx, f.reviewer, "test", applied.ID, fakeFiles{}, &buf); err != nil {
+		if _, err := f.svc.Archive(ctx, f.reviewer, testMeta, applied.ID, fakeFiles{}, &buf); err != nil {
 			t.Fatal(err)
 		}
 		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
@@ -214,6 +214,9 @@ func (fakeFiles) Open(context.Context, string) (io.ReadCloser, filestore.Object,
 // Staff see one personal answer in full only by asking for it with a
 // reason, if they may reveal data on the case; each reveal is audited
 // with the case and the field, never the value.
+// testMeta is where the tests' requests come from.
+var testMeta = audit.Meta{IP: "192.0.2.1", Client: "test"}
+
 func TestRevealAnswer(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
@@ -243,7 +246,7 @@ func TestRevealAnswer(t *testing.T) {
 			{"not personal", f.reviewer, "name", "核对", apperr.NotFound},
 			{"no such field", f.reviewer, "nothing", "核对", apperr.NotFound},
 		} {
-			if _, err := f.svc.RevealAnswer(ctx, tc.who, c.ID, tc.key, tc.reason, "192.0.2.1"); apperr.CodeOf(err) != tc.code {
+			if _, err := f.svc.RevealAnswer(ctx, tc.who, testMeta, c.ID, tc.key, tc.reason); apperr.CodeOf(err) != tc.code {
 				t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
 			}
 		}
@@ -252,7 +255,7 @@ func TestRevealAnswer(t *testing.T) {
 		}
 		reviewer := f.reviewer
 		reviewer.Name = "审批员甲"
-		got, err := f.svc.RevealAnswer(ctx, reviewer, c.ID, "legal_rep_id", "核对申请人身份", "192.0.2.1")
+		got, err := f.svc.RevealAnswer(ctx, reviewer, testMeta, c.ID, "legal_rep_id", "核对申请人身份")
 		if err != nil || got != idNumber {
 			t.Fatalf("reveal: %q %v", got, err)
 		}
@@ -261,13 +264,13 @@ func TestRevealAnswer(t *testing.T) {
 		if err := db.Read().QueryRow(ctx, `SELECT actor_id, actor, object, detail, ip FROM audit_log WHERE action = 'reveal'`).Scan(&actor, &who, &object, &detail, &ip); err != nil {
 			t.Fatal(err)
 		}
-		if actor != reviewer.AccountID || who != "审批员甲" || object != "case:"+strconv.FormatInt(c.ID, 10) || ip != "192.0.2.1" ||
+		if actor != reviewer.AccountID || who != "审批员甲" || object != "case:"+strconv.FormatInt(c.ID, 10) || ip != testMeta.IP ||
 			!strings.Contains(detail, c.Number) || !strings.Contains(detail, "经营者身份证号码") || !strings.Contains(detail, "核对申请人身份") ||
 			strings.Contains(detail, idNumber) {
 			t.Errorf("audit entry: %d %s %s %q %s", actor, who, object, detail, ip)
 		}
 		// A supervisor reads the applicant's name in a reason masked.
-		if _, err := f.svc.RevealAnswer(ctx, reviewer, c.ID, "legal_rep_id", "张三来电核对", "192.0.2.1"); err != nil {
+		if _, err := f.svc.RevealAnswer(ctx, reviewer, testMeta, c.ID, "legal_rep_id", "张三来电核对"); err != nil {
 			t.Fatal(err)
 		}
 		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "reveal", Masked: true, Limit: 1})

@@ -241,7 +241,7 @@ func (s *Server) staffReveal(w http.ResponseWriter, r *http.Request) error {
 		value, err = s.identity.Reveal(r.Context(), who, c.ApplicantID, number, reason,
 			identity.Grounds{Resource: c.Resource(), Name: "办件 " + c.Number}, meta(r))
 	} else {
-		value, err = s.cases.RevealAnswer(r.Context(), who, id, field, reason, meta(r).IP)
+		value, err = s.cases.RevealAnswer(r.Context(), who, meta(r), id, field, reason)
 	}
 	if err != nil {
 		return s.staffCaseRefused(w, r, id, err)
@@ -267,6 +267,6 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="archive-%s.zip"`, c.Number))
-	_, err = s.cases.Archive(r.Context(), who, meta(r).IP, id, s.files, w)
+	_, err = s.cases.Archive(r.Context(), who, meta(r), id, s.files, w)
 	return err
 }
