@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,9 +34,12 @@ import (
 // a 承诺件 of the market regulation bureau: the answers are checked as they
 // are typed, a draft is saved and resumed, the materials are uploaded as
 // real PDF, JPEG and PNG files. The bureau's window clerk asks for one
-// correction; the citizen replaces the material; the clerk accepts, the
-// reviewer decides and the clerk completes with the licence; the citizen
-// downloads it and prints a notice. Then a walk-in applicant is taken in at
+// correction naming a material; the citizen finds the request at the top
+// of their page, is refused a resubmission that changes nothing, replaces
+// the material beside the request and hands it in; the clerk accepts, the
+// reviewer reviews, the head decides and the clerk completes with the
+// licence; the citizen sees when it finished, downloads the licence and
+// prints a notice. Then a walk-in applicant is taken in at
 // the counter, and a stranger looks the first case up by number and mobile.
 //
 // Like the other browser tests it runs on the demo, that is on SQLite; the
@@ -168,9 +172,16 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	screenshot(t, clerk, env, "story-staff-case-submitted-desktop")
 	runAxe(t, clerk, env, "staff case page")
 	reason := "经营场所使用证明：照片不清晰，请上传房屋租赁合同或产权证明的清晰扫描件。"
-	do(t, clerk, "write the correction", chromedp.SendKeys(chromedp.CSS("#r-correct"), reason))
+	n := required[len(required)-1]
+	do(t, clerk, "name the material and write the correction",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name="material"][value="%d"]`, n))),
+		chromedp.SendKeys(chromedp.CSS("#r-correct"), reason))
 	press(t, clerk, "一次性告知补正", chromedp.CSS(`form:has(#r-correct) button[type="submit"]`))
 	wantText(t, clerk, "after asking for the correction", "已办理", "待补正", "补正材料通知书")
+	// Nothing is offered that cannot succeed: the case waits for the citizen.
+	if eval[bool](t, clerk, `!!document.querySelector('#s-act')`) {
+		t.Error("the clerk is offered actions on a case waiting for corrections")
+	}
 
 	// 3. The citizen sees the request and its notice, replaces the
 	// material and hands the correction in.
@@ -181,21 +192,34 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	press(t, citizen, "open the correction notice", linkWithText("补正材料通知书"))
 	wantText(t, citizen, "the correction notice", "补正材料通知书", "请一次性补正以下全部内容", reason, "平顶山市湛河区市场监督管理局")
 	open(t, citizen, s.URL+"/me/cases/"+caseID)
+	// The request is a panel at the top: the reason, the date to correct
+	// by, the named material marked (there and in the list) with its upload.
+	if got := eval[string](t, citizen, `(() => { const p = document.querySelector('#c-correction'), m = document.querySelector('#c-mat');
+		if (!p || !m || (p.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING) === 0) return 'no panel above the materials';
+		if (!p.textContent.includes('`+reason+`') || !/请于 \d{4}-\d{2}-\d{2} 前补正/.test(p.textContent)) return 'no reason or date: ' + p.textContent;
+		if (!p.querySelector('#cfile-`+fmt.Sprint(n)+`')) return 'no upload beside the named material';
+		const named = [...document.querySelectorAll('ol.materials > li.named')];
+		return named.length === 1 && named[0].textContent.includes('需补正') ? '' : named.length + ' materials marked'; })()`); got != "" {
+		t.Errorf("the correction panel: %s", got)
+	}
+	if st := press(t, citizen, "提交补正 with nothing changed", chromedp.CSS(`button[value="resubmit"]`)); st != 400 {
+		t.Errorf("an unchanged resubmission: HTTP %d", st)
+	}
+	wantText(t, citizen, "the refused resubmission", "补正通知要求的材料还没有重新提交", "待补正")
 	resize(t, citizen, phone)
 	checkNoSideScroll(t, citizen, phone)
 	screenshot(t, citizen, env, "story-case-correction-phone")
 	runAxe(t, citizen, env, "citizen's case to correct at phone size")
 	resize(t, citizen, desktop)
-	n := required[len(required)-1]
-	attach(t, citizen, "replace the material", fmt.Sprintf("#file-%d", n), files["租赁合同.pdf"])
-	wantText(t, citizen, "the replaced material", "材料已保存", "已提交：租赁合同.pdf")
+	attach(t, citizen, "replace the material beside the request", fmt.Sprintf("#cfile-%d", n), files["租赁合同.pdf"])
+	wantText(t, citizen, "the replaced material", "材料已保存", "已提交：租赁合同.pdf", "已重新提交")
 	if st := press(t, citizen, "提交补正", chromedp.CSS(`button[value="resubmit"]`)); st != 200 {
 		t.Fatalf("resubmit: HTTP %d:\n%s", st, mainText(t, citizen))
 	}
 	wantText(t, citizen, "the corrected case", "补正材料已提交", "待预审")
 
-	// 4. The clerk accepts (受理通知书, a due date), the reviewer decides
-	// (决定书) and the clerk completes with the licence.
+	// 4. The clerk accepts (受理通知书, a due date), the reviewer reviews,
+	// the head decides (决定书) and the clerk completes with the licence.
 	openCaseFromQueue(t, clerk, s.URL, "submitted", caseID, number)
 	wantText(t, clerk, "the corrected case", "租赁合同.pdf", "补正次数")
 	press(t, clerk, "受理", chromedp.CSS(`form:has(input[name="op"][value="accept"]) button[type="submit"]`))
@@ -213,12 +237,25 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	reviewer := newPersonTab(t, b, desktop)
 	staffSignInBrowser(t, reviewer, s.URL, "scjg.reviewer", "审批人员李强")
 	openCaseFromQueue(t, reviewer, s.URL, "reviewing", caseID, number)
-	do(t, reviewer, "write the decision", chromedp.SendKeys(chromedp.CSS("#r-decide"), "准予登记，核发营业执照。"))
-	if eval[bool](t, reviewer, `!!document.querySelector('input[name="outcome"][value="approve"]')`) {
-		do(t, reviewer, "choose 准予", chromedp.Click(chromedp.CSS(`input[name="outcome"][value="approve"]`)))
+	// Each timed step has its own date; the reviewer reviews and may not decide.
+	steps := eval[[]string](t, reviewer, `[...document.querySelectorAll('#s-steps li')].map(li => li.textContent)`)
+	if len(steps) != 3 || !strings.HasPrefix(steps[0], "审查：") || !strings.Contains(steps[0], "当前环节") || !strings.HasPrefix(steps[1], "决定：") || !strings.HasPrefix(steps[2], "办结：") {
+		t.Errorf("the steps' dates: %q", steps)
 	}
-	press(t, reviewer, "作出决定", chromedp.CSS(`form:has(#r-decide) button[type="submit"]`))
-	wantText(t, reviewer, "the decided case", "待办结", "决定书")
+	if eval[bool](t, reviewer, `!!document.querySelector('input[name="outcome"]')`) {
+		t.Error("the reviewer is offered the decision")
+	}
+	do(t, reviewer, "write the review", chromedp.SendKeys(chromedp.CSS("#r-review"), "材料齐全，符合设立条件，建议准予登记。"))
+	press(t, reviewer, "审查", chromedp.CSS(`form:has(#r-review) button[type="submit"]`))
+	wantText(t, reviewer, "the reviewed case", "待决定", "提出审查意见")
+	head := newPersonTab(t, b, desktop)
+	staffSignInBrowser(t, head, s.URL, "scjg.head", "科长赵伟")
+	openCaseFromQueue(t, head, s.URL, "reviewed", caseID, number)
+	wantText(t, head, "the case to decide", "材料齐全，符合设立条件，建议准予登记。")
+	do(t, head, "write the decision", chromedp.SendKeys(chromedp.CSS("#r-decide"), "准予登记，核发营业执照。"),
+		chromedp.Click(chromedp.CSS(`input[name="outcome"][value="approve"]`)))
+	press(t, head, "作出决定", chromedp.CSS(`form:has(#r-decide) button[type="submit"]`))
+	wantText(t, head, "the decided case", "待办结", "决定书")
 	openCaseFromQueue(t, clerk, s.URL, "decided", caseID, number)
 	do(t, clerk, "choose the licence", chromedp.SetUploadFiles(chromedp.CSS(`form[action$="/complete"] input[type="file"]`), []string{files["营业执照.pdf"]}))
 	press(t, clerk, "办结", chromedp.CSS(`form[action$="/complete"] button[type="submit"]`))
@@ -231,9 +268,19 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	open(t, citizen, s.URL+"/me/cases/"+caseID)
 	wantText(t, citizen, "the completed case", "已办结", "下载办理结果：营业执照.pdf", "受理通知书", "补正材料通知书", "决定书")
 	timeline := eval[[]string](t, citizen, `[...document.querySelectorAll('ol.timeline li strong')].map(s => s.textContent)`)
-	if !inOrder(timeline, "创建申请", "提交申请", "一次性告知补正", "补正材料", "受理", "作出决定", "办结") {
+	if !inOrder(timeline, "创建申请", "提交申请", "一次性告知补正", "补正材料", "受理", "审查（提出审查意见）", "作出决定", "办结") {
 		t.Errorf("the timeline is %v", timeline)
 	}
+	// Finished: when, and in time; no countdown.
+	if got := fact(t, citizen, "办结情况"); !regexp.MustCompile(`^办结于 \d{4}年\d{1,2}月\d{1,2}日 按时办结$`).MatchString(got) || strings.Contains(mainText(t, citizen), "还剩") {
+		t.Errorf("办结情况 %q (or a countdown left)", got)
+	}
+	// The message centre shows each entry with the case as it is now.
+	open(t, citizen, s.URL+"/me/messages")
+	if got := eval[[]string](t, citizen, `[...document.querySelectorAll('main li')].filter(li => li.textContent.includes('`+number+`')).map(li => li.textContent.match(/办件当前状态：(\S+)/)?.[1] || '')`); len(got) < 3 || slices.ContainsFunc(got, func(s string) bool { return s != "已办结" }) {
+		t.Errorf("the message centre's states: %q", got)
+	}
+	open(t, citizen, s.URL+"/me/cases/"+caseID)
 	screenshot(t, citizen, env, "story-case-completed-desktop")
 	runAxe(t, citizen, env, "citizen's completed case at desktop size")
 	want := sha256.Sum256(mustRead(t, files["营业执照.pdf"]))

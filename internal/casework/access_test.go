@@ -66,7 +66,7 @@ func TestAnOnlineDraftIsTheApplicantsAlone(t *testing.T) {
 		// Submitted, it is the department's to see; its answers and files
 		// stay the applicant's, during 补正 too.
 		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
-		c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "身份证明不清晰")
+		c, _ = f.svc.AskCorrection(ctx, f.window, c.ID, c.Version, "身份证明不清晰", []int{0})
 		if _, _, err := f.svc.Get(ctx, f.window, c.ID); err != nil {
 			t.Fatalf("the department reads the submitted case: %v", err)
 		}
@@ -138,7 +138,7 @@ func TestCounterCaseEditing(t *testing.T) {
 		if list, _ := f.svc.MultiVisits(ctx, supervisor, 10); len(list) != 1 {
 			t.Fatalf("the submitted case is not on the 最多跑一次 list: %+v", list)
 		}
-		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "请重新提交"); err != nil {
+		if c, err = f.svc.AskCorrection(ctx, f.window, c.ID, c.Version, "请重新提交", []int{0}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Attach(ctx, f.window, c.ID, c.Version, 0, pdf, "覆盖.pdf", 0); !apperr.Is(err, apperr.Forbidden) {

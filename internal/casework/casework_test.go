@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,7 @@ type fixture struct {
 	itemID                       int64
 	citizen, other               policy.Subject
 	window, reviewer, foreignWin policy.Subject
+	head                         policy.Subject
 }
 
 func person(t testing.TB, db *store.DB, name string) policy.Subject {
@@ -101,7 +103,19 @@ func newFixture(t testing.TB, db *store.DB) fixture {
 	}
 	cal := calendar.New(nil)
 	return fixture{svc: casework.New(db, items, clk, cal), items: items, item: it, clk: clk, cal: cal, itemID: it.ID, citizen: person(t, db, "张三"), other: person(t, db, "李四"),
-		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window)}
+		window: staff(scjg, policy.Window), reviewer: staff(scjg, policy.Reviewer), foreignWin: staff(mzj, policy.Window),
+		head: staff(scjg, policy.Head)}
+}
+
+// reviewed has the reviewer give their opinion (审查) on an accepted case,
+// which then waits for the head's decision.
+func reviewed(t testing.TB, f fixture, c casework.Case) casework.Case {
+	t.Helper()
+	c, err := f.svc.Act(context.Background(), f.reviewer, c.ID, c.Version, casework.Review, "经审查，材料齐全，建议准予")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // known is the applicant at the counter who already has an account.
@@ -154,12 +168,23 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 			{f.window, casework.Accept, "", casework.Reviewing},
 			{f.reviewer, casework.Pause, "现场核查", casework.Paused},
 			{f.reviewer, casework.Resume, "", casework.Reviewing},
-			{f.reviewer, casework.Decide, "准予登记", casework.Decided},
+			{f.reviewer, casework.Review, "材料齐全，建议准予", casework.Reviewed},
+			{f.head, casework.Decide, "准予登记", casework.Decided},
 		}
+		clearer := filestore.Object{SHA256: strings.Repeat("ef", 32), Size: 2000, ContentType: filestore.TypePDF}
 		for _, st := range steps {
-			if st.action == casework.Decide {
+			switch st.action {
+			case casework.Decide:
 				c, err = f.svc.Decide(ctx, st.who, c.ID, c.Version, true, st.reason, "")
-			} else {
+			case casework.AskCorrect:
+				c, err = f.svc.AskCorrection(ctx, st.who, c.ID, c.Version, st.reason, []int{0})
+			case casework.Resubmit:
+				// The correction answers the notice: a new file for what it names.
+				if c, err = f.svc.Attach(ctx, st.who, c.ID, c.Version, 0, clearer, "身份证（清晰）.pdf", 0); err != nil {
+					t.Fatal(err)
+				}
+				c, err = f.svc.Act(ctx, st.who, c.ID, c.Version, st.action, st.reason)
+			default:
 				c, err = f.svc.Act(ctx, st.who, c.ID, c.Version, st.action, st.reason)
 			}
 			if err != nil {
@@ -183,7 +208,7 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 			to     casework.Status
 		}{f.window, casework.Complete, "", casework.Completed})
 		got, events, err := f.svc.Get(ctx, f.citizen, c.ID)
-		if err != nil || got.Corrections != 1 || len(events) != len(steps)+2 {
+		if err != nil || got.Corrections != 1 || len(events) != len(steps)+3 {
 			t.Fatalf("record: %+v, %d events, %v", got, len(events), err)
 		}
 		if events[3].ActorRole != "窗口人员" || events[3].Reason != "缺少经营场所证明" || events[0].Action != casework.Create || events[1].Action != casework.Upload {
@@ -430,28 +455,76 @@ func TestSecondCorrectionOnlyForChangedMaterials(t *testing.T) {
 		f := newFixture(t, db)
 		c := draftWithMaterial(t, f, f.citizen)
 		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
-		c, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "身份证明不清晰")
+		c, err := f.svc.AskCorrection(ctx, f.window, c.ID, c.Version, "身份证明不清晰", []int{0})
 		if err != nil {
 			t.Fatal(err)
 		}
+		it, _ := f.items.Version(ctx, c.ItemID, c.ItemVersion)
+		req, ok, err := f.svc.Correction(ctx, f.citizen, c)
+		if err != nil || !ok || len(req.Materials) != 1 || req.Materials[0] != 0 || req.Reason != "身份证明不清晰" || req.Due.String() != "2026-12-16" {
+			t.Fatalf("correction request: %+v %v %v", req, ok, err)
+		}
+		// A resubmission that changes nothing the notice named is refused,
+		// and so is handing in the same file again.
 		f.clk.Advance(time.Hour)
-		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Resubmit, "")
+		for _, again := range []bool{false, true} {
+			if again {
+				if c, err = f.svc.Attach(ctx, f.citizen, c.ID, c.Version, 0, pdf, "身份证.pdf", 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Resubmit, ""); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "补正通知要求的材料还没有重新提交：「身份证明」") {
+				t.Fatalf("resubmitting unchanged (same file again: %v): %v", again, err)
+			}
+		}
+		clearer := filestore.Object{SHA256: strings.Repeat("ef", 32), Size: 2000, ContentType: filestore.TypePDF}
+		if c, err = f.svc.Attach(ctx, f.citizen, c.ID, c.Version, 0, clearer, "身份证（清晰）.pdf", 0); err != nil {
+			t.Fatal(err)
+		}
+		if req, _, _ = f.svc.Correction(ctx, f.citizen, c); !req.Corrected(0, clearer.SHA256) || req.Corrected(0, pdf.SHA256) {
+			t.Fatal("the request does not tell the new file from the old")
+		}
+		if c, err = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Resubmit, ""); err != nil || c.Status != casework.Submitted {
+			t.Fatalf("resubmitting the corrected file: %+v %v", c, err)
+		}
+		if !slices.Contains(f.svc.Available(ctx, f.window, c, it), casework.AskCorrect) {
+			t.Fatal("a correction about the new file is not offered")
+		}
+		// A case from before notices named materials (no request kept):
+		// resubmitted unchanged, the clerk is neither offered nor allowed a
+		// second correction — the page and the rule agree.
+		e := draftWithMaterial(t, f, f.citizen)
+		e, _ = f.svc.Act(ctx, f.citizen, e.ID, e.Version, casework.Submit, "")
+		e, _ = f.svc.AskCorrection(ctx, f.window, e.ID, e.Version, "身份证明不清晰", []int{0})
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `DELETE FROM case_corrections WHERE case_id = ?`, e.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		f.clk.Advance(time.Hour)
-		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "另外还缺经营场所证明"); !apperr.Is(err, apperr.Conflict) || !strings.Contains(apperr.MessageOf(err), "一次性告知") {
+		if e, err = f.svc.Act(ctx, f.citizen, e.ID, e.Version, casework.Resubmit, ""); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Advance(time.Hour)
+		if got := f.svc.Available(ctx, f.window, e, it); slices.Contains(got, casework.AskCorrect) || !slices.Contains(got, casework.Accept) {
+			t.Fatalf("offered after an unchanged resubmission: %v", got)
+		}
+		if _, err := f.svc.AskCorrection(ctx, f.window, e.ID, e.Version, "另外还缺经营场所证明", []int{0}); !apperr.Is(err, apperr.Conflict) || !strings.Contains(apperr.MessageOf(err), "一次性告知") {
 			t.Fatalf("second correction without changed materials: %v", err)
 		}
 		// Back to the applicant is not possible now, so the department accepts
 		// or refuses; a new case shows that a replaced file may be questioned.
 		d := draftWithMaterial(t, f, f.citizen)
 		d, _ = f.svc.Act(ctx, f.citizen, d.ID, d.Version, casework.Submit, "")
-		d, _ = f.svc.Act(ctx, f.window, d.ID, d.Version, casework.AskCorrect, "身份证明不清晰")
+		d, _ = f.svc.AskCorrection(ctx, f.window, d.ID, d.Version, "身份证明不清晰", []int{0})
 		f.clk.Advance(time.Hour)
-		if d, err = f.svc.Attach(ctx, f.citizen, d.ID, d.Version, 0, pdf, "身份证-清晰.pdf", 0); err != nil {
+		if d, err = f.svc.Attach(ctx, f.citizen, d.ID, d.Version, 0, clearer, "身份证-清晰.pdf", 0); err != nil {
 			t.Fatal(err)
 		}
 		d, _ = f.svc.Act(ctx, f.citizen, d.ID, d.Version, casework.Resubmit, "")
 		f.clk.Advance(time.Hour)
-		if d, err = f.svc.Act(ctx, f.window, d.ID, d.Version, casework.AskCorrect, "新提交的身份证明已过期"); err != nil {
+		if d, err = f.svc.AskCorrection(ctx, f.window, d.ID, d.Version, "新提交的身份证明已过期", []int{0}); err != nil {
 			t.Fatalf("correction about a replaced file: %v", err)
 		}
 		if d.Corrections != 2 {
@@ -597,7 +670,7 @@ func TestArchiveExport(t *testing.T) {
 		c, _ = f.svc.Attach(ctx, f.citizen, c.ID, c.Version, 0, put("%PDF-1.4 身份证明"), "身份证.pdf", 0)
 		c, _ = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "")
 		c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
-		c, _ = f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予登记", "")
+		c, _ = f.svc.Decide(ctx, f.head, c.ID, reviewed(t, f, c).Version, true, "准予登记", "")
 		c, err = f.svc.Complete(ctx, f.window, c.ID, c.Version, put("%PDF-1.4 营业执照"), "营业执照.pdf")
 		if err != nil {
 			t.Fatal(err)
@@ -703,7 +776,8 @@ func TestDeadlineWarnings(t *testing.T) {
 			t.Fatalf("nothing due yet: %d %v", n, err)
 		}
 		f.clk.Advance(2 * 24 * time.Hour) // Friday 27th: Monday is the next working day
-		if n, err := f.svc.CheckDeadlines(ctx); err != nil || n != 1 || count(f.reviewer.AccountID, "办件即将到期") != 1 {
+		// The department's reviewer and head are warned.
+		if n, err := f.svc.CheckDeadlines(ctx); err != nil || n != 2 || count(f.reviewer.AccountID, "办件即将到期") != 1 || count(f.head.AccountID, "办件即将到期") != 1 {
 			t.Fatalf("warning: %d %v", n, err)
 		}
 		if n, _ := f.svc.CheckDeadlines(ctx); n != 0 {

@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -53,7 +54,7 @@ func (s *Service) CheckDeadlines(ctx context.Context) (int, error) {
 		warned, late   string
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT id, department_id, number, region_code, due_on, warned_for, overdue_for FROM cases
-		WHERE status IN ('reviewing', 'decided') AND due_on <> '' AND due_on <= ?`, soon)
+		WHERE status IN ('reviewing', 'reviewed', 'decided') AND due_on <> '' AND due_on <= ?`, soon)
 	if err != nil {
 		return 0, err
 	}
@@ -241,7 +242,7 @@ type Deadline struct {
 // is the one it would have if it resumed today, so a pause never makes a
 // case 预警 or 超期 (one already late when paused stays late).
 func (s *Service) DeadlineOf(c Case, it catalog.Item, events []Event) (Deadline, bool) {
-	if c.DueOn.IsZero() || c.Status == Completed || c.Status == Rejected || c.Status == Withdrawn {
+	if c.DueOn.IsZero() || c.Status.Finished() {
 		return Deadline{}, false
 	}
 	today := calendar.DateOf(s.clock.Now())
@@ -252,26 +253,92 @@ func (s *Service) DeadlineOf(c Case, it catalog.Item, events []Event) (Deadline,
 	return Deadline{Due: due, Left: s.calendar.Left(today, due), Status: s.calendar.StatusOf(today, due)}, true
 }
 
-// StepDue says by when the step a case waits for should be done, from the
-// share of the time limit the item's workflow gives the steps up to it:
-// 决定 while the case is under review, 办结 once decided. Pauses push it
-// as they push the deadline. False when no such step or limit applies.
-func (s *Service) StepDue(c Case, it catalog.Item) (string, calendar.Date, bool) {
-	var name string
-	switch c.Status {
-	case Reviewing:
-		name = catalog.StepDecide
-	case Decided:
-		name = catalog.StepComplete
-	default:
-		return "", calendar.Date{}, false
+// Finish says when a finished case finished and whether in time.
+type Finish struct {
+	On    calendar.Date
+	Timed bool // it had a due date (it was accepted)
+	Late  int  // working days past the due date; 0 in time
+}
+
+// Text says when, as pages show it: 办结于 2026年11月30日.
+func (f Finish) Text() string { return "办结于 " + chineseDate(f.On) }
+
+// Timing says whether in time: 按时办结, 超期 N 个工作日办结, or nothing
+// for a case that ended before acceptance (it had no due date).
+func (f Finish) Timing() string {
+	switch {
+	case !f.Timed:
+		return ""
+	case f.Late > 0:
+		return fmt.Sprintf("超期 %d 个工作日办结", f.Late)
 	}
-	share, ok := it.StepShares()[name]
+	return "按时办结"
+}
+
+// Finished reports whether a case is over: completed, delivered, refused
+// or withdrawn. Its pages then show its Finish, never a countdown.
+func (s Status) Finished() bool {
+	return s == Completed || s == Delivered || s == Rejected || s == Withdrawn
+}
+
+// finishing are the steps that end a case.
+var finishing = []Action{Complete, Refuse, Withdraw}
+
+// FinishOf is when the finished case c finished — the Beijing date of the
+// step that ended it, in events (its record) — and whether by its due
+// date; false while it runs.
+func (s *Service) FinishOf(c Case, events []Event) (Finish, bool) {
+	if !c.Status.Finished() {
+		return Finish{}, false
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if slices.Contains(finishing, events[i].Action) {
+			return s.finish(c.DueOn, calendar.DateOf(events[i].At)), true
+		}
+	}
+	return Finish{}, false
+}
+
+// finish is a Finish on day of a case due on due (zero: never accepted).
+func (s *Service) finish(due, day calendar.Date) Finish {
+	f := Finish{On: day, Timed: !due.IsZero()}
+	if f.Timed && day.After(due) {
+		f.Late = s.calendar.WorkdaysBetween(due, day)
+	}
+	return f
+}
+
+// StepDeadline is one timed step of a case's workflow and by when it
+// should be done.
+type StepDeadline struct {
+	Step    string
+	Due     calendar.Date
+	Current bool // the step the case waits for
+}
+
+// stepOf is the timed step a case in status waits for.
+var stepOf = map[Status]string{Reviewing: catalog.StepReview, Paused: catalog.StepReview, Reviewed: catalog.StepDecide, Decided: catalog.StepComplete}
+
+// StepDues gives each timed step of the item's workflow (审查, 决定, 办结)
+// its own due date, from its share of the time limit counted from
+// acceptance; pauses push them as they push the deadline. None before
+// acceptance, after the case finished, or for a limit not in working days.
+func (s *Service) StepDues(c Case, it catalog.Item) []StepDeadline {
 	limit := it.PromiseLimit.Limit()
-	if !ok || c.AcceptedOn.IsZero() || limit.Unit != calendar.WorkingDays {
-		return "", calendar.Date{}, false
+	if c.AcceptedOn.IsZero() || c.DueOn.IsZero() || c.Status.Finished() || limit.Unit != calendar.WorkingDays {
+		return nil
 	}
-	step := calendar.Workdays((limit.Value*share + 99) / 100)
+	shares := it.StepShares()
 	pushed := s.calendar.WorkdaysBetween(s.calendar.Due(c.AcceptedOn, limit, nil), c.DueOn)
-	return name, s.calendar.AddWorkdays(s.calendar.Due(c.AcceptedOn, step, nil), pushed), true
+	var out []StepDeadline
+	for _, ws := range it.HandlingSteps() {
+		share, ok := shares[ws.Step]
+		if !ok {
+			continue
+		}
+		days := calendar.Workdays((limit.Value*share + 99) / 100)
+		out = append(out, StepDeadline{Step: ws.Step, Due: s.calendar.AddWorkdays(s.calendar.Due(c.AcceptedOn, days, nil), pushed),
+			Current: stepOf[c.Status] == ws.Step})
+	}
+	return out
 }

@@ -79,6 +79,7 @@ type notice struct {
 	basis   string
 	day     calendar.Date // 成文日期
 	due     calendar.Date // 补正: the date to correct by
+	named   []string      // 补正: the materials to hand in again
 	decided string        // 送达: the 决定书 delivered, with its number
 }
 
@@ -112,6 +113,9 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.It
 	switch a {
 	case AskCorrect:
 		nt.due = s.calendar.AddWorkdays(nt.day, CorrectionDays)
+		for _, p := range st.named {
+			nt.named = append(nt.named, it.Materials[p].Name)
+		}
 	case Decide:
 		title = decisionTitle(it, c.Decision)
 	case Deliver:
@@ -297,6 +301,9 @@ func (n notice) body() string {
 		add("%s", n.remedy("通知书"))
 	case AskCorrect:
 		add("%s，申请材料不齐全或者不符合法定形式。请一次性补正以下全部内容：", applied)
+		for i, m := range n.named {
+			add("%d. %s", i+1, m)
+		}
 		add("%s", n.reason)
 		add("请于%s前（自本通知书出具之日起%d个工作日内）补正。补正材料可在网上提交，也可送交本机关；补正材料齐全、符合法定形式的，本机关自收到之日起受理。", chineseDate(n.due), CorrectionDays)
 	case Decide:

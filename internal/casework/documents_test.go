@@ -62,7 +62,7 @@ func TestNoticesReadAsOfficialDocuments(t *testing.T) {
 		f := newFixture(t, db) // Wednesday 2026-11-25
 		c := submitted(t, f, f.itemID)
 		var err error
-		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "缺少经营场所证明"); err != nil {
+		if c, err = f.svc.AskCorrection(ctx, f.window, c.ID, c.Version, "缺少经营场所证明", []int{0}); err != nil {
 			t.Fatal(err)
 		}
 		d := lastDocument(t, db, c.ID)
@@ -72,6 +72,14 @@ func TestNoticesReadAsOfficialDocuments(t *testing.T) {
 			if !strings.Contains(d.Body, want) {
 				t.Errorf("补正材料通知书 lacks %q: %s", want, d.Body)
 			}
+		}
+		// The notice lists the material it names, before the reason.
+		if !strings.Contains(d.Body, "1. 身份证明") {
+			t.Errorf("补正材料通知书 does not name the material: %s", d.Body)
+		}
+		clearer := filestore.Object{SHA256: strings.Repeat("ef", 32), Size: 2000, ContentType: filestore.TypePDF}
+		if c, err = f.svc.Attach(ctx, f.citizen, c.ID, c.Version, 0, clearer, "身份证（清晰）.pdf", 0); err != nil {
+			t.Fatal(err)
 		}
 		if c, err = f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Resubmit, ""); err != nil {
 			t.Fatal(err)
@@ -87,7 +95,7 @@ func TestNoticesReadAsOfficialDocuments(t *testing.T) {
 		}
 		// A decision whose "reason" only restates it: the 决定书 gives the
 		// reason the law gives an approval, not the restatement.
-		if c, err = f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予登记", ""); err != nil {
+		if c, err = f.svc.Decide(ctx, f.head, c.ID, reviewed(t, f, c).Version, true, "准予登记", ""); err != nil {
 			t.Fatal(err)
 		}
 		d = lastDocument(t, db, c.ID)
@@ -102,10 +110,11 @@ func TestNoticesReadAsOfficialDocuments(t *testing.T) {
 		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, false, "不予。", ""); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "具体理由") {
+		c = reviewed(t, f, c)
+		if _, err := f.svc.Decide(ctx, f.head, c.ID, c.Version, false, "不予。", ""); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "具体理由") {
 			t.Fatalf("a denial without a reason: %v", err)
 		}
-		if c, err = f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, false, "经营场所位于住宅，不符合规定", ""); err != nil {
+		if c, err = f.svc.Decide(ctx, f.head, c.ID, c.Version, false, "经营场所位于住宅，不符合规定", ""); err != nil {
 			t.Fatal(err)
 		}
 		d = lastDocument(t, db, c.ID)
@@ -191,7 +200,7 @@ func TestImmediateCaseNotices(t *testing.T) {
 		})
 		c := submitted(t, f, id)
 		licence := filestore.Object{SHA256: strings.Repeat("cd", 32), Size: 99, ContentType: filestore.TypePDF}
-		c, err := f.svc.Settle(ctx, f.window, c.ID, c.Version, "符合条件，当场办结", licence, "证明.pdf")
+		c, err := f.svc.Settle(ctx, f.head, c.ID, c.Version, "符合条件，当场办结", licence, "证明.pdf")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,7 +67,7 @@ func TestItemWorkflowDecidesWhoActs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := casework.Available(f.window, c, it); len(got) != 3 || got[0] != casework.Accept {
+		if got := f.svc.Available(ctx, f.window, c, it); len(got) != 3 || got[0] != casework.Accept {
 			t.Fatalf("window may: %v (no 预审 in this workflow)", got)
 		}
 		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Precheck, ""); !apperr.Is(err, apperr.Conflict) {
@@ -79,22 +79,46 @@ func TestItemWorkflowDecidesWhoActs(t *testing.T) {
 		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); err != nil {
 			t.Fatal(err)
 		}
-		// Accepted Wednesday 2026-11-25 with 3 working days: 审查+决定 have
-		// 90% of them, rounded up to 3 — Monday the 30th, like the whole
-		// limit; with 50% only, it would be 2 days: Friday the 27th.
-		if step, due, ok := f.svc.StepDue(c, it); !ok || step != catalog.StepDecide || due.String() != "2026-11-30" || c.DueOn.String() != "2026-11-30" {
-			t.Fatalf("step due: %s %s %v (case due %s)", step, due, ok, c.DueOn)
+		// Each timed step has its own date, its share of the limit: 审查 50%
+		// of 3 days (accepted Wednesday 2026-11-25) rounds up to 2, Friday
+		// the 27th; 审查+决定 90% to 3, Monday the 30th, like the whole limit.
+		dues := func() string {
+			var out []string
+			for _, d := range f.svc.StepDues(c, it) {
+				cur := ""
+				if d.Current {
+					cur = "*"
+				}
+				out = append(out, d.Step+":"+d.Due.String()+cur)
+			}
+			return strings.Join(out, " ")
 		}
-		it.Workflow[1].Share, it.Workflow[2].Share, it.Workflow[3].Share = 30, 20, 50
-		if _, due, _ := f.svc.StepDue(c, it); due.String() != "2026-11-27" {
-			t.Fatalf("with 审查+决定 at 50%%: %s", due)
+		if got := dues(); got != "审查:2026-11-27* 决定:2026-11-30 办结:2026-11-30" || c.DueOn.String() != "2026-11-30" {
+			t.Fatalf("step dues: %s (case due %s)", got, c.DueOn)
+		}
+		// The reviewer reviews; that does not decide, and the reviewer may not.
+		if _, err := f.svc.Decide(ctx, f.head, c.ID, c.Version, true, "准予", ""); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("the head decides before the review: %v", err)
+		}
+		if got := f.svc.Available(ctx, f.head, c, it); slices.Contains(got, casework.Decide) {
+			t.Fatalf("decision offered before the review: %v", got)
+		}
+		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Review, "材料齐全"); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("the window clerk reviews: %v", err)
+		}
+		if c, err = f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Review, "材料齐全，建议准予"); err != nil || c.Status != casework.Reviewed || c.Decision != "" {
+			t.Fatalf("review: %+v %v", c, err)
+		}
+		if got := dues(); got != "审查:2026-11-27 决定:2026-11-30* 办结:2026-11-30" {
+			t.Fatalf("step dues after review: %s", got)
+		}
+		if got := f.svc.Available(ctx, f.reviewer, c, it); slices.Contains(got, casework.Decide) {
+			t.Fatalf("decision offered to the reviewer: %v", got)
 		}
 		if _, err := f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予", ""); !apperr.Is(err, apperr.Forbidden) {
-			t.Fatalf("reviewer decides where only the head may: %v", err)
+			t.Fatalf("reviewer decides after reviewing: %v", err)
 		}
-		head := f.reviewer
-		head.Roles = []policy.Role{policy.Head}
-		if c, err = f.svc.Decide(ctx, head, c.ID, c.Version, true, "准予登记", "《条例》第八条"); err != nil || c.Decision != casework.Approved {
+		if c, err = f.svc.Decide(ctx, f.head, c.ID, c.Version, true, "准予登记", "《条例》第八条"); err != nil || c.Decision != casework.Approved {
 			t.Fatalf("head decides: %+v %v", c, err)
 		}
 		// An invalid workflow is refused when the item is saved.
@@ -121,7 +145,7 @@ func TestDenialAndTransfer(t *testing.T) {
 		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, ""); err != nil {
 			t.Fatal(err)
 		}
-		if c, err = f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, false, "经营场所不符合规定", ""); err != nil {
+		if c, err = f.svc.Decide(ctx, f.head, c.ID, reviewed(t, f, c).Version, false, "经营场所不符合规定", ""); err != nil {
 			t.Fatal(err)
 		}
 		if c, err = f.svc.Complete(ctx, f.window, c.ID, c.Version, filestore.Object{}, ""); err != nil || c.Status != casework.Completed {
@@ -144,7 +168,7 @@ func TestDenialAndTransfer(t *testing.T) {
 			}
 		}
 		it, _ := f.items.Version(ctx, c.ItemID, c.ItemVersion)
-		if slices.Contains(casework.Available(f.reviewer, c, it), casework.Transfer) || !slices.Contains(casework.Available(head, c, it), casework.Transfer) {
+		if slices.Contains(f.svc.Available(ctx, f.reviewer, c, it), casework.Transfer) || !slices.Contains(f.svc.Available(ctx, head, c, it), casework.Transfer) {
 			t.Fatal("the transfer is offered to the reviewer, or not to the head")
 		}
 		if _, err := f.svc.Transfer(ctx, head, c.ID, c.Version, mzj.ID, ""); !apperr.Is(err, apperr.Invalid) {
@@ -185,10 +209,18 @@ func TestDeliveryAndSettlement(t *testing.T) {
 			it.Name, it.CaseKind, it.PromiseLimit = "即办证明", catalog.Immediate, catalog.TimeLimit{Value: 1, Unit: "工作日"}
 		})
 		c = submitted(t, f, id)
-		if _, err := f.svc.Settle(ctx, f.window, c.ID, c.Version, "准予", filestore.Object{}, ""); !apperr.Is(err, apperr.Invalid) {
+		// Settling decides: by default the head's step, not the window's.
+		it, _ := f.items.Version(ctx, c.ItemID, c.ItemVersion)
+		if _, err := f.svc.Settle(ctx, f.window, c.ID, c.Version, "符合条件，当场办结", licence, "证明.pdf"); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("the window clerk settles where the head decides: %v", err)
+		}
+		if slices.Contains(f.svc.Available(ctx, f.window, c, it), casework.Settle) || !slices.Contains(f.svc.Available(ctx, f.head, c, it), casework.Settle) {
+			t.Fatalf("settling offered: window %v, head %v", f.svc.Available(ctx, f.window, c, it), f.svc.Available(ctx, f.head, c, it))
+		}
+		if _, err := f.svc.Settle(ctx, f.head, c.ID, c.Version, "准予", filestore.Object{}, ""); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("settling without a result: %v", err)
 		}
-		c, err := f.svc.Settle(ctx, f.window, c.ID, c.Version, "符合条件，当场办结", licence, "证明.pdf")
+		c, err := f.svc.Settle(ctx, f.head, c.ID, c.Version, "符合条件，当场办结", licence, "证明.pdf")
 		if err != nil || c.Status != casework.Completed || c.Decision != casework.Approved || c.ResultName != "证明.pdf" {
 			t.Fatalf("settle: %+v %v", c, err)
 		}
@@ -284,7 +316,7 @@ func TestIssuedResultIsReusable(t *testing.T) {
 		licence := filestore.Object{SHA256: strings.Repeat("ef", 32), Size: 321, ContentType: filestore.TypePDF}
 		c := submitted(t, f, f.itemID)
 		c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
-		c, _ = f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予", "")
+		c, _ = f.svc.Decide(ctx, f.head, c.ID, reviewed(t, f, c).Version, true, "准予", "")
 		if _, err := f.svc.Complete(ctx, f.window, c.ID, c.Version, licence, "营业执照.pdf"); err != nil {
 			t.Fatal(err)
 		}

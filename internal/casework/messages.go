@@ -15,14 +15,19 @@ import (
 	"github.com/zwfw/zwfw/internal/store"
 )
 
-// Message is one entry of an applicant's message centre.
+// Message is one entry of a person's message centre. The entry tells
+// what happened then; CaseStatus is the case's status now, which the
+// message centre shows beside it, so that an old entry never reads as the
+// case's state (a citizen looks there for where their case stands).
 type Message struct {
-	ID        int64
-	CaseID    int64
-	Title     string
-	Body      string
-	CreatedAt time.Time
-	Read      bool
+	ID         int64
+	CaseID     int64
+	Title      string
+	Body       string
+	CreatedAt  time.Time
+	Read       bool
+	CaseNumber string
+	CaseStatus Status
 }
 
 // tellings are the steps the applicant is told of — the department's —
@@ -36,6 +41,7 @@ var tellings = map[Action]string{
 	Complete:   "您的办件已办结",
 	Deliver:    "办理结果已送达",
 	Transfer:   "您的办件已移交其他部门办理",
+	Settle:     "您的申请已当场办结",
 }
 
 // SMSArgs is the durable job that texts an applicant about their case.
@@ -103,7 +109,9 @@ func (s *Service) tell(ctx context.Context, tx *store.Tx, c Case, a Action, reas
 		return err
 	}
 	item := it.Name
-	body := fmt.Sprintf("%s（办件编号 %s）：%s。", item, c.Number, c.Status.Name())
+	// The entry says what happened, not the status, which the message
+	// centre shows as it is now; the e-mail, read at once, gives it.
+	body := fmt.Sprintf("%s（办件编号 %s）：%s。", item, c.Number, title)
 	if reason != "" {
 		body += reason
 	}
@@ -122,7 +130,7 @@ func (s *Service) tell(ctx context.Context, tx *store.Tx, c Case, a Action, reas
 		return err
 	}
 	return s.queue.Enqueue(ctx, tx, MailArgs{AccountID: c.ApplicantID, Subject: title + "（办件编号 " + c.Number + "）",
-		Body: body + "\n\n请登录政务服务平台“我的办件”查看详情。本邮件由系统自动发送，请勿回复。"}, nil)
+		Body: body + "办件当前状态：" + c.Status.Name() + "。\n\n请登录政务服务平台“我的办件”查看详情。本邮件由系统自动发送，请勿回复。"}, nil)
 }
 
 // Messages lists a person's messages, newest first, and marks them read.
@@ -130,15 +138,16 @@ func (s *Service) Messages(ctx context.Context, who policy.Subject) ([]Message, 
 	if who.Kind == policy.Anonymous {
 		return nil, apperr.New(apperr.Unauthorized, "请先登录。")
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT id, COALESCE(case_id, 0), title, body, created_at, read_at IS NOT NULL
-		FROM messages WHERE account_id = ? ORDER BY id DESC LIMIT 100`, who.AccountID)
+	rows, err := s.db.Read().Query(ctx, `SELECT m.id, COALESCE(m.case_id, 0), m.title, m.body, m.created_at, m.read_at IS NOT NULL,
+		COALESCE(c.number, ''), COALESCE(c.status, '')
+		FROM messages m LEFT JOIN cases c ON c.id = m.case_id WHERE m.account_id = ? ORDER BY m.id DESC LIMIT 100`, who.AccountID)
 	if err != nil {
 		return nil, err
 	}
 	var out []Message
 	for rows.Next() {
 		var m Message
-		if err := rows.Scan(&m.ID, &m.CaseID, &m.Title, &m.Body, &m.CreatedAt, &m.Read); err != nil {
+		if err := rows.Scan(&m.ID, &m.CaseID, &m.Title, &m.Body, &m.CreatedAt, &m.Read, &m.CaseNumber, &m.CaseStatus); err != nil {
 			rows.Close()
 			return nil, err
 		}

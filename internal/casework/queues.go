@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/zwfw/zwfw/internal/apperr"
@@ -11,7 +12,7 @@ import (
 )
 
 // Queues are the staff work queues, in the order of the work.
-var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Paused, Decided, Completed, Delivered}
+var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Reviewed, Paused, Decided, Completed, Delivered}
 
 // QueueEntry is a case in a work queue.
 type QueueEntry struct {
@@ -19,6 +20,8 @@ type QueueEntry struct {
 	DueOn    calendar.Date
 	Deadline calendar.Status // 正常, 预警 or 超期, for accepted cases
 	Channel  string          // online or window
+	Finish   Finish          // for finished cases: when, and whether in time
+	Finished bool
 }
 
 // QueueFilter narrows a work queue.
@@ -38,9 +41,13 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 	if err := mayQueue(who, st == Draft); err != nil {
 		return nil, err
 	}
-	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel, c.item_id, c.item_version, c.accepted_on, c.paused_on
-		FROM cases c JOIN items i ON i.id = c.item_id WHERE c.department_id = ? AND c.status = ?`
-	args := []any{who.DepartmentID, st}
+	// A finished case's queue shows when it finished: the time of the
+	// step that ended it (its event's column, which SQLite scans as a time).
+	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel, c.item_id, c.item_version, c.accepted_on, c.paused_on, fe.at
+		FROM cases c JOIN items i ON i.id = c.item_id
+		LEFT JOIN case_events fe ON fe.case_id = c.id AND c.status IN ('completed', 'delivered', 'rejected', 'withdrawn') AND fe.seq = (SELECT MAX(e.seq) FROM case_events e WHERE e.case_id = c.id AND e.action IN (?, ?, ?))
+		WHERE c.department_id = ? AND c.status = ?`
+	args := []any{finishing[0], finishing[1], finishing[2], who.DepartmentID, st}
 	if t := strings.TrimSpace(f.Query); t != "" {
 		q += ` AND (c.number LIKE ? ESCAPE '\' OR i.name LIKE ? ESCAPE '\')`
 		args = append(args, store.Contains(t), store.Contains(t))
@@ -86,8 +93,9 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 		var e QueueEntry
 		var c Case
 		var due, accepted, pausedOn string
+		var finished sql.NullTime
 		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due, &e.Channel,
-			&c.ItemID, &c.ItemVersion, &accepted, &pausedOn); err != nil {
+			&c.ItemID, &c.ItemVersion, &accepted, &pausedOn, &finished); err != nil {
 			return nil, err
 		}
 		if due != "" {
@@ -95,6 +103,9 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 				return nil, err
 			}
 			e.Deadline = s.calendar.StatusOf(today, e.DueOn)
+		}
+		if e.Status.Finished() && finished.Valid {
+			e.Finish, e.Finished = s.finish(e.DueOn, calendar.DateOf(finished.Time)), true
 		}
 		if paused {
 			c.ID, c.Status, c.DueOn = e.ID, e.Status, e.DueOn

@@ -38,7 +38,7 @@ func completedCase(t *testing.T, f fixture) casework.Case {
 	}
 	step("submit", func() (casework.Case, error) { return f.svc.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, "") })
 	step("correct", func() (casework.Case, error) {
-		return f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "身份证明不清晰")
+		return f.svc.AskCorrection(ctx, f.window, c.ID, c.Version, "身份证明不清晰", []int{0})
 	})
 	clearer := filestore.Object{SHA256: strings.Repeat("ef", 32), Size: 2000, ContentType: filestore.TypePDF}
 	step("replace", func() (casework.Case, error) {
@@ -53,7 +53,7 @@ func completedCase(t *testing.T, f fixture) casework.Case {
 	})
 	step("resume", func() (casework.Case, error) { return f.svc.Act(ctx, f.reviewer, c.ID, c.Version, casework.Resume, "") })
 	step("decide", func() (casework.Case, error) {
-		return f.svc.Decide(ctx, f.reviewer, c.ID, c.Version, true, "准予登记", "")
+		return f.svc.Decide(ctx, f.head, c.ID, reviewed(t, f, c).Version, true, "准予登记", "")
 	})
 	licence := filestore.Object{SHA256: strings.Repeat("cd", 32), Size: 99, ContentType: filestore.TypePDF}
 	step("complete", func() (casework.Case, error) {
@@ -204,7 +204,7 @@ func TestCheckpointShowsDeletions(t *testing.T) {
 		if lost, err := was.Against(ctx, db.Read(), heads()); err != nil || len(lost) != 0 {
 			t.Fatalf("untouched: %v %v", lost, err)
 		}
-		forged := bytes.Replace(b, []byte(`"count":11`), []byte(`"count":10`), 1)
+		forged := bytes.Replace(b, []byte(`"count":12`), []byte(`"count":11`), 1)
 		if _, err := audit.ParseCheckpoint(forged, keys); err == nil {
 			t.Fatal("an edited checkpoint was accepted")
 		}
@@ -215,7 +215,7 @@ func TestCheckpointShowsDeletions(t *testing.T) {
 			`DELETE FROM case_events WHERE case_id = ? AND seq > 3`,
 			`DELETE FROM case_events WHERE case_id = ?`}
 		args := [][]any{nil, {truncated.ID}, {emptied.ID}}
-		for _, table := range []string{"case_events", "case_materials", "case_documents", "case_visits", "messages"} {
+		for _, table := range []string{"case_events", "case_materials", "case_documents", "case_visits", "case_corrections", "messages"} {
 			stmts = append(stmts, `DELETE FROM `+table+` WHERE case_id = ?`)
 			args = append(args, []any{removed.ID})
 		}

@@ -97,7 +97,7 @@ func (s *Service) Late(ctx context.Context, who policy.Subject, limit int) ([]La
 	soon := s.calendar.AddWorkdays(today, 1)
 	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.region_code, c.department_id
 		FROM cases c JOIN items i ON i.id = c.item_id
-		WHERE c.status IN ('reviewing', 'decided') AND c.due_on <> '' AND c.due_on <= ? ORDER BY c.due_on LIMIT ?`, soon.String(), limit)
+		WHERE c.status IN ('reviewing', 'reviewed', 'decided') AND c.due_on <> '' AND c.due_on <= ? ORDER BY c.due_on LIMIT ?`, soon.String(), limit)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func current(c Case, expected int) error {
 // have methods of their own.
 func (s *Service) Act(ctx context.Context, who policy.Subject, caseID int64, expected int, a Action, reason string) (Case, error) {
 	switch a {
-	case Decide, Transfer, Deliver, Settle:
+	case Decide, Transfer, Deliver, Settle, AskCorrect:
 		return Case{}, apperr.New(apperr.Invalid, a.Name()+"须使用相应的办理表单。")
 	}
 	return s.do(ctx, who, caseID, expected, step{action: a, reason: reason})
@@ -60,6 +60,13 @@ func (s *Service) Decide(ctx context.Context, who policy.Subject, caseID int64, 
 // its decision.
 func (s *Service) Complete(ctx context.Context, who policy.Subject, caseID int64, expected int, result filestore.Object, filename string) (Case, error) {
 	return s.do(ctx, who, caseID, expected, step{action: Complete, result: result, resultName: filename})
+}
+
+// AskCorrection sends the case back for corrections (一次性告知) with one
+// 补正材料通知书 that says why and names every material to hand in again
+// (positions in the item version's materials), at least one.
+func (s *Service) AskCorrection(ctx context.Context, who policy.Subject, caseID int64, expected int, reason string, materials []int) (Case, error) {
+	return s.do(ctx, who, caseID, expected, step{action: AskCorrect, reason: reason, named: materials})
 }
 
 // Transfer passes a case to another department that should handle it.
@@ -98,7 +105,7 @@ func (s *Service) Deliver(ctx context.Context, who policy.Subject, caseID int64,
 
 // Settle handles an 即办件 at one sitting: accepted, decided (approved) and
 // completed with its result, in one transaction, each step on the record
-// with its notice, by whoever may accept it.
+// with its notice, by whoever the item lets decide.
 func (s *Service) Settle(ctx context.Context, who policy.Subject, caseID int64, expected int, reason string, result filestore.Object, filename string) (Case, error) {
 	return s.do(ctx, who, caseID, expected,
 		step{action: Accept, settling: true},
@@ -122,7 +129,8 @@ type step struct {
 	resultName string
 	department int64  // Transfer
 	delivery   string // Deliver
-	settling   bool   // part of Settle: the acceptor's roles take every step
+	settling   bool   // part of Settle: the decider's roles take every step
+	named      []int  // AskCorrect: the materials (positions) to hand in again
 }
 
 // do takes the steps, one after another, in one transaction.
@@ -162,22 +170,9 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 	if err != nil {
 		return c, err
 	}
-	by := t
-	if st.settling {
-		by.by = workflow[Accept].by
-		if it.CaseKind != catalog.Immediate {
-			return c, apperr.New(apperr.Conflict, "只有即办件可以当场办结。")
-		}
-	}
-	role, err := mayAct(who, c, by, it)
+	role, err := s.check(ctx, tx, who, c, it, st, func() error { return current(c, expected) })
 	if err != nil {
 		return c, err
-	}
-	if err := current(c, expected); err != nil {
-		return c, err
-	}
-	if !slices.Contains(t.from, c.Status) {
-		return c, apperr.New(apperr.Conflict, fmt.Sprintf("办件当前为「%s」，不能%s。", c.Status.Name(), a.Name()))
 	}
 	to := t.to
 	if to == "" {
@@ -185,10 +180,8 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 	}
 	switch a {
 	case AskCorrect:
-		if c.Corrections > 0 {
-			if err := secondCorrectionAllowed(ctx, tx, c.ID); err != nil {
-				return c, err
-			}
+		if err := namedMaterials(it, st.named); err != nil {
+			return c, err
 		}
 	case Submit, Resubmit:
 		mats, err := Materials(ctx, tx, c.ID)
@@ -197,6 +190,11 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 		}
 		if missing := missingRequired(it, mats); len(missing) > 0 {
 			return c, apperr.New(apperr.Invalid, "还缺少必需材料："+strings.Join(missing, "、"))
+		}
+		if a == Resubmit {
+			if err := corrected(ctx, tx, it, c.ID); err != nil {
+				return c, err
+			}
 		}
 	case Decide:
 		if st.decision != Approved && st.decision != Denied {
@@ -257,6 +255,11 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 		return c, errChanged
 	}
 	c.Version = expected + 1
+	if a == AskCorrect {
+		if err := s.recordCorrection(ctx, tx, c.ID, reason, st.named, now); err != nil {
+			return c, err
+		}
+	}
 	if err := s.issue(ctx, tx, c, it, st, reason, now); err != nil {
 		return c, err
 	}
@@ -266,10 +269,58 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 			return c, err
 		}
 	}
-	if err := s.tell(ctx, tx, c, a, reason, now); err != nil {
-		return c, err
+	// One message per sitting: an 即办件's applicant hears once, of the
+	// settlement, when its last step has made the case what they will see.
+	told, tellReason := a, reason
+	if st.settling {
+		told, tellReason = Settle, ""
+	}
+	if !st.settling || a == Complete {
+		if err := s.tell(ctx, tx, c, told, tellReason, now); err != nil {
+			return c, err
+		}
 	}
 	return c, appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: a, From: from, To: to, Reason: reason})
+}
+
+// check says whether who may take st on c (of item version it) now, and
+// the role they act in: the rules of who and from which state, which both
+// a step and the offer of it on a page (Available) follow. inState runs
+// between the who and the state checks (take checks the version there);
+// what a step carries (its reason, decision, files) is take's to check.
+func (s *Service) check(ctx context.Context, q store.Querier, who policy.Subject, c Case, it catalog.Item, st step, inState func() error) (string, error) {
+	a := st.action
+	t := workflow[a]
+	by, from := t, t.from
+	if st.settling || a == Settle {
+		// Whoever may decide an 即办件 takes each of its steps at one sitting,
+		// reviewing it on the spot.
+		by.by = workflow[Settle].by
+		if it.CaseKind != catalog.Immediate {
+			return "", apperr.New(apperr.Conflict, "只有即办件可以当场办结。")
+		}
+		if a == Decide {
+			from = []Status{Reviewing}
+		}
+	}
+	role, err := mayAct(who, c, by, it)
+	if err != nil {
+		return "", err
+	}
+	if inState != nil {
+		if err := inState(); err != nil {
+			return "", err
+		}
+	}
+	if !slices.Contains(from, c.Status) {
+		return "", apperr.New(apperr.Conflict, fmt.Sprintf("办件当前为「%s」，不能%s。", c.Status.Name(), a.Name()))
+	}
+	if a == AskCorrect && c.Corrections > 0 {
+		if err := secondCorrectionAllowed(ctx, q, c.ID); err != nil {
+			return "", err
+		}
+	}
+	return role, nil
 }
 
 // mayAct checks that who may take a transition on c, whose item version
@@ -318,19 +369,13 @@ func mayAct(who policy.Subject, c Case, t transition, it catalog.Item) (string, 
 	return "", apperr.New(apperr.Forbidden, "您的角色不能进行这一步。")
 }
 
-// Available lists the actions who may take on c now, in workflow order.
-// it is the case's item version, whose workflow says who takes each step.
-func Available(who policy.Subject, c Case, it catalog.Item) []Action {
+// Available lists the actions who may take on c now, in workflow order:
+// those check allows, so that a page offers only what can succeed. it is
+// the case's item version, whose workflow says who takes each step.
+func (s *Service) Available(ctx context.Context, who policy.Subject, c Case, it catalog.Item) []Action {
 	var out []Action
-	for _, a := range []Action{Submit, Precheck, Accept, Settle, AskCorrect, Refuse, Resubmit, Pause, Resume, Decide, Complete, Deliver, Transfer, Withdraw} {
-		t := workflow[a]
-		if !slices.Contains(t.from, c.Status) || a == Settle && it.CaseKind != catalog.Immediate {
-			continue
-		}
-		if a == Settle {
-			t.by = workflow[Accept].by
-		}
-		if _, err := mayAct(who, c, t, it); err == nil {
+	for _, a := range []Action{Submit, Precheck, Accept, Settle, AskCorrect, Refuse, Resubmit, Review, Pause, Resume, Decide, Complete, Deliver, Transfer, Withdraw} {
+		if _, err := s.check(ctx, s.db.Read(), who, c, it, step{action: a}, nil); err == nil {
 			out = append(out, a)
 		}
 	}
@@ -345,14 +390,14 @@ func NeedsReason(a Action) bool { return workflow[a].reason }
 // only when the applicant has handed in or replaced materials since the
 // last one — those new files may themselves be wrong — and each such
 // request is counted on the case for supervisors to see.
-func secondCorrectionAllowed(ctx context.Context, tx *store.Tx, caseID int64) error {
+func secondCorrectionAllowed(ctx context.Context, q store.Querier, caseID int64) error {
 	var last time.Time
-	if err := tx.QueryRow(ctx, `SELECT at FROM case_events WHERE case_id = ? AND action = ? ORDER BY seq DESC LIMIT 1`,
+	if err := q.QueryRow(ctx, `SELECT at FROM case_events WHERE case_id = ? AND action = ? ORDER BY seq DESC LIMIT 1`,
 		caseID, AskCorrect).Scan(&last); err != nil {
 		return err
 	}
 	var changed int
-	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM case_materials WHERE case_id = ? AND uploaded_at > ?`, caseID, last).Scan(&changed); err != nil {
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM case_materials WHERE case_id = ? AND uploaded_at > ?`, caseID, last).Scan(&changed); err != nil {
 		return err
 	}
 	if changed == 0 {

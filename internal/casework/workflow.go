@@ -19,6 +19,7 @@ const (
 	Prechecked Status = "prechecked" // 待受理
 	Correction Status = "correction" // 待补正: waiting for the applicant's materials
 	Reviewing  Status = "reviewing"  // 审查中: accepted, the time limit runs
+	Reviewed   Status = "reviewed"   // 待决定: reviewed, the decision is the 决定 step's
 	Paused     Status = "paused"     // 已暂停: special procedure, the limit stops
 	Decided    Status = "decided"    // 待办结
 	Completed  Status = "completed"  // 已办结
@@ -30,7 +31,7 @@ const (
 // Name is the status's Chinese name, as queues and timelines show it.
 func (s Status) Name() string {
 	return map[Status]string{Draft: "草稿", Submitted: "待预审", Prechecked: "待受理", Correction: "待补正", Reviewing: "审查中",
-		Paused: "已暂停", Decided: "待办结", Completed: "已办结", Delivered: "已送达", Rejected: "不予受理", Withdrawn: "已撤回"}[s]
+		Reviewed: "待决定", Paused: "已暂停", Decided: "待办结", Completed: "已办结", Delivered: "已送达", Rejected: "不予受理", Withdrawn: "已撤回"}[s]
 }
 
 // Action is a step someone takes on a case.
@@ -43,6 +44,7 @@ const (
 	Refuse     Action = "refuse"   // 不予受理 (不予受理通知书)
 	AskCorrect Action = "correct"  // 一次性告知补正 (补正告知书)
 	Resubmit   Action = "resubmit" // the applicant hands in the corrections
+	Review     Action = "review"   // 审查: the reviewer's opinion, for the decision
 	Pause      Action = "pause"    // special procedure begins
 	Resume     Action = "resume"   // special procedure ends
 	Decide     Action = "decide"   // 准予 / 不予 (决定书)
@@ -56,7 +58,7 @@ const (
 // Name is the action's Chinese name, for timelines.
 func (a Action) Name() string {
 	return map[Action]string{Submit: "提交申请", Precheck: "预审通过", Accept: "受理", Refuse: "不予受理", AskCorrect: "一次性告知补正",
-		Resubmit: "补正材料", Upload: "提交材料", EditForm: "修改申请信息", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Deliver: "送达", Transfer: "移交其他部门", Settle: "当场办结", Withdraw: "撤回申请", Reseal: "更换加密密钥"}[a]
+		Resubmit: "补正材料", Review: "审查（提出审查意见）", Upload: "提交材料", EditForm: "修改申请信息", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Deliver: "送达", Transfer: "移交其他部门", Settle: "当场办结", Withdraw: "撤回申请", Reseal: "更换加密密钥"}[a]
 }
 
 // By says who takes an action: the applicant, staff with one of fixed
@@ -89,15 +91,19 @@ var workflow = map[Action]transition{
 	Resubmit:   {from: []Status{Correction}, to: Submitted, by: By{Applicant: true}},
 	Pause:      {from: []Status{Reviewing}, to: Paused, by: By{Step: catalog.StepReview}, reason: true},
 	Resume:     {from: []Status{Paused}, to: Reviewing, by: By{Step: catalog.StepReview}},
-	Decide:     {from: []Status{Reviewing}, to: Decided, by: By{Step: catalog.StepDecide}, reason: true},
-	Complete:   {from: []Status{Decided}, to: Completed, by: By{Step: catalog.StepComplete}},
-	Deliver:    {from: []Status{Completed}, to: Delivered, by: By{Step: catalog.StepDeliver}},
+	// 审查 and 决定 are two steps, each by the roles the item gives it: the
+	// reviewer's opinion goes to whoever decides (the head, by default).
+	Review:   {from: []Status{Reviewing}, to: Reviewed, by: By{Step: catalog.StepReview}, reason: true},
+	Decide:   {from: []Status{Reviewed}, to: Decided, by: By{Step: catalog.StepDecide}, reason: true},
+	Complete: {from: []Status{Decided}, to: Completed, by: By{Step: catalog.StepComplete}},
+	Deliver:  {from: []Status{Completed}, to: Delivered, by: By{Step: catalog.StepDeliver}},
 	// A case sent to the wrong department is passed on, before or during
 	// review; the receiving department's staff then act on it. Giving up
 	// a case the department answers for is its head's decision, like an
 	// extension: a reviewer asks the head, who transfers it.
-	Transfer: {from: []Status{Submitted, Prechecked, Reviewing, Paused}, by: By{Roles: []policy.Role{policy.Head}}, reason: true, approve: true},
-	// 即办件 are accepted, decided and completed at one sitting.
-	Settle:   {from: []Status{Submitted, Prechecked}, to: Completed, by: By{Step: catalog.StepAccept}},
+	Transfer: {from: []Status{Submitted, Prechecked, Reviewing, Reviewed, Paused}, by: By{Roles: []policy.Role{policy.Head}}, reason: true, approve: true},
+	// 即办件 are accepted, decided and completed at one sitting, by someone
+	// the item lets decide: they review on the spot and take every step.
+	Settle:   {from: []Status{Submitted, Prechecked}, to: Completed, by: By{Step: catalog.StepDecide}},
 	Withdraw: {from: []Status{Draft, Submitted, Prechecked, Correction}, to: Withdrawn, by: By{Applicant: true}},
 }

@@ -150,6 +150,8 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, svc *ca
 				c, err2 = svc.Decide(ctx, clerk, c.ID, c.Version, approve, reason, "")
 			case casework.Deliver:
 				c, err2 = svc.Deliver(ctx, clerk, c.ID, c.Version, casework.DeliverOnline, "申请人已在线下载")
+			case casework.AskCorrect:
+				c, err2 = svc.AskCorrection(ctx, clerk, c.ID, c.Version, reason, []int{0})
 			default:
 				c, err2 = svc.Act(ctx, clerk, c.ID, c.Version, a, reason)
 			}
@@ -162,7 +164,7 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, svc *ca
 			}
 			continue
 		case plan == 1:
-			if act(casework.AskCorrect, "请补充提交清晰的身份证明材料") && rng.IntN(4) == 0 {
+			if act(casework.AskCorrect, "所提交材料的扫描件不清晰，请重新提交清晰的扫描件") && rng.IntN(4) == 0 {
 				step()
 				if !clk.Now().After(now) {
 					c, _ = svc.Act(ctx, who, c.ID, c.Version, casework.Withdraw, "") // some give up
@@ -180,7 +182,8 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, svc *ca
 			act(casework.Pause, "需要现场核查")
 			continue
 		}
-		if plan <= 6 || !act(casework.Decide, "经审查，符合条件，准予办理") {
+		// 审查 by the reviewer, 决定 by the head (the demo clerk holds both).
+		if plan == 5 || !act(casework.Review, "经审查，材料齐全，符合条件，建议准予") || plan == 6 || !act(casework.Decide, "经审查，符合条件，准予办理") || plan == 7 {
 			continue
 		}
 		step()

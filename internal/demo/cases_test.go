@@ -72,15 +72,15 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 		}
 		rows.Close()
 		for _, st := range []casework.Status{casework.Draft, casework.Submitted, casework.Prechecked, casework.Correction, casework.Reviewing,
-			casework.Paused, casework.Decided, casework.Completed, casework.Delivered, casework.Rejected, casework.Withdrawn} {
+			casework.Reviewed, casework.Paused, casework.Decided, casework.Completed, casework.Delivered, casework.Rejected, casework.Withdrawn} {
 			if states[st] == 0 {
 				t.Errorf("no demo case is %s (%v)", st.Name(), states)
 			}
 		}
 		var late, soon, denied, docs, mats, noEvents int
 		today := now.Format("2006-01-02")
-		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE due_on <> '' AND due_on < ? AND status IN ('reviewing', 'paused', 'decided')`, today).Scan(&late)
-		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE due_on >= ? AND due_on <= ? AND status IN ('reviewing', 'paused', 'decided')`,
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE due_on <> '' AND due_on < ? AND status IN ('reviewing', 'reviewed', 'paused', 'decided')`, today).Scan(&late)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE due_on >= ? AND due_on <= ? AND status IN ('reviewing', 'reviewed', 'paused', 'decided')`,
 			today, now.AddDate(0, 0, 3).Format("2006-01-02")).Scan(&soon)
 		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE decision = 'denied'`).Scan(&denied)
 		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM case_documents`).Scan(&docs)

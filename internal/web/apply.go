@@ -245,6 +245,7 @@ var caseNotices = map[string]string{"submit": "申请已提交，请留意办理
 type caseMaterialRow struct {
 	catalog.Material
 	N        int
+	Named    bool // the 补正 request names it
 	Attached *casework.Material
 	Reusable []casework.Material
 }
@@ -261,6 +262,11 @@ type myCasePage struct {
 	Error       string
 	Deadline    casework.Deadline
 	HasDeadline bool
+	Finish      casework.Finish
+	Finished    bool
+	// The 补正 request a case waiting for corrections answers.
+	Correction    casework.CorrectionRequest
+	HasCorrection bool
 }
 
 func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
@@ -281,8 +287,12 @@ func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int
 	p := myCasePage{Documents: rec.Documents, Case: c, Item: it, Events: rec.Events, Answers: answers(it, form, full, nil), Error: errMsg, Notice: notice,
 		Editable: who.Kind == policy.Person && (c.Status == casework.Draft || c.Status == casework.Correction)}
 	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c, it, rec.Events)
+	p.Finish, p.Finished = s.cases.FinishOf(c, rec.Events)
+	if p.Correction, p.HasCorrection, err = s.cases.Correction(r.Context(), who, c); err != nil {
+		return err
+	}
 	for i, m := range it.Materials {
-		row := caseMaterialRow{Material: m, N: i}
+		row := caseMaterialRow{Material: m, N: i, Named: p.Correction.Names(i)}
 		for j := range mats {
 			if mats[j].Position == i {
 				row.Attached = &mats[j]

@@ -212,18 +212,45 @@ func TestTheWholeStory(t *testing.T) {
 				t.Fatalf("%s: %d %s", op, ex.status, between(ex.body, `role="alert">`, "<"))
 			}
 		}
-		act(window, "correct", "申请书未签字，请签字后重新上传")
-		upload(citizen, caseID, 0, "申请书-已签字.pdf", []byte("%PDF-1.7 v2 signed"))
+		if ex := window.post(staffPath, url.Values{"op": {"correct"}, "version": {between(window.get(staffPath).body, `name="version" value="`, `"`)},
+			"reason": {"申请书未签字"}}); ex.status != 400 || !strings.Contains(ex.body, "请勾选需要补正的材料") {
+			t.Fatalf("a correction naming no material: %d", ex.status)
+		}
+		act(window, "correct", "申请书未签字，请签字后重新上传", "material", "0")
+		// The request is at the top of the applicant's page, the material
+		// it names marked, its upload beside it; resubmitting unchanged is
+		// refused.
 		page := citizen.get("/me/cases/" + caseID)
+		panel := between(page.body, `id="c-correction"`, `</section>`)
+		if !strings.Contains(panel, "申请书未签字，请签字后重新上传") || !strings.Contains(panel, "个体工商户登记申请书") || !strings.Contains(panel, `id="cfile-0"`) ||
+			!strings.Contains(panel, "待补正") || strings.Index(page.body, `id="c-correction"`) > strings.Index(page.body, `id="c-mat"`) {
+			t.Fatalf("correction panel: %s", panel)
+		}
 		v := between(page.body, `name="version" value="`, `"`)
+		if ex := citizen.post("/me/cases/"+caseID, url.Values{"op": {"resubmit"}, "version": {v}}); ex.status != 400 || !strings.Contains(ex.body, "补正通知要求的材料还没有重新提交") {
+			t.Fatalf("resubmit unchanged: %d", ex.status)
+		}
+		upload(citizen, caseID, 0, "申请书-已签字.pdf", []byte("%PDF-1.7 v2 signed"))
+		page = citizen.get("/me/cases/" + caseID)
+		if !strings.Contains(between(page.body, `id="c-correction"`, `</section>`), "已重新提交") {
+			t.Error("the panel does not show the material handed in again")
+		}
+		v = between(page.body, `name="version" value="`, `"`)
 		if ex := citizen.post("/me/cases/"+caseID, url.Values{"op": {"resubmit"}, "version": {v}}); ex.status != http.StatusSeeOther {
 			t.Fatalf("resubmit: %d", ex.status)
 		}
 		act(window, "accept", "")
-		if page := reviewer.get(staffPath); !strings.Contains(page.body, `name="outcome" value="approve"`) || !strings.Contains(page.body, "法律依据") {
+		// 审查 by the reviewer, 决定 by the head: the reviewer is offered no decision.
+		if page := reviewer.get(staffPath); strings.Contains(page.body, `name="outcome"`) || !strings.Contains(page.body, `value="review"`) ||
+			!strings.Contains(page.body, "审查：") || !strings.Contains(page.body, "决定：") {
+			t.Fatal("the reviewer is offered the decision, or not the review, or the page lacks each step's date")
+		}
+		act(reviewer, "review", "申请书已签字，材料齐全，建议准予")
+		head := signInStaff(t, site, db, "head", "scjgj", policy.Head)
+		if page := head.get(staffPath); !strings.Contains(page.body, `name="outcome" value="approve"`) || !strings.Contains(page.body, "法律依据") {
 			t.Fatal("the decision form has no outcome or basis")
 		}
-		act(reviewer, "decide", "准予登记", "outcome", "approve", "basis", "《促进个体工商户发展条例》第八条")
+		act(head, "decide", "准予登记", "outcome", "approve", "basis", "《促进个体工商户发展条例》第八条")
 		page = window.get(staffPath)
 		v = between(page.body, `name="version" value="`, `"`)
 		var body bytes.Buffer
@@ -262,9 +289,15 @@ func TestTheWholeStory(t *testing.T) {
 		// The result is delivered by express, with its 送达回证.
 		act(window, "deliver", "", "method", "express", "detail", "SF1234567890")
 		mine = citizen.get("/me/cases/" + caseID)
-		for _, want := range []string{"已送达", "送达回证", "SF1234567890", "办理结果已送达"} {
+		for _, want := range []string{"已送达", "送达回证", "SF1234567890", "办理结果已送达", "按时办结", "办件当前状态：<strong>已送达</strong>"} {
 			if !strings.Contains(mine.body+citizen.get("/me/messages").body, want) {
 				t.Errorf("after delivery the citizen does not see %q", want)
+			}
+		}
+		// A finished case shows when it finished, never a countdown.
+		for _, page := range []string{mine.body, window.get(staffPath).body, window.get("/workbench/queue/delivered").body} {
+			if !strings.Contains(page, "办结于 ") || !strings.Contains(page, "按时办结") || strings.Contains(page, "还剩") || strings.Contains(page, "预警") {
+				t.Errorf("a delivered case shows a countdown or no finish:\n%s", between(page, "<main", "</main>"))
 			}
 		}
 	})

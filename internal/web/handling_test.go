@@ -74,10 +74,15 @@ func TestStaffDenyTransferSettle(t *testing.T) {
 		// Denied, then completed with no file.
 		caseID := appliedCase(t, citizen, promised)
 		staffForm(window, caseID, "", url.Values{"op": {"accept"}}, nil)
-		if ex := staffForm(reviewer, caseID, "", url.Values{"op": {"decide"}, "reason": {"经营场所不符合要求"}}, nil); ex.status != 400 || !strings.Contains(ex.body, "请选择准予或不予") {
+		staffForm(reviewer, caseID, "", url.Values{"op": {"review"}, "reason": {"经营场所位于住宅，建议不予"}}, nil)
+		head := signInStaff(t, site, db, "head", "scjgj", policy.Head)
+		if ex := staffForm(reviewer, caseID, "", url.Values{"op": {"decide"}, "outcome": {"deny"}, "reason": {"经营场所不符合要求"}}, nil); ex.status != http.StatusForbidden {
+			t.Fatalf("the reviewer decides: %d", ex.status)
+		}
+		if ex := staffForm(head, caseID, "", url.Values{"op": {"decide"}, "reason": {"经营场所不符合要求"}}, nil); ex.status != 400 || !strings.Contains(ex.body, "请选择准予或不予") {
 			t.Fatalf("decision without an outcome: %d", ex.status)
 		}
-		if ex := staffForm(reviewer, caseID, "", url.Values{"op": {"decide"}, "outcome": {"deny"}, "reason": {"经营场所不符合要求"}}, nil); ex.status != http.StatusSeeOther {
+		if ex := staffForm(head, caseID, "", url.Values{"op": {"decide"}, "outcome": {"deny"}, "reason": {"经营场所不符合要求"}}, nil); ex.status != http.StatusSeeOther {
 			t.Fatalf("deny: %d %s", ex.status, between(ex.body, `role="alert">`, "<"))
 		}
 		if page := window.get("/workbench/cases/" + caseID); !strings.Contains(page.body, "以决定书办结，无须上传结果") {
@@ -102,7 +107,6 @@ func TestStaffDenyTransferSettle(t *testing.T) {
 		if ex := staffForm(reviewer, caseID, "", transfer, nil); ex.status != http.StatusForbidden || !strings.Contains(ex.body, "部门负责人") {
 			t.Fatalf("a reviewer transfers: %d", ex.status)
 		}
-		head := signInStaff(t, site, db, "head", "scjgj", policy.Head)
 		page := head.get("/workbench/cases/" + caseID)
 		if !strings.Contains(page.body, `name="department"`) || !strings.Contains(page.body, fmt.Sprintf(`<option value="%d">`, mzj.ID)) {
 			t.Fatal("no transfer form with the departments")
@@ -119,12 +123,19 @@ func TestStaffDenyTransferSettle(t *testing.T) {
 			t.Fatalf("the receiving department: %d", page.status)
 		}
 
-		// An 即办件 is settled at the window in one go.
+		// An 即办件 is settled in one go by whoever may decide it: the head
+		// here, not the window clerk.
 		caseID = appliedCase(t, citizen, immediate)
-		if page := window.get("/workbench/cases/" + caseID); !strings.Contains(page.body, `value="settle"`) {
+		if page := window.get("/workbench/cases/" + caseID); strings.Contains(page.body, `value="settle"`) {
+			t.Fatal("the window clerk is offered 当场办结 of an item the head decides")
+		}
+		if ex := staffForm(window, caseID, "/complete", url.Values{"op": {"settle"}, "reason": {"符合条件"}}, []byte("%PDF-1.7 证明")); ex.status != http.StatusForbidden {
+			t.Fatalf("the window clerk settles: %d", ex.status)
+		}
+		if page := head.get("/workbench/cases/" + caseID); !strings.Contains(page.body, `value="settle"`) {
 			t.Fatal("no 当场办结 for an 即办件")
 		}
-		if ex := staffForm(window, caseID, "/complete", url.Values{"op": {"settle"}, "reason": {"符合条件"}}, []byte("%PDF-1.7 证明")); ex.status != http.StatusSeeOther {
+		if ex := staffForm(head, caseID, "/complete", url.Values{"op": {"settle"}, "reason": {"符合条件"}}, []byte("%PDF-1.7 证明")); ex.status != http.StatusSeeOther {
 			t.Fatalf("settle: %d %s", ex.status, between(ex.body, `role="alert">`, "<"))
 		}
 		if res := citizen.get("/cases/" + caseID + "/result"); res.status != 200 || res.body != "%PDF-1.7 证明" {

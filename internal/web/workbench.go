@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/zwfw/zwfw/internal/apperr"
-	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/identity"
@@ -89,13 +88,14 @@ type staffCasePage struct {
 	Actions     []casework.Action
 	Deadline    casework.Deadline
 	HasDeadline bool
+	Finish      casework.Finish
+	Finished    bool
 	Error       string
 	Notice      string
 	// Departments a case may be transferred to, when it may be.
 	Departments []region.Department
-	// The step the case waits for and by when, from the item's workflow.
-	Step    string
-	StepDue calendar.Date
+	// Each timed step of the item's workflow and by when it should be done.
+	Steps []casework.StepDeadline
 }
 
 // DeliveryMethods are the ways a result may reach the applicant.
@@ -132,7 +132,8 @@ func (s *Server) renderStaffCaseShowing(w http.ResponseWriter, r *http.Request, 
 	c, it, events, mats, docs := rec.Case, rec.Item, rec.Events, rec.Materials, rec.Documents
 	d, has := s.cases.DeadlineOf(c, it, events)
 	p := staffCasePage{Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c.Form, false, shown), Materials: mats, Documents: docs,
-		Actions: casework.Available(who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
+		Actions: s.cases.Available(r.Context(), who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
+	p.Finish, p.Finished = s.cases.FinishOf(c, events)
 	if p.Editable {
 		if p.Draft, err = s.cases.Answers(who, c); err != nil {
 			return err
@@ -161,7 +162,7 @@ func (s *Server) renderStaffCaseShowing(w http.ResponseWriter, r *http.Request, 
 			}
 		}
 	}
-	p.Step, p.StepDue, _ = s.cases.StepDue(c, it)
+	p.Steps = s.cases.StepDues(c, it)
 	if slices.Contains(p.Actions, casework.Transfer) {
 		all, err := s.regions.Departments(r.Context(), region.DepartmentFilter{})
 		if err != nil {
@@ -201,6 +202,16 @@ func (s *Server) staffAct(w http.ResponseWriter, r *http.Request) error {
 		}
 	case casework.Deliver:
 		_, err = s.cases.Deliver(r.Context(), who, id, version, f.Get("method"), f.Get("detail"))
+	case casework.AskCorrect:
+		var named []int
+		for _, v := range f["material"] {
+			n, perr := strconv.Atoi(v)
+			if perr != nil {
+				return s.renderStaffCase(w, r, http.StatusBadRequest, id, "勾选的补正材料无效，请刷新页面后重试。", "")
+			}
+			named = append(named, n)
+		}
+		_, err = s.cases.AskCorrection(r.Context(), who, id, version, f.Get("reason"), named)
 	default:
 		_, err = s.cases.Act(r.Context(), who, id, version, a, f.Get("reason"))
 	}

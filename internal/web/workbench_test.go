@@ -50,7 +50,7 @@ func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
 		}
 		version := between(page.body, `name="version" value="`, `"`)
 		// Two clerks act on the same version: one wins, the other is told.
-		if ex := window.post("/workbench/cases/"+caseID, url.Values{"op": {"correct"}, "version": {version}, "reason": {"请补充经营场所证明"}}); ex.status != http.StatusSeeOther {
+		if ex := window.post("/workbench/cases/"+caseID, url.Values{"op": {"correct"}, "version": {version}, "reason": {"请补充经营场所证明"}, "material": {"0"}}); ex.status != http.StatusSeeOther {
 			t.Fatalf("ask for correction: %d %s", ex.status, ex.body)
 		}
 		if ex := window2.post("/workbench/cases/"+caseID, url.Values{"op": {"accept"}, "version": {version}}); ex.status != http.StatusConflict || !strings.Contains(ex.body, "刚被他人处理") || !strings.Contains(ex.body, "待补正") {

@@ -38,12 +38,14 @@ type WorkStep struct {
 }
 
 // DefaultWorkflow is the workflow of an item that does not shape its own:
-// 预审 → 受理 → 审查 → 决定 → 办结 → 送达.
+// 预审 → 受理 → 审查 → 决定 → 办结 → 送达. The reviewer reviews and the
+// head decides (审查 and 决定 are separate steps): an item that lets the
+// reviewer, or the window for an 即办件, decide says so in its workflow.
 var DefaultWorkflow = []WorkStep{
 	{Step: StepPrecheck, Roles: []policy.Role{policy.Window, policy.Reviewer}},
 	{Step: StepAccept, Roles: []policy.Role{policy.Window, policy.Reviewer}},
 	{Step: StepReview, Roles: []policy.Role{policy.Reviewer, policy.Head}, Share: 60},
-	{Step: StepDecide, Roles: []policy.Role{policy.Reviewer, policy.Head}, Share: 30},
+	{Step: StepDecide, Roles: []policy.Role{policy.Head}, Share: 30},
 	{Step: StepComplete, Roles: []policy.Role{policy.Window, policy.Reviewer, policy.Head}, Share: 10},
 	{Step: StepDeliver, Roles: []policy.Role{policy.Window, policy.Reviewer, policy.Head}},
 }
