@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -271,9 +272,13 @@ func (s *Store) publish(ctx context.Context, tx *store.Tx, id int64, version int
 		return apperr.New(apperr.Conflict, "事项已取消，不能再发布")
 	}
 	now := s.clock.Now()
+	entry, err := json.Marshal(entryOf(it))
+	if err != nil {
+		return err
+	}
 	_, err = tx.Exec(ctx, `UPDATE items SET name = ?, base_code = ?, type = ?, depth = ?, case_kind = ?, visits = ?,
-		status = 'published', status_reason = '', published_version = ?, updated_at = ?, published_at = ? WHERE id = ?`,
-		it.Name, it.BaseCode, it.Type, it.Depth, it.CaseKind, it.Visits, version, now, now, id)
+		status = 'published', status_reason = '', published_version = ?, search_entry = ?, updated_at = ?, published_at = ? WHERE id = ?`,
+		it.Name, it.BaseCode, it.Type, it.Depth, it.CaseKind, it.Visits, version, string(entry), now, now, id)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
@@ -433,6 +438,77 @@ func (s *Store) AllPublished(ctx context.Context) ([]Item, error) {
 		out = append(out, it)
 	}
 	return out, rows.Err()
+}
+
+type listed struct {
+	id         int64
+	version    int
+	popularity int
+	status     Status
+}
+
+// publishedList lists every item citizens can see, without its guide.
+func (s *Store) publishedList(ctx context.Context) ([]listed, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT id, published_version, status, popularity FROM items
+		WHERE status IN ('published', 'suspended')`)
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	defer rows.Close()
+	var out []listed
+	for rows.Next() {
+		var l listed
+		if err := rows.Scan(&l.id, &l.version, &l.status, &l.popularity); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// indexEntries reads what the search index needs of the published
+// versions of ids (nil: of every item citizens can see): the entry written
+// at publication, or for an item published before there were entries,
+// its guide.
+func (s *Store) indexEntries(ctx context.Context, ids []int64) (map[int64]entry, error) {
+	const q = `SELECT i.id, i.published_version, i.status, i.popularity,
+		CASE WHEN i.search_entry = '' THEN (SELECT v.body FROM item_versions v WHERE v.item_id = i.id AND v.version = i.published_version)
+		ELSE i.search_entry END
+		FROM items i WHERE i.status IN ('published', 'suspended')`
+	out := map[int64]entry{}
+	read := func(q string, args ...any) error {
+		rows, err := s.db.Read().Query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("index entries: %w", err)
+		}
+		defer rows.Close()
+		var body []byte
+		for rows.Next() {
+			var id int64
+			var e entry
+			if err := rows.Scan(&id, &e.Version, &e.Status, &e.Popularity, &body); err != nil {
+				return err
+			}
+			if err := json.Unmarshal(body, &e); err != nil {
+				return fmt.Errorf("item %d version %d: %w", id, e.Version, err)
+			}
+			out[id] = e
+		}
+		return rows.Err()
+	}
+	if ids == nil {
+		return out, read(q)
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := read(q+` AND i.id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // History lists an item's changes, newest first.
