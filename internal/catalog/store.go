@@ -33,7 +33,8 @@ type Store struct {
 // version, once saved, never changes, so nothing needs telling when
 // another instance saves one; every application reads its item's, so
 // keeping them saves a round trip and a decoding each time. Callers get
-// copies (Item.Clone) and may change them freely.
+// copies (Item.Clone) and may change them freely, except through
+// PublishedView, which shares the cached one for pages that only read it.
 type versionCache struct {
 	mu sync.RWMutex
 	m  map[[2]int64]Item
@@ -42,10 +43,16 @@ type versionCache struct {
 const maxCachedVersions = 4096
 
 func (c *versionCache) get(id int64, version int) (Item, bool) {
+	it, ok := c.shared(id, version)
+	return it.Clone(), ok
+}
+
+// shared is the cached version itself: its slices are every caller's.
+func (c *versionCache) shared(id int64, version int) (Item, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	it, ok := c.m[[2]int64{id, int64(version)}]
-	return it.Clone(), ok
+	return it, ok
 }
 
 func (c *versionCache) put(id int64, version int, it Item) {
@@ -367,6 +374,15 @@ func (s *Store) Version(ctx context.Context, id int64, version int) (Item, error
 // status (a suspended item is shown with its reason; a draft-only or
 // cancelled one is not found).
 func (s *Store) Published(ctx context.Context, id int64) (Item, string, error) {
+	it, reason, err := s.PublishedView(ctx, id)
+	return it.Clone(), reason, err
+}
+
+// PublishedView is Published for a page that only shows the guide: the
+// item shares its slices (materials, form, steps) with the cache and every
+// other view, and must not be changed. A guide view then costs one
+// point read and no copying.
+func (s *Store) PublishedView(ctx context.Context, id int64) (Item, string, error) {
 	var version int
 	var status Status
 	var reason string
@@ -379,9 +395,14 @@ func (s *Store) Published(ctx context.Context, id int64) (Item, string, error) {
 	if err != nil {
 		return Item{}, "", err
 	}
-	it, err := s.version(ctx, s.db.Read(), id, version)
+	it, ok := s.cache.shared(id, version)
+	if !ok {
+		if it, err = s.version(ctx, s.db.Read(), id, version); err != nil {
+			return Item{}, "", err
+		}
+	}
 	it.Status, it.Popularity = status, popularity
-	return it, reason, err
+	return it, reason, nil
 }
 
 // recentTTL is how old PublishedRecent's answer may be.

@@ -1,3 +1,8 @@
+-- Regions and departments are read from a copy each instance keeps; every
+-- change to one bumps the 'regions' row of cache_versions in its
+-- transaction, and a reader that sees the row move reads them again.
+INSERT INTO cache_versions (name, version) VALUES ('regions', 1);
+
 -- What the search index needs of an item's published guide (name, aliases,
 -- result, department, level, type, depth, case kind, visits, promised time,
 -- themes, subjects), as a small JSON object written when the version is
