@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -87,6 +88,10 @@ func entryOf(it Item) entry {
 	e.Result.Name = it.Result.Name
 	return e
 }
+
+// SearchEntry is what publishing it writes to items.search_entry, for a
+// tool that writes published items itself (catalogtest's benchmarks).
+func SearchEntry(it Item) ([]byte, error) { return json.Marshal(entryOf(it)) }
 
 // NewSearcher builds the first index.
 func NewSearcher(ctx context.Context, s *Store, log *slog.Logger) (*Searcher, error) {

@@ -279,7 +279,7 @@ func (s *Store) publish(ctx context.Context, tx *store.Tx, id int64, version int
 		return apperr.New(apperr.Conflict, "事项已取消，不能再发布")
 	}
 	now := s.clock.Now()
-	entry, err := json.Marshal(entryOf(it))
+	entry, err := SearchEntry(it)
 	if err != nil {
 		return err
 	}
