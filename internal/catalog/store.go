@@ -1,11 +1,13 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -503,19 +505,50 @@ func (s *Store) indexEntries(ctx context.Context, ids []int64) (map[int64]entry,
 			return fmt.Errorf("index entries: %w", err)
 		}
 		defer rows.Close()
-		var body []byte
-		for rows.Next() {
-			var id int64
-			var e entry
-			if err := rows.Scan(&id, &e.Version, &e.Status, &e.Popularity, &body); err != nil {
-				return err
-			}
-			if err := json.Unmarshal(body, &e); err != nil {
-				return fmt.Errorf("item %d version %d: %w", id, e.Version, err)
-			}
-			out[id] = e
+		// Decoding is most of the work: it runs on every core while this
+		// goroutine reads the rows, in batches.
+		type row struct {
+			id   int64
+			e    entry
+			body []byte
 		}
-		return rows.Err()
+		var mu sync.Mutex
+		var decodeErr error
+		batches := make(chan []row, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for batch := range batches {
+					for i := range batch {
+						if err := json.Unmarshal(batch[i].body, &batch[i].e); err != nil {
+							mu.Lock()
+							decodeErr = cmp.Or(decodeErr, fmt.Errorf("item %d version %d: %w", batch[i].id, batch[i].e.Version, err))
+							mu.Unlock()
+						}
+					}
+					mu.Lock()
+					for _, r := range batch {
+						out[r.id] = r.e
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err = rows.Scan(&r.id, &r.e.Version, &r.e.Status, &r.e.Popularity, &r.body); err != nil {
+				break
+			}
+			if batch = append(batch, r); len(batch) == 1000 {
+				batches <- batch
+				batch = nil
+			}
+		}
+		batches <- batch
+		close(batches)
+		wg.Wait()
+		return cmp.Or(err, rows.Err(), decodeErr)
 	}
 	if ids == nil {
 		return out, read(q)
