@@ -261,3 +261,30 @@ func TestBusy(t *testing.T) {
 		t.Fatalf("Verify after the slots came free = %v, %v", ok, err)
 	}
 }
+
+// BenchmarkParams compares the old parameters with OWASP's equivalent
+// minimum configurations for Argon2id, GOMAXPROCS hashes at a time as
+// sign-ins on a busy server run; the package comment says why m=19 MiB,
+// t=2, p=1 was chosen.
+func BenchmarkParams(b *testing.B) {
+	salt := []byte("zwfw-bench-salt!")
+	for _, p := range []struct {
+		name                  string
+		memory, time, threads uint32
+	}{
+		{"old-m64MiB-t2-p2", 64 * 1024, 2, 2},
+		{"m47MiB-t1", 47 * 1024, 1, 1},
+		{"m19MiB-t2", 19 * 1024, 2, 1},
+		{"m12MiB-t3", 12 * 1024, 3, 1},
+		{"m9MiB-t4", 9 * 1024, 4, 1},
+		{"m7MiB-t5", 7 * 1024, 5, 1},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					argon2.IDKey([]byte("Zhengwu#2025!"), salt, p.time, p.memory, uint8(p.threads), 32)
+				}
+			})
+		})
+	}
+}
