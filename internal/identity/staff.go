@@ -77,7 +77,7 @@ func (s *Service) passwordSignIn(ctx context.Context, by accountRef, pass, totpC
 		}
 		verified = ok && seen != ""
 		if verified && password.NeedsRehash(seen) {
-			// Hashed with weaker parameters than today's: the transaction
+			// Hashed with other parameters than today's: the transaction
 			// stores a new hash of the password just verified.
 			if rehash, err = password.Hash(pass); err != nil {
 				return "", err
