@@ -204,7 +204,7 @@ func TestSecondInstanceReloadsOnlyWhatChanged(t *testing.T) {
 }
 
 // Items published before entries were kept get theirs from migration
-// 0012's backfill, which must write what publication writes; until then
+// 0013's backfill, which must write what publication writes; until then
 // (an empty entry) the index reads the guide.
 func TestSearchEntryBackfill(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -252,7 +252,7 @@ func TestSearchEntryBackfill(t *testing.T) {
 		if res := sr.Search("办执照", catalog.Filter{Department: "scjgj"}, 0, 10); res.Total != 1 {
 			t.Fatalf("from the guide: %+v", res)
 		}
-		sql, err := os.ReadFile(fmt.Sprintf("../store/migrations/%s/0012_item_search_entry.sql", db.Dialect))
+		sql, err := os.ReadFile(fmt.Sprintf("../store/migrations/%s/0013_item_search_entry.sql", db.Dialect))
 		if err != nil {
 			t.Fatal(err)
 		}
