@@ -128,7 +128,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	}
 }
 
-func newStore(t *testing.T, db *store.DB) (*catalog.Store, *clock.Manual) {
+func newStore(t testing.TB, db *store.DB) (*catalog.Store, *clock.Manual) {
 	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
 	if _, err := demo.SeedDistrict(context.Background(), db, clk); err != nil {

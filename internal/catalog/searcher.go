@@ -2,8 +2,11 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,9 +32,17 @@ type Summary struct {
 // keeps its own; when the catalog version in the database moves (any
 // publication, status change or synonym edit, on any instance), Watch
 // rebuilds it, so every instance converges within one poll interval.
+//
+// It keeps only what the index needs of each item (an entry), never the
+// full guides: those are decoded when someone opens one. A rebuild reads
+// the list of published items (IDs, versions, status, popularity) and
+// decodes only the guides whose published version it has not seen, so a
+// publication costs every instance one guide's decoding and an index
+// build, not the whole catalog's decoding.
 type Searcher struct {
 	store *Store
 	log   *slog.Logger
+	mu    sync.Mutex // one Refresh at a time
 	state atomic.Pointer[searchState]
 }
 
@@ -39,7 +50,48 @@ type searchState struct {
 	version int64
 	index   *search.Index
 	items   map[int64]Summary
+	entries map[int64]entry
+	decoded int // guides decoded by the build that made this state
 }
+
+// entry is what the index needs of one published item, decoded from its
+// guide once.
+type entry struct {
+	// From the items row: the guide holds the values of when it was saved.
+	Version    int    `json:"-"`
+	Status     Status `json:"-"`
+	Popularity int    `json:"-"`
+
+	Name    string   `json:"name"`
+	Aliases []string `json:"aliases"`
+	Result  struct {
+		Name string `json:"name"`
+	} `json:"result"`
+	DepartmentID int64     `json:"department_id"`
+	Department   string    `json:"department"`
+	Level        int       `json:"level"`
+	Type         ItemType  `json:"type"`
+	Depth        Depth     `json:"depth"`
+	CaseKind     CaseKind  `json:"case_kind"`
+	Visits       int       `json:"visits"`
+	PromiseLimit TimeLimit `json:"promise_limit"`
+	Themes       []string  `json:"themes"`
+	Subjects     []string  `json:"subjects"`
+}
+
+// entryOf is what the index needs of it (the JSON of a guide decodes into
+// an entry too, for items published before entries were kept).
+func entryOf(it Item) entry {
+	e := entry{Name: it.Name, Aliases: it.Aliases, DepartmentID: it.DepartmentID, Department: it.Department, Level: it.Level,
+		Type: it.Type, Depth: it.Depth, CaseKind: it.CaseKind, Visits: it.Visits, PromiseLimit: it.PromiseLimit,
+		Themes: it.Themes, Subjects: it.Subjects}
+	e.Result.Name = it.Result.Name
+	return e
+}
+
+// SearchEntry is what publishing it writes to items.search_entry, for a
+// tool that writes published items itself (catalogtest's benchmarks).
+func SearchEntry(it Item) ([]byte, error) { return json.Marshal(entryOf(it)) }
 
 // NewSearcher builds the first index.
 func NewSearcher(ctx context.Context, s *Store, log *slog.Logger) (*Searcher, error) {
@@ -53,16 +105,51 @@ func NewSearcher(ctx context.Context, s *Store, log *slog.Logger) (*Searcher, er
 // Refresh rebuilds the index if the catalog changed since it was built,
 // and reports whether it did.
 func (sr *Searcher) Refresh(ctx context.Context) (bool, error) {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
 	v, err := sr.store.CatalogVersion(ctx)
 	if err != nil {
 		return false, err
 	}
-	if cur := sr.state.Load(); cur != nil && cur.version == v {
+	cur := sr.state.Load()
+	if cur != nil && cur.version == v {
 		return false, nil
 	}
-	items, err := sr.store.AllPublished(ctx)
-	if err != nil {
-		return false, err
+	start := time.Now()
+	var entries map[int64]entry
+	decoded := 0
+	if cur == nil {
+		if entries, err = sr.store.indexEntries(ctx, nil); err != nil {
+			return false, err
+		}
+		decoded = len(entries)
+	} else {
+		// Everything committed before the version was read is in the list.
+		list, err := sr.store.publishedList(ctx)
+		if err != nil {
+			return false, err
+		}
+		entries = make(map[int64]entry, len(list))
+		var stale []int64
+		for _, l := range list {
+			e, ok := cur.entries[l.id]
+			if !ok || e.Version != l.version {
+				stale = append(stale, l.id)
+				continue
+			}
+			e.Status, e.Popularity = l.status, l.popularity
+			entries[l.id] = e
+		}
+		if len(stale) > 0 {
+			fresh, err := sr.store.indexEntries(ctx, stale)
+			if err != nil {
+				return false, err
+			}
+			for id, e := range fresh {
+				entries[id] = e
+			}
+			decoded = len(fresh)
+		}
 	}
 	syn, err := sr.store.Synonyms(ctx)
 	if err != nil {
@@ -76,23 +163,28 @@ func (sr *Searcher) Refresh(ctx context.Context) (bool, error) {
 	for _, d := range depts {
 		deptNames[d.ID] = [2]string{d.ShortName, d.Name}
 	}
-	docs := make([]search.Doc, 0, len(items))
-	summaries := make(map[int64]Summary, len(items))
-	for _, it := range items {
+	ids := make([]int64, 0, len(entries))
+	for id := range entries {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	docs := make([]search.Doc, 0, len(entries))
+	summaries := make(map[int64]Summary, len(entries))
+	for _, id := range ids {
+		it := entries[id]
 		names := deptNames[it.DepartmentID]
 		docs = append(docs, search.Doc{
-			ID: it.ID, Name: it.Name, Aliases: it.Aliases, Popularity: it.Popularity,
+			ID: id, Name: it.Name, Aliases: it.Aliases, Popularity: it.Popularity,
 			Text: names[1] + " " + it.Result.Name,
-			Tags: Tags(it),
+			Tags: tags(it.Level, it.Department, it.Type, it.Depth, it.Themes, it.Subjects),
 		})
-		summaries[it.ID] = Summary{ID: it.ID, Name: it.Name, Department: names[0], Level: it.Level, Type: it.Type,
+		summaries[id] = Summary{ID: id, Name: it.Name, Department: names[0], Level: it.Level, Type: it.Type,
 			Depth: it.Depth, CaseKind: it.CaseKind, Visits: it.Visits, PromiseLimit: it.PromiseLimit, Suspended: it.Status == Suspended}
 	}
-	start := time.Now()
 	ix := search.Build(docs, search.Options{Synonyms: syn})
-	sr.state.Store(&searchState{version: v, index: ix, items: summaries})
+	sr.state.Store(&searchState{version: v, index: ix, items: summaries, entries: entries, decoded: decoded})
 	if sr.log != nil {
-		sr.log.Info("search index built", "items", len(docs), "catalog_version", v, "elapsed", time.Since(start))
+		sr.log.Info("search index built", "items", len(docs), "decoded", decoded, "catalog_version", v, "elapsed", time.Since(start))
 	}
 	return true, nil
 }
@@ -115,12 +207,16 @@ func (sr *Searcher) Watch(ctx context.Context, every time.Duration) {
 
 // Tags are the filter values of an item in the search index.
 func Tags(it Item) []string {
-	tags := []string{"level:" + strconv.Itoa(it.Level), "dept:" + it.Department, "type:" + string(it.Type),
-		"depth:" + strconv.Itoa(int(it.Depth))}
-	for _, th := range it.Themes {
+	return tags(it.Level, it.Department, it.Type, it.Depth, it.Themes, it.Subjects)
+}
+
+func tags(level int, dept string, typ ItemType, depth Depth, themes, subjects []string) []string {
+	tags := make([]string, 0, 4+len(themes)+len(subjects))
+	tags = append(tags, "level:"+strconv.Itoa(level), "dept:"+dept, "type:"+string(typ), "depth:"+strconv.Itoa(int(depth)))
+	for _, th := range themes {
 		tags = append(tags, "theme:"+th)
 	}
-	for _, s := range it.Subjects {
+	for _, s := range subjects {
 		tags = append(tags, "subject:"+s)
 	}
 	return tags

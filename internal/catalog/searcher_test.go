@@ -2,12 +2,19 @@ package catalog_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"os"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
@@ -117,6 +124,150 @@ func TestReadinessAndQualityReport(t *testing.T) {
 		}
 		if len(failing) != 1 || failing[0].Item.ID != online.ID || failing[0].Problems[0].Rule != "phones" {
 			t.Fatalf("quality report %+v", failing)
+		}
+	})
+}
+
+// A second instance over the same database sees what the first one
+// changed — a new version of an item, a suspension, a synonym — and its
+// rebuild decodes only the guide that changed, not the whole catalog.
+func TestSecondInstanceReloadsOnlyWhatChanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newStore(t, db)
+		who := editor("甲")
+		var items []catalog.Item
+		for i, name := range []string{"个体工商户设立登记", "食品经营许可", "烟花爆竹经营许可"} {
+			it := goodItem()
+			it.BaseCode, it.Name = fmt.Sprintf("01010010010%d", i), name
+			if _, err := s.SaveDraft(ctx, who, audit.Meta{}, &it); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+				t.Fatal(err)
+			}
+			items = append(items, it)
+		}
+		log := slog.New(slog.DiscardHandler)
+		b, err := catalog.NewSearcher(ctx, catalog.NewStore(db, region.NewStore(db), clock.System{}), log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if catalog.Decoded(b) != 3 || b.Len() != 3 {
+			t.Fatalf("first build: decoded %d, %d items", catalog.Decoded(b), b.Len())
+		}
+		// On instance a: the first item gets a new name, the second is
+		// suspended, and a synonym is added.
+		changed := items[0]
+		changed.Name = "个体工商户开业登记"
+		if _, err := s.SaveDraft(ctx, who, audit.Meta{}, &changed); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish(ctx, who, audit.Meta{}, changed.ID, changed.Version); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetStatus(ctx, who, audit.Meta{}, items[1].ID, catalog.Suspended, "系统升级"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			return s.SetSynonyms(ctx, tx, "放鞭炮", []string{"烟花爆竹经营许可"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := b.Refresh(ctx); err != nil || !ok {
+			t.Fatalf("instance b did not rebuild: %v %v", ok, err)
+		}
+		if n := catalog.Decoded(b); n != 1 {
+			t.Errorf("the rebuild decoded %d guides; only the one changed needs decoding", n)
+		}
+		if res := b.Search("开业登记", catalog.Filter{}, 0, 10); res.Total != 1 || res.Hits[0].ID != changed.ID {
+			t.Errorf("the new name: %+v", res)
+		}
+		if res := b.Search("设立登记", catalog.Filter{}, 0, 10); res.Total != 0 {
+			t.Errorf("the old name is still found: %+v", res)
+		}
+		if res := b.Search("食品经营许可", catalog.Filter{}, 0, 10); res.Total != 1 || !res.Hits[0].Suspended {
+			t.Errorf("the suspended item: %+v", res)
+		}
+		if res := b.Search("放鞭炮", catalog.Filter{}, 0, 10); res.Total != 1 || res.Hits[0].ID != items[2].ID {
+			t.Errorf("the synonym: %+v", res)
+		}
+		// Resumed, and nothing else changed: still no guide decoded.
+		if err := s.SetStatus(ctx, who, audit.Meta{}, items[1].ID, catalog.Published, "升级完成"); err != nil {
+			t.Fatal(err)
+		}
+		b.Refresh(ctx)
+		if res := b.Search("食品经营许可", catalog.Filter{}, 0, 10); res.Total != 1 || res.Hits[0].Suspended || catalog.Decoded(b) != 0 {
+			t.Errorf("resumed: %+v, decoded %d", res, catalog.Decoded(b))
+		}
+	})
+}
+
+// Items published before entries were kept get theirs from migration
+// 0013's backfill, which must write what publication writes; until then
+// (an empty entry) the index reads the guide.
+func TestSearchEntryBackfill(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newStore(t, db)
+		it := goodItem()
+		it.Aliases = []string{"开店", "办执照"}
+		who := editor("甲")
+		if _, err := s.SaveDraft(ctx, who, audit.Meta{}, &it); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+			t.Fatal(err)
+		}
+		entry := func() map[string]any {
+			var text string
+			if err := db.Read().QueryRow(ctx, `SELECT search_entry FROM items WHERE id = ?`, it.ID).Scan(&text); err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if text != "" {
+				if err := json.Unmarshal([]byte(text), &m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return m
+		}
+		written := entry()
+		if written["name"] != it.Name || len(written) < 10 {
+			t.Fatalf("entry written at publication: %v", written)
+		}
+		clear := func() {
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `UPDATE items SET search_entry = ''`)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clear()
+		sr, err := catalog.NewSearcher(ctx, s, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := sr.Search("办执照", catalog.Filter{Department: "scjgj"}, 0, 10); res.Total != 1 {
+			t.Fatalf("from the guide: %+v", res)
+		}
+		sql, err := os.ReadFile(fmt.Sprintf("../store/migrations/%s/0013_item_search_entry.sql", db.Dialect))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, update, ok := strings.Cut(string(sql), "DEFAULT '';")
+		if !ok {
+			t.Fatal("no backfill in the migration")
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, update)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := entry(); !reflect.DeepEqual(got, written) {
+			t.Fatalf("backfill wrote %v\npublication wrote %v", got, written)
 		}
 	})
 }

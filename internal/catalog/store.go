@@ -1,11 +1,14 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +35,8 @@ type Store struct {
 // version, once saved, never changes, so nothing needs telling when
 // another instance saves one; every application reads its item's, so
 // keeping them saves a round trip and a decoding each time. Callers get
-// copies (Item.Clone) and may change them freely.
+// copies (Item.Clone) and may change them freely, except through
+// PublishedView, which shares the cached one for pages that only read it.
 type versionCache struct {
 	mu sync.RWMutex
 	m  map[[2]int64]Item
@@ -41,10 +45,16 @@ type versionCache struct {
 const maxCachedVersions = 4096
 
 func (c *versionCache) get(id int64, version int) (Item, bool) {
+	it, ok := c.shared(id, version)
+	return it.Clone(), ok
+}
+
+// shared is the cached version itself: its slices are every caller's.
+func (c *versionCache) shared(id int64, version int) (Item, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	it, ok := c.m[[2]int64{id, int64(version)}]
-	return it.Clone(), ok
+	return it, ok
 }
 
 func (c *versionCache) put(id int64, version int, it Item) {
@@ -271,9 +281,13 @@ func (s *Store) publish(ctx context.Context, tx *store.Tx, id int64, version int
 		return apperr.New(apperr.Conflict, "事项已取消，不能再发布")
 	}
 	now := s.clock.Now()
+	entry, err := SearchEntry(it)
+	if err != nil {
+		return err
+	}
 	_, err = tx.Exec(ctx, `UPDATE items SET name = ?, base_code = ?, type = ?, depth = ?, case_kind = ?, visits = ?,
-		status = 'published', status_reason = '', published_version = ?, updated_at = ?, published_at = ? WHERE id = ?`,
-		it.Name, it.BaseCode, it.Type, it.Depth, it.CaseKind, it.Visits, version, now, now, id)
+		status = 'published', status_reason = '', published_version = ?, search_entry = ?, updated_at = ?, published_at = ? WHERE id = ?`,
+		it.Name, it.BaseCode, it.Type, it.Depth, it.CaseKind, it.Visits, version, string(entry), now, now, id)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
@@ -362,6 +376,15 @@ func (s *Store) Version(ctx context.Context, id int64, version int) (Item, error
 // status (a suspended item is shown with its reason; a draft-only or
 // cancelled one is not found).
 func (s *Store) Published(ctx context.Context, id int64) (Item, string, error) {
+	it, reason, err := s.PublishedView(ctx, id)
+	return it.Clone(), reason, err
+}
+
+// PublishedView is Published for a page that only shows the guide: the
+// item shares its slices (materials, form, steps) with the cache and every
+// other view, and must not be changed. A guide view then costs one
+// point read and no copying.
+func (s *Store) PublishedView(ctx context.Context, id int64) (Item, string, error) {
 	var version int
 	var status Status
 	var reason string
@@ -374,9 +397,14 @@ func (s *Store) Published(ctx context.Context, id int64) (Item, string, error) {
 	if err != nil {
 		return Item{}, "", err
 	}
-	it, err := s.version(ctx, s.db.Read(), id, version)
+	it, ok := s.cache.shared(id, version)
+	if !ok {
+		if it, err = s.version(ctx, s.db.Read(), id, version); err != nil {
+			return Item{}, "", err
+		}
+	}
 	it.Status, it.Popularity = status, popularity
-	return it, reason, err
+	return it, reason, nil
 }
 
 // recentTTL is how old PublishedRecent's answer may be.
@@ -433,6 +461,108 @@ func (s *Store) AllPublished(ctx context.Context) ([]Item, error) {
 		out = append(out, it)
 	}
 	return out, rows.Err()
+}
+
+type listed struct {
+	id         int64
+	version    int
+	popularity int
+	status     Status
+}
+
+// publishedList lists every item citizens can see, without its guide.
+func (s *Store) publishedList(ctx context.Context) ([]listed, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT id, published_version, status, popularity FROM items
+		WHERE status IN ('published', 'suspended')`)
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	defer rows.Close()
+	var out []listed
+	for rows.Next() {
+		var l listed
+		if err := rows.Scan(&l.id, &l.version, &l.status, &l.popularity); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// indexEntries reads what the search index needs of the published
+// versions of ids (nil: of every item citizens can see): the entry written
+// at publication, or for an item published before there were entries,
+// its guide.
+func (s *Store) indexEntries(ctx context.Context, ids []int64) (map[int64]entry, error) {
+	const q = `SELECT i.id, i.published_version, i.status, i.popularity,
+		CASE WHEN i.search_entry = '' THEN (SELECT v.body FROM item_versions v WHERE v.item_id = i.id AND v.version = i.published_version)
+		ELSE i.search_entry END
+		FROM items i WHERE i.status IN ('published', 'suspended')`
+	out := map[int64]entry{}
+	read := func(q string, args ...any) error {
+		rows, err := s.db.Read().Query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("index entries: %w", err)
+		}
+		defer rows.Close()
+		// Decoding is most of the work: it runs on every core while this
+		// goroutine reads the rows, in batches.
+		type row struct {
+			id   int64
+			e    entry
+			body []byte
+		}
+		var mu sync.Mutex
+		var decodeErr error
+		batches := make(chan []row, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for batch := range batches {
+					for i := range batch {
+						if err := json.Unmarshal(batch[i].body, &batch[i].e); err != nil {
+							mu.Lock()
+							decodeErr = cmp.Or(decodeErr, fmt.Errorf("item %d version %d: %w", batch[i].id, batch[i].e.Version, err))
+							mu.Unlock()
+						}
+					}
+					mu.Lock()
+					for _, r := range batch {
+						out[r.id] = r.e
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err = rows.Scan(&r.id, &r.e.Version, &r.e.Status, &r.e.Popularity, &r.body); err != nil {
+				break
+			}
+			if batch = append(batch, r); len(batch) == 1000 {
+				batches <- batch
+				batch = nil
+			}
+		}
+		batches <- batch
+		close(batches)
+		wg.Wait()
+		return cmp.Or(err, rows.Err(), decodeErr)
+	}
+	if ids == nil {
+		return out, read(q)
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := read(q+` AND i.id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // History lists an item's changes, newest first.

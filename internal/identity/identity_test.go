@@ -49,7 +49,7 @@ var meta = identity.Meta{IP: "127.0.0.1", Client: "test"}
 // testAdmin opens and changes staff accounts, as the command line does.
 var testAdmin = policy.Subject{Kind: policy.Staff, Name: "测试管理员", Roles: []policy.Role{policy.Admin}}
 
-func newFixture(t *testing.T, db *store.DB) fixture {
+func newFixture(t testing.TB, db *store.DB) fixture {
 	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
 	if _, err := demo.SeedDistrict(context.Background(), db, clk); err != nil {

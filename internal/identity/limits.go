@@ -81,16 +81,16 @@ func errThrottled(wait time.Duration) error {
 
 // admit checks the limits before a password is checked. It returns
 // whether the address has signed the account in before, or errThrottled.
-func (s *Service) admit(ctx context.Context, tx *store.Tx, a attempt) (bool, error) {
+func (s *Service) admit(ctx context.Context, q store.Querier, a attempt) (bool, error) {
 	now := s.opt.Clock.Now()
-	lock, err := s.throttle.Locked(ctx, tx, a.pair())
+	lock, err := s.throttle.Locked(ctx, q, a.pair())
 	if err != nil {
 		return false, err
 	}
 	if lock.Until.After(now) {
 		return lock.Known, errThrottled(lock.Until.Sub(now))
 	}
-	n, end, err := s.throttle.Count(ctx, tx, a.address(), limitWindow)
+	n, end, err := s.throttle.Count(ctx, q, a.address(), limitWindow)
 	if err != nil {
 		return false, err
 	}
@@ -98,7 +98,7 @@ func (s *Service) admit(ctx context.Context, tx *store.Tx, a attempt) (bool, err
 		return lock.Known, errThrottled(end.Sub(now))
 	}
 	if !lock.Known {
-		n, end, err := s.throttle.Count(ctx, tx, a.account(), limitWindow)
+		n, end, err := s.throttle.Count(ctx, q, a.account(), limitWindow)
 		if err != nil {
 			return false, err
 		}

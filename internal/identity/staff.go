@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"database/sql"
@@ -36,40 +37,76 @@ type accountRef struct {
 // sign-in limits (see limits.go) and starts a session. An unknown account
 // goes through every step a known one does — the limits, a hash — and
 // gets the same answers.
+//
+// The hash is checked before the transaction, not in it: on SQLite a
+// transaction holds the one writer connection, so a hash inside it made
+// every sign-in wait for all the others' hashes (50 staff signing in at a
+// shift change waited up to 4.7 s). The transaction then checks that the
+// account still has the hash that was verified, and the limits again.
 func (s *Service) passwordSignIn(ctx context.Context, by accountRef, pass, totpCode string, meta Meta) (string, error) {
 	var token string
 	var failure error
 	now := s.opt.Clock.Now()
 	try := attempt{key: by.key, ip: meta.IP}
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		var id, lastStep int64
-		var kind, hash, totpSealed string
-		var disabled, totpRequired bool
-		err := tx.QueryRow(ctx, `SELECT id, kind, password_hash, totp_sealed, totp_required, totp_last_step, disabled
-			FROM accounts WHERE kind = ? AND `+by.column+` = ?`, by.kind, by.value).
-			Scan(&id, &kind, &hash, &totpSealed, &totpRequired, &lastStep, &disabled)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		known, err := s.admit(ctx, tx, try)
-		if apperr.Is(err, apperr.TooMany) {
-			failure = err
-			return s.refused(ctx, tx, id, by.method, "登录受限（失败次数过多）", meta)
-		}
-		if err != nil {
-			return err
-		}
+	const account = `SELECT id, kind, password_hash, totp_sealed, totp_required, totp_last_step, disabled FROM accounts WHERE kind = ? AND `
+	var seen string     // the hash verified outside the transaction
+	var throttled error // the limits' answer before any hash
+	verified := false
+	if err := s.db.Read().QueryRow(ctx, account+by.column+` = ?`, by.kind, by.value).Scan(new(int64), new(string), &seen,
+		new(string), new(bool), new(int64), new(bool)); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	// A throttled attempt costs no hash: the limits also bound the work a
+	// guesser can make the server do.
+	if _, err := s.admit(ctx, s.db.Read(), try); apperr.Is(err, apperr.TooMany) {
+		throttled = err
+	} else if err != nil {
+		return "", err
+	}
+	var rehash string
+	if throttled == nil {
 		// An unknown account, or one without a password, is checked
 		// against a dummy hash, so that it takes as long as a wrong password.
-		check := hash
+		check := seen
 		if check == "" {
 			check = dummyHash()
 		}
 		ok, err := password.Verify(check, pass)
 		if err != nil {
+			return "", err
+		}
+		verified = ok && seen != ""
+		if verified && password.NeedsRehash(seen) {
+			// Hashed with other parameters than today's: the transaction
+			// stores a new hash of the password just verified.
+			if rehash, err = password.Hash(pass); err != nil {
+				return "", err
+			}
+		}
+	}
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var id, lastStep int64
+		var kind, hash, totpSealed string
+		var disabled, totpRequired bool
+		err := tx.QueryRow(ctx, account+by.column+` = ?`, by.kind, by.value).
+			Scan(&id, &kind, &hash, &totpSealed, &totpRequired, &lastStep, &disabled)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		ok = ok && hash != ""
+		known, err := s.admit(ctx, tx, try)
+		if throttled != nil || apperr.Is(err, apperr.TooMany) {
+			failure = cmp.Or(err, throttled)
+			return s.refused(ctx, tx, id, by.method, "登录受限（失败次数过多）", meta)
+		}
+		if err != nil {
+			return err
+		}
+		if hash != seen {
+			// The password changed between the check and now.
+			failure = apperr.New(apperr.Conflict, "账户密码刚刚更改，请重新登录。")
+			return nil
+		}
+		ok := verified
 		reason := "密码错误"
 		if id == 0 {
 			reason = "账户不存在"
@@ -100,14 +137,8 @@ func (s *Service) passwordSignIn(ctx context.Context, by accountRef, pass, totpC
 		if err := s.throttle.Succeed(ctx, tx, try.pair()); err != nil {
 			return err
 		}
-		if password.NeedsRehash(hash) {
-			// Hashed with weaker parameters than today's: store a new
-			// hash of the password just verified, in this transaction.
-			newHash, err := password.Hash(pass)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, newHash, id); err != nil {
+		if rehash != "" {
+			if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, rehash, id); err != nil {
 				return err
 			}
 		}

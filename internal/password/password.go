@@ -15,25 +15,29 @@
 //
 // # Parameters
 //
-// The current parameters are m=64 MiB, t=2 passes, p=2 lanes. OWASP's
-// Password Storage Cheat Sheet gives m=19 MiB, t=2, p=1 as the minimum for
-// Argon2id. We spend more memory because memory is what makes guessing on
-// GPUs and ASICs expensive, and use two lanes because the district servers
-// have two cores: one login's hash then runs on both, so the memory can be
-// raised without the user waiting twice as long.
+// The current parameters are m=19 MiB, t=2 passes, p=1 lane: the first of
+// the equivalent minimum configurations in OWASP's Password Storage Cheat
+// Sheet (m=47 MiB t=1, m=19 MiB t=2, m=12 MiB t=3, m=9 MiB t=4, m=7 MiB
+// t=5, all p=1). They were m=64 MiB, t=2, p=2 until issue 18: about 0.1
+// core-second a hash, so 50 staff signing in at a shift change on a
+// 2-core server needed 5 core-seconds, and the last waited 2.5 s at best.
+// One hash now costs about 30 % of that, so 50 sign-ins fit in under a
+// second of the two cores (BenchmarkStaffSignInBurst in internal/identity,
+// docs/PERFORMANCE.md). Of the OWASP options this one keeps the most
+// memory a guess costs for the time the server spends, memory being what
+// makes guessing on GPUs and ASICs expensive; one lane because with two
+// cores two sign-ins at once each take one, and a second lane would only
+// make them queue for each other.
 //
-// Measured with BenchmarkHash (go test -run '^$' -bench Hash -benchtime 50x
-// -count 5 ./internal/password) on a 2-core AMD EPYC x86-64 Linux server,
-// GOMAXPROCS=2, Go 1.26: 44–67 ms per hash over ten runs of 20–50 hashes
-// each, median about 53 ms, with 64 MiB allocated per hash. The machine was also running
-// other builds (load average about 3), so an idle server should be near
-// the low end. Verify costs the same. That keeps a login well below the
-// delay users notice, while every guess costs an attacker 64 MiB and
-// about 0.1 core-second.
+// Verify reads the parameters back from the string, so hashes made with
+// other parameters keep verifying; NeedsRehash asks for a new hash of any
+// hash whose parameters are not the current ones, so sign-ins re-hash old
+// m=64 MiB hashes and every later check costs the same.
 //
 // At most GOMAXPROCS hashes (Hash or Verify) run at once; further callers
-// wait. Without that bound a burst of logins would need 64 MiB each and
-// could exhaust the server's memory.
+// queue for at most maxWait and then get ErrBusy (系统繁忙, HTTP 503)
+// rather than piling up: a burst beyond what the cores can hash in that
+// time would otherwise make every caller wait longer and longer.
 package password
 
 import (
@@ -45,8 +49,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/zwfw/zwfw/internal/apperr"
 )
 
 // params are the Argon2id cost parameters of one hash.
@@ -60,9 +67,9 @@ type params struct {
 
 // current are the parameters Hash uses. See the package comment.
 var current = params{
-	memory:  64 * 1024,
+	memory:  19 * 1024,
 	time:    2,
-	threads: 2,
+	threads: 1,
 	saltLen: 16,
 	keyLen:  32,
 }
@@ -83,54 +90,72 @@ const (
 // not an Argon2id PHC hash this package can check.
 var ErrMalformed = errors.New("password: malformed argon2id hash")
 
+// ErrBusy is what Hash and Verify return when no hashing slot came free
+// within maxWait.
+var ErrBusy = apperr.New(apperr.Unavailable, "系统繁忙，请稍后再试。")
+
 // slots bounds the number of Argon2 computations running at once.
 var slots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 
-func derive(plain string, salt []byte, p params) []byte {
-	slots <- struct{}{}
+// maxWait is how long a hash may queue for a slot: at about 30 ms a hash
+// on each of two cores, some 130 callers ahead of it.
+var maxWait = 2 * time.Second
+
+func derive(plain string, salt []byte, p params) ([]byte, error) {
+	select {
+	case slots <- struct{}{}:
+	default:
+		t := time.NewTimer(maxWait)
+		defer t.Stop()
+		select {
+		case slots <- struct{}{}:
+		case <-t.C:
+			return nil, ErrBusy
+		}
+	}
 	defer func() { <-slots }()
-	return argon2.IDKey([]byte(plain), salt, p.time, p.memory, p.threads, p.keyLen)
+	return argon2.IDKey([]byte(plain), salt, p.time, p.memory, p.threads, p.keyLen), nil
 }
 
 // Hash derives an Argon2id key from plain with a fresh random salt and
-// returns it as a PHC string. The error is non-nil only if the system's
-// random source fails.
+// returns it as a PHC string. The error is ErrBusy when too many hashes
+// queue, or says the system's random source failed.
 func Hash(plain string) (string, error) {
 	salt := make([]byte, current.saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: reading random salt: %w", err)
 	}
-	key := derive(plain, salt, current)
+	key, err := derive(plain, salt, current)
+	if err != nil {
+		return "", err
+	}
 	return encode(current, salt, key), nil
 }
 
 // Verify reports whether plain is the password encoded was made from. The
 // derived keys are compared in constant time. A wrong password gives
-// false, nil; the error is non-nil only when encoded is malformed (it then
-// wraps ErrMalformed).
+// false, nil; the error wraps ErrMalformed when encoded is malformed, or
+// is ErrBusy when too many hashes queue.
 func Verify(encoded, plain string) (bool, error) {
 	p, salt, key, err := decode(encoded)
 	if err != nil {
 		return false, err
 	}
-	got := derive(plain, salt, p)
+	got, err := derive(plain, salt, p)
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
-// NeedsRehash reports whether encoded was made with parameters weaker than
-// the current ones (less memory, fewer passes or lanes, a shorter salt or
-// key), or cannot be read at all. Call it after a successful Verify and, if
-// true, store Hash(plain) in place of encoded.
+// NeedsRehash reports whether encoded was made with parameters other than
+// the current ones, or cannot be read at all. Call it after a successful
+// Verify and, if true, store Hash(plain) in place of encoded. Stronger
+// parameters are replaced too: they cost every sign-in more than the
+// chosen ones (see the package comment).
 func NeedsRehash(encoded string) bool {
 	p, _, _, err := decode(encoded)
-	if err != nil {
-		return true
-	}
-	return p.memory < current.memory ||
-		p.time < current.time ||
-		p.threads < current.threads ||
-		p.saltLen < current.saltLen ||
-		p.keyLen < current.keyLen
+	return err != nil || p != current
 }
 
 var b64 = base64.RawStdEncoding.Strict()

@@ -6,6 +6,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/zwfw/zwfw/internal/apperr"
 )
 
 // cheap are parameters small enough for tests that hash many times.
@@ -17,7 +22,7 @@ func TestHashVerifyRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Hash(%q): %v", plain, err)
 		}
-		if !strings.HasPrefix(enc, "$argon2id$v=19$m=65536,t=2,p=2$") {
+		if !strings.HasPrefix(enc, "$argon2id$v=19$m=19456,t=2,p=1$") {
 			t.Fatalf("Hash(%q) = %q: unexpected prefix", plain, enc)
 		}
 		p, salt, key, err := decode(enc)
@@ -110,15 +115,15 @@ func TestNeedsRehash(t *testing.T) {
 		enc  string
 		want bool
 	}{
-		{"$argon2id$v=19$m=65536,t=2,p=2$" + salt16 + "$" + key32, false},
-		{"$argon2id$v=19$m=131072,t=3,p=4$" + salt16 + "$" + key32, false},
-		{"$argon2id$v=19$m=19456,t=2,p=1$" + salt16 + "$" + key32, true}, // OWASP minimum
-		{"$argon2id$v=19$m=65535,t=2,p=2$" + salt16 + "$" + key32, true},
-		{"$argon2id$v=19$m=65536,t=1,p=2$" + salt16 + "$" + key32, true},
-		{"$argon2id$v=19$m=65536,t=2,p=1$" + salt16 + "$" + key32, true},
-		{"$argon2id$v=19$m=65536,t=2,p=2$" + salt8 + "$" + key32, true},
-		{"$argon2id$v=19$m=65536,t=2,p=2$" + salt16 + "$" + key16, true},
-		{"$argon2i$v=19$m=65536,t=2,p=2$" + salt16 + "$" + key32, true},
+		{"$argon2id$v=19$m=19456,t=2,p=1$" + salt16 + "$" + key32, false}, // current: OWASP's m=19 MiB, t=2, p=1
+		{"$argon2id$v=19$m=65536,t=2,p=2$" + salt16 + "$" + key32, true},  // before issue 18: costs every sign-in more
+		{"$argon2id$v=19$m=131072,t=3,p=4$" + salt16 + "$" + key32, true},
+		{"$argon2id$v=19$m=19455,t=2,p=1$" + salt16 + "$" + key32, true},
+		{"$argon2id$v=19$m=19456,t=1,p=1$" + salt16 + "$" + key32, true},
+		{"$argon2id$v=19$m=19456,t=2,p=2$" + salt16 + "$" + key32, true},
+		{"$argon2id$v=19$m=19456,t=2,p=1$" + salt8 + "$" + key32, true},
+		{"$argon2id$v=19$m=19456,t=2,p=1$" + salt16 + "$" + key16, true},
+		{"$argon2i$v=19$m=19456,t=2,p=1$" + salt16 + "$" + key32, true},
 		{"$2a$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234", true},
 		{"", true},
 	}
@@ -178,7 +183,7 @@ func TestVerifyMalformed(t *testing.T) {
 // stays fast; decoding them has already run by then.
 func FuzzVerify(f *testing.F) {
 	salt := []byte("somesaltsomesalt")
-	f.Add(encode(cheap, salt, derive("password", salt, cheap)), "password")
+	f.Add(encode(cheap, salt, argon2.IDKey([]byte("password"), salt, cheap.time, cheap.memory, cheap.threads, cheap.keyLen)), "password")
 	f.Add("$argon2id$v=19$m=65536,t=2,p=2$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x")
 	f.Add("$argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA", "")
 	f.Add("$argon2id$v=19$m=4294967295,t=4294967295,p=255$$", "")
@@ -222,5 +227,64 @@ func BenchmarkVerify(b *testing.B) {
 		if ok, err := Verify(enc, "Zhengwu#2025!"); err != nil || !ok {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+// TestBusy shows that a hash which cannot get a slot in time answers
+// ErrBusy (系统繁忙, HTTP 503) instead of queueing without end, and that
+// the slots serve again once free.
+func TestBusy(t *testing.T) {
+	enc, err := Hash("Zhengwu#2025!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(w time.Duration) { maxWait = w }(maxWait)
+	maxWait = 50 * time.Millisecond
+	for range cap(slots) {
+		slots <- struct{}{}
+	}
+	start := time.Now()
+	_, err = Verify(enc, "Zhengwu#2025!")
+	if !errors.Is(err, ErrBusy) || apperr.CodeOf(err) != apperr.Unavailable {
+		t.Fatalf("Verify with every slot taken = %v; want ErrBusy", err)
+	}
+	if _, err := Hash("x"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Hash with every slot taken = %v; want ErrBusy", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("waited %v", d)
+	}
+	for range cap(slots) {
+		<-slots
+	}
+	if ok, err := Verify(enc, "Zhengwu#2025!"); !ok || err != nil {
+		t.Fatalf("Verify after the slots came free = %v, %v", ok, err)
+	}
+}
+
+// BenchmarkParams compares the old parameters with OWASP's equivalent
+// minimum configurations for Argon2id, GOMAXPROCS hashes at a time as
+// sign-ins on a busy server run; the package comment says why m=19 MiB,
+// t=2, p=1 was chosen.
+func BenchmarkParams(b *testing.B) {
+	salt := []byte("zwfw-bench-salt!")
+	for _, p := range []struct {
+		name                  string
+		memory, time, threads uint32
+	}{
+		{"old-m64MiB-t2-p2", 64 * 1024, 2, 2},
+		{"m47MiB-t1", 47 * 1024, 1, 1},
+		{"m19MiB-t2", 19 * 1024, 2, 1},
+		{"m12MiB-t3", 12 * 1024, 3, 1},
+		{"m9MiB-t4", 9 * 1024, 4, 1},
+		{"m7MiB-t5", 7 * 1024, 5, 1},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					argon2.IDKey([]byte("Zhengwu#2025!"), salt, p.time, p.memory, uint8(p.threads), 32)
+				}
+			})
+		})
 	}
 }

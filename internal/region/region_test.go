@@ -185,3 +185,73 @@ func TestUpdateContactIsAnAdministratorsAndAudited(t *testing.T) {
 		}
 	})
 }
+
+// Each instance keeps a copy of the regions and departments; a change
+// made through another instance's store is seen by the next read, and the
+// copy lists what the database holds in the same order and with the same
+// filters.
+func TestDirectoryFollowsOtherInstances(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+		if _, err := demo.SeedDistrict(ctx, db, clk); err != nil {
+			t.Fatal(err)
+		}
+		a, b := region.NewStore(db).WithClock(clk), region.NewStore(db)
+		d, err := a.DepartmentBySlug(ctx, db.Read(), "mzj")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.Department(ctx, d.ID); err != nil || got != d {
+			t.Fatalf("b's copy: %+v, %v; the database: %+v", got, err, d)
+		}
+		// The copy's order is the query's: levels, the centre first, region code, ID.
+		var want []int64
+		rows, err := db.Read().Query(ctx, `SELECT d.id FROM departments d JOIN regions r ON r.code = d.region_code
+			ORDER BY r.level, CASE d.kind WHEN 'center' THEN 0 ELSE 1 END, d.region_code, d.id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			want = append(want, id)
+		}
+		rows.Close()
+		all, err := b.Departments(ctx, region.DepartmentFilter{})
+		if err != nil || len(all) != len(want) || len(all) < 10 {
+			t.Fatalf("%d departments, want %d: %v", len(all), len(want), err)
+		}
+		for i := range all {
+			if all[i].ID != want[i] {
+				t.Fatalf("department %d is %d, the query has %d", i, all[i].ID, want[i])
+			}
+		}
+		admin := policy.Subject{Kind: policy.Staff, Name: "系统管理员", Roles: []policy.Role{policy.Admin}}
+		c := region.DepartmentContact{ShortName: "区民政", Phone: "0375-7654321", Address: "湛河区民政路2号", Hours: "工作日 9:00-17:00"}
+		if err := a.UpdateContact(ctx, admin, audit.Meta{}, d.ID, c); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := b.Department(ctx, d.ID); got.Phone != c.Phone || got.ShortName != c.ShortName {
+			t.Fatalf("b after a's change: %+v", got)
+		}
+		if found, _ := b.Departments(ctx, region.DepartmentFilter{Query: "区民政"}); len(found) != 1 || found[0].ID != d.ID {
+			t.Fatalf("b finds by the new short name: %+v", found)
+		}
+		district, err := a.District(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			id, err = a.AddDepartment(ctx, tx, region.Department{Slug: "tyj", Name: "区体育局", ShortName: "体育局",
+				RegionCode: district.Code, Kind: region.Bureau}, clk.Now())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.Department(ctx, id); err != nil || got.Name != "区体育局" {
+			t.Fatalf("b after a added a department: %+v, %v", got, err)
+		}
+	})
+}

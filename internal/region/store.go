@@ -19,14 +19,17 @@ import (
 type Store struct {
 	db    *store.DB
 	clock clock.Clock
+	dir   *directoryCache // shared by the copies WithClock makes
 }
 
 // NewStore returns a Store over db. Most users only read, so the clock
 // its changes are stamped with is the system's unless WithClock says.
-func NewStore(db *store.DB) *Store { return &Store{db: db, clock: clock.System{}} }
+func NewStore(db *store.DB) *Store {
+	return &Store{db: db, clock: clock.System{}, dir: &directoryCache{}}
+}
 
 // WithClock returns a Store whose changes take their time from clk.
-func (s *Store) WithClock(clk clock.Clock) *Store { return &Store{db: s.db, clock: clk} }
+func (s *Store) WithClock(clk clock.Clock) *Store { return &Store{db: s.db, clock: clk, dir: s.dir} }
 
 const regionColumns = `code, name, level, COALESCE(parent_code, ''), kind, illustrative`
 
@@ -71,7 +74,10 @@ func (s *Store) AddRegion(ctx context.Context, tx *store.Tx, r Region) error {
 			return apperr.New(apperr.Conflict, "平台只能有一个区县级区划")
 		}
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return bumpDirectory(ctx, tx)
 }
 
 // District returns the root of the tree: the district this platform serves.
@@ -85,11 +91,11 @@ func (s *Store) District(ctx context.Context) (Region, error) {
 
 // Region returns one region by code.
 func (s *Store) Region(ctx context.Context, code string) (Region, error) {
-	r, err := scanRegion(s.db.Read().QueryRow(ctx, `SELECT `+regionColumns+` FROM regions WHERE code = ?`, code))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, apperr.New(apperr.NotFound, "区划 "+code+" 不存在")
+	d, err := s.directory(ctx)
+	if err != nil {
+		return Region{}, err
 	}
-	return r, err
+	return d.region(code)
 }
 
 // RegionFilter narrows a region listing. Zero values match everything.
@@ -101,34 +107,11 @@ type RegionFilter struct {
 
 // Regions lists regions in code order.
 func (s *Store) Regions(ctx context.Context, f RegionFilter) ([]Region, error) {
-	q := `SELECT ` + regionColumns + ` FROM regions WHERE 1 = 1`
-	var args []any
-	if f.Level != 0 {
-		q += ` AND level = ?`
-		args = append(args, f.Level)
-	}
-	if f.Parent != "" {
-		q += ` AND parent_code = ?`
-		args = append(args, f.Parent)
-	}
-	if term := strings.TrimSpace(f.Query); term != "" {
-		q += ` AND name LIKE ? ESCAPE '\'`
-		args = append(args, store.Contains(term))
-	}
-	rows, err := s.db.Read().Query(ctx, q+` ORDER BY code`, args...)
+	d, err := s.directory(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list regions: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Region
-	for rows.Next() {
-		r, err := scanRegion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return d.listRegions(f), nil
 }
 
 const departmentColumns = `d.id, d.slug, d.name, d.short_name, d.region_code, d.kind, d.credit_code, d.phone, d.address, d.hours, d.illustrative`
@@ -162,7 +145,10 @@ func (s *Store) AddDepartment(ctx context.Context, tx *store.Tx, d Department, n
 	if store.IsUniqueViolation(err) {
 		return 0, apperr.New(apperr.Conflict, "部门标识或名称已存在："+d.Name)
 	}
-	return id, err
+	if err != nil {
+		return 0, err
+	}
+	return id, bumpDirectory(ctx, tx)
 }
 
 // kindLevel is the level at which a kind of department sits.
@@ -180,11 +166,15 @@ func kindLevel(k DeptKind) Level {
 
 // Department returns one department by ID.
 func (s *Store) Department(ctx context.Context, id int64) (Department, error) {
-	d, err := scanDepartment(s.db.Read().QueryRow(ctx, `SELECT `+departmentColumns+` FROM departments d WHERE d.id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, apperr.New(apperr.NotFound, "部门不存在")
+	d, err := s.directory(ctx)
+	if err != nil {
+		return Department{}, err
 	}
-	return d, err
+	i, ok := d.byID[id]
+	if !ok {
+		return Department{}, apperr.New(apperr.NotFound, "部门不存在")
+	}
+	return d.departments[i], nil
 }
 
 // DepartmentBySlug returns one department by its stable slug.
@@ -208,48 +198,11 @@ type DepartmentFilter struct {
 // Departments lists departments: the service centre first, then bureaus,
 // then the street and community centres in region order.
 func (s *Store) Departments(ctx context.Context, f DepartmentFilter) ([]Department, error) {
-	q := `SELECT ` + departmentColumns + ` FROM departments d JOIN regions r ON r.code = d.region_code WHERE 1 = 1`
-	var args []any
-	if f.Region != "" {
-		q += ` AND d.region_code = ?`
-		args = append(args, f.Region)
-	}
-	if f.Within != "" {
-		w, err := s.Region(ctx, f.Within)
-		if err != nil {
-			return nil, err
-		}
-		q += ` AND d.region_code LIKE ?`
-		args = append(args, w.prefix()+"%")
-	}
-	if f.Level != 0 {
-		q += ` AND r.level = ?`
-		args = append(args, f.Level)
-	}
-	if f.Kind != "" {
-		q += ` AND d.kind = ?`
-		args = append(args, f.Kind)
-	}
-	if term := strings.TrimSpace(f.Query); term != "" {
-		q += ` AND (d.name LIKE ? ESCAPE '\' OR d.short_name LIKE ? ESCAPE '\')`
-		like := store.Contains(term)
-		args = append(args, like, like)
-	}
-	q += ` ORDER BY r.level, CASE d.kind WHEN 'center' THEN 0 ELSE 1 END, d.region_code, d.id`
-	rows, err := s.db.Read().Query(ctx, q, args...)
+	d, err := s.directory(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list departments: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Department
-	for rows.Next() {
-		d, err := scanDepartment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return d.listDepartments(f)
 }
 
 // DepartmentContact is what administrators keep up to date about a
@@ -300,7 +253,9 @@ func updateContact(ctx context.Context, tx *store.Tx, id int64, c *DepartmentCon
 	case len([]rune(c.Phone)) > 40 || len([]rune(c.Address)) > 200 || len([]rune(c.Hours)) > 200:
 		return old, apperr.New(apperr.Invalid, "电话不超过40个字，地址和办公时间不超过200个字")
 	}
-	_, err = tx.Exec(ctx, `UPDATE departments SET short_name = ?, phone = ?, address = ?, hours = ?, updated_at = ? WHERE id = ?`,
-		c.ShortName, c.Phone, c.Address, c.Hours, now, id)
-	return old, err
+	if _, err = tx.Exec(ctx, `UPDATE departments SET short_name = ?, phone = ?, address = ?, hours = ?, updated_at = ? WHERE id = ?`,
+		c.ShortName, c.Phone, c.Address, c.Hours, now, id); err != nil {
+		return old, err
+	}
+	return old, bumpDirectory(ctx, tx)
 }

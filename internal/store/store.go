@@ -18,7 +18,7 @@ import (
 	"github.com/zwfw/zwfw/internal/chainhash"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 // Dialect names the SQL database behind a DB.
@@ -113,20 +113,13 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_time_format=sqlite"
 	// The writer takes the write lock at BEGIN (immediate), so a transaction
 	// never fails half-way on a lock upgrade.
-	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous("+sync+")&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
+	write := sql.OpenDB(stmtConnector{dsn: "file:" + path + "?" + common + "&_pragma=synchronous(" + sync + ")&_txlock=immediate", drv: &sqlite.Driver{}})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	read, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
+	read := sql.OpenDB(stmtConnector{dsn: "file:" + path + "?" + common + "&_pragma=query_only(1)", drv: &sqlite.Driver{}})
 	n := opt.MaxConns
 	if n <= 0 {
 		n = max(4, 2*runtime.NumCPU())

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -214,4 +215,57 @@ func TestNewSQLiteFilesArePrivate(t *testing.T) {
 			t.Errorf("%s has mode %v, want 0600", name, st.Mode().Perm())
 		}
 	}
+}
+
+// SQLite connections keep their prepared statements: the same query runs
+// again with new arguments, also while its own rows are still open (a
+// query inside a loop over its results, inside one transaction; only
+// SQLite allows that).
+func TestPreparedStatementsAreReused(t *testing.T) {
+	func(db *store.DB) {
+		ctx := context.Background()
+		const q = `SELECT n FROM nums WHERE n > ? ORDER BY n`
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `CREATE TABLE nums (n INTEGER PRIMARY KEY)`); err != nil {
+				return err
+			}
+			for i := 1; i <= 3; i++ {
+				if _, err := tx.Exec(ctx, `INSERT INTO nums (n) VALUES (?)`, i); err != nil {
+					return err
+				}
+			}
+			rows, err := tx.Query(ctx, q, 0)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			var got []int
+			for rows.Next() {
+				var n int
+				if err := rows.Scan(&n); err != nil {
+					return err
+				}
+				var after int
+				if err := tx.QueryRow(ctx, q, n).Scan(&after); err != nil && n < 3 {
+					return fmt.Errorf("inner query after %d: %w", n, err)
+				} else if n < 3 && after != n+1 {
+					return fmt.Errorf("inner query after %d gave %d", n, after)
+				}
+				got = append(got, n)
+			}
+			if len(got) != 3 || got[2] != 3 {
+				return fmt.Errorf("outer rows %v", got)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			var n int
+			if err := db.Read().QueryRow(ctx, q, i).Scan(&n); err != nil || n != i+1 {
+				t.Fatalf("run %d: %d, %v", i, n, err)
+			}
+		}
+	}(storetest.SQLite(t))
 }

@@ -169,7 +169,7 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "事项不存在。")
 	}
-	it, reason, err := s.catalog.Published(r.Context(), id)
+	it, reason, err := s.catalog.PublishedView(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (s *Server) itemQR(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "事项不存在。")
 	}
-	if _, _, err := s.catalog.Published(r.Context(), id); err != nil {
+	if _, _, err := s.catalog.PublishedView(r.Context(), id); err != nil {
 		return err
 	}
 	svg, err := qrSVG(fmt.Sprintf("%s/items/%d", s.publicURL, id))

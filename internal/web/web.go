@@ -279,33 +279,15 @@ func elder(r *http.Request) bool {
 	return err == nil && c.Value == "1"
 }
 
-type levelSummary struct {
-	Level       region.Level
-	Regions     int
-	Departments int
-}
-
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
 	var data struct {
-		Levels  []levelSummary
+		Levels  []region.LevelCount
 		Bureaus []region.Department
 		Themes  map[string][]string
 	}
 	data.Themes = item.Themes
-	for _, l := range region.Levels {
-		regs, err := s.regions.Regions(ctx, region.RegionFilter{Level: l})
-		if err != nil {
-			return err
-		}
-		depts, err := s.regions.Departments(ctx, region.DepartmentFilter{Level: l})
-		if err != nil {
-			return err
-		}
-		data.Levels = append(data.Levels, levelSummary{Level: l, Regions: len(regs), Departments: len(depts)})
-	}
 	var err error
-	if data.Bureaus, err = s.regions.Departments(ctx, region.DepartmentFilter{Level: region.District}); err != nil {
+	if data.Levels, data.Bureaus, err = s.regions.Overview(r.Context()); err != nil {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "home", "home", data)

@@ -58,12 +58,12 @@ type testSite struct {
 	files    *staging.Store
 }
 
-func newTestSite(t *testing.T, db *store.DB) testSite {
+func newTestSite(t testing.TB, db *store.DB) testSite {
 	t.Helper()
 	return newTestSiteWith(t, db, nil)
 }
 
-func newTestSiteWith(t *testing.T, db *store.DB, provider *oidc.Provider) testSite {
+func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSite {
 	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
 	if _, err := demo.SeedDistrict(context.Background(), db, clk); err != nil {

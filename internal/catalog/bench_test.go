@@ -1,0 +1,115 @@
+package catalog_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/catalog/catalogtest"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+func seedCatalog(tb testing.TB, db *store.DB, s *catalog.Store, n int) catalog.Item {
+	it := goodItem()
+	catalogtest.Seed(tb, db, s, &it, n)
+	return it
+}
+
+// BenchmarkSearcherStart is an instance starting over a catalog of
+// 100 000 published items (ZWFW_BENCH_ITEMS to change), and its rebuild
+// after one publication on another instance. Issue 18's goals: start
+// < 2 s, memory < 200 MB. start-s is NewSearcher; live-MB the heap the
+// searcher keeps (after a GC); alloc-MB what its start allocated in all;
+// refresh-ms the rebuild after one item's new version is published;
+// full-decode-s, in the same run, is decoding every published guide in
+// full (AllPublished), what the start did before issue 18. The -cpu-
+// figures are the process's CPU time over the same spans (for SQLite the
+// database's work included): on a shared machine they move less than the
+// wall times.
+func BenchmarkSearcherStart(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("ZWFW_BENCH_ITEMS")); err == nil && v > 1 {
+		n = v
+	}
+	for _, c := range []struct {
+		name string
+		open func(testing.TB) *store.DB
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(c.name, func(b *testing.B) {
+			db := c.open(b)
+			ctx := context.Background()
+			s, _ := newStore(b, db)
+			first := seedCatalog(b, db, s, n)
+			log := slog.New(slog.DiscardHandler)
+			var start, refresh, full, startCPU, refreshCPU, fullCPU time.Duration
+			var live, alloc float64
+			for b.Loop() {
+				var m0, m1, m2 runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&m0)
+				t0, c0 := time.Now(), cpuTime()
+				sr, err := catalog.NewSearcher(ctx, catalog.NewStore(db, region.NewStore(db), clock.System{}), log)
+				if err != nil {
+					b.Fatal(err)
+				}
+				start, startCPU = start+time.Since(t0), startCPU+cpuTime()-c0
+				runtime.ReadMemStats(&m1)
+				runtime.GC()
+				runtime.ReadMemStats(&m2)
+				live += float64(m2.HeapAlloc-m0.HeapAlloc) / (1 << 20)
+				alloc += float64(m1.TotalAlloc-m0.TotalAlloc) / (1 << 20)
+				if sr.Len() != n {
+					b.Fatalf("%d items indexed, want %d", sr.Len(), n)
+				}
+
+				next := first
+				next.Name = fmt.Sprintf("个体工商户开业登记（第%d次）", b.N)
+				if _, err := s.SaveDraft(ctx, editor("甲"), audit.Meta{}, &next); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Publish(ctx, editor("甲"), audit.Meta{}, next.ID, next.Version); err != nil {
+					b.Fatal(err)
+				}
+				t1, c1 := time.Now(), cpuTime()
+				if ok, err := sr.Refresh(ctx); err != nil || !ok || catalog.Decoded(sr) != 1 {
+					b.Fatalf("refresh: %v %v, decoded %d", ok, err, catalog.Decoded(sr))
+				}
+				refresh, refreshCPU = refresh+time.Since(t1), refreshCPU+cpuTime()-c1
+
+				t2, c2 := time.Now(), cpuTime()
+				if all, err := s.AllPublished(ctx); err != nil || len(all) != n {
+					b.Fatalf("full decode: %d items, %v", len(all), err)
+				}
+				full, fullCPU = full+time.Since(t2), fullCPU+cpuTime()-c2
+				runtime.KeepAlive(sr)
+			}
+			k := float64(b.N)
+			b.ReportMetric(start.Seconds()/k, "start-s")
+			b.ReportMetric(live/k, "live-MB")
+			b.ReportMetric(alloc/k, "alloc-MB")
+			b.ReportMetric(float64(refresh.Milliseconds())/k, "refresh-ms")
+			b.ReportMetric(full.Seconds()/k, "full-decode-s")
+			b.ReportMetric(startCPU.Seconds()/k, "start-cpu-s")
+			b.ReportMetric(float64(refreshCPU.Milliseconds())/k, "refresh-cpu-ms")
+			b.ReportMetric(fullCPU.Seconds()/k, "full-decode-cpu-s")
+		})
+	}
+}
+
+// cpuTime is the CPU time the process has used, every thread.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
