@@ -359,13 +359,14 @@ func (c *Client) Run(ctx context.Context, applicants []Applicant, t Target, opt 
 		ticks = make(chan struct{}, opt.Concurrency)
 		go func() {
 			defer close(ticks)
-			t := time.NewTicker(time.Duration(float64(time.Second) / opt.Rate))
-			defer t.Stop()
-			for {
+			// On a schedule, not a ticker: a ticker drops the ticks a
+			// busy machine makes it miss, and the run would send less.
+			every := time.Duration(float64(time.Second) / opt.Rate)
+			for next := time.Now(); ; next = next.Add(every) {
 				select {
 				case <-ctx.Done():
 					return
-				case <-t.C:
+				case <-time.After(time.Until(next)):
 					select {
 					case ticks <- struct{}{}:
 					default:
