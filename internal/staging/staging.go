@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -40,6 +41,9 @@ const MaxBytes = 1 << 20
 type Store struct {
 	db    *store.DB
 	files filestore.Store
+	// kept says that the drain last kept free space for a burst, to be
+	// given back once the stage is quiet.
+	kept atomic.Bool
 }
 
 var _ filestore.Store = (*Store)(nil)
@@ -272,7 +276,8 @@ const (
 
 // Space that moved files leave in the database is given back (Reclaim)
 // every reclaimEvery files moved and when the stage empties; while a
-// burst lasts, keepFree bytes of it stay for the files still arriving.
+// burst lasts, keepFree bytes of it stay for the files still arriving,
+// until a run finds the stage quiet.
 const (
 	reclaimEvery = 256
 	keepFree     = 32 << 20
@@ -299,7 +304,7 @@ func (w *DrainWorker) Work(ctx context.Context, _ *river.Job[DrainArgs]) error {
 		}
 		busy := w.Clock.Now().Sub(newest) < quietAfter
 		unreclaimed += n
-		if unreclaimed > 0 && (left == 0 || unreclaimed >= reclaimEvery) {
+		if unreclaimed > 0 && (left == 0 || unreclaimed >= reclaimEvery) || !busy && w.Store.kept.Load() {
 			keep := int64(0)
 			if busy {
 				keep = keepFree
@@ -307,6 +312,7 @@ func (w *DrainWorker) Work(ctx context.Context, _ *river.Job[DrainArgs]) error {
 			if err := w.Store.db.Reclaim(ctx, "staged_files", keep); err != nil {
 				return err
 			}
+			w.Store.kept.Store(busy)
 			unreclaimed = 0
 		}
 		if n == 0 || left == 0 {
