@@ -27,6 +27,11 @@ func binary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	// A load run may compare versions: it runs the binary named here
+	// instead of this tree's (docs/PERFORMANCE.md).
+	if bin := os.Getenv("ZWFW_LOAD_BINARY"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "zwfw-bin-")
 		if err != nil {

@@ -12,11 +12,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -128,6 +130,10 @@ func (c *Client) get(ctx context.Context, path string) (string, error) {
 	}
 	return string(b), err
 }
+
+// Metrics reads the instance's /metrics page (the demo serves it on its
+// public address).
+func (c *Client) Metrics(ctx context.Context) (string, error) { return c.get(ctx, "/metrics") }
 
 // Target is an item to apply for and a filled form for it.
 type Target struct {
@@ -290,17 +296,34 @@ func SmallPDF(seed int, size int) []byte {
 	return b.Bytes()
 }
 
+// NoisyPDF is a PDF of size bytes, distinct per seed, whose content does
+// not compress — as scans and photos do not — so that no database stores
+// it smaller than it is.
+func NoisyPDF(seed int, size int) []byte {
+	b := make([]byte, max(size, 16))
+	n := copy(b, "%PDF-1.7\n")
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], uint64(seed))
+	rand.NewChaCha8(key).Read(b[n:])
+	return b
+}
+
 // Options shape a load run.
 type Options struct {
-	Concurrency int           // requests in flight
+	Concurrency int           // requests in flight at most
 	Duration    time.Duration // how long to send
 	FileSize    int           // bytes per material
+	// Rate, when set, paces the run at that many submissions a second
+	// (Concurrency bounds those in flight) instead of as fast as it can.
+	Rate  float64
+	Noisy bool // materials that do not compress (NoisyPDF), not SmallPDF
 }
 
 // Result is what a run measured.
 type Result struct {
 	Submitted int
 	Failed    int
+	Late      int // paced submissions not sent: every worker was busy
 	FirstErr  error
 	Elapsed   time.Duration
 	Latencies []time.Duration // sorted
@@ -329,6 +352,36 @@ func (c *Client) Run(ctx context.Context, applicants []Applicant, t Target, opt 
 	var res Result
 	var wg sync.WaitGroup
 	start := time.Now()
+	// Paced, a ticker hands out the submissions; otherwise each worker
+	// sends its next as soon as the last is answered.
+	var ticks chan struct{}
+	if opt.Rate > 0 {
+		ticks = make(chan struct{}, opt.Concurrency)
+		go func() {
+			defer close(ticks)
+			// On a schedule, not a ticker: a ticker drops the ticks a
+			// busy machine makes it miss, and the run would send less.
+			every := time.Duration(float64(time.Second) / opt.Rate)
+			for next := time.Now(); ; next = next.Add(every) {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Until(next)):
+					select {
+					case ticks <- struct{}{}:
+					default:
+						mu.Lock()
+						res.Late++
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	pdf := SmallPDF
+	if opt.Noisy {
+		pdf = NoisyPDF
+	}
 	for w := range opt.Concurrency {
 		wg.Add(1)
 		go func() {
@@ -336,8 +389,13 @@ func (c *Client) Run(ctx context.Context, applicants []Applicant, t Target, opt 
 			who := w % len(applicants)
 			a := applicants[who]
 			for n := 0; ctx.Err() == nil; n++ {
+				if ticks != nil {
+					if _, ok := <-ticks; !ok {
+						return
+					}
+				}
 				seed := w<<20 | n
-				files := []File{{"申请书.pdf", SmallPDF(seed*2, opt.FileSize)}, {"身份证明.pdf", SmallPDF(seed*2+1, opt.FileSize)}}
+				files := []File{{"申请书.pdf", pdf(seed*2, opt.FileSize)}, {"身份证明.pdf", pdf(seed*2+1, opt.FileSize)}}
 				t0 := time.Now()
 				r, err := c.Submit(ctx, a, t, files)
 				took := time.Since(t0)

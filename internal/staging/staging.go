@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -39,6 +41,9 @@ const MaxBytes = 1 << 20
 type Store struct {
 	db    *store.DB
 	files filestore.Store
+	// kept says that the drain last kept free space for a burst, to be
+	// given back once the stage is quiet.
+	kept atomic.Bool
 }
 
 var _ filestore.Store = (*Store)(nil)
@@ -127,52 +132,101 @@ func Stage(ctx context.Context, tx *store.Tx, now time.Time, files ...File) erro
 
 // Drain moves up to limit staged files, the oldest first, into the file
 // store and returns how many it moved. Each is stored durably there before
-// its row is deleted, so a crash between the two only moves it again.
+// its row is deleted, so a crash between the two only moves it again. The
+// files are written moveWorkers at a time — each write waits mostly on its
+// flush to disk or its round trip to S3, and these overlap — and their
+// rows deleted in one transaction; a batch holds at most batchBytes, read
+// row by row by the writers so that memory stays within a few files.
 func (s *Store) Drain(ctx context.Context, limit int) (int, error) {
-	rows, err := s.db.Read().Query(ctx, `SELECT sha256, size, data FROM staged_files ORDER BY staged_at LIMIT ?`, limit)
+	rows, err := s.db.Read().Query(ctx, `SELECT sha256, size FROM staged_files ORDER BY staged_at LIMIT ?`, limit)
 	if err != nil {
 		return 0, err
 	}
 	type staged struct {
 		sum  string
 		size int64
-		data []byte
 	}
 	var batch []staged
+	var total int64
 	for rows.Next() {
 		var f staged
-		if err := rows.Scan(&f.sum, &f.size, &f.data); err != nil {
+		if err := rows.Scan(&f.sum, &f.size); err != nil {
 			rows.Close()
 			return 0, err
 		}
+		if len(batch) > 0 && total+f.size > batchBytes {
+			break
+		}
 		batch = append(batch, f)
+		total += f.size
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	var moved []any
-	var putErr error
-	for _, f := range batch {
-		obj, err := s.files.Put(ctx, bytes.NewReader(f.data), f.size)
-		if err == nil && obj.SHA256 != f.sum {
-			err = fmt.Errorf("staged file %s holds content %s", f.sum, obj.SHA256)
-		}
-		if err != nil {
-			putErr = fmt.Errorf("move staged file %s: %w", f.sum, err)
-			break
-		}
-		moved = append(moved, f.sum)
+	done := make([]bool, len(batch))
+	errs := make([]error, len(batch))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(moveWorkers, len(batch)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = s.move(ctx, batch[i].sum)
+				done[i] = errs[i] == nil
+			}
+		}()
 	}
+	for i := range batch {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var moved []any
+	for i, f := range batch {
+		if done[i] {
+			moved = append(moved, f.sum)
+		}
+	}
+	moveErr := errors.Join(errs...)
 	if len(moved) > 0 {
 		if err := s.db.Tx(ctx, func(tx *store.Tx) error {
 			_, err := tx.Exec(ctx, `DELETE FROM staged_files WHERE sha256 IN (?`+strings.Repeat(", ?", len(moved)-1)+`)`, moved...)
 			return err
 		}); err != nil {
-			return 0, errors.Join(putErr, err)
+			return 0, errors.Join(moveErr, err)
 		}
 	}
-	return len(moved), putErr
+	return len(moved), moveErr
+}
+
+// A batch of the drain: files written at once, and the most bytes read
+// from the stage for one batch.
+const (
+	moveWorkers = 8
+	batchBytes  = 32 << 20
+)
+
+// move stores the staged file sum durably in the file store. A file no
+// longer staged (discarded meanwhile) is no error: there is nothing to move.
+func (s *Store) move(ctx context.Context, sum string) error {
+	var data []byte
+	err := s.db.Read().QueryRow(ctx, `SELECT data FROM staged_files WHERE sha256 = ?`, sum).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("move staged file %s: %w", sum, err)
+	}
+	obj, err := s.files.Put(ctx, bytes.NewReader(data), int64(len(data)))
+	if err == nil && obj.SHA256 != sum {
+		err = fmt.Errorf("holds content %s", obj.SHA256)
+	}
+	if err != nil {
+		return fmt.Errorf("move staged file %s: %w", sum, err)
+	}
+	return nil
 }
 
 // Waiting counts the files still staged, for metrics and tests.
@@ -193,6 +247,9 @@ type DrainWorker struct {
 	river.WorkerDefaults[DrainArgs]
 	Store *Store
 	Clock clock.Clock
+	// Pause is the rest between batches during a burst (burstPause when
+	// zero; tests make it longer than their run).
+	Pause time.Duration
 }
 
 // DrainTimeout bounds one run of the drain. It is within jobs.RescueAfter,
@@ -204,40 +261,72 @@ const DrainTimeout = time.Minute
 func (w *DrainWorker) Timeout(*river.Job[DrainArgs]) time.Duration { return DrainTimeout }
 
 // The move is background work: while files are still being staged — a
-// burst of applications — it moves a few at a time and rests, leaving the
-// machine to the requests; once the stage has been quiet for a moment it
-// moves the backlog at full speed. Staged files are durable either way.
+// burst of applications — and the backlog is short, it rests after each
+// batch, leaving the machine to the requests. Once the backlog reaches
+// restBelow files it stops resting, so that it stays bounded whenever files
+// can be moved faster than they arrive; once the stage has been quiet for a
+// moment it moves the rest at full speed. Staged files are durable either
+// way.
 const (
 	quietAfter = time.Second
-	burstBatch = 20
+	batchFiles = 64
+	restBelow  = 256
 	burstPause = 500 * time.Millisecond
-	quietBatch = 200
+)
+
+// Space that moved files leave in the database is given back (Reclaim)
+// every reclaimEvery files moved and when the stage empties; while a
+// burst lasts, keepFree bytes of it stay for the files still arriving,
+// until a run finds the stage quiet.
+const (
+	reclaimEvery = 256
+	keepFree     = 32 << 20
 )
 
 // Work moves staged files in batches.
 func (w *DrainWorker) Work(ctx context.Context, _ *river.Job[DrainArgs]) error {
+	unreclaimed := 0
 	for {
 		newest, err := w.Store.newest(ctx)
 		if err != nil {
 			return err
 		}
-		busy := w.Clock.Now().Sub(newest) < quietAfter
-		limit := quietBatch
-		if busy {
-			limit = burstBatch
-		}
-		n, err := w.Store.Drain(ctx, limit)
+		n, err := w.Store.Drain(ctx, batchFiles)
 		if ctx.Err() != nil {
 			return nil // out of time: the next run goes on from where this stopped
 		}
-		if err != nil || n == 0 {
+		if err != nil {
 			return err
 		}
-		if busy {
+		left, err := w.Store.Waiting(ctx)
+		if err != nil {
+			return err
+		}
+		busy := w.Clock.Now().Sub(newest) < quietAfter
+		unreclaimed += n
+		if unreclaimed > 0 && (left == 0 || unreclaimed >= reclaimEvery) || !busy && w.Store.kept.Load() {
+			keep := int64(0)
+			if busy {
+				keep = keepFree
+			}
+			if err := w.Store.db.Reclaim(ctx, "staged_files", keep); err != nil {
+				return err
+			}
+			w.Store.kept.Store(busy)
+			unreclaimed = 0
+		}
+		if n == 0 || left == 0 {
+			return nil
+		}
+		if busy && left < restBelow {
+			pause := w.Pause
+			if pause == 0 {
+				pause = burstPause
+			}
 			select {
 			case <-ctx.Done():
 				return nil
-			case <-time.After(burstPause):
+			case <-time.After(pause):
 			}
 		}
 	}

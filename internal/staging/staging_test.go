@@ -3,9 +3,12 @@ package staging_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,8 +110,9 @@ func TestStageReadDrain(t *testing.T) {
 	})
 }
 
-// While files keep arriving the drain moves a few and rests; once the stage
-// is quiet it moves everything.
+// While files keep arriving and the backlog is short, the drain moves a
+// batch and rests; a longer backlog it moves without resting, so that it
+// cannot grow without bound; once the stage is quiet it moves everything.
 func TestDrainYieldsToABurst(t *testing.T) {
 	db := storetest.SQLite(t)
 	ctx := context.Background()
@@ -118,8 +122,10 @@ func TestDrainYieldsToABurst(t *testing.T) {
 	}
 	s := staging.New(db, local)
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	// Two batches above the backlog at which the drain rests.
+	const files = 256 + 64
 	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		for i := range 50 {
+		for i := range files {
 			obj, _ := filestore.Inspect(pdf(i), staging.MaxBytes)
 			if err := staging.Stage(ctx, tx, clk.Now(), staging.File{Object: obj, Data: pdf(i)}); err != nil {
 				return err
@@ -129,15 +135,16 @@ func TestDrainYieldsToABurst(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	w := &staging.DrainWorker{Store: s, Clock: clk}
-	// Busy: the job's time runs out after the first small batch and rest.
-	busy, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	w := &staging.DrainWorker{Store: s, Clock: clk, Pause: time.Hour}
+	// Busy: a batch without rest (256 left is not short), a second, then
+	// a rest that outlasts the job's time.
+	busy, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := w.Work(busy, &river.Job[staging.DrainArgs]{}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := s.Waiting(ctx); n != 30 {
-		t.Fatalf("%d left after a busy run, want 30 (one batch of 20 moved)", n)
+	if n, _ := s.Waiting(ctx); n != files-128 {
+		t.Fatalf("%d left after a busy run, want %d (two batches of 64 moved)", n, files-128)
 	}
 	clk.Advance(2 * time.Second)
 	if err := w.Work(ctx, &river.Job[staging.DrainArgs]{}); err != nil {
@@ -146,6 +153,184 @@ func TestDrainYieldsToABurst(t *testing.T) {
 	if n, _ := s.Waiting(ctx); n != 0 {
 		t.Fatalf("%d left after a quiet run", n)
 	}
+}
+
+// One drain moves a whole batch — files of different sizes up to the
+// largest staged — and leaves no staged row; every file reads back from
+// the file store itself with the content its digest names.
+func TestDrainBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		local, err := filestore.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := staging.New(db, local)
+		sizes := []int{10, 4 << 10, 200 << 10, staging.MaxBytes}
+		var sums []string
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			for i := range 40 {
+				data := noisyPDF(uint64(i), sizes[i%len(sizes)])
+				obj := mustInspect(t, data)
+				sums = append(sums, obj.SHA256)
+				if err := staging.Stage(ctx, tx, time.Now(), staging.File{Object: obj, Data: data}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.Drain(ctx, 100); err != nil || n != 40 {
+			t.Fatalf("drain: %d moved, %v; want 40", n, err)
+		}
+		if n, _ := s.Waiting(ctx); n != 0 {
+			t.Fatalf("%d rows left", n)
+		}
+		for i, sum := range sums {
+			b := read(t, local, sum)
+			if got := sha(b); got != sum || len(b) != sizes[i%len(sizes)] {
+				t.Fatalf("file %d: %d bytes with digest %s, want %s", i, len(b), got, sum)
+			}
+		}
+	})
+}
+
+// crashing is a file store that stores each file and then, once it has
+// stored them all, takes the process down (cancels the drain's context)
+// before the drain can delete their rows.
+type crashing struct {
+	filestore.Store
+	after  int
+	crash  context.CancelFunc
+	stored atomic.Int32
+}
+
+func (c *crashing) Put(ctx context.Context, r io.Reader, maxBytes int64) (filestore.Object, error) {
+	obj, err := c.Store.Put(ctx, r, maxBytes)
+	if err == nil && int(c.stored.Add(1)) == c.after {
+		c.crash()
+	}
+	return obj, err
+}
+
+// A crash after the files are written and before their rows are deleted
+// loses nothing: the rows stay, every file reads through the stage, and
+// the next drain finishes the move.
+func TestDrainCrashBetweenWriteAndDelete(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		local, err := filestore.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sums []string
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			for i := range 20 {
+				data := noisyPDF(uint64(i), 50<<10)
+				obj := mustInspect(t, data)
+				sums = append(sums, obj.SHA256)
+				if err := staging.Stage(ctx, tx, time.Now(), staging.File{Object: obj, Data: data}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		dying, crash := context.WithCancel(ctx)
+		defer crash()
+		cs := &crashing{Store: local, after: 20, crash: crash}
+		if n, err := staging.New(db, cs).Drain(dying, 100); err == nil || n != 0 {
+			t.Fatalf("drain that crashed: %d moved, %v; want 0 and an error", n, err)
+		}
+		if got := cs.stored.Load(); got != 20 {
+			t.Fatalf("%d files written before the crash, want 20", got)
+		}
+		s := staging.New(db, local)
+		if n, _ := s.Waiting(ctx); n != 20 {
+			t.Fatalf("%d rows left after the crash, want all 20", n)
+		}
+		if n, err := s.Drain(ctx, 100); err != nil || n != 20 {
+			t.Fatalf("next drain: %d moved, %v; want 20", n, err)
+		}
+		if n, _ := s.Waiting(ctx); n != 0 {
+			t.Fatalf("%d rows left after the next drain", n)
+		}
+		for _, sum := range sums {
+			if got := sha(read(t, local, sum)); got != sum {
+				t.Fatalf("file %s reads as %s", sum, got)
+			}
+		}
+	})
+}
+
+// The space a large drain frees goes back to the system: the SQLite file
+// shrinks (auto_vacuum=INCREMENTAL) — while files still arrive down to
+// the free space kept for them, then all the way — and PostgreSQL's
+// table, vacuumed, shrinks too once it is empty.
+func TestDrainGivesSpaceBack(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite, "postgres": storetest.PostgresDatabase} {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			local, err := filestore.NewLocal(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := staging.New(db, local)
+			size := func() int64 {
+				if db.Dialect == store.Postgres {
+					var n int64
+					if err := db.Read().QueryRow(ctx, `SELECT pg_total_relation_size('staged_files')`).Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+					return n
+				}
+				if err := db.Optimize(ctx); err != nil { // a checkpoint: the file shrinks then
+					t.Fatal(err)
+				}
+				var n int64
+				if err := db.Read().QueryRow(ctx, `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			empty := size()
+			stage(t, db, 0, 200, 200<<10)
+			full := size()
+			if full < empty+30<<20 {
+				t.Fatalf("%d bytes with 40 MB staged, %d empty", full, empty)
+			}
+			// Drained while files still arrive: SQLite keeps 32 MB free for
+			// them.
+			clk := clock.NewManual(time.Now())
+			w := &staging.DrainWorker{Store: s, Clock: clk, Pause: time.Millisecond}
+			if err := w.Work(ctx, &river.Job[staging.DrainArgs]{}); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.Waiting(ctx); n != 0 {
+				t.Fatalf("%d left", n)
+			}
+			busy := size()
+			if db.Dialect == store.SQLite && (busy < empty+30<<20 || busy > empty+40<<20) {
+				t.Fatalf("%d bytes after a drain during a burst: %d empty, want 32 MB more", busy, empty)
+			}
+			// The next run finds the stage quiet and gives the rest back.
+			clk.Advance(time.Minute)
+			if err := w.Work(ctx, &river.Job[staging.DrainArgs]{}); err != nil {
+				t.Fatal(err)
+			}
+			if got := size(); got > empty+4<<20 {
+				t.Fatalf("%d bytes once quiet: %d empty, %d with 40 MB staged, %d after the drain", got, empty, full, busy)
+			}
+		})
+	}
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
 
 // A drain left running by an instance that was killed keeps the periodic

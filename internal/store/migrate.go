@@ -132,6 +132,9 @@ func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := db.incrementalVacuum(ctx); err != nil {
+		return nil, err
+	}
 	var applied []Migration
 	for _, m := range ms {
 		done, err := db.applyOne(ctx, m)
@@ -146,6 +149,35 @@ func (db *DB) Migrate(ctx context.Context) ([]Migration, error) {
 		return applied, fmt.Errorf("job queue migrations: %w", err)
 	}
 	return applied, nil
+}
+
+// incrementalVacuum turns a SQLite file to auto_vacuum=INCREMENTAL, so
+// that Reclaim can give back the space of deleted rows (staged files
+// above all). The mode is the file's, and SQLite changes it for a file
+// that has tables only by rewriting it whole (VACUUM, which cannot run in
+// a transaction, so not in a numbered migration): done here, before the
+// first migration, it costs nothing on a new database; an older one is
+// rewritten once, by the first `zwfw migrate` of this version, which then
+// takes about as long as copying the file and needs as much free disk.
+func (db *DB) incrementalVacuum(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	var mode int
+	if err := db.write.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
+		return fmt.Errorf("auto_vacuum: %w", err)
+	}
+	const incremental = 2
+	if mode == incremental {
+		return nil
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+		return fmt.Errorf("auto_vacuum: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("vacuum into auto_vacuum=INCREMENTAL: %w", err)
+	}
+	return nil
 }
 
 // applyOne applies m unless it is already recorded. On PostgreSQL an

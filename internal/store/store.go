@@ -332,6 +332,33 @@ func (db *DB) Optimize(ctx context.Context) error {
 	return nil
 }
 
+// Reclaim gives back to the system the space that deleted rows of table
+// left, keeping up to keep bytes of it for the rows to come. On SQLite
+// (auto_vacuum=INCREMENTAL, see Migrate) it truncates the file by the
+// free pages beyond keep, at the next checkpoint; without it a file keeps
+// its largest size for ever. On PostgreSQL it vacuums table, so that its
+// dead rows and their TOAST are reused at once rather than after
+// autovacuum's next round (a minute or more, meanwhile the table grows);
+// PostgreSQL returns pages to the system only at the table's end.
+func (db *DB) Reclaim(ctx context.Context, table string, keep int64) error {
+	if db.Dialect == Postgres {
+		if _, err := db.write.ExecContext(ctx, `VACUUM `+table); err != nil {
+			return fmt.Errorf("vacuum %s: %w", table, err)
+		}
+		return nil
+	}
+	var free, pageSize int64
+	if err := db.read.QueryRowContext(ctx, `SELECT freelist_count, page_size FROM pragma_freelist_count(), pragma_page_size()`).Scan(&free, &pageSize); err != nil {
+		return fmt.Errorf("free pages: %w", err)
+	}
+	if extra := free - keep/pageSize; extra > 0 {
+		if _, err := db.write.ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, extra)); err != nil {
+			return fmt.Errorf("incremental vacuum: %w", err)
+		}
+	}
+	return nil
+}
+
 // Contains is a LIKE pattern that matches term anywhere, with LIKE's own
 // wildcards in term escaped; use it with `LIKE ? ESCAPE '\'`.
 func Contains(term string) string {

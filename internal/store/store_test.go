@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -268,4 +269,93 @@ func TestPreparedStatementsAreReused(t *testing.T) {
 			}
 		}
 	}(storetest.SQLite(t))
+}
+
+// A SQLite file made before auto_vacuum=INCREMENTAL (the default mode,
+// NONE, with tables and rows in it) is rewritten into it by Migrate,
+// keeping its rows; a new file has it from the start. Reclaim then gives
+// deleted rows' space back to the system.
+func TestMigrateTurnsSQLiteToIncrementalVacuum(t *testing.T) {
+	ctx := context.Background()
+	path := storetest.SQLiteURL(t)
+	old, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE kept (id INTEGER PRIMARY KEY, body BLOB NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 400)
+		INSERT INTO kept SELECT i, randomblob(50000) FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The mode as a new connection reads it (a connection keeps the one it
+	// read first until it reads the file again).
+	mode := func(path string) int {
+		c, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var m int
+		if err := c.QueryRow(`PRAGMA auto_vacuum`).Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if m := mode(path); m != 0 {
+		t.Fatalf("auto_vacuum %d before the migration, want 0 (NONE)", m)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(path); m != 2 {
+		t.Fatalf("auto_vacuum %d after the migration, want 2 (INCREMENTAL)", m)
+	}
+	var n int
+	if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM kept`).Scan(&n); err != nil || n != 400 {
+		t.Fatalf("%d rows kept (%v), want 400", n, err)
+	}
+	fresh := storetest.SQLiteURL(t)
+	if fdb, err := store.Open(ctx, fresh, store.Options{}); err != nil {
+		t.Fatal(err)
+	} else if _, err := fdb.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	} else {
+		fdb.Close()
+	}
+	if m := mode(fresh); m != 2 {
+		t.Fatalf("a new database has auto_vacuum %d, want 2", m)
+	}
+
+	size := func() int64 {
+		if err := db.Optimize(ctx); err != nil { // checkpoints: the file shrinks then
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	full := size()
+	if err := db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM kept WHERE id > 40`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Reclaim(ctx, "kept", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if got := size(); got > full/10+2<<20 {
+		t.Fatalf("file of %d bytes after deleting nine rows in ten and reclaiming, was %d", got, full)
+	}
 }

@@ -90,6 +90,42 @@ func PostgresURL(t testing.TB) string {
 	return u.String()
 }
 
+// PostgresDatabase returns a fresh migrated database of its own on the
+// server named by ZWFW_TEST_POSTGRES, dropped afterwards. A schema is not
+// enough where vacuum must remove dead rows: it may remove only those no
+// open transaction in the same database can still see, and other tests
+// run theirs there meanwhile.
+func PostgresDatabase(t testing.TB) *store.DB {
+	t.Helper()
+	base := PostgresURL(t) // skips without a server; its schema goes unused
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	rand.Read(b[:])
+	name := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if a, err := sql.Open("pgx", base); err == nil {
+			a.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`)
+			a.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	q := u.Query()
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	return open(t, u.String())
+}
+
 func open(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	ctx := context.Background()
