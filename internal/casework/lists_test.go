@@ -398,7 +398,7 @@ func TestCaseCountersMatchARecount(t *testing.T) {
 				t.Fatal(err)
 			}
 			if i%2 == 1 {
-				if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.AskCorrect, "身份证明不清晰"); err != nil {
+				if c, err = f.svc.AskCorrection(ctx, f.window, c.ID, c.Version, "身份证明不清晰", []int{0}); err != nil {
 					t.Fatal(err)
 				}
 				if c, err = f.svc.Attach(ctx, f.window, c.ID, c.Version, 0, pdf, "清晰.pdf", 0); err != nil {
