@@ -53,7 +53,7 @@ func TestAnOnlineDraftIsTheApplicantsAlone(t *testing.T) {
 		if _, err := f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Submit, ""); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("a clerk submits in the applicant's name: %v", err)
 		}
-		if _, err := f.svc.Queue(ctx, f.window, casework.Draft, casework.QueueFilter{}, 10); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := rows(f.svc.Queue(ctx, f.window, casework.Draft, casework.QueueFilter{}, 10)); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a queue of drafts: %v", err)
 		}
 		if counts, err := f.svc.QueueCounts(ctx, f.window); err != nil || counts[casework.Draft] != 0 {
@@ -129,13 +129,13 @@ func TestCounterCaseEditing(t *testing.T) {
 			t.Fatal(err)
 		}
 		supervisor := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: "410411000000", Roles: []policy.Role{policy.Supervisor}}
-		if list, err := f.svc.MultiVisits(ctx, supervisor, 10); err != nil || len(list) != 0 {
+		if list, err := rows(f.svc.MultiVisits(ctx, supervisor, casework.SupervisionFilter{}, 10)); err != nil || len(list) != 0 {
 			t.Fatalf("a draft on the 最多跑一次 list: %+v %v", list, err)
 		}
 		if c, err = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Submit, ""); err != nil {
 			t.Fatalf("the clerk submits the counter case: %v", err)
 		}
-		if list, _ := f.svc.MultiVisits(ctx, supervisor, 10); len(list) != 1 {
+		if list, _ := rows(f.svc.MultiVisits(ctx, supervisor, casework.SupervisionFilter{}, 10)); len(list) != 1 {
 			t.Fatalf("the submitted case is not on the 最多跑一次 list: %+v", list)
 		}
 		if c, err = f.svc.AskCorrection(ctx, f.window, c.ID, c.Version, "请重新提交", []int{0}); err != nil {
@@ -199,7 +199,7 @@ func TestQueuesGoThroughPolicy(t *testing.T) {
 		manager := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: dept, RegionCode: region, Roles: []policy.Role{policy.CatalogManager}}
 		admin := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: dept, RegionCode: region, Roles: []policy.Role{policy.Admin}}
 		for _, who := range []policy.Subject{manager, admin} {
-			if _, err := f.svc.Queue(ctx, who, casework.Submitted, casework.QueueFilter{}, 10); !apperr.Is(err, apperr.Forbidden) {
+			if _, err := rows(f.svc.Queue(ctx, who, casework.Submitted, casework.QueueFilter{}, 10)); !apperr.Is(err, apperr.Forbidden) {
 				t.Errorf("%s lists the queue: %v", who.Roles[0], err)
 			}
 			if _, err := f.svc.QueueCounts(ctx, who); !apperr.Is(err, apperr.Forbidden) {
@@ -209,7 +209,7 @@ func TestQueuesGoThroughPolicy(t *testing.T) {
 				t.Errorf("%s has queues", who.Roles[0])
 			}
 		}
-		if list, err := f.svc.Queue(ctx, f.reviewer, casework.Submitted, casework.QueueFilter{}, 10); err != nil || len(list) != 1 {
+		if list, err := rows(f.svc.Queue(ctx, f.reviewer, casework.Submitted, casework.QueueFilter{}, 10)); err != nil || len(list) != 1 {
 			t.Fatalf("the reviewer's queue: %v %v", list, err)
 		}
 		if counts, err := f.svc.QueueCounts(ctx, f.window); err != nil || counts[casework.Submitted] != 1 || !casework.HasQueues(f.window) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
@@ -175,58 +176,147 @@ func archiveGaps(c Case, it catalog.Item, mats []Material, docs []Document, even
 
 // Incomplete is a finished case whose archive lacks something.
 type Incomplete struct {
-	Summary
+	Supervised
 	Missing []string
 }
 
+// archiveBatch is how many finished cases IncompleteArchives checks with
+// one set of queries.
+const archiveBatch = 200
+
 // IncompleteArchives checks the archives of finished cases (办结 or 不予受理)
-// that who may follow up, newest first, and lists those that lack anything.
-func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, limit int) ([]Incomplete, error) {
-	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
-		return nil, err
+// that who may follow up, most recently finished first, and lists a page
+// of those that lack anything. It checks finished cases a batch at a time
+// with four set-based queries per batch (the cases, their materials,
+// notices and steps) until the page is full. What an archive lacks depends
+// on the item version's required materials, which the database does not
+// hold as rows, so the list has no total: Page.Total is -1.
+func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, f SupervisionFilter, limit int) (Page[Incomplete], error) {
+	page := Page[Incomplete]{Total: -1}
+	limit = max(limit, 1)
+	var c conds
+	if err := c.supervision(who, f); err != nil {
+		return page, err
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT id FROM cases WHERE status IN ('completed', 'delivered', 'rejected') ORDER BY updated_at DESC LIMIT ?`, limit)
+	// Spelt as the partial index's predicate, so that both databases use it.
+	c.add(`c.status IN ('completed', 'delivered', 'rejected')`)
+	at, err := parseCursor(f.After, 2)
+	if err != nil {
+		return page, err
+	}
+	items := map[[2]int64]catalog.Item{}
+	for {
+		q := c
+		if at != nil {
+			t, err1 := at.time(0)
+			id, err2 := at.int(1)
+			if err1 != nil || err2 != nil {
+				return page, errCursor
+			}
+			q.add(`(c.updated_at < ? OR c.updated_at = ? AND c.id < ?)`, t, t, id)
+		}
+		batch, err := s.finishedBatch(ctx, q)
+		if err != nil {
+			return page, err
+		}
+		for i := range batch {
+			b := &batch[i]
+			key := [2]int64{b.c.ItemID, int64(b.c.ItemVersion)}
+			it, ok := items[key]
+			if !ok {
+				if it, err = s.catalog.Version(ctx, b.c.ItemID, b.c.ItemVersion); err != nil {
+					return page, err
+				}
+				items[key] = it
+			}
+			if gaps := archiveGaps(b.c, it, b.mats, b.docs, b.events); len(gaps) > 0 {
+				if len(page.Rows) == limit {
+					last := page.Rows[limit-1]
+					page.Next = makeCursor(last.UpdatedAt, last.ID)
+					return page, nil
+				}
+				b.row.Missing = gaps
+				page.Rows = append(page.Rows, b.row)
+			}
+		}
+		if len(batch) < archiveBatch {
+			return page, nil
+		}
+		last := batch[len(batch)-1].row
+		at = cursor{makeCursor(last.UpdatedAt), makeCursor(last.ID)}
+	}
+}
+
+// finished is a finished case with what archiveGaps reads of it.
+type finished struct {
+	row    Incomplete
+	c      Case
+	mats   []Material
+	docs   []Document
+	events []Event
+}
+
+// finishedBatch reads the next archiveBatch finished cases that c matches
+// and, in one query each, their materials, notices and steps.
+func (s *Service) finishedBatch(ctx context.Context, c conds) ([]finished, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT `+supervisedColumns+`, c.item_id, c.item_version, c.decision, c.result_sha256`+
+		supervisedFrom+c.where()+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, append(c.args, archiveBatch)...)
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
+	var out []finished
+	index := map[int64]int{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var b finished
+		if err := rows.Scan(append(b.row.dest(), &b.c.ItemID, &b.c.ItemVersion, &b.c.Decision, &b.c.ResultSHA256)...); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		ids = append(ids, id)
+		b.c.ID, b.c.Status = b.row.ID, b.row.Status
+		index[b.c.ID] = len(out)
+		out = append(out, b)
 	}
 	rows.Close()
-	var out []Incomplete
-	for _, id := range ids {
-		c, err := load(ctx, s.db.Read(), id)
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	ids := make([]any, len(out))
+	for i, b := range out {
+		ids[i] = b.c.ID
+	}
+	in := `(?` + strings.Repeat(`, ?`, len(ids)-1) + `)`
+	// The distinct materials by position, notices by kind and steps by
+	// action: all archiveGaps looks at; steps in the order first taken, as
+	// the gaps name the notices in that order.
+	for _, part := range []struct {
+		q   string
+		add func(b *finished, n int64, text string)
+	}{
+		{`SELECT DISTINCT case_id, position, '' FROM case_materials WHERE case_id IN ` + in,
+			func(b *finished, n int64, _ string) { b.mats = append(b.mats, Material{Position: int(n)}) }},
+		{`SELECT DISTINCT case_id, 0, kind FROM case_documents WHERE case_id IN ` + in,
+			func(b *finished, _ int64, kind string) { b.docs = append(b.docs, Document{Kind: kind}) }},
+		{`SELECT case_id, MIN(seq), action FROM case_events WHERE case_id IN ` + in + ` GROUP BY case_id, action ORDER BY case_id, MIN(seq)`,
+			func(b *finished, seq int64, action string) {
+				b.events = append(b.events, Event{Seq: int(seq), Action: Action(action)})
+			}},
+	} {
+		rows, err := s.db.Read().Query(ctx, part.q, ids...)
 		if err != nil {
 			return nil, err
 		}
-		if policy.Check(who, policy.Follow, c.Resource()) != nil {
-			continue
+		for rows.Next() {
+			var id, n int64
+			var text string
+			if err := rows.Scan(&id, &n, &text); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			part.add(&out[index[id]], n, text)
 		}
-		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
-		if err != nil {
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return nil, err
-		}
-		mats, err := Materials(ctx, s.db.Read(), id)
-		if err != nil {
-			return nil, err
-		}
-		docs, err := Documents(ctx, s.db.Read(), id)
-		if err != nil {
-			return nil, err
-		}
-		events, err := Events(ctx, s.db.Read(), id)
-		if err != nil {
-			return nil, err
-		}
-		if gaps := archiveGaps(c, it, mats, docs, events); len(gaps) > 0 {
-			out = append(out, Incomplete{Summary: Summary{ID: c.ID, Number: c.Number, ItemName: it.Name, Status: c.Status,
-				Version: c.Version, UpdatedAt: c.UpdatedAt}, Missing: gaps})
 		}
 	}
 	return out, nil

@@ -392,11 +392,11 @@ func TestDeadlineInWorkingDays(t *testing.T) {
 		}
 		// The supervisor's late list has it; a clerk may not read the list.
 		supervisor := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: "410411000000", Roles: []policy.Role{policy.Supervisor}}
-		late, err := f.svc.Late(ctx, supervisor, 10)
+		late, err := rows(f.svc.Late(ctx, supervisor, casework.LateFilter{}, 10))
 		if err != nil || len(late) != 1 || late[0].Deadline.Status != calendar.Overdue {
 			t.Fatalf("late list %+v %v", late, err)
 		}
-		if _, err := f.svc.Late(ctx, f.window, 10); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := rows(f.svc.Late(ctx, f.window, casework.LateFilter{}, 10)); !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("a clerk reads the late list: %v", err)
 		}
 	})
@@ -532,10 +532,10 @@ func TestSecondCorrectionOnlyForChangedMaterials(t *testing.T) {
 		}
 		// Supervisors see every case asked more than once.
 		admin := policy.Subject{Kind: policy.Staff, Roles: []policy.Role{policy.Admin}}
-		if list, err := f.svc.RepeatedCorrections(ctx, admin, 10); err != nil || len(list) != 1 || list[0].Number != d.Number || list[0].Corrections != 2 || list[0].Department == "" {
+		if list, err := rows(f.svc.RepeatedCorrections(ctx, admin, casework.SupervisionFilter{}, 10)); err != nil || len(list) != 1 || list[0].Number != d.Number || list[0].Corrections != 2 || list[0].Department == "" {
 			t.Fatalf("repeated corrections: %+v %v", list, err)
 		}
-		if _, err := f.svc.RepeatedCorrections(ctx, f.window, 10); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := rows(f.svc.RepeatedCorrections(ctx, f.window, casework.SupervisionFilter{}, 10)); !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("a window clerk reads the supervisors' list: %v", err)
 		}
 	})
@@ -565,7 +565,7 @@ func TestCounterIntakeAndVisits(t *testing.T) {
 			t.Fatal(err)
 		}
 		supervisor := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: "410411000000", Roles: []policy.Role{policy.Supervisor}}
-		if list, _ := f.svc.MultiVisits(ctx, supervisor, 10); len(list) != 0 {
+		if list, _ := rows(f.svc.MultiVisits(ctx, supervisor, casework.SupervisionFilter{}, 10)); len(list) != 0 {
 			t.Fatalf("one visit listed: %+v", list)
 		}
 		if _, err := f.svc.RecordVisit(ctx, f.window, c.ID, c.Version, ""); !apperr.Is(err, apperr.Invalid) {
@@ -574,11 +574,11 @@ func TestCounterIntakeAndVisits(t *testing.T) {
 		if c, err = f.svc.RecordVisit(ctx, f.window, c.ID, c.Version, "补交原件核验"); err != nil {
 			t.Fatal(err)
 		}
-		list, err := f.svc.MultiVisits(ctx, supervisor, 10)
+		list, err := rows(f.svc.MultiVisits(ctx, supervisor, casework.SupervisionFilter{}, 10))
 		if err != nil || len(list) != 1 || list[0].Visits != 2 || list[0].Number != c.Number {
 			t.Fatalf("multi-visit list %+v %v", list, err)
 		}
-		if _, err := f.svc.MultiVisits(ctx, f.window, 10); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := rows(f.svc.MultiVisits(ctx, f.window, casework.SupervisionFilter{}, 10)); !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("a clerk reads the supervisors' list: %v", err)
 		}
 		_, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
@@ -723,7 +723,7 @@ func TestArchiveExport(t *testing.T) {
 			}
 		}
 		supervisor := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: "410411000000", Roles: []policy.Role{policy.Supervisor}}
-		if list, err := f.svc.IncompleteArchives(ctx, supervisor, 100); err != nil || len(list) != 0 {
+		if list, err := rows(f.svc.IncompleteArchives(ctx, supervisor, casework.SupervisionFilter{}, 100)); err != nil || len(list) != 0 {
 			t.Fatalf("complete archive listed: %+v %v", list, err)
 		}
 		// A decision notice lost behind the application's back shows up.
@@ -733,7 +733,7 @@ func TestArchiveExport(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		list, err := f.svc.IncompleteArchives(ctx, supervisor, 100)
+		list, err := rows(f.svc.IncompleteArchives(ctx, supervisor, casework.SupervisionFilter{}, 100))
 		if err != nil || len(list) != 1 || list[0].Missing[0] != "文书：决定书" {
 			t.Fatalf("incomplete archives %+v %v", list, err)
 		}
@@ -792,3 +792,6 @@ func TestDeadlineWarnings(t *testing.T) {
 		}
 	})
 }
+
+// rows is a list's page's rows, for tests that look at one page.
+func rows[T any](p casework.Page[T], err error) ([]T, error) { return p.Rows, err }

@@ -53,8 +53,14 @@ func (s *Service) CheckDeadlines(ctx context.Context) (int, error) {
 		due            string
 		warned, late   string
 	}
+	// Only the cases whose warning is still owed, each half along its
+	// partial index (the predicates spelt as the indexes'): the due ones
+	// not yet warned for this due date, the late ones not yet reported; not
+	// every running case every hour.
 	rows, err := s.db.Read().Query(ctx, `SELECT id, department_id, number, region_code, due_on, warned_for, overdue_for FROM cases
-		WHERE status IN ('reviewing', 'reviewed', 'decided') AND due_on <> '' AND due_on <= ?`, soon)
+		WHERE status IN ('reviewing', 'reviewed', 'decided') AND due_on <> '' AND warned_for <> due_on AND due_on >= ? AND due_on <= ?
+		UNION ALL SELECT id, department_id, number, region_code, due_on, warned_for, overdue_for FROM cases
+		WHERE status IN ('reviewing', 'reviewed', 'decided') AND due_on <> '' AND overdue_for <> due_on AND due_on < ?`, today.String(), soon, today.String())
 	if err != nil {
 		return 0, err
 	}
@@ -173,37 +179,47 @@ func pauseSpans(events []Event) []calendar.Span {
 	return spans
 }
 
-// pausedDeadlines gives the paused queue's entries (and their cases, in the
-// same order) the deadlines DeadlineOf gives them, keeps those that match
-// due ("soon", "late" or "") and sorts them by those due dates.
-func (s *Service) pausedDeadlines(ctx context.Context, entries []QueueEntry, cases []Case, due string, limit int) ([]QueueEntry, error) {
-	var out []QueueEntry
-	for i, e := range entries {
+// pausedPage gives a page of the paused queue: each entry's due date as
+// if its clock resumed today, filtered by due ("late", "soon" or ""),
+// sorted as the queue is and paged after the cursor (if any).
+func (s *Service) pausedPage(ctx context.Context, entries []QueueEntry, due string, paging bool, after queueKey, limit int) (Page[QueueEntry], error) {
+	var page Page[QueueEntry]
+	var all []QueueEntry
+	for _, e := range entries {
 		if !e.DueOn.IsZero() {
-			c := cases[i]
+			c := *e.paused
 			it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
 			if err != nil {
-				return nil, err
+				return page, err
 			}
 			events, err := Events(ctx, s.db.Read(), c.ID)
 			if err != nil {
-				return nil, err
+				return page, err
 			}
 			d, _ := s.DeadlineOf(c, it, events)
 			e.DueOn, e.Deadline = d.Due, d.Status
 		}
+		e.paused = nil
 		switch {
 		case due == "late" && (e.DueOn.IsZero() || e.Deadline != calendar.Overdue),
 			due == "soon" && (e.DueOn.IsZero() || e.Deadline != calendar.Warning):
 			continue
 		}
-		out = append(out, e)
+		all = append(all, e)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].DueOn, out[j].DueOn
-		return !a.IsZero() && (b.IsZero() || a.Before(b))
-	})
-	return out[:min(len(out), limit)], nil
+	sort.Slice(all, func(i, j int) bool { return queueKeyOf(all[i]).less(queueKeyOf(all[j])) })
+	page.Total = len(all)
+	for _, e := range all {
+		if paging && !after.less(queueKeyOf(e)) {
+			continue
+		}
+		if len(page.Rows) == limit {
+			page.Next = queueKeyOf(page.Rows[limit-1]).cursor()
+			break
+		}
+		page.Rows = append(page.Rows, e)
+	}
+	return page, nil
 }
 
 // moveDeadline keeps the deadline with the case: acceptance starts the

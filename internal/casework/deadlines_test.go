@@ -76,11 +76,11 @@ func TestPausedCaseIsNotLateBecauseOfItsPause(t *testing.T) {
 			t.Fatalf("paused deadline %+v, want due 2027-01-07, 2 days left, 正常", d)
 		}
 		for _, due := range []string{"late", "soon"} {
-			if q, err := f.svc.Queue(ctx, f.reviewer, casework.Paused, casework.QueueFilter{Due: due}, 10); err != nil || len(q) != 0 {
+			if q, err := rows(f.svc.Queue(ctx, f.reviewer, casework.Paused, casework.QueueFilter{Due: due}, 10)); err != nil || len(q) != 0 {
 				t.Fatalf("paused queue filtered %q: %+v, %v; want none", due, q, err)
 			}
 		}
-		q, err := f.svc.Queue(ctx, f.reviewer, casework.Paused, casework.QueueFilter{}, 10)
+		q, err := rows(f.svc.Queue(ctx, f.reviewer, casework.Paused, casework.QueueFilter{}, 10))
 		if err != nil || len(q) != 1 || q[0].DueOn.String() != "2027-01-07" || q[0].Deadline != calendar.OnTime {
 			t.Fatalf("paused queue %+v, %v", q, err)
 		}
@@ -101,7 +101,7 @@ func TestPausedCaseIsNotLateBecauseOfItsPause(t *testing.T) {
 		if d, _ := f.svc.DeadlineOf(late, f.item, events); d.Status != calendar.Overdue || d.Left != -1 {
 			t.Fatalf("late when paused: %+v, want 超期 by one working day", d)
 		}
-		if q, err := f.svc.Queue(ctx, f.reviewer, casework.Paused, casework.QueueFilter{Due: "late"}, 10); err != nil || len(q) != 1 || q[0].ID != late.ID {
+		if q, err := rows(f.svc.Queue(ctx, f.reviewer, casework.Paused, casework.QueueFilter{Due: "late"}, 10)); err != nil || len(q) != 1 || q[0].ID != late.ID {
 			t.Fatalf("late paused queue %+v, %v", q, err)
 		}
 	})

@@ -72,7 +72,7 @@ func TestFinishedCasesShowWhenNotACountdown(t *testing.T) {
 		}
 		// The queues of finished cases show the same, not a due date.
 		for st, want := range map[casework.Status]string{casework.Delivered: "按时办结", casework.Completed: "超期 2 个工作日办结"} {
-			list, err := f.svc.Queue(ctx, f.window, st, casework.QueueFilter{}, 10)
+			list, err := rows(f.svc.Queue(ctx, f.window, st, casework.QueueFilter{}, 10))
 			if err != nil || len(list) != 1 || list[0].Finish.Timing() != want {
 				t.Fatalf("%s queue: %+v %v", st.Name(), list, err)
 			}
@@ -152,7 +152,7 @@ func BenchmarkFinishedQueue(b *testing.B) {
 			}
 			b.ResetTimer()
 			for range b.N {
-				list, err := f.svc.Queue(ctx, f.window, casework.Delivered, casework.QueueFilter{}, 200)
+				list, err := rows(f.svc.Queue(ctx, f.window, casework.Delivered, casework.QueueFilter{}, 200))
 				if err != nil || len(list) != 200 || !list[0].Finished {
 					b.Fatalf("%d entries, %v", len(list), err)
 				}

@@ -176,31 +176,57 @@ type Summary struct {
 	UpdatedAt time.Time
 }
 
-// Mine lists the cases of the person (or of the enterprise they act for),
-// newest first.
-func (s *Service) Mine(ctx context.Context, who policy.Subject) ([]Summary, error) {
+// Mine lists a page of the cases of the person (or of the enterprise they
+// act for), most recently changed first, after the cursor after (Page.Next;
+// "" for the first page), along the applicant's or the enterprise's index.
+func (s *Service) Mine(ctx context.Context, who policy.Subject, after string, limit int) (Page[Summary], error) {
+	var page Page[Summary]
+	limit = max(limit, 1)
 	if who.Kind != policy.Person {
-		return nil, apperr.New(apperr.Forbidden, "只有个人和法人用户有“我的办件”。")
+		return page, apperr.New(apperr.Forbidden, "只有个人和法人用户有“我的办件”。")
 	}
-	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at FROM cases c JOIN items i ON i.id = c.item_id WHERE `
-	var arg int64
+	var c conds
 	if who.ActingFor != 0 {
-		q, arg = q+`c.enterprise_id = ?`, who.ActingFor
+		c.add(`c.enterprise_id = ?`, who.ActingFor)
 	} else {
-		q, arg = q+`c.applicant_id = ? AND c.enterprise_id IS NULL`, who.AccountID
+		c.add(`c.applicant_id = ? AND c.enterprise_id IS NULL`, who.AccountID)
 	}
-	rows, err := s.db.Read().Query(ctx, q+` ORDER BY c.updated_at DESC, c.id DESC LIMIT 200`, arg)
+	var err error
+	if page.Total, err = s.count(ctx, c); err != nil {
+		return page, err
+	}
+	at, err := parseCursor(after, 2)
 	if err != nil {
-		return nil, err
+		return page, err
+	}
+	if at != nil {
+		t, err1 := at.time(0)
+		id, err2 := at.int(1)
+		if err1 != nil || err2 != nil {
+			return page, errCursor
+		}
+		c.add(`(c.updated_at < ? OR c.updated_at = ? AND c.id < ?)`, t, t, id)
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at FROM cases c
+		JOIN items i ON i.id = c.item_id`+c.where()+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, append(c.args, limit+1)...)
+	if err != nil {
+		return page, err
 	}
 	defer rows.Close()
-	var out []Summary
 	for rows.Next() {
 		var m Summary
 		if err := rows.Scan(&m.ID, &m.Number, &m.ItemName, &m.Status, &m.Version, &m.UpdatedAt); err != nil {
-			return nil, err
+			return page, err
 		}
-		out = append(out, m)
+		page.Rows = append(page.Rows, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Rows) > limit {
+		page.Rows = page.Rows[:limit]
+		last := page.Rows[limit-1]
+		page.Next = makeCursor(last.UpdatedAt, last.ID)
+	}
+	return page, nil
 }

@@ -277,7 +277,7 @@ func TestQueueFilters(t *testing.T) {
 		f.clk.Set(time.Date(2026, 12, 2, 9, 0, 0, 0, clock.China))
 		numbers := func(qf casework.QueueFilter) string {
 			t.Helper()
-			list, err := f.svc.Queue(ctx, f.reviewer, casework.Reviewing, qf, 50)
+			list, err := rows(f.svc.Queue(ctx, f.reviewer, casework.Reviewing, qf, 50))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,7 +301,7 @@ func TestQueueFilters(t *testing.T) {
 				t.Errorf("%+v: %q, want %q", qf, got, want)
 			}
 		}
-		if _, err := f.svc.Queue(ctx, f.reviewer, casework.Reviewing, casework.QueueFilter{Due: "tomorrow"}, 50); !apperr.Is(err, apperr.Invalid) {
+		if _, err := rows(f.svc.Queue(ctx, f.reviewer, casework.Reviewing, casework.QueueFilter{Due: "tomorrow"}, 50)); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("unknown filter: %v", err)
 		}
 	})

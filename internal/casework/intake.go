@@ -85,7 +85,11 @@ func (s *Service) visit(ctx context.Context, tx *store.Tx, c *Case, who policy.S
 	if _, err := tx.Exec(ctx, `INSERT INTO case_visits (case_id, staff_id, purpose, at) VALUES (?, ?, ?, ?)`, c.ID, who.AccountID, purpose, now); err != nil {
 		return err
 	}
-	res, err := tx.Exec(ctx, `UPDATE cases SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?`, now, c.ID, c.Version)
+	// visits counts the case_visits rows for the 最多跑一次 list. It is not
+	// part of the state each event commits to (stateColumns): every visit is
+	// a Visit event of the chain, so the chain commits to the count already,
+	// and a derived counter that drifted is repaired by a recount, not a reseal.
+	res, err := tx.Exec(ctx, `UPDATE cases SET visits = visits + 1, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`, now, c.ID, c.Version)
 	if err != nil {
 		return err
 	}

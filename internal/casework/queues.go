@@ -4,99 +4,222 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
 // Queues are the staff work queues, in the order of the work.
-var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Reviewed, Paused, Decided, Completed, Delivered}
+var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Paused, Decided, Completed, Delivered}
 
 // QueueEntry is a case in a work queue.
 type QueueEntry struct {
 	Summary
-	DueOn    calendar.Date
-	Deadline calendar.Status // 正常, 预警 or 超期, for accepted cases
-	Channel  string          // online or window
-	Finish   Finish          // for finished cases: when, and whether in time
-	Finished bool
+	DueOn     calendar.Date
+	Deadline  calendar.Status // 正常, 预警 or 超期, for accepted cases
+	Channel   string          // online or window
+	Applicant string          // the enterprise's name, or the person's masked (张*)
+	Finish    Finish          // for finished cases: when, and whether in time
+	Finished  bool
+	paused    *Case // the paused queue: what DeadlineOf needs
 }
 
 // QueueFilter narrows a work queue.
 type QueueFilter struct {
-	Query   string // part of the case number or of the item's name
+	Query   string // part of the case number, of the item's name or of the applicant's name
 	Due     string // "soon": one working day or less left; "late": past due; "": any
 	Channel string // "online", "window", or "" for both
+	After   string // the cursor of the page (Page.Next); "": the first page
 }
 
-// Queue lists the cases of who's department in one status that match f,
-// the most urgent first (earliest due date, then longest waiting). The
-// due dates of paused cases are those DeadlineOf gives (as if the clock
+// AllQueues, as Queue's status, searches every queue of the department.
+const AllQueues Status = ""
+
+// Queue lists a page of the cases of who's department in one status (or
+// in every queue: AllQueues) that match f, the most urgent first: by due
+// date, then longest waiting; those with no due date yet (not accepted)
+// after those with one. It walks the queue index in two runs, the dated
+// cases then the undated ones, and its cursor says where in which.
+// The due dates of paused cases are those DeadlineOf gives (as if the clock
 // resumed today); they move while the clock is stopped, so the paused
-// queue is filtered and sorted here rather than in SQL: it is short
+// queue is filtered, sorted and paged here rather than in SQL: it is short
 // (the hearings, inspections and expert reviews under way).
-func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f QueueFilter, limit int) ([]QueueEntry, error) {
+func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f QueueFilter, limit int) (Page[QueueEntry], error) {
+	var page Page[QueueEntry]
+	limit = max(limit, 1)
 	if err := mayQueue(who, st == Draft); err != nil {
-		return nil, err
+		return page, err
 	}
-	// A finished case's queue shows when it finished: the time of the
-	// step that ended it (its event's column, which SQLite scans as a time).
-	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel, c.item_id, c.item_version, c.accepted_on, c.paused_on, fe.at
-		FROM cases c JOIN items i ON i.id = c.item_id
-		LEFT JOIN case_events fe ON fe.case_id = c.id AND c.status IN ('completed', 'delivered', 'rejected', 'withdrawn') AND fe.seq = (SELECT MAX(e.seq) FROM case_events e WHERE e.case_id = c.id AND e.action IN (?, ?, ?))
-		WHERE c.department_id = ? AND c.status = ?`
-	args := []any{finishing[0], finishing[1], finishing[2], who.DepartmentID, st}
+	var c conds
+	c.add(`c.department_id = ?`, who.DepartmentID)
+	if st == AllQueues {
+		c.add(`c.status <> 'draft'`)
+	} else {
+		c.add(`c.status = ?`, st)
+	}
 	if t := strings.TrimSpace(f.Query); t != "" {
-		q += ` AND (c.number LIKE ? ESCAPE '\' OR i.name LIKE ? ESCAPE '\')`
-		args = append(args, store.Contains(t), store.Contains(t))
+		like := store.Contains(t)
+		c.add(`(c.number LIKE ? ESCAPE '\' OR i.name LIKE ? ESCAPE '\' OR a.name LIKE ? ESCAPE '\' OR e.name LIKE ? ESCAPE '\')`, like, like, like, like)
 	}
 	today := calendar.DateOf(s.clock.Now())
 	paused := st == Paused
 	switch f.Due {
 	case "late":
 		if !paused {
-			q += ` AND c.due_on <> '' AND c.due_on < ?`
-			args = append(args, today.String())
+			c.add(`c.due_on <> '' AND c.due_on < ?`, today.String())
 		}
 	case "soon":
 		if !paused {
-			q += ` AND c.due_on >= ? AND c.due_on <= ?`
-			args = append(args, today.String(), s.calendar.AddWorkdays(today, 1).String())
+			c.add(`c.due_on >= ? AND c.due_on <= ?`, today.String(), s.calendar.AddWorkdays(today, 1).String())
 		}
 	case "":
 	default:
-		return nil, apperr.New(apperr.Invalid, "时限筛选应为预警或超期。")
+		return page, apperr.New(apperr.Invalid, "时限筛选应为预警或超期。")
 	}
 	switch f.Channel {
 	case "online", "window":
-		q += ` AND c.channel = ?`
-		args = append(args, f.Channel)
+		c.add(`c.channel = ?`, f.Channel)
 	case "":
 	default:
-		return nil, apperr.New(apperr.Invalid, "渠道筛选应为网上或窗口。")
+		return page, apperr.New(apperr.Invalid, "渠道筛选应为网上或窗口。")
 	}
-	q += ` ORDER BY CASE WHEN c.due_on = '' THEN 1 ELSE 0 END, c.due_on, c.updated_at`
-	if !paused {
-		q += ` LIMIT ?`
-		args = append(args, limit)
+	at, err := parseCursor(f.After, 3)
+	if err != nil {
+		return page, err
 	}
+	var after queueKey
+	if at != nil {
+		due, err1 := at.date(0)
+		t, err2 := at.time(1)
+		id, err3 := at.int(2)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return page, errCursor
+		}
+		after = queueKey{due, t, id}
+	}
+	const from = ` FROM cases c JOIN items i ON i.id = c.item_id JOIN accounts a ON a.id = c.applicant_id
+		LEFT JOIN enterprises e ON e.id = c.enterprise_id`
+	// A finished case's queue shows when it finished: the time of the
+	// step that ended it (its event's column, which SQLite scans as a time).
+	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel, a.name, COALESCE(e.name, ''),
+		c.item_id, c.item_version, c.accepted_on, c.paused_on, fe.at` + from + `
+		LEFT JOIN case_events fe ON fe.case_id = c.id AND c.status IN ('completed', 'delivered', 'rejected', 'withdrawn')
+		AND fe.seq = (SELECT MAX(x.seq) FROM case_events x WHERE x.case_id = c.id AND x.action IN ('` + string(finishing[0]) + `', '` +
+		string(finishing[1]) + `', '` + string(finishing[2]) + `'))`
+	if paused {
+		rows, err := s.queueRows(ctx, q+c.where()+` ORDER BY c.id`, c.args, today, true)
+		if err != nil {
+			return page, err
+		}
+		return s.pausedPage(ctx, rows, f.Due, at != nil, after, limit)
+	}
+	// The dated run, then the undated one; a cursor in the undated run
+	// (its due date "") skips the dated.
+	for _, dated := range []bool{true, false} {
+		if at != nil && after.due == "" && dated {
+			continue
+		}
+		run := c
+		if dated {
+			run.add(`c.due_on <> ''`)
+			if at != nil {
+				run.add(`(c.due_on > ? OR c.due_on = ? AND (c.updated_at > ? OR c.updated_at = ? AND c.id > ?))`,
+					after.due, after.due, after.updated, after.updated, after.id)
+			}
+		} else {
+			run.add(`c.due_on = ''`)
+			if at != nil && after.due == "" {
+				run.add(`(c.updated_at > ? OR c.updated_at = ? AND c.id > ?)`, after.updated, after.updated, after.id)
+			}
+		}
+		rows, err := s.queueRows(ctx, q+run.where()+` ORDER BY c.due_on, c.updated_at, c.id LIMIT ?`,
+			append(run.args, limit+1-len(page.Rows)), today, false)
+		if err != nil {
+			return page, err
+		}
+		page.Rows = append(page.Rows, rows...)
+		if len(page.Rows) > limit {
+			break
+		}
+	}
+	if len(page.Rows) > limit {
+		page.Rows = page.Rows[:limit]
+		page.Next = queueKeyOf(page.Rows[limit-1]).cursor()
+	}
+	// A first page that holds the whole list is its count (a search mostly).
+	if at == nil && page.Next == "" {
+		page.Total = len(page.Rows)
+		return page, nil
+	}
+	// The count joins the names only when the search needs them: otherwise
+	// it is read from the queue index alone.
+	counted := ` FROM cases c`
+	if strings.TrimSpace(f.Query) != "" {
+		counted = from
+	}
+	if err := s.db.Read().QueryRow(ctx, `SELECT COUNT(*)`+counted+c.where(), c.args...).Scan(&page.Total); err != nil {
+		return page, err
+	}
+	return page, nil
+}
+
+// queueKey is a queue's sort key: due date ("" last), then updated, then id.
+type queueKey struct {
+	due     string
+	updated time.Time
+	id      int64
+}
+
+func queueKeyOf(e QueueEntry) queueKey {
+	due := ""
+	if !e.DueOn.IsZero() {
+		due = e.DueOn.String()
+	}
+	return queueKey{due, e.UpdatedAt, e.ID}
+}
+
+func (k queueKey) cursor() string { return makeCursor(k.due, k.updated, k.id) }
+
+// less orders keys as the queue does.
+func (k queueKey) less(o queueKey) bool {
+	if (k.due == "") != (o.due == "") {
+		return o.due == ""
+	}
+	if k.due != o.due {
+		return k.due < o.due
+	}
+	if !k.updated.Equal(o.updated) {
+		return k.updated.Before(o.updated)
+	}
+	return k.id < o.id
+}
+
+// queueRows runs a queue query; for the paused queue it also reads what
+// DeadlineOf needs.
+func (s *Service) queueRows(ctx context.Context, q string, args []any, today calendar.Date, paused bool) ([]QueueEntry, error) {
 	rows, err := s.db.Read().Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []QueueEntry
-	var cases []Case // for the paused queue: what DeadlineOf needs
 	for rows.Next() {
 		var e QueueEntry
-		var c Case
-		var due, accepted, pausedOn string
+		var due, accepted, pausedOn, person, firm string
+		var itemID int64
+		var itemVersion int
 		var finished sql.NullTime
-		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due, &e.Channel,
-			&c.ItemID, &c.ItemVersion, &accepted, &pausedOn, &finished); err != nil {
+		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due, &e.Channel, &person, &firm,
+			&itemID, &itemVersion, &accepted, &pausedOn, &finished); err != nil {
 			return nil, err
+		}
+		e.Applicant = firm
+		if firm == "" {
+			e.Applicant = ident.MaskName(person)
 		}
 		if due != "" {
 			if e.DueOn, err = calendar.ParseDate(due); err != nil {
@@ -108,7 +231,7 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 			e.Finish, e.Finished = s.finish(e.DueOn, calendar.DateOf(finished.Time)), true
 		}
 		if paused {
-			c.ID, c.Status, c.DueOn = e.ID, e.Status, e.DueOn
+			c := Case{ID: e.ID, Status: e.Status, DueOn: e.DueOn, ItemID: itemID, ItemVersion: itemVersion}
 			for _, d := range []struct {
 				text string
 				into *calendar.Date
@@ -119,18 +242,11 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 					}
 				}
 			}
-			cases = append(cases, c)
+			e.paused = &c
 		}
 		out = append(out, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	if paused {
-		return s.pausedDeadlines(ctx, out, cases, f.Due, limit)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // mayQueue says whether who may list their department's cases: a queue

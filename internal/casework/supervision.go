@@ -2,122 +2,253 @@ package casework
 
 import (
 	"context"
+	"strings"
 
+	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/policy"
 )
 
+// The supervisors' lists (最多跑一次, 一次性告知, 时限监督, 电子档案) filter
+// by what who may follow up in SQL, before they page: filtering after a
+// LIMIT lost a street supervisor's cases behind the district's others.
+
+// SupervisionFilter narrows a supervisors' list.
+type SupervisionFilter struct {
+	DepartmentID int64  // 0: every department
+	Region       string // a region code within who's: its subtree; "": who's whole scope
+	After        string // the cursor of the page (Page.Next); "": the first page
+}
+
+// Supervised is a case in a supervisors' list: where it is handled.
+type Supervised struct {
+	Summary
+	Department string
+	Region     string
+}
+
+// supervisedColumns select a Supervised from cases c joined by supervisedFrom.
+const supervisedColumns = `c.id, c.number, i.name, c.status, c.version, c.updated_at, d.name, r.name`
+
+const supervisedFrom = ` FROM cases c JOIN items i ON i.id = c.item_id JOIN departments d ON d.id = c.department_id
+	JOIN regions r ON r.code = c.region_code`
+
+func (e *Supervised) dest() []any {
+	return []any{&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &e.Department, &e.Region}
+}
+
+// supervision checks that who may read the supervisors' lists and adds
+// their scope and f's department and region to c.
+func (c *conds) supervision(who policy.Subject, f SupervisionFilter) error {
+	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
+		return err
+	}
+	c.followScope(who)
+	if f.Region != "" {
+		if len(f.Region) != 12 || strings.Trim(f.Region, "0123456789") != "" {
+			return apperr.New(apperr.Invalid, "地区代码应为 12 位数字。")
+		}
+		p := policy.RegionPrefix(f.Region)
+		if !strings.HasPrefix(p, policy.FollowRegion(who)) {
+			return apperr.New(apperr.Invalid, "所选地区不在您的监督范围内。")
+		}
+		c.add(`c.region_code LIKE ?`, p+"%")
+	}
+	if f.DepartmentID < 0 {
+		return apperr.New(apperr.Invalid, "部门筛选无效。")
+	}
+	if f.DepartmentID != 0 {
+		// The unary plus keeps SQLite's planner on the list's own partial
+		// index (which holds department_id) rather than the queue index,
+		// whose rows it would then sort; PostgreSQL reads it as the number.
+		c.add(`+c.department_id = ?`, f.DepartmentID)
+	}
+	return nil
+}
+
+// count counts the cases c matches: the total of a list, whatever its page.
+func (s *Service) count(ctx context.Context, c conds) (int, error) {
+	var n int
+	err := s.db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases c`+c.where(), c.args...).Scan(&n)
+	return n, err
+}
+
 // MultiVisit is a case whose applicant had to come more than once.
 type MultiVisit struct {
-	Summary
+	Supervised
 	Visits int
 }
 
-// MultiVisits lists, for a supervisor's region (or an administrator's
-// whole district), the cases whose applicants came in person more than
-// once: the exceptions to 最多跑一次.
-func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, limit int) ([]MultiVisit, error) {
-	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.region_code, COUNT(*)
-		FROM case_visits v JOIN cases c ON c.id = v.case_id JOIN items i ON i.id = c.item_id
-		GROUP BY c.id, c.number, i.name, c.status, c.version, c.updated_at, c.region_code HAVING COUNT(*) > 1
-		ORDER BY COUNT(*) DESC, c.updated_at DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []MultiVisit
-	for rows.Next() {
-		var m MultiVisit
-		var region string
-		if err := rows.Scan(&m.ID, &m.Number, &m.ItemName, &m.Status, &m.Version, &m.UpdatedAt, &region, &m.Visits); err != nil {
-			return nil, err
-		}
-		// A draft, even one taken in at the counter, is no supervisor's.
-		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: -1, Draft: m.Status == Draft}) == nil {
-			out = append(out, m)
-		}
-	}
-	return out, rows.Err()
+// MultiVisits lists, within what who may follow up, the cases whose
+// applicants came in person more than once (the exceptions to 最多跑一次),
+// most visits first, then newest. The count is kept on the case (visits).
+func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, f SupervisionFilter, limit int) (Page[MultiVisit], error) {
+	return countedList(ctx, s, who, f, "visits", limit, func(e *MultiVisit) []any { return append(e.dest(), &e.Visits) },
+		func(e MultiVisit) string { return makeCursor(e.Visits, e.ID) })
 }
 
 // Corrected is a case whose applicant was asked for corrections more than
 // once: each time after the first had to be about materials handed in
 // since (一次性告知), and supervisors look at every one.
 type Corrected struct {
-	Summary
+	Supervised
 	Corrections int
-	Department  string
 }
 
 // RepeatedCorrections lists, within what who may follow up, the cases
-// asked for corrections more than once, most first.
-func (s *Service) RepeatedCorrections(ctx context.Context, who policy.Subject, limit int) ([]Corrected, error) {
-	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
-		return nil, err
+// asked for corrections more than once, most first, then newest.
+func (s *Service) RepeatedCorrections(ctx context.Context, who policy.Subject, f SupervisionFilter, limit int) (Page[Corrected], error) {
+	return countedList(ctx, s, who, f, "corrections", limit, func(e *Corrected) []any { return append(e.dest(), &e.Corrections) },
+		func(e Corrected) string { return makeCursor(e.Corrections, e.ID) })
+}
+
+// countedList pages the cases whose counter column (visits or
+// corrections) is above one, by the counter then id, both descending,
+// along the partial index on (column, id).
+func countedList[T any](ctx context.Context, s *Service, who policy.Subject, f SupervisionFilter, column string, limit int,
+	dest func(*T) []any, key func(T) string) (Page[T], error) {
+	var page Page[T]
+	limit = max(limit, 1)
+	var c conds
+	if err := c.supervision(who, f); err != nil {
+		return page, err
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.corrections, c.region_code,
-		c.department_id, d.name FROM cases c JOIN items i ON i.id = c.item_id JOIN departments d ON d.id = c.department_id
-		WHERE c.corrections > 1 ORDER BY c.corrections DESC, c.updated_at DESC LIMIT ?`, limit)
+	// A draft, even one taken in at the counter, is no supervisor's.
+	// Spelt as the partial index's predicate, so that both databases use it.
+	c.add(`c.` + column + ` > 1 AND c.status <> 'draft'`)
+	var err error
+	if page.Total, err = s.count(ctx, c); err != nil {
+		return page, err
+	}
+	at, err := parseCursor(f.After, 2)
 	if err != nil {
-		return nil, err
+		return page, err
+	}
+	if at != nil {
+		n, err1 := at.int(0)
+		id, err2 := at.int(1)
+		if err1 != nil || err2 != nil {
+			return page, errCursor
+		}
+		c.add(`(c.`+column+` < ? OR c.`+column+` = ? AND c.id < ?)`, n, n, id)
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT `+supervisedColumns+`, c.`+column+supervisedFrom+c.where()+
+		` ORDER BY c.`+column+` DESC, c.id DESC LIMIT ?`, append(c.args, limit+1)...)
+	if err != nil {
+		return page, err
 	}
 	defer rows.Close()
-	var out []Corrected
 	for rows.Next() {
-		var e Corrected
-		var region string
-		var dept int64
-		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &e.Corrections, &region, &dept, &e.Department); err != nil {
-			return nil, err
+		var e T
+		if err := rows.Scan(dest(&e)...); err != nil {
+			return page, err
 		}
-		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: dept}) == nil {
-			out = append(out, e)
-		}
+		page.Rows = append(page.Rows, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Rows) > limit {
+		page.Rows = page.Rows[:limit]
+		page.Next = key(page.Rows[limit-1])
+	}
+	return page, nil
+}
+
+// LateFilter narrows the deadline list.
+type LateFilter struct {
+	SupervisionFilter
+	Due      string        // "late": past due; "soon": one working day or less left; "": both
+	From, To calendar.Date // due dates, inclusive; zero: open
+	Newest   bool          // the latest due date (fewest days late) first, rather than the most days late
 }
 
 // LateEntry is a case whose deadline is near or past.
 type LateEntry struct {
-	QueueEntry
+	Supervised
 	Deadline Deadline
 }
 
 // Late lists, within what who may follow up (a supervisor's region, or
 // everything for an administrator), the running cases that are 预警 or
-// 超期, the latest first.
-func (s *Service) Late(ctx context.Context, who policy.Subject, limit int) ([]LateEntry, error) {
-	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.Statistics}); err != nil {
-		return nil, err
+// 超期, the most days late first (or f.Newest), along the partial index
+// of running cases by due date.
+func (s *Service) Late(ctx context.Context, who policy.Subject, f LateFilter, limit int) (Page[LateEntry], error) {
+	var page Page[LateEntry]
+	limit = max(limit, 1)
+	var c conds
+	if err := c.supervision(who, f.SupervisionFilter); err != nil {
+		return page, err
 	}
 	today := calendar.DateOf(s.clock.Now())
 	soon := s.calendar.AddWorkdays(today, 1)
-	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.region_code, c.department_id
-		FROM cases c JOIN items i ON i.id = c.item_id
-		WHERE c.status IN ('reviewing', 'reviewed', 'decided') AND c.due_on <> '' AND c.due_on <= ? ORDER BY c.due_on LIMIT ?`, soon.String(), limit)
+	// Spelt as the partial index's predicate, so that both databases use it.
+	c.add(`c.status IN ('reviewing', 'reviewed', 'decided') AND c.due_on <> ''`)
+	switch f.Due {
+	case "":
+		c.add(`c.due_on <= ?`, soon.String())
+	case "late":
+		c.add(`c.due_on < ?`, today.String())
+	case "soon":
+		c.add(`c.due_on >= ? AND c.due_on <= ?`, today.String(), soon.String())
+	default:
+		return page, apperr.New(apperr.Invalid, "时限筛选应为预警或超期。")
+	}
+	if !f.From.IsZero() {
+		c.add(`c.due_on >= ?`, f.From.String())
+	}
+	if !f.To.IsZero() {
+		c.add(`c.due_on <= ?`, f.To.String())
+	}
+	var err error
+	if page.Total, err = s.count(ctx, c); err != nil {
+		return page, err
+	}
+	at, err := parseCursor(f.After, 2)
 	if err != nil {
-		return nil, err
+		return page, err
+	}
+	order, cmp := `c.due_on, c.id`, ">"
+	if f.Newest {
+		order, cmp = `c.due_on DESC, c.id DESC`, "<"
+	}
+	if at != nil {
+		due, err1 := at.date(0)
+		id, err2 := at.int(1)
+		if err1 != nil || err2 != nil {
+			return page, errCursor
+		}
+		c.add(`(c.due_on `+cmp+` ? OR c.due_on = ? AND c.id `+cmp+` ?)`, due, due, id)
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT `+supervisedColumns+`, c.due_on`+supervisedFrom+c.where()+
+		` ORDER BY `+order+` LIMIT ?`, append(c.args, limit+1)...)
+	if err != nil {
+		return page, err
 	}
 	defer rows.Close()
-	var out []LateEntry
 	for rows.Next() {
 		var e LateEntry
-		var due, region string
-		var dept int64
-		if err := rows.Scan(&e.ID, &e.Number, &e.ItemName, &e.Status, &e.Version, &e.UpdatedAt, &due, &region, &dept); err != nil {
-			return nil, err
+		var due string
+		if err := rows.Scan(append(e.dest(), &due)...); err != nil {
+			return page, err
 		}
-		if policy.Check(who, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: dept}) != nil {
-			continue
+		d, err := calendar.ParseDate(due)
+		if err != nil {
+			return page, err
 		}
-		if e.DueOn, err = calendar.ParseDate(due); err != nil {
-			return nil, err
-		}
-		e.Deadline = Deadline{Due: e.DueOn, Left: s.calendar.Left(today, e.DueOn), Status: s.calendar.StatusOf(today, e.DueOn)}
-		out = append(out, e)
+		e.Deadline = Deadline{Due: d, Left: s.calendar.Left(today, d), Status: s.calendar.StatusOf(today, d)}
+		page.Rows = append(page.Rows, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Rows) > limit {
+		page.Rows = page.Rows[:limit]
+		last := page.Rows[limit-1]
+		page.Next = makeCursor(last.Deadline.Due.String(), last.ID)
+	}
+	return page, nil
 }
+
+// DaysLate is how many working days past due the deadline is (0 if not).
+func (d Deadline) DaysLate() int { return max(0, -d.Left) }

@@ -286,3 +286,19 @@ func RegionPrefix(root string) string {
 	}
 	return root
 }
+
+// FollowRegion is Check(s, Follow, case) in set form, for the
+// supervisors' lists to filter in SQL before they page: the prefix of the
+// region codes of the cases s may follow up, "" for every region (an
+// administrator), "-" (which no code starts with) for none.
+func FollowRegion(s Subject) string {
+	switch {
+	case s.Kind != Staff:
+		return "-"
+	case s.Has(Admin):
+		return ""
+	case s.Has(Supervisor):
+		return RegionPrefix(s.RegionCode)
+	}
+	return "-"
+}

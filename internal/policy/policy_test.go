@@ -218,3 +218,19 @@ func TestRoleNames(t *testing.T) {
 		}
 	}
 }
+
+// FollowRegion is Check(Follow) on a case in set form: a case is in the
+// prefix exactly when the subject may follow it up.
+func TestFollowRegionAgreesWithCheck(t *testing.T) {
+	for name, s := range subjects {
+		prefix := policy.FollowRegion(s)
+		for _, region := range []string{district, streetA, communA, streetB, communB} {
+			for _, dept := range []int64{bureau, centreA, stationB} {
+				allowed := policy.Check(s, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: dept}) == nil
+				if inPrefix := strings.HasPrefix(region, prefix); inPrefix != allowed {
+					t.Errorf("%s, case in %s of department %d: prefix %q says %v, Check says %v", name, region, dept, prefix, inPrefix, allowed)
+				}
+			}
+		}
+	}
+}

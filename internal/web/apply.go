@@ -223,11 +223,15 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.cases.Mine(r.Context(), subject(r))
+	after := r.URL.Query().Get("after")
+	page, err := s.cases.Mine(r.Context(), subject(r), after, casework.PageSize)
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "mycases", "me", list)
+	return s.render(w, r, http.StatusOK, "mycases", "me", struct {
+		casework.Page[casework.Summary]
+		Paged bool // not the first page
+	}{page, after != ""})
 }
 
 func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {

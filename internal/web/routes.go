@@ -181,6 +181,7 @@ func (s *Server) routes() []route {
 		// The supervisors' lists.
 		{"GET /admin/visits", staffMay(policy.View, statistics), s.supervisorList("visits", s.multiVisits)},
 		{"GET /admin/late", staffMay(policy.View, statistics), s.supervisorList("late", s.late)},
+		{"GET /admin/late.xlsx", staffMay(policy.View, statistics), s.lateExport},
 		{"GET /admin/corrections", staffMay(policy.View, statistics), s.supervisorList("corrections", s.corrections)},
 		{"GET /admin/archives", staffMay(policy.View, statistics), s.supervisorList("archives", s.incompleteArchives)},
 		// The catalog.

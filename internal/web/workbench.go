@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,16 +63,44 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.NotFound, "没有这个队列。")
 	}
 	q := r.URL.Query()
-	f := casework.QueueFilter{Query: q.Get("q"), Due: q.Get("due"), Channel: q.Get("channel")}
-	list, err := s.cases.Queue(r.Context(), subject(r), st, f, 200)
+	f := casework.QueueFilter{Query: q.Get("q"), Due: q.Get("due"), Channel: q.Get("channel"), After: q.Get("after")}
+	// A search in every queue (all=1) finds a case whatever its state.
+	all := q.Get("all") == "1" && f.Query != ""
+	list := st
+	if all {
+		list = casework.AllQueues
+	}
+	page, err := s.cases.Queue(r.Context(), subject(r), list, f, casework.PageSize)
 	if err != nil {
 		return err
 	}
+	link := func(after string) string {
+		v := url.Values{}
+		for k, val := range map[string]string{"q": f.Query, "due": f.Due, "channel": f.Channel, "after": after} {
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+		if all {
+			v.Set("all", "1")
+		}
+		return "/workbench/queue/" + string(st) + "?" + v.Encode()
+	}
+	var next, first string
+	if page.Next != "" {
+		next = link(page.Next)
+	}
+	if f.After != "" {
+		first = link("")
+	}
 	return s.render(w, r, http.StatusOK, "queue", "workbench", struct {
-		Status casework.Status
-		Filter casework.QueueFilter
-		Cases  []casework.QueueEntry
-	}{st, f, list})
+		Status      casework.Status
+		Filter      casework.QueueFilter
+		All         bool
+		Cases       []casework.QueueEntry
+		Total       int
+		Next, First string
+	}{st, f, all, page.Rows, page.Total, next, first})
 }
 
 type staffCasePage struct {

@@ -1,0 +1,110 @@
+package casework
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/policy"
+)
+
+// PageSize is how many rows a list shows at once.
+const PageSize = 50
+
+// Page is one page of a list in keyset order: the rows after a cursor,
+// how many rows the whole list has (counted with the same filter), and
+// the cursor of the next page. Lists page by keyset rather than offset so
+// that a later page costs what the first does, and a row that moves while
+// someone pages is neither shown twice nor skipped past its old place.
+type Page[T any] struct {
+	Rows  []T
+	Total int
+	Next  string // "" on the last page
+}
+
+// conds builds a WHERE clause and its arguments.
+type conds struct {
+	sql  []string
+	args []any
+}
+
+func (c *conds) add(cond string, args ...any) {
+	c.sql = append(c.sql, cond)
+	c.args = append(c.args, args...)
+}
+
+func (c conds) where() string {
+	if len(c.sql) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.sql, " AND ")
+}
+
+// followScope keeps the cases who may follow up (policy.FollowRegion),
+// in SQL, before any LIMIT: a supervisor's region subtree, everything for
+// an administrator.
+func (c *conds) followScope(who policy.Subject) {
+	if p := policy.FollowRegion(who); p != "" {
+		c.add(`c.region_code LIKE ?`, p+"%")
+	}
+}
+
+// cursor is a keyset position: the sort key values of the last row shown,
+// comma-separated in the URL (after=2026-12-01,123).
+type cursor []string
+
+var errCursor = apperr.New(apperr.Invalid, "翻页参数无效，请从第一页重新查看。")
+
+// parseCursor splits after into n parts; "" is the first page.
+func parseCursor(after string, n int) (cursor, error) {
+	if after == "" {
+		return nil, nil
+	}
+	parts := strings.Split(after, ",")
+	if len(parts) != n {
+		return nil, errCursor
+	}
+	return parts, nil
+}
+
+func (c cursor) int(i int) (int64, error) {
+	v, err := strconv.ParseInt(c[i], 10, 64)
+	if err != nil {
+		return 0, errCursor
+	}
+	return v, nil
+}
+
+func (c cursor) time(i int) (time.Time, error) {
+	v, err := strconv.ParseInt(c[i], 10, 64)
+	if err != nil {
+		return time.Time{}, errCursor
+	}
+	return time.Unix(0, v).UTC(), nil
+}
+
+func (c cursor) date(i int) (string, error) {
+	if c[i] != "" && len(c[i]) != len("2006-01-02") {
+		return "", errCursor
+	}
+	return c[i], nil
+}
+
+// makeCursor joins sort key values into a cursor.
+func makeCursor(parts ...any) string {
+	s := make([]string, len(parts))
+	for i, p := range parts {
+		switch v := p.(type) {
+		case int64:
+			s[i] = strconv.FormatInt(v, 10)
+		case int:
+			s[i] = strconv.Itoa(v)
+		case time.Time:
+			s[i] = strconv.FormatInt(v.UnixNano(), 10)
+		case string:
+			s[i] = v
+		}
+	}
+	return strings.Join(s, ",")
+}
