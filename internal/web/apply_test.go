@@ -65,13 +65,24 @@ func TestCitizenAppliesOnline(t *testing.T) {
 		if list := b.get("/me/cases"); strings.Contains(list.body, "个体工商户设立登记") {
 			t.Error("checking the answers saved a draft")
 		}
-		// A wrong identity number is shown at its field; the draft is kept.
-		ex := b.post(guide+"/apply", url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"110105194912310021"}})
-		if ex.status != 400 || !strings.Contains(ex.body, "校验位") || !strings.Contains(ex.body, "草稿已保存") || !strings.Contains(ex.body, `value="张三"`) {
-			t.Fatalf("bad answer: %d", ex.status)
+		// The form starts with the account's identity number, fixed (issue 17.4).
+		if ex := b.get(guide + "/apply"); !strings.Contains(ex.body, `name="id_number" value="11010519491231002X" readonly`) || !strings.Contains(ex.body, "来自您的实名账户") {
+			t.Fatal("the new form does not start with the account's identity number, fixed")
+		}
+		// A missing answer is listed in the summary above the form, which
+		// links to its field; the draft is kept. Another identity number
+		// sent is not taken: it is the account's.
+		ex := b.post(guide+"/apply", url.Values{"op": {"submit"}, "name": {""}, "id_number": {"110105194912310021"}})
+		if ex.status != 400 || !strings.Contains(ex.body, `<a href="#f-name">请填写经营者姓名</a>`) || !strings.Contains(ex.body, "有 1 处需要修改，草稿已保存") ||
+			!strings.Contains(ex.body, `value="11010519491231002X"`) || strings.Contains(ex.body, "110105194912310021") {
+			t.Fatalf("bad answer: %d\n%s", ex.status, ex.body)
 		}
 		caseID := between(ex.body, `name="case" value="`, `"`)
 		version := between(ex.body, `name="version" value="`, `"`)
+		// The check page offers no 提交申请 while the form is incomplete.
+		if page := b.get("/me/cases/" + caseID); strings.Contains(page.body, `value="submit"`) || !strings.Contains(page.body, "申请表还有 1 处未填或填错") {
+			t.Error("an incomplete draft offers 提交申请")
+		}
 		ex = b.post(guide+"/apply", url.Values{"op": {"submit"}, "case": {caseID}, "version": {version}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
 		if ex.status != http.StatusSeeOther || !strings.HasPrefix(ex.header.Get("Location"), "/me/cases/"+caseID) {
 			t.Fatalf("form done: %d %s\n%s", ex.status, ex.header.Get("Location"), ex.body)
@@ -375,6 +386,46 @@ func TestLineBreaksOnlyInTextareaAnswers(t *testing.T) {
 		}
 		if ex := citizen.post(path, url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}, "scope": {"零售\x1b[2J"}}); ex.status != 400 {
 			t.Fatalf("a control character in a textarea answer: %d", ex.status)
+		}
+	})
+}
+
+// The applicant's check page: each answer with its 修改 link; 撤回申请
+// asks once more before it withdraws; an upload refused names its
+// material and links to its file field (issue 17.5).
+func TestCheckPageAndWithdrawal(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		ex := citizen.post(fmt.Sprintf("/items/%d/apply", id), url.Values{"op": {"submit"}, "name": {"张三"}})
+		caseID := strings.TrimPrefix(strings.Split(ex.header.Get("Location"), "?")[0], "/me/cases/")
+		page := citizen.get("/me/cases/" + caseID)
+		if !strings.Contains(page.body, fmt.Sprintf(`href="/items/%d/apply?case=%s#f-id_number">修改<span class="sr-only">身份证号码</span>`, id, caseID)) ||
+			!strings.Contains(page.body, "11010519491231002X") {
+			t.Error("the check page has no 修改 link per answer, or masks the applicant's own answers")
+		}
+		if strings.Contains(page.body, `value="submit"`) || !strings.Contains(page.body, "请上传「个体工商户登记申请书」") {
+			t.Error("a draft without its required material offers 提交申请")
+		}
+		if ex := upload(citizen, caseID, 0, "申请书.txt", []byte("not a pdf")); ex.status != 400 ||
+			!strings.Contains(ex.body, `<a href="#file-0">「个体工商户登记申请书」：`) {
+			t.Errorf("a refused upload: %d\n%s", ex.status, ex.body)
+		}
+		version := between(page.body, `name="version" value="`, `"`)
+		ex = citizen.post("/me/cases/"+caseID, url.Values{"op": {"withdraw"}, "version": {version}})
+		if ex.status != 200 || !strings.Contains(ex.body, "确定撤回申请吗？") || !strings.Contains(ex.body, `name="confirm" value="yes"`) {
+			t.Fatalf("撤回申请 without confirming: %d", ex.status)
+		}
+		if page := citizen.get("/me/cases/" + caseID); !strings.Contains(page.body, "草稿") {
+			t.Fatal("asking to withdraw withdrew")
+		}
+		ex = citizen.post("/me/cases/"+caseID, url.Values{"op": {"withdraw"}, "version": {version}, "confirm": {"yes"}})
+		if ex.status != http.StatusSeeOther {
+			t.Fatalf("confirmed withdrawal: %d %s", ex.status, ex.body)
+		}
+		if page := citizen.get("/me/cases/" + caseID); !strings.Contains(page.body, "已撤回") {
+			t.Error("the confirmed withdrawal did not withdraw")
 		}
 	})
 }
