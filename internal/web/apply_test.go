@@ -15,6 +15,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/web"
@@ -32,6 +33,7 @@ func registerCitizen(t *testing.T, site testSite, name, id, mobile string) *brow
 		t.Fatal("no code")
 	}
 	form.Set("code", m[1])
+	form.Set("consent", identity.PrivacyVersion)
 	if ex := b.post("/register", form); ex.status != http.StatusSeeOther {
 		t.Fatalf("register %s: %d %s", name, ex.status, ex.body)
 	}

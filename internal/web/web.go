@@ -149,7 +149,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
