@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/catalog"
-	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/web"
@@ -269,7 +269,7 @@ func TestTheWholeStory(t *testing.T) {
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
 		mw.WriteField("version", v)
-		fw, _ := mw.CreateFormFile("file", "营业执照.pdf")
+		fw, _ := mw.CreateFormFile("file", "SCAN_0012.pdf")
 		fw.Write([]byte("%PDF-1.7 licence"))
 		mw.Close()
 		req := httptest.NewRequest("POST", staffPath+"/complete", &body)
@@ -279,12 +279,15 @@ func TestTheWholeStory(t *testing.T) {
 			t.Fatalf("complete: %d %s", ex.status, between(ex.body, `role="alert">`, "<"))
 		}
 		mine := citizen.get("/me/cases/" + caseID)
-		for _, want := range []string{"已办结", "下载办理结果：营业执照.pdf", "受理通知书", "补正材料通知书", "决定书", "一次性告知补正", "补正材料"} {
+		// The result is shown and named by what it is, not by the file
+		// the scanner made (issue 17.6).
+		for _, want := range []string{"已办结", "下载办理结果：营业执照", "受理通知书", "补正材料通知书", "决定书", "一次性告知补正", "补正材料"} {
 			if !strings.Contains(mine.body, want) {
 				t.Errorf("the citizen's case page lacks %q", want)
 			}
 		}
-		if res := citizen.get("/cases/" + caseID + "/result"); res.status != 200 || res.body != "%PDF-1.7 licence" {
+		if res := citizen.get("/cases/" + caseID + "/result"); res.status != 200 || res.body != "%PDF-1.7 licence" ||
+			!strings.Contains(res.header.Get("Content-Disposition"), url.PathEscape("营业执照.pdf")) {
 			t.Fatalf("result download: %d", res.status)
 		}
 		if msgs := citizen.get("/me/messages"); !strings.Contains(msgs.body, "您的办件已办结") {
