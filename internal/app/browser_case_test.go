@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -101,9 +102,12 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	screenshot(t, citizen, env, "story-apply-typing-error-desktop")
 	runAxe(t, citizen, env, "application form with an error shown while typing")
 	// The check character was mistyped: one backspace and the right one.
+	// The mobile number is the account's, filled in (and editable).
+	if v := eval[string](t, citizen, `document.getElementById('f-mobile').value + ' ' + document.getElementById('f-mobile').readOnly`); v != mobile+" false" {
+		t.Errorf("the mobile number starts as %q, want the account's, editable", v)
+	}
 	do(t, citizen, "fix the identity number",
-		chromedp.SendKeys(chromedp.CSS("#f-legal_rep_id"), kb.Backspace+idNumber[17:]),
-		chromedp.SendKeys(chromedp.CSS("#f-mobile"), mobile))
+		chromedp.SendKeys(chromedp.CSS("#f-legal_rep_id"), kb.Backspace+idNumber[17:]))
 	within(t, citizen, 10*time.Second, "the error goes once fixed", chromedp.WaitNotPresent(chromedp.CSS("#err-legal_rep_id")))
 	if v := eval[string](t, citizen, `String(document.getElementById('f-legal_rep_id').getAttribute('aria-invalid'))`); v != "null" {
 		t.Errorf("the fixed field is still aria-invalid=%q", v)
@@ -257,16 +261,21 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	press(t, head, "作出决定", chromedp.CSS(`form:has(#r-decide) button[type="submit"]`))
 	wantText(t, head, "the decided case", "待办结", "决定书")
 	openCaseFromQueue(t, clerk, s.URL, "decided", caseID, number)
-	do(t, clerk, "choose the licence", chromedp.SetUploadFiles(chromedp.CSS(`form[action$="/complete"] input[type="file"]`), []string{files["营业执照.pdf"]}))
+	do(t, clerk, "choose the scanned licence", chromedp.SetUploadFiles(chromedp.CSS(`form[action$="/complete"] input[type="file"]`), []string{files["SCAN_0012.pdf"]}))
 	press(t, clerk, "办结", chromedp.CSS(`form[action$="/complete"] button[type="submit"]`))
-	wantText(t, clerk, "the completed case", "已办结", "办理结果：营业执照.pdf")
+	wantText(t, clerk, "the completed case", "已办结", "办理结果：SCAN_0012.pdf")
 	screenshot(t, clerk, env, "story-staff-case-completed-desktop")
 	runAxe(t, clerk, env, "completed staff case page")
 
 	// 5. The citizen sees the whole record, downloads the licence and
 	// prints the acceptance notice.
 	open(t, citizen, s.URL+"/me/cases/"+caseID)
-	wantText(t, citizen, "the completed case", "已办结", "下载办理结果：营业执照.pdf", "受理通知书", "补正材料通知书", "决定书")
+	// The result is shown by what it is (the item's 审批结果名称), not by
+	// the scanner's file name.
+	wantText(t, citizen, "the completed case", "已办结", "下载办理结果：营业执照", "受理通知书", "补正材料通知书", "决定书")
+	if strings.Contains(mainText(t, citizen), "SCAN_0012") {
+		t.Error("the citizen's page names the result by the scanned file")
+	}
 	timeline := eval[[]string](t, citizen, `[...document.querySelectorAll('ol.timeline li strong')].map(s => s.textContent)`)
 	if !inOrder(timeline, "创建申请", "提交申请", "一次性告知补正", "补正材料", "受理", "审查（提出审查意见）", "作出决定", "办结") {
 		t.Errorf("the timeline is %v", timeline)
@@ -292,6 +301,19 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	if !bytes.Equal(downloaded, mustRead(t, files["营业执照.pdf"])) {
 		t.Errorf("the downloaded licence (%d bytes) is not the uploaded one", len(downloaded))
 	}
+	// 免提交: the next application that asks for the 营业执照 offers the
+	// licence just issued, by its name; one click hands it in.
+	open(t, citizen, s.URL+"/search?q="+url.QueryEscape("内资公司变更登记"))
+	press(t, citizen, "open the change guide", linkWithText("内资公司变更登记"))
+	press(t, citizen, "在线申办 the change", chromedp.CSS(`a.button-link[href$="/apply"]`))
+	press(t, citizen, "save the change draft", chromedp.CSS(`button[value="save"]`))
+	changeID := eval[string](t, citizen, `new URLSearchParams(location.search).get('case')`)
+	open(t, citizen, s.URL+"/me/cases/"+changeID)
+	offer := chromedp.JSPath(`[...document.querySelectorAll('ol.materials button')].filter(b => b.textContent.includes('使用本平台为您核发的「营业执照.pdf」'))`)
+	within(t, citizen, 5*time.Second, "the licence is offered by its name", chromedp.WaitVisible(offer))
+	press(t, citizen, "use the licence (免提交)", offer)
+	wantText(t, citizen, "the licence handed in", "材料已保存", "已提交：营业执照.pdf（复用已有材料，免提交）")
+	open(t, citizen, s.URL+"/me/cases/"+caseID)
 	resize(t, citizen, phone)
 	checkNoSideScroll(t, citizen, phone)
 	screenshot(t, citizen, env, "story-case-completed-phone")
@@ -344,10 +366,15 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 	walkInID := strings.TrimPrefix(eval[string](t, clerk, `location.pathname`), "/workbench/cases/")
 	walkInNumber := fact(t, clerk, "办件编号")
 	runAxe(t, clerk, env, "counter case to fill in")
-	do(t, clerk, "type the form",
-		chromedp.SendKeys(chromedp.CSS("#sf-applicant_name"), "王五"),
-		chromedp.SendKeys(chromedp.CSS("#sf-id_number"), "410411198506152014"),
-		chromedp.SendKeys(chromedp.CSS("#sf-mobile"), "13700001111"),
+	// The page says who the applicant is, and the form starts with what
+	// the intake was told: the clerk does not type it twice.
+	if who := fact(t, clerk, "申请人"); !strings.Contains(who, "王五") || !strings.Contains(who, "410411********2014") {
+		t.Errorf("the counter case names the applicant as %q", who)
+	}
+	if v := eval[string](t, clerk, `['applicant_name', 'id_number', 'mobile'].map(k => document.getElementById('sf-' + k)).map(e => e.value + (e.readOnly ? '（固定）' : '')).join(' ')`); v != "王五（固定） 410411198506152014（固定） 13700001111" {
+		t.Errorf("the counter form starts with %q", v)
+	}
+	do(t, clerk, "type the rest of the form",
 		chromedp.SendKeys(chromedp.CSS("#sf-address"), "河南省平顶山市湛河区曹镇乡曹镇村"),
 		chromedp.SetValue(chromedp.CSS("#sf-org_form"), "家庭经营"),
 		chromedp.SendKeys(chromedp.CSS("#sf-premises"), "平顶山市湛河区南环路16号"),
@@ -372,8 +399,15 @@ func caseStory(t *testing.T, env browserEnv, args ...string) {
 		t.Errorf("the counter case lists %d materials after %d scans", n, len(scans))
 	}
 	press(t, clerk, "提交申请 at the counter", chromedp.CSS(`form:has(input[name="op"][value="submit"]) button[type="submit"]`))
-	wantText(t, clerk, "the submitted counter case", "已办理", "待预审", "申请人到场", "窗口收件", "王五", "410411********2014")
+	wantText(t, clerk, "the submitted counter case", "已办理", "待预审", "申请人到场", "窗口收件", "王五", "410411********2014", "收件回执")
 	screenshot(t, clerk, env, "story-counter-case-desktop")
+	// The clerk prints the 收件回执 for the applicant: one A4 sheet.
+	press(t, clerk, "open the receipt", linkWithText("收件回执"))
+	wantText(t, clerk, "the receipt", "收件回执", "收字〔", "王五", walkIn, "收到材料", "后续办理", "平顶山市湛河区市场监督管理局")
+	printPDF(t, clerk, env, "story-counter-receipt-a4")
+	if pdf := mustRead(t, filepath.Join(env.shots, "story-counter-receipt-a4.pdf")); !bytes.Contains(pdf, []byte("/Count 1\n")) {
+		t.Error("the receipt does not print on one A4 sheet")
+	}
 	openCaseFromQueue(t, clerk, s.URL, "submitted", walkInID, walkInNumber)
 
 	// 7. Anyone can look a case up by its number and the mobile number,
@@ -497,9 +531,10 @@ func registerInBrowser(t *testing.T, ctx context.Context, base, name, id, mobile
 	if len(code) != 6 {
 		t.Fatalf("no code on the demo SMS page: %q", code)
 	}
-	do(t, ctx, "type the code and a password",
+	do(t, ctx, "type the code and a password, agree to the privacy notice",
 		chromedp.SendKeys(chromedp.CSS("#r-code"), code),
-		chromedp.SendKeys(chromedp.CSS("#r-password"), "Zhangsan-2026!"))
+		chromedp.SendKeys(chromedp.CSS("#r-password"), "Zhangsan-2026!"),
+		chromedp.Click(chromedp.CSS("#r-consent")))
 	press(t, ctx, "register", chromedp.CSS(`form[action="/register"] button[type="submit"]:not([formaction])`))
 	wantText(t, ctx, "my page after registering", name)
 }
@@ -647,6 +682,8 @@ func makeUploads(t *testing.T) map[string]string {
 		"公司章程.pdf":   tinyPDF("Articles of association"),
 		"租赁合同.pdf":   tinyPDF("Lease of the premises"),
 		"营业执照.pdf":   tinyPDF("Business licence"),
+		// The licence as the clerk's scanner names it.
+		"SCAN_0012.pdf": tinyPDF("Business licence"),
 	}
 	out := map[string]string{}
 	for name, body := range files {

@@ -160,6 +160,10 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	g.Calendar, g.Days = calendar.New(nil), calendardays.New(db, clk, log.With("part", "calendar"))
 	g.Cases = casework.New(db, g.Catalog, clk, g.Calendar)
 	g.Cases.UseKeys(g.Keys)
+	g.Cases.UseKnown(func(ctx context.Context, q store.Querier, account, enterprise int64) (casework.Known, error) {
+		k, err := g.Identity.Known(ctx, q, account, enterprise)
+		return casework.Known(k), err
+	})
 	if g.Files != nil {
 		g.Cases.UseFiles(g.Files, cfg.MaxPendingBytes)
 	}

@@ -163,6 +163,12 @@ func archiveGaps(c Case, it catalog.Item, mats []Material, docs []Document, even
 		issued[d.Kind] = true
 	}
 	for _, e := range events {
+		// A 收件回执 is the counter's receipt, not a step's decision:
+		// online submissions have none, nor counter ones taken in before
+		// receipts were printed.
+		if e.Action == Submit {
+			continue
+		}
 		if n, ok := notices[e.Action]; ok && !issued[n.kind] {
 			gaps = append(gaps, "文书："+n.title)
 			issued[n.kind] = true

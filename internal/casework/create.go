@@ -26,6 +26,11 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 	if err := applicable(it); err != nil {
 		return Case{}, err
 	}
+	k, err := s.knownOf(ctx, s.db.Read(), who.AccountID, who.ActingFor)
+	if err != nil {
+		return Case{}, err
+	}
+	form = k.apply(it, form, true)
 	c := Case{ItemID: it.ID, ItemVersion: it.Version, ApplicantID: who.AccountID, EnterpriseID: who.ActingFor,
 		DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: Draft, Channel: "online", Form: form, Version: 1}
 	if err := policy.Check(who, policy.Create, c.Resource()); err != nil {

@@ -41,6 +41,9 @@ var notices = map[Action]struct{ kind, title, mark string }{
 	AskCorrect: {"correction", "补正材料通知书", "补"},
 	Decide:     {"decision", "决定书", "决"},
 	Deliver:    {"delivery", "送达回证", "送"},
+	// At the counter only: the dated receipt for the papers taken in
+	// (行政许可法 第三十二条), printed for the applicant to keep.
+	Submit: {"receipt", "收件回执", "收"},
 }
 
 // CorrectionDays is the time an applicant is given to hand in what a
@@ -81,13 +84,14 @@ type notice struct {
 	due     calendar.Date // 补正: the date to correct by
 	named   []string      // 补正: the materials to hand in again
 	decided string        // 送达: the 决定书 delivered, with its number
+	papers  string        // 收件: the materials taken in
 }
 
 // issue writes the notice a step produces, in the step's transaction.
 func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.Item, st step, reason string, now time.Time) error {
 	a := st.action
 	n, ok := notices[a]
-	if !ok {
+	if !ok || a == Submit && c.Channel != "window" {
 		return nil
 	}
 	basis := strings.TrimSpace(st.basis)
@@ -118,6 +122,10 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.It
 		}
 	case Decide:
 		title = decisionTitle(it, c.Decision)
+	case Submit:
+		if nt.papers, err = receivedPapers(ctx, tx, c.ID); err != nil {
+			return err
+		}
 	case Deliver:
 		var t, num string
 		err := tx.QueryRow(ctx, `SELECT title, number FROM case_documents WHERE case_id = ? AND kind = 'decision' ORDER BY id DESC LIMIT 1`, c.ID).Scan(&t, &num)
@@ -143,6 +151,24 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.It
 	_, err = tx.Exec(ctx, `INSERT INTO case_documents (case_id, kind, number, title, body, department_id, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, n.kind, number, title, nt.body(), c.DepartmentID, now)
 	return err
+}
+
+// receivedPapers lists the materials a case holds, for its 收件回执.
+func receivedPapers(ctx context.Context, tx *store.Tx, caseID int64) (string, error) {
+	rows, err := tx.Query(ctx, `SELECT name FROM case_materials WHERE case_id = ? ORDER BY position`, caseID)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return "", err
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, "、"), rows.Err()
 }
 
 // addressee is the enterprise a case was filed for, else its applicant.
@@ -328,6 +354,19 @@ func (n notice) body() string {
 			add("%s", n.remedy("决定书"))
 		}
 		closing = ""
+	case Submit:
+		// A 收件回执 is a form too: what was taken in, when, and what next.
+		party := n.to.name
+		if n.to.creditCode != "" {
+			party += "（统一社会信用代码：" + n.to.creditCode + "，经办人：" + n.to.agent + "）"
+		}
+		add("申请人：%s", party)
+		add("申请事项：%s", it.Name)
+		add("办件编号：%s", c.Number)
+		add("收件日期：%s", chineseDate(n.day))
+		add("收到材料：%s", cmp.Or(n.papers, "无"))
+		add("后续办理：本机关将审查申请材料，决定是否受理；材料不齐全或者不符合法定形式的，一次性告知需要补正的全部内容。办理进度可凭办件编号和手机号码在本网站“办件查询”中查看。")
+		closing = ""
 	case Deliver:
 		// A 送达回证 is a form, not a letter: one line per box.
 		papers := n.decided
@@ -360,11 +399,12 @@ func (n notice) body() string {
 		closing = ""
 	}
 	var b strings.Builder
-	if n.action != Deliver {
+	form := n.action == Deliver || n.action == Submit
+	if !form {
 		b.WriteString(n.to.name + "：\n\n")
 	}
 	b.WriteString(strings.Join(paras, "\n\n"))
-	if n.action != Deliver {
+	if !form {
 		if ct := n.contact(); ct != "" {
 			b.WriteString("\n\n" + ct)
 		}
@@ -421,7 +461,7 @@ func (d Document) Layout() Layout {
 		l.Addressee, paras = paras[0], paras[1:]
 	}
 	for _, p := range paras {
-		if label, value, ok := strings.Cut(p, "："); ok && d.Kind == "delivery" && utf8.RuneCountInString(label) <= 8 && !strings.ContainsAny(label, "，。") {
+		if label, value, ok := strings.Cut(p, "："); ok && (d.Kind == "delivery" || d.Kind == "receipt") && utf8.RuneCountInString(label) <= 8 && !strings.ContainsAny(label, "，。") {
 			l.Fields = append(l.Fields, Field{label, value})
 			continue
 		}

@@ -36,10 +36,13 @@ func CheckForm(it catalog.Item, answers map[string]string, now time.Time) (map[s
 
 func checkField(f catalog.FormField, v string, now time.Time) string {
 	if v == "" {
-		if f.Required {
-			return "请填写" + f.Label
+		if !f.Required {
+			return ""
 		}
-		return ""
+		if f.Type == "select" || f.Type == "radio" || f.Type == "checkbox" {
+			return "请选择" + f.Label
+		}
+		return "请填写" + f.Label
 	}
 	max := f.MaxLength
 	if max == 0 {
@@ -135,6 +138,16 @@ func (s *Service) SaveDraft(ctx context.Context, who policy.Subject, caseID int6
 		if err := current(c, expected); err != nil {
 			return err
 		}
+		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+		if err != nil {
+			return err
+		}
+		// The applicant's own name and numbers stay the account's.
+		k, err := s.knownOf(ctx, tx, c.ApplicantID, c.EnterpriseID)
+		if err != nil {
+			return err
+		}
+		answers = k.apply(it, answers, false)
 		before, err := s.unseal(c)
 		if err != nil {
 			return err
@@ -142,10 +155,6 @@ func (s *Service) SaveDraft(ctx context.Context, who policy.Subject, caseID int6
 		changed := changedFields(before, answers)
 		if len(changed) == 0 {
 			return nil
-		}
-		it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
-		if err != nil {
-			return err
 		}
 		body, err := s.encodeForm(it, &c, answers)
 		if err != nil {

@@ -308,7 +308,9 @@ func TestQueueFilters(t *testing.T) {
 }
 
 // A licence a department here issued to the applicant is offered for a
-// material of that name in a later application (免提交), and only to them.
+// material of that name in a later application (免提交), and only to them:
+// matched and shown by the item's result name (审批结果名称), whatever the
+// clerk's scanner called the file.
 func TestIssuedResultIsReusable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
@@ -317,7 +319,7 @@ func TestIssuedResultIsReusable(t *testing.T) {
 		c := submitted(t, f, f.itemID)
 		c, _ = f.svc.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
 		c, _ = f.svc.Decide(ctx, f.head, c.ID, reviewed(t, f, c).Version, true, "准予", "")
-		if _, err := f.svc.Complete(ctx, f.window, c.ID, c.Version, licence, "营业执照.pdf"); err != nil {
+		if _, err := f.svc.Complete(ctx, f.window, c.ID, c.Version, licence, "SCAN_0012.pdf"); err != nil {
 			t.Fatal(err)
 		}
 		// A later item asks for the licence.
@@ -330,14 +332,18 @@ func TestIssuedResultIsReusable(t *testing.T) {
 			t.Fatal(err)
 		}
 		offers, err := f.svc.Reusable(ctx, f.citizen, draft.ID, "营业执照副本")
-		if err != nil || len(offers) != 1 || offers[0].Position != casework.ResultPosition || offers[0].CaseID != c.ID || offers[0].SHA256 != licence.SHA256 {
+		if err != nil || len(offers) != 1 || offers[0].Position != casework.ResultPosition || offers[0].CaseID != c.ID || offers[0].SHA256 != licence.SHA256 || offers[0].Filename != "营业执照.pdf" {
 			t.Fatalf("offers: %+v %v", offers, err)
+		}
+		// Nor is it offered for a material named otherwise.
+		if none, err := f.svc.Reusable(ctx, f.citizen, draft.ID, "经营场所证明"); err != nil || len(none) != 0 {
+			t.Fatalf("the licence is offered for another material: %+v %v", none, err)
 		}
 		if others, _ := f.svc.Reusable(ctx, f.other, draft.ID, "营业执照副本"); len(others) != 0 {
 			t.Fatalf("another person is offered the licence: %+v", others)
 		}
 		m, err := f.svc.MaterialOf(ctx, f.citizen, c.ID, casework.ResultPosition)
-		if err != nil || m.SHA256 != licence.SHA256 {
+		if err != nil || m.SHA256 != licence.SHA256 || m.Filename != "营业执照.pdf" {
 			t.Fatalf("the result as a material: %+v %v", m, err)
 		}
 		if _, err := f.svc.Attach(ctx, f.other, draft.ID, draft.Version, 1, licence, "x.pdf", c.ID); err == nil {

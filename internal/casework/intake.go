@@ -44,6 +44,15 @@ func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID int64, 
 		if c.ApplicantID, err = applicant(ctx, tx); err != nil {
 			return err
 		}
+		// The clerk does not type again what the intake has just told:
+		// the form starts with the applicant's name and numbers.
+		k, err := s.knownOf(ctx, tx, c.ApplicantID, 0)
+		if err != nil {
+			return err
+		}
+		if body, err = s.encodeForm(it, &c, k.apply(it, answers, true)); err != nil {
+			return err
+		}
 		if err := insertCase(ctx, tx, &c, body); err != nil {
 			return err
 		}

@@ -174,8 +174,9 @@ const ResultPosition = -1
 
 // Reusable lists what 免提交 offers instead of an upload for a material:
 // files the applicant handed in for a material of the same name in other
-// cases, and results departments here issued to them (a licence named
-// like the material: 营业执照 for 营业执照副本 …), newest first.
+// cases, and results departments here issued to them (a licence whose
+// item's result name is like the material's: 营业执照 for 营业执照副本 …),
+// newest first.
 func (s *Service) Reusable(ctx context.Context, who policy.Subject, caseID int64, name string) ([]Material, error) {
 	rows, err := s.db.Read().Query(ctx, `SELECT m.position, m.name, m.sha256, m.size, m.content_type, m.filename, COALESCE(m.reused_from, 0), m.case_id, m.uploaded_at
 		FROM case_materials m JOIN cases c ON c.id = m.case_id
@@ -200,25 +201,56 @@ func (s *Service) Reusable(ctx context.Context, who policy.Subject, caseID int64
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	results, err := s.db.Read().Query(ctx, `SELECT id, result_sha256, result_name, result_type, updated_at FROM cases
+	results, err := s.db.Read().Query(ctx, `SELECT id, item_id, item_version, result_sha256, result_name, result_type, updated_at FROM cases
 		WHERE applicant_id = ? AND status IN ('completed', 'delivered') AND result_sha256 <> '' AND id <> ? ORDER BY updated_at DESC LIMIT 20`,
 		who.AccountID, caseID)
 	if err != nil {
 		return nil, err
 	}
-	defer results.Close()
+	var issued []Case
 	for results.Next() {
-		m := Material{Position: ResultPosition, Name: name}
-		if err := results.Scan(&m.CaseID, &m.SHA256, &m.Filename, &m.ContentType, &m.UploadedAt); err != nil {
+		var c Case
+		if err := results.Scan(&c.ID, &c.ItemID, &c.ItemVersion, &c.ResultSHA256, &c.ResultName, &c.ResultType, &c.UpdatedAt); err != nil {
+			results.Close()
 			return nil, err
 		}
+		issued = append(issued, c)
+	}
+	results.Close()
+	if err := results.Err(); err != nil {
+		return nil, err
+	}
+	for _, c := range issued {
+		m, err := s.resultMaterial(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		// Matched by what the result is (the item's 审批结果名称), not by
+		// what the clerk's scanner called the file.
 		base := strings.TrimSuffix(m.Filename, filepath.Ext(m.Filename))
 		if !seen[m.SHA256] && base != "" && (strings.Contains(name, base) || strings.Contains(base, name)) {
 			seen[m.SHA256] = true
+			m.Name = name
 			out = append(out, m)
 		}
 	}
-	return out, results.Err()
+	return out, nil
+}
+
+// resultMaterial is a completed case's result as a material: named by
+// its item's 审批结果名称 (营业执照.pdf, the file's own extension kept),
+// or by the uploaded file's name when the item names no result.
+func (s *Service) resultMaterial(ctx context.Context, c Case) (Material, error) {
+	it, err := s.catalog.Version(ctx, c.ItemID, c.ItemVersion)
+	if err != nil {
+		return Material{}, err
+	}
+	filename := c.ResultName
+	if n := strings.TrimSpace(it.Result.Name); n != "" {
+		filename = n + filepath.Ext(c.ResultName)
+	}
+	return Material{Position: ResultPosition, Name: filename, SHA256: c.ResultSHA256, ContentType: c.ResultType,
+		Filename: filename, CaseID: c.ID, UploadedAt: c.UpdatedAt}, nil
 }
 
 // MaterialOf returns one material of a case to someone allowed to see it.
@@ -234,8 +266,7 @@ func (s *Service) MaterialOf(ctx context.Context, who policy.Subject, caseID int
 		if c.ResultSHA256 == "" || c.Status != Completed && c.Status != Delivered {
 			return Material{}, apperr.New(apperr.NotFound, "该办件没有办理结果。")
 		}
-		return Material{Position: ResultPosition, Name: c.ResultName, SHA256: c.ResultSHA256, ContentType: c.ResultType,
-			Filename: c.ResultName, CaseID: c.ID, UploadedAt: c.UpdatedAt}, nil
+		return s.resultMaterial(ctx, c)
 	}
 	var m Material
 	err = s.db.Read().QueryRow(ctx, `SELECT position, name, sha256, size, content_type, filename, COALESCE(reused_from, 0), case_id, uploaded_at

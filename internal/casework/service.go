@@ -25,6 +25,7 @@ type Service struct {
 	// staging.Store.Hold); maxPending caps an applicant's draft files.
 	files      *staging.Store
 	maxPending int64
+	known      KnownFunc // fills applicants' forms (UseKnown); nil: nothing is filled
 }
 
 // UseFiles makes the service hold, in the transaction that records them,

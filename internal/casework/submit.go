@@ -42,8 +42,12 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 	if err := applicable(it); err != nil {
 		return Case{}, err
 	}
+	k, err := s.knownOf(ctx, s.db.Read(), who.AccountID, who.ActingFor)
+	if err != nil {
+		return Case{}, err
+	}
 	now := s.clock.Now()
-	form, problems := CheckForm(it, answers, now)
+	form, problems := CheckForm(it, k.apply(it, answers, true), now)
 	if len(problems) > 0 {
 		return Case{}, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("申请表有 %d 处需要修改。", len(problems)), Fields: problems}
 	}

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -90,7 +91,7 @@ func (f fixture) register(t *testing.T, mob, id string) (identity.Account, strin
 	if err := f.svc.SendCode(ctx, mob, identity.PurposeRegister, meta); err != nil {
 		t.Fatal(err)
 	}
-	acc, token, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: id, Mobile: mob, Code: f.lastCode(t), Password: "Zhangsan-2026!"}, meta)
+	acc, token, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: id, Mobile: mob, Code: f.lastCode(t), Password: "Zhangsan-2026!", Consent: identity.PrivacyVersion}, meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,15 +111,15 @@ func TestRegisterAndSignInWithPhoneCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		code := f.lastCode(t)
-		_, _, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: "110105194912310021", Mobile: mobile, Code: code}, meta)
+		_, _, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: "110105194912310021", Mobile: mobile, Code: code, Consent: identity.PrivacyVersion}, meta)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "校验位") {
 			t.Fatalf("bad identity number: %v", err)
 		}
-		_, _, err = f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: idNumber, Mobile: mobile, Code: "000000"}, meta)
+		_, _, err = f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: idNumber, Mobile: mobile, Code: "000000", Consent: identity.PrivacyVersion}, meta)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "验证码不正确") {
 			t.Fatalf("wrong code: %v", err)
 		}
-		acc, token, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: idNumber, Mobile: mobile, Code: code}, meta)
+		acc, token, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: idNumber, Mobile: mobile, Code: code, Consent: identity.PrivacyVersion}, meta)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +131,7 @@ func TestRegisterAndSignInWithPhoneCode(t *testing.T) {
 			t.Fatalf("session: %+v %v", sess, err)
 		}
 		// A code works once.
-		if _, _, err := f.svc.Register(ctx, identity.Registration{Name: "李四", IDNumber: "11010519491231002X", Mobile: mobile, Code: code}, meta); err == nil {
+		if _, _, err := f.svc.Register(ctx, identity.Registration{Name: "李四", IDNumber: "11010519491231002X", Mobile: mobile, Code: code, Consent: identity.PrivacyVersion}, meta); err == nil {
 			t.Fatal("a used code worked again")
 		}
 		// Nothing personal is stored in clear.
@@ -431,7 +432,7 @@ func TestRealNameVerification(t *testing.T) {
 			if err := f.svc.SendCode(ctx, mobile, identity.PurposeRegister, meta); err != nil {
 				t.Fatal(err)
 			}
-			acc, _, err := f.svc.Register(ctx, identity.Registration{Name: name, IDNumber: idNumber, Mobile: mobile, Code: f.lastCode(t)}, meta)
+			acc, _, err := f.svc.Register(ctx, identity.Registration{Name: name, IDNumber: idNumber, Mobile: mobile, Code: f.lastCode(t), Consent: identity.PrivacyVersion}, meta)
 			return acc, err
 		}
 		if _, err := reg("李四"); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "实名核验未通过") {
@@ -563,8 +564,132 @@ func TestSignInWithCodeDoesNotRevealRegistration(t *testing.T) {
 		if err := f.svc.SendCode(ctx, "13900000000", identity.PurposeSignIn, meta); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.SignInWithCode(ctx, "13900000000", f.lastCode(t), meta); !apperr.Is(err, apperr.NotFound) {
+		code := f.lastCode(t)
+		if _, err := f.svc.SignInWithCode(ctx, "13900000000", code, meta); !errors.Is(err, identity.ErrUnregistered) {
 			t.Fatalf("right code, unregistered number: %v", err)
+		}
+		// They register at once with the same code, proven theirs; the
+		// code does not sign in again, nor register twice.
+		if _, err := f.svc.SignInWithCode(ctx, "13900000000", code, meta); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("the code signs in again: %v", err)
+		}
+		acc, _, err := f.svc.Register(ctx, identity.Registration{Name: "李四", IDNumber: "110105199003071239", Mobile: "13900000000", Code: code,
+			Consent: identity.PrivacyVersion}, meta)
+		if err != nil || acc.MobileMasked != "139****0000" {
+			t.Fatalf("registering with the sign-in code: %+v %v", acc, err)
+		}
+		if _, _, err := f.svc.Register(ctx, identity.Registration{Name: "王五", IDNumber: "410411198506152014", Mobile: "13900000000", Code: code,
+			Consent: identity.PrivacyVersion}, meta); err == nil {
+			t.Fatal("the code registered twice")
+		}
+	})
+}
+
+// No account is opened without consent to the privacy notice of the
+// current version; the consent is kept with the account and on the
+// audit log (个人信息保护法 第十四条、第二十九条).
+func TestRegistrationRecordsConsent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeRegister, meta); err != nil {
+			t.Fatal(err)
+		}
+		code := f.lastCode(t)
+		for consent, want := range map[string]string{"": "请阅读《个人信息处理告知书》", "2020-01-01": "已更新"} {
+			_, _, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: idNumber, Mobile: mobile, Code: code, Consent: consent}, meta)
+			if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), want) {
+				t.Fatalf("consent %q: %v", consent, err)
+			}
+		}
+		// The refused tries did not spend the code.
+		acc, _, err := f.svc.Register(ctx, identity.Registration{Name: "张三", IDNumber: idNumber, Mobile: mobile, Code: code, Consent: identity.PrivacyVersion}, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var version string
+		var at time.Time
+		if err := db.Read().QueryRow(ctx, `SELECT privacy_version, privacy_consented_at FROM accounts WHERE id = ?`, acc.ID).Scan(&version, &at); err != nil ||
+			version != identity.PrivacyVersion || !at.Equal(f.clk.Now()) {
+			t.Fatalf("consent kept: %q at %v, %v", version, at, err)
+		}
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "privacy_consent", Object: "account:" + itoa(acc.ID)})
+		if err != nil || len(entries) != 1 || !strings.Contains(entries[0].Detail, identity.PrivacyVersion) || !strings.Contains(entries[0].Detail, "身份证号码") {
+			t.Fatalf("consent audit: %+v %v", entries, err)
+		}
+	})
+}
+
+// 忘记密码: a code to the mobile number sets a new password, signs the
+// account out everywhere and is audited. Until the code is verified the
+// answers are the same for a registered and an unknown number, and wrong
+// codes are limited as wrong passwords are.
+func TestResetPasswordByCode(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		acc, token := f.register(t, mobile, idNumber)
+		const next = "Lisi-Reset-2027!"
+		// Before the code: a registered and an unknown number, alike.
+		known := f.svc.ResetPasswordByCode(ctx, mobile, "123456", next, meta)
+		unknown := f.svc.ResetPasswordByCode(ctx, "13900000000", "123456", next, meta)
+		if !apperr.Is(unknown, apperr.Invalid) || apperr.MessageOf(unknown) != apperr.MessageOf(known) {
+			t.Fatalf("unknown number: %v; known number: %v", unknown, known)
+		}
+		f.clk.Advance(2 * time.Minute) // a code a minute at most
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeResetPassword, meta); err != nil {
+			t.Fatal(err)
+		}
+		code := f.lastCode(t)
+		// A weak password, or one made of the identity number, is refused
+		// and does not spend the code.
+		if err := f.svc.ResetPasswordByCode(ctx, mobile, code, "short", meta); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("weak password: %v", err)
+		}
+		if err := f.svc.ResetPasswordByCode(ctx, mobile, code, "Id-"+idNumber+"!", meta); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("a password of the identity number: %v", err)
+		}
+		if err := f.svc.ResetPasswordByCode(ctx, mobile, code, next, meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(ctx, token); err == nil {
+			t.Error("the old session outlived the reset")
+		}
+		if _, err := f.svc.SignInWithPassword(ctx, mobile, "Zhangsan-2026!", meta); err == nil {
+			t.Error("the old password still works")
+		}
+		if _, err := f.svc.SignInWithPassword(ctx, mobile, next, meta); err != nil {
+			t.Fatalf("the new password: %v", err)
+		}
+		if err := f.svc.ResetPasswordByCode(ctx, mobile, code, "Other-Reset-2027!", meta); err == nil {
+			t.Fatal("a code reset twice")
+		}
+		entries, err := audit.Search(ctx, db.Read(), audit.Filter{Action: "password_reset", Object: "account:" + itoa(acc.ID)})
+		if err != nil || len(entries) != 1 || !strings.Contains(entries[0].Detail, "短信验证码") {
+			t.Fatalf("reset audit: %+v %v", entries, err)
+		}
+		// An unknown number is told only with the code it received.
+		if err := f.svc.SendCode(ctx, "13900000000", identity.PurposeResetPassword, meta); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.ResetPasswordByCode(ctx, "13900000000", f.lastCode(t), next, meta); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("right code, unknown number: %v", err)
+		}
+		// Wrong codes count as wrong passwords: the fifth locks the pair.
+		f.clk.Advance(2 * time.Minute)
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeResetPassword, meta); err != nil {
+			t.Fatal(err)
+		}
+		code = f.lastCode(t)
+		var last error
+		for range 5 {
+			last = f.svc.ResetPasswordByCode(ctx, mobile, "000000", next, meta)
+		}
+		if !apperr.Is(last, apperr.TooMany) {
+			t.Fatalf("the fifth wrong code: %v", last)
+		}
+		if err := f.svc.ResetPasswordByCode(ctx, mobile, code, next, meta); !apperr.Is(err, apperr.TooMany) {
+			t.Fatalf("locked, the right code: %v", err)
 		}
 	})
 }

@@ -17,9 +17,10 @@ import (
 
 // Purposes of one-time codes; a code sent for one does not work for another.
 const (
-	PurposeRegister     = "register"
-	PurposeSignIn       = "signin"
-	PurposeChangeMobile = "change_mobile"
+	PurposeRegister      = "register"
+	PurposeSignIn        = "signin"
+	PurposeChangeMobile  = "change_mobile"
+	PurposeResetPassword = "reset_password"
 )
 
 // Limits on one-time codes.
@@ -45,7 +46,7 @@ func (s *Service) mobileIndex(mobile string) (string, string, error) {
 // SendCode sends a one-time code by SMS, within the rate limits per number
 // and per address. The code is stored only as a keyed hash.
 func (s *Service) SendCode(ctx context.Context, mobile, purpose string, meta Meta) error {
-	if purpose != PurposeRegister && purpose != PurposeSignIn && purpose != PurposeChangeMobile {
+	if purpose != PurposeRegister && purpose != PurposeSignIn && purpose != PurposeChangeMobile && purpose != PurposeResetPassword {
 		return apperr.New(apperr.Invalid, "验证码用途无效")
 	}
 	m, idx, err := s.mobileIndex(mobile)

@@ -24,7 +24,16 @@ type Registration struct {
 	Mobile   string
 	Code     string // the one-time code sent to Mobile
 	Password string // optional: without one, the person signs in by code
+	// Consent is the version of the privacy notice the person agreed to
+	// (PrivacyVersion): no account is opened without it.
+	Consent string
 }
+
+// PrivacyVersion is the version of the privacy notice (个人信息处理告知书,
+// the page /privacy) that registration asks people to agree to. Change it
+// with the notice's text: an account records the version agreed to, and a
+// form sent against an older one is asked again.
+const PrivacyVersion = "2026-12-07"
 
 // Register opens a citizen's account after checking the phone code, the
 // identity number (GB 11643, with a real birth date) and, if given, the
@@ -51,6 +60,13 @@ func (s *Service) Register(ctx context.Context, r Registration, meta Meta) (Acco
 		} else if hash, err = password.Hash(r.Password); err != nil {
 			return Account{}, "", err
 		}
+	}
+	switch r.Consent {
+	case PrivacyVersion:
+	case "":
+		problems = append(problems, "请阅读《个人信息处理告知书》，并勾选同意")
+	default:
+		problems = append(problems, "《个人信息处理告知书》已更新，请重新阅读并勾选同意")
 	}
 	if len(problems) > 0 {
 		return Account{}, "", apperr.New(apperr.Invalid, strings.Join(problems, "；"))
@@ -93,10 +109,11 @@ func (s *Service) Register(ctx context.Context, r Registration, meta Meta) (Acco
 			changed = now
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, id_number_sealed, id_number_index, id_number_masked,
-			mobile_sealed, mobile_index, mobile_masked, password_hash, password_changed_at, totp_required, real_name_status, created_at, updated_at)
-			VALUES ('person', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			mobile_sealed, mobile_index, mobile_masked, password_hash, password_changed_at, totp_required, real_name_status,
+			privacy_version, privacy_consented_at, created_at, updated_at)
+			VALUES ('person', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			name, idSealed, s.opt.Keys.Index("id_number", card.Number), ident.MaskIDCard(card.Number),
-			mobileSealed, mobileIdx, ident.MaskMobile(mobile), hash, changed, false, status, now, now).Scan(&acc.ID)
+			mobileSealed, mobileIdx, ident.MaskMobile(mobile), hash, changed, false, status, r.Consent, now, now, now).Scan(&acc.ID)
 		if store.IsUniqueViolation(err) {
 			return apperr.New(apperr.Conflict, "该手机号或身份证号码已注册，请直接登录。")
 		}
@@ -109,7 +126,11 @@ func (s *Service) Register(ctx context.Context, r Registration, meta Meta) (Acco
 		if err := s.recordSignIn(ctx, tx, acc.ID, "register", true, "", meta); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, acc.ID, "register", fmt.Sprintf("account:%d", acc.ID), "注册个人账户", meta)
+		if err := s.audit(ctx, tx, acc.ID, "register", fmt.Sprintf("account:%d", acc.ID), "注册个人账户", meta); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, acc.ID, "privacy_consent", fmt.Sprintf("account:%d", acc.ID),
+			"同意《个人信息处理告知书》（版本 "+r.Consent+"），含单独同意处理身份证号码", meta)
 	})
 	if err != nil {
 		return Account{}, "", err
@@ -147,8 +168,15 @@ func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta 
 			return s.failed(ctx, tx, id, "code", apperr.MessageOf(err), meta)
 		}
 		if unknown != nil {
-			failure = unknown
-			return nil
+			// Only now, the number proven theirs, is the person told it is
+			// not registered: the same code then registers it (for as long
+			// as it would have lasted), so that they need not wait for
+			// another.
+			failure = ErrUnregistered
+			now := s.opt.Clock.Now()
+			_, err := tx.Exec(ctx, `INSERT INTO otp_codes (mobile_index, purpose, code_hash, ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				idx, PurposeRegister, s.codeHash(idx, PurposeRegister, code), meta.IP, now, now.Add(codeTTL))
+			return err
 		}
 		if disabled {
 			failure = apperr.New(apperr.Forbidden, "该账户已停用，请联系管理员。")
@@ -169,6 +197,10 @@ func (s *Service) SignInWithCode(ctx context.Context, mobile, code string, meta 
 	}
 	return token, err
 }
+
+// ErrUnregistered answers a sign-in code, verified, for a number no
+// account has: the code then registers the number (Register with it).
+var ErrUnregistered = apperr.New(apperr.NotFound, "该手机号尚未注册。验证码已核验，填写姓名和身份证号码即可注册，无须再获取验证码。")
 
 // SignInWithPassword signs a citizen in with mobile and password, within
 // the same limits as staff.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
@@ -34,6 +35,17 @@ func TestCitizenRegistersSignsInAndSeesOnlyTheirOwnPage(t *testing.T) {
 		}
 		form.Set("code", m[1])
 		form.Set("password", "Zhangsan-2026!")
+		// Without agreeing to the privacy notice no account is opened.
+		if ex := b.post("/register", form); ex.status != 400 || !strings.Contains(ex.body, "请阅读《个人信息处理告知书》，并勾选同意") {
+			t.Fatalf("register without consent: %d", ex.status)
+		}
+		if ex := b.get("/register"); !strings.Contains(ex.body, `href="/privacy"`) || !strings.Contains(ex.body, `name="consent" value="`+identity.PrivacyVersion+`"`) {
+			t.Error("the registration form does not link the privacy notice and ask for consent")
+		}
+		if ex := b.get("/privacy"); ex.status != 200 || !strings.Contains(ex.body, "敏感个人信息") || !strings.Contains(ex.body, identity.PrivacyVersion) {
+			t.Errorf("the privacy notice: %d", ex.status)
+		}
+		form.Set("consent", identity.PrivacyVersion)
 		if ex := b.post("/register", form); ex.status != http.StatusSeeOther || ex.header.Get("Location") != "/me" {
 			t.Fatalf("register: %d %s\n%s", ex.status, ex.header.Get("Location"), ex.body)
 		}

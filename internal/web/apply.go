@@ -21,10 +21,38 @@ type applyPage struct {
 	Item     catalog.Item
 	Answers  map[string]string
 	Problems map[string]string
+	Fixed    map[string]bool // answers from the applicant's account, not to be changed
 	CaseID   int64
 	Version  int
 	Error    string
 	Notice   string
+}
+
+// problem is one line of the error summary above a form.
+type problem struct{ Field, Message string }
+
+// ProblemList lists the form's problems in the order of its fields, each
+// with the id of the control it links to (the first option of a choice).
+func (p applyPage) ProblemList() []problem {
+	return problemList(p.Item, p.Problems, "f-")
+}
+
+func problemList(it catalog.Item, problems map[string]string, prefix string) []problem {
+	var out []problem
+	for _, sec := range it.Form {
+		for _, f := range sec.Fields {
+			msg, ok := problems[f.Key]
+			if !ok {
+				continue
+			}
+			id := prefix + f.Key
+			if f.Type == "radio" || f.Type == "checkbox" {
+				id += "-0"
+			}
+			out = append(out, problem{id, msg})
+		}
+	}
+	return out
 }
 
 func (p applyPage) Checked(key, option string) bool {
@@ -45,7 +73,11 @@ func (s *Server) applyForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := applyPage{Item: it, Answers: map[string]string{}, Notice: notices[r.URL.Query().Get("done")]}
+	p := applyPage{Item: it, Notice: notices[r.URL.Query().Get("done")]}
+	// A new application starts with what the account tells.
+	if p.Answers, p.Fixed, err = s.cases.Prefill(r.Context(), subject(r), it); err != nil {
+		return err
+	}
 	// Resume a draft.
 	if v := r.URL.Query().Get("case"); v != "" {
 		caseID, _ := strconv.ParseInt(v, 10, 64)
@@ -100,6 +132,9 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	p := applyPage{Item: it, Answers: answers}
+	if _, p.Fixed, err = s.cases.Prefill(r.Context(), who, it); err != nil {
+		return err
+	}
 	p.CaseID, _ = strconv.ParseInt(f.Get("case"), 10, 64)
 	p.Version, _ = strconv.Atoi(f.Get("version"))
 	fail := func(cause error) error {
@@ -118,6 +153,11 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 		return fail(err)
 	}
 	p.CaseID, p.Version = c.ID, c.Version
+	// What was saved: the account's own answers stay the account's.
+	if p.Answers, err = s.cases.Answers(who, c); err != nil {
+		return err
+	}
+	_, problems = casework.CheckForm(it, p.Answers, s.clock.Now())
 	if f.Get("op") != "submit" {
 		http.Redirect(w, r, fmt.Sprintf("/items/%d/apply?case=%d&done=saved", id, c.ID), http.StatusSeeOther)
 		return nil
@@ -147,6 +187,10 @@ func (s *Server) applicantAct(w http.ResponseWriter, r *http.Request) error {
 	a := casework.Action(r.PostForm.Get("op"))
 	if a != casework.Submit && a != casework.Resubmit && a != casework.Withdraw {
 		return apperr.New(apperr.Invalid, "未知操作")
+	}
+	// Withdrawing cannot be undone: the page asks once more.
+	if a == casework.Withdraw && r.PostForm.Get("confirm") != "yes" {
+		return s.renderMyCaseAs(w, r, id, myCaseShow{status: http.StatusOK, confirmWithdraw: true})
 	}
 	if a == casework.Submit {
 		it, err := s.catalog.Version(r.Context(), c.ItemID, c.ItemVersion)
@@ -179,8 +223,13 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.NotFound, "没有这项材料。")
 	}
 	who := subject(r)
+	// A refused upload says which material it was for, at that material.
+	refuse := func(status int, message string) error {
+		return s.renderMyCaseAs(w, r, id, myCaseShow{status: status, err: "「" + s.materialName(r, id, n) + "」：" + message,
+			errField: fmt.Sprintf("file-%d", n)})
+	}
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		return s.renderMyCase(w, r, http.StatusRequestEntityTooLarge, id, fmt.Sprintf("文件超过大小限制（最大 %d MB）。", MaxMaterialBytes>>20), "")
+		return refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("文件超过大小限制（最大 %d MB）。", MaxMaterialBytes>>20))
 	}
 	version, _ := strconv.Atoi(r.FormValue("version"))
 	var obj filestore.Object
@@ -190,7 +239,7 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		reused, _ = strconv.ParseInt(from, 10, 64)
 		m, err := s.cases.MaterialOf(r.Context(), who, reused, mustAtoi(r.FormValue("reuse_position")))
 		if err != nil {
-			return s.myCaseRefused(w, r, id, err)
+			return formError(err, refuse)
 		}
 		// The stored file itself says what it is (a result's size is not
 		// kept on its case).
@@ -203,12 +252,12 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		file, header, err := r.FormFile("file")
 		if err != nil {
-			return s.renderMyCase(w, r, http.StatusBadRequest, id, "请选择要上传的文件（PDF、JPEG 或 PNG）。", "")
+			return refuse(http.StatusBadRequest, "请选择要上传的文件（PDF、JPEG 或 PNG）。")
 		}
 		defer file.Close()
 		// The file is durable in the store before the case records it.
 		if obj, err = s.files.Put(r.Context(), file, MaxMaterialBytes); err != nil {
-			return s.myCaseRefused(w, r, id, err)
+			return formError(err, refuse)
 		}
 		filename = header.Filename
 	}
@@ -216,10 +265,24 @@ func (s *Server) uploadMaterial(w http.ResponseWriter, r *http.Request) error {
 		if reused == 0 {
 			s.discard(r, obj)
 		}
-		return s.myCaseRefused(w, r, id, err)
+		return formError(err, refuse)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/me/cases/%d?done=uploaded", id), http.StatusSeeOther)
 	return nil
+}
+
+// materialName names material n of case id for a message, or says
+// 材料 when the case or the material cannot be read.
+func (s *Server) materialName(r *http.Request, id int64, n int) string {
+	c, _, err := s.cases.Get(r.Context(), subject(r), id)
+	if err != nil {
+		return "材料"
+	}
+	it, err := s.catalog.Version(r.Context(), c.ItemID, c.ItemVersion)
+	if err != nil || n < 0 || n >= len(it.Materials) {
+		return "材料"
+	}
+	return it.Materials[n].Name
 }
 
 func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
@@ -255,25 +318,43 @@ type caseMaterialRow struct {
 }
 
 type myCasePage struct {
-	Documents   []casework.Document
-	Case        casework.Case
-	Item        catalog.Item
-	Events      []casework.Event
-	Answers     []answerRow
-	Materials   []caseMaterialRow
-	Editable    bool
-	Notice      string
-	Error       string
-	Deadline    casework.Deadline
-	HasDeadline bool
-	Finish      casework.Finish
-	Finished    bool
+	// What a draft still lacks before it may be submitted; 提交申请
+	// shows only when nothing is missing.
+	Missing         []string
+	ConfirmWithdraw bool   // 撤回申请 was asked for: confirm it
+	ErrorField      string // the id of the control the error is about
+	Documents       []casework.Document
+	Case            casework.Case
+	Item            catalog.Item
+	Events          []casework.Event
+	Answers         []answerRow
+	Materials       []caseMaterialRow
+	Editable        bool
+	Notice          string
+	Error           string
+	Deadline        casework.Deadline
+	HasDeadline     bool
+	Finish          casework.Finish
+	Finished        bool
 	// The 补正 request a case waiting for corrections answers.
 	Correction    casework.CorrectionRequest
 	HasCorrection bool
 }
 
+// myCaseShow is how the applicant's case page is shown this time.
+type myCaseShow struct {
+	status          int
+	err, notice     string
+	errField        string
+	confirmWithdraw bool
+}
+
 func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int, id int64, errMsg, notice string) error {
+	return s.renderMyCaseAs(w, r, id, myCaseShow{status: status, err: errMsg, notice: notice})
+}
+
+func (s *Server) renderMyCaseAs(w http.ResponseWriter, r *http.Request, id int64, show myCaseShow) error {
+	status, errMsg, notice := show.status, show.err, show.notice
 	who := subject(r)
 	rec, err := s.record(r, id)
 	if err != nil {
@@ -290,10 +371,16 @@ func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int
 	}
 	p := myCasePage{Documents: rec.Documents, Case: c, Item: it, Events: rec.Events, Answers: answers(it, form, full, nil), Error: errMsg, Notice: notice,
 		Editable: who.Kind == policy.Person && (c.Status == casework.Draft || c.Status == casework.Correction)}
+	p.ConfirmWithdraw, p.ErrorField = show.confirmWithdraw && p.Editable, show.errField
 	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c, it, rec.Events)
 	p.Finish, p.Finished = s.cases.FinishOf(c, rec.Events)
 	if p.Correction, p.HasCorrection, err = s.cases.Correction(r.Context(), who, c); err != nil {
 		return err
+	}
+	if full {
+		if _, problems := casework.CheckForm(it, form, s.clock.Now()); len(problems) > 0 {
+			p.Missing = append(p.Missing, fmt.Sprintf("申请表还有 %d 处未填或填错", len(problems)))
+		}
 	}
 	for i, m := range it.Materials {
 		row := caseMaterialRow{Material: m, N: i, Named: p.Correction.Names(i)}
@@ -301,6 +388,9 @@ func (s *Server) renderMyCase(w http.ResponseWriter, r *http.Request, status int
 			if mats[j].Position == i {
 				row.Attached = &mats[j]
 			}
+		}
+		if full && row.Attached == nil && m.Necessity == "必需" {
+			p.Missing = append(p.Missing, "请上传「"+m.Name+"」")
 		}
 		if p.Editable && row.Attached == nil {
 			if row.Reusable, err = s.cases.Reusable(r.Context(), who, c.ID, m.Name); err != nil {

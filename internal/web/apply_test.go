@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -32,6 +33,7 @@ func registerCitizen(t *testing.T, site testSite, name, id, mobile string) *brow
 		t.Fatal("no code")
 	}
 	form.Set("code", m[1])
+	form.Set("consent", identity.PrivacyVersion)
 	if ex := b.post("/register", form); ex.status != http.StatusSeeOther {
 		t.Fatalf("register %s: %d %s", name, ex.status, ex.body)
 	}
@@ -65,13 +67,24 @@ func TestCitizenAppliesOnline(t *testing.T) {
 		if list := b.get("/me/cases"); strings.Contains(list.body, "个体工商户设立登记") {
 			t.Error("checking the answers saved a draft")
 		}
-		// A wrong identity number is shown at its field; the draft is kept.
-		ex := b.post(guide+"/apply", url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"110105194912310021"}})
-		if ex.status != 400 || !strings.Contains(ex.body, "校验位") || !strings.Contains(ex.body, "草稿已保存") || !strings.Contains(ex.body, `value="张三"`) {
-			t.Fatalf("bad answer: %d", ex.status)
+		// The form starts with the account's identity number, fixed (issue 17.4).
+		if ex := b.get(guide + "/apply"); !strings.Contains(ex.body, `name="id_number" value="11010519491231002X" readonly`) || !strings.Contains(ex.body, "来自您的实名账户") {
+			t.Fatal("the new form does not start with the account's identity number, fixed")
+		}
+		// A missing answer is listed in the summary above the form, which
+		// links to its field; the draft is kept. Another identity number
+		// sent is not taken: it is the account's.
+		ex := b.post(guide+"/apply", url.Values{"op": {"submit"}, "name": {""}, "id_number": {"110105194912310021"}})
+		if ex.status != 400 || !strings.Contains(ex.body, `<a href="#f-name">请填写经营者姓名</a>`) || !strings.Contains(ex.body, "有 1 处需要修改，草稿已保存") ||
+			!strings.Contains(ex.body, `value="11010519491231002X"`) || strings.Contains(ex.body, "110105194912310021") {
+			t.Fatalf("bad answer: %d\n%s", ex.status, ex.body)
 		}
 		caseID := between(ex.body, `name="case" value="`, `"`)
 		version := between(ex.body, `name="version" value="`, `"`)
+		// The check page offers no 提交申请 while the form is incomplete.
+		if page := b.get("/me/cases/" + caseID); strings.Contains(page.body, `value="submit"`) || !strings.Contains(page.body, "申请表还有 1 处未填或填错") {
+			t.Error("an incomplete draft offers 提交申请")
+		}
 		ex = b.post(guide+"/apply", url.Values{"op": {"submit"}, "case": {caseID}, "version": {version}, "name": {"张三"}, "id_number": {"11010519491231002X"}})
 		if ex.status != http.StatusSeeOther || !strings.HasPrefix(ex.header.Get("Location"), "/me/cases/"+caseID) {
 			t.Fatalf("form done: %d %s\n%s", ex.status, ex.header.Get("Location"), ex.body)
@@ -256,7 +269,7 @@ func TestTheWholeStory(t *testing.T) {
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
 		mw.WriteField("version", v)
-		fw, _ := mw.CreateFormFile("file", "营业执照.pdf")
+		fw, _ := mw.CreateFormFile("file", "SCAN_0012.pdf")
 		fw.Write([]byte("%PDF-1.7 licence"))
 		mw.Close()
 		req := httptest.NewRequest("POST", staffPath+"/complete", &body)
@@ -266,12 +279,15 @@ func TestTheWholeStory(t *testing.T) {
 			t.Fatalf("complete: %d %s", ex.status, between(ex.body, `role="alert">`, "<"))
 		}
 		mine := citizen.get("/me/cases/" + caseID)
-		for _, want := range []string{"已办结", "下载办理结果：营业执照.pdf", "受理通知书", "补正材料通知书", "决定书", "一次性告知补正", "补正材料"} {
+		// The result is shown and named by what it is, not by the file
+		// the scanner made (issue 17.6).
+		for _, want := range []string{"已办结", "下载办理结果：营业执照", "受理通知书", "补正材料通知书", "决定书", "一次性告知补正", "补正材料"} {
 			if !strings.Contains(mine.body, want) {
 				t.Errorf("the citizen's case page lacks %q", want)
 			}
 		}
-		if res := citizen.get("/cases/" + caseID + "/result"); res.status != 200 || res.body != "%PDF-1.7 licence" {
+		if res := citizen.get("/cases/" + caseID + "/result"); res.status != 200 || res.body != "%PDF-1.7 licence" ||
+			!strings.Contains(res.header.Get("Content-Disposition"), url.PathEscape("营业执照.pdf")) {
 			t.Fatalf("result download: %d", res.status)
 		}
 		if msgs := citizen.get("/me/messages"); !strings.Contains(msgs.body, "您的办件已办结") {
@@ -375,6 +391,46 @@ func TestLineBreaksOnlyInTextareaAnswers(t *testing.T) {
 		}
 		if ex := citizen.post(path, url.Values{"op": {"submit"}, "name": {"张三"}, "id_number": {"11010519491231002X"}, "scope": {"零售\x1b[2J"}}); ex.status != 400 {
 			t.Fatalf("a control character in a textarea answer: %d", ex.status)
+		}
+	})
+}
+
+// The applicant's check page: each answer with its 修改 link; 撤回申请
+// asks once more before it withdraws; an upload refused names its
+// material and links to its file field (issue 17.5).
+func TestCheckPageAndWithdrawal(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		ex := citizen.post(fmt.Sprintf("/items/%d/apply", id), url.Values{"op": {"submit"}, "name": {"张三"}})
+		caseID := strings.TrimPrefix(strings.Split(ex.header.Get("Location"), "?")[0], "/me/cases/")
+		page := citizen.get("/me/cases/" + caseID)
+		if !strings.Contains(page.body, fmt.Sprintf(`href="/items/%d/apply?case=%s#f-id_number">修改<span class="sr-only">身份证号码</span>`, id, caseID)) ||
+			!strings.Contains(page.body, "11010519491231002X") {
+			t.Error("the check page has no 修改 link per answer, or masks the applicant's own answers")
+		}
+		if strings.Contains(page.body, `value="submit"`) || !strings.Contains(page.body, "请上传「个体工商户登记申请书」") {
+			t.Error("a draft without its required material offers 提交申请")
+		}
+		if ex := upload(citizen, caseID, 0, "申请书.txt", []byte("not a pdf")); ex.status != 400 ||
+			!strings.Contains(ex.body, `<a href="#file-0">「个体工商户登记申请书」：`) {
+			t.Errorf("a refused upload: %d\n%s", ex.status, ex.body)
+		}
+		version := between(page.body, `name="version" value="`, `"`)
+		ex = citizen.post("/me/cases/"+caseID, url.Values{"op": {"withdraw"}, "version": {version}})
+		if ex.status != 200 || !strings.Contains(ex.body, "确定撤回申请吗？") || !strings.Contains(ex.body, `name="confirm" value="yes"`) {
+			t.Fatalf("撤回申请 without confirming: %d", ex.status)
+		}
+		if page := citizen.get("/me/cases/" + caseID); !strings.Contains(page.body, "草稿") {
+			t.Fatal("asking to withdraw withdrew")
+		}
+		ex = citizen.post("/me/cases/"+caseID, url.Values{"op": {"withdraw"}, "version": {version}, "confirm": {"yes"}})
+		if ex.status != http.StatusSeeOther {
+			t.Fatalf("confirmed withdrawal: %d %s", ex.status, ex.body)
+		}
+		if page := citizen.get("/me/cases/" + caseID); !strings.Contains(page.body, "已撤回") {
+			t.Error("the confirmed withdrawal did not withdraw")
 		}
 	})
 }

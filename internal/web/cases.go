@@ -98,7 +98,12 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) error {
 	if c.ResultSHA256 == "" {
 		return apperr.New(apperr.NotFound, "办件尚未办结，没有办理结果。")
 	}
-	return s.sendFile(w, r, c.ResultSHA256, c.ResultType, c.ResultName)
+	// Named by what it is (营业执照.pdf), not by the scanner's file name.
+	m, err := s.cases.MaterialOf(r.Context(), subject(r), id, casework.ResultPosition)
+	if err != nil {
+		return err
+	}
+	return s.sendFile(w, r, m.SHA256, m.ContentType, m.Filename)
 }
 
 // document shows a notice ready to print on A4.

@@ -34,6 +34,14 @@ func TestCounterIntakeThroughThePages(t *testing.T) {
 		}
 		casePath := strings.Split(ex.header.Get("Location"), "?")[0]
 		page := clerk.get(casePath)
+		// The page says who the applicant is, and the form starts with the
+		// identity number the clerk typed at intake, not to be typed again.
+		if who := between(page.body, `<dd id="s-who">`, `</dd>`); !strings.Contains(who, "王五") || !strings.Contains(who, "110105********002X") {
+			t.Errorf("the counter case names the applicant as %q", who)
+		}
+		if !strings.Contains(page.body, `id="sf-id_number" name="id_number" value="11010519491231002X" readonly`) {
+			t.Error("the counter form does not start with the applicant's identity number")
+		}
 		version := between(page.body, `name="version" value="`, `"`)
 		if ex := clerk.post(casePath+"/form", url.Values{"version": {version}, "name": {"王五"}, "id_number": {"11010519491231002X"}}); ex.status != http.StatusSeeOther {
 			t.Fatalf("form: %d %s", ex.status, ex.body)
@@ -61,6 +69,13 @@ func TestCounterIntakeThroughThePages(t *testing.T) {
 			t.Fatalf("submit at the counter: %d %s", ex.status, ex.body)
 		}
 		page = clerk.get(casePath)
+		// The counter prints a 收件回执 for the papers taken in.
+		receipt := between(page.body, `<a href="`, `">收件回执</a>`)
+		receipt = receipt[strings.LastIndex(receipt, `"`)+1:]
+		if doc := clerk.get(receipt); doc.status != 200 || !strings.Contains(doc.body, "收到材料") || !strings.Contains(doc.body, "个体工商户登记申请书") ||
+			!strings.Contains(doc.body, "收字〔2026〕1号") || !strings.Contains(doc.body, "王五") {
+			t.Errorf("the receipt %q: %d\n%s", receipt, doc.status, doc.body)
+		}
 		version = between(page.body, `name="version" value="`, `"`)
 		if ex := clerk.post(casePath+"/visits", url.Values{"version": {version}, "purpose": {"补交原件"}}); ex.status != http.StatusSeeOther {
 			t.Fatalf("visit: %d", ex.status)

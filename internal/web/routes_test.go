@@ -53,6 +53,7 @@ var expectedGuards = map[string]string{
 	"GET /items/{id}/qr.svg": "public", "GET /items/{id}/forms/{n}": "public", "GET /readiness": "public", "GET /lookup": "public",
 	"POST /preferences/elder": "public", "GET /demo/sms": "public", "GET /signin": "public", "POST /signin/code/send": "public",
 	"POST /signin/code": "public", "POST /signin/password": "public", "GET /signin/oidc": "public", "GET /signin/oidc/callback": "public",
+	"GET /signin/forgot": "public", "POST /signin/forgot/code": "public", "POST /signin/forgot": "public", "GET /privacy": "public",
 	"GET /register": "public", "POST /register/code": "public", "POST /register": "public", "GET /staff/signin": "public",
 	"POST /staff/signin": "public", "POST /signout": "public", "/": "public",
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +20,10 @@ type formPage struct {
 	Next   string
 	OIDC   bool
 	Demo   bool
+	// Registration: the privacy notice's version to agree to, and whether
+	// the mobile number was already proven by a sign-in code (Values has it).
+	Privacy  string
+	Verified bool
 }
 
 func (p formPage) Get(k string) string { return p.Values.Get(k) }
@@ -56,6 +61,13 @@ func (s *Server) sendSigninCode(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) signinWithCode(w http.ResponseWriter, r *http.Request) error {
 	p := formPage{Values: r.PostForm, Next: r.PostForm.Get("next"), Demo: s.demo}
 	tok, err := s.identity.SignInWithCode(r.Context(), r.PostForm.Get("mobile"), r.PostForm.Get("code"), meta(r))
+	if errors.Is(err, identity.ErrUnregistered) {
+		// The code proved the number theirs: registration follows at
+		// once, with the same code.
+		reg := formPage{Values: url.Values{"mobile": {r.PostForm.Get("mobile")}, "code": {r.PostForm.Get("code")}},
+			Demo: s.demo, Privacy: identity.PrivacyVersion, Verified: true, Notice: apperr.MessageOf(err)}
+		return s.render(w, r, http.StatusOK, "register", "signin", reg)
+	}
 	if err != nil {
 		return s.failForm(w, r, "signin", p, err)
 	}
@@ -82,11 +94,16 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, tok, next, fal
 }
 
 func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, http.StatusOK, "register", "signin", formPage{Values: url.Values{}, Demo: s.demo})
+	return s.render(w, r, http.StatusOK, "register", "signin", formPage{Values: url.Values{}, Demo: s.demo, Privacy: identity.PrivacyVersion})
+}
+
+// privacyPage is the privacy notice registration asks people to agree to.
+func (s *Server) privacyPage(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, http.StatusOK, "privacy", "", identity.PrivacyVersion)
 }
 
 func (s *Server) sendRegisterCode(w http.ResponseWriter, r *http.Request) error {
-	p := formPage{Values: r.PostForm, Demo: s.demo}
+	p := formPage{Values: r.PostForm, Demo: s.demo, Privacy: identity.PrivacyVersion}
 	if err := s.identity.SendCode(r.Context(), r.PostForm.Get("mobile"), identity.PurposeRegister, meta(r)); err != nil {
 		return s.failForm(w, r, "register", p, err)
 	}
@@ -97,13 +114,38 @@ func (s *Server) sendRegisterCode(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
-	p := formPage{Values: f, Demo: s.demo}
+	p := formPage{Values: f, Demo: s.demo, Privacy: identity.PrivacyVersion, Verified: f.Get("verified") == "yes"}
 	_, tok, err := s.identity.Register(r.Context(), identity.Registration{Name: f.Get("name"), IDNumber: f.Get("id_number"),
-		Mobile: f.Get("mobile"), Code: f.Get("code"), Password: f.Get("password")}, meta(r))
+		Mobile: f.Get("mobile"), Code: f.Get("code"), Password: f.Get("password"), Consent: f.Get("consent")}, meta(r))
 	if err != nil {
 		return s.failForm(w, r, "register", p, err)
 	}
 	return s.signedIn(w, r, tok, "", "/me")
+}
+
+// forgotPage is 忘记密码: a code to the mobile number sets a new password.
+func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, http.StatusOK, "forgot", "signin", formPage{Values: url.Values{}, Demo: s.demo})
+}
+
+func (s *Server) sendResetCode(w http.ResponseWriter, r *http.Request) error {
+	p := formPage{Values: r.PostForm, Demo: s.demo}
+	p.Values.Del("password")
+	if err := s.identity.SendCode(r.Context(), r.PostForm.Get("mobile"), identity.PurposeResetPassword, meta(r)); err != nil {
+		return s.failForm(w, r, "forgot", p, err)
+	}
+	p.Notice = "验证码已发送，5分钟内有效。"
+	return s.render(w, r, http.StatusOK, "forgot", "signin", p)
+}
+
+func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	p := formPage{Values: f, Demo: s.demo}
+	if err := s.identity.ResetPasswordByCode(r.Context(), f.Get("mobile"), f.Get("code"), f.Get("password"), meta(r)); err != nil {
+		return s.failForm(w, r, "forgot", p, err)
+	}
+	return s.render(w, r, http.StatusOK, "signin", "signin", formPage{Values: url.Values{"mobile": {f.Get("mobile")}},
+		Notice: "密码已重设，其他设备上的登录已退出。请用新密码登录。"})
 }
 
 func (s *Server) staffSigninPage(w http.ResponseWriter, r *http.Request) error {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pquerna/otp/totp"
 	"github.com/zwfw/zwfw/internal/identity"
@@ -143,6 +144,53 @@ func TestSignInThroughUnifiedIdentity(t *testing.T) {
 		// The state is used once.
 		if ex := b.get("/signin/oidc/callback?" + callback.RawQuery); ex.status != 400 {
 			t.Errorf("replayed callback: %d", ex.status)
+		}
+	})
+}
+
+// 忘记密码 through the pages: a code to the mobile number and a new
+// password; the old one no longer signs in. A sign-in code for a number
+// with no account, once verified, leads straight to registration with the
+// same code (issue 17.16).
+func TestForgottenPasswordAndRegisterAfterSignInCode(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		b := newBrowser(t, site.handler)
+		if ex := b.get("/signin"); !strings.Contains(ex.body, `href="/signin/forgot"`) {
+			t.Error("the sign-in page has no 忘记密码")
+		}
+		site.clock.Advance(2 * time.Minute)
+		if ex := b.post("/signin/forgot/code", url.Values{"mobile": {"13800000001"}}); ex.status != 200 || !strings.Contains(ex.body, "验证码已发送") {
+			t.Fatalf("reset code: %d", ex.status)
+		}
+		code := smsCode.FindStringSubmatch(b.get("/demo/sms").body)[1]
+		if ex := b.post("/signin/forgot", url.Values{"mobile": {"13800000001"}, "code": {code}, "password": {"Zhangsan-Reset-27!"}}); ex.status != 200 ||
+			!strings.Contains(ex.body, "密码已重设") {
+			t.Fatalf("reset: %d %s", ex.status, ex.body)
+		}
+		if ex := b.post("/signin/password", url.Values{"mobile": {"13800000001"}, "password": {"Zhangsan-Reset-27!"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("the new password: %d", ex.status)
+		}
+
+		// An unregistered number: the code first, then the offer.
+		n := newBrowser(t, site.handler)
+		if ex := n.post("/signin/code/send", url.Values{"mobile": {"13900001111"}}); ex.status != 200 || !strings.Contains(ex.body, "验证码已发送") {
+			t.Fatalf("code for an unregistered number: %d", ex.status)
+		}
+		code = smsCode.FindStringSubmatch(n.get("/demo/sms").body)[1]
+		ex := n.post("/signin/code", url.Values{"mobile": {"13900001111"}, "code": {code}})
+		if ex.status != 200 || !strings.Contains(ex.body, "验证码已核验") || !strings.Contains(ex.body, `name="code" value="`+code+`"`) ||
+			!strings.Contains(ex.body, `name="mobile" type="tel" value="13900001111" readonly`) {
+			t.Fatalf("verified, unregistered: %d\n%s", ex.status, ex.body)
+		}
+		reg := url.Values{"name": {"李四"}, "id_number": {"110105199003071239"}, "mobile": {"13900001111"}, "code": {code}, "verified": {"yes"},
+			"consent": {identity.PrivacyVersion}}
+		if ex := n.post("/register", reg); ex.status != http.StatusSeeOther {
+			t.Fatalf("registering with the sign-in code: %d %s", ex.status, ex.body)
+		}
+		if me := n.get("/me"); !strings.Contains(me.body, "李四") {
+			t.Error("not signed in after registering")
 		}
 	})
 }

@@ -149,7 +149,7 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -457,7 +457,7 @@ func localPath(p string) string {
 
 // auditActions names the audit log's actions in Chinese.
 var auditActions = map[string]string{"email_change": "设置通知邮箱", "person_at_counter": "窗口为申请人开设账户", "mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
-	"password_change": "修改密码", "password_reset": "重置密码", "staff_create": "开设工作人员账户", "role_change": "变更角色",
+	"password_change": "修改密码", "password_reset": "重置密码", "privacy_consent": "同意个人信息处理告知书", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份",
 	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历", "keys_rotate": "更换加密密钥",
 	"item_save": "保存事项草稿", "item_publish": "发布事项", "item_status": "变更事项状态"}

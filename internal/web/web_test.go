@@ -95,6 +95,10 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	cases := casework.New(db, items, clk, cal)
 	cases.UseFiles(files, 0)
 	cases.UseKeys(keys)
+	cases.UseKnown(func(ctx context.Context, q store.Querier, account, enterprise int64) (casework.Known, error) {
+		k, err := ids.Known(ctx, q, account, enterprise)
+		return casework.Known(k), err
+	})
 	// An insert-only queue, as the CLI's: the jobs page reads it.
 	queue, err := jobs.New(db, nil, jobs.Options{})
 	if err != nil {

@@ -106,6 +106,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 type staffCasePage struct {
 	Editable    bool              // a draft taken in at the counter: the clerk fills it
 	Draft       map[string]string // its answers in full, for the clerk's form
+	Fixed       map[string]bool   // its answers that are the applicant account's
 	Case        casework.Case
 	Item        catalog.Item
 	Events      []casework.Event
@@ -165,6 +166,9 @@ func (s *Server) renderStaffCaseShowing(w http.ResponseWriter, r *http.Request, 
 	p.Finish, p.Finished = s.cases.FinishOf(c, events)
 	if p.Editable {
 		if p.Draft, err = s.cases.Answers(who, c); err != nil {
+			return err
+		}
+		if p.Fixed, err = s.cases.Fixed(r.Context(), c, it); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,10 @@ document.querySelectorAll("[data-print]").forEach(function (button) {
   button.addEventListener("click", function () { window.print(); });
 });
 
+// The error summary above a refused form takes the focus, so that a
+// screen reader reads it first and its links lead to each field.
+document.querySelectorAll("[data-error-summary]").forEach(function (summary) { summary.focus(); });
+
 // Answers are checked as they are typed. The form asks the server, where
 // the rules live (op=check saves nothing), and shows each problem at its
 // field once the person has typed in or left that field. Without this
