@@ -110,23 +110,58 @@ func Run(ctx context.Context, d Deps, opt Options) (Result, error) {
 	}
 	res := Result{ByStatus: map[casework.Status]int{}}
 	start := time.Now()
-	for res.Cases < opt.Cases {
-		n := min(opt.Batch, opt.Cases-res.Cases)
-		plans := make([]plan, n)
-		for i := range plans {
-			plans[i] = g.plan()
-			res.ByStatus[plans[i].status]++
+	// One goroutine computes the next batch while this one writes the last:
+	// both halves take CPU, and there are two cores to share.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	built := make(chan batch, 1)
+	go g.produce(ctx, built)
+	for b := range built {
+		if b.err != nil {
+			return res, b.err
 		}
-		if err := g.write(ctx, plans); err != nil {
+		if err := g.insert(ctx, b.rows); err != nil {
 			return res, err
 		}
-		res.Cases += n
+		res.Cases += len(b.plans)
+		for _, p := range b.plans {
+			res.ByStatus[p.status]++
+		}
 		if opt.Progress != nil {
 			opt.Progress(res.Cases)
 		}
 	}
 	res.Elapsed = time.Since(start)
-	return res, nil
+	return res, ctx.Err()
+}
+
+// batch is the rows of some cases, computed, to be written together.
+type batch struct {
+	plans []plan
+	rows  rows
+	err   error
+}
+
+// produce plans and computes the batches, in order, until all cases are
+// made, an error (sent as the last batch) or ctx ends.
+func (g *generator) produce(ctx context.Context, out chan<- batch) {
+	defer close(out)
+	for done := 0; done < g.opt.Cases; {
+		b := batch{plans: make([]plan, min(g.opt.Batch, g.opt.Cases-done))}
+		for i := range b.plans {
+			b.plans[i] = g.plan()
+		}
+		b.err = g.build(ctx, b.plans, &b.rows)
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return
+		}
+		if b.err != nil {
+			return
+		}
+		done += len(b.plans)
+	}
 }
 
 // item is a catalog item with what its cases need.

@@ -2,6 +2,7 @@ package generate
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -38,37 +39,46 @@ type rows struct {
 	cases, materials, documents, events [][]any
 }
 
-// write computes a batch of cases and writes them in one transaction,
-// with the case and notice numbers they take.
-func (g *generator) write(ctx context.Context, plans []plan) error {
+// build computes a batch of cases into r, with the case and notice
+// numbers they take. The numbers are reserved in a transaction of their
+// own, before the cases are written: a batch that then fails leaves a gap,
+// as a failed application does.
+func (g *generator) build(ctx context.Context, plans []plan, r *rows) error {
+	days := map[string]int{}
+	docs := map[docKey]int{}
+	for _, p := range plans {
+		days[chinaDay(g.created(p))]++
+		for i, a := range paths[p.status] {
+			if kind, ok := casework.NoticeKind(a); ok {
+				docs[docKey{p.it.DepartmentID, kind, p.steps[i+1].In(clock.China).Year()}]++
+			}
+		}
+	}
+	var caseSeq map[string]int
+	var docSeq map[docKey]int
+	err := g.d.DB.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if caseSeq, err = reserveCaseNumbers(ctx, tx, days); err != nil {
+			return err
+		}
+		docSeq, err = reserveDocumentNumbers(ctx, tx, docs)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		if err := g.buildCase(p, g.nextID, caseSeq, docSeq, r); err != nil {
+			return err
+		}
+		g.nextID++
+	}
+	return nil
+}
+
+// insert writes a batch's rows in one transaction.
+func (g *generator) insert(ctx context.Context, r rows) error {
 	return g.d.DB.Tx(ctx, func(tx *store.Tx) error {
-		days := map[string]int{}
-		docs := map[docKey]int{}
-		for _, p := range plans {
-			days[chinaDay(g.created(p))]++
-			for i, a := range paths[p.status] {
-				if kind, ok := casework.NoticeKind(a); ok {
-					docs[docKey{p.it.DepartmentID, kind, p.steps[i+1].In(clock.China).Year()}]++
-				}
-			}
-		}
-		// Each counter moves past the whole batch at once: the numbers
-		// taken are last-count+1 … last.
-		caseSeq, err := reserveCaseNumbers(ctx, tx, days)
-		if err != nil {
-			return err
-		}
-		docSeq, err := reserveDocumentNumbers(ctx, tx, docs)
-		if err != nil {
-			return err
-		}
-		var r rows
-		for _, p := range plans {
-			if err := g.build(p, g.nextID, caseSeq, docSeq, &r); err != nil {
-				return err
-			}
-			g.nextID++
-		}
 		for _, t := range []struct {
 			table string
 			cols  []string
@@ -177,11 +187,11 @@ var (
 		"prev_hash", "state_hash", "hash"}
 )
 
-// build computes case id of plan p — its row, materials, notices and
+// buildCase computes case id of plan p — its row, materials, notices and
 // chained events — as the workflow would have written them, and adds
-// them to r. caseSeq and docSeq are the next free numbers; build takes
+// them to r. caseSeq and docSeq are the next free numbers; buildCase takes
 // its own.
-func (g *generator) build(p plan, id int64, caseSeq map[string]int, docSeq map[docKey]int, r *rows) error {
+func (g *generator) buildCase(p plan, id int64, caseSeq map[string]int, docSeq map[docKey]int, r *rows) error {
 	it := p.it
 	created := g.created(p)
 	day := chinaDay(created)
@@ -311,29 +321,41 @@ func dateText(d calendar.Date) string {
 	return d.String()
 }
 
-// maxParams keeps a statement within both databases' limit on
-// parameters (PostgreSQL 65,535; SQLite 32,766).
-const maxParams = 32000
+// perStatement is how many rows one INSERT carries, within both
+// databases' limit on parameters (PostgreSQL 65,535; SQLite 32,766). The
+// statement is prepared once a batch and run for each full set of rows:
+// parsing a statement of thousands of rows again each time cost more than
+// inserting them.
+const perStatement = 200
 
 // insert writes rows into table in multi-row INSERTs.
 func insert(ctx context.Context, tx *store.Tx, table string, cols []string, rows [][]any) error {
-	per := maxParams / len(cols)
-	tuple := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
-	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	statement := func(n int) string {
+		tuple := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
+		return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.Repeat(tuple+", ", n-1) + tuple
+	}
+	var full *sql.Stmt
+	args := make([]any, 0, perStatement*len(cols))
 	for len(rows) > 0 {
-		n := min(per, len(rows))
-		var sql strings.Builder
-		sql.Grow(len(head) + n*(len(tuple)+2))
-		sql.WriteString(head)
-		args := make([]any, 0, n*len(cols))
-		for i, row := range rows[:n] {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString(tuple)
+		n := min(perStatement, len(rows))
+		args = args[:0]
+		for _, row := range rows[:n] {
 			args = append(args, row...)
 		}
-		if _, err := tx.Exec(ctx, sql.String(), args...); err != nil {
+		var err error
+		switch {
+		case n < perStatement:
+			_, err = tx.Exec(ctx, statement(n), args...)
+		case full == nil:
+			if full, err = tx.SQL().PrepareContext(ctx, tx.Dialect().Rebind(statement(n))); err != nil {
+				return err
+			}
+			defer full.Close()
+			fallthrough
+		default:
+			_, err = full.ExecContext(ctx, args...)
+		}
+		if err != nil {
 			return err
 		}
 		rows = rows[n:]
