@@ -13,36 +13,39 @@ import (
 )
 
 // runGenerate fills a database with made-up cases for benchmarks: the
-// demo's data folder by default (zwfw demo then serves them), or the
-// database --db names, with the keys it is served with. It migrates the
+// demo's database in the data folder by default, or the one --db names;
+// with the demo's keys unless keys are configured. It migrates the
 // database first; nothing else may write cases to it meanwhile.
 func runGenerate(ctx context.Context, env *environment) error {
 	cfg := env.cfg
+	// The keys are the demo's, kept in the data folder, unless configured:
+	// zwfw demo then serves the cases, on SQLite or on --db.
 	var keys *pii.Keys
-	if cfg.DatabaseURL == "" {
+	var err error
+	if cfg.DataKeys == "" && cfg.IndexKey == "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("无法创建数据目录 %s：%w", cfg.DataDir, err)
 		}
 		var audit string
-		var err error
 		if keys, audit, err = demoKeys(cfg.DataDir); err != nil {
 			return err
 		}
 		if cfg.AuditKeys == "" {
 			cfg.AuditKeys = audit
 		}
-		cfg.DatabaseURL = filepath.Join(cfg.DataDir, "zwfw.db")
 	} else {
 		if err := requireAuditKeys(cfg); err != nil {
 			return err
 		}
-		var err error
-		if keys, err = storedKeys(cfg); err != nil {
+		if keys, err = keysFromConfig(cfg); err != nil {
 			return err
 		}
 	}
 	if keys == nil {
-		return usageError{errors.New("配置错误：生成办件须设置个人信息加密密钥 ZWFW_DATA_KEYS 和 ZWFW_INDEX_KEY（与 serve 所用的相同）")}
+		return usageError{errors.New("配置错误：生成办件须同时设置 ZWFW_DATA_KEYS 和 ZWFW_INDEX_KEY（与 serve 所用的相同）")}
+	}
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = filepath.Join(cfg.DataDir, "zwfw.db")
 	}
 	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
 	if err != nil {
