@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -76,27 +79,48 @@ func (g *generator) build(ctx context.Context, plans []plan, r *rows) error {
 	return nil
 }
 
-// insert writes a batch's rows in one transaction.
+// insert writes a batch's rows in one transaction: on PostgreSQL with
+// COPY, elsewhere in multi-row INSERTs.
 func (g *generator) insert(ctx context.Context, r rows) error {
-	return g.d.DB.Tx(ctx, func(tx *store.Tx) error {
-		for _, t := range []struct {
-			table string
-			cols  []string
-			rows  [][]any
-		}{
-			{"cases", caseCols, r.cases},
-			{"case_materials", materialCols, r.materials},
-			{"case_documents", documentCols, r.documents},
-			{"case_events", eventCols, r.events},
-		} {
-			if err := insert(ctx, tx, t.table, t.cols, t.rows); err != nil {
-				return fmt.Errorf("%s: %w", t.table, err)
-			}
+	tables := []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"cases", caseCols, r.cases},
+		{"case_materials", materialCols, r.materials},
+		{"case_documents", documentCols, r.documents},
+		{"case_events", eventCols, r.events},
+	}
+	if g.d.DB.Dialect == store.Postgres {
+		conn, err := g.d.DB.WritePool().Conn(ctx)
+		if err != nil {
+			return err
 		}
-		if tx.Dialect() == store.Postgres {
+		defer conn.Close()
+		return conn.Raw(func(dc any) error {
+			pc := dc.(*stdlib.Conn).Conn()
+			tx, err := pc.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback(ctx)
+			for _, t := range tables {
+				if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
+					return fmt.Errorf("%s: %w", t.table, err)
+				}
+			}
 			// Ids were given: the identity continues after them.
 			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))`); err != nil {
 				return err
+			}
+			return tx.Commit(ctx)
+		})
+	}
+	return g.d.DB.Tx(ctx, func(tx *store.Tx) error {
+		for _, t := range tables {
+			if err := insert(ctx, tx, t.table, t.cols, t.rows); err != nil {
+				return fmt.Errorf("%s: %w", t.table, err)
 			}
 		}
 		return nil
@@ -328,7 +352,7 @@ func dateText(d calendar.Date) string {
 // inserting them.
 const perStatement = 200
 
-// insert writes rows into table in multi-row INSERTs.
+// insert writes rows into table in multi-row INSERTs (SQLite has no COPY).
 func insert(ctx context.Context, tx *store.Tx, table string, cols []string, rows [][]any) error {
 	statement := func(n int) string {
 		tuple := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
