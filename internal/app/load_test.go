@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,7 +73,8 @@ func TestSubmissionLoad(t *testing.T) {
 			if err != nil {
 				t.Fatalf("zwfw generate: %v\n%s", err, out)
 			}
-			t.Logf("%s: %d cases generated in %v", name, cases, time.Since(start).Round(time.Second))
+			summary, _, _ := strings.Cut(string(out[strings.LastIndex(string(out), "已生成"):]), "\n")
+			t.Logf("%s: %d cases generated in %v in all; %s", name, cases, time.Since(start).Round(time.Second), summary)
 			p := startProcess(t, []string{"ZWFW_DEMO_CASES=0"}, append([]string{"demo", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 			ctx := context.Background()
 			db, err := store.Open(ctx, dsn, store.Options{})
