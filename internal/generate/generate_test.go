@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
@@ -117,7 +118,7 @@ func TestGenerate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := f.svc.Archive(ctx, clerk, "test", id, f.files, io.Discard)
+			m, err := f.svc.Archive(ctx, clerk, audit.Meta{IP: "test"}, id, f.files, io.Discard)
 			if err != nil || !m.Complete {
 				t.Errorf("%s case %d: archive %+v, %v", st, id, m.Missing, err)
 			}
