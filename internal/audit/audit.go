@@ -47,8 +47,8 @@ type Entry struct {
 	RegionCode string `json:"region_code,omitempty"`
 }
 
-// Genesis is the "previous hash" of the first entry.
-const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+// genesis is the "previous hash" of the first entry.
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // chainLock serialises appends on PostgreSQL so that two transactions
 // cannot both extend the same entry ("audt" in ASCII).
@@ -77,7 +77,7 @@ func Append(ctx context.Context, tx *store.Tx, e Entry) error {
 			return err
 		}
 	}
-	prev := Genesis
+	prev := genesis
 	err := tx.QueryRow(ctx, `SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("audit: read chain: %w", err)
@@ -313,7 +313,7 @@ func Verify(ctx context.Context, q store.Querier, keys *chainhash.Keys) (checked
 		return 0, nil, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer rows.Close()
-	prev, sawKeyed := Genesis, false
+	prev, sawKeyed := genesis, false
 	for rows.Next() {
 		var e Entry
 		var storedPrev string
