@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -42,7 +43,16 @@ func Events(ctx context.Context, q store.Querier, caseID int64) ([]Event, error)
 	return out, rows.Err()
 }
 
-const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+// Genesis is what a case's first event is chained after (prev_hash).
+const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// ChainHash is case_events.hash of event e of case caseID chained after
+// prev and committing to state (StateDigest), under keys: for writing
+// cases in bulk (internal/generate). e.At must be as stored: UTC, to the
+// microsecond.
+func ChainHash(keys *chainhash.Keys, caseID int64, e Event, prev, state string) string {
+	return keys.Sum(e.parts(caseID, prev, state)...)
+}
 
 func (e Event) parts(caseID int64, prev, state string) []string {
 	parts := []string{prev, strconv.FormatInt(caseID, 10), strconv.Itoa(e.Seq), e.At.UTC().Format(time.RFC3339Nano),
@@ -57,7 +67,7 @@ func (e Event) parts(caseID int64, prev, state string) []string {
 // by the caller's update (or just inserted), so appends to one case are
 // serialised on both databases.
 func appendEvent(ctx context.Context, tx *store.Tx, caseID int64, e Event) error {
-	c := chain{caseID: caseID, prev: genesis}
+	c := chain{caseID: caseID, prev: Genesis}
 	err := tx.QueryRow(ctx, `SELECT seq, hash FROM case_events WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, caseID).Scan(&c.seq, &c.prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
@@ -75,7 +85,7 @@ type chain struct {
 }
 
 // newChain starts the record of a case created in this transaction.
-func newChain(caseID int64) *chain { return &chain{caseID: caseID, prev: genesis} }
+func newChain(caseID int64) *chain { return &chain{caseID: caseID, prev: Genesis} }
 
 // Every event commits to the state of the case after the transaction's
 // changes so far (stateDigest): appends come last in a step, after the
@@ -95,7 +105,7 @@ func (c *chain) append(ctx context.Context, tx *store.Tx, events ...Event) error
 	for i, e := range events {
 		e.Seq = c.seq + 1
 		e.At = e.At.UTC().Truncate(time.Microsecond)
-		e.Hash = tx.ChainKeys().Sum(e.parts(c.caseID, c.prev, state)...)
+		e.Hash = ChainHash(tx.ChainKeys(), c.caseID, e, c.prev, state)
 		var actor any
 		if e.ActorID != 0 {
 			actor = e.ActorID

@@ -53,77 +53,106 @@ var notices = map[Action]struct{ kind, title, mark string }{
 // and the notice names the date, so the applicant need not count.
 const CorrectionDays = 15
 
-// party is whom a notice is addressed to: the enterprise a case was filed
+// Party is whom a notice is addressed to: the enterprise a case was filed
 // for, or the person who applied.
-type party struct {
-	name       string // the enterprise's or the person's
-	creditCode string // the enterprise's 统一社会信用代码
-	agent      string // the account holder acting for the enterprise (经办人)
+type Party struct {
+	Name       string // the enterprise's or the person's
+	CreditCode string // the enterprise's 统一社会信用代码
+	Agent      string // the account holder acting for the enterprise (经办人)
 }
 
 // you is how the body names the addressee ("你" or "你单位").
-func (p party) you() string {
-	if p.creditCode != "" {
+func (p Party) you() string {
+	if p.CreditCode != "" {
 		return "你单位"
 	}
 	return "你"
 }
 
-// notice is what a notice's text is made from.
-type notice struct {
-	action  Action
-	settle  bool // the 受理 of an 即办件 settled at one sitting
-	c       Case
-	it      catalog.Item
-	to      party
-	dept    region.Department
-	govt    string // the 复议机关: the district's people's government
-	reason  string
-	basis   string
-	day     calendar.Date // 成文日期
-	due     calendar.Date // 补正: the date to correct by
-	named   []string      // 补正: the materials to hand in again
-	decided string        // 送达: the 决定书 delivered, with its number
-	papers  string        // 收件: the materials taken in
+// Notice is what a notice's text is made from: issue gathers it in a
+// step's transaction; bulk loading (internal/generate) gives it whole.
+type Notice struct {
+	Action     Action
+	Settle     bool // the 受理 of an 即办件 settled at one sitting
+	Case       Case // as the step leaves it
+	Item       catalog.Item
+	To         Party
+	Department region.Department
+	Government string // the 复议机关: the district's people's government
+	Reason     string
+	Basis      string        // the legal basis; the item's first by default
+	Day        calendar.Date // 成文日期
+	Due        calendar.Date // 补正: the date to correct by
+	Named      []string      // 补正: the materials to hand in again
+	Decided    string        // 送达: the 决定书 delivered, with its number
+	Papers     string        // 收件: the materials taken in
+}
+
+// Document is the notice as issued: seq is its number in the
+// department's sequence of its kind for the year of at. It is false for
+// an action that issues no notice.
+func (n Notice) Document(seq int, at time.Time) (Document, bool) {
+	k, ok := notices[n.Action]
+	if !ok {
+		return Document{}, false
+	}
+	if n.Basis = strings.TrimSpace(n.Basis); n.Basis == "" {
+		n.Basis = firstLine(n.Item.Basis)
+	}
+	title := k.title
+	if n.Action == Decide {
+		title = decisionTitle(n.Item, n.Case.Decision)
+	}
+	// 发文字号 as GB/T 9704 writes it: the year in full in 〔〕, the
+	// sequence without 第 and without leading zeros. The 机关代字 is the
+	// department's short name and the notice's character; sequences run per
+	// department, kind and year, so the number is unique.
+	number := fmt.Sprintf("%s%s字〔%d〕%d号", n.Department.ShortName, k.mark, at.In(clock.China).Year(), seq)
+	return Document{CaseID: n.Case.ID, Kind: k.kind, Number: number, Title: title, Body: n.body(),
+		DepartmentID: n.Case.DepartmentID, IssuedAt: at}, true
+}
+
+// NoticeKind is the kind of notice (case_documents.kind) an action issues
+// on a case of the given channel: a submission issues its 收件回执 at the
+// counter only.
+func NoticeKind(a Action, channel string) (string, bool) {
+	k, ok := notices[a]
+	if a == Submit && channel != "window" {
+		return "", false
+	}
+	return k.kind, ok
 }
 
 // issue writes the notice a step produces, in the step's transaction.
 func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.Item, st step, reason string, now time.Time) error {
 	a := st.action
-	n, ok := notices[a]
-	if !ok || a == Submit && c.Channel != "window" {
+	kind, ok := NoticeKind(a, c.Channel)
+	if !ok {
 		return nil
-	}
-	basis := strings.TrimSpace(st.basis)
-	if basis == "" {
-		basis = firstLine(it.Basis)
 	}
 	if a == Decide && c.Decision == Denied && restatesDecision(reason) {
 		// 行政许可法 第三十八条: a denial states its reasons.
 		return apperr.New(apperr.Invalid, "不予的决定须写明不予的具体理由（审查认定的事实），不能只写“不予”。")
 	}
-	nt := notice{action: a, settle: st.settling, c: c, it: it, reason: reason, basis: basis, day: calendar.DateOf(now)}
+	nt := Notice{Action: a, Settle: st.settling, Case: c, Item: it, Reason: reason, Basis: st.basis, Day: calendar.DateOf(now)}
 	var err error
-	if nt.to, err = addressee(ctx, tx, c); err != nil {
+	if nt.To, err = addressee(ctx, tx, c); err != nil {
 		return err
 	}
-	if nt.dept, err = department(ctx, tx, c.DepartmentID); err != nil {
+	if nt.Department, err = department(ctx, tx, c.DepartmentID); err != nil {
 		return err
 	}
-	if nt.govt, err = districtGovernment(ctx, tx, nt.dept); err != nil {
+	if nt.Government, err = DistrictGovernment(ctx, tx, nt.Department); err != nil {
 		return err
 	}
-	title := n.title
 	switch a {
 	case AskCorrect:
-		nt.due = s.calendar.AddWorkdays(nt.day, CorrectionDays)
+		nt.Due = s.calendar.AddWorkdays(nt.Day, CorrectionDays)
 		for _, p := range st.named {
-			nt.named = append(nt.named, it.Materials[p].Name)
+			nt.Named = append(nt.Named, it.Materials[p].Name)
 		}
-	case Decide:
-		title = decisionTitle(it, c.Decision)
 	case Submit:
-		if nt.papers, err = receivedPapers(ctx, tx, c.ID); err != nil {
+		if nt.Papers, err = receivedPapers(ctx, tx, c.ID); err != nil {
 			return err
 		}
 	case Deliver:
@@ -133,23 +162,18 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, c Case, it catalog.It
 			return err
 		}
 		if num != "" {
-			nt.decided = "《" + t + "》（" + num + "）"
+			nt.Decided = DecisionPaper(t, num)
 		}
 	}
-	year := now.In(clock.China).Year()
 	var seq int
 	if err := tx.QueryRow(ctx, `INSERT INTO document_numbers (department_id, kind, year, last) VALUES (?, ?, ?, 1)
 		ON CONFLICT (department_id, kind, year) DO UPDATE SET last = document_numbers.last + 1 RETURNING last`,
-		c.DepartmentID, n.kind, year).Scan(&seq); err != nil {
+		c.DepartmentID, kind, now.In(clock.China).Year()).Scan(&seq); err != nil {
 		return fmt.Errorf("document number: %w", err)
 	}
-	// 发文字号 as GB/T 9704 writes it: the year in full in 〔〕, the
-	// sequence without 第 and without leading zeros. The 机关代字 is the
-	// department's short name and the notice's character; sequences run per
-	// department, kind and year, so the number is unique.
-	number := fmt.Sprintf("%s%s字〔%d〕%d号", nt.dept.ShortName, n.mark, year, seq)
+	d, _ := nt.Document(seq, now)
 	_, err = tx.Exec(ctx, `INSERT INTO case_documents (case_id, kind, number, title, body, department_id, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, n.kind, number, title, nt.body(), c.DepartmentID, now)
+		c.ID, d.Kind, d.Number, d.Title, d.Body, d.DepartmentID, now)
 	return err
 }
 
@@ -171,17 +195,20 @@ func receivedPapers(ctx context.Context, tx *store.Tx, caseID int64) (string, er
 	return strings.Join(names, "、"), rows.Err()
 }
 
+// DecisionPaper names a 决定书 in a 送达回证: its title and its number.
+func DecisionPaper(title, number string) string { return "《" + title + "》（" + number + "）" }
+
 // addressee is the enterprise a case was filed for, else its applicant.
-func addressee(ctx context.Context, tx *store.Tx, c Case) (party, error) {
-	var p party
-	if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = ?`, c.ApplicantID).Scan(&p.name); err != nil {
+func addressee(ctx context.Context, tx *store.Tx, c Case) (Party, error) {
+	var p Party
+	if err := tx.QueryRow(ctx, `SELECT name FROM accounts WHERE id = ?`, c.ApplicantID).Scan(&p.Name); err != nil {
 		return p, err
 	}
 	if c.EnterpriseID == 0 {
 		return p, nil
 	}
-	p.agent = p.name
-	err := tx.QueryRow(ctx, `SELECT name, credit_code FROM enterprises WHERE id = ?`, c.EnterpriseID).Scan(&p.name, &p.creditCode)
+	p.Agent = p.Name
+	err := tx.QueryRow(ctx, `SELECT name, credit_code FROM enterprises WHERE id = ?`, c.EnterpriseID).Scan(&p.Name, &p.CreditCode)
 	return p, err
 }
 
@@ -192,16 +219,16 @@ func department(ctx context.Context, tx *store.Tx, id int64) (region.Department,
 	return d, err
 }
 
-// districtGovernment names the 行政复议机关 of a department's decisions:
+// DistrictGovernment names the 行政复议机关 of a department's decisions:
 // under 行政复议法 (2023) 第二十四条 the county-level people's government
 // takes the appeals against its own departments, its 派出机关 (街道办事处)
 // and the townships below it, so for every department here it is the
 // district's 人民政府. The district's region is named briefly (湛河区); its
 // departments' names carry the city too (平顶山市湛河区…), and the
 // government is named as they are.
-func districtGovernment(ctx context.Context, tx *store.Tx, d region.Department) (string, error) {
+func DistrictGovernment(ctx context.Context, q store.Querier, d region.Department) (string, error) {
 	var name string
-	err := tx.QueryRow(ctx, `SELECT name FROM regions WHERE level = 1`).Scan(&name)
+	err := q.QueryRow(ctx, `SELECT name FROM regions WHERE level = 1`).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "人民政府", nil // no region tree: say no more than is known
 	}
@@ -266,22 +293,22 @@ func limitText(l catalog.TimeLimit) string {
 // 第二十条) or 行政诉讼 within six months (行政诉讼法 第四十六条). The court is
 // not named: many provinces assign administrative cases to courts other
 // than the local one (集中管辖), so "人民法院" is the safe reading.
-func (n notice) remedy(doc string) string {
+func (n Notice) remedy(doc string) string {
 	return fmt.Sprintf("如不服本决定，可以自收到本%s之日起六十日内向%s申请行政复议，也可以自收到本%s之日起六个月内依法向人民法院提起行政诉讼。",
-		doc, n.govt, doc)
+		doc, n.Government, doc)
 }
 
 // contact is how the applicant reaches the department.
-func (n notice) contact() string {
+func (n Notice) contact() string {
 	var parts []string
-	if n.dept.Phone != "" {
-		parts = append(parts, "联系电话："+n.dept.Phone)
+	if n.Department.Phone != "" {
+		parts = append(parts, "联系电话："+n.Department.Phone)
 	}
-	if n.dept.Address != "" {
-		parts = append(parts, "地址："+n.dept.Address)
+	if n.Department.Address != "" {
+		parts = append(parts, "地址："+n.Department.Address)
 	}
-	if n.dept.Hours != "" {
-		parts = append(parts, "办公时间："+n.dept.Hours)
+	if n.Department.Hours != "" {
+		parts = append(parts, "办公时间："+n.Department.Hours)
 	}
 	if len(parts) == 0 {
 		return ""
@@ -295,60 +322,60 @@ func (n notice) contact() string {
 // on the line under it, paragraphs separated by blank lines. The body is
 // hashed into the case's state, so everything a reader takes for the
 // notice is in it: the issuer is written in, not looked up when shown.
-func (n notice) body() string {
-	c, it := n.c, n.it
-	applied := fmt.Sprintf("%s于%s提出的%s申请（办件编号：%s）", n.to.you(), chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
-	if n.to.creditCode != "" {
+func (n Notice) body() string {
+	c, it := n.Case, n.Item
+	applied := fmt.Sprintf("%s于%s提出的%s申请（办件编号：%s）", n.To.you(), chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
+	if n.To.CreditCode != "" {
 		applied = fmt.Sprintf("%s（统一社会信用代码：%s）由经办人%s于%s提出的%s申请（办件编号：%s）",
-			n.to.you(), n.to.creditCode, n.to.agent, chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
+			n.To.you(), n.To.CreditCode, n.To.Agent, chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
 	}
 	basis := ""
-	if n.basis != "" {
-		basis = "依据" + n.basis + "，"
+	if n.Basis != "" {
+		basis = "依据" + n.Basis + "，"
 	}
 	var paras []string
 	add := func(format string, args ...any) { paras = append(paras, fmt.Sprintf(format, args...)) }
 	closing := "特此通知。"
-	switch n.action {
+	switch n.Action {
 	case Accept:
 		add("%s，申请材料齐全、符合法定形式，本机关决定予以受理。", applied)
 		switch {
-		case n.settle:
-			add("本件为即办件，本机关当场审查，于受理当日（%s）作出决定并办结，不另定办理期限。决定内容见同日出具的决定书。", chineseDate(n.day))
+		case n.Settle:
+			add("本件为即办件，本机关当场审查，于受理当日（%s）作出决定并办结，不另定办理期限。决定内容见同日出具的决定书。", chineseDate(n.Day))
 		case it.PromiseLimit.Value == 0:
-			add("本机关将于受理当日（%s）作出处理决定。", chineseDate(n.day))
+			add("本机关将于受理当日（%s）作出处理决定。", chineseDate(n.Day))
 		default:
 			add("本机关将于%s前（自受理之日起%s内）作出处理决定。依法需要听证、检验、检测、鉴定、专家评审的，所需时间不计算在上述期限内，本机关将另行告知。",
 				chineseDate(c.DueOn), limitText(it.PromiseLimit))
 		}
 	case Refuse:
-		add("%s，经审查，%s", applied, sentence(n.reason))
+		add("%s，经审查，%s", applied, sentence(n.Reason))
 		add("%s本机关决定不予受理。", basis)
 		add("%s", n.remedy("通知书"))
 	case AskCorrect:
 		add("%s，申请材料不齐全或者不符合法定形式。请一次性补正以下全部内容：", applied)
-		for i, m := range n.named {
+		for i, m := range n.Named {
 			add("%d. %s", i+1, m)
 		}
-		add("%s", n.reason)
-		add("请于%s前（自本通知书出具之日起%d个工作日内）补正。补正材料可在网上提交，也可送交本机关；补正材料齐全、符合法定形式的，本机关自收到之日起受理。", chineseDate(n.due), CorrectionDays)
+		add("%s", n.Reason)
+		add("请于%s前（自本通知书出具之日起%d个工作日内）补正。补正材料可在网上提交，也可送交本机关；补正材料齐全、符合法定形式的，本机关自收到之日起受理。", chineseDate(n.Due), CorrectionDays)
 	case Decide:
 		accepted := ""
 		if !c.AcceptedOn.IsZero() {
 			accepted = "，本机关于" + chineseDate(c.AcceptedOn) + "受理"
 		}
 		if c.Decision == Denied {
-			add("%s%s。经审查，%s", applied, accepted, sentence(n.reason))
+			add("%s%s。经审查，%s", applied, accepted, sentence(n.Reason))
 			add("%s本机关决定：不予%s。", basis, it.Name)
 			add("%s", n.remedy("决定书"))
 		} else {
 			add("%s%s。经审查，申请材料齐全、符合法定形式，申请符合法定条件、标准。", applied, accepted)
-			if !restatesDecision(n.reason) {
-				add("审查意见：经审查，%s", sentence(n.reason))
+			if !restatesDecision(n.Reason) {
+				add("审查意见：经审查，%s", sentence(n.Reason))
 			}
 			result := ""
 			if it.Result.Name != "" {
-				result = "本机关将依法向" + n.to.you() + "出具" + it.Result.Name + "。"
+				result = "本机关将依法向" + n.To.you() + "出具" + it.Result.Name + "。"
 			}
 			add("%s本机关决定：准予%s。%s", basis, it.Name, result)
 			add("%s", n.remedy("决定书"))
@@ -356,38 +383,38 @@ func (n notice) body() string {
 		closing = ""
 	case Submit:
 		// A 收件回执 is a form too: what was taken in, when, and what next.
-		party := n.to.name
-		if n.to.creditCode != "" {
-			party += "（统一社会信用代码：" + n.to.creditCode + "，经办人：" + n.to.agent + "）"
+		party := n.To.Name
+		if n.To.CreditCode != "" {
+			party += "（统一社会信用代码：" + n.To.CreditCode + "，经办人：" + n.To.Agent + "）"
 		}
 		add("申请人：%s", party)
 		add("申请事项：%s", it.Name)
 		add("办件编号：%s", c.Number)
-		add("收件日期：%s", chineseDate(n.day))
-		add("收到材料：%s", cmp.Or(n.papers, "无"))
+		add("收件日期：%s", chineseDate(n.Day))
+		add("收到材料：%s", cmp.Or(n.Papers, "无"))
 		add("后续办理：本机关将审查申请材料，决定是否受理；材料不齐全或者不符合法定形式的，一次性告知需要补正的全部内容。办理进度可凭办件编号和手机号码在本网站“办件查询”中查看。")
 		closing = ""
 	case Deliver:
 		// A 送达回证 is a form, not a letter: one line per box.
-		papers := n.decided
+		papers := n.Decided
 		if c.ResultName != "" {
 			if papers != "" {
 				papers += "、"
 			}
 			papers += "办理结果：" + cmp.Or(it.Result.Name, "办理结果") + "（" + c.ResultName + "）"
 		}
-		party := n.to.name
-		if n.to.creditCode != "" {
-			party += "（统一社会信用代码：" + n.to.creditCode + "）"
+		party := n.To.Name
+		if n.To.CreditCode != "" {
+			party += "（统一社会信用代码：" + n.To.CreditCode + "）"
 		}
 		add("受送达人：%s", party)
 		add("送达文书：%s", cmp.Or(papers, "决定书"))
 		add("办件编号：%s", c.Number)
-		add("送达方式：%s", n.reason)
-		if c.Delivery == DeliverWindow && n.dept.Address != "" {
-			add("送达地点：%s", n.dept.Address)
+		add("送达方式：%s", n.Reason)
+		if c.Delivery == DeliverWindow && n.Department.Address != "" {
+			add("送达地点：%s", n.Department.Address)
 		}
-		add("送达日期：%s", chineseDate(n.day))
+		add("送达日期：%s", chineseDate(n.Day))
 		switch c.Delivery {
 		case DeliverWindow:
 			add("受送达人签收：（签名或盖章）")
@@ -399,9 +426,9 @@ func (n notice) body() string {
 		closing = ""
 	}
 	var b strings.Builder
-	form := n.action == Deliver || n.action == Submit
+	form := n.Action == Deliver || n.Action == Submit
 	if !form {
-		b.WriteString(n.to.name + "：\n\n")
+		b.WriteString(n.To.Name + "：\n\n")
 	}
 	b.WriteString(strings.Join(paras, "\n\n"))
 	if !form {
@@ -412,7 +439,7 @@ func (n notice) body() string {
 	if closing != "" {
 		b.WriteString("\n\n" + closing)
 	}
-	fmt.Fprintf(&b, "\n\n%s\n%s", n.dept.Name, chineseDate(n.day))
+	fmt.Fprintf(&b, "\n\n%s\n%s", n.Department.Name, chineseDate(n.Day))
 	return b.String()
 }
 

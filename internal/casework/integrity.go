@@ -263,7 +263,7 @@ func checkChain(keys *chainhash.Keys, id int64, st caseState, events []chainRow)
 	if len(events) == 0 {
 		return Broken{CaseID: id, Number: number, Reason: "没有任何事件记录（记录被删除）"}, true
 	}
-	prev, sawKeyed := genesis, false
+	prev, sawKeyed := Genesis, false
 	for i, e := range events {
 		why := ""
 		ok, keyed := keys.Check(e.Hash, e.parts(id, prev, e.state)...)

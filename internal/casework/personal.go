@@ -71,6 +71,25 @@ var errNoKeys = errors.New("casework: personal answers need the data keys (UseKe
 // encodeForm seals the personal answers of c (a form of item it) and
 // returns form_data; c.Form becomes the answers as pages show them.
 func (s *Service) encodeForm(it catalog.Item, c *Case, answers map[string]string) (string, error) {
+	body, shown, sealed, err := sealForm(s.keys, it, c.Number, answers)
+	if err != nil {
+		return "", err
+	}
+	c.Form, c.sealed = shown, sealed
+	return body, nil
+}
+
+// SealForm is form_data for the answers to item it's form of the case
+// numbered number, its personal answers sealed under keys, as the
+// workflow stores it: for writing cases in bulk (internal/generate).
+func SealForm(keys *pii.Keys, it catalog.Item, number string, answers map[string]string) (string, error) {
+	body, _, _, err := sealForm(keys, it, number, answers)
+	return body, err
+}
+
+// sealForm returns form_data, the answers as pages show them and the
+// sealed ones by field key.
+func sealForm(keys *pii.Keys, it catalog.Item, number string, answers map[string]string) (string, map[string]string, map[string]string, error) {
 	types := map[string]string{}
 	for _, sec := range it.Form {
 		for _, f := range sec.Fields {
@@ -86,22 +105,21 @@ func (s *Service) encodeForm(it catalog.Item, c *Case, answers map[string]string
 			stored[k], shown[k] = v, v
 			continue
 		}
-		if s.keys == nil {
-			return "", errNoKeys
+		if keys == nil {
+			return "", nil, nil, errNoKeys
 		}
-		sv, err := s.keys.Seal(v, answerContext(c.Number, k))
+		sv, err := keys.Seal(v, answerContext(number, k))
 		if err != nil {
-			return "", err
+			return "", nil, nil, err
 		}
 		stored[k] = sealedAnswer{Sealed: sv, Masked: mask(v)}
 		shown[k], sealed[k] = mask(v), sv
 	}
 	body, err := json.Marshal(stored)
 	if err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
-	c.Form, c.sealed = shown, sealed
-	return string(body), nil
+	return string(body), shown, sealed, nil
 }
 
 // decodeForm reads form_data into c: plain answers as they are, sealed

@@ -49,17 +49,29 @@ func (st caseState) digest() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// newCaseState is the state of a case just submitted in one request
-// (Apply), from the values written, without reading them back.
-func newCaseState(c Case, channel, form string, mats []Material) caseState {
+// stateOf is the state of case c with form_data form, its materials and
+// notices, from values in hand (Apply's just written, a generator's).
+func stateOf(c Case, form string, mats []Material, docs []Document) caseState {
 	var st caseState
 	st.cols = [20]string{c.Number, strconv.FormatInt(c.ItemID, 10), strconv.Itoa(c.ItemVersion), strconv.FormatInt(c.ApplicantID, 10),
-		strconv.FormatInt(c.EnterpriseID, 10), strconv.FormatInt(c.DepartmentID, 10), c.RegionCode, string(c.Status), channel, form,
-		"0", "", "", "", "", "", "", "", "", "0"}
+		strconv.FormatInt(c.EnterpriseID, 10), strconv.FormatInt(c.DepartmentID, 10), c.RegionCode, string(c.Status), c.Channel, form,
+		strconv.Itoa(c.Corrections), dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
+		c.ResultType, c.Decision, c.Delivery, strconv.Itoa(c.Transfers)}
 	for _, m := range mats {
 		st.files = append(st.files, [2]string{"m" + strconv.Itoa(m.Position), m.SHA256})
 	}
+	for _, d := range docs {
+		st.addFile("d", 0, d.Number, d.Body)
+	}
 	return st
+}
+
+// StateDigest is the state an event of case c commits to, c's row holding
+// form_data form, with its materials and notices: for writing cases in
+// bulk (internal/generate), whose last event must commit to what the
+// rows hold for the chain to verify.
+func StateDigest(c Case, form string, mats []Material, docs []Document) string {
+	return stateOf(c, form, mats, docs).digest()
 }
 
 // stateColumns are the columns of caseState.cols, in order.

@@ -127,7 +127,7 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 		events = append(events, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Submit, From: Draft, To: Submitted})
 		// The state is known from what was just written: no read back.
 		ch := newChain(c.ID)
-		ch.state = newCaseState(c, "online", body, mats).digest()
+		ch.state = stateOf(c, body, mats, nil).digest()
 		if err := ch.append(ctx, tx, events...); err != nil {
 			return err
 		}

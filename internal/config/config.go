@@ -63,6 +63,9 @@ type Config struct {
 	S3SecretKey       string
 	S3SSL             bool
 	DemoCases         int
+	// Only for zwfw generate.
+	GenerateCases int
+	GenerateSeed  uint64
 	// Only for `zwfw user` commands.
 	Username   string
 	Name       string
@@ -279,6 +282,17 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.Roles = v; return nil }},
 	{Env: "ZWFW_DEMO_CASES", Flag: "demo-cases", Default: "2000", Usage: "（仅 demo）首次启动时在后台生成的演示办件数",
 		set: func(c *Config, v string) error { return intIn(&c.DemoCases, v, 0, 100000, "演示办件数") }},
+	{Env: "ZWFW_GENERATE_CASES", Flag: "cases", Default: "100000", Usage: "（仅 generate）要生成的办件数",
+		set: func(c *Config, v string) error { return intIn(&c.GenerateCases, v, 1, 100000000, "生成的办件数") }},
+	{Env: "ZWFW_GENERATE_SEED", Flag: "seed", Default: "1", Usage: "（仅 generate）随机数种子：同一种子生成同样的办件",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("随机数种子 %q 无效，应为非负整数", v)
+			}
+			c.GenerateSeed = n
+			return nil
+		}},
 	{Env: "ZWFW_RESET", Flag: "reset", Default: "false", Usage: "（仅 demo）删除已有演示数据，重新开始",
 		set: func(c *Config, v string) error { return boolean(&c.Reset, v) }},
 }

@@ -60,24 +60,9 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, svc *ca
 		if s, ok := staff[deptID]; ok {
 			return s, nil
 		}
-		d, err := regions.Department(ctx, deptID)
-		if err != nil {
-			return policy.Subject{}, err
-		}
-		var id int64
-		err = db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE username = ?`, "demo."+d.Slug).Scan(&id)
-		if err != nil {
-			acc, _, cerr := ids.CreateStaff(ctx, builder, demoMeta, identity.NewStaff{Username: "demo." + d.Slug, Name: d.ShortName + "演示办理员",
-				DepartmentID: d.ID, Roles: []policy.Role{policy.Window, policy.Reviewer, policy.Head}, Password: StaffPassword})
-			if cerr != nil {
-				return policy.Subject{}, cerr
-			}
-			id = acc.ID
-		}
-		s := policy.Subject{AccountID: id, Kind: policy.Staff, Name: d.ShortName + "演示办理员", DepartmentID: d.ID,
-			DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: []policy.Role{policy.Window, policy.Reviewer, policy.Head}}
+		s, err := DepartmentStaff(ctx, db, ids, deptID)
 		staff[deptID] = s
-		return s, nil
+		return s, err
 	}
 	// Demo citizens: made-up people with well-formed numbers.
 	var people []policy.Subject
@@ -228,4 +213,27 @@ func demoAnswer(f catalog.FormField, name string) string {
 		return name
 	}
 	return "演示内容"
+}
+
+// DepartmentStaff is the demo's clerk of a department, who takes every
+// step of its cases (窗口、审批、负责人): the account demo.<slug>, opened
+// unless it exists.
+func DepartmentStaff(ctx context.Context, db *store.DB, ids *identity.Service, deptID int64) (policy.Subject, error) {
+	d, err := region.NewStore(db).Department(ctx, deptID)
+	if err != nil {
+		return policy.Subject{}, err
+	}
+	roles := []policy.Role{policy.Window, policy.Reviewer, policy.Head}
+	var id int64
+	err = db.Read().QueryRow(ctx, `SELECT id FROM accounts WHERE username = ?`, "demo."+d.Slug).Scan(&id)
+	if err != nil {
+		acc, _, cerr := ids.CreateStaff(ctx, builder, demoMeta, identity.NewStaff{Username: "demo." + d.Slug, Name: d.ShortName + "演示办理员",
+			DepartmentID: d.ID, Roles: roles, Password: StaffPassword})
+		if cerr != nil {
+			return policy.Subject{}, cerr
+		}
+		id = acc.ID
+	}
+	return policy.Subject{AccountID: id, Kind: policy.Staff, Name: d.ShortName + "演示办理员", DepartmentID: d.ID,
+		DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}, nil
 }

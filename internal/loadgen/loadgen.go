@@ -29,7 +29,6 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/catalog"
-	"github.com/zwfw/zwfw/internal/store"
 )
 
 // Client talks to one zwfw instance.
@@ -427,49 +426,4 @@ func (c *Client) Run(ctx context.Context, applicants []Applicant, t Target, opt 
 func Checksum(data []byte) string {
 	s := sha256.Sum256(data)
 	return hex.EncodeToString(s[:])
-}
-
-// RawInsertRate is the database's own ceiling for durable writes: single-row
-// inserts, each its own transaction, by workers callers for d, into a
-// scratch table that is dropped afterwards. Submissions per second are
-// reported beside it, as a share of what the database can do at all.
-func RawInsertRate(ctx context.Context, db *store.DB, workers int, d time.Duration) (float64, error) {
-	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `CREATE TABLE loadgen_raw (id BIGINT PRIMARY KEY, body TEXT NOT NULL)`)
-		return err
-	}); err != nil {
-		return 0, err
-	}
-	defer db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `DROP TABLE loadgen_raw`)
-		return err
-	})
-	var mu sync.Mutex
-	var n int64
-	var firstErr error
-	stop := time.Now().Add(d)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int64(0); time.Now().Before(stop); i++ {
-				err := db.Tx(ctx, func(tx *store.Tx) error {
-					_, err := tx.Exec(ctx, `INSERT INTO loadgen_raw (id, body) VALUES (?, ?)`, int64(w)<<32|i, "压测")
-					return err
-				})
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				if err == nil {
-					n++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(n) / time.Since(start).Seconds(), firstErr
 }
