@@ -311,12 +311,14 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		data.Error = fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
 		status = http.StatusBadRequest
 	case q != "":
-		data.Items, status = s.searchItems(r, q)
+		var err error
+		if data.Items, status, err = s.searchItems(r, q); err != nil {
+			return err
+		}
 		if data.Items.Error != "" {
 			data.Error = data.Items.Error
 			break
 		}
-		var err error
 		if data.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Query: q}); err != nil {
 			return err
 		}
