@@ -58,6 +58,8 @@ func TestQualityRules(t *testing.T) {
 		{"promise_within_legal", func(it *catalog.Item) { it.PromiseLimit.Value = 20 }},
 		{"limit_units", func(it *catalog.Item) { it.PromiseLimit.Unit = "自然日" }},
 		{"promised_limit", func(it *catalog.Item) { it.PromiseLimit.Value = 0 }},
+		{"immediate_limit", func(it *catalog.Item) { it.CaseKind = catalog.Immediate; it.PromiseLimit.Value = 5 }},
+		{"steps", func(it *catalog.Item) { it.Steps = nil }},
 		{"fee_basis", func(it *catalog.Item) { it.Fee = catalog.Fee{Charged: true, Standard: "10元"} }},
 		{"phones", func(it *catalog.Item) { it.ComplaintPhone = "" }},
 		{"phones", func(it *catalog.Item) { it.ComplaintPhone = it.ConsultPhone }},
@@ -67,10 +69,27 @@ func TestQualityRules(t *testing.T) {
 		{"base_code", func(it *catalog.Item) { it.BaseCode = "01010010000X" }},
 		{"impl_code", func(it *catalog.Item) { it.ImplCode = "abc" }},
 		{"conditions", func(it *catalog.Item) { it.Conditions = " " }},
+		{"apply_elsewhere", func(it *catalog.Item) { it.Steps[0].Description = "通过河南政务服务网或窗口提交申请材料" }},
+		{"full_online_on_site", func(it *catalog.Item) { it.Materials[0].Notes = "现场核验原件后退还" }},
+		{"full_online_on_site", func(it *catalog.Item) { it.Steps[0].Description = "本人到场签字" }},
+		{"appointment", func(it *catalog.Item) { it.Appointment = true }},
+	}
+	tested := map[string]bool{}
+	for _, c := range cases {
+		tested[c.rule] = true
+	}
+	for _, r := range item.Rules {
+		if !tested[r.Rule] {
+			t.Errorf("rule %s (%s) is listed but not tested", r.Rule, r.Description)
+		}
+		delete(tested, r.Rule)
+	}
+	if len(tested) > 0 {
+		t.Errorf("rules %v are checked but not listed in item.Rules", tested)
 	}
 	for _, c := range cases {
 		it := good
-		it.Materials = append([]catalog.Material(nil), good.Materials...)
+		it = it.Clone()
 		c.mutate(&it)
 		ps := it.Problems()
 		found := false

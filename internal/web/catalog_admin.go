@@ -408,5 +408,26 @@ func (s *Server) qualityPage(w http.ResponseWriter, r *http.Request) error {
 			shown = append(shown, f)
 		}
 	}
-	return s.render(w, r, http.StatusOK, "quality", "admin", shown)
+	type rule struct {
+		Rule, Description string
+		Failing           int
+	}
+	rules := make([]rule, len(item.Rules))
+	at := map[string]int{}
+	for i, ru := range item.Rules {
+		rules[i], at[ru.Rule] = rule{Rule: ru.Rule, Description: ru.Description}, i
+	}
+	for _, f := range shown {
+		counted := map[string]bool{}
+		for _, p := range f.Problems {
+			if i, ok := at[p.Rule]; ok && !counted[p.Rule] {
+				rules[i].Failing++
+				counted[p.Rule] = true
+			}
+		}
+	}
+	return s.render(w, r, http.StatusOK, "quality", "admin", struct {
+		Rules   []rule
+		Failing []catalog.Failing
+	}{rules, shown})
 }

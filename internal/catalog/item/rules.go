@@ -122,6 +122,31 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
+// Rules are the quality rules, each with what it asks, in the order
+// Problems checks them: the quality page lists them, so that catalog
+// managers know what a guide is held to before it fails.
+var Rules = []struct{ Rule, Description string }{
+	{"name_suffix", "事项名称末尾不重复业务办理项，如“（新办）（新办）”"},
+	{"full_online_no_visit", "全程网办（四级）的事项到现场次数为0"},
+	{"visit_reason", "到现场次数不为0的，写明必须到现场的原因"},
+	{"limit_units", "承诺时限与法定时限单位相同"},
+	{"promise_within_legal", "承诺办结时限不超过法定办结时限"},
+	{"promised_limit", "承诺件有承诺办结时限"},
+	{"immediate_limit", "即办件的承诺时限不超过1个单位"},
+	{"fee_basis", "收费事项写明收费依据和收费标准"},
+	{"phones", "咨询电话和监督投诉电话都填写，且不相同"},
+	{"material_standard", "必需材料写明受理标准"},
+	{"materials", "至少一项必需材料"},
+	{"conditions", "写明受理条件"},
+	{"steps", "写明办理流程"},
+	{"online_form", "可网上申办（三级及以上）的事项有网上申请表"},
+	{"apply_elsewhere", "可网上申办的事项，指南不让申请人到其他网站或App（政务服务网、豫事办等）申请"},
+	{"full_online_on_site", "全程网办的事项，指南不要求到现场（现场核验原件、本人到场等）"},
+	{"appointment", "本平台提供预约前，不标注“支持预约办理”"},
+	{"base_code", "基本编码为12位数字"},
+	{"impl_code", "实施编码不超过36位，由数字和大写字母组成，包含基本编码"},
+}
+
 // Problems checks the quality rules a published guide must meet. They are
 // checked when an item is saved (as warnings), when it is published (as
 // refusals) and over the whole catalog (an admin page lists every failing
@@ -183,6 +208,22 @@ func (it *Item) Problems() []Problem {
 	if it.Depth.Online() && len(it.Form) == 0 {
 		add("online_form", "可网上申办（三级及以上）的事项须有网上申请表")
 	}
+	// The guide must not contradict the platform it is published on.
+	if it.Depth.Online() {
+		if at, phrase := it.mentions(elsewhereOnline); phrase != "" {
+			add("apply_elsewhere", "本事项可在本平台在线申办，但%s提到“%s”：请改为“在本平台在线申办”", at, phrase)
+		}
+	}
+	if it.Depth == DepthFull {
+		if at, phrase := it.mentions(onSite); phrase != "" {
+			add("full_online_on_site", "全程网办（四级）的事项无须到现场，但%s写有“%s”", at, phrase)
+		}
+	}
+	// Booking a time at a hall is not offered yet: until it is, no guide
+	// may promise it. Lift this rule when appointments land.
+	if it.Appointment {
+		add("appointment", "本平台尚未提供预约办理，不能标注“支持预约办理”")
+	}
 	if !isDigits(it.BaseCode, 12) {
 		add("base_code", "基本编码应为12位数字")
 	}
@@ -190,6 +231,41 @@ func (it *Item) Problems() []Problem {
 		add("impl_code", "实施编码应为不超过36位的数字和大写字母，并包含基本编码")
 	}
 	return ps
+}
+
+// elsewhereOnline are phrases that send an applicant to another site or
+// app to apply; onSite are phrases that ask them to come in person.
+var (
+	elsewhereOnline = []string{"政务服务网", "豫事办", "公共服务平台", "全程电子化平台", "http://", "https://", "www."}
+	onSite          = []string{"现场核验", "须到现场", "必须到现场", "本人到场"}
+)
+
+// mentions finds the first of phrases in the guide's text that applicants
+// read: the conditions, the steps and the materials. It returns where
+// (办理流程“申请”环节) and the phrase, or "" when none occurs.
+func (it *Item) mentions(phrases []string) (where, phrase string) {
+	find := func(text string) string {
+		for _, p := range phrases {
+			if strings.Contains(text, p) {
+				return p
+			}
+		}
+		return ""
+	}
+	if p := find(it.Conditions); p != "" {
+		return "受理条件", p
+	}
+	for _, st := range it.Steps {
+		if p := find(st.Name + " " + st.Description); p != "" {
+			return "办理流程“" + st.Name + "”环节", p
+		}
+	}
+	for _, m := range it.Materials {
+		if p := find(m.Notes + " " + m.Standard); p != "" {
+			return "申请材料“" + m.Name + "”", p
+		}
+	}
+	return "", ""
 }
 
 // doubledSuffix returns the bracketed suffix that name ends with twice
