@@ -103,7 +103,7 @@ func seedTransfer(t *testing.T, s *catalog.Store, db *store.DB, n int) {
 		if len(ps) > 0 {
 			t.Fatalf("item %d: %+v", i, ps)
 		}
-		if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+		if err := review(ctx, s, it.ID, it.Version); err != nil {
 			t.Fatal(err)
 		}
 		if i == 1 {

@@ -46,7 +46,7 @@ func TestInstancesConvergeAfterPublish(t *testing.T) {
 		if b.Search("个体工商户", catalog.Filter{}, 0, 10).Total != 0 {
 			t.Error("a draft is searchable")
 		}
-		if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+		if err := review(ctx, s, it.ID, it.Version); err != nil {
 			t.Fatal(err)
 		}
 		if changed, err := a.Refresh(ctx); err != nil || !changed {

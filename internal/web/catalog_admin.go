@@ -24,21 +24,29 @@ func catalogDept(who policy.Subject) int64 {
 	return dept
 }
 
-// catalogScope asks the policy which items who may edit: the whole catalog
-// (0), their own department's, or none.
+// catalogScope asks the policy which items who may manage (edit, or
+// review and publish): the whole catalog (0), their own department's, or
+// none.
 func catalogScope(who policy.Subject) (int64, error) {
 	if policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Catalog}) == nil {
 		return 0, nil
 	}
-	if who.DepartmentID != 0 && policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: who.DepartmentID}) == nil {
+	own := policy.Resource{Kind: policy.Item, DepartmentID: who.DepartmentID}
+	if who.DepartmentID != 0 && (policy.Check(who, policy.Edit, own) == nil || policy.Check(who, policy.Publish, own) == nil) {
 		return who.DepartmentID, nil
 	}
-	return 0, apperr.New(apperr.Forbidden, "事项管理只对事项管理员和系统管理员开放。")
+	return 0, apperr.New(apperr.Forbidden, "事项管理只对事项管理员、部门负责人和系统管理员开放。")
 }
+
+// adminPageSize is how many items /admin/items lists a page.
+const adminPageSize = 50
 
 func (s *Server) itemsAdmin(w http.ResponseWriter, r *http.Request) error {
 	dept := catalogDept(subject(r))
-	list, err := s.catalog.ManagedItems(r.Context(), dept, r.URL.Query().Get("q"), 200)
+	q := r.URL.Query()
+	f := catalog.ManagedFilter{DepartmentID: dept, Query: q.Get("q"), State: q.Get("state")}
+	page := pageNumber(r)
+	list, total, err := s.catalog.ManagedItems(r.Context(), f, (page-1)*adminPageSize, adminPageSize)
 	if err != nil {
 		return err
 	}
@@ -46,12 +54,37 @@ func (s *Server) itemsAdmin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	pages := max(1, (total+adminPageSize-1)/adminPageSize)
+	link := func(p int) string {
+		v := url.Values{}
+		for _, k := range []string{"q", "state"} {
+			if x := q.Get(k); x != "" {
+				v.Set(k, x)
+			}
+		}
+		v.Set("page", strconv.Itoa(p))
+		return "/admin/items?" + v.Encode()
+	}
+	var prev, next string
+	if page > 1 {
+		prev = link(page - 1)
+	}
+	if page < pages {
+		next = link(page + 1)
+	}
+	who := subject(r)
 	return s.render(w, r, http.StatusOK, "itemsadmin", "admin", struct {
-		Items     []catalog.Managed
-		DeptNames map[int64]string
-		Query     string
-		Admin     bool
-	}{list, depts, r.URL.Query().Get("q"), dept == 0})
+		Items         []catalog.Managed
+		DeptNames     map[int64]string
+		Filter        catalog.ManagedFilter
+		Total         int
+		Page, Pages   int
+		Prev, Next    string
+		Admin, CanNew bool
+		ImportExport  bool
+	}{list, depts, f, total, page, pages, prev, next, dept == 0,
+		policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: who.DepartmentID}) == nil || dept == 0,
+		dept == 0 && policy.Check(who, policy.Export, policy.Resource{Kind: policy.Catalog}) == nil})
 }
 
 func (s *Server) deptNames(r *http.Request) (map[int64]string, error) {
@@ -89,7 +122,22 @@ type editorPage struct {
 	Materials  string
 	Form       string
 	Aliases    string
-	CanPublish bool
+	// What who may do with the newest version: edit it, submit it for
+	// review, review it (publish or return).
+	CanEdit, CanSubmit, CanReview bool
+}
+
+// may fills what who may do with the item p shows.
+func (p *editorPage) may(who policy.Subject) {
+	res := policy.Resource{Kind: policy.Item, DepartmentID: p.Managed.DepartmentID}
+	if p.New {
+		p.CanEdit = true // catalogManager let them in; the store checks the department
+		return
+	}
+	m := p.Managed
+	p.CanEdit = policy.Check(who, policy.Edit, res) == nil
+	p.CanSubmit = p.CanEdit && m.HasDraft() && m.InReview == 0 && m.Status != catalog.Cancelled
+	p.CanReview = policy.Check(who, policy.Publish, res) == nil && m.InReview != 0 && m.InReview == m.LatestVersion
 }
 
 func (p editorPage) Has(list []string, v string) bool {
@@ -140,6 +188,7 @@ func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, 
 			return p, err
 		}
 	}
+	p.may(subject(r))
 	return p, nil
 }
 
@@ -166,8 +215,7 @@ func (s *Server) itemEdit(w http.ResponseWriter, r *http.Request) error {
 	if dept != 0 && m.DepartmentID != dept {
 		return apperr.New(apperr.Forbidden, "只能管理本部门的事项。")
 	}
-	p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Notice: notices[r.URL.Query().Get("done")],
-		CanPublish: m.HasDraft() && m.Status != catalog.Cancelled}, dept)
+	p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Notice: notices[r.URL.Query().Get("done")]}, dept)
 	if err != nil {
 		return err
 	}
@@ -302,8 +350,10 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// itemPublish publishes the newest version, or changes the item's status
-// (suspend, resume, cancel) with a reason.
+// itemPublish submits the newest version for review, approves (publishes)
+// or returns it, or changes the item's status (suspend, resume, cancel)
+// with a reason. The form names the version it acts on, so that a
+// reviewer never approves a version saved after they looked.
 func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 	dept := catalogDept(subject(r))
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -319,9 +369,14 @@ func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 	}
 	op, reason := r.PostForm.Get("op"), r.PostForm.Get("reason")
 	who, meta := subject(r), meta(r)
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
 	switch op {
+	case "submit":
+		err = s.catalog.SubmitForReview(r.Context(), who, meta, id, version)
 	case "publish":
-		err = s.catalog.Publish(r.Context(), who, meta, id, m.LatestVersion)
+		err = s.catalog.Publish(r.Context(), who, meta, id, version)
+	case "return":
+		err = s.catalog.Return(r.Context(), who, meta, id, version, reason)
 	case "suspend":
 		err = s.catalog.SetStatus(r.Context(), who, meta, id, catalog.Suspended, reason)
 	case "resume":
@@ -337,8 +392,7 @@ func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Error: message,
-				CanPublish: m.HasDraft() && m.Status != catalog.Cancelled}, dept)
+			p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Error: message}, dept)
 			if err != nil {
 				return err
 			}
