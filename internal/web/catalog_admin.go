@@ -1,11 +1,11 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,11 +117,14 @@ type editorPage struct {
 	Subjects   []string
 	Themes     map[string][]string
 	Depths     []catalog.Depth
-	Steps      string
-	Workflow   string
-	Materials  string
-	Form       string
-	Aliases    string
+	Steps   string
+	Aliases string
+	// The rows of the structured lists, and their choices.
+	Fields        []fieldRow
+	FieldTypes    []string
+	FieldTypeName map[string]string
+	StepNames     []string
+	Roles         []policy.Role
 	// What who may do with the newest version: edit it, submit it for
 	// review, review it (publish or return).
 	CanEdit, CanSubmit, CanReview bool
@@ -139,6 +142,9 @@ func (p *editorPage) may(who policy.Subject) {
 	p.CanSubmit = p.CanEdit && m.HasDraft() && m.InReview == 0 && m.Status != catalog.Cancelled
 	p.CanReview = policy.Check(who, policy.Publish, res) == nil && m.InReview != 0 && m.InReview == m.LatestVersion
 }
+
+// HasRole reports whether a workflow step's roles include r.
+func (p editorPage) HasRole(roles []policy.Role, r policy.Role) bool { return slices.Contains(roles, r) }
 
 func (p editorPage) Has(list []string, v string) bool {
 	for _, x := range list {
@@ -169,17 +175,8 @@ func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, 
 		}
 		p.Steps = strings.Join(lines, "\n")
 	}
-	if p.Workflow == "" {
-		p.Workflow = item.FormatWorkflow(p.Item.Workflow)
-	}
-	if p.Materials == "" {
-		b, _ := json.MarshalIndent(p.Item.Materials, "", "  ")
-		p.Materials = string(b)
-	}
-	if p.Form == "" {
-		b, _ := json.MarshalIndent(p.Item.Form, "", "  ")
-		p.Form = string(b)
-	}
+	p.Fields = flattenForm(p.Item.Form)
+	p.FieldTypes, p.FieldTypeName, p.StepNames, p.Roles = item.FieldTypes, fieldTypeNames, item.StepOrder, workflowRoles
 	if p.Aliases == "" {
 		p.Aliases = strings.Join(p.Item.Aliases, "、")
 	}
@@ -222,8 +219,9 @@ func (s *Server) itemEdit(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "itemedit", "admin", p)
 }
 
-// itemFromForm reads the editor's fields. Lists are one per line or
-// separated by 、; materials and the application form are JSON.
+// itemFromForm reads the editor's fields. Short lists are one per line or
+// separated by 、; materials, form fields and workflow steps are rows
+// (see listsFromForm).
 func itemFromForm(f url.Values) (catalog.Item, error) {
 	var problems []string
 	num := func(name, label string) int {
@@ -266,33 +264,16 @@ func itemFromForm(f url.Values) (catalog.Item, error) {
 		}
 		it.Steps = append(it.Steps, catalog.Step{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)})
 	}
-	if wf, err := item.ParseWorkflow(f.Get("workflow")); err != nil {
-		problems = append(problems, err.Error())
-	} else {
-		it.Workflow = wf
-	}
 	for _, a := range strings.FieldsFunc(f.Get("aliases"), func(r rune) bool { return r == '、' || r == ',' || r == '，' || r == '\n' }) {
 		if a = strings.TrimSpace(a); a != "" {
 			it.Aliases = append(it.Aliases, a)
 		}
 	}
-	if err := json.Unmarshal([]byte(orEmptyList(f.Get("materials"))), &it.Materials); err != nil {
-		problems = append(problems, "申请材料的格式不正确（应为 JSON 列表）")
-	}
-	if err := json.Unmarshal([]byte(orEmptyList(f.Get("form"))), &it.Form); err != nil {
-		problems = append(problems, "网上申请表的格式不正确（应为 JSON 列表）")
-	}
+	listsFromForm(f, &it, &problems)
 	if len(problems) > 0 {
 		return it, apperr.New(apperr.Invalid, strings.Join(problems, "；"))
 	}
 	return it, nil
-}
-
-func orEmptyList(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "[]"
-	}
-	return s
 }
 
 // itemSave stores the form as a new draft version; citizens see no change
@@ -307,8 +288,7 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	it, perr := itemFromForm(r.PostForm)
-	p := editorPage{Item: it, New: id == 0, Steps: r.PostForm.Get("steps"), Workflow: r.PostForm.Get("workflow"), Materials: r.PostForm.Get("materials"),
-		Form: r.PostForm.Get("form"), Aliases: r.PostForm.Get("aliases")}
+	p := editorPage{Item: it, New: id == 0, Steps: r.PostForm.Get("steps"), Aliases: r.PostForm.Get("aliases")}
 	fail := func(cause error) error {
 		return formError(cause, func(status int, message string) error {
 			p.Error = message
@@ -318,6 +298,24 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 			}
 			return s.render(w, r, status, "itemedit", "admin", page)
 		})
+	}
+	if edit := r.PostForm.Get("edit"); edit != "" {
+		// A row added, removed or moved: shown again, not saved.
+		if id != 0 {
+			if _, p.Managed, err = s.catalog.Latest(r.Context(), id); err != nil {
+				return err
+			}
+			p.Item.ID, p.Item.ImplCode = id, p.Managed.ImplCode
+		}
+		if err := applyEdit(&p.Item, edit); err != nil {
+			return fail(err)
+		}
+		p.Notice = "已修改列表，尚未保存：改完后请点“保存为草稿”。"
+		page, err := s.editor(r, p, dept)
+		if err != nil {
+			return err
+		}
+		return s.render(w, r, http.StatusOK, "itemedit", "admin", page)
 	}
 	if perr != nil {
 		return fail(perr)
