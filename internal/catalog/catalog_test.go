@@ -69,7 +69,9 @@ func TestQualityRules(t *testing.T) {
 		{"base_code", func(it *catalog.Item) { it.BaseCode = "01010010000X" }},
 		{"impl_code", func(it *catalog.Item) { it.ImplCode = "abc" }},
 		{"conditions", func(it *catalog.Item) { it.Conditions = " " }},
-		{"apply_elsewhere", func(it *catalog.Item) { it.Steps[0].Description = "通过河南政务服务网或窗口提交申请材料" }},
+		{"apply_elsewhere", func(it *catalog.Item) {
+			it.Steps[0].Description = "通过河南政务服务网或窗口提交申请材料"
+		}},
 		{"full_online_on_site", func(it *catalog.Item) { it.Materials[0].Notes = "现场核验原件后退还" }},
 		{"full_online_on_site", func(it *catalog.Item) { it.Steps[0].Description = "本人到场签字" }},
 		{"appointment", func(it *catalog.Item) { it.Appointment = true }},

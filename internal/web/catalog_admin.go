@@ -114,11 +114,11 @@ type editorPage struct {
 		Type catalog.ItemType
 		Name string
 	}
-	Subjects   []string
-	Themes     map[string][]string
-	Depths     []catalog.Depth
-	Steps   string
-	Aliases string
+	Subjects []string
+	Themes   map[string][]string
+	Depths   []catalog.Depth
+	Steps    string
+	Aliases  string
 	// The rows of the structured lists, and their choices.
 	Fields        []fieldRow
 	FieldTypes    []string
@@ -144,7 +144,9 @@ func (p *editorPage) may(who policy.Subject) {
 }
 
 // HasRole reports whether a workflow step's roles include r.
-func (p editorPage) HasRole(roles []policy.Role, r policy.Role) bool { return slices.Contains(roles, r) }
+func (p editorPage) HasRole(roles []policy.Role, r policy.Role) bool {
+	return slices.Contains(roles, r)
+}
 
 func (p editorPage) Has(list []string, v string) bool {
 	for _, x := range list {
