@@ -180,7 +180,11 @@ func TestAdminExportsAndImportsFromThePage(t *testing.T) {
 		fixed.Set("visit_reason", "需现场核查经营场所")
 		ex := mgr.post("/admin/items", fixed)
 		path := strings.Split(ex.header.Get("Location"), "?")[0]
-		mgr.post(path+"/status", url.Values{"op": {"publish"}})
+		mgr.post(path+"/status", url.Values{"op": {"submit"}, "version": {"1"}})
+		head := signInStaff(t, site, db, "scjg.head", "scjgj", policy.Head)
+		if ex := head.post(path+"/status", url.Values{"op": {"publish"}, "version": {"1"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("publish: %d", ex.status)
+		}
 
 		admin := signInStaff(t, site, db, "boss", "xzfwzx", policy.Admin)
 		exp := admin.get("/admin/catalog/export?format=json")
@@ -208,7 +212,7 @@ func TestAdminExportsAndImportsFromThePage(t *testing.T) {
 		if broken == exp.body {
 			t.Fatal("test file unchanged")
 		}
-		if ex := upload("catalog.json", broken); ex.status != 400 || !strings.Contains(ex.body, "未作任何更改") || !strings.Contains(ex.body, "监督投诉电话") {
+		if ex := upload("catalog.json", broken); ex.status != 400 || !strings.Contains(ex.body, "未作任何更改") || !strings.Contains(ex.body, "<td>第1条记录</td><td>监督投诉电话</td>") {
 			t.Fatalf("bad import: %d", ex.status)
 		}
 		if ex := upload("catalog.txt", "x"); ex.status != 400 {

@@ -14,37 +14,73 @@ import (
 // It returns every problem at once, so an editor or an import fixes them
 // in one go.
 func (it *Item) Validate() error {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	errs := it.Invalid()
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Message
+	}
+	return apperr.New(apperr.Invalid, strings.Join(msgs, "；"))
+}
+
+// FieldError is one reason an item cannot be stored, with the field at
+// fault named as the catalog files' columns name it (事项名称, 申请材料 …).
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Invalid lists what Validate refuses, field by field.
+func (it *Item) Invalid() []FieldError {
+	var errs []FieldError
+	var field string // the field the checks below are about
+	bad := func(format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	field = "事项名称"
 	if n := utf8.RuneCountInString(strings.TrimSpace(it.Name)); n == 0 || n > 100 {
 		bad("事项名称不能为空，且不超过100个字")
 	}
+	field = "事项类型"
 	if it.Type.Name() == "" {
 		bad("事项类型代码 %q 无效", it.Type)
 	}
+	field = "业务办理项"
 	if !slices.Contains([]string{"", "新办", "变更", "延续", "注销"}, it.HandlingKind) {
 		bad("业务办理项应为新办、变更、延续或注销")
 	}
+	field = "主项基本编码"
 	if it.HandlingKind != "" && it.ParentCode == "" {
 		bad("业务办理项须注明所属主项的基本编码")
 	}
+	field = "实施部门"
 	if it.Department == "" {
 		bad("未指定实施部门")
 	}
+	field = "办件类型"
 	if it.CaseKind != Immediate && it.CaseKind != Promised {
 		bad("办件类型应为即办件或承诺件")
 	}
+	field = "网上办理深度"
 	if it.Depth.Name() == "" {
 		bad("网上办理深度应为1至4级")
 	}
+	field = "到现场次数"
 	if it.Visits < 0 || it.Visits > 9 {
 		bad("到办事现场次数应为0至9")
 	}
-	for name, l := range map[string]TimeLimit{"法定办结时限": it.LegalLimit, "承诺办结时限": it.PromiseLimit} {
-		if l.Value < 0 || l.Value > 3650 || !l.Limit().Unit.Valid() {
-			bad("%s应为0至3650的整数，单位为工作日、自然日或小时", name)
+	for _, l := range []struct {
+		name, field string
+		l           TimeLimit
+	}{{"法定办结时限", "法定时限", it.LegalLimit}, {"承诺办结时限", "承诺时限", it.PromiseLimit}} {
+		if l.l.Value < 0 || l.l.Value > 3650 || !l.l.Limit().Unit.Valid() {
+			field = l.field
+			bad("%s应为0至3650的整数，单位为工作日、自然日或小时", l.name)
 		}
 	}
+	field = "服务对象"
 	if len(it.Subjects) == 0 {
 		bad("至少选择一类服务对象")
 	}
@@ -53,11 +89,13 @@ func (it *Item) Validate() error {
 			bad("服务对象 %q 无效", s)
 		}
 	}
+	field = "主题"
 	for _, th := range it.Themes {
 		if !slices.Contains(Themes["自然人"], th) && !slices.Contains(Themes["法人"], th) {
 			bad("主题分类 %q 无效", th)
 		}
 	}
+	field = "申请材料"
 	for i, m := range it.Materials {
 		at := fmt.Sprintf("第%d项材料", i+1)
 		if strings.TrimSpace(m.Name) == "" {
@@ -76,6 +114,7 @@ func (it *Item) Validate() error {
 			bad("%s（%s）的份数应为0至20", at, m.Name)
 		}
 	}
+	field = "申请表"
 	seen := map[string]bool{}
 	for _, sec := range it.Form {
 		for _, f := range sec.Fields {
@@ -94,11 +133,10 @@ func (it *Item) Validate() error {
 			}
 		}
 	}
-	errs = append(errs, workflowProblems(it.Workflow)...)
-	if len(errs) > 0 {
-		return apperr.New(apperr.Invalid, strings.Join(errs, "；"))
+	for _, msg := range workflowProblems(it.Workflow) {
+		errs = append(errs, FieldError{Field: "办理环节", Message: msg})
 	}
-	return nil
+	return errs
 }
 
 // FieldTypes are the kinds of application form fields.
