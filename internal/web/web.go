@@ -488,8 +488,7 @@ func LargeBody(r *http.Request) int64 {
 // multiLineFields are the names of the <textarea> fields of the pages'
 // own forms (templates/*.html; a test keeps the two in step). Every other
 // field is one line, and httpx refuses line breaks in it.
-var multiLineFields = map[string]bool{"basis": true, "conditions": true, "form": true, "materials": true,
-	"reason": true, "steps": true, "workflow": true}
+var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true}
 
 // MultiLine reports whether field of r may hold line breaks: a textarea of
 // a page's form, or a textarea answer of an item's application form (the
