@@ -84,7 +84,7 @@ func (s *Server) itemsAdmin(w http.ResponseWriter, r *http.Request) error {
 		ImportExport  bool
 	}{list, depts, f, total, page, pages, prev, next, dept == 0,
 		policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: who.DepartmentID}) == nil || dept == 0,
-		dept == 0 && policy.Check(who, policy.Export, policy.Resource{Kind: policy.Catalog}) == nil})
+		s.guardOf("POST "+CatalogImportPath).allows(who) == nil})
 }
 
 func (s *Server) deptNames(r *http.Request) (map[int64]string, error) {
@@ -192,7 +192,11 @@ func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, 
 }
 
 func (s *Server) itemNew(w http.ResponseWriter, r *http.Request) error {
-	dept := catalogDept(subject(r))
+	who := subject(r)
+	dept := catalogDept(who)
+	if dept != 0 && policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: dept}) != nil {
+		return apperr.New(apperr.Forbidden, "新建和修改事项由事项管理员进行；部门负责人审核提交的版本。")
+	}
 	p, err := s.editor(r, editorPage{New: true, Item: catalog.Item{Type: catalog.PublicService, CaseKind: catalog.Promised,
 		Depth: catalog.DepthApply, LegalLimit: catalog.TimeLimit{Unit: "工作日"}, PromiseLimit: catalog.TimeLimit{Unit: "工作日"}}}, dept)
 	if err != nil {
