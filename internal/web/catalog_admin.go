@@ -134,7 +134,7 @@ type editorPage struct {
 func (p *editorPage) may(who policy.Subject) {
 	res := policy.Resource{Kind: policy.Item, DepartmentID: p.Managed.DepartmentID}
 	if p.New {
-		p.CanEdit = true // catalogManager let them in; the store checks the department
+		p.CanEdit = true // itemNew lets in only editors; the store checks the department
 		return
 	}
 	m := p.Managed

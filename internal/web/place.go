@@ -72,9 +72,6 @@ func (s *Server) placeChoices(r *http.Request) ([]placeChoice, error) {
 // setPlace remembers (or, given nothing, forgets) where the visitor
 // lives, and goes back to the page they were on.
 func (s *Server) setPlace(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
 	code := r.PostForm.Get("place")
 	c := &http.Cookie{Name: placeCookie, Value: code, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteLaxMode, MaxAge: int((365 * 24 * time.Hour).Seconds())}
