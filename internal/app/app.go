@@ -388,7 +388,7 @@ func seedDemoCases(ctx context.Context, cfg config.Config, g *Graph) (int, error
 		return 0, err
 	}
 	defer past.Close()
-	return demo.SeedCases(ctx, g.DB, g.Identity, past.Cases, clk, g.Files, cfg.DemoCases)
+	return demo.SeedCases(ctx, g.DB, g.Identity, past.Cases, clk, past.Calendar, g.Files, cfg.DemoCases)
 }
 
 func runServe(ctx context.Context, env *environment) error {

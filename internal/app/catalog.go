@@ -84,7 +84,7 @@ func describeRow(r exchange.RowError) string {
 	if r.Sheet != "" {
 		b.WriteString("工作表「" + r.Sheet + "」")
 	}
-	fmt.Fprintf(&b, "第%d行", r.Line)
+	b.WriteString(r.Where())
 	if r.Field != "" {
 		b.WriteString(" " + r.Field)
 	}

@@ -85,7 +85,7 @@ func TestCatalogCommands(t *testing.T) {
 			os.WriteFile(badPath, bad, 0o644)
 			before = versions()
 			_, report, err := run(t, env, "catalog", "import", badPath)
-			if err == nil || !strings.Contains(err.Error(), "未作任何更改") || !strings.Contains(report, "第3行") || !strings.Contains(report, "监督投诉电话") {
+			if err == nil || !strings.Contains(err.Error(), "未作任何更改") || !strings.Contains(report, "第3条记录 监督投诉电话") || !strings.Contains(report, "监督投诉电话") {
 				t.Fatalf("bad import: %v\n%s", err, report)
 			}
 			if after := versions(); after != before {

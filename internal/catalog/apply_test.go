@@ -43,7 +43,7 @@ func transferItem(i int) catalog.Item {
 		Fee:    catalog.Fee{Charged: false},
 		Result: catalog.Result{Name: "营业执照", Type: "证照", Sample: "样本.pdf"},
 		Place:  "湛河区行政服务中心一楼", Hours: "工作日 9:00-12:00，13:00-17:00",
-		ConsultPhone: "0375-8861002", ComplaintPhone: "12345", Express: true, Appointment: true,
+		ConsultPhone: "0375-8861002", ComplaintPhone: "12345", Express: true, SelfService: true,
 		Materials: []catalog.Material{
 			{Name: "经营者身份证明", Necessity: "必需", Form: "电子", Copies: 1, Source: "政府部门核发", Standard: "真实有效"},
 			{Name: "经营场所证明", Necessity: "容缺", Form: "复印件", Copies: 2, Source: "申请人自备", BlankForm: "场所证明.docx",
@@ -103,7 +103,7 @@ func seedTransfer(t *testing.T, s *catalog.Store, db *store.DB, n int) {
 		if len(ps) > 0 {
 			t.Fatalf("item %d: %+v", i, ps)
 		}
-		if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+		if err := review(ctx, s, it.ID, it.Version); err != nil {
 			t.Fatal(err)
 		}
 		if i == 1 {

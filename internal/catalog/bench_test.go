@@ -78,7 +78,7 @@ func BenchmarkSearcherStart(b *testing.B) {
 				if _, err := s.SaveDraft(ctx, editor("甲"), audit.Meta{}, &next); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Publish(ctx, editor("甲"), audit.Meta{}, next.ID, next.Version); err != nil {
+				if err := review(ctx, s, next.ID, next.Version); err != nil {
 					b.Fatal(err)
 				}
 				t1, c1 := time.Now(), cpuTime()

@@ -58,6 +58,8 @@ func TestQualityRules(t *testing.T) {
 		{"promise_within_legal", func(it *catalog.Item) { it.PromiseLimit.Value = 20 }},
 		{"limit_units", func(it *catalog.Item) { it.PromiseLimit.Unit = "自然日" }},
 		{"promised_limit", func(it *catalog.Item) { it.PromiseLimit.Value = 0 }},
+		{"immediate_limit", func(it *catalog.Item) { it.CaseKind = catalog.Immediate; it.PromiseLimit.Value = 5 }},
+		{"steps", func(it *catalog.Item) { it.Steps = nil }},
 		{"fee_basis", func(it *catalog.Item) { it.Fee = catalog.Fee{Charged: true, Standard: "10元"} }},
 		{"phones", func(it *catalog.Item) { it.ComplaintPhone = "" }},
 		{"phones", func(it *catalog.Item) { it.ComplaintPhone = it.ConsultPhone }},
@@ -67,10 +69,29 @@ func TestQualityRules(t *testing.T) {
 		{"base_code", func(it *catalog.Item) { it.BaseCode = "01010010000X" }},
 		{"impl_code", func(it *catalog.Item) { it.ImplCode = "abc" }},
 		{"conditions", func(it *catalog.Item) { it.Conditions = " " }},
+		{"apply_elsewhere", func(it *catalog.Item) {
+			it.Steps[0].Description = "通过河南政务服务网或窗口提交申请材料"
+		}},
+		{"full_online_on_site", func(it *catalog.Item) { it.Materials[0].Notes = "现场核验原件后退还" }},
+		{"full_online_on_site", func(it *catalog.Item) { it.Steps[0].Description = "本人到场签字" }},
+		{"appointment", func(it *catalog.Item) { it.Appointment = true }},
+	}
+	tested := map[string]bool{}
+	for _, c := range cases {
+		tested[c.rule] = true
+	}
+	for _, r := range item.Rules {
+		if !tested[r.Rule] {
+			t.Errorf("rule %s (%s) is listed but not tested", r.Rule, r.Description)
+		}
+		delete(tested, r.Rule)
+	}
+	if len(tested) > 0 {
+		t.Errorf("rules %v are checked but not listed in item.Rules", tested)
 	}
 	for _, c := range cases {
 		it := good
-		it.Materials = append([]catalog.Material(nil), good.Materials...)
+		it = it.Clone()
 		c.mutate(&it)
 		ps := it.Problems()
 		found := false
@@ -142,6 +163,15 @@ func editor(name string) policy.Subject {
 	return policy.Subject{Kind: policy.Staff, Name: name, Roles: []policy.Role{policy.Admin}}
 }
 
+// review submits a version for review as one person and publishes it as
+// another, as the catalog requires.
+func review(ctx context.Context, s *catalog.Store, id int64, version int) error {
+	if err := s.SubmitForReview(ctx, editor("编辑"), audit.Meta{}, id, version); err != nil {
+		return err
+	}
+	return s.Publish(ctx, editor("审核"), audit.Meta{}, id, version)
+}
+
 func TestVersionsPublishAndStatus(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -162,6 +192,31 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 			t.Fatalf("a draft is visible: %v", err)
 		}
 		v0, _ := s.CatalogVersion(ctx)
+		// Two people publish: one submits, another reviews.
+		if err := s.Publish(ctx, yi, m, it.ID, 1); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("publishing without a review: %v", err)
+		}
+		if err := s.SubmitForReview(ctx, jia, m, it.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish(ctx, jia, m, it.ID, 1); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("approving one's own submission: %v", err)
+		}
+		if err := s.Return(ctx, yi, m, it.ID, 1, " "); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("returning without a reason: %v", err)
+		}
+		if err := s.Return(ctx, yi, m, it.ID, 1, "受理条件写得不全"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish(ctx, yi, m, it.ID, 1); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("publishing a returned version: %v", err)
+		}
+		if err := s.SubmitForReview(ctx, jia, m, it.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, mg, _ := s.Latest(ctx, it.ID); mg.InReview != 1 {
+			t.Fatalf("in review: %d", mg.InReview)
+		}
 		if err := s.Publish(ctx, yi, m, it.ID, 1); err != nil {
 			t.Fatal(err)
 		}
@@ -185,12 +240,15 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		if err != nil || shown.Name != "个体工商户设立登记" || shown.Version != 1 {
 			t.Fatalf("shown %q v%d, %v", shown.Name, shown.Version, err)
 		}
-		err = s.Publish(ctx, yi, m, it.ID, 2)
+		err = s.SubmitForReview(ctx, jia, m, it.ID, 2)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "原因") {
-			t.Fatalf("publishing a failing version: %v", err)
+			t.Fatalf("submitting a failing version: %v", err)
 		}
 		edit.VisitReason = "需核验经营场所原件"
 		if _, err := s.SaveDraft(ctx, jia, m, &edit); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SubmitForReview(ctx, jia, m, it.ID, edit.Version); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Publish(ctx, yi, m, it.ID, edit.Version); err != nil {
@@ -220,8 +278,8 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("cancelled item visible: %v", err)
 		}
-		if err := s.Publish(ctx, yi, m, it.ID, 3); !apperr.Is(err, apperr.Conflict) {
-			t.Fatalf("publishing a cancelled item: %v", err)
+		if err := s.SubmitForReview(ctx, jia, m, it.ID, 3); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("submitting a cancelled item: %v", err)
 		}
 		hist, err := s.History(ctx, it.ID)
 		if err != nil {
@@ -231,7 +289,7 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 		for _, h := range hist {
 			actions = append(actions, h.Action+"/"+h.Actor)
 		}
-		want := "cancel/管理员乙 suspend/管理员乙 publish/管理员乙 edit/管理员甲 edit/管理员甲 publish/管理员乙 create/管理员甲"
+		want := "cancel/管理员乙 suspend/管理员乙 publish/管理员乙 submit/管理员甲 edit/管理员甲 edit/管理员甲 publish/管理员乙 submit/管理员甲 return/管理员乙 submit/管理员甲 create/管理员甲"
 		if strings.Join(actions, " ") != want {
 			t.Fatalf("history %v", actions)
 		}
@@ -310,7 +368,13 @@ func TestChangesAreTheDepartmentsOwn(t *testing.T) {
 		if _, _, err := s.Published(ctx, it.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("published after a refusal: %v", err)
 		}
-		if err := s.Publish(ctx, own, at, it.ID, it.Version); err != nil {
+		if err := s.SubmitForReview(ctx, own, at, it.ID, it.Version); err != nil {
+			t.Fatal(err)
+		}
+		// The department's head reviews it.
+		head := policy.Subject{Kind: policy.Staff, Name: "科长" + scjgj.ShortName, DepartmentID: scjgj.ID,
+			RegionCode: scjgj.RegionCode, Roles: []policy.Role{policy.Head}}
+		if err := s.Publish(ctx, head, at, it.ID, it.Version); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetStatus(ctx, other, at, it.ID, catalog.Suspended, "整改"); !apperr.Is(err, apperr.Forbidden) {
@@ -328,16 +392,16 @@ func TestChangesAreTheDepartmentsOwn(t *testing.T) {
 		}
 		var actions []string
 		for _, e := range entries {
-			if e.Actor != own.Name || e.IP != at.IP || e.RegionCode != scjgj.RegionCode {
+			if actor := map[bool]string{true: head.Name, false: own.Name}[e.Action == "item_publish"]; e.Actor != actor || e.IP != at.IP || e.RegionCode != scjgj.RegionCode {
 				t.Errorf("entry %+v", e)
 			}
 			actions = append(actions, e.Action)
 		}
-		if strings.Join(actions, ",") != "item_status,item_publish,item_save" {
+		if strings.Join(actions, ",") != "item_status,item_publish,item_submit,item_save" {
 			t.Fatalf("audit actions %v", actions)
 		}
 		history, err := s.History(ctx, it.ID)
-		if err != nil || len(history) != 3 || history[0].Actor != own.Name {
+		if err != nil || len(history) != 4 || history[0].Actor != own.Name || history[1].Actor != "科长区市场监管局" {
 			t.Fatalf("history %+v, %v", history, err)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,10 @@ type Summary struct {
 	Visits       int
 	PromiseLimit TimeLimit
 	Suspended    bool
+	// BaseCode and Name name the service (a 业务办理项 has a name of its
+	// own); RegionCode is where this implementation of it is handled.
+	BaseCode   string
+	RegionCode string
 }
 
 // Searcher answers catalog searches from an in-memory index. Each instance
@@ -66,7 +71,10 @@ type entry struct {
 	Aliases []string `json:"aliases"`
 	Result  struct {
 		Name string `json:"name"`
+		Type string `json:"type"`
 	} `json:"result"`
+	BaseCode     string    `json:"base_code"`
+	RegionCode   string    `json:"region_code"`
 	DepartmentID int64     `json:"department_id"`
 	Department   string    `json:"department"`
 	Level        int       `json:"level"`
@@ -84,8 +92,8 @@ type entry struct {
 func entryOf(it Item) entry {
 	e := entry{Name: it.Name, Aliases: it.Aliases, DepartmentID: it.DepartmentID, Department: it.Department, Level: it.Level,
 		Type: it.Type, Depth: it.Depth, CaseKind: it.CaseKind, Visits: it.Visits, PromiseLimit: it.PromiseLimit,
-		Themes: it.Themes, Subjects: it.Subjects}
-	e.Result.Name = it.Result.Name
+		Themes: it.Themes, Subjects: it.Subjects, BaseCode: it.BaseCode, RegionCode: it.RegionCode}
+	e.Result.Name, e.Result.Type = it.Result.Name, it.Result.Type
 	return e
 }
 
@@ -175,11 +183,14 @@ func (sr *Searcher) Refresh(ctx context.Context) (bool, error) {
 		names := deptNames[it.DepartmentID]
 		docs = append(docs, search.Doc{
 			ID: id, Name: it.Name, Aliases: it.Aliases, Popularity: it.Popularity,
-			Text: names[1] + " " + it.Result.Name,
+			// The result's type (证照) lets a synonym reach every item that
+			// issues a licence or certificate (办证 → 证照).
+			Text: names[1] + " " + it.Result.Name + " " + it.Result.Type,
 			Tags: tags(it.Level, it.Department, it.Type, it.Depth, it.Themes, it.Subjects),
 		})
 		summaries[id] = Summary{ID: id, Name: it.Name, Department: names[0], Level: it.Level, Type: it.Type,
-			Depth: it.Depth, CaseKind: it.CaseKind, Visits: it.Visits, PromiseLimit: it.PromiseLimit, Suspended: it.Status == Suspended}
+			Depth: it.Depth, CaseKind: it.CaseKind, Visits: it.Visits, PromiseLimit: it.PromiseLimit, Suspended: it.Status == Suspended,
+			BaseCode: it.BaseCode, RegionCode: it.RegionCode}
 	}
 	ix := search.Build(docs, search.Options{Synonyms: syn})
 	sr.state.Store(&searchState{version: v, index: ix, items: summaries, entries: entries, decoded: decoded})
@@ -282,3 +293,83 @@ func (sr *Searcher) Search(text string, f Filter, offset, limit int) Results {
 
 // Len is the number of items in the index.
 func (sr *Searcher) Len() int { return sr.state.Load().index.Len() }
+
+// Group is one service in grouped results: the implementations of one
+// 基本编码 and name (every street centre's 最低生活保障, say) shown
+// once, as the one that serves the person's place.
+type Group struct {
+	Hit       // the implementation shown
+	Count int // implementations of the service that match
+	// Local is true when Hit is the implementation for the person's
+	// place rather than simply the best-ranked one.
+	Local bool
+}
+
+// GroupedResults is a page of services.
+type GroupedResults struct {
+	Total     int // services, not implementations
+	Groups    []Group
+	Corrected string
+}
+
+// SearchGrouped is Search with one result per service. place is the
+// 12-digit region code of where the person lives ("" if unknown): of a
+// service's implementations it picks the one of the deepest region that
+// contains place (the person's community station, else their street
+// centre, else the district's); without one, the best-ranked.
+func (sr *Searcher) SearchGrouped(text string, f Filter, place string, offset, limit int) GroupedResults {
+	st := sr.state.Load()
+	var out GroupedResults
+	type key struct{ base, name string }
+	at := map[key]int{}
+	var members [][]Hit
+	// Every match, a page of the index at a time: services are ranked by
+	// their best implementation, so grouping needs them all.
+	for off := 0; ; off += search.MaxLimit {
+		res := st.index.Search(search.Query{Text: text, Tags: f.tags(), Offset: off, Limit: search.MaxLimit})
+		out.Corrected = res.Corrected
+		for _, h := range res.Hits {
+			sum := st.items[h.ID]
+			k := key{sum.BaseCode, sum.Name}
+			i, ok := at[k]
+			if !ok {
+				i = len(members)
+				at[k] = i
+				members = append(members, nil)
+			}
+			members[i] = append(members[i], Hit{Summary: sum, NameMarks: h.NameMarks, Via: h.Via})
+		}
+		if len(res.Hits) < search.MaxLimit || off+len(res.Hits) >= res.Total {
+			break
+		}
+	}
+	out.Total = len(members)
+	if offset < 0 || offset >= len(members) {
+		return out
+	}
+	for _, hs := range members[offset:min(offset+limit, len(members))] {
+		g := Group{Hit: hs[0], Count: len(hs)}
+		if place != "" {
+			best := -1
+			for i, h := range hs {
+				if p := regionPrefix(h.RegionCode); strings.HasPrefix(place, p) && (best < 0 || len(p) > len(regionPrefix(hs[best].RegionCode))) {
+					best = i
+				}
+			}
+			if best >= 0 {
+				g.Hit, g.Local = hs[best], true
+			}
+		}
+		out.Groups = append(out.Groups, g)
+	}
+	return out
+}
+
+// regionPrefix is a region code without its trailing zero parts: the
+// prefix every code below it starts with (410411001000 gives 410411001).
+func regionPrefix(code string) string {
+	for len(code) > 6 && strings.HasSuffix(code, "000") {
+		code = code[:len(code)-3]
+	}
+	return code
+}

@@ -46,7 +46,7 @@ func TestInstancesConvergeAfterPublish(t *testing.T) {
 		if b.Search("个体工商户", catalog.Filter{}, 0, 10).Total != 0 {
 			t.Error("a draft is searchable")
 		}
-		if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+		if err := review(ctx, s, it.ID, it.Version); err != nil {
 			t.Fatal(err)
 		}
 		if changed, err := a.Refresh(ctx); err != nil || !changed {
@@ -143,7 +143,7 @@ func TestSecondInstanceReloadsOnlyWhatChanged(t *testing.T) {
 			if _, err := s.SaveDraft(ctx, who, audit.Meta{}, &it); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+			if err := review(ctx, s, it.ID, it.Version); err != nil {
 				t.Fatal(err)
 			}
 			items = append(items, it)
@@ -163,7 +163,7 @@ func TestSecondInstanceReloadsOnlyWhatChanged(t *testing.T) {
 		if _, err := s.SaveDraft(ctx, who, audit.Meta{}, &changed); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Publish(ctx, who, audit.Meta{}, changed.ID, changed.Version); err != nil {
+		if err := review(ctx, s, changed.ID, changed.Version); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetStatus(ctx, who, audit.Meta{}, items[1].ID, catalog.Suspended, "系统升级"); err != nil {
@@ -216,7 +216,7 @@ func TestSearchEntryBackfill(t *testing.T) {
 		if _, err := s.SaveDraft(ctx, who, audit.Meta{}, &it); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+		if err := review(ctx, s, it.ID, it.Version); err != nil {
 			t.Fatal(err)
 		}
 		entry := func() map[string]any {

@@ -174,17 +174,117 @@ func (s *Store) SaveDraft(ctx context.Context, who policy.Subject, meta audit.Me
 	return problems, nil
 }
 
-// Publish makes a version what citizens see, if who may publish the
-// department's items. See publish.
+// SubmitForReview asks for a draft version to be published, if who may
+// edit the department's items: the version must be the newest, newer
+// than the published one, and pass the quality rules. A second person
+// reviews it (Publish or Return). See ARCHITECTURE "Catalog review".
+func (s *Store) SubmitForReview(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, version int) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.mayChange(ctx, tx, who, policy.Edit, id, ""); err != nil {
+			return err
+		}
+		var status Status
+		var latest, published int
+		if err := tx.QueryRow(ctx, `SELECT status, latest_version, published_version FROM items WHERE id = ?`, id).
+			Scan(&status, &latest, &published); err != nil {
+			return err
+		}
+		switch {
+		case status == Cancelled:
+			return apperr.New(apperr.Conflict, "事项已取消，不能再提交审核")
+		case version != latest || version <= published:
+			return apperr.New(apperr.Conflict, fmt.Sprintf("第 %d 版不是待发布的最新草稿，请刷新后再提交", version))
+		}
+		if pending, _, err := s.pendingReview(ctx, tx, id); err != nil || pending == version {
+			if err == nil {
+				err = apperr.New(apperr.Conflict, "该版本已提交审核，等待审核")
+			}
+			return err
+		}
+		it, err := s.version(ctx, tx, id, version)
+		if err != nil {
+			return err
+		}
+		if err := refuseProblems(it, "不能提交审核"); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, id, version, "submit", ActorName(who), "", s.clock.Now()); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, who, meta, id, "item_submit", fmt.Sprintf("提交第 %d 版审核", version))
+	})
+}
+
+// pendingReview is the version of an item waiting for review (0: none)
+// and who submitted it: the item's last change, if it is a submission of
+// its newest version. A later save, return or publication ends the wait.
+func (s *Store) pendingReview(ctx context.Context, q store.Querier, id int64) (int, string, error) {
+	var version, latest int
+	var action, actor string
+	err := q.QueryRow(ctx, `SELECT c.version, c.action, c.actor, i.latest_version FROM item_changes c JOIN items i ON i.id = c.item_id
+		WHERE c.item_id = ? ORDER BY c.id DESC LIMIT 1`, id).Scan(&version, &action, &actor, &latest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil || action != "submit" || version != latest {
+		return 0, "", err
+	}
+	return version, actor, nil
+}
+
+// reviewable checks that version waits for review and that who is not
+// the person who submitted it: a guide is published by two people.
+func (s *Store) reviewable(ctx context.Context, tx *store.Tx, who policy.Subject, id int64, version int) error {
+	pending, submitter, err := s.pendingReview(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if pending == 0 || pending != version {
+		return apperr.New(apperr.Conflict, fmt.Sprintf("第 %d 版没有在等待审核：须先由编辑人员提交审核", version))
+	}
+	if submitter == ActorName(who) {
+		return apperr.New(apperr.Forbidden, "不能审核自己提交的版本，须由另一位事项管理员或部门负责人审核")
+	}
+	return nil
+}
+
+// Publish approves a version submitted for review and makes it what
+// citizens see, if who may publish the department's items and did not
+// submit it. See publish.
 func (s *Store) Publish(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, version int) error {
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := s.mayChange(ctx, tx, who, policy.Publish, id, ""); err != nil {
 			return err
 		}
+		if err := s.reviewable(ctx, tx, who, id, version); err != nil {
+			return err
+		}
 		if err := s.publish(ctx, tx, id, version, ActorName(who)); err != nil {
 			return err
 		}
-		return s.changed(ctx, tx, who, meta, id, "item_publish", fmt.Sprintf("发布第 %d 版", version))
+		return s.changed(ctx, tx, who, meta, id, "item_publish", fmt.Sprintf("审核通过并发布第 %d 版", version))
+	})
+}
+
+// Return sends a version submitted for review back to its editors with
+// the reviewer's reason, if who may publish the department's items and
+// did not submit it. The version stays a draft.
+func (s *Store) Return(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, version int, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return apperr.New(apperr.Invalid, "请填写退回原因，告诉编辑人员要修改什么")
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.mayChange(ctx, tx, who, policy.Publish, id, ""); err != nil {
+			return err
+		}
+		if err := s.reviewable(ctx, tx, who, id, version); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, id, version, "return", ActorName(who), reason, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, who, meta, id, "item_return", fmt.Sprintf("退回第 %d 版，原因：%s", version, reason))
 	})
 }
 
@@ -266,12 +366,8 @@ func (s *Store) publish(ctx context.Context, tx *store.Tx, id int64, version int
 	if err != nil {
 		return err
 	}
-	if ps := it.Problems(); len(ps) > 0 {
-		msgs := make([]string, len(ps))
-		for i, p := range ps {
-			msgs[i] = p.Message
-		}
-		return apperr.New(apperr.Invalid, "事项未通过质量检查，不能发布："+strings.Join(msgs, "；"))
+	if err := refuseProblems(it, "不能发布"); err != nil {
+		return err
 	}
 	var status Status
 	if err := tx.QueryRow(ctx, `SELECT status FROM items WHERE id = ?`, id).Scan(&status); err != nil {
@@ -295,6 +391,19 @@ func (s *Store) publish(ctx context.Context, tx *store.Tx, id int64, version int
 		return err
 	}
 	return bumpCatalogVersion(ctx, tx)
+}
+
+// refuseProblems lists every broken quality rule of it, or is nil.
+func refuseProblems(it Item, what string) error {
+	ps := it.Problems()
+	if len(ps) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Message
+	}
+	return apperr.New(apperr.Invalid, "事项未通过质量检查，"+what+"："+strings.Join(msgs, "；"))
 }
 
 // setStatus suspends, cancels or resumes a published item, with a reason.
@@ -634,47 +743,83 @@ type Managed struct {
 	PublishedVersion int
 	LatestVersion    int
 	UpdatedAt        time.Time
+	// InReview is the version submitted for review, 0 when none waits.
+	InReview int
 }
 
 // HasDraft reports whether a version newer than the published one waits.
 func (m Managed) HasDraft() bool { return m.LatestVersion > m.PublishedVersion }
 
-// ManagedItems lists items for the catalog managers of a department (0: all
-// departments), optionally by a name fragment, drafts first.
-func (s *Store) ManagedItems(ctx context.Context, departmentID int64, query string, limit int) ([]Managed, error) {
-	q := `SELECT id, name, impl_code, department_id, level, status, published_version, latest_version, updated_at FROM items WHERE 1 = 1`
+// managedColumns lists an item for its managers; in_review is the item's
+// last change when it submits the newest version.
+const managedColumns = `id, name, impl_code, department_id, level, status, published_version, latest_version, updated_at,
+	COALESCE((SELECT CASE WHEN c.action = 'submit' AND c.version = items.latest_version THEN c.version ELSE 0 END
+		FROM item_changes c WHERE c.item_id = items.id ORDER BY c.id DESC LIMIT 1), 0)`
+
+func scanManaged(row interface{ Scan(...any) error }) (Managed, error) {
+	var m Managed
+	err := row.Scan(&m.ID, &m.Name, &m.ImplCode, &m.DepartmentID, &m.Level, &m.Status, &m.PublishedVersion, &m.LatestVersion, &m.UpdatedAt, &m.InReview)
+	return m, err
+}
+
+// ManagedFilter narrows the managers' list; zero values match everything.
+type ManagedFilter struct {
+	DepartmentID int64  // 0: every department
+	Query        string // a fragment of the name
+	// State is "draft" (a version newer than the published one), "review"
+	// (one waiting for review) or "" (any).
+	State string
+}
+
+// ManagedItems lists a page of items for their managers, drafts first,
+// and says how many match in all.
+func (s *Store) ManagedItems(ctx context.Context, f ManagedFilter, offset, limit int) ([]Managed, int, error) {
+	where := ` WHERE 1 = 1`
 	var args []any
-	if departmentID != 0 {
-		q += ` AND department_id = ?`
-		args = append(args, departmentID)
+	if f.DepartmentID != 0 {
+		where += ` AND department_id = ?`
+		args = append(args, f.DepartmentID)
 	}
-	if t := strings.TrimSpace(query); t != "" {
-		q += ` AND name LIKE ? ESCAPE '\'`
+	if t := strings.TrimSpace(f.Query); t != "" {
+		where += ` AND name LIKE ? ESCAPE '\'`
 		args = append(args, store.Contains(t))
 	}
-	q += ` ORDER BY CASE WHEN latest_version > published_version THEN 0 ELSE 1 END, updated_at DESC, id LIMIT ?`
-	rows, err := s.db.Read().Query(ctx, q, append(args, limit)...)
+	switch f.State {
+	case "":
+	case "draft":
+		where += ` AND latest_version > published_version`
+	case "review":
+		where += ` AND (SELECT c.action FROM item_changes c WHERE c.item_id = items.id ORDER BY c.id DESC LIMIT 1) = 'submit'`
+	default:
+		return nil, 0, apperr.New(apperr.Invalid, "状态筛选应为草稿或待审核")
+	}
+	q := s.db.Read()
+	var total int
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM items`+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count managed items: %w", err)
+	}
+	rows, err := q.Query(ctx, `SELECT `+managedColumns+` FROM items`+where+
+		` ORDER BY CASE WHEN latest_version > published_version THEN 0 ELSE 1 END, updated_at DESC, id LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("managed items: %w", err)
+		return nil, 0, fmt.Errorf("managed items: %w", err)
 	}
 	defer rows.Close()
 	var out []Managed
 	for rows.Next() {
-		var m Managed
-		if err := rows.Scan(&m.ID, &m.Name, &m.ImplCode, &m.DepartmentID, &m.Level, &m.Status, &m.PublishedVersion, &m.LatestVersion, &m.UpdatedAt); err != nil {
-			return nil, err
+		m, err := scanManaged(rows)
+		if err != nil {
+			return nil, 0, err
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	return out, total, rows.Err()
 }
 
 // Latest returns the newest version of an item (a draft, or the published
 // one) for editing, with the item's list entry.
 func (s *Store) Latest(ctx context.Context, id int64) (Item, Managed, error) {
-	var m Managed
-	err := s.db.Read().QueryRow(ctx, `SELECT id, name, impl_code, department_id, level, status, published_version, latest_version, updated_at
-		FROM items WHERE id = ?`, id).Scan(&m.ID, &m.Name, &m.ImplCode, &m.DepartmentID, &m.Level, &m.Status, &m.PublishedVersion, &m.LatestVersion, &m.UpdatedAt)
+	m, err := scanManaged(s.db.Read().QueryRow(ctx, `SELECT `+managedColumns+` FROM items WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Item{}, m, apperr.New(apperr.NotFound, "事项不存在")
 	}

@@ -51,9 +51,10 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 		const n = 400
 		// The cases are made on a clock of their own, which SeedCases moves.
 		past := clock.NewManual(now)
-		seeder := casework.New(db, catalog.NewStore(db, region.NewStore(db), past), past, calendar.New(nil))
+		cal := calendar.New(nil)
+		seeder := casework.New(db, catalog.NewStore(db, region.NewStore(db), past), past, cal)
 		seeder.UseKeys(keys)
-		made, err := demo.SeedCases(ctx, db, ids, seeder, past, files, n)
+		made, err := demo.SeedCases(ctx, db, ids, seeder, past, cal, files, n)
 		if err != nil || made != n {
 			t.Fatalf("made %d of %d: %v", made, n, err)
 		}
@@ -91,10 +92,37 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 		}
 		// The demo's answers are sealed like real ones.
 		var plain, sealed int
-		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE form_data LIKE ? OR form_data LIKE ?`, "%11010519491231002X%", "%13800000000%").Scan(&plain)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE form_data LIKE ?`, "%1390375%").Scan(&plain)
 		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE form_data LIKE ?`, `%"sealed":"v1.%`).Scan(&sealed)
 		if plain != 0 || sealed < n/2 {
 			t.Errorf("demo answers: %d cases hold numbers in clear, %d sealed", plain, sealed)
+		}
+		// Staff and people act in office hours on working days, never in
+		// the future; a 即办件 never waits in review; answers look real.
+		rows, err = db.Read().Query(ctx, `SELECT at FROM case_events`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events := 0
+		for rows.Next() {
+			var at time.Time
+			if err := rows.Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			events++
+			local := at.In(clock.China)
+			if minutes := local.Hour()*60 + local.Minute(); at.After(now) || minutes < 9*60 || minutes >= 17*60 || !cal.IsWorkday(calendar.DateOf(at)) {
+				t.Errorf("a case event at %s (%s)", local.Format("2006-01-02 15:04 Mon"), cal.Explain(calendar.DateOf(at)))
+				break
+			}
+		}
+		rows.Close()
+		var stuck, placeholder int
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases c JOIN items i ON i.id = c.item_id
+			WHERE i.case_kind = '即办件' AND c.status IN ('reviewing', 'paused') AND c.updated_at < ?`, now.Add(-time.Hour)).Scan(&stuck)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE form_data LIKE ?`, "%演示内容%").Scan(&placeholder)
+		if events < n || stuck != 0 || placeholder != 0 {
+			t.Errorf("%d events; %d 即办件 waiting in review; %d cases with placeholder answers", events, stuck, placeholder)
 		}
 		if checked, broken, err := casework.VerifyChains(ctx, db, db.ChainKeys()); err != nil || checked != n || len(broken) != 0 {
 			t.Fatalf("chains: %d checked, broken %v, %v", checked, broken, err)

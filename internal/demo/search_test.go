@@ -143,3 +143,59 @@ func TestDemoCatalogPassesQualityRulesAndCoversEveryLevel(t *testing.T) {
 		t.Fatalf("items cover %d departments (%v), want nearly all", depts, err)
 	}
 }
+
+// 低保 is handled at every street centre: the results show it once, at the
+// centre of the street the person lives in, and 办证 finds the items that
+// issue a 证照 although none is named so.
+func TestSearchGroupsAServiceAndPicksThePersonsPlace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+		if _, err := demo.Seed(ctx, db, clk); err != nil {
+			t.Fatal(err)
+		}
+		items := catalog.NewStore(db, region.NewStore(db), clk)
+		sr, err := catalog.NewSearcher(ctx, items, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		flat := sr.Search("低保", catalog.Filter{}, 0, 10)
+		res := sr.SearchGrouped("低保", catalog.Filter{}, "", 0, 10)
+		if res.Total >= flat.Total || len(res.Groups) == 0 || res.Groups[0].Count < 5 || !strings.Contains(res.Groups[0].Name, "最低生活保障") {
+			t.Fatalf("grouped: %d services of %d items, first %+v", res.Total, flat.Total, res.Groups)
+		}
+		seen := map[string]bool{}
+		for _, g := range res.Groups {
+			k := g.BaseCode + g.Name
+			if seen[k] {
+				t.Errorf("%s (%s) shown twice", g.Name, g.BaseCode)
+			}
+			seen[k] = true
+		}
+		// A person in 马庄街道's first community gets 马庄街道's centre.
+		communities, err := region.NewStore(db).Regions(ctx, region.RegionFilter{Parent: "410411001000"})
+		if err != nil || len(communities) == 0 {
+			t.Fatalf("communities of 马庄街道: %v %v", communities, err)
+		}
+		home := communities[0].Code
+		local := sr.SearchGrouped("低保", catalog.Filter{}, home, 0, 10)
+		for _, g := range local.Groups {
+			if g.Count > 1 && (!g.Local || !strings.HasPrefix(home, strings.TrimSuffix(g.RegionCode, "000"))) {
+				t.Errorf("%s for %s: shown at %s (%s), local %v", g.Name, home, g.RegionCode, g.Department, g.Local)
+			}
+		}
+		if local.Groups[0].RegionCode != "410411001000" {
+			t.Errorf("低保 for 马庄街道 is handled at %s %s", local.Groups[0].RegionCode, local.Groups[0].Department)
+		}
+		certs := sr.SearchGrouped("办证", catalog.Filter{}, home, 0, 20)
+		if certs.Total < 10 {
+			t.Fatalf("办证 finds %d services", certs.Total)
+		}
+		for _, g := range certs.Groups {
+			it, _, err := items.Published(ctx, g.ID)
+			if err != nil || it.Result.Type != "证照" {
+				t.Errorf("办证 found %s, whose result is %q (%v)", g.Name, it.Result.Type, err)
+			}
+		}
+	})
+}

@@ -70,6 +70,7 @@ func New(db *store.DB, workers *river.Workers, opt Options) (*Queue, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	logger = slog.New(quietHandler{logger.Handler()})
 	cfg := &river.Config{
 		Logger:               logger,
 		PollOnly:             true,
@@ -207,4 +208,34 @@ type maintenanceWorker struct {
 
 func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[MaintenanceArgs]) error {
 	return w.db.Optimize(ctx)
+}
+
+// quietHandler passes on River's warnings and errors and turns its info
+// lines into debug ones: River reports its producers' job counts every few
+// seconds at info, which buried the lines an operator looks for. Our own
+// job outcomes are logged by our workers and kept in the job table.
+type quietHandler struct{ slog.Handler }
+
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, demote(l))
+}
+
+func (h quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = demote(r.Level)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h quietHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return quietHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler {
+	return quietHandler{h.Handler.WithGroup(name)}
+}
+
+func demote(l slog.Level) slog.Level {
+	if l == slog.LevelInfo {
+		return slog.LevelDebug
+	}
+	return l
 }

@@ -232,8 +232,12 @@ func staffMay(s Subject, a Action, r Resource) bool {
 		switch a {
 		case View:
 			return true
-		case Edit, Publish:
+		case Edit:
 			return s.Has(CatalogManager) && ownDept
+		case Publish:
+			// Publishing is a review of another's submission (catalog
+			// enforces the two people): a catalog manager or the head.
+			return s.hasAny(CatalogManager, Head) && ownDept
 		}
 	case Department:
 		return a == View && (ownDept || s.Has(Supervisor) && inRegion)

@@ -120,7 +120,7 @@ head:view:counter-draft-A@bureau head:handle:counter-draft-A@bureau head:approve
 head:view:counter-case-A@bureau head:handle:counter-case-A@bureau head:approve:counter-case-A@bureau head:reveal:counter-case-A@bureau head:export:counter-case-A@bureau
 head:view:queue@bureau
 head:view:complaint-A@bureau head:handle:complaint-A@bureau head:view:rating-A@bureau head:handle:rating-A@bureau
-head:view:message-A@bureau head:view:item@bureau head:view:item@bureau2 head:view:dept-bureau head:view:stats
+head:view:message-A@bureau head:view:item@bureau head:publish:item@bureau head:view:item@bureau2 head:view:dept-bureau head:view:stats
 
 catalog:view:item@bureau catalog:edit:item@bureau catalog:publish:item@bureau catalog:view:item@bureau2 catalog:view:dept-bureau
 

@@ -77,7 +77,7 @@ func markName(name string, marks [][2]int) template.HTML {
 }
 
 type itemResult struct {
-	catalog.Hit
+	catalog.Group
 	NameHTML template.HTML
 }
 
@@ -91,6 +91,12 @@ type itemsPage struct {
 	Pages     int
 	PrevURL   string
 	NextURL   string
+	// Place is where the person said they live, which picks each
+	// service's implementation; Places offers the choice when a service
+	// on the page has several.
+	Place  region.Region
+	Places []placeChoice
+	Back   string
 	// Choices for the filter form.
 	Departments []region.Department
 	Themes      map[string][]string
@@ -103,22 +109,33 @@ type itemsPage struct {
 }
 
 // searchItems runs a catalog search for the items page and the search page.
-func (s *Server) searchItems(r *http.Request, q string) (itemsPage, int) {
+func (s *Server) searchItems(r *http.Request, q string) (itemsPage, int, error) {
 	var p itemsPage
 	if utf8.RuneCountInString(q) > maxQueryRunes {
 		p.Error = fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
-		return p, http.StatusBadRequest
+		return p, http.StatusBadRequest, nil
 	}
 	f, err := itemFilter(r)
 	if err != nil {
 		p.Error = apperr.MessageOf(err)
-		return p, http.StatusBadRequest
+		return p, http.StatusBadRequest, nil
 	}
 	p.Filter, p.Page = f, pageNumber(r)
-	res := s.searcher.Search(q, f, (p.Page-1)*pageSize, pageSize)
+	if p.Place, err = s.place(r); err != nil {
+		return p, 0, err
+	}
+	res := s.searcher.SearchGrouped(q, f, p.Place.Code, (p.Page-1)*pageSize, pageSize)
 	p.Total, p.Corrected = res.Total, res.Corrected
-	for _, h := range res.Hits {
-		p.Items = append(p.Items, itemResult{Hit: h, NameHTML: markName(h.Name, h.NameMarks)})
+	several := false
+	for _, g := range res.Groups {
+		p.Items = append(p.Items, itemResult{Group: g, NameHTML: markName(g.Name, g.NameMarks)})
+		several = several || g.Count > 1
+	}
+	if several {
+		if p.Places, err = s.placeChoices(r); err != nil {
+			return p, 0, err
+		}
+		p.Back = r.URL.RequestURI()
 	}
 	p.Pages = (p.Total + pageSize - 1) / pageSize
 	link := func(page int) string {
@@ -132,12 +149,14 @@ func (s *Server) searchItems(r *http.Request, q string) (itemsPage, int) {
 	if p.Page < p.Pages {
 		p.NextURL = link(p.Page + 1)
 	}
-	return p, http.StatusOK
+	return p, http.StatusOK, nil
 }
 
 func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
-	p, status := s.searchItems(r, strings.TrimSpace(r.URL.Query().Get("q")))
-	var err error
+	p, status, err := s.searchItems(r, strings.TrimSpace(r.URL.Query().Get("q")))
+	if err != nil {
+		return err
+	}
 	if p.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Level: region.District}); err != nil {
 		return err
 	}

@@ -1,11 +1,11 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,21 +24,29 @@ func catalogDept(who policy.Subject) int64 {
 	return dept
 }
 
-// catalogScope asks the policy which items who may edit: the whole catalog
-// (0), their own department's, or none.
+// catalogScope asks the policy which items who may manage (edit, or
+// review and publish): the whole catalog (0), their own department's, or
+// none.
 func catalogScope(who policy.Subject) (int64, error) {
 	if policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Catalog}) == nil {
 		return 0, nil
 	}
-	if who.DepartmentID != 0 && policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: who.DepartmentID}) == nil {
+	own := policy.Resource{Kind: policy.Item, DepartmentID: who.DepartmentID}
+	if who.DepartmentID != 0 && (policy.Check(who, policy.Edit, own) == nil || policy.Check(who, policy.Publish, own) == nil) {
 		return who.DepartmentID, nil
 	}
-	return 0, apperr.New(apperr.Forbidden, "事项管理只对事项管理员和系统管理员开放。")
+	return 0, apperr.New(apperr.Forbidden, "事项管理只对事项管理员、部门负责人和系统管理员开放。")
 }
+
+// adminPageSize is how many items /admin/items lists a page.
+const adminPageSize = 50
 
 func (s *Server) itemsAdmin(w http.ResponseWriter, r *http.Request) error {
 	dept := catalogDept(subject(r))
-	list, err := s.catalog.ManagedItems(r.Context(), dept, r.URL.Query().Get("q"), 200)
+	q := r.URL.Query()
+	f := catalog.ManagedFilter{DepartmentID: dept, Query: q.Get("q"), State: q.Get("state")}
+	page := pageNumber(r)
+	list, total, err := s.catalog.ManagedItems(r.Context(), f, (page-1)*adminPageSize, adminPageSize)
 	if err != nil {
 		return err
 	}
@@ -46,12 +54,37 @@ func (s *Server) itemsAdmin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	pages := max(1, (total+adminPageSize-1)/adminPageSize)
+	link := func(p int) string {
+		v := url.Values{}
+		for _, k := range []string{"q", "state"} {
+			if x := q.Get(k); x != "" {
+				v.Set(k, x)
+			}
+		}
+		v.Set("page", strconv.Itoa(p))
+		return "/admin/items?" + v.Encode()
+	}
+	var prev, next string
+	if page > 1 {
+		prev = link(page - 1)
+	}
+	if page < pages {
+		next = link(page + 1)
+	}
+	who := subject(r)
 	return s.render(w, r, http.StatusOK, "itemsadmin", "admin", struct {
-		Items     []catalog.Managed
-		DeptNames map[int64]string
-		Query     string
-		Admin     bool
-	}{list, depts, r.URL.Query().Get("q"), dept == 0})
+		Items         []catalog.Managed
+		DeptNames     map[int64]string
+		Filter        catalog.ManagedFilter
+		Total         int
+		Page, Pages   int
+		Prev, Next    string
+		Admin, CanNew bool
+		ImportExport  bool
+	}{list, depts, f, total, page, pages, prev, next, dept == 0,
+		policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: who.DepartmentID}) == nil || dept == 0,
+		s.guardOf("POST "+CatalogImportPath).allows(who) == nil})
 }
 
 func (s *Server) deptNames(r *http.Request) (map[int64]string, error) {
@@ -81,15 +114,38 @@ type editorPage struct {
 		Type catalog.ItemType
 		Name string
 	}
-	Subjects   []string
-	Themes     map[string][]string
-	Depths     []catalog.Depth
-	Steps      string
-	Workflow   string
-	Materials  string
-	Form       string
-	Aliases    string
-	CanPublish bool
+	Subjects []string
+	Themes   map[string][]string
+	Depths   []catalog.Depth
+	Steps    string
+	Aliases  string
+	// The rows of the structured lists, and their choices.
+	Fields        []fieldRow
+	FieldTypes    []string
+	FieldTypeName map[string]string
+	StepNames     []string
+	Roles         []policy.Role
+	// What who may do with the newest version: edit it, submit it for
+	// review, review it (publish or return).
+	CanEdit, CanSubmit, CanReview bool
+}
+
+// may fills what who may do with the item p shows.
+func (p *editorPage) may(who policy.Subject) {
+	res := policy.Resource{Kind: policy.Item, DepartmentID: p.Managed.DepartmentID}
+	if p.New {
+		p.CanEdit = true // itemNew lets in only editors; the store checks the department
+		return
+	}
+	m := p.Managed
+	p.CanEdit = policy.Check(who, policy.Edit, res) == nil
+	p.CanSubmit = p.CanEdit && m.HasDraft() && m.InReview == 0 && m.Status != catalog.Cancelled
+	p.CanReview = policy.Check(who, policy.Publish, res) == nil && m.InReview != 0 && m.InReview == m.LatestVersion
+}
+
+// HasRole reports whether a workflow step's roles include r.
+func (p editorPage) HasRole(roles []policy.Role, r policy.Role) bool {
+	return slices.Contains(roles, r)
 }
 
 func (p editorPage) Has(list []string, v string) bool {
@@ -121,17 +177,8 @@ func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, 
 		}
 		p.Steps = strings.Join(lines, "\n")
 	}
-	if p.Workflow == "" {
-		p.Workflow = item.FormatWorkflow(p.Item.Workflow)
-	}
-	if p.Materials == "" {
-		b, _ := json.MarshalIndent(p.Item.Materials, "", "  ")
-		p.Materials = string(b)
-	}
-	if p.Form == "" {
-		b, _ := json.MarshalIndent(p.Item.Form, "", "  ")
-		p.Form = string(b)
-	}
+	p.Fields = flattenForm(p.Item.Form)
+	p.FieldTypes, p.FieldTypeName, p.StepNames, p.Roles = item.FieldTypes, fieldTypeNames, item.StepOrder, workflowRoles
 	if p.Aliases == "" {
 		p.Aliases = strings.Join(p.Item.Aliases, "、")
 	}
@@ -140,11 +187,16 @@ func (s *Server) editor(r *http.Request, p editorPage, dept int64) (editorPage, 
 			return p, err
 		}
 	}
+	p.may(subject(r))
 	return p, nil
 }
 
 func (s *Server) itemNew(w http.ResponseWriter, r *http.Request) error {
-	dept := catalogDept(subject(r))
+	who := subject(r)
+	dept := catalogDept(who)
+	if dept != 0 && policy.Check(who, policy.Edit, policy.Resource{Kind: policy.Item, DepartmentID: dept}) != nil {
+		return apperr.New(apperr.Forbidden, "新建和修改事项由事项管理员进行；部门负责人审核提交的版本。")
+	}
 	p, err := s.editor(r, editorPage{New: true, Item: catalog.Item{Type: catalog.PublicService, CaseKind: catalog.Promised,
 		Depth: catalog.DepthApply, LegalLimit: catalog.TimeLimit{Unit: "工作日"}, PromiseLimit: catalog.TimeLimit{Unit: "工作日"}}}, dept)
 	if err != nil {
@@ -166,16 +218,16 @@ func (s *Server) itemEdit(w http.ResponseWriter, r *http.Request) error {
 	if dept != 0 && m.DepartmentID != dept {
 		return apperr.New(apperr.Forbidden, "只能管理本部门的事项。")
 	}
-	p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Notice: notices[r.URL.Query().Get("done")],
-		CanPublish: m.HasDraft() && m.Status != catalog.Cancelled}, dept)
+	p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Notice: notices[r.URL.Query().Get("done")]}, dept)
 	if err != nil {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "itemedit", "admin", p)
 }
 
-// itemFromForm reads the editor's fields. Lists are one per line or
-// separated by 、; materials and the application form are JSON.
+// itemFromForm reads the editor's fields. Short lists are one per line or
+// separated by 、; materials, form fields and workflow steps are rows
+// (see listsFromForm).
 func itemFromForm(f url.Values) (catalog.Item, error) {
 	var problems []string
 	num := func(name, label string) int {
@@ -218,33 +270,16 @@ func itemFromForm(f url.Values) (catalog.Item, error) {
 		}
 		it.Steps = append(it.Steps, catalog.Step{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)})
 	}
-	if wf, err := item.ParseWorkflow(f.Get("workflow")); err != nil {
-		problems = append(problems, err.Error())
-	} else {
-		it.Workflow = wf
-	}
 	for _, a := range strings.FieldsFunc(f.Get("aliases"), func(r rune) bool { return r == '、' || r == ',' || r == '，' || r == '\n' }) {
 		if a = strings.TrimSpace(a); a != "" {
 			it.Aliases = append(it.Aliases, a)
 		}
 	}
-	if err := json.Unmarshal([]byte(orEmptyList(f.Get("materials"))), &it.Materials); err != nil {
-		problems = append(problems, "申请材料的格式不正确（应为 JSON 列表）")
-	}
-	if err := json.Unmarshal([]byte(orEmptyList(f.Get("form"))), &it.Form); err != nil {
-		problems = append(problems, "网上申请表的格式不正确（应为 JSON 列表）")
-	}
+	listsFromForm(f, &it, &problems)
 	if len(problems) > 0 {
 		return it, apperr.New(apperr.Invalid, strings.Join(problems, "；"))
 	}
 	return it, nil
-}
-
-func orEmptyList(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "[]"
-	}
-	return s
 }
 
 // itemSave stores the form as a new draft version; citizens see no change
@@ -259,8 +294,7 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	it, perr := itemFromForm(r.PostForm)
-	p := editorPage{Item: it, New: id == 0, Steps: r.PostForm.Get("steps"), Workflow: r.PostForm.Get("workflow"), Materials: r.PostForm.Get("materials"),
-		Form: r.PostForm.Get("form"), Aliases: r.PostForm.Get("aliases")}
+	p := editorPage{Item: it, New: id == 0, Steps: r.PostForm.Get("steps"), Aliases: r.PostForm.Get("aliases")}
 	fail := func(cause error) error {
 		return formError(cause, func(status int, message string) error {
 			p.Error = message
@@ -270,6 +304,24 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 			}
 			return s.render(w, r, status, "itemedit", "admin", page)
 		})
+	}
+	if edit := r.PostForm.Get("edit"); edit != "" {
+		// A row added, removed or moved: shown again, not saved.
+		if id != 0 {
+			if _, p.Managed, err = s.catalog.Latest(r.Context(), id); err != nil {
+				return err
+			}
+			p.Item.ID, p.Item.ImplCode = id, p.Managed.ImplCode
+		}
+		if err := applyEdit(&p.Item, edit); err != nil {
+			return fail(err)
+		}
+		p.Notice = "已修改列表，尚未保存：改完后请点“保存为草稿”。"
+		page, err := s.editor(r, p, dept)
+		if err != nil {
+			return err
+		}
+		return s.render(w, r, http.StatusOK, "itemedit", "admin", page)
 	}
 	if perr != nil {
 		return fail(perr)
@@ -302,8 +354,10 @@ func (s *Server) itemSave(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// itemPublish publishes the newest version, or changes the item's status
-// (suspend, resume, cancel) with a reason.
+// itemPublish submits the newest version for review, approves (publishes)
+// or returns it, or changes the item's status (suspend, resume, cancel)
+// with a reason. The form names the version it acts on, so that a
+// reviewer never approves a version saved after they looked.
 func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 	dept := catalogDept(subject(r))
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -319,9 +373,14 @@ func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 	}
 	op, reason := r.PostForm.Get("op"), r.PostForm.Get("reason")
 	who, meta := subject(r), meta(r)
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
 	switch op {
+	case "submit":
+		err = s.catalog.SubmitForReview(r.Context(), who, meta, id, version)
 	case "publish":
-		err = s.catalog.Publish(r.Context(), who, meta, id, m.LatestVersion)
+		err = s.catalog.Publish(r.Context(), who, meta, id, version)
+	case "return":
+		err = s.catalog.Return(r.Context(), who, meta, id, version, reason)
 	case "suspend":
 		err = s.catalog.SetStatus(r.Context(), who, meta, id, catalog.Suspended, reason)
 	case "resume":
@@ -337,8 +396,7 @@ func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Error: message,
-				CanPublish: m.HasDraft() && m.Status != catalog.Cancelled}, dept)
+			p, err := s.editor(r, editorPage{Item: it, Managed: m, Problems: it.Problems(), Error: message}, dept)
 			if err != nil {
 				return err
 			}
@@ -408,5 +466,26 @@ func (s *Server) qualityPage(w http.ResponseWriter, r *http.Request) error {
 			shown = append(shown, f)
 		}
 	}
-	return s.render(w, r, http.StatusOK, "quality", "admin", shown)
+	type rule struct {
+		Rule, Description string
+		Failing           int
+	}
+	rules := make([]rule, len(item.Rules))
+	at := map[string]int{}
+	for i, ru := range item.Rules {
+		rules[i], at[ru.Rule] = rule{Rule: ru.Rule, Description: ru.Description}, i
+	}
+	for _, f := range shown {
+		counted := map[string]bool{}
+		for _, p := range f.Problems {
+			if i, ok := at[p.Rule]; ok && !counted[p.Rule] {
+				rules[i].Failing++
+				counted[p.Rule] = true
+			}
+		}
+	}
+	return s.render(w, r, http.StatusOK, "quality", "admin", struct {
+		Rules   []rule
+		Failing []catalog.Failing
+	}{rules, shown})
 }

@@ -3,7 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
@@ -41,14 +40,15 @@ func signInStaff(t *testing.T, site testSite, db *store.DB, user, deptSlug strin
 }
 
 func editorForm(name string) url.Values {
-	mats, _ := json.Marshal([]catalog.Material{{Name: "申请书", Necessity: "必需", Form: "原件", Copies: 1, Source: "申请人自备", Standard: "填写完整"}})
-	form, _ := json.Marshal([]catalog.FormSection{{Title: "申请人", Fields: []catalog.FormField{{Key: "name", Label: "姓名", Type: "text", Required: true}}}})
 	return url.Values{"name": {name}, "department": {"scjgj"}, "base_code": {"010100109999"}, "type": {"01"}, "basis": {"《某条例》"},
 		"subjects": {"自然人"}, "themes": {"准营准办"}, "case_kind": {"承诺件"}, "legal_value": {"20"}, "legal_unit": {"工作日"},
 		"promise_value": {"5"}, "promise_unit": {"工作日"}, "visits": {"1"}, "visit_reason": {""}, "depth": {"3"},
 		"conditions": {"符合条件。"}, "steps": {"申请：提交材料\n审查：审查材料"}, "result_name": {"许可证"}, "result_type": {"证照"},
 		"consult_phone": {"0375-8861002"}, "complaint_phone": {"12345"}, "aliases": {"测试别名、另一个"},
-		"materials": {string(mats)}, "form": {string(form)}}
+		"mat_rows": {"1"}, "mat_0_name": {"申请书"}, "mat_0_necessity": {"必需"}, "mat_0_form": {"原件"}, "mat_0_copies": {"1"},
+		"mat_0_source": {"申请人自备"}, "mat_0_standard": {"填写完整"},
+		"fld_rows": {"1"}, "fld_0_section": {"申请人"}, "fld_0_key": {"name"}, "fld_0_label": {"姓名"}, "fld_0_type": {"text"}, "fld_0_required": {"1"},
+		"wf_rows": {"0"}}
 }
 
 func TestCatalogManagerEditsAndPublishes(t *testing.T) {
@@ -57,42 +57,92 @@ func TestCatalogManagerEditsAndPublishes(t *testing.T) {
 		mgr := signInStaff(t, site, db, "scjg.catalog", "scjgj", policy.CatalogManager)
 
 		bad := editorForm("网络餐饮服务备案")
-		bad.Set("materials", "[not json")
-		if ex := mgr.post("/admin/items", bad); ex.status != 400 || !strings.Contains(ex.body, "申请材料的格式不正确") || !strings.Contains(ex.body, "网络餐饮服务备案") {
-			t.Fatalf("bad JSON: %d", ex.status)
+		bad.Set("mat_0_copies", "两份")
+		if ex := mgr.post("/admin/items", bad); ex.status != 400 || !strings.Contains(ex.body, "第1项材料的份数应为整数") || !strings.Contains(ex.body, "网络餐饮服务备案") {
+			t.Fatalf("bad number of copies: %d", ex.status)
 		}
-		ex := mgr.post("/admin/items", editorForm("网络餐饮服务备案"))
+		// The lists are rows: adding, moving and removing one shows the
+		// editor again with what was typed, saving nothing.
+		grow := editorForm("网络餐饮服务备案")
+		grow.Set("edit", "mat-add")
+		ex := mgr.post("/admin/items", grow)
+		if ex.status != 200 || !strings.Contains(ex.body, `name="mat_1_name"`) || !strings.Contains(ex.body, `value="申请书"`) || !strings.Contains(ex.body, "尚未保存") {
+			t.Fatalf("adding a material row: %d", ex.status)
+		}
+		grow.Set("mat_rows", "2")
+		grow.Set("mat_1_name", "营业执照")
+		grow.Set("mat_1_necessity", "必需")
+		grow.Set("mat_1_form", "复印件")
+		grow.Set("mat_1_source", "政府部门核发")
+		grow.Set("edit", "mat-up-1")
+		ex = mgr.post("/admin/items", grow)
+		if i, j := strings.Index(ex.body, `value="营业执照"`), strings.Index(ex.body, `value="申请书"`); ex.status != 200 || i < 0 || j < i {
+			t.Fatalf("moving a material up: %d, at %d and %d", ex.status, i, j)
+		}
+		grow.Set("edit", "wf-default")
+		if ex := mgr.post("/admin/items", grow); ex.status != 200 || !strings.Contains(ex.body, `name="wf_5_step"`) || !strings.Contains(ex.body, `name="wf_2_roles" value="head" checked`) {
+			t.Fatalf("starting from the default workflow: %d", ex.status)
+		}
+		var n int
+		if err := db.Read().QueryRow(context.Background(), `SELECT COUNT(*) FROM items`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("editing rows saved %d items (%v)", n, err)
+		}
+		ex = mgr.post("/admin/items", editorForm("网络餐饮服务备案"))
 		if ex.status != http.StatusSeeOther {
 			t.Fatalf("create: %d %s", ex.status, ex.body)
 		}
 		path := strings.Split(ex.header.Get("Location"), "?")[0]
 		page := mgr.get(path)
-		// One visit without a reason: a quality problem that blocks publishing.
-		if !strings.Contains(page.body, "须说明必须到现场的原因") || strings.Contains(page.body, `value="publish"`) == false {
-			t.Fatalf("draft page lacks the problem or the publish form")
+		// One visit without a reason: a quality problem that blocks submitting.
+		if !strings.Contains(page.body, "须说明必须到现场的原因") || !strings.Contains(page.body, `value="submit"`) {
+			t.Fatalf("draft page lacks the problem or the submit form")
 		}
-		if ex := mgr.post(path+"/status", url.Values{"op": {"publish"}}); ex.status != 400 || !strings.Contains(ex.body, "不能发布") {
-			t.Fatalf("publishing a failing draft: %d", ex.status)
+		if ex := mgr.post(path+"/status", url.Values{"op": {"submit"}, "version": {"1"}}); ex.status != 400 || !strings.Contains(ex.body, "不能提交审核") {
+			t.Fatalf("submitting a failing draft: %d", ex.status)
 		}
 		fixed := editorForm("网络餐饮服务备案")
 		fixed.Set("visit_reason", "需现场核查经营场所")
-		// The workflow is edited as text; a wrong one is refused with why.
-		fixed.Set("workflow", "受理:窗口人员\n审查:审批人员:70\n决定:市长:20\n办结:窗口人员:10")
-		if ex := mgr.post(path, fixed); ex.status != 400 || !strings.Contains(ex.body, "角色“市长”无效") || !strings.Contains(ex.body, "审查:审批人员:70") {
+		// The workflow is rows of a step, its roles and its share; a wrong one is refused with why.
+		wf := [][3]string{{"受理", "window", ""}, {"审查", "reviewer", "70"}, {"决定", "head", "20"}, {"办结", "window", "20"}}
+		fixed.Set("wf_rows", "4")
+		for i, w := range wf {
+			fixed.Set(fmt.Sprintf("wf_%d_step", i), w[0])
+			fixed.Set(fmt.Sprintf("wf_%d_roles", i), w[1])
+			fixed.Set(fmt.Sprintf("wf_%d_share", i), w[2])
+		}
+		if ex := mgr.post(path, fixed); ex.status != 400 || !strings.Contains(ex.body, "时限占比之和应为100%，现为110%") {
 			t.Fatalf("bad workflow: %d", ex.status)
 		}
-		fixed.Set("workflow", "受理:窗口人员\n审查:审批人员:70\n决定:部门负责人:20\n办结:窗口人员:10")
+		fixed.Set("wf_3_share", "10")
+		fixed.Add("wf_2_roles", "reviewer")
 		if ex := mgr.post(path, fixed); ex.status != http.StatusSeeOther {
 			t.Fatalf("save v2: %d %s", ex.status, ex.body)
 		}
-		if page := mgr.get(path); !strings.Contains(page.body, "决定:部门负责人:20") {
+		if page := mgr.get(path); !strings.Contains(page.body, `name="wf_2_roles" value="reviewer" checked`) || !strings.Contains(page.body, `name="wf_1_share" inputmode="numeric" value="70"`) {
 			t.Fatal("the saved workflow is not shown")
 		}
-		if ex := mgr.post(path+"/status", url.Values{"op": {"publish"}}); ex.status != http.StatusSeeOther {
+		// A second person reviews: the editor cannot approve their own submission.
+		if ex := mgr.post(path+"/status", url.Values{"op": {"submit"}, "version": {"2"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("submit: %d %s", ex.status, ex.body)
+		}
+		if ex := mgr.post(path+"/status", url.Values{"op": {"publish"}, "version": {"2"}}); ex.status != http.StatusForbidden || !strings.Contains(ex.body, "不能审核自己提交的版本") {
+			t.Fatalf("self-review: %d", ex.status)
+		}
+		head := signInStaff(t, site, db, "scjg.head", "scjgj", policy.Head)
+		if page := head.get(path); !strings.Contains(page.body, "v2 待审核") || !strings.Contains(page.body, "审核通过并发布") || strings.Contains(page.body, "保存为草稿") {
+			t.Fatalf("the head's review page: %d", page.status)
+		}
+		if ex := head.post(path+"/status", url.Values{"op": {"return"}, "version": {"2"}, "reason": {"材料写得不全"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("return: %d %s", ex.status, ex.body)
+		}
+		if ex := mgr.post(path+"/status", url.Values{"op": {"submit"}, "version": {"2"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("submit again: %d %s", ex.status, ex.body)
+		}
+		if ex := head.post(path+"/status", url.Values{"op": {"publish"}, "version": {"2"}}); ex.status != http.StatusSeeOther {
 			t.Fatalf("publish: %d %s", ex.status, ex.body)
 		}
 		page = mgr.get(path)
-		for _, want := range []string{"已发布 v2", "新建", "修改", "发布", "测试scjg.catalog"} {
+		for _, want := range []string{"已发布 v2", "新建", "修改", "提交审核", "审核退回", "材料写得不全", "审核通过并发布", "测试scjg.catalog", "测试scjg.head"} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("editor lacks %q", want)
 			}
@@ -130,7 +180,11 @@ func TestAdminExportsAndImportsFromThePage(t *testing.T) {
 		fixed.Set("visit_reason", "需现场核查经营场所")
 		ex := mgr.post("/admin/items", fixed)
 		path := strings.Split(ex.header.Get("Location"), "?")[0]
-		mgr.post(path+"/status", url.Values{"op": {"publish"}})
+		mgr.post(path+"/status", url.Values{"op": {"submit"}, "version": {"1"}})
+		head := signInStaff(t, site, db, "scjg.head", "scjgj", policy.Head)
+		if ex := head.post(path+"/status", url.Values{"op": {"publish"}, "version": {"1"}}); ex.status != http.StatusSeeOther {
+			t.Fatalf("publish: %d", ex.status)
+		}
 
 		admin := signInStaff(t, site, db, "boss", "xzfwzx", policy.Admin)
 		exp := admin.get("/admin/catalog/export?format=json")
@@ -158,7 +212,7 @@ func TestAdminExportsAndImportsFromThePage(t *testing.T) {
 		if broken == exp.body {
 			t.Fatal("test file unchanged")
 		}
-		if ex := upload("catalog.json", broken); ex.status != 400 || !strings.Contains(ex.body, "未作任何更改") || !strings.Contains(ex.body, "监督投诉电话") {
+		if ex := upload("catalog.json", broken); ex.status != 400 || !strings.Contains(ex.body, "未作任何更改") || !strings.Contains(ex.body, "<td>第1条记录</td><td>监督投诉电话</td>") {
 			t.Fatalf("bad import: %d", ex.status)
 		}
 		if ex := upload("catalog.txt", "x"); ex.status != 400 {

@@ -66,14 +66,14 @@ func TestCatalogPages(t *testing.T) {
 			status int
 			want   []string
 		}{
-			{"/items", 200, []string{"共 2 个事项", "个体工商户设立登记", "四级 全程网办", "跑动 0 次"}},
+			{"/items", 200, []string{"共 2 个事项", "个体工商户设立登记", "四级 全程网办", "零跑腿"}},
 			{"/items?q=" + url.QueryEscape("营业执照"), 200, []string{"共 1 个事项", "按常用名称匹配"}},
 			{"/items?q=" + url.QueryEscape("设立"), 200, []string{"<mark>设立</mark>"}},
 			{"/items?depth=2", 200, []string{"娱乐场所经营许可", "共 1 个事项"}},
 			{"/items?depth=9", 400, []string{"网上办理深度"}},
 			{"/items?level=province", 400, []string{"层级"}},
 			{"/search?q=" + url.QueryEscape("个体工商户"), 200, []string{"办事事项", "<mark>个体工商户</mark>设立登记"}},
-			{fmt.Sprintf("/items/%d", id), 200, []string{"一次性告知", "受理条件", "有固定的经营场所。", "申请材料（共 1 项，其中必需 1 项）",
+			{fmt.Sprintf("/items/%d", id), 200, []string{"一次性告知", "全程网办，零跑腿", "受理条件", "有固定的经营场所。", "申请材料（共 1 项，其中必需 1 项）",
 				"个体工商户登记申请书", "填写完整、签字清晰", "办理流程", "登记机关审核", "0375-8861002", "12345", "不收费",
 				"可以网上申请", "《促进个体工商户发展条例》第八条", fmt.Sprintf("/items/%d/qr.svg", id), "https://zwfw.example.gov.cn/items/",
 				fmt.Sprintf("/items/%d/forms/1", id)}},

@@ -32,7 +32,7 @@ func (s *Server) renderIntake(w http.ResponseWriter, r *http.Request, status int
 	if !who.Has(policy.Window) {
 		return apperr.New(apperr.Forbidden, "窗口收件须由窗口人员办理。")
 	}
-	all, err := s.catalog.ManagedItems(r.Context(), who.DepartmentID, "", 500)
+	all, _, err := s.catalog.ManagedItems(r.Context(), catalog.ManagedFilter{DepartmentID: who.DepartmentID}, 0, 500)
 	if err != nil {
 		return err
 	}

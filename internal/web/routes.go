@@ -117,6 +117,7 @@ func (s *Server) routes() []route {
 		{"GET /readiness", public, s.readiness},
 		{"GET /lookup", public, s.lookup},
 		{"POST /preferences/elder", public, s.setElder},
+		{"POST /place", public, s.setPlace},
 		{"GET /demo/sms", public, s.demoSMS},
 		// Signing in and registering.
 		{"GET /signin", public, s.signinPage},

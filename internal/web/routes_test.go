@@ -37,21 +37,21 @@ var guardLetsIn = map[string][]string{
 	"may view calendar":   {"admin"},
 	"may edit calendar":   {"admin"},
 	"may view statistics": {"head", "supervisor", "admin"},
-	"catalog":             {"catalog", "admin"},
+	"catalog":             {"head", "catalog", "admin"},
 	"may export catalog":  {"admin"},
 	"may edit catalog":    {"admin"},
 }
 
 // What a guard says when it refuses someone signed in.
 var refusal = map[string]string{"person": "网上申请须使用个人或法人账户登录。", "staff": "工作台只对工作人员开放。",
-	"admin tools": "管理后台只对系统管理员、督查人员和事项管理员开放。", "catalog": "事项管理只对事项管理员和系统管理员开放。",
+	"admin tools": "管理后台只对系统管理员、督查人员和事项管理员开放。", "catalog": "事项管理只对事项管理员、部门负责人和系统管理员开放。",
 	"may export catalog": "导出整个目录须由系统管理员进行。", "may edit catalog": "导入整个目录须由系统管理员进行。"}
 
 var expectedGuards = map[string]string{
 	"GET /{$}": "public", "GET /search": "public", "GET /levels/{level}": "public", "GET /departments": "public",
 	"GET /departments/{id}": "public", "GET /regions/{code}": "public", "GET /items": "public", "GET /items/{id}": "public",
 	"GET /items/{id}/qr.svg": "public", "GET /items/{id}/forms/{n}": "public", "GET /readiness": "public", "GET /lookup": "public",
-	"POST /preferences/elder": "public", "GET /demo/sms": "public", "GET /signin": "public", "POST /signin/code/send": "public",
+	"POST /preferences/elder": "public", "POST /place": "public", "GET /demo/sms": "public", "GET /signin": "public", "POST /signin/code/send": "public",
 	"POST /signin/code": "public", "POST /signin/password": "public", "GET /signin/oidc": "public", "GET /signin/oidc/callback": "public",
 	"GET /signin/forgot": "public", "POST /signin/forgot/code": "public", "POST /signin/forgot": "public", "GET /privacy": "public",
 	"GET /register": "public", "POST /register/code": "public", "POST /register": "public", "GET /staff/signin": "public",

@@ -118,6 +118,7 @@ func New(d Deps) (*Server, error) {
 	}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "opens": s.opens, "list": func(xs ...string) []string { return xs },
+		"inc": func(i int) int { return i + 1 }, "join": strings.Join,
 		"needsReason": casework.NeedsReason, "deliveryName": casework.DeliveryName, "dueClass": dueClass,
 		"caseAction": func(a casework.Action) string {
 			if a == casework.Create {
@@ -311,12 +312,14 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		data.Error = fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
 		status = http.StatusBadRequest
 	case q != "":
-		data.Items, status = s.searchItems(r, q)
+		var err error
+		if data.Items, status, err = s.searchItems(r, q); err != nil {
+			return err
+		}
 		if data.Items.Error != "" {
 			data.Error = data.Items.Error
 			break
 		}
-		var err error
 		if data.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Query: q}); err != nil {
 			return err
 		}
@@ -460,7 +463,7 @@ var auditActions = map[string]string{"email_change": "设置通知邮箱", "pers
 	"password_change": "修改密码", "password_reset": "重置密码", "privacy_consent": "同意个人信息处理告知书", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份",
 	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历", "keys_rotate": "更换加密密钥",
-	"item_save": "保存事项草稿", "item_publish": "发布事项", "item_status": "变更事项状态"}
+	"item_save": "保存事项草稿", "item_submit": "提交事项审核", "item_return": "退回事项", "item_publish": "审核发布事项", "item_status": "变更事项状态"}
 
 // CatalogImportPath takes whole catalog files.
 const CatalogImportPath = "/admin/catalog/import"
@@ -485,8 +488,7 @@ func LargeBody(r *http.Request) int64 {
 // multiLineFields are the names of the <textarea> fields of the pages'
 // own forms (templates/*.html; a test keeps the two in step). Every other
 // field is one line, and httpx refuses line breaks in it.
-var multiLineFields = map[string]bool{"basis": true, "conditions": true, "form": true, "materials": true,
-	"reason": true, "steps": true, "workflow": true}
+var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true}
 
 // MultiLine reports whether field of r may hold line breaks: a textarea of
 // a page's form, or a textarea answer of an item's application form (the
@@ -509,7 +511,8 @@ func (s *Server) MultiLine(r *http.Request, field string) bool {
 }
 
 // changeNames names the catalog's history actions.
-var changeNames = map[string]string{"create": "新建", "edit": "修改", "publish": "发布", "suspend": "暂停办理", "resume": "恢复办理", "cancel": "取消"}
+var changeNames = map[string]string{"create": "新建", "edit": "修改", "submit": "提交审核", "return": "审核退回", "publish": "审核通过并发布",
+	"suspend": "暂停办理", "resume": "恢复办理", "cancel": "取消"}
 
 // signInMethods names the ways of signing in.
 var signInMethods = map[string]string{"register": "注册", "code": "短信验证码", "password": "密码", "staff": "工作人员密码", "oidc": "统一身份认证"}

@@ -28,7 +28,11 @@ func Seed(tb testing.TB, db *store.DB, s *catalog.Store, it *catalog.Item, n int
 	if _, err := s.SaveDraft(ctx, who, audit.Meta{}, it); err != nil {
 		tb.Fatal(err)
 	}
-	if err := s.Publish(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+	// Published by a second person, as the catalog requires.
+	if err := s.SubmitForReview(ctx, who, audit.Meta{}, it.ID, it.Version); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Publish(ctx, policy.Subject{Kind: policy.Staff, Name: "乙", Roles: []policy.Role{policy.Admin}}, audit.Meta{}, it.ID, it.Version); err != nil {
 		tb.Fatal(err)
 	}
 	subjects := []string{"个体工商户", "食品经营", "建设工程", "城乡居民养老保险", "最低生活保障", "机动车", "居住证", "出版物经营", "道路运输", "药品零售"}

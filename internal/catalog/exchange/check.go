@@ -124,10 +124,8 @@ func (f *importFile) check(departments map[string]Department) []RowError {
 			continue
 		}
 		it := &row.Item
-		if err := it.Validate(); err != nil {
-			for _, msg := range strings.Split(apperr.MessageOf(err), "；") {
-				f.fail(row.Sheet, row.Line, "", "%s", msg)
-			}
+		for _, e := range it.Invalid() {
+			f.fail(row.Sheet, row.Line, e.Field, "%s", e.Message)
 		}
 		for _, p := range it.Problems() {
 			if p.Rule == "impl_code" && it.ImplCode == "" && !resolved[i] {
@@ -174,6 +172,18 @@ func Check(r io.Reader, f Format, departments []Department) ([]Row, []RowError, 
 		bySlug[d.Slug] = d
 	}
 	errs := file.check(bySlug)
+	// Number the items' problems by record, as people count them.
+	type at struct {
+		sheet string
+		line  int
+	}
+	record := make(map[at]int, len(file.rows))
+	for i, row := range file.rows {
+		record[at{row.Sheet, row.Line}] = i + 1
+	}
+	for i := range errs {
+		errs[i].Record = record[at{errs[i].Sheet, errs[i].Line}]
+	}
 	rows := make([]Row, len(file.rows))
 	for i, row := range file.rows {
 		rows[i] = *row

@@ -174,6 +174,7 @@ var problemFields = map[string]string{
 	"promise_within_legal": "承诺时限", "promised_limit": "承诺时限", "immediate_limit": "承诺时限",
 	"fee_basis": "收费依据", "phones": "监督投诉电话", "material_standard": "申请材料", "materials": "申请材料",
 	"conditions": "受理条件", "steps": "办理流程", "online_form": "申请表", "base_code": "基本编码", "impl_code": "实施编码",
+	"apply_elsewhere": "办理流程", "full_online_on_site": "网上办理深度", "appointment": "支持预约",
 }
 
 func itemTypeNames() []string {

@@ -63,23 +63,40 @@ type RowError struct {
 	Line int `json:"line"`
 	// Sheet is the XLSX sheet; "" for CSV and JSON.
 	Sheet string `json:"sheet,omitempty"`
+	// Record is the item's position among the file's items, from 1, when
+	// the problem is an item's (not a row of an XLSX 办理流程, 申请材料 or
+	// 申请表 sheet): what people count when a file has many.
+	Record int `json:"record,omitempty"`
 	// Field is the column (or JSON field) at fault, when one is.
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
 }
 
-// String reads like "申请材料 第5行 份数：应为整数".
+// String reads like "第3条记录（第4行） 到现场次数：应为整数" or
+// "申请材料 第5行 份数：应为整数".
 func (e RowError) String() string {
 	var b strings.Builder
 	if e.Sheet != "" {
 		b.WriteString(e.Sheet + " ")
 	}
-	fmt.Fprintf(&b, "第%d行", e.Line)
+	b.WriteString(e.Where())
 	if e.Field != "" {
 		b.WriteString(" " + e.Field)
 	}
 	b.WriteString("：" + e.Message)
 	return b.String()
+}
+
+// Where is 第3条记录（第4行）, or 第5行 for a row that is not an item, or
+// 第3条记录 for a JSON file, whose records are not lines.
+func (e RowError) Where() string {
+	switch {
+	case e.Record == 0:
+		return fmt.Sprintf("第%d行", e.Line)
+	case e.Record == e.Line && e.Sheet == "":
+		return fmt.Sprintf("第%d条记录", e.Record)
+	}
+	return fmt.Sprintf("第%d条记录（第%d行）", e.Record, e.Line)
 }
 
 // ImportError lists every bad row of a rejected import file. It is an

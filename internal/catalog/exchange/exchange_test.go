@@ -109,3 +109,46 @@ func FuzzImportCSV(f *testing.F) {
 		}
 	})
 }
+
+// An import error says which record and which field, as the file names
+// them: the CSV's second item on line 3, the JSON's second item.
+func TestImportErrorsCiteTheRecordAndTheField(t *testing.T) {
+	good, bad := fuzzValidRow(), fuzzValidRow()
+	bad[1] = "010100100002"
+	bad[0] = ""     // 事项名称
+	bad[35] = "是"   // 支持预约: a quality rule
+	bad[10] = "加急件" // 办件类型
+	_, err := exchange.CheckImport(bytes.NewReader(csvFile(t, fuzzHeader, good, bad)), exchange.CSV, fuzzDepartments)
+	var ie *exchange.ImportError
+	if !errors.As(err, &ie) {
+		t.Fatalf("%v", err)
+	}
+	fields := map[string]string{}
+	for _, r := range ie.Rows {
+		if r.Record != 2 || r.Line != 3 {
+			t.Errorf("%s: record %d line %d, want record 2 on line 3", r, r.Record, r.Line)
+		}
+		fields[r.Field] = r.String()
+	}
+	for _, f := range []string{"事项名称", "办件类型", "支持预约"} {
+		if !strings.HasPrefix(fields[f], "第2条记录（第3行） "+f+"：") {
+			t.Errorf("no error on %s: %v", f, fields)
+		}
+	}
+	items, err := exchange.CheckImport(bytes.NewReader(csvFile(t, fuzzHeader, good)), exchange.CSV, fuzzDepartments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := items[0]
+	broken.ImplCode, broken.Name = "", ""
+	var file bytes.Buffer
+	if err := exchange.Write(&file, exchange.JSON, []item.Item{items[0], broken}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = exchange.CheckImport(&file, exchange.JSON, fuzzDepartments)
+	if !errors.As(err, &ie) || !slices.ContainsFunc(ie.Rows, func(r exchange.RowError) bool {
+		return r.String() == "第2条记录 事项名称：事项名称不能为空，且不超过100个字"
+	}) {
+		t.Errorf("JSON: %v", ie.Detail())
+	}
+}

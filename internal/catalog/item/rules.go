@@ -14,37 +14,73 @@ import (
 // It returns every problem at once, so an editor or an import fixes them
 // in one go.
 func (it *Item) Validate() error {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	errs := it.Invalid()
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Message
+	}
+	return apperr.New(apperr.Invalid, strings.Join(msgs, "；"))
+}
+
+// FieldError is one reason an item cannot be stored, with the field at
+// fault named as the catalog files' columns name it (事项名称, 申请材料 …).
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Invalid lists what Validate refuses, field by field.
+func (it *Item) Invalid() []FieldError {
+	var errs []FieldError
+	var field string // the field the checks below are about
+	bad := func(format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	field = "事项名称"
 	if n := utf8.RuneCountInString(strings.TrimSpace(it.Name)); n == 0 || n > 100 {
 		bad("事项名称不能为空，且不超过100个字")
 	}
+	field = "事项类型"
 	if it.Type.Name() == "" {
 		bad("事项类型代码 %q 无效", it.Type)
 	}
+	field = "业务办理项"
 	if !slices.Contains([]string{"", "新办", "变更", "延续", "注销"}, it.HandlingKind) {
 		bad("业务办理项应为新办、变更、延续或注销")
 	}
+	field = "主项基本编码"
 	if it.HandlingKind != "" && it.ParentCode == "" {
 		bad("业务办理项须注明所属主项的基本编码")
 	}
+	field = "实施部门"
 	if it.Department == "" {
 		bad("未指定实施部门")
 	}
+	field = "办件类型"
 	if it.CaseKind != Immediate && it.CaseKind != Promised {
 		bad("办件类型应为即办件或承诺件")
 	}
+	field = "网上办理深度"
 	if it.Depth.Name() == "" {
 		bad("网上办理深度应为1至4级")
 	}
+	field = "到现场次数"
 	if it.Visits < 0 || it.Visits > 9 {
 		bad("到办事现场次数应为0至9")
 	}
-	for name, l := range map[string]TimeLimit{"法定办结时限": it.LegalLimit, "承诺办结时限": it.PromiseLimit} {
-		if l.Value < 0 || l.Value > 3650 || !l.Limit().Unit.Valid() {
-			bad("%s应为0至3650的整数，单位为工作日、自然日或小时", name)
+	for _, l := range []struct {
+		name, field string
+		l           TimeLimit
+	}{{"法定办结时限", "法定时限", it.LegalLimit}, {"承诺办结时限", "承诺时限", it.PromiseLimit}} {
+		if l.l.Value < 0 || l.l.Value > 3650 || !l.l.Limit().Unit.Valid() {
+			field = l.field
+			bad("%s应为0至3650的整数，单位为工作日、自然日或小时", l.name)
 		}
 	}
+	field = "服务对象"
 	if len(it.Subjects) == 0 {
 		bad("至少选择一类服务对象")
 	}
@@ -53,11 +89,13 @@ func (it *Item) Validate() error {
 			bad("服务对象 %q 无效", s)
 		}
 	}
+	field = "主题"
 	for _, th := range it.Themes {
 		if !slices.Contains(Themes["自然人"], th) && !slices.Contains(Themes["法人"], th) {
 			bad("主题分类 %q 无效", th)
 		}
 	}
+	field = "申请材料"
 	for i, m := range it.Materials {
 		at := fmt.Sprintf("第%d项材料", i+1)
 		if strings.TrimSpace(m.Name) == "" {
@@ -76,6 +114,7 @@ func (it *Item) Validate() error {
 			bad("%s（%s）的份数应为0至20", at, m.Name)
 		}
 	}
+	field = "申请表"
 	seen := map[string]bool{}
 	for _, sec := range it.Form {
 		for _, f := range sec.Fields {
@@ -94,11 +133,10 @@ func (it *Item) Validate() error {
 			}
 		}
 	}
-	errs = append(errs, workflowProblems(it.Workflow)...)
-	if len(errs) > 0 {
-		return apperr.New(apperr.Invalid, strings.Join(errs, "；"))
+	for _, msg := range workflowProblems(it.Workflow) {
+		errs = append(errs, FieldError{Field: "办理环节", Message: msg})
 	}
-	return nil
+	return errs
 }
 
 // FieldTypes are the kinds of application form fields.
@@ -120,6 +158,31 @@ func isFieldKey(s string) bool {
 type Problem struct {
 	Rule    string `json:"rule"`
 	Message string `json:"message"`
+}
+
+// Rules are the quality rules, each with what it asks, in the order
+// Problems checks them: the quality page lists them, so that catalog
+// managers know what a guide is held to before it fails.
+var Rules = []struct{ Rule, Description string }{
+	{"name_suffix", "事项名称末尾不重复业务办理项，如“（新办）（新办）”"},
+	{"full_online_no_visit", "全程网办（四级）的事项到现场次数为0"},
+	{"visit_reason", "到现场次数不为0的，写明必须到现场的原因"},
+	{"limit_units", "承诺时限与法定时限单位相同"},
+	{"promise_within_legal", "承诺办结时限不超过法定办结时限"},
+	{"promised_limit", "承诺件有承诺办结时限"},
+	{"immediate_limit", "即办件的承诺时限不超过1个单位"},
+	{"fee_basis", "收费事项写明收费依据和收费标准"},
+	{"phones", "咨询电话和监督投诉电话都填写，且不相同"},
+	{"material_standard", "必需材料写明受理标准"},
+	{"materials", "至少一项必需材料"},
+	{"conditions", "写明受理条件"},
+	{"steps", "写明办理流程"},
+	{"online_form", "可网上申办（三级及以上）的事项有网上申请表"},
+	{"apply_elsewhere", "可网上申办的事项，指南不让申请人到其他网站或App（政务服务网、豫事办等）申请"},
+	{"full_online_on_site", "全程网办的事项，指南不要求到现场（现场核验原件、本人到场等）"},
+	{"appointment", "本平台提供预约前，不标注“支持预约办理”"},
+	{"base_code", "基本编码为12位数字"},
+	{"impl_code", "实施编码不超过36位，由数字和大写字母组成，包含基本编码"},
 }
 
 // Problems checks the quality rules a published guide must meet. They are
@@ -183,6 +246,22 @@ func (it *Item) Problems() []Problem {
 	if it.Depth.Online() && len(it.Form) == 0 {
 		add("online_form", "可网上申办（三级及以上）的事项须有网上申请表")
 	}
+	// The guide must not contradict the platform it is published on.
+	if it.Depth.Online() {
+		if at, phrase := it.mentions(elsewhereOnline); phrase != "" {
+			add("apply_elsewhere", "本事项可在本平台在线申办，但%s提到“%s”：请改为“在本平台在线申办”", at, phrase)
+		}
+	}
+	if it.Depth == DepthFull {
+		if at, phrase := it.mentions(onSite); phrase != "" {
+			add("full_online_on_site", "全程网办（四级）的事项无须到现场，但%s写有“%s”", at, phrase)
+		}
+	}
+	// Booking a time at a hall is not offered yet: until it is, no guide
+	// may promise it. Lift this rule when appointments land.
+	if it.Appointment {
+		add("appointment", "本平台尚未提供预约办理，不能标注“支持预约办理”")
+	}
 	if !isDigits(it.BaseCode, 12) {
 		add("base_code", "基本编码应为12位数字")
 	}
@@ -190,6 +269,41 @@ func (it *Item) Problems() []Problem {
 		add("impl_code", "实施编码应为不超过36位的数字和大写字母，并包含基本编码")
 	}
 	return ps
+}
+
+// elsewhereOnline are phrases that send an applicant to another site or
+// app to apply; onSite are phrases that ask them to come in person.
+var (
+	elsewhereOnline = []string{"政务服务网", "豫事办", "公共服务平台", "全程电子化平台", "http://", "https://", "www."}
+	onSite          = []string{"现场核验", "须到现场", "必须到现场", "本人到场"}
+)
+
+// mentions finds the first of phrases in the guide's text that applicants
+// read: the conditions, the steps and the materials. It returns where
+// (办理流程“申请”环节) and the phrase, or "" when none occurs.
+func (it *Item) mentions(phrases []string) (where, phrase string) {
+	find := func(text string) string {
+		for _, p := range phrases {
+			if strings.Contains(text, p) {
+				return p
+			}
+		}
+		return ""
+	}
+	if p := find(it.Conditions); p != "" {
+		return "受理条件", p
+	}
+	for _, st := range it.Steps {
+		if p := find(st.Name + " " + st.Description); p != "" {
+			return "办理流程“" + st.Name + "”环节", p
+		}
+	}
+	for _, m := range it.Materials {
+		if p := find(m.Notes + " " + m.Standard); p != "" {
+			return "申请材料“" + m.Name + "”", p
+		}
+	}
+	return "", ""
 }
 
 // doubledSuffix returns the bracketed suffix that name ends with twice
