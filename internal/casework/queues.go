@@ -14,7 +14,7 @@ import (
 )
 
 // Queues are the staff work queues, in the order of the work.
-var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Paused, Decided, Completed, Delivered}
+var Queues = []Status{Submitted, Prechecked, Correction, Reviewing, Reviewed, Paused, Decided, Completed, Delivered}
 
 // QueueEntry is a case in a work queue.
 type QueueEntry struct {

@@ -53,7 +53,12 @@ type Applicant struct {
 	Token                  string
 }
 
-var demoCode = regexp.MustCompile(`验证码是(\d{6})`)
+var (
+	demoCode = regexp.MustCompile(`验证码是(\d{6})`)
+	// consent is the privacy notice's version that the registration form
+	// asks the person to agree to, as a browser would find it.
+	consent = regexp.MustCompile(`name="consent" value="([^"]+)"`)
+)
 
 // Register opens an applicant's account through the registration pages,
 // reading the one-time code from the demo's SMS page, and returns the
@@ -75,6 +80,15 @@ func (c *Client) Register(ctx context.Context, n int) (Applicant, error) {
 		return a, errors.New("no one-time code on /demo/sms: is the target `zwfw demo`?")
 	}
 	form.Set("code", m[1])
+	regPage, err := c.get(ctx, "/register")
+	if err != nil {
+		return a, err
+	}
+	v := consent.FindStringSubmatch(regPage)
+	if v == nil {
+		return a, errors.New("the registration page asks for no privacy consent")
+	}
+	form.Set("consent", v[1])
 	resp, err := c.postForm(ctx, "/register", form)
 	if err != nil {
 		return a, err
