@@ -192,12 +192,12 @@ const archiveBatch = 200
 
 // IncompleteArchives checks the archives of finished cases (办结 or 不予受理)
 // that who may follow up, most recently finished first (or f.Oldest: the
-// earliest), and lists a page
-// of those that lack anything. It checks finished cases a batch at a time
-// with four set-based queries per batch (the cases, their materials,
-// notices and steps) until the page is full. What an archive lacks depends
-// on the item version's required materials, which the database does not
-// hold as rows, so the list has no total: Page.Total is -1.
+// earliest), and lists a page of those that lack anything. It checks
+// finished cases a batch at a time with four set-based queries per batch
+// (the cases, their materials, notices and steps) until the page is full.
+// What an archive lacks depends on the item version's required materials,
+// which the database does not hold as rows, so the list has no total:
+// Page.Total is -1.
 func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, f SupervisionFilter, limit int) (Page[Incomplete], error) {
 	page := Page[Incomplete]{Total: -1}
 	limit = max(limit, 1)
