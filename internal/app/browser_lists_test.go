@@ -104,6 +104,22 @@ func TestBrowserSupervisorLateList(t *testing.T) {
 	if err := db.Read().QueryRow(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action = 'export' AND object = 'cases:late'`).Scan(&audited); err != nil || audited != 1 {
 		t.Fatalf("audit entries of the export: %d %v", audited, err)
 	}
+	// The other lists' sort and period controls and export links, sorted by
+	// date and filtered to a period through the form.
+	for _, l := range []struct{ path, order, title string }{
+		{"/admin/visits", "date", "申请人到场超过一次的办件"}, {"/admin/corrections", "date", "被要求补正超过一次的办件"},
+		{"/admin/archives", "oldest", "档案不完整的办件"},
+	} {
+		open(t, ctx, s.URL+l.path)
+		do(t, ctx, "choose the order", chromedp.SetValue(chromedp.CSS("#sf-order"), l.order))
+		do(t, ctx, "choose the period", chromedp.SetValue(chromedp.CSS("#sf-from"), "2026-01-01"))
+		press(t, ctx, "filter", chromedp.CSS(`form[role="search"] button[type="submit"]`))
+		wantText(t, ctx, l.path, l.title, "导出 Excel")
+		if u := eval[string](t, ctx, `location.search`); !strings.Contains(u, "order="+l.order) || !strings.Contains(u, "from=2026-01-01") {
+			t.Fatalf("%s filtered to %s", l.path, u)
+		}
+		runAxe(t, ctx, env, l.path)
+	}
 }
 
 type seededDept struct {

@@ -191,12 +191,13 @@ type Incomplete struct {
 const archiveBatch = 200
 
 // IncompleteArchives checks the archives of finished cases (办结 or 不予受理)
-// that who may follow up, most recently finished first, and lists a page
-// of those that lack anything. It checks finished cases a batch at a time
-// with four set-based queries per batch (the cases, their materials,
-// notices and steps) until the page is full. What an archive lacks depends
-// on the item version's required materials, which the database does not
-// hold as rows, so the list has no total: Page.Total is -1.
+// that who may follow up, most recently finished first (or f.Oldest: the
+// earliest), and lists a page of those that lack anything. It checks
+// finished cases a batch at a time with four set-based queries per batch
+// (the cases, their materials, notices and steps) until the page is full.
+// What an archive lacks depends on the item version's required materials,
+// which the database does not hold as rows, so the list has no total:
+// Page.Total is -1.
 func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, f SupervisionFilter, limit int) (Page[Incomplete], error) {
 	page := Page[Incomplete]{Total: -1}
 	limit = max(limit, 1)
@@ -206,6 +207,11 @@ func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, f 
 	}
 	// Spelt as the partial index's predicate, so that both databases use it.
 	c.add(`c.status IN ('completed', 'delivered', 'rejected')`)
+	c.period(`c.updated_at`, f)
+	order, cmp := `c.updated_at DESC, c.id DESC`, "<"
+	if f.Oldest {
+		order, cmp = `c.updated_at, c.id`, ">"
+	}
 	at, err := parseCursor(f.After, 2)
 	if err != nil {
 		return page, err
@@ -219,9 +225,9 @@ func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, f 
 			if err1 != nil || err2 != nil {
 				return page, errCursor
 			}
-			q.add(`(c.updated_at < ? OR c.updated_at = ? AND c.id < ?)`, t, t, id)
+			q.add(`(c.updated_at `+cmp+` ? OR c.updated_at = ? AND c.id `+cmp+` ?)`, t, t, id)
 		}
-		batch, err := s.finishedBatch(ctx, q)
+		batch, err := s.finishedBatch(ctx, q, order)
 		if err != nil {
 			return page, err
 		}
@@ -263,10 +269,10 @@ type finished struct {
 }
 
 // finishedBatch reads the next archiveBatch finished cases that c matches
-// and, in one query each, their materials, notices and steps.
-func (s *Service) finishedBatch(ctx context.Context, c conds) ([]finished, error) {
+// in order and, in one query each, their materials, notices and steps.
+func (s *Service) finishedBatch(ctx context.Context, c conds, order string) ([]finished, error) {
 	rows, err := s.db.Read().Query(ctx, `SELECT `+supervisedColumns+`, c.item_id, c.item_version, c.decision, c.result_sha256`+
-		supervisedFrom+c.where()+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, append(c.args, archiveBatch)...)
+		supervisedFrom+c.where()+` ORDER BY `+order+` LIMIT ?`, append(c.args, archiveBatch)...)
 	if err != nil {
 		return nil, err
 	}

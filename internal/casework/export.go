@@ -4,62 +4,116 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
-// exportPage is how many rows LateWorkbook reads at a time.
+// exportPage is how many rows a workbook export reads at a time.
 const exportPage = 1000
 
-// LateWorkbook writes the deadline list that f filters, every page of it,
-// as an XLSX workbook (one sheet, one row per case). The export is
-// audited (with meta), at the clock's time, before anything is written, as
-// the archive export is: it takes many cases out at once.
+// LateWorkbook writes the deadline list that f filters as an XLSX workbook.
 func (s *Service) LateWorkbook(ctx context.Context, who policy.Subject, meta audit.Meta, f LateFilter, w io.Writer) error {
-	f.After = ""
-	first, err := s.Late(ctx, who, f, exportPage)
-	if err != nil {
-		return err
-	}
-	if err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		return audit.Append(ctx, tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
-			Object: "cases:late", Detail: fmt.Sprintf("导出时限监督清单 %d 件", first.Total), IP: meta.IP})
-	}); err != nil {
-		return err
-	}
+	return workbook(ctx, s, who, meta, "时限监督", "late",
+		[]any{"办件编号", "事项", "部门", "地区", "状态", "承诺办结日期", "时限", "超期工作日"},
+		func(after string) (Page[LateEntry], error) {
+			f.After = after
+			return s.Late(ctx, who, f, exportPage)
+		},
+		func(e LateEntry) []any {
+			return []any{e.Number, e.ItemName, e.Department, e.Region, e.Status.Name(), e.Deadline.Due.String(),
+				e.Deadline.Status.String(), e.Deadline.DaysLate()}
+		}, w)
+}
+
+// VisitsWorkbook writes the 最多跑一次 list that f filters as an XLSX workbook.
+func (s *Service) VisitsWorkbook(ctx context.Context, who policy.Subject, meta audit.Meta, f SupervisionFilter, w io.Writer) error {
+	return workbook(ctx, s, who, meta, "最多跑一次", "visits",
+		[]any{"办件编号", "事项", "部门", "地区", "申请日期", "到场次数", "状态"},
+		func(after string) (Page[MultiVisit], error) {
+			f.After = after
+			return s.MultiVisits(ctx, who, f, exportPage)
+		},
+		func(e MultiVisit) []any {
+			return []any{e.Number, e.ItemName, e.Department, e.Region, calendar.DateOf(e.CreatedAt).String(), e.Visits, e.Status.Name()}
+		}, w)
+}
+
+// CorrectionsWorkbook writes the 一次性告知 list that f filters as an XLSX
+// workbook.
+func (s *Service) CorrectionsWorkbook(ctx context.Context, who policy.Subject, meta audit.Meta, f SupervisionFilter, w io.Writer) error {
+	return workbook(ctx, s, who, meta, "一次性告知", "corrections",
+		[]any{"办件编号", "事项", "部门", "地区", "申请日期", "补正次数", "状态"},
+		func(after string) (Page[Corrected], error) {
+			f.After = after
+			return s.RepeatedCorrections(ctx, who, f, exportPage)
+		},
+		func(e Corrected) []any {
+			return []any{e.Number, e.ItemName, e.Department, e.Region, calendar.DateOf(e.CreatedAt).String(), e.Corrections, e.Status.Name()}
+		}, w)
+}
+
+// ArchivesWorkbook writes the list of incomplete archives that f filters
+// as an XLSX workbook.
+func (s *Service) ArchivesWorkbook(ctx context.Context, who policy.Subject, meta audit.Meta, f SupervisionFilter, w io.Writer) error {
+	return workbook(ctx, s, who, meta, "电子档案检查", "archives",
+		[]any{"办件编号", "事项", "部门", "地区", "状态", "办结日期", "缺少"},
+		func(after string) (Page[Incomplete], error) {
+			f.After = after
+			return s.IncompleteArchives(ctx, who, f, exportPage)
+		},
+		func(e Incomplete) []any {
+			return []any{e.Number, e.ItemName, e.Department, e.Region, e.Status.Name(), calendar.DateOf(e.UpdatedAt).String(), strings.Join(e.Missing, "、")}
+		}, w)
+}
+
+// workbook writes every page of a supervisors' list (from list, which
+// reads the page after a cursor) as an XLSX workbook: one sheet, the
+// header, then cells of each row. The export is audited (with meta, at
+// the clock's time, the rows counted) before anything is written to w, as
+// the archive export is: it takes many cases out at once. Who may read
+// the list is the list's own check.
+func workbook[T any](ctx context.Context, s *Service, who policy.Subject, meta audit.Meta, sheet, object string, header []any,
+	list func(after string) (Page[T], error), cells func(T) []any, w io.Writer) error {
 	x := excelize.NewFile()
 	defer x.Close()
-	const sheet = "时限监督"
 	if err := x.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
 	row := 1
-	put := func(values ...any) error {
+	put := func(values []any) error {
 		cell, _ := excelize.CoordinatesToCellName(1, row)
 		row++
 		return x.SetSheetRow(sheet, cell, &values)
 	}
-	if err := put("办件编号", "事项", "部门", "地区", "状态", "承诺办结日期", "时限", "超期工作日"); err != nil {
+	if err := put(header); err != nil {
 		return err
 	}
-	for page := first; ; {
+	for after := ""; ; {
+		page, err := list(after)
+		if err != nil {
+			return err
+		}
 		for _, e := range page.Rows {
-			if err := put(e.Number, e.ItemName, e.Department, e.Region, e.Status.Name(), e.Deadline.Due.String(),
-				e.Deadline.Status.String(), e.Deadline.DaysLate()); err != nil {
+			if err := put(cells(e)); err != nil {
 				return err
 			}
 		}
 		if page.Next == "" {
 			break
 		}
-		f.After = page.Next
-		if page, err = s.Late(ctx, who, f, exportPage); err != nil {
-			return err
-		}
+		after = page.Next
+	}
+	if err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		return audit.Append(ctx, tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
+			Object: "cases:" + object, Detail: fmt.Sprintf("导出%s清单 %d 件", sheet, row-2), IP: meta.IP})
+	}); err != nil {
+		return err
 	}
 	return x.Write(w)
 }

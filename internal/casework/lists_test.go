@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
@@ -247,7 +248,7 @@ func TestListsPageWithoutLossOrRepeat(t *testing.T) {
 				dept = deptAt{f.reviewer.DepartmentID, d.streets[i%len(d.streets)]}
 			}
 			s := seeded{dept: dept.id, region: dept.region, status: statuses[i%len(statuses)], due: dues[(i/3)%len(dues)],
-				visits: i % 4, corrections: (i / 2) % 3, updated: base.Add(time.Duration(i%9) * time.Hour)}
+				visits: i % 4, corrections: (i / 2) % 3, updated: base.Add(time.Duration(i%9) * 8 * time.Hour)}
 			if s.status == casework.Submitted || s.status == casework.Draft {
 				s.due = ""
 			}
@@ -286,29 +287,77 @@ func TestListsPageWithoutLossOrRepeat(t *testing.T) {
 			if !sameSet(got, exp) || total != len(exp) {
 				t.Fatalf("%s late in a department: %d rows, total %d, want %d", sup.name, len(got), total, len(exp))
 			}
-			got, total = pageAll(t, "visits", func(e casework.MultiVisit) int64 { return e.ID }, func(after string) (casework.Page[casework.MultiVisit], error) {
-				return f.svc.MultiVisits(ctx, sup.who, casework.SupervisionFilter{After: after}, 7)
-			})
-			exp = want(ids, specs, func(s seeded) bool { return sup.scope(s) && s.visits > 1 && s.status != casework.Draft })
-			if !sameSet(got, exp) || total != len(exp) {
-				t.Fatalf("%s visits: %d rows, total %d, want %d", sup.name, len(got), total, len(exp))
-			}
-			got, total = pageAll(t, "corrections", func(e casework.Corrected) int64 { return e.ID }, func(after string) (casework.Page[casework.Corrected], error) {
-				return f.svc.RepeatedCorrections(ctx, sup.who, casework.SupervisionFilter{After: after}, 7)
-			})
-			exp = want(ids, specs, func(s seeded) bool { return sup.scope(s) && s.corrections > 1 && s.status != casework.Draft })
-			if !sameSet(got, exp) || total != len(exp) {
-				t.Fatalf("%s corrections: %d rows, total %d, want %d", sup.name, len(got), total, len(exp))
-			}
-			// No seeded case has its required material: every finished one lacks it.
-			got, total = pageAll(t, "archives", func(e casework.Incomplete) int64 { return e.ID }, func(after string) (casework.Page[casework.Incomplete], error) {
-				return f.svc.IncompleteArchives(ctx, sup.who, casework.SupervisionFilter{After: after}, 7)
-			})
-			exp = want(ids, specs, func(s seeded) bool {
-				return sup.scope(s) && (s.status == casework.Completed || s.status == casework.Rejected)
-			})
-			if !sameSet(got, exp) || total != -1 {
-				t.Fatalf("%s archives: %d rows, want %d", sup.name, len(got), len(exp))
+			// Each sort order of the other lists, in its order, and a
+			// period on the list's date: the middle one of the Beijing
+			// days the seeded cases' 64 hours cross.
+			day := calendar.DateOf(base.Add(32 * time.Hour))
+			inPeriod := func(s seeded) bool { return calendar.DateOf(s.updated) == day }
+			for _, v := range []struct {
+				name           string
+				byDate, oldest bool
+				period         bool
+			}{{"by count", false, false, false}, {"by date", true, true, false}, {"by date in a period", true, true, true}, {"by count in a period", false, false, true}} {
+				lf := casework.SupervisionFilter{ByDate: v.byDate, Oldest: v.oldest}
+				if v.period {
+					lf.From, lf.To = day, day
+				}
+				period := func(s seeded) bool { return !v.period || inPeriod(s) }
+				var prevKey [2]int64
+				inOrder := func(list string, key [2]int64, id int64) int64 {
+					// Descending by (key, id) unless ascending (oldest
+					// archives); pageAll asks for a row's id more than once.
+					asc := list == "archives" && v.oldest
+					if prevKey != [2]int64{} && (!asc && (key[0] > prevKey[0] || key[0] == prevKey[0] && key[1] > prevKey[1]) ||
+						asc && (key[0] < prevKey[0] || key[0] == prevKey[0] && key[1] < prevKey[1])) {
+						t.Fatalf("%s %s %s: %v after %v", sup.name, list, v.name, key, prevKey)
+					}
+					prevKey = key
+					return id
+				}
+				countKey := func(n int, at time.Time) int64 {
+					if v.byDate {
+						return at.UnixNano()
+					}
+					return int64(n)
+				}
+				prevKey = [2]int64{}
+				got, total = pageAll(t, "visits "+v.name, func(e casework.MultiVisit) int64 {
+					return inOrder("visits", [2]int64{countKey(e.Visits, e.CreatedAt), e.ID}, e.ID)
+				}, func(after string) (casework.Page[casework.MultiVisit], error) {
+					lf.After = after
+					return f.svc.MultiVisits(ctx, sup.who, lf, 7)
+				})
+				exp = want(ids, specs, func(s seeded) bool { return sup.scope(s) && period(s) && s.visits > 1 && s.status != casework.Draft })
+				if !sameSet(got, exp) || total != len(exp) || len(exp) == 0 {
+					t.Fatalf("%s visits %s: %d rows, total %d, want %d", sup.name, v.name, len(got), total, len(exp))
+				}
+				prevKey = [2]int64{}
+				got, total = pageAll(t, "corrections "+v.name, func(e casework.Corrected) int64 {
+					return inOrder("corrections", [2]int64{countKey(e.Corrections, e.CreatedAt), e.ID}, e.ID)
+				}, func(after string) (casework.Page[casework.Corrected], error) {
+					lf.After = after
+					return f.svc.RepeatedCorrections(ctx, sup.who, lf, 7)
+				})
+				exp = want(ids, specs, func(s seeded) bool {
+					return sup.scope(s) && period(s) && s.corrections > 1 && s.status != casework.Draft
+				})
+				if !sameSet(got, exp) || total != len(exp) || len(exp) == 0 {
+					t.Fatalf("%s corrections %s: %d rows, total %d, want %d", sup.name, v.name, len(got), total, len(exp))
+				}
+				// No seeded case has its required material: every finished one lacks it.
+				prevKey = [2]int64{}
+				got, total = pageAll(t, "archives "+v.name, func(e casework.Incomplete) int64 {
+					return inOrder("archives", [2]int64{e.UpdatedAt.UnixNano(), e.ID}, e.ID)
+				}, func(after string) (casework.Page[casework.Incomplete], error) {
+					lf.After = after
+					return f.svc.IncompleteArchives(ctx, sup.who, lf, 7)
+				})
+				exp = want(ids, specs, func(s seeded) bool {
+					return sup.scope(s) && period(s) && (s.status == casework.Completed || s.status == casework.Rejected)
+				})
+				if !sameSet(got, exp) || total != -1 || len(exp) == 0 {
+					t.Fatalf("%s archives %s: %d rows, want %d", sup.name, v.name, len(got), len(exp))
+				}
 			}
 		}
 		// Queues, in their order: dated cases by due date, then the undated.

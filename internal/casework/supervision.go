@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
@@ -17,7 +18,17 @@ import (
 type SupervisionFilter struct {
 	DepartmentID int64  // 0: every department
 	Region       string // a region code within who's: its subtree; "": who's whole scope
-	After        string // the cursor of the page (Page.Next); "": the first page
+	// The list's own date, inclusive (Beijing days); zero: open. The due
+	// date (Late), the day the case was made (MultiVisits,
+	// RepeatedCorrections), the day it was finished (IncompleteArchives).
+	From, To calendar.Date
+	// ByDate sorts MultiVisits and RepeatedCorrections by the day the case
+	// was made, latest first, rather than by their count.
+	ByDate bool
+	// Oldest sorts IncompleteArchives earliest finished first rather than
+	// latest first.
+	Oldest bool
+	After  string // the cursor of the page (Page.Next); "": the first page
 }
 
 // Supervised is a case in a supervisors' list: where it is handled.
@@ -66,6 +77,16 @@ func (c *conds) supervision(who policy.Subject, f SupervisionFilter) error {
 	return nil
 }
 
+// period adds f's From and To on the timestamp column (Beijing days).
+func (c *conds) period(column string, f SupervisionFilter) {
+	if !f.From.IsZero() {
+		c.add(column+` >= ?`, f.From.Time())
+	}
+	if !f.To.IsZero() {
+		c.add(column+` < ?`, f.To.AddDays(1).Time())
+	}
+}
+
 // count counts the cases c matches: the total of a list, whatever its page.
 func (s *Service) count(ctx context.Context, c conds) (int, error) {
 	var n int
@@ -76,15 +97,17 @@ func (s *Service) count(ctx context.Context, c conds) (int, error) {
 // MultiVisit is a case whose applicant had to come more than once.
 type MultiVisit struct {
 	Supervised
-	Visits int
+	Visits    int
+	CreatedAt time.Time
 }
 
 // MultiVisits lists, within what who may follow up, the cases whose
 // applicants came in person more than once (the exceptions to 最多跑一次),
-// most visits first, then newest. The count is kept on the case (visits).
+// most visits first, then newest (or f.ByDate). The count is kept on the
+// case (visits).
 func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, f SupervisionFilter, limit int) (Page[MultiVisit], error) {
-	return countedList(ctx, s, who, f, "visits", limit, func(e *MultiVisit) []any { return append(e.dest(), &e.Visits) },
-		func(e MultiVisit) string { return makeCursor(e.Visits, e.ID) })
+	return countedList(ctx, s, who, f, "visits", limit, func(e *MultiVisit) []any { return append(e.dest(), &e.Visits, &e.CreatedAt) },
+		func(e MultiVisit) (int, time.Time, int64) { return e.Visits, e.CreatedAt, e.ID })
 }
 
 // Corrected is a case whose applicant was asked for corrections more than
@@ -93,20 +116,24 @@ func (s *Service) MultiVisits(ctx context.Context, who policy.Subject, f Supervi
 type Corrected struct {
 	Supervised
 	Corrections int
+	CreatedAt   time.Time
 }
 
 // RepeatedCorrections lists, within what who may follow up, the cases
-// asked for corrections more than once, most first, then newest.
+// asked for corrections more than once, most first, then newest (or
+// f.ByDate).
 func (s *Service) RepeatedCorrections(ctx context.Context, who policy.Subject, f SupervisionFilter, limit int) (Page[Corrected], error) {
-	return countedList(ctx, s, who, f, "corrections", limit, func(e *Corrected) []any { return append(e.dest(), &e.Corrections) },
-		func(e Corrected) string { return makeCursor(e.Corrections, e.ID) })
+	return countedList(ctx, s, who, f, "corrections", limit, func(e *Corrected) []any { return append(e.dest(), &e.Corrections, &e.CreatedAt) },
+		func(e Corrected) (int, time.Time, int64) { return e.Corrections, e.CreatedAt, e.ID })
 }
 
 // countedList pages the cases whose counter column (visits or
 // corrections) is above one, by the counter then id, both descending,
-// along the partial index on (column, id).
+// along the partial index on (column, id); or, f.ByDate, by created_at
+// then id, descending (created_at never changes, so a case keeps its
+// place while it moves on).
 func countedList[T any](ctx context.Context, s *Service, who policy.Subject, f SupervisionFilter, column string, limit int,
-	dest func(*T) []any, key func(T) string) (Page[T], error) {
+	dest func(*T) []any, key func(T) (int, time.Time, int64)) (Page[T], error) {
 	var page Page[T]
 	limit = max(limit, 1)
 	var c conds
@@ -116,6 +143,7 @@ func countedList[T any](ctx context.Context, s *Service, who policy.Subject, f S
 	// A draft, even one taken in at the counter, is no supervisor's.
 	// Spelt as the partial index's predicate, so that both databases use it.
 	c.add(`c.` + column + ` > 1 AND c.status <> 'draft'`)
+	c.period(`c.created_at`, f)
 	var err error
 	if page.Total, err = s.count(ctx, c); err != nil {
 		return page, err
@@ -124,16 +152,31 @@ func countedList[T any](ctx context.Context, s *Service, who policy.Subject, f S
 	if err != nil {
 		return page, err
 	}
+	order := `c.` + column + ` DESC, c.id DESC`
+	if f.ByDate {
+		order = `c.created_at DESC, c.id DESC`
+	}
 	if at != nil {
-		n, err1 := at.int(0)
-		id, err2 := at.int(1)
-		if err1 != nil || err2 != nil {
+		id, err := at.int(1)
+		if err != nil {
 			return page, errCursor
 		}
-		c.add(`(c.`+column+` < ? OR c.`+column+` = ? AND c.id < ?)`, n, n, id)
+		if f.ByDate {
+			t, err := at.time(0)
+			if err != nil {
+				return page, errCursor
+			}
+			c.add(`(c.created_at < ? OR c.created_at = ? AND c.id < ?)`, t, t, id)
+		} else {
+			n, err := at.int(0)
+			if err != nil {
+				return page, errCursor
+			}
+			c.add(`(c.`+column+` < ? OR c.`+column+` = ? AND c.id < ?)`, n, n, id)
+		}
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT `+supervisedColumns+`, c.`+column+supervisedFrom+c.where()+
-		` ORDER BY c.`+column+` DESC, c.id DESC LIMIT ?`, append(c.args, limit+1)...)
+	rows, err := s.db.Read().Query(ctx, `SELECT `+supervisedColumns+`, c.`+column+`, c.created_at`+supervisedFrom+c.where()+
+		` ORDER BY `+order+` LIMIT ?`, append(c.args, limit+1)...)
 	if err != nil {
 		return page, err
 	}
@@ -150,7 +193,12 @@ func countedList[T any](ctx context.Context, s *Service, who policy.Subject, f S
 	}
 	if len(page.Rows) > limit {
 		page.Rows = page.Rows[:limit]
-		page.Next = key(page.Rows[limit-1])
+		n, t, id := key(page.Rows[limit-1])
+		if f.ByDate {
+			page.Next = makeCursor(t, id)
+		} else {
+			page.Next = makeCursor(n, id)
+		}
 	}
 	return page, nil
 }
@@ -158,9 +206,8 @@ func countedList[T any](ctx context.Context, s *Service, who policy.Subject, f S
 // LateFilter narrows the deadline list.
 type LateFilter struct {
 	SupervisionFilter
-	Due      string        // "late": past due; "soon": one working day or less left; "": both
-	From, To calendar.Date // due dates, inclusive; zero: open
-	Newest   bool          // the latest due date (fewest days late) first, rather than the most days late
+	Due    string // "late": past due; "soon": one working day or less left; "": both
+	Newest bool   // the latest due date (fewest days late) first, rather than the most days late
 }
 
 // LateEntry is a case whose deadline is near or past.

@@ -185,10 +185,13 @@ func (s *Server) routes() []route {
 		{"POST /admin/calendar/{day}/delete", staffMay(policy.Edit, calendarResource), s.calendarRemove},
 		// The supervisors' lists.
 		{"GET /admin/visits", staffMay(policy.View, statistics), s.supervisorList("visits", s.multiVisits)},
+		{"GET /admin/visits.xlsx", staffMay(policy.View, statistics), s.supervisionExport("最多跑一次", s.visitsWorkbook)},
 		{"GET /admin/late", staffMay(policy.View, statistics), s.supervisorList("late", s.late)},
-		{"GET /admin/late.xlsx", staffMay(policy.View, statistics), s.lateExport},
+		{"GET /admin/late.xlsx", staffMay(policy.View, statistics), s.supervisionExport("时限监督", s.lateWorkbook)},
 		{"GET /admin/corrections", staffMay(policy.View, statistics), s.supervisorList("corrections", s.corrections)},
+		{"GET /admin/corrections.xlsx", staffMay(policy.View, statistics), s.supervisionExport("一次性告知", s.correctionsWorkbook)},
 		{"GET /admin/archives", staffMay(policy.View, statistics), s.supervisorList("archives", s.incompleteArchives)},
+		{"GET /admin/archives.xlsx", staffMay(policy.View, statistics), s.supervisionExport("电子档案检查", s.archivesWorkbook)},
 		// The catalog.
 		{"GET /admin/items", catalogManager, s.itemsAdmin},
 		{"GET /admin/items/new", catalogManager, s.itemNew},

@@ -75,8 +75,9 @@ var expectedGuards = map[string]string{
 	"GET /admin/departments": "may edit department", "POST /admin/departments/{id}": "may edit department",
 	"GET /admin/calendar": "may view calendar", "POST /admin/calendar": "may edit calendar", "POST /admin/calendar/{day}/delete": "may edit calendar",
 	"GET /admin/visits": "may view statistics", "GET /admin/late": "may view statistics", "GET /admin/late.xlsx": "may view statistics", "GET /admin/corrections": "may view statistics",
-	"GET /admin/archives": "may view statistics",
-	"GET /admin/items":    "catalog", "GET /admin/items/new": "catalog", "POST /admin/items": "catalog", "GET /admin/items/{id}": "catalog",
+	"GET /admin/archives": "may view statistics", "GET /admin/visits.xlsx": "may view statistics", "GET /admin/corrections.xlsx": "may view statistics",
+	"GET /admin/archives.xlsx": "may view statistics",
+	"GET /admin/items":         "catalog", "GET /admin/items/new": "catalog", "POST /admin/items": "catalog", "GET /admin/items/{id}": "catalog",
 	"POST /admin/items/{id}": "catalog", "POST /admin/items/{id}/status": "catalog", "GET /admin/quality": "catalog",
 	"GET /admin/catalog/export": "may export catalog", "POST /admin/catalog/import": "may edit catalog",
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,12 +85,20 @@ func parseSupervision(r *http.Request) (supervisionQuery, error) {
 		}
 		*d.into = date
 	}
-	switch q.Order {
-	case "", "late":
-	case "due":
+	// Each list sorts by what it counts or by its own date.
+	switch list := strings.TrimSuffix(r.URL.Path, ".xlsx"); {
+	case list == "/admin/late" && q.Order == "due":
 		q.Newest = true
-	default:
+	case list == "/admin/late" && q.Order != "" && q.Order != "late":
 		return q, apperr.New(apperr.Invalid, "排序应为超期天数或承诺办结日期。")
+	case list == "/admin/archives" && q.Order == "oldest":
+		q.Oldest = true
+	case list == "/admin/archives" && q.Order != "" && q.Order != "latest":
+		return q, apperr.New(apperr.Invalid, "排序应为办结日期。")
+	case (list == "/admin/visits" || list == "/admin/corrections") && q.Order == "date":
+		q.ByDate = true
+	case (list == "/admin/visits" || list == "/admin/corrections") && q.Order != "" && q.Order != "count":
+		return q, apperr.New(apperr.Invalid, "排序应为次数或申请日期。")
 	}
 	return q, nil
 }
@@ -149,21 +158,40 @@ func (s *Server) incompleteArchives(r *http.Request, who policy.Subject, q super
 	return p.Rows, p.Total, p.Next, err
 }
 
-// lateExport downloads the filtered deadline list as an XLSX workbook
-// (audited by casework). It is built in memory first, so that a refusal
-// is an error page rather than a broken download.
-func (s *Server) lateExport(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseSupervision(r)
-	if err != nil {
+// supervisionExport downloads a filtered supervisors' list as an XLSX
+// workbook named name (audited by casework). It is built in memory first,
+// so that a refusal is an error page rather than a broken download.
+func (s *Server) supervisionExport(name string, write func(*http.Request, supervisionQuery, io.Writer) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q, err := parseSupervision(r)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := write(r, q, &buf); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name+"-"+calendar.DateOf(s.clock.Now()).String()+".xlsx"))
+		w.Header().Set("Cache-Control", "private, no-store")
+		_, err = buf.WriteTo(w)
 		return err
 	}
-	var buf bytes.Buffer
-	if err := s.cases.LateWorkbook(r.Context(), subject(r), meta(r), q.LateFilter, &buf); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape("时限监督-"+calendar.DateOf(s.clock.Now()).String()+".xlsx"))
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, err = buf.WriteTo(w)
-	return err
+}
+
+// The workbooks of the supervisors' lists, for supervisionExport.
+func (s *Server) lateWorkbook(r *http.Request, q supervisionQuery, w io.Writer) error {
+	return s.cases.LateWorkbook(r.Context(), subject(r), meta(r), q.LateFilter, w)
+}
+
+func (s *Server) visitsWorkbook(r *http.Request, q supervisionQuery, w io.Writer) error {
+	return s.cases.VisitsWorkbook(r.Context(), subject(r), meta(r), q.SupervisionFilter, w)
+}
+
+func (s *Server) correctionsWorkbook(r *http.Request, q supervisionQuery, w io.Writer) error {
+	return s.cases.CorrectionsWorkbook(r.Context(), subject(r), meta(r), q.SupervisionFilter, w)
+}
+
+func (s *Server) archivesWorkbook(r *http.Request, q supervisionQuery, w io.Writer) error {
+	return s.cases.ArchivesWorkbook(r.Context(), subject(r), meta(r), q.SupervisionFilter, w)
 }

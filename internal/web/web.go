@@ -118,7 +118,7 @@ func New(d Deps) (*Server, error) {
 	}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "opens": s.opens, "list": func(xs ...string) []string { return xs },
-		"inc": func(i int) int { return i + 1 }, "join": strings.Join,
+		"inc": func(i int) int { return i + 1 }, "join": strings.Join, "date": func(t time.Time) string { return calendar.DateOf(t).String() },
 		"needsReason": casework.NeedsReason, "deliveryName": casework.DeliveryName, "dueClass": dueClass,
 		"caseAction": func(a casework.Action) string {
 			if a == casework.Create {
