@@ -537,6 +537,10 @@ func registerInBrowser(t *testing.T, ctx context.Context, base, name, id, mobile
 		chromedp.Click(chromedp.CSS("#r-consent")))
 	press(t, ctx, "register", chromedp.CSS(`form[action="/register"] button[type="submit"]:not([formaction])`))
 	wantText(t, ctx, "my page after registering", name)
+	linksOpen(t, ctx, name, "header.site-header a[href^='/']")
+	if staffish := eval[[]string](t, ctx, `[...document.querySelectorAll('header.site-header a')].map(a => a.textContent).filter(t => t === '工作台' || t === '管理')`); len(staffish) > 0 {
+		t.Errorf("a citizen's header offers %q", staffish)
+	}
 }
 
 // staffSignInBrowser signs a demo staff member in to the workbench.
@@ -549,6 +553,26 @@ func staffSignInBrowser(t *testing.T, ctx context.Context, base, user, wantName 
 	press(t, ctx, "sign in as "+user, chromedp.CSS(`form[action="/staff/signin"] button[type="submit"]`))
 	if lead := eval[string](t, ctx, `document.querySelector('.lead')?.innerText || ''`); !strings.Contains(lead, wantName) {
 		t.Fatalf("the workbench of %s says %q", user, lead)
+	}
+	linksOpen(t, ctx, user, "header.site-header a[href^='/'], main a[href^='/']")
+	if eval[bool](t, ctx, `!!document.querySelector('header.site-header a[href="/admin"]')`) {
+		open(t, ctx, base+"/admin")
+		linksOpen(t, ctx, user+" on the admin home", "main a[href^='/']")
+		open(t, ctx, base+"/workbench")
+	}
+}
+
+// linksOpen checks that every link the page shows (those sel picks, on
+// this site) opens for the person it is shown to: none leads to a refusal
+// (issue 17.11: citizens saw 工作台 and 管理, clerks 管理, and got 403).
+func linksOpen(t *testing.T, ctx context.Context, who, sel string) {
+	t.Helper()
+	refused := eval[[]string](t, ctx, `Promise.all([...new Set([...document.querySelectorAll(`+"`"+sel+"`"+`)].map(a => a.getAttribute('href')))]
+		.filter(h => !h.startsWith('/signout') && !h.endsWith('.xlsx') && !h.endsWith('.zip'))
+		.map(h => fetch(h, {credentials: 'same-origin'}).then(r => r.ok ? '' : h + ' ' + r.status)))
+		.then(rs => rs.filter(Boolean))`, chromedp.EvalAwaitPromise)
+	if len(refused) > 0 {
+		t.Errorf("%s is shown links that refuse them: %q", who, refused)
 	}
 }
 
