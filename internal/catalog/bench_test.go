@@ -113,3 +113,30 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkSearchGrouped is the search results page's one call into the
+// catalog (one result per service) for a word that about one item in ten
+// holds, over 100 000 published items (ZWFW_BENCH_ITEMS to change); the
+// index is in memory, so one database is enough.
+func BenchmarkSearchGrouped(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("ZWFW_BENCH_ITEMS")); err == nil && v > 1 {
+		n = v
+	}
+	db := storetest.SQLite(b)
+	s, _ := newStore(b, db)
+	seedCatalog(b, db, s, n)
+	sr, err := catalog.NewSearcher(context.Background(), s, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []string{"营业执照", "登记"} {
+		b.Run(q, func(b *testing.B) {
+			var r catalog.GroupedResults
+			for b.Loop() {
+				r = sr.SearchGrouped(q, catalog.Filter{}, "410411001000", 0, 20)
+			}
+			b.ReportMetric(float64(r.Total), "services")
+		})
+	}
+}

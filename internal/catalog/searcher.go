@@ -185,8 +185,9 @@ func (sr *Searcher) Refresh(ctx context.Context) (bool, error) {
 			ID: id, Name: it.Name, Aliases: it.Aliases, Popularity: it.Popularity,
 			// The result's type (证照) lets a synonym reach every item that
 			// issues a licence or certificate (办证 → 证照).
-			Text: names[1] + " " + it.Result.Name + " " + it.Result.Type,
-			Tags: tags(it.Level, it.Department, it.Type, it.Depth, it.Themes, it.Subjects),
+			Text:  names[1] + " " + it.Result.Name + " " + it.Result.Type,
+			Tags:  tags(it.Level, it.Department, it.Type, it.Depth, it.Themes, it.Subjects),
+			Group: it.BaseCode + "\x00" + it.Name,
 		})
 		summaries[id] = Summary{ID: id, Name: it.Name, Department: names[0], Level: it.Level, Type: it.Type,
 			Depth: it.Depth, CaseKind: it.CaseKind, Visits: it.Visits, PromiseLimit: it.PromiseLimit, Suspended: it.Status == Suspended,
@@ -319,46 +320,23 @@ type GroupedResults struct {
 // centre, else the district's); without one, the best-ranked.
 func (sr *Searcher) SearchGrouped(text string, f Filter, place string, offset, limit int) GroupedResults {
 	st := sr.state.Load()
-	var out GroupedResults
-	type key struct{ base, name string }
-	at := map[key]int{}
-	var members [][]Hit
-	// Every match, a page of the index at a time: services are ranked by
-	// their best implementation, so grouping needs them all.
-	for off := 0; ; off += search.MaxLimit {
-		res := st.index.Search(search.Query{Text: text, Tags: f.tags(), Offset: off, Limit: search.MaxLimit})
-		out.Corrected = res.Corrected
-		for _, h := range res.Hits {
-			sum := st.items[h.ID]
-			k := key{sum.BaseCode, sum.Name}
-			i, ok := at[k]
-			if !ok {
-				i = len(members)
-				at[k] = i
-				members = append(members, nil)
-			}
-			members[i] = append(members[i], Hit{Summary: sum, NameMarks: h.NameMarks, Via: h.Via})
-		}
-		if len(res.Hits) < search.MaxLimit || off+len(res.Hits) >= res.Total {
-			break
-		}
-	}
-	out.Total = len(members)
-	if offset < 0 || offset >= len(members) {
-		return out
-	}
-	for _, hs := range members[offset:min(offset+limit, len(members))] {
-		g := Group{Hit: hs[0], Count: len(hs)}
+	// The index collapses the implementations (Doc.Group), so a page
+	// costs the page's services, not every match (issue 18.4).
+	res := st.index.Search(search.Query{Text: text, Tags: f.tags(), Offset: offset, Limit: limit, Collapse: true})
+	out := GroupedResults{Total: res.Total, Corrected: res.Corrected}
+	for _, h := range res.Hits {
+		g := Group{Hit: Hit{Summary: st.items[h.ID], NameMarks: h.NameMarks, Via: h.Via}, Count: 1 + len(h.Others)}
 		if place != "" {
-			best := -1
-			for i, h := range hs {
-				if p := regionPrefix(h.RegionCode); strings.HasPrefix(place, p) && (best < 0 || len(p) > len(regionPrefix(hs[best].RegionCode))) {
-					best = i
+			// The others share the shown one's name, so its marks fit them.
+			best, depth := g.Summary, -1
+			for _, id := range append([]int64{h.ID}, h.Others...) {
+				sum := st.items[id]
+				if p := regionPrefix(sum.RegionCode); strings.HasPrefix(place, p) && len(p) > depth {
+					best, depth = sum, len(p)
+					g.Local = true
 				}
 			}
-			if best >= 0 {
-				g.Hit, g.Local = hs[best], true
-			}
+			g.Summary = best
 		}
 		out.Groups = append(out.Groups, g)
 	}

@@ -38,6 +38,10 @@ type Doc struct {
 	Text       string   // lower-weight text: department name, conditions, result name …
 	Popularity int      // e.g. cases in the last year: popular items rank up
 	Tags       []string // filter values such as "level:1", "dept:scjgj", "theme:就业创业"
+	// Group joins documents that are one result when a query collapses
+	// (Query.Collapse): the implementations of one service in every
+	// street and community. "" is a group of its own.
+	Group string
 }
 
 // Options is catalog data that shapes matching.
@@ -74,6 +78,12 @@ func biKey(f field, a, b rune, start bool) uint64 {
 type Index struct {
 	n, words int
 	docs     []docInfo // by document number (popularity rank)
+
+	// Groups (Doc.Group) for collapsing: each document's group number,
+	// and each group's documents, groupDocs[groupOff[g]:groupOff[g+1]] in
+	// document order.
+	group               []uint32
+	groupOff, groupDocs []uint32
 
 	// Document level: the documents holding each gram, and each tag.
 	grams    map[uint64]uint32 // gram → posting number
@@ -242,6 +252,7 @@ func Build(docs []Doc, opt Options) *Index {
 		}
 	}
 	b.docOff[n] = uint32(len(b.refs))
+	ix.buildGroups(docs, order)
 	b.uOff = append(b.uOff, uint32(len(b.uRefs)))
 	b.layout()
 	ix.unitText = b.text.String()
@@ -258,6 +269,40 @@ func Build(docs []Doc, opt Options) *Index {
 	ix.buildSynonyms(opt.Synonyms)
 	ix.buildPinyin()
 	return ix
+}
+
+// buildGroups numbers the groups of docs (document d is docs[order[d]])
+// and lists each group's documents with a counting sort.
+func (ix *Index) buildGroups(docs []Doc, order []int) {
+	ix.group = make([]uint32, ix.n)
+	num := make(map[string]uint32)
+	var ng uint32
+	for d, oi := range order {
+		g := docs[oi].Group
+		if g == "" {
+			ix.group[d], ng = ng, ng+1
+			continue
+		}
+		k, ok := num[g]
+		if !ok {
+			k, ng = ng, ng+1
+			num[g] = k
+		}
+		ix.group[d] = k
+	}
+	ix.groupOff = make([]uint32, ng+1)
+	for _, g := range ix.group {
+		ix.groupOff[g+1]++
+	}
+	for g := range ng {
+		ix.groupOff[g+1] += ix.groupOff[g]
+	}
+	ix.groupDocs = make([]uint32, ix.n)
+	fill := slices.Clone(ix.groupOff[:ng])
+	for d, g := range ix.group {
+		ix.groupDocs[fill[g]] = uint32(d)
+		fill[g]++
+	}
 }
 
 func (b *builder) newPost() uint32 {

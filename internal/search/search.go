@@ -14,6 +14,10 @@ type Query struct {
 	Text          string
 	Tags          []string // every tag must match; empty tags are ignored
 	Offset, Limit int      // Limit 0 means DefaultLimit
+	// Collapse gives one hit per group (Doc.Group): its best-ranked
+	// matching document, with the others in Hit.Others. Offset, Limit
+	// and Result.Total then count groups.
+	Collapse bool
 }
 
 // Hit is one matching document.
@@ -29,6 +33,9 @@ type Hit struct {
 	// themselves, in the name or the text), "alias", "pinyin", "synonym"
 	// or "typo" (after Result.Corrected).
 	Via string
+	// Others are the IDs of the other matching documents of the hit's
+	// group, most popular first (only when the query collapses).
+	Others []int64
 }
 
 // Result is a page of hits.
@@ -106,9 +113,12 @@ func (ix *Index) Search(q Query) Result {
 	}
 	terms := parseQuery(q.Text)
 	if len(terms) == 0 {
+		if q.Collapse {
+			return ix.browseCollapsed(c, filter, off, lim)
+		}
 		return ix.browse(filter, off, lim)
 	}
-	res, empty := ix.run(c, terms, filter, off, lim, false)
+	res, empty := ix.run(c, terms, filter, off, lim, false, q.Collapse)
 	if res.Total > 0 {
 		return res
 	}
@@ -121,7 +131,7 @@ func (ix *Index) Search(q Query) Result {
 	if filter, ok = ix.tagFilter(c, q.Tags); !ok {
 		return Result{}
 	}
-	res2, _ := ix.run(c, fixed, filter, off, lim, true)
+	res2, _ := ix.run(c, fixed, filter, off, lim, true, q.Collapse)
 	if res2.Total == 0 {
 		return res
 	}
@@ -178,6 +188,84 @@ func (ix *Index) browse(filter bitset, off, lim int) Result {
 	return res
 }
 
+// browseCollapsed is browse with one hit per group.
+func (ix *Index) browseCollapsed(c *qctx, filter bitset, off, lim int) Result {
+	m := c.get(ix.words)
+	if filter != nil {
+		copy(m, filter)
+	} else {
+		for i := range m {
+			m[i] = ^uint64(0)
+		}
+		if r := ix.n % 64; r != 0 {
+			m[len(m)-1] = 1<<r - 1
+		}
+	}
+	col := ix.collapse(c, m, off)
+	res := Result{Total: col.total}
+	m.each(func(d uint32) bool {
+		if !col.take(d) {
+			return true
+		}
+		res.Hits = append(res.Hits, Hit{ID: ix.docs[d].id, Score: ix.pop(d), Others: col.others(d)})
+		return len(res.Hits) < lim
+	})
+	return res
+}
+
+// collapsing is one collapsed query's state: which groups were met.
+type collapsing struct {
+	ix    *Index
+	all   bitset // every match
+	seen  bitset // groups met so far
+	skip  int    // groups still to pass over (the offset)
+	total int    // groups among the matches
+}
+
+// collapse starts collapsing the matches m, of which the first off groups
+// are passed over. It costs one pass over m, to count the groups.
+func (ix *Index) collapse(c *qctx, m bitset, off int) *collapsing {
+	// A bitset of groups is allocated as one of documents (there are no
+	// more groups than documents), as the context's free list expects.
+	col := &collapsing{ix: ix, all: c.get(ix.words), seen: c.get(ix.words), skip: off}
+	copy(col.all, m)
+	m.each(func(d uint32) bool {
+		col.seen.set(ix.group[d])
+		return true
+	})
+	col.total = col.seen.count()
+	clear(col.seen)
+	return col
+}
+
+// take reports whether document d, met in rank order, is a hit: the first
+// of its group, past the offset.
+func (col *collapsing) take(d uint32) bool {
+	g := col.ix.group[d]
+	if col.seen.has(g) {
+		return false
+	}
+	col.seen.set(g)
+	if col.skip > 0 {
+		col.skip--
+		return false
+	}
+	return true
+}
+
+// others is the matching documents of d's group but d.
+func (col *collapsing) others(d uint32) []int64 {
+	ix := col.ix
+	g := ix.group[d]
+	var out []int64
+	for _, e := range ix.groupDocs[ix.groupOff[g]:ix.groupOff[g+1]] {
+		if e != d && col.all.has(e) {
+			out = append(out, ix.docs[e].id)
+		}
+	}
+	return out
+}
+
 // pop is the popularity part of a score: below 1, falling with rank.
 func (ix *Index) pop(d uint32) float64 { return float64(ix.n-int(d)) / float64(ix.n+1) }
 
@@ -211,7 +299,7 @@ func eachFrom(b bitset, skip *int, f func(uint32) bool) bool {
 
 // run matches and ranks terms. It also reports which terms match nothing
 // at all, for typo correction.
-func (ix *Index) run(c *qctx, terms []term, filter bitset, off, lim int, typo bool) (Result, []bool) {
+func (ix *Index) run(c *qctx, terms []term, filter bitset, off, lim int, typo, collapse bool) (Result, []bool) {
 	evals := make([]termEval, len(terms))
 	empty := make([]bool, len(terms))
 	none := false
@@ -233,6 +321,11 @@ func (ix *Index) run(c *qctx, terms []term, filter bitset, off, lim int, typo bo
 		m.and(filter)
 	}
 	res := Result{Total: m.count()}
+	var col *collapsing
+	if collapse {
+		col = ix.collapse(c, m, off)
+		res.Total = col.total
+	}
 	if res.Total <= off {
 		return res, empty
 	}
@@ -256,9 +349,19 @@ func (ix *Index) run(c *qctx, terms []term, filter bitset, off, lim int, typo bo
 	res.Hits = make([]Hit, 0, min(lim, res.Total-off))
 	marks := make([][2]int, 0, 2*cap(res.Hits)) // all the hits' marks, in one allocation
 	skip := off
+	if col != nil {
+		skip = 0 // the offset counts groups: col.take passes over them
+	}
 	emit := func(w int, pin bool) func(uint32) bool {
 		return func(d uint32) bool {
-			res.Hits = append(res.Hits, ix.hit(d, w, pin, evals, typo, &marks))
+			if col != nil && !col.take(d) {
+				return true
+			}
+			h := ix.hit(d, w, pin, evals, typo, &marks)
+			if col != nil {
+				h.Others = col.others(d)
+			}
+			res.Hits = append(res.Hits, h)
 			return len(res.Hits) < lim
 		}
 	}
