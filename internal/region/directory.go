@@ -24,6 +24,11 @@ type directory struct {
 	levels      map[string]Level // region code → level
 	byID        map[int64]int    // department ID → index
 	byCode      map[string]int   // region code → index
+	// The names in lower case, by index, for searches (LIKE '%term%' as
+	// both databases agree on it for names): folding each name on every
+	// search was a tenth of the search page's time.
+	regionFolds []string
+	depFolds    [][2]string // name, short name
 }
 
 type directoryCache struct {
@@ -109,14 +114,13 @@ func (s *Store) directory(ctx context.Context) (*directory, error) {
 	})
 	for i, dep := range d.departments {
 		d.byID[dep.ID] = i
+		d.depFolds = append(d.depFolds, [2]string{strings.ToLower(dep.Name), strings.ToLower(dep.ShortName)})
+	}
+	for _, r := range d.regions {
+		d.regionFolds = append(d.regionFolds, strings.ToLower(r.Name))
 	}
 	c.cur = d
 	return d, nil
-}
-
-// contains is LIKE '%term%' as both databases agree on it for names.
-func contains(s, term string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(term))
 }
 
 func (d *directory) region(code string) (Region, error) {
@@ -128,10 +132,10 @@ func (d *directory) region(code string) (Region, error) {
 }
 
 func (d *directory) listRegions(f RegionFilter) []Region {
-	term := strings.TrimSpace(f.Query)
+	term := strings.ToLower(strings.TrimSpace(f.Query))
 	var out []Region
-	for _, r := range d.regions {
-		if (f.Level == 0 || r.Level == f.Level) && (f.Parent == "" || r.ParentCode == f.Parent) && (term == "" || contains(r.Name, term)) {
+	for i, r := range d.regions {
+		if (f.Level == 0 || r.Level == f.Level) && (f.Parent == "" || r.ParentCode == f.Parent) && (term == "" || strings.Contains(d.regionFolds[i], term)) {
 			out = append(out, r)
 		}
 	}
@@ -147,12 +151,12 @@ func (d *directory) listDepartments(f DepartmentFilter) ([]Department, error) {
 		}
 		prefix = w.prefix()
 	}
-	term := strings.TrimSpace(f.Query)
+	term := strings.ToLower(strings.TrimSpace(f.Query))
 	var out []Department
-	for _, dep := range d.departments {
+	for i, dep := range d.departments {
 		if (f.Region == "" || dep.RegionCode == f.Region) && strings.HasPrefix(dep.RegionCode, prefix) &&
 			(f.Level == 0 || d.levels[dep.RegionCode] == f.Level) && (f.Kind == "" || dep.Kind == f.Kind) &&
-			(term == "" || contains(dep.Name, term) || contains(dep.ShortName, term)) {
+			(term == "" || strings.Contains(d.depFolds[i][0], term) || strings.Contains(d.depFolds[i][1], term)) {
 			out = append(out, dep)
 		}
 	}

@@ -144,6 +144,21 @@ func BenchmarkPublicPages(b *testing.B) {
 					}
 				}
 			}
+			// The pages' sizes, to read the ratios by: a page that says more
+			// costs more to render.
+			for _, p := range append(pages, struct{ name, path string }{"plain", ""}) {
+				u := srv.URL + p.path
+				if p.name == "plain" {
+					u = plain.URL + "/"
+				}
+				resp, err := http.Get(u)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				b.ReportMetric(float64(n)/1024, p.name+"-KB")
+			}
 			for name, l := range lat {
 				slices.Sort(l)
 				b.ReportMetric(float64(l[len(l)*99/100])/1e6, name+"-p99-ms")

@@ -76,9 +76,46 @@ func markName(name string, marks [][2]int) template.HTML {
 	return template.HTML(b.String())
 }
 
+// itemResult is a search result as the item list shows it: its words
+// worked out here, so that the template only prints them. The list is
+// the search page's bulk, and each function call or promoted field a
+// template evaluates goes through reflection (issue 18.4).
 type itemResult struct {
-	catalog.Group
-	NameHTML template.HTML
+	ID         int64
+	NameHTML   template.HTML
+	Meta       string // department · level · type
+	Suspended  bool
+	PlaceNote  string // about the service's several places, if it has them
+	Online     bool
+	DepthName  string
+	VisitsText string
+	LimitText  string
+	ViaText    string // how it matched, when not by its words
+}
+
+func newItemResult(g catalog.Group, place region.Region) itemResult {
+	r := itemResult{ID: g.ID, NameHTML: markName(g.Name, g.NameMarks), Meta: g.Department + " · " + levelName(g.Level) + " · " + g.Type.Name(),
+		Suspended: g.Suspended, Online: g.Depth.Online(), DepthName: g.Depth.Name(), VisitsText: "零跑腿", LimitText: "即办"}
+	if g.Visits != 0 {
+		r.VisitsText = fmt.Sprintf("跑动 %d 次", g.Visits)
+	}
+	if g.CaseKind != catalog.Immediate {
+		r.LimitText = fmt.Sprintf("承诺 %d %s", g.PromiseLimit.Value, g.PromiseLimit.Unit)
+	}
+	switch g.Via {
+	case "alias":
+		r.ViaText = "按常用名称匹配"
+	case "pinyin":
+		r.ViaText = "按拼音匹配"
+	}
+	if g.Count > 1 {
+		if g.Local {
+			r.PlaceNote = fmt.Sprintf("为您所在地（%s）办理的地方；全区共 %d 个办理点", place.Name, g.Count)
+		} else {
+			r.PlaceNote = fmt.Sprintf("请在上方选择居住地，查看为您办理的地方；全区共 %d 个办理点", g.Count)
+		}
+	}
+	return r
 }
 
 type itemsPage struct {
@@ -128,7 +165,7 @@ func (s *Server) searchItems(r *http.Request, q string) (itemsPage, int, error) 
 	p.Total, p.Corrected = res.Total, res.Corrected
 	several := false
 	for _, g := range res.Groups {
-		p.Items = append(p.Items, itemResult{Group: g, NameHTML: markName(g.Name, g.NameMarks)})
+		p.Items = append(p.Items, newItemResult(g, p.Place))
 		several = several || g.Count > 1
 	}
 	if several {

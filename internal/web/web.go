@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -262,8 +263,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	default:
 		return err
 	}
-	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+	buf := renderBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // a huge page's buffer is not kept
+			buf.Reset()
+			renderBufs.Put(buf)
+		}
+	}()
+	if err := s.pages[page].ExecuteTemplate(buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -274,6 +281,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	_, err = buf.WriteTo(w)
 	return err
 }
+
+// renderBufs are the buffers pages are rendered into (whole, so that a
+// failure shows the error page instead): growing a new one to a page's
+// size on every view was a fifth of the search page's allocation.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func elder(r *http.Request) bool {
 	c, err := r.Cookie(elderCookie)
