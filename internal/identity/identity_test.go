@@ -802,3 +802,38 @@ func TestAccountChangesNeedAnAdministrator(t *testing.T) {
 		}
 	})
 }
+
+// A complaint filed without an account proves its mobile number with a
+// code of its own purpose: a register code does not do, a wrong try is
+// counted, a code works once.
+func TestVerifyCodeForAComplaint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeRegister, meta); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.VerifyCode(ctx, mobile, identity.PurposeComplaint, f.lastCode(t)); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("a register code for a complaint: %v", err)
+		}
+		f.clk.Advance(2 * time.Minute)
+		if err := f.svc.SendCode(ctx, mobile, identity.PurposeComplaint, meta); err != nil {
+			t.Fatal(err)
+		}
+		code := f.lastCode(t)
+		if err := f.svc.VerifyCode(ctx, mobile, identity.PurposeComplaint, "000000"); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("wrong code: %v", err)
+		}
+		var attempts int
+		db.Read().QueryRow(ctx, `SELECT attempts FROM otp_codes WHERE purpose = ?`, identity.PurposeComplaint).Scan(&attempts)
+		if attempts != 1 {
+			t.Errorf("wrong try counted %d times", attempts)
+		}
+		if err := f.svc.VerifyCode(ctx, mobile, identity.PurposeComplaint, code); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.VerifyCode(ctx, mobile, identity.PurposeComplaint, code); err == nil {
+			t.Error("a code worked twice")
+		}
+	})
+}

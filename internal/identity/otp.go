@@ -21,6 +21,9 @@ const (
 	PurposeSignIn        = "signin"
 	PurposeChangeMobile  = "change_mobile"
 	PurposeResetPassword = "reset_password"
+	// PurposeComplaint verifies the mobile number of a complaint filed
+	// without an account (有诉即应).
+	PurposeComplaint = "complaint"
 )
 
 // Limits on one-time codes.
@@ -46,7 +49,7 @@ func (s *Service) mobileIndex(mobile string) (string, string, error) {
 // SendCode sends a one-time code by SMS, within the rate limits per number
 // and per address. The code is stored only as a keyed hash.
 func (s *Service) SendCode(ctx context.Context, mobile, purpose string, meta Meta) error {
-	if purpose != PurposeRegister && purpose != PurposeSignIn && purpose != PurposeChangeMobile && purpose != PurposeResetPassword {
+	if purpose != PurposeRegister && purpose != PurposeSignIn && purpose != PurposeChangeMobile && purpose != PurposeResetPassword && purpose != PurposeComplaint {
 		return apperr.New(apperr.Invalid, "验证码用途无效")
 	}
 	m, idx, err := s.mobileIndex(mobile)
@@ -93,6 +96,29 @@ func (s *Service) SendCode(ctx context.Context, mobile, purpose string, meta Met
 		return apperr.Wrap(apperr.Unavailable, "短信发送失败，请稍后再试。", err)
 	}
 	return nil
+}
+
+// VerifyCode checks and uses up a code sent to mobile for purpose (a
+// complaint filed without an account): nil when it is right. A wrong try
+// is counted against the code, as at sign-in.
+func (s *Service) VerifyCode(ctx context.Context, mobile, purpose, code string) error {
+	_, idx, err := s.mobileIndex(mobile)
+	if err != nil {
+		return err
+	}
+	var wrong error
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		err := s.consumeCode(ctx, tx, idx, purpose, code)
+		if err == errWrongCode {
+			wrong = err // commit the counted attempt, then refuse
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return wrong
 }
 
 func (s *Service) codeHash(mobileIndex, purpose, code string) string {

@@ -24,7 +24,7 @@ const (
 )
 
 // Roles lists every role, in the order pages show them.
-var Roles = []Role{Window, Reviewer, Head, Supervisor, CatalogManager, Admin}
+var Roles = []Role{Window, Reviewer, Head, Supervisor, CatalogManager, Admin, Dispatcher}
 
 // Name is the role's Chinese name.
 func (r Role) Name() string {
@@ -41,6 +41,8 @@ func (r Role) Name() string {
 		return "事项管理员"
 	case Admin:
 		return "系统管理员"
+	case Dispatcher:
+		return "派单员"
 	}
 	return ""
 }
@@ -99,6 +101,8 @@ type Resource struct {
 	// the counter (窗口收件) rather than applied for online.
 	Draft   bool
 	Counter bool
+	// Complaints: the units that help the owner (joint handling).
+	Helpers []int64
 }
 
 // Action is what the subject wants to do.
@@ -177,7 +181,9 @@ func personMay(s Subject, a Action, r Resource) bool {
 	switch r.Kind {
 	case Case:
 		return mine && (a == View || a == Create || a == Edit)
-	case Complaint, Rating:
+	case Complaint:
+		return mine && complaintPersonMay(a)
+	case Rating:
 		return mine && (a == View || a == Create)
 	case Message:
 		return mine && a == View
@@ -213,7 +219,9 @@ func staffMay(s Subject, a Action, r Resource) bool {
 		case Reveal, Export:
 			return s.hasAny(Reviewer, Head) && ownDept
 		}
-	case Complaint, Rating:
+	case Complaint, ComplaintSettings, ComplaintStats:
+		return complaintStaffMay(s, a, r, ownDept, inRegion)
+	case Rating:
 		switch a {
 		case View:
 			return s.hasAny(Window, Reviewer, Head) && ownDept || s.Has(Supervisor) && inRegion

@@ -87,7 +87,7 @@ citizenA:view:case-A@bureau citizenA:create:case-A@bureau citizenA:edit:case-A@b
 citizenA:view:draft-A@bureau citizenA:create:draft-A@bureau citizenA:edit:draft-A@bureau
 citizenA:view:counter-draft-A@bureau citizenA:create:counter-draft-A@bureau citizenA:edit:counter-draft-A@bureau
 citizenA:view:counter-case-A@bureau citizenA:create:counter-case-A@bureau citizenA:edit:counter-case-A@bureau
-citizenA:view:complaint-A@bureau citizenA:create:complaint-A@bureau
+citizenA:view:complaint-A@bureau citizenA:create:complaint-A@bureau citizenA:edit:complaint-A@bureau
 citizenA:view:rating-A@bureau citizenA:create:rating-A@bureau
 citizenA:view:message-A@bureau
 citizenA:view:account-A citizenA:edit:account-A
@@ -96,14 +96,14 @@ citizenA-for-firm:view:account-A citizenA-for-firm:edit:account-A
 citizenB:view:case-B@stationA citizenB:create:case-B@stationA citizenB:edit:case-B@stationA
 citizenB:view:case-B@stationB citizenB:create:case-B@stationB citizenB:edit:case-B@stationB
 citizenB:view:case-B@bureau2 citizenB:create:case-B@bureau2 citizenB:edit:case-B@bureau2
-citizenB:view:complaint-B@streetB citizenB:create:complaint-B@streetB
+citizenB:view:complaint-B@streetB citizenB:create:complaint-B@streetB citizenB:edit:complaint-B@streetB
 
 window:view:case-A@bureau window:create:case-A@bureau window:handle:case-A@bureau
 window:view:case-firm@bureau window:create:case-firm@bureau window:handle:case-firm@bureau
 window:view:counter-draft-A@bureau window:create:counter-draft-A@bureau window:handle:counter-draft-A@bureau window:edit:counter-draft-A@bureau
 window:view:counter-case-A@bureau window:create:counter-case-A@bureau window:handle:counter-case-A@bureau window:edit:counter-case-A@bureau
 window:view:queue@bureau
-window:view:complaint-A@bureau window:view:rating-A@bureau window:view:message-A@bureau
+window:view:complaint-A@bureau window:create:complaint-A@bureau window:create:complaint-B@streetB window:view:rating-A@bureau window:view:message-A@bureau
 window:view:item@bureau window:view:item@bureau2 window:view:dept-bureau
 
 reviewer:view:case-A@bureau reviewer:handle:case-A@bureau reviewer:reveal:case-A@bureau reviewer:export:case-A@bureau
@@ -111,7 +111,7 @@ reviewer:view:case-firm@bureau reviewer:handle:case-firm@bureau reviewer:reveal:
 reviewer:view:counter-draft-A@bureau reviewer:handle:counter-draft-A@bureau reviewer:reveal:counter-draft-A@bureau reviewer:export:counter-draft-A@bureau
 reviewer:view:counter-case-A@bureau reviewer:handle:counter-case-A@bureau reviewer:reveal:counter-case-A@bureau reviewer:export:counter-case-A@bureau
 reviewer:view:queue@bureau
-reviewer:view:complaint-A@bureau reviewer:handle:complaint-A@bureau reviewer:view:rating-A@bureau reviewer:handle:rating-A@bureau
+reviewer:view:complaint-A@bureau reviewer:handle:complaint-A@bureau reviewer:reveal:complaint-A@bureau reviewer:view:rating-A@bureau reviewer:handle:rating-A@bureau
 reviewer:view:message-A@bureau reviewer:view:item@bureau reviewer:view:item@bureau2 reviewer:view:dept-bureau
 
 head:view:case-A@bureau head:handle:case-A@bureau head:approve:case-A@bureau head:reveal:case-A@bureau head:export:case-A@bureau
@@ -119,7 +119,7 @@ head:view:case-firm@bureau head:handle:case-firm@bureau head:approve:case-firm@b
 head:view:counter-draft-A@bureau head:handle:counter-draft-A@bureau head:approve:counter-draft-A@bureau head:reveal:counter-draft-A@bureau head:export:counter-draft-A@bureau
 head:view:counter-case-A@bureau head:handle:counter-case-A@bureau head:approve:counter-case-A@bureau head:reveal:counter-case-A@bureau head:export:counter-case-A@bureau
 head:view:queue@bureau
-head:view:complaint-A@bureau head:handle:complaint-A@bureau head:view:rating-A@bureau head:handle:rating-A@bureau
+head:view:complaint-A@bureau head:handle:complaint-A@bureau head:reveal:complaint-A@bureau head:view:rating-A@bureau head:handle:rating-A@bureau
 head:view:message-A@bureau head:view:item@bureau head:publish:item@bureau head:view:item@bureau2 head:view:dept-bureau head:view:stats
 
 catalog:view:item@bureau catalog:edit:item@bureau catalog:publish:item@bureau catalog:view:item@bureau2 catalog:view:dept-bureau
@@ -135,9 +135,9 @@ supervisor:view:audit supervisor:view:stats
 street-super:view:case-B@stationA street-super:follow:case-B@stationA street-super:view:item@bureau street-super:view:item@bureau2
 street-super:view:audit street-super:view:stats
 
-street-window:view:case-B@stationA street-window:view:item@bureau street-window:view:item@bureau2
+street-window:view:case-B@stationA street-window:create:complaint-A@bureau street-window:create:complaint-B@streetB street-window:view:item@bureau street-window:view:item@bureau2
 
-station-window:view:case-B@stationA station-window:create:case-B@stationA station-window:handle:case-B@stationA
+station-window:view:case-B@stationA station-window:create:case-B@stationA station-window:create:complaint-A@bureau station-window:create:complaint-B@streetB station-window:handle:case-B@stationA
 station-window:view:item@bureau station-window:view:item@bureau2 station-window:view:queue@stationA
 `)
 
