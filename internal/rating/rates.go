@@ -34,7 +34,7 @@ func (r Rate) BadRate() string       { return percent(r.Bad(), r.Total) }
 func (r Rate) SatisfiedRate() string { return percent(r.Satisfied(), r.Total) }
 
 // Level is the count of one level, for templates (5…1).
-func (r Rate) Level(l int) int { return r.Counts[l] }
+func (r Rate) Level(l Level) int { return r.Counts[l] }
 
 func percent(n, of int) string {
 	if of == 0 {
