@@ -388,7 +388,17 @@ func seedDemoCases(ctx context.Context, cfg config.Config, g *Graph) (int, error
 		return 0, err
 	}
 	defer past.Close()
-	return demo.SeedCases(ctx, g.DB, g.Identity, past.Cases, clk, past.Calendar, g.Files, cfg.DemoCases)
+	n, err := demo.SeedCases(ctx, g.DB, g.Identity, past.Cases, clk, past.Calendar, g.Files, cfg.DemoCases)
+	if err != nil {
+		return n, err
+	}
+	// 好差评: the finished cases rated by their applicants over the same
+	// weeks, and the 差评 followed up.
+	rated, err := demo.SeedRatings(ctx, g.DB, g.Identity, past.Ratings, clk, past.Calendar, g.Clock.Now())
+	if err == nil && rated > 0 {
+		g.Log.Info("demo ratings made", "ratings", rated)
+	}
+	return n, err
 }
 
 func runServe(ctx context.Context, env *environment) error {
