@@ -435,3 +435,38 @@ func TestAppealDecidedBySupervisor(t *testing.T) {
 		}
 	})
 }
+
+// zwfw keys rotate seals the comments again under the new key; a second
+// pass finds nothing to do.
+func TestResealComments(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		enc, idx, _ := pii.GenerateKeys()
+		old, _ := pii.ParseKeys(enc, idx)
+		f := newFixture(t, db, rating.Options{Keys: old})
+		c := completed(t, f)
+		inv, _, _ := f.ratings.ForCase(ctx, f.citizen, c.ID)
+		r, err := f.ratings.Rate(ctx, f.citizen, meta, inv.ID, bad())
+		if err != nil {
+			t.Fatal(err)
+		}
+		newKey, _ := pii.GenerateEncryptionKey()
+		both, err := pii.ParseKeys(newKey+","+enc, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cal := calendar.New(nil)
+		rotated := rating.New(db, catalog.NewStore(db, region.NewStore(db), f.clk), f.clk, cal, rating.Options{Keys: both})
+		if n, err := rotated.ResealComments(ctx, 1, "测试"); err != nil || n != 1 {
+			t.Fatalf("reseal: %d %v", n, err)
+		}
+		if n, err := rotated.ResealComments(ctx, 1, "测试"); err != nil || n != 0 {
+			t.Fatalf("second pass: %d %v", n, err)
+		}
+		current, _ := pii.ParseKeys(newKey, idx)
+		fresh := rating.New(db, catalog.NewStore(db, region.NewStore(db), f.clk), f.clk, cal, rating.Options{Keys: current})
+		if fu, err := fresh.FollowUp(ctx, f.head, r.FollowUpID); err != nil || fu.Rating.Comment != bad().Comment {
+			t.Fatalf("the comment under the new key alone: %q %v", fu.Rating.Comment, err)
+		}
+	})
+}
