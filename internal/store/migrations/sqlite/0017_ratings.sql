@@ -25,8 +25,10 @@ CREATE TABLE ratings (
     rated_at       TIMESTAMP NOT NULL,
     UNIQUE (subject_kind, subject_id, rater_id)
 );
-CREATE INDEX ratings_department ON ratings (department_id, rated_at);
-CREATE INDEX ratings_item ON ratings (item_id, rated_at);
+-- The rates count along these (covering: nothing read from the table),
+-- grouped by department or item and level, filtered by scope and period.
+CREATE INDEX ratings_by_department ON ratings (department_id, level, excluded, region_code, rated_at);
+CREATE INDEX ratings_by_item ON ratings (item_id, level, excluded, region_code, rated_at);
 
 -- Who is asked to rate what; rating_id is set once they have. Reminders
 -- are owed by the invitations neither rated nor reminded (partial index).
@@ -100,3 +102,6 @@ CREATE TABLE rating_tablets (
     revoked_at TIMESTAMP
 );
 CREATE INDEX rating_tablets_staff ON rating_tablets (staff_id);
+
+-- The tablet looks every few seconds for its clerk's latest visit.
+CREATE INDEX case_visits_staff ON case_visits (staff_id, at);
