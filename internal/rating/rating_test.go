@@ -419,6 +419,14 @@ func TestAppealDecidedBySupervisor(t *testing.T) {
 		if byDept[0].Total != 2 || byDept[0].Bad() != 1 || byDept[0].GoodRate() != "50.0%" || byDept[0].SatisfiedRate() != "50.0%" {
 			t.Fatalf("rates after the appeal: %+v", byDept)
 		}
+		// The period is in Beijing days: the ratings were made on the 25th.
+		day := calendar.Date{Y: 2026, M: 11, D: 25}
+		if on, err := f.ratings.Rates(ctx, f.supervisor, rating.RateFilter{From: day, To: day}); err != nil || len(on) != 1 || on[0].Total != 2 {
+			t.Fatalf("rates on the 25th: %+v %v", on, err)
+		}
+		if after, err := f.ratings.Rates(ctx, f.supervisor, rating.RateFilter{From: day.AddDays(1)}); err != nil || len(after) != 0 {
+			t.Fatalf("rates from the 26th: %+v %v", after, err)
+		}
 		byItem, err := f.ratings.Rates(ctx, f.head, rating.RateFilter{By: "item"})
 		if err != nil || len(byItem) != 1 || byItem[0].Name != "个体工商户设立登记" || byItem[0].Total != 2 {
 			t.Fatalf("rates by item: %+v %v", byItem, err)
