@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -97,7 +98,7 @@ func (s *Service) CheckRectifications(ctx context.Context) (int, error) {
 			if n, _ := res.RowsAffected(); n != 1 {
 				return nil
 			}
-			staff, err := staffWith(ctx, tx, cond, arg)
+			staff, err := casework.StaffWith(ctx, tx, cond, arg)
 			if err != nil {
 				return err
 			}

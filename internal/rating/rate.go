@@ -13,6 +13,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -223,7 +224,7 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, who policy.Subject, 
 		VALUES (?, ?, ?, 'callback', ?, ?) RETURNING id`, r.ID, subj.DepartmentID, subj.RegionCode, now, due.String()).Scan(&r.FollowUpID); err != nil {
 		return Rating{}, err
 	}
-	staff, err := staffWith(ctx, tx, `r.role IN ('reviewer', 'head') AND a.department_id = ?`, subj.DepartmentID)
+	staff, err := casework.StaffWith(ctx, tx, `r.role IN ('reviewer', 'head') AND a.department_id = ?`, subj.DepartmentID)
 	if err != nil {
 		return Rating{}, err
 	}
@@ -250,24 +251,4 @@ func actorName(who policy.Subject) string {
 		return who.Name
 	}
 	return fmt.Sprintf("%s（账户 %d）", who.Name, who.AccountID)
-}
-
-// staffWith lists active staff accounts matching a condition on their
-// role (r), account (a) and department (d).
-func staffWith(ctx context.Context, q store.Querier, cond string, arg any) ([]int64, error) {
-	rows, err := q.Query(ctx, `SELECT DISTINCT a.id FROM accounts a JOIN staff_roles r ON r.account_id = a.id
-		JOIN departments d ON d.id = a.department_id WHERE a.disabled = ? AND `+cond, false, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
