@@ -121,11 +121,11 @@ const maxComment = 500
 // what to call back about). It returns the comment trimmed.
 func (in Input) check(scene string) (string, error) {
 	if in.Level.Name() == "" {
-		return "", apperr.New(apperr.Invalid, "请选择总体评价：非常满意、满意、基本满意、不满意或非常不满意。")
+		return "", invalid("level", "请选择总体评价：非常满意、满意、基本满意、不满意或非常不满意。")
 	}
 	for _, d := range dimensions[scene] {
 		if in.Scores[d.Key].Name() == "" {
-			return "", apperr.New(apperr.Invalid, "请为“"+d.Name+"”选择评价。")
+			return "", invalid("score-"+d.Key, "请为“"+d.Name+"”选择评价。")
 		}
 	}
 	for k := range in.Scores {
@@ -135,12 +135,20 @@ func (in Input) check(scene string) (string, error) {
 	}
 	comment := strings.TrimSpace(in.Comment)
 	if utf8.RuneCountInString(comment) > maxComment {
-		return "", apperr.New(apperr.Invalid, fmt.Sprintf("评价内容请控制在 %d 字以内。", maxComment))
+		return "", invalid("comment", fmt.Sprintf("评价内容请控制在 %d 字以内。", maxComment))
 	}
 	if in.Level.Bad() && comment == "" {
-		return "", apperr.New(apperr.Invalid, "选择“不满意”或“非常不满意”时，请写明不满意的原因，以便回访和整改。")
+		return "", invalid("comment", "选择“不满意”或“非常不满意”时，请写明不满意的原因，以便回访和整改。")
 	}
 	return comment, nil
+}
+
+// invalid is a refusal about one field of the rating form (its name in
+// the form), so that the page can point at it.
+func invalid(field, message string) error {
+	e := apperr.New(apperr.Invalid, message)
+	e.Fields = map[string]string{field: message}
+	return e
 }
 
 func hasDimension(scene, key string) bool {

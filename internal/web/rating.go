@@ -39,6 +39,7 @@ type rateForm struct {
 	Via        string
 	Input      rating.Input // as typed, when refused
 	Error      string
+	ErrorField string       // the id of the control the error is about
 	Rated      rating.Level // set once rated: the page thanks
 	FollowUp   bool         // the rating was a 差评
 	Days       int
@@ -46,10 +47,28 @@ type rateForm struct {
 
 // rateForm shows the form to rate an invitation, or the thanks once rated.
 func (s *Server) rateForm(w http.ResponseWriter, r *http.Request) error {
-	return s.renderRate(w, r, http.StatusOK, rating.Input{}, "")
+	return s.renderRate(w, r, http.StatusOK, rating.Input{}, nil)
 }
 
-func (s *Server) renderRate(w http.ResponseWriter, r *http.Request, status int, in rating.Input, message string) error {
+// ratingErrorField is the id of the control a refused rating is about
+// (the first choice of a group), for the error summary's link.
+func ratingErrorField(err error) string {
+	for field := range apperr.FieldsOf(err) {
+		switch {
+		case field == "comment":
+			return "rate-comment"
+		case field == "level":
+			return "rl-5"
+		case strings.HasPrefix(field, "score-"):
+			return "rs-" + strings.TrimPrefix(field, "score-") + "-5"
+		}
+	}
+	return ""
+}
+
+// renderRate shows the rating form; refused, the error says why and what
+// was chosen stays chosen.
+func (s *Server) renderRate(w http.ResponseWriter, r *http.Request, status int, in rating.Input, refused error) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -62,8 +81,11 @@ func (s *Server) renderRate(w http.ResponseWriter, r *http.Request, status int, 
 	if via != rating.ByMessage {
 		via = rating.ByWeb
 	}
-	p := rateForm{Invitation: inv, Dimensions: rating.Dimensions(inv.Subject.Scene), Levels: rating.Levels, Via: via, Input: in, Error: message,
+	p := rateForm{Invitation: inv, Dimensions: rating.Dimensions(inv.Subject.Scene), Levels: rating.Levels, Via: via, Input: in,
 		Days: s.ratings.RectifyDays()}
+	if refused != nil {
+		p.Error, p.ErrorField = apperr.MessageOf(refused), ratingErrorField(refused)
+	}
 	if inv.RatingID != 0 {
 		// Just rated: the redirect says how, to thank and to say what
 		// happens to a 差评.
@@ -81,7 +103,7 @@ func (s *Server) rate(w http.ResponseWriter, r *http.Request) error {
 	in := ratingInput(r)
 	got, err := s.ratings.Rate(r.Context(), subject(r), meta(r), id, in)
 	if err != nil {
-		return formError(err, func(status int, message string) error { return s.renderRate(w, r, status, in, message) })
+		return formError(err, func(status int, _ string) error { return s.renderRate(w, r, status, in, err) })
 	}
 	v := url.Values{"level": {strconv.Itoa(int(got.Level))}}
 	if got.FollowUpID != 0 {

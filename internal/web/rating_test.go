@@ -49,11 +49,14 @@ func TestRatingPages(t *testing.T) {
 		}
 		rate := url.Values{"level": {"2"}, "score-efficiency": {"2"}, "score-guide": {"1"}, "score-convenience": {"3"}, "score-usability": {"3"}, "via": {"web"}}
 		if ex := citizen.post("/me/ratings/"+link, rate); ex.status != http.StatusBadRequest || !strings.Contains(ex.body, "请写明不满意的原因") ||
-			!strings.Contains(ex.body, `value="1" required checked`) {
+			!strings.Contains(ex.body, `value="1" required checked`) || !strings.Contains(ex.body, `<a href="#rate-comment">`) {
 			t.Fatalf("a 差评 without a reason: %d", ex.status)
 		}
 		if ex := window.get("/workbench/ratings"); ex.status != 200 || strings.Contains(ex.body, "/workbench/ratings/") {
 			t.Fatal("a refused rating left a follow-up")
+		}
+		if ex := citizen.post("/me/ratings/"+link, url.Values{"level": {"4"}}); ex.status != http.StatusBadRequest || !strings.Contains(ex.body, `<a href="#rs-efficiency-5">`) {
+			t.Fatalf("a rating without its dimensions: %d", ex.status)
 		}
 		rate.Set("comment", "窗口告知的材料与网上指南不一致，跑了两趟")
 		ex := citizen.post("/me/ratings/"+link, rate)
