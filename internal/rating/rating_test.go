@@ -478,3 +478,66 @@ func TestResealComments(t *testing.T) {
 		}
 	})
 }
+
+// The counter tablet offers its clerk's latest visit for 30 minutes, once;
+// another window's tablet neither sees nor rates it; only a window clerk
+// pairs a tablet, and pairing again ends the old link.
+func TestTabletRatesTheClerksRecentVisit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, rating.Options{})
+		if _, err := f.ratings.PairTablet(ctx, f.reviewer, meta); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("a reviewer pairs a tablet: %v", err)
+		}
+		token, err := f.ratings.PairTablet(ctx, f.window, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := f.ratings.PairTablet(ctx, f.foreignWindow, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := completed(t, f)
+		if _, err := f.cases.RecordVisit(ctx, f.window, c.ID, c.Version, "领取营业执照"); err != nil {
+			t.Fatal(err)
+		}
+		page, err := f.ratings.TabletPage(ctx, token)
+		if err != nil || page.Visit.ID == 0 || page.Visit.Title != "个体工商户设立登记" || page.Visit.PersonID != f.citizen.AccountID || page.Visit.Scene != rating.Onsite {
+			t.Fatalf("the tablet: %+v %v", page, err)
+		}
+		if p, _ := f.ratings.TabletPage(ctx, other); p.Visit.ID != 0 {
+			t.Fatal("another window's tablet offers the visit")
+		}
+		onsite := rating.Input{Level: 4, Scores: map[string]rating.Level{"efficiency": 4, "skill": 5, "attitude": 4}}
+		if _, err := f.ratings.RateVisit(ctx, meta, other, page.Visit.ID, onsite); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("another window's tablet rates the visit: %v", err)
+		}
+		if _, err := f.ratings.RateVisit(ctx, meta, token, page.Visit.ID, good()); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("online dimensions for a visit: %v", err)
+		}
+		f.clk.Advance(31 * time.Minute)
+		if p, _ := f.ratings.TabletPage(ctx, token); p.Visit.ID != 0 {
+			t.Fatal("the tablet offers a visit of 31 minutes ago")
+		}
+		if _, err := f.ratings.RateVisit(ctx, meta, token, page.Visit.ID, onsite); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("a visit of 31 minutes ago rated: %v", err)
+		}
+		f.clk.Advance(-31 * time.Minute)
+		r, err := f.ratings.RateVisit(ctx, meta, token, page.Visit.ID, onsite)
+		if err != nil || r.Channel != rating.ByTablet || r.RaterID != f.citizen.AccountID {
+			t.Fatalf("the tablet's rating: %+v %v", r, err)
+		}
+		if _, err := f.ratings.RateVisit(ctx, meta, token, page.Visit.ID, onsite); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("the visit rated twice: %v", err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE action = 'rating' AND actor LIKE '窗口评价器%'`); n != 1 {
+			t.Fatalf("%d audit entries name the tablet", n)
+		}
+		if _, err := f.ratings.PairTablet(ctx, f.window, meta); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ratings.TabletPage(ctx, token); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("the old link after pairing again: %v", err)
+		}
+	})
+}
