@@ -34,10 +34,14 @@ func (w *CheckWorker) Work(ctx context.Context, _ *river.Job[CheckArgs]) error {
 }
 
 // PeriodicCheck schedules the check every interval, on the elected leader.
+// Not at start: nothing it sends is urgent to the minute, and the demo
+// makes its past weeks' invitations (and sends their reminders into the
+// message centres only) in the first minutes after start, which a check
+// at start would text to today's phones.
 func PeriodicCheck(every time.Duration) *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(every),
 		func() (river.JobArgs, *river.InsertOpts) { return CheckArgs{}, nil },
-		&river.PeriodicJobOpts{RunOnStart: true})
+		&river.PeriodicJobOpts{RunOnStart: false})
 }
 
 // CheckRectifications warns, once per due date, the unit's reviewers and
