@@ -20,6 +20,7 @@ import (
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
 )
 
@@ -37,6 +38,7 @@ type API struct {
 	searcher     *catalog.Searcher
 	cases        *casework.Service
 	files        filestore.Store
+	ratings      *rating.Service
 	authenticate Authenticator
 }
 
@@ -51,12 +53,13 @@ type Deps struct {
 	Searcher     *catalog.Searcher
 	Cases        *casework.Service
 	Files        filestore.Store
+	Ratings      *rating.Service // 好差评; nil: its routes answer unavailable
 	Authenticate Authenticator
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
-	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, authenticate: d.Authenticate}
+	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -79,6 +82,8 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/items/{id}", a.getItem},
 		{"POST", CasesPath, a.createCase},
 		{"GET", CasesPath + "/{id}", a.getCase},
+		// 好差评 (ratings.go).
+		{"GET", "/api/v1/ratings/rates", a.ratingRates},
 	}
 }
 

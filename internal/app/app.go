@@ -388,7 +388,17 @@ func seedDemoCases(ctx context.Context, cfg config.Config, g *Graph) (int, error
 		return 0, err
 	}
 	defer past.Close()
-	return demo.SeedCases(ctx, g.DB, g.Identity, past.Cases, clk, past.Calendar, g.Files, cfg.DemoCases)
+	n, err := demo.SeedCases(ctx, g.DB, g.Identity, past.Cases, clk, past.Calendar, g.Files, cfg.DemoCases)
+	if err != nil {
+		return n, err
+	}
+	// 好差评: the finished cases rated by their applicants over the same
+	// weeks, and the 差评 followed up.
+	rated, err := demo.SeedRatings(ctx, g.DB, g.Identity, past.Ratings, clk, past.Calendar, g.Clock.Now())
+	if err == nil && rated > 0 {
+		g.Log.Info("demo ratings made", "ratings", rated)
+	}
+	return n, err
 }
 
 func runServe(ctx context.Context, env *environment) error {
@@ -556,7 +566,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 	m.Count("zwfw_staged_files", "Small uploads waiting in the database to be moved to the file store.", staged.Waiting)
 	mux := http.NewServeMux()
 	pages.Register(mux)
-	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files,
+	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files, Ratings: deps.Ratings,
 		Authenticate: func(ctx context.Context, token string) (policy.Subject, error) {
 			sess, err := deps.Identity.Authenticate(ctx, token)
 			return sess.Subject, err

@@ -20,6 +20,7 @@ import (
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/pii"
+	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/staging"
@@ -42,6 +43,7 @@ type Graph struct {
 	Identity *identity.Service
 	Files    *staging.Store // nil unless asked for (Options.Files or Server)
 	Cases    *casework.Service
+	Ratings  *rating.Service // 好差评: invited when a case finishes
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -167,6 +169,12 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	if g.Files != nil {
 		g.Cases.UseFiles(g.Files, cfg.MaxPendingBytes)
 	}
+	// 好差评: every case the department finishes invites its applicant to
+	// rate it, in the finishing step's transaction (casework does not
+	// import rating). The complaints part's closing hook goes to
+	// g.Ratings.Invite the same way.
+	g.Ratings = rating.New(db, g.Catalog, clk, g.Calendar, rating.Options{Keys: g.Keys, RectifyDays: cfg.RatingRectifyDays, PublicURL: cfg.PublicURL})
+	g.Cases.OnFinished(g.Ratings.InviteCase)
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -185,7 +193,10 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	river.AddWorker(workers, &casework.DeadlineWorker{Service: g.Cases})
 	river.AddWorker(workers, &staging.DrainWorker{Store: g.Files, Clock: clk})
 	river.AddWorker(workers, &staging.SweepWorker{Store: g.Files, Clock: clk, Log: log.With("part", "files")})
-	periodic := []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second), staging.PeriodicSweep(time.Hour)}
+	// 好差评: reminders to rate and the rectification warnings, hourly.
+	river.AddWorker(workers, &rating.CheckWorker{Service: g.Ratings})
+	periodic := []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second), staging.PeriodicSweep(time.Hour),
+		rating.PeriodicCheck(time.Hour)}
 	if cfg.AuditCheckpoint != "" {
 		// The leader checks the record and renews the checkpoint hourly.
 		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
@@ -199,12 +210,13 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		return nil, fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
 	g.Cases.UseQueue(g.Queue)
+	g.Ratings.UseQueue(g.Queue)
 	provider, err := oidcProvider(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
-		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
+		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS})
 	if err != nil {
 		return nil, err

@@ -150,7 +150,11 @@ func runKeysRotate(ctx context.Context, env *environment) error {
 	if err != nil {
 		return fmt.Errorf("办件申请信息重新加密中断（已完成 %d 项，可重新运行）：%w", answers, err)
 	}
-	fmt.Fprintf(env.stdout, "已改用密钥 %s 重新加密：账户个人信息 %d 项，办件申请信息 %d 项。\n", keys.ActiveID(), accounts, answers)
+	comments, err := g.Ratings.ResealComments(ctx, resealBatch, actor)
+	if err != nil {
+		return fmt.Errorf("评价内容重新加密中断（已完成 %d 项，可重新运行）：%w", comments, err)
+	}
+	fmt.Fprintf(env.stdout, "已改用密钥 %s 重新加密：账户个人信息 %d 项，办件申请信息 %d 项，评价内容 %d 项。\n", keys.ActiveID(), accounts, answers, comments)
 	fmt.Fprintln(env.stdout, "所有实例都已使用新密钥后再运行一次，显示 0 项时即可从 ZWFW_DATA_KEYS 中删除旧密钥。")
 	return nil
 }

@@ -76,7 +76,7 @@ func TestKeysRotateCommand(t *testing.T) {
 			env["ZWFW_DATA_KEYS"] = newKey + "," + oldKeys
 			out, err := run("", "keys", "rotate")
 			// The staff member's authenticator secret, the citizen's number and mobile.
-			if err != nil || !strings.Contains(out, "账户个人信息 3 项，办件申请信息 0 项") {
+			if err != nil || !strings.Contains(out, "账户个人信息 3 项，办件申请信息 0 项，评价内容 0 项") {
 				t.Fatalf("rotate: %v\n%s", err, out)
 			}
 			if out, err := run("", "keys", "rotate"); err != nil || !strings.Contains(out, "账户个人信息 0 项") {
@@ -118,8 +118,8 @@ func TestKeysRotateCommand(t *testing.T) {
 			}
 			var n int
 			db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'keys_rotate'`).Scan(&n)
-			if n != 4 {
-				t.Errorf("%d audit entries for two rotations, want 4 (accounts and cases each)", n)
+			if n != 6 {
+				t.Errorf("%d audit entries for two rotations, want 6 (accounts, cases and ratings each)", n)
 			}
 		})
 	}

@@ -93,10 +93,10 @@ func (s *Service) CheckDeadlines(ctx context.Context) (int, error) {
 			var title, column string
 			if overdue {
 				title, column = "办件已超期", "overdue_for"
-				recipients, err = staffWith(ctx, tx, `r.role = 'supervisor' AND substr(d.region_code, 1, 6) = ?`, d.region[:6])
+				recipients, err = StaffWith(ctx, tx, `r.role = 'supervisor' AND substr(d.region_code, 1, 6) = ?`, d.region[:6])
 			} else {
 				title, column = "办件即将到期", "warned_for"
-				recipients, err = staffWith(ctx, tx, `r.role IN ('reviewer', 'head') AND a.department_id = ?`, d.dept)
+				recipients, err = StaffWith(ctx, tx, `r.role IN ('reviewer', 'head') AND a.department_id = ?`, d.dept)
 			}
 			if err != nil {
 				return err
@@ -119,10 +119,11 @@ func (s *Service) CheckDeadlines(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-// staffWith lists active staff accounts matching a condition on their
-// role (r), account (a) and department (d).
-func staffWith(ctx context.Context, tx *store.Tx, cond string, arg any) ([]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT a.id FROM accounts a JOIN staff_roles r ON r.account_id = a.id
+// StaffWith lists active staff accounts matching a condition on their
+// role (r), account (a) and department (d): whom a warning goes to (the
+// rating follow-ups' warnings too).
+func StaffWith(ctx context.Context, q store.Querier, cond string, arg any) ([]int64, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT a.id FROM accounts a JOIN staff_roles r ON r.account_id = a.id
 		JOIN departments d ON d.id = a.department_id WHERE a.disabled = ? AND `+cond, false, arg)
 	if err != nil {
 		return nil, err

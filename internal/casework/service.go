@@ -26,7 +26,17 @@ type Service struct {
 	files      *staging.Store
 	maxPending int64
 	known      KnownFunc // fills applicants' forms (UseKnown); nil: nothing is filled
+	finished   FinishedFunc
 }
+
+// FinishedFunc is told, in the finishing step's transaction, of a case the
+// department has just finished (办结, or 不予受理): the application wires it
+// to the rating invitation (好差评), which casework does not import. An
+// error rolls the step back.
+type FinishedFunc func(ctx context.Context, tx *store.Tx, c Case) error
+
+// OnFinished sets the hook called when the department finishes a case.
+func (s *Service) OnFinished(fn FinishedFunc) { s.finished = fn }
 
 // UseFiles makes the service hold, in the transaction that records them,
 // the files it records, so that no clean-up deletes them meanwhile, and

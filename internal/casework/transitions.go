@@ -280,6 +280,11 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 			return c, err
 		}
 	}
+	if s.finished != nil && (a == Complete || a == Refuse) {
+		if err := s.finished(ctx, tx, c); err != nil {
+			return c, err
+		}
+	}
 	return c, appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: a, From: from, To: to, Reason: reason})
 }
 

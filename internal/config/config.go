@@ -29,6 +29,7 @@ type Config struct {
 	LogFormat         string
 	LogLevel          slog.Level
 	JobWorkers        int
+	RatingRectifyDays int // working days a unit has to rectify a 差评 (好差评)
 	DBMaxConns        int
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
@@ -144,6 +145,8 @@ var Settings = []Setting{
 		}},
 	{Env: "ZWFW_JOB_WORKERS", Flag: "job-workers", Default: "10", Usage: "本实例同时执行的后台任务数（0 表示不执行）",
 		set: func(c *Config, v string) error { return intIn(&c.JobWorkers, v, 0, 1000, "后台任务数") }},
+	{Env: "ZWFW_RATING_RECTIFY_DAYS", Flag: "rating-rectify-days", Default: "5", Usage: "差评整改期限（工作日，按本地规定，常见为 5 或 15）",
+		set: func(c *Config, v string) error { return intIn(&c.RatingRectifyDays, v, 1, 60, "差评整改期限") }},
 	{Env: "ZWFW_DB_MAX_CONNS", Flag: "db-max-conns", Default: "0", Usage: "数据库连接池上限（0 为默认：PostgreSQL 20，SQLite 读连接 2×CPU）",
 		set: func(c *Config, v string) error { return intIn(&c.DBMaxConns, v, 0, 1000, "连接池上限") }},
 	{Env: "ZWFW_SQLITE_SYNCHRONOUS", Flag: "sqlite-synchronous", Default: "FULL", Usage: "SQLite 落盘方式：FULL（断电不丢已确认的写入）或 NORMAL",

@@ -15,6 +15,7 @@ import (
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/store"
@@ -54,10 +55,13 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 		cal := calendar.New(nil)
 		seeder := casework.New(db, catalog.NewStore(db, region.NewStore(db), past), past, cal)
 		seeder.UseKeys(keys)
+		ratings := rating.New(db, catalog.NewStore(db, region.NewStore(db), past), past, cal, rating.Options{Keys: keys})
+		seeder.OnFinished(ratings.InviteCase) // as app.Build wires it
 		made, err := demo.SeedCases(ctx, db, ids, seeder, past, cal, files, n)
 		if err != nil || made != n {
 			t.Fatalf("made %d of %d: %v", made, n, err)
 		}
+		testSeedRatings(t, db, ids, ratings, past, cal, now)
 		states := map[casework.Status]int{}
 		rows, err := db.Read().Query(ctx, `SELECT status, COUNT(*) FROM cases GROUP BY status`)
 		if err != nil {

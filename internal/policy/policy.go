@@ -221,15 +221,8 @@ func staffMay(s Subject, a Action, r Resource) bool {
 		}
 	case Complaint, ComplaintSettings, ComplaintStats:
 		return complaintStaffMay(s, a, r, ownDept, inRegion)
-	case Rating:
-		switch a {
-		case View:
-			return s.hasAny(Window, Reviewer, Head) && ownDept || s.Has(Supervisor) && inRegion
-		case Handle:
-			return s.hasAny(Reviewer, Head) && ownDept
-		case Follow:
-			return s.Has(Supervisor) && inRegion
-		}
+	case Rating: // 好差评: rating.go
+		return staffMayRating(s, a, ownDept, inRegion)
 	case Queue:
 		// Those who handle cases work from their department's queues;
 		// an administrator or a catalog manager alone has none.

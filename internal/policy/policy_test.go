@@ -103,7 +103,7 @@ window:view:case-firm@bureau window:create:case-firm@bureau window:handle:case-f
 window:view:counter-draft-A@bureau window:create:counter-draft-A@bureau window:handle:counter-draft-A@bureau window:edit:counter-draft-A@bureau
 window:view:counter-case-A@bureau window:create:counter-case-A@bureau window:handle:counter-case-A@bureau window:edit:counter-case-A@bureau
 window:view:queue@bureau
-window:view:complaint-A@bureau window:create:complaint-A@bureau window:create:complaint-B@streetB window:view:rating-A@bureau window:view:message-A@bureau
+window:view:complaint-A@bureau window:create:complaint-A@bureau window:create:complaint-B@streetB window:view:rating-A@bureau window:create:rating-A@bureau window:view:message-A@bureau
 window:view:item@bureau window:view:item@bureau2 window:view:dept-bureau
 
 reviewer:view:case-A@bureau reviewer:handle:case-A@bureau reviewer:reveal:case-A@bureau reviewer:export:case-A@bureau
@@ -111,7 +111,7 @@ reviewer:view:case-firm@bureau reviewer:handle:case-firm@bureau reviewer:reveal:
 reviewer:view:counter-draft-A@bureau reviewer:handle:counter-draft-A@bureau reviewer:reveal:counter-draft-A@bureau reviewer:export:counter-draft-A@bureau
 reviewer:view:counter-case-A@bureau reviewer:handle:counter-case-A@bureau reviewer:reveal:counter-case-A@bureau reviewer:export:counter-case-A@bureau
 reviewer:view:queue@bureau
-reviewer:view:complaint-A@bureau reviewer:handle:complaint-A@bureau reviewer:reveal:complaint-A@bureau reviewer:view:rating-A@bureau reviewer:handle:rating-A@bureau
+reviewer:view:complaint-A@bureau reviewer:handle:complaint-A@bureau reviewer:reveal:complaint-A@bureau reviewer:view:rating-A@bureau reviewer:handle:rating-A@bureau reviewer:reveal:rating-A@bureau
 reviewer:view:message-A@bureau reviewer:view:item@bureau reviewer:view:item@bureau2 reviewer:view:dept-bureau
 
 head:view:case-A@bureau head:handle:case-A@bureau head:approve:case-A@bureau head:reveal:case-A@bureau head:export:case-A@bureau
@@ -119,7 +119,7 @@ head:view:case-firm@bureau head:handle:case-firm@bureau head:approve:case-firm@b
 head:view:counter-draft-A@bureau head:handle:counter-draft-A@bureau head:approve:counter-draft-A@bureau head:reveal:counter-draft-A@bureau head:export:counter-draft-A@bureau
 head:view:counter-case-A@bureau head:handle:counter-case-A@bureau head:approve:counter-case-A@bureau head:reveal:counter-case-A@bureau head:export:counter-case-A@bureau
 head:view:queue@bureau
-head:view:complaint-A@bureau head:handle:complaint-A@bureau head:reveal:complaint-A@bureau head:view:rating-A@bureau head:handle:rating-A@bureau
+head:view:complaint-A@bureau head:handle:complaint-A@bureau head:reveal:complaint-A@bureau head:view:rating-A@bureau head:handle:rating-A@bureau head:reveal:rating-A@bureau head:approve:rating-A@bureau
 head:view:message-A@bureau head:view:item@bureau head:publish:item@bureau head:view:item@bureau2 head:view:dept-bureau head:view:stats
 
 catalog:view:item@bureau catalog:edit:item@bureau catalog:publish:item@bureau catalog:view:item@bureau2 catalog:view:dept-bureau
@@ -229,6 +229,22 @@ func TestFollowRegionAgreesWithCheck(t *testing.T) {
 				allowed := policy.Check(s, policy.Follow, policy.Resource{Kind: policy.Case, RegionCode: region, DepartmentID: dept}) == nil
 				if inPrefix := strings.HasPrefix(region, prefix); inPrefix != allowed {
 					t.Errorf("%s, case in %s of department %d: prefix %q says %v, Check says %v", name, region, dept, prefix, inPrefix, allowed)
+				}
+			}
+		}
+	}
+}
+
+// RatingScope is Check(View) on a rating in set form: a rating is in the
+// scope exactly when the subject may see it (好差评's lists and rates).
+func TestRatingScopeAgreesWithCheck(t *testing.T) {
+	for name, s := range subjects {
+		prefix, only := policy.RatingScope(s)
+		for _, region := range []string{district, streetA, communA, streetB, communB} {
+			for _, dept := range []int64{bureau, centreA, stationB} {
+				allowed := policy.Check(s, policy.View, policy.Resource{Kind: policy.Rating, RegionCode: region, DepartmentID: dept, OwnerID: -1}) == nil
+				if inScope := strings.HasPrefix(region, prefix) && (only == 0 || only == dept); inScope != allowed {
+					t.Errorf("%s, rating in %s of department %d: scope (%q, %d) says %v, Check says %v", name, region, dept, prefix, only, inScope, allowed)
 				}
 			}
 		}

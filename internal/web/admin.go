@@ -26,6 +26,7 @@ var adminTools = []adminTool{
 	{"GET /admin/visits", "/admin/visits", "最多跑一次", "申请人到场超过一次的办件"},
 	{"GET /admin/corrections", "/admin/corrections", "一次性告知", "被要求补正超过一次的办件"},
 	{"GET /admin/archives", "/admin/archives", "电子档案检查", "办结或不予受理的办件中档案不完整的"},
+	{"GET /admin/ratings", "/admin/ratings", "好差评统计", "各部门、各事项的好评率、差评率、满意率，差评回访率和按期整改率"},
 	{"GET /admin/jobs", "/admin/jobs", "后台任务", "通知、时限检查等任务的运行和失败情况"},
 	{"GET /admin/items", "/admin/items", "事项管理", "新建、修改、审核、发布、暂停事项"},
 	{"POST " + CatalogImportPath, "/admin/items#ia-io", "导入导出目录", "整个目录导出为 Excel、CSV 或 JSON，或从文件导入"},

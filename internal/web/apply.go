@@ -14,6 +14,7 @@ import (
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/rating"
 )
 
 // applyPage is the online application form of an item.
@@ -291,10 +292,16 @@ func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// 好差评: the finished cases still waiting for the person's rating.
+	toRate, err := s.ratings.Pending(r.Context(), subject(r))
+	if err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, "mycases", "me", struct {
 		casework.Page[casework.Summary]
-		Paged bool // not the first page
-	}{page, after != ""})
+		Paged  bool // not the first page
+		ToRate []rating.Invitation
+	}{page, after != "", toRate})
 }
 
 func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {
@@ -339,6 +346,9 @@ type myCasePage struct {
 	// The 补正 request a case waiting for corrections answers.
 	Correction    casework.CorrectionRequest
 	HasCorrection bool
+	// 好差评: the applicant's invitation to rate the finished case.
+	Rating  rating.Invitation
+	Invited bool
 }
 
 // myCaseShow is how the applicant's case page is shown this time.
@@ -375,6 +385,9 @@ func (s *Server) renderMyCaseAs(w http.ResponseWriter, r *http.Request, id int64
 	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c, it, rec.Events)
 	p.Finish, p.Finished = s.cases.FinishOf(c, rec.Events)
 	if p.Correction, p.HasCorrection, err = s.cases.Correction(r.Context(), who, c); err != nil {
+		return err
+	}
+	if p.Rating, p.Invited, err = s.ratings.ForCase(r.Context(), who, c.ID); err != nil {
 		return err
 	}
 	if full {

@@ -202,6 +202,23 @@ func (s *Server) routes() []route {
 		{"GET /admin/quality", catalogManager, s.qualityPage},
 		{"GET /admin/catalog/export", saying(staffMay(policy.Export, wholeCatalog), "导出整个目录须由系统管理员进行。"), s.catalogExport},
 		{"POST " + CatalogImportPath, saying(staffMay(policy.Edit, wholeCatalog), "导入整个目录须由系统管理员进行。"), s.catalogImport},
+		// 好差评 (internal/rating): rating a finished service, the units'
+		// follow-ups of 差评, the rates, the public rectifications, and the
+		// counter tablet (its token in the path is its authority).
+		{"GET /me/ratings/{id}", person, s.rateForm},
+		{"POST /me/ratings/{id}", person, s.rate},
+		{"GET /ratings/rectifications", public, s.rectifications},
+		{"GET /workbench/ratings", ratingStaff, s.followUps},
+		{"GET /workbench/ratings/{id}", ratingStaff, s.followUp},
+		{"POST /workbench/ratings/{id}/callback", ratingStaff, s.followUpStep("callback")},
+		{"POST /workbench/ratings/{id}/rectify", ratingStaff, s.followUpStep("rectify")},
+		{"POST /workbench/ratings/{id}/appeal", ratingStaff, s.followUpStep("appeal")},
+		{"POST /workbench/ratings/{id}/decide", ratingStaff, s.followUpStep("decide")},
+		{"POST /workbench/ratings/{id}/reveal", ratingStaff, s.followUpReveal},
+		{"POST /workbench/tablet", staff, s.pairTablet},
+		{"GET /admin/ratings", staffMay(policy.View, statistics), s.rates},
+		{"GET /window/{token}", public, s.tablet},
+		{"POST /window/{token}", public, s.tabletRate},
 		// Anything else is not found.
 		{"/", public, func(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.NotFound, "您访问的页面不存在。")

@@ -40,12 +40,15 @@ var guardLetsIn = map[string][]string{
 	"catalog":             {"head", "catalog", "admin"},
 	"may export catalog":  {"admin"},
 	"may edit catalog":    {"admin"},
+	// 好差评: those who see some ratings (not a catalog manager alone).
+	"rating staff": {"window", "reviewer", "head", "supervisor", "admin"},
 }
 
 // What a guard says when it refuses someone signed in.
 var refusal = map[string]string{"person": "网上申请须使用个人或法人账户登录。", "staff": "工作台只对工作人员开放。",
 	"admin tools": "管理后台只对系统管理员、督查人员和事项管理员开放。", "catalog": "事项管理只对事项管理员、部门负责人和系统管理员开放。",
-	"may export catalog": "导出整个目录须由系统管理员进行。", "may edit catalog": "导入整个目录须由系统管理员进行。"}
+	"may export catalog": "导出整个目录须由系统管理员进行。", "may edit catalog": "导入整个目录须由系统管理员进行。",
+	"rating staff": "好差评回访只对窗口人员、审批人员、部门负责人和督查人员开放。"}
 
 var expectedGuards = map[string]string{
 	"GET /{$}": "public", "GET /search": "public", "GET /levels/{level}": "public", "GET /departments": "public",
@@ -80,6 +83,14 @@ var expectedGuards = map[string]string{
 	"GET /admin/items":         "catalog", "GET /admin/items/new": "catalog", "POST /admin/items": "catalog", "GET /admin/items/{id}": "catalog",
 	"POST /admin/items/{id}": "catalog", "POST /admin/items/{id}/status": "catalog", "GET /admin/quality": "catalog",
 	"GET /admin/catalog/export": "may export catalog", "POST /admin/catalog/import": "may edit catalog",
+
+	// 好差评 (internal/rating).
+	"GET /me/ratings/{id}": "person", "POST /me/ratings/{id}": "person", "GET /ratings/rectifications": "public",
+	"GET /workbench/ratings": "rating staff", "GET /workbench/ratings/{id}": "rating staff",
+	"POST /workbench/ratings/{id}/callback": "rating staff", "POST /workbench/ratings/{id}/rectify": "rating staff",
+	"POST /workbench/ratings/{id}/appeal": "rating staff", "POST /workbench/ratings/{id}/decide": "rating staff",
+	"POST /workbench/ratings/{id}/reveal": "rating staff", "POST /workbench/tablet": "staff", "GET /admin/ratings": "may view statistics",
+	"GET /window/{token}": "public", "POST /window/{token}": "public",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.

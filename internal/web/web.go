@@ -34,6 +34,7 @@ import (
 	"github.com/zwfw/zwfw/internal/jobs/jobview"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/throttle"
@@ -54,6 +55,7 @@ type Server struct {
 	searcher  *catalog.Searcher
 	identity  *identity.Service
 	cases     *casework.Service
+	ratings   *rating.Service
 	calendar  *calendar.Calendar
 	days      *calendardays.Store
 	files     filestore.Store
@@ -79,6 +81,7 @@ type Deps struct {
 	Searcher  *catalog.Searcher
 	Identity  *identity.Service
 	Cases     *casework.Service
+	Ratings   *rating.Service     // 好差评
 	Calendar  *calendar.Calendar  // the one Cases counts deadlines on; the calendar page edits its local days
 	Days      *calendardays.Store // the store of those days, the one whose watcher keeps Calendar current
 	Files     filestore.Store
@@ -99,11 +102,14 @@ func New(d Deps) (*Server, error) {
 	if d.Calendar == nil {
 		return nil, errors.New("web: Deps.Calendar is not set")
 	}
+	if d.Ratings == nil {
+		return nil, errors.New("web: Deps.Ratings is not set")
+	}
 	a, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
-	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
+	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
@@ -139,6 +145,15 @@ func New(d Deps) (*Server, error) {
 			}
 			return m
 		},
+		// 好差评's names, and a table of rates with its first column's label.
+		"stateName": rating.StateName, "subjectName": rating.SubjectName, "channelName": func(c string) string { return channelNames[c] },
+		"rateTable": func(rows []rating.Rate, levels []rating.Level, label string) any {
+			return struct {
+				Rows   []rating.Rate
+				Levels []rating.Level
+				Label  string
+			}{rows, levels, label}
+		},
 		"auditActions": func() map[string]string { return auditActions }, "auditAction": func(a string) string {
 			if n, ok := auditActions[a]; ok {
 				return n
@@ -151,7 +166,8 @@ func New(d Deps) (*Server, error) {
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot",
+		"rate", "followups", "followup", "ratingrates", "rectifications", "tablet", "tabletpair"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -474,6 +490,7 @@ func localPath(p string) string {
 var auditActions = map[string]string{"email_change": "设置通知邮箱", "person_at_counter": "窗口为申请人开设账户", "mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "privacy_consent": "同意个人信息处理告知书", "staff_create": "开设工作人员账户", "role_change": "变更角色",
 	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份",
+	"rating": "评价服务", "rating_callback": "差评回访", "rating_rectify": "差评整改", "rating_appeal": "申诉差评", "rating_appeal_decide": "审核差评申诉", "rating_tablet": "配对窗口评价器",
 	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历", "keys_rotate": "更换加密密钥",
 	"item_save": "保存事项草稿", "item_submit": "提交事项审核", "item_return": "退回事项", "item_publish": "审核发布事项", "item_status": "变更事项状态"}
 
@@ -500,7 +517,7 @@ func LargeBody(r *http.Request) int64 {
 // multiLineFields are the names of the <textarea> fields of the pages'
 // own forms (templates/*.html; a test keeps the two in step). Every other
 // field is one line, and httpx refuses line breaks in it.
-var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true}
+var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true, "comment": true, "note": true, "what": true}
 
 // MultiLine reports whether field of r may hold line breaks: a textarea of
 // a page's form, or a textarea answer of an item's application form (the

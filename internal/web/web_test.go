@@ -28,6 +28,7 @@ import (
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/staging"
@@ -99,12 +100,14 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 		k, err := ids.Known(ctx, q, account, enterprise)
 		return casework.Known(k), err
 	})
+	ratings := rating.New(db, items, clk, cal, rating.Options{Keys: keys})
+	cases.OnFinished(ratings.InviteCase)
 	// An insert-only queue, as the CLI's: the jobs page reads it.
 	queue, err := jobs.New(db, nil, jobs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
+	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Ratings: ratings, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
 	if err != nil {
 		t.Fatal(err)
