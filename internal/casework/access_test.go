@@ -56,7 +56,7 @@ func TestAnOnlineDraftIsTheApplicantsAlone(t *testing.T) {
 		if _, err := rows(f.svc.Queue(ctx, f.window, casework.Draft, casework.QueueFilter{}, 10)); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a queue of drafts: %v", err)
 		}
-		if counts, err := f.svc.QueueCounts(ctx, f.window); err != nil || counts[casework.Draft] != 0 {
+		if counts, err := f.svc.QueueCounts(ctx, f.window); err != nil || counts[casework.Draft].N != 0 {
 			t.Errorf("drafts counted: %v %v", counts, err)
 		}
 		got, events, _ := f.svc.Get(ctx, f.citizen, c.ID)
@@ -212,7 +212,7 @@ func TestQueuesGoThroughPolicy(t *testing.T) {
 		if list, err := rows(f.svc.Queue(ctx, f.reviewer, casework.Submitted, casework.QueueFilter{}, 10)); err != nil || len(list) != 1 {
 			t.Fatalf("the reviewer's queue: %v %v", list, err)
 		}
-		if counts, err := f.svc.QueueCounts(ctx, f.window); err != nil || counts[casework.Submitted] != 1 || !casework.HasQueues(f.window) {
+		if counts, err := f.svc.QueueCounts(ctx, f.window); err != nil || counts[casework.Submitted].N != 1 || !casework.HasQueues(f.window) {
 			t.Fatalf("the clerk's counts: %v %v", counts, err)
 		}
 	})

@@ -201,7 +201,7 @@ func (s *Service) Mine(ctx context.Context, who policy.Subject, after string, li
 		c.add(`c.applicant_id = ? AND c.enterprise_id IS NULL`, who.AccountID)
 	}
 	var err error
-	if page.Total, err = s.count(ctx, c); err != nil {
+	if page.Total, page.More, err = s.count(ctx, c); err != nil {
 		return page, err
 	}
 	at, err := parseCursor(after, 2)

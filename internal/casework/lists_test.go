@@ -505,3 +505,45 @@ func TestCaseCountersMatchARecount(t *testing.T) {
 		}
 	})
 }
+
+// Counts stop at CountCap, so that a view of a long list costs the same
+// at any size of history; the pages go on past it, and a list under the
+// cap keeps its exact count (the tests above).
+func TestCountsStopAtTheCap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		d := readDistrict(t, db)
+		seedCases(t, db, f, "K", casework.CountCap+3, func(i int) seeded {
+			return seeded{dept: f.reviewer.DepartmentID, region: d.streets[0], status: casework.Completed, due: "2026-11-02",
+				visits: 2, updated: f.clk.Now().Add(-time.Duration(i) * time.Second)}
+		})
+		q, err := f.svc.Queue(ctx, f.reviewer, casework.Completed, casework.QueueFilter{}, casework.PageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Total != casework.CountCap || !q.More || q.Count().String() != "10000+" || len(q.Rows) != casework.PageSize || q.Next == "" {
+			t.Fatalf("queue: total %d, more %v (%s), %d rows, next %q", q.Total, q.More, q.Count(), len(q.Rows), q.Next)
+		}
+		counts, err := f.svc.QueueCounts(ctx, f.reviewer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := counts[casework.Completed]; c != (casework.Count{N: casework.CountCap, More: true}) || counts[casework.Reviewing].More {
+			t.Fatalf("queue counts: %v", counts)
+		}
+		admin := policy.Subject{Kind: policy.Staff, Roles: []policy.Role{policy.Admin}}
+		v, err := f.svc.MultiVisits(ctx, admin, casework.SupervisionFilter{}, casework.PageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.More || v.Total != casework.CountCap {
+			t.Fatalf("visits: total %d, more %v", v.Total, v.More)
+		}
+		// The last page is reached past the cap.
+		last, err := f.svc.MultiVisits(ctx, admin, casework.SupervisionFilter{After: v.Next}, casework.CountCap)
+		if err != nil || last.Next != "" || len(last.Rows) != casework.CountCap+3-casework.PageSize {
+			t.Fatalf("the rest: %d rows, next %q, %v", len(last.Rows), last.Next, err)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package casework
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,43 @@ const PageSize = 50
 // someone pages is neither shown twice nor skipped past its old place.
 type Page[T any] struct {
 	Rows  []T
-	Total int
+	Total int    // rows of the whole list, counted up to CountCap
+	More  bool   // the list has more rows than Total (which is then CountCap)
 	Next  string // "" on the last page
+}
+
+// CountCap bounds a list's count. A count reads every row it counts, so
+// an unbounded one made each view of a long list cost in proportion to
+// the district's history: at 10 million cases the 已办结 queue of a
+// department holding two million took 0.9 s a view, nearly all of it
+// counting. Past the cap a list says it has "more than" CountCap, as
+// large sites do; its pages and exports are not limited by it.
+const CountCap = 10_000
+
+// Count is a list's count as the pages show it: "10000+" past CountCap.
+type Count struct {
+	N    int
+	More bool // the list has more than N (which is CountCap)
+}
+
+func (c Count) String() string {
+	if c.More {
+		return strconv.Itoa(c.N) + "+"
+	}
+	return strconv.Itoa(c.N)
+}
+
+// Count is the page's list's count.
+func (p Page[T]) Count() Count { return Count{p.Total, p.More} }
+
+// countUpTo counts the rows of SELECT … from WHERE c, up to CountCap.
+func (s *Service) countUpTo(ctx context.Context, from string, c conds) (n int, more bool, err error) {
+	args := append(append([]any{}, c.args...), CountCap+1)
+	err = s.db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1`+from+c.where()+` LIMIT ?) counted`, args...).Scan(&n)
+	if n > CountCap {
+		return CountCap, true, err
+	}
+	return n, false, err
 }
 
 // conds builds a WHERE clause and its arguments.

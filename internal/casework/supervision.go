@@ -87,11 +87,10 @@ func (c *conds) period(column string, f SupervisionFilter) {
 	}
 }
 
-// count counts the cases c matches: the total of a list, whatever its page.
-func (s *Service) count(ctx context.Context, c conds) (int, error) {
-	var n int
-	err := s.db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases c`+c.where(), c.args...).Scan(&n)
-	return n, err
+// count counts the cases c matches, up to CountCap: the total of a list,
+// whatever its page.
+func (s *Service) count(ctx context.Context, c conds) (int, bool, error) {
+	return s.countUpTo(ctx, ` FROM cases c`, c)
 }
 
 // MultiVisit is a case whose applicant had to come more than once.
@@ -145,7 +144,7 @@ func countedList[T any](ctx context.Context, s *Service, who policy.Subject, f S
 	c.add(`c.` + column + ` > 1 AND c.status <> 'draft'`)
 	c.period(`c.created_at`, f)
 	var err error
-	if page.Total, err = s.count(ctx, c); err != nil {
+	if page.Total, page.More, err = s.count(ctx, c); err != nil {
 		return page, err
 	}
 	at, err := parseCursor(f.After, 2)
@@ -248,7 +247,7 @@ func (s *Service) Late(ctx context.Context, who policy.Subject, f LateFilter, li
 		c.add(`c.due_on <= ?`, f.To.String())
 	}
 	var err error
-	if page.Total, err = s.count(ctx, c); err != nil {
+	if page.Total, page.More, err = s.count(ctx, c); err != nil {
 		return page, err
 	}
 	at, err := parseCursor(f.After, 2)

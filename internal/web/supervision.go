@@ -17,7 +17,7 @@ import (
 
 // supervisorList renders a supervisors' list: the casework query decides, through
 // the policy, who may read it and which cases they see.
-func (s *Server) supervisorList(page string, list func(*http.Request, policy.Subject, supervisionQuery) (any, int, string, error)) func(http.ResponseWriter, *http.Request) error {
+func (s *Server) supervisorList(page string, list func(*http.Request, policy.Subject, supervisionQuery) (any, casework.Count, string, error)) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		who := subject(r)
 		q, err := parseSupervision(r)
@@ -128,7 +128,7 @@ func (q supervisionQuery) Export(path string) string {
 type supervisionPage struct {
 	Query       supervisionQuery
 	Rows        any
-	Total       int // -1: not counted (the archive check)
+	Total       casework.Count // not shown for the archive check, which does not count
 	Path        string
 	Next, First string // links to the next and the first page; "" when none
 	Departments []region.Department
@@ -138,24 +138,24 @@ type supervisionPage struct {
 // The supervisors' lists: cases that needed more than one visit (最多跑一次),
 // cases asked for corrections more than once (一次性告知), cases near or
 // past their deadline, finished cases with incomplete archives.
-func (s *Server) multiVisits(r *http.Request, who policy.Subject, q supervisionQuery) (any, int, string, error) {
+func (s *Server) multiVisits(r *http.Request, who policy.Subject, q supervisionQuery) (any, casework.Count, string, error) {
 	p, err := s.cases.MultiVisits(r.Context(), who, q.SupervisionFilter, casework.PageSize)
-	return p.Rows, p.Total, p.Next, err
+	return p.Rows, p.Count(), p.Next, err
 }
 
-func (s *Server) corrections(r *http.Request, who policy.Subject, q supervisionQuery) (any, int, string, error) {
+func (s *Server) corrections(r *http.Request, who policy.Subject, q supervisionQuery) (any, casework.Count, string, error) {
 	p, err := s.cases.RepeatedCorrections(r.Context(), who, q.SupervisionFilter, casework.PageSize)
-	return p.Rows, p.Total, p.Next, err
+	return p.Rows, p.Count(), p.Next, err
 }
 
-func (s *Server) late(r *http.Request, who policy.Subject, q supervisionQuery) (any, int, string, error) {
+func (s *Server) late(r *http.Request, who policy.Subject, q supervisionQuery) (any, casework.Count, string, error) {
 	p, err := s.cases.Late(r.Context(), who, q.LateFilter, casework.PageSize)
-	return p.Rows, p.Total, p.Next, err
+	return p.Rows, p.Count(), p.Next, err
 }
 
-func (s *Server) incompleteArchives(r *http.Request, who policy.Subject, q supervisionQuery) (any, int, string, error) {
+func (s *Server) incompleteArchives(r *http.Request, who policy.Subject, q supervisionQuery) (any, casework.Count, string, error) {
 	p, err := s.cases.IncompleteArchives(r.Context(), who, q.SupervisionFilter, casework.PageSize)
-	return p.Rows, p.Total, p.Next, err
+	return p.Rows, p.Count(), p.Next, err
 }
 
 // supervisionExport downloads a filtered supervisors' list as an XLSX

@@ -27,7 +27,7 @@ type workbenchPage struct {
 
 type queueCount struct {
 	Status casework.Status
-	Count  int
+	Count  casework.Count
 }
 
 func (s *Server) workbench(w http.ResponseWriter, r *http.Request) error {
@@ -98,9 +98,9 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 		Filter      casework.QueueFilter
 		All         bool
 		Cases       []casework.QueueEntry
-		Total       int
+		Total       casework.Count
 		Next, First string
-	}{st, f, all, page.Rows, page.Total, next, first})
+	}{st, f, all, page.Rows, page.Count(), next, first})
 }
 
 type staffCasePage struct {
