@@ -16,6 +16,7 @@ import (
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -42,6 +43,9 @@ type Graph struct {
 	Identity *identity.Service
 	Files    *staging.Store // nil unless asked for (Options.Files or Server)
 	Cases    *casework.Service
+	// Complaints (有诉即应); its OnClosed hook is set by whoever wires the
+	// rating invitation (好差评).
+	Complaints *complaint.Service
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -167,6 +171,11 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	if g.Files != nil {
 		g.Cases.UseFiles(g.Files, cfg.MaxPendingBytes)
 	}
+	// Complaints (有诉即应): limits on the same calendar as cases.
+	g.Complaints = complaint.New(db, complaint.Options{Clock: clk, Calendar: g.Calendar, Regions: g.Regions, Keys: g.Keys, Files: g.Files,
+		VerifyCode: func(ctx context.Context, mobile, code string) error {
+			return g.Identity.VerifyCode(ctx, mobile, identity.PurposeComplaint, code)
+		}})
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -186,6 +195,11 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	river.AddWorker(workers, &staging.DrainWorker{Store: g.Files, Clock: clk})
 	river.AddWorker(workers, &staging.SweepWorker{Store: g.Files, Clock: clk, Log: log.With("part", "files")})
 	periodic := []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second), staging.PeriodicSweep(time.Hour)}
+	// Complaints: texts to complainants, and the limit check every minute
+	// (limits may be an hour long).
+	river.AddWorker(workers, &complaint.SMSWorker{Service: g.Complaints, Send: g.Identity.SendToMobile})
+	river.AddWorker(workers, &complaint.CheckWorker{Service: g.Complaints})
+	periodic = append(periodic, complaint.PeriodicCheck(time.Minute))
 	if cfg.AuditCheckpoint != "" {
 		// The leader checks the record and renews the checkpoint hourly.
 		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
@@ -199,13 +213,14 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		return nil, fmt.Errorf("无法建立事项搜索索引：%w", err)
 	}
 	g.Cases.UseQueue(g.Queue)
+	g.Complaints.UseQueue(g.Queue)
 	provider, err := oidcProvider(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
-		Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS})
+		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS})
 	if err != nil {
 		return nil, err
 	}

@@ -136,7 +136,7 @@ func (s *Service) detail(ctx context.Context, who policy.Subject, cond string, a
 	}
 	for _, h := range c.Helpers {
 		if dep, err := s.regions.Department(ctx, h); err == nil {
-			d.Helpers = append(d.Helpers, dep.Name)
+			d.HelperNames = append(d.HelperNames, dep.Name)
 		}
 	}
 	return d, nil

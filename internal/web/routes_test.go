@@ -40,6 +40,10 @@ var guardLetsIn = map[string][]string{
 	"catalog":             {"head", "catalog", "admin"},
 	"may export catalog":  {"admin"},
 	"may edit catalog":    {"admin"},
+	// Complaints (有诉即应).
+	"may create complaint":        {"window", "admin"},
+	"may view complaint_stats":    {"supervisor", "admin"},
+	"may edit complaint_settings": {"admin"},
 }
 
 // What a guard says when it refuses someone signed in.
@@ -80,6 +84,15 @@ var expectedGuards = map[string]string{
 	"GET /admin/items":         "catalog", "GET /admin/items/new": "catalog", "POST /admin/items": "catalog", "GET /admin/items/{id}": "catalog",
 	"POST /admin/items/{id}": "catalog", "POST /admin/items/{id}/status": "catalog", "GET /admin/quality": "catalog",
 	"GET /admin/catalog/export": "may export catalog", "POST /admin/catalog/import": "may edit catalog",
+
+	// Complaints (有诉即应).
+	"GET /complaints": "public", "GET /complaints/new": "public", "POST /complaints": "public", "POST /complaints/code": "public",
+	"GET /complaints/{id}/files/{file}": "signed-in", "GET /me/complaints": "person", "GET /me/complaints/{id}": "person",
+	"POST /me/complaints/{id}": "person", "GET /workbench/complaints": "staff", "GET /workbench/complaints/{id}": "staff",
+	"POST /workbench/complaints/{id}": "staff", "GET /workbench/complaints/new": "may create complaint",
+	"POST /workbench/complaints/new": "may create complaint", "GET /admin/complaints/stats": "may view complaint_stats",
+	"GET /admin/complaints/settings": "may edit complaint_settings", "POST /admin/complaints/categories": "may edit complaint_settings",
+	"POST /admin/complaints/routes": "may edit complaint_settings", "POST /admin/complaints/routes/{id}/delete": "may edit complaint_settings",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.
