@@ -295,6 +295,16 @@ type Confirmation struct {
 // closes) or not (it goes back to the unit, counted as reopened), and
 // whether they are satisfied.
 func (s *Service) Confirm(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, expected int, f Confirmation) (Complaint, error) {
+	return s.confirm(ctx, who, meta, id, expected, f, policy.Edit, "")
+}
+
+// ConfirmFor records the answer a person without an account gave on the
+// telephone (回访: window, phone and hotline complaints): the dispatcher's.
+func (s *Service) ConfirmFor(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, expected int, f Confirmation) (Complaint, error) {
+	return s.confirm(ctx, who, meta, id, expected, f, policy.Dispatch, "电话回访：")
+}
+
+func (s *Service) confirm(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, expected int, f Confirmation, a policy.Action, prefix string) (Complaint, error) {
 	comment, err := text(f.Comment, "意见", 0, 500)
 	if err != nil {
 		return Complaint{}, err
@@ -302,12 +312,15 @@ func (s *Service) Confirm(ctx context.Context, who policy.Subject, meta audit.Me
 	if !f.Resolved && comment == "" {
 		return Complaint{}, apperr.New(apperr.Invalid, "请说明还有什么问题没有解决。")
 	}
-	return s.step(ctx, who, meta, id, expected, policy.Edit, func(tx *store.Tx, c *Complaint, now time.Time) (entry, error) {
+	return s.step(ctx, who, meta, id, expected, a, func(tx *store.Tx, c *Complaint, now time.Time) (entry, error) {
 		if c.Status != Replied {
 			return entry{}, wrongStatus(*c, "确认")
 		}
+		if a == policy.Dispatch && c.AccountID != 0 {
+			return entry{}, apperr.New(apperr.Conflict, "这件诉求由诉求人本人在网上确认。")
+		}
 		c.Satisfied = &f.Satisfied
-		detail := map[bool]string{true: "已解决", false: "未解决"}[f.Resolved] + "，" + map[bool]string{true: "满意", false: "不满意"}[f.Satisfied]
+		detail := prefix + map[bool]string{true: "已解决", false: "未解决"}[f.Resolved] + "，" + map[bool]string{true: "满意", false: "不满意"}[f.Satisfied]
 		if comment != "" {
 			detail += "：" + comment
 		}

@@ -134,6 +134,13 @@ func (s *Server) staffComplaintAct(w http.ResponseWriter, r *http.Request) error
 		_, err = svc.InviteHelper(ctx, who, m, id, dept)
 	case "reply":
 		_, err = svc.Reply(ctx, who, m, id, version, f.Get("answer"))
+	case "callback":
+		if f.Get("resolved") == "" || f.Get("satisfied") == "" {
+			err = apperr.New(apperr.Invalid, "请选择诉求人是否认为已解决、是否满意。")
+			break
+		}
+		_, err = svc.ConfirmFor(ctx, who, m, id, version, complaint.Confirmation{Resolved: f.Get("resolved") == "yes",
+			Satisfied: f.Get("satisfied") == "yes", Comment: f.Get("comment")})
 	case "urge":
 		_, err = svc.Urge(ctx, who, m, id, f.Get("note"))
 	case "escalate":
