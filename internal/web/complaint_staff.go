@@ -49,8 +49,10 @@ func (s *Server) complaintQueue(w http.ResponseWriter, r *http.Request) error {
 		Next    int64
 		Now     time.Time
 		Filed   string
+		Bounced bool
 	}
 	data.Tabs, data.Status, data.Overdue, data.Now, data.Filed = complaintTabs, q.Get("status"), q.Get("overdue") == "1", s.clock.Now(), q.Get("filed")
+	data.Bounced = q.Get("bounced") == "1"
 	f := complaint.Filter{Overdue: data.Overdue, Limit: 50}
 	f.After, _ = strconv.ParseInt(q.Get("after"), 10, 64)
 	if st := complaint.Status(data.Status); st.Valid() {
@@ -150,6 +152,11 @@ func (s *Server) staffComplaintAct(w http.ResponseWriter, r *http.Request) error
 	}
 	if err != nil {
 		return formError(err, func(status int, message string) error { return s.renderStaffComplaint(w, r, status, id, message) })
+	}
+	if f.Get("op") == "bounce" {
+		// It is no longer the unit's to see: back to the queue.
+		http.Redirect(w, r, "/workbench/complaints?bounced=1", http.StatusSeeOther)
+		return nil
 	}
 	http.Redirect(w, r, fmt.Sprintf("/workbench/complaints/%d?done=ok", id), http.StatusSeeOther)
 	return nil
