@@ -105,6 +105,18 @@ func TestComplaintPages(t *testing.T) {
 		if list := citizen.get("/me/complaints"); !strings.Contains(list.body, "路灯不亮") {
 			t.Error("my complaints")
 		}
+		// A photo is its complaint's: the person downloads theirs, another
+		// person is told there is nothing.
+		ex = fileComplaint(citizen, "/complaints", form, jpeg)
+		withPhoto := citizen.get(ex.header.Get("Location"))
+		link := "/complaints/" + between(withPhoto.body, `href="/complaints/`, `"`)
+		if got := citizen.get(link); got.status != 200 || got.header.Get("Content-Type") != "image/jpeg" || got.body != string(jpeg) {
+			t.Errorf("download %s: %d %s", link, got.status, got.header.Get("Content-Type"))
+		}
+		other := registerCitizen(t, site, "李四", "110105198001010016", "13800000002")
+		if got := other.get(link); got.status != http.StatusNotFound {
+			t.Errorf("someone else's photo: %d", got.status)
+		}
 		// A reopening of a complaint not closed is refused, and changes nothing.
 		page := citizen.get(loc)
 		version := between(page.body, `name="version" value="`, `"`)
@@ -132,8 +144,8 @@ func TestComplaintPages(t *testing.T) {
 		if q := window.get(ex.header.Get("Location")); !strings.Contains(q.body, "已登记，诉求编号") {
 			t.Error("intake notice")
 		}
-		if count() != 3 {
-			t.Errorf("%d complaints, want 3", count())
+		if count() != 4 {
+			t.Errorf("%d complaints, want 4", count())
 		}
 
 		// Administrators keep the categories: a bad limit is refused.
