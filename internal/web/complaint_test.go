@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -146,6 +147,26 @@ func TestComplaintPages(t *testing.T) {
 		}
 		if count() != 4 {
 			t.Errorf("%d complaints, want 4", count())
+		}
+
+		// The dispatcher's queue holds the pending ones; a dispatch without a
+		// unit is refused and changes nothing; with one it goes.
+		dispatcher := signInStaff(t, site, db, "cdispatch", "zwfwj", policy.Dispatcher)
+		if wb := dispatcher.get("/workbench"); wb.status != 200 || !strings.Contains(wb.body, "诉求工单") {
+			t.Fatalf("dispatcher's workbench: %d", wb.status)
+		}
+		queue := dispatcher.get("/workbench/complaints?status=pending")
+		id := between(queue.body, `<td data-label="诉求编号"><a href="/workbench/complaints/`, `"`)
+		page = dispatcher.get("/workbench/complaints/" + id)
+		version = between(page.body, `name="version" value="`, `"`)
+		ex = dispatcher.post("/workbench/complaints/"+id, url.Values{"op": {"dispatch"}, "version": {version}})
+		if ex.status != http.StatusBadRequest || !strings.Contains(ex.body, "请选择承办单位") || !strings.Contains(ex.body, "待派单") {
+			t.Errorf("dispatch without a unit: %d %s", ex.status, ex.body[strings.Index(ex.body, "<main"):])
+		}
+		cgj := regexp.MustCompile(`<option value="(\d+)">平顶山市湛河区城市管理局`).FindStringSubmatch(page.body)[1]
+		ex = dispatcher.post("/workbench/complaints/"+id, url.Values{"op": {"dispatch"}, "version": {version}, "department": {cgj}})
+		if ex.status != http.StatusSeeOther || !strings.Contains(dispatcher.get(ex.header.Get("Location")).body, "城市管理局") {
+			t.Errorf("dispatch: %d %q %s", ex.status, cgj, between(ex.body, `role="alert">`, `<`))
 		}
 
 		// Administrators keep the categories: a bad limit is refused.
