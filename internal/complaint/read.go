@@ -87,7 +87,7 @@ func (c Complaint) resource() policy.Resource {
 
 // reveal shows the personal data to those who may see it, masked to others.
 func (s *Service) reveal(who policy.Subject, c *Complaint) error {
-	if policy.Check(who, policy.Reveal, c.resource()) != nil && !(who.Kind == policy.Person && c.AccountID == who.AccountID) {
+	if policy.Check(who, policy.Reveal, c.resource()) != nil {
 		return nil
 	}
 	var err error

@@ -65,9 +65,6 @@ func (s *Service) step(ctx context.Context, who policy.Subject, meta audit.Meta,
 		if err := s.write(ctx, tx, c, read); err != nil {
 			return err
 		}
-		if who.Kind == policy.Person && c.AccountID == who.AccountID {
-			actor, _ = s.actor(ctx, who, "")
-		}
 		return s.log(ctx, tx, c, who, actor, e.action, e.detail, e.public, now)
 	})
 	if err != nil {
