@@ -106,32 +106,83 @@ func (s *Server) newComplaintForm(r *http.Request, values url.Values) (complaint
 }
 
 // complaintsHome is 有诉即应: what it is, file one, follow one by its
-// number.
+// number — and, for a person without an account, confirm its reply with an
+// SMS code.
 func (s *Server) complaintsHome(w http.ResponseWriter, r *http.Request) error {
-	var data struct {
-		Number string
-		Error  string
-		Found  *complaint.Public
-		Cats   []complaint.Category
+	var notice string
+	if r.URL.Query().Get("confirmed") == "1" {
+		notice = "已确认，谢谢您的反馈。"
 	}
+	return s.renderComplaintsHome(w, r, http.StatusOK, r.URL.Query().Get("number"), url.Values{}, "", notice)
+}
+
+// complaintsHomePage is what the 有诉即应 page shows.
+type complaintsHomePage struct {
+	Number  string
+	Error   string
+	Notice  string
+	Found   *complaint.Public
+	Cats    []complaint.Category
+	Values  url.Values // the confirmation form, as typed
+	Demo    bool
+	Missing bool // the number was not found
+}
+
+func (p complaintsHomePage) Get(k string) string { return p.Values.Get(k) }
+
+func (s *Server) renderComplaintsHome(w http.ResponseWriter, r *http.Request, status int, number string, values url.Values, message, notice string) error {
+	data := complaintsHomePage{Number: strings.TrimSpace(number), Error: message, Notice: notice, Values: values, Demo: s.demo}
 	var err error
 	if data.Cats, err = s.complaints.Categories(r.Context(), false); err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if n := strings.TrimSpace(r.URL.Query().Get("number")); n != "" {
-		data.Number = n
-		p, err := s.complaints.PublicView(r.Context(), n)
+	if data.Number != "" {
+		p, err := s.complaints.PublicView(r.Context(), data.Number)
 		switch {
 		case err == nil:
 			data.Found = &p
 		case apperr.Is(err, apperr.NotFound):
-			data.Error, status = "没有找到这个诉求编号，请核对后再查。", http.StatusNotFound
+			data.Missing = true
+			if status == http.StatusOK {
+				status = http.StatusNotFound
+			}
 		default:
 			return err
 		}
 	}
 	return s.render(w, r, status, "complaints", "complaints", data)
+}
+
+// complaintConfirmCode sends the code that proves the mobile number given
+// with a complaint, to confirm its reply without an account.
+func (s *Server) complaintConfirmCode(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	if err := s.identity.SendCode(r.Context(), f.Get("mobile"), identity.PurposeComplaint, meta(r)); err != nil {
+		return formError(err, func(status int, message string) error {
+			return s.renderComplaintsHome(w, r, status, f.Get("number"), f, message, "")
+		})
+	}
+	return s.renderComplaintsHome(w, r, http.StatusOK, f.Get("number"), f, "", "验证码已发送，5分钟内有效。")
+}
+
+// complaintConfirm is the answer of a person without an account to the
+// reply, proven by the SMS code.
+func (s *Server) complaintConfirm(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	var err error
+	if f.Get("resolved") == "" || f.Get("satisfied") == "" {
+		err = apperr.New(apperr.Invalid, "请选择是否解决和是否满意。")
+	} else {
+		_, err = s.complaints.ConfirmWithCode(r.Context(), meta(r), f.Get("number"), f.Get("mobile"), f.Get("code"),
+			complaint.Confirmation{Resolved: f.Get("resolved") == "yes", Satisfied: f.Get("satisfied") == "yes", Comment: f.Get("comment")})
+	}
+	if err != nil {
+		return formError(err, func(status int, message string) error {
+			return s.renderComplaintsHome(w, r, status, f.Get("number"), f, message, "")
+		})
+	}
+	http.Redirect(w, r, "/complaints?confirmed=1&number="+url.QueryEscape(strings.TrimSpace(f.Get("number"))), http.StatusSeeOther)
+	return nil
 }
 
 // complaintNew is the filing form.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -167,6 +168,39 @@ func TestComplaintPages(t *testing.T) {
 		ex = dispatcher.post("/workbench/complaints/"+id, url.Values{"op": {"dispatch"}, "version": {version}, "department": {cgj}})
 		if ex.status != http.StatusSeeOther || !strings.Contains(dispatcher.get(ex.header.Get("Location")).body, "城市管理局") {
 			t.Errorf("dispatch: %d %q %s", ex.status, cgj, between(ex.body, `role="alert">`, `<`))
+		}
+
+		// 城管局 signs for it, calls and answers; the caller, who has no
+		// account, confirms with an SMS code to the number they gave.
+		number := between(page.body, `id="cs-number">`, `<`)
+		unit := signInStaff(t, site, db, "ccgj", "cgj", policy.Reviewer)
+		step := func(op string, form url.Values) {
+			t.Helper()
+			p := unit.get("/workbench/complaints/" + id)
+			form.Set("op", op)
+			form.Set("version", between(p.body, `name="version" value="`, `"`))
+			if ex := unit.post("/workbench/complaints/"+id, form); ex.status != http.StatusSeeOther {
+				t.Fatalf("%s: %d %s", op, ex.status, between(ex.body, `role="alert">`, `<`))
+			}
+		}
+		step("sign", url.Values{})
+		step("contact", url.Values{"note": {"电话联系诉求人"}})
+		step("reply", url.Values{"answer": {"已更换路灯灯泡，恢复照明。"}})
+		if pub := anon.get("/complaints?number=" + number); !strings.Contains(pub.body, "用提交诉求时的手机号确认办理结果") {
+			t.Fatal("no confirmation form on the public page of an answered complaint")
+		}
+		site.clock.Advance(2 * time.Minute) // one code a minute per number
+		if ex := anon.post("/complaints/confirm/code", url.Values{"number": {number}, "mobile": {"13912345678"}}); ex.status != 200 || !strings.Contains(ex.body, "验证码已发送") {
+			t.Fatalf("confirmation code: %d", ex.status)
+		}
+		code = smsCode.FindStringSubmatch(site.sms.Recent()[0].Text)[1]
+		confirm := url.Values{"number": {number}, "mobile": {"13912345678"}, "code": {"000000"}, "resolved": {"yes"}, "satisfied": {"yes"}}
+		if ex := anon.post("/complaints/confirm", confirm); ex.status != http.StatusBadRequest || !strings.Contains(ex.body, "验证码") || !strings.Contains(ex.body, "已答复") {
+			t.Errorf("a wrong code: %d", ex.status)
+		}
+		confirm.Set("code", code)
+		if ex := anon.post("/complaints/confirm", confirm); ex.status != http.StatusSeeOther || !strings.Contains(anon.get(ex.header.Get("Location")).body, "已办结") {
+			t.Errorf("confirmed: %d %s", ex.status, between(ex.body, `role="alert">`, `<`))
 		}
 
 		// Administrators keep the categories: a bad limit is refused.

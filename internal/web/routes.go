@@ -210,6 +210,8 @@ func (s *Server) routes() []route {
 		{"GET /complaints/new", public, s.complaintNew},
 		{"POST /complaints", public, s.complaintFiled},
 		{"POST /complaints/code", public, s.complaintCode},
+		{"POST /complaints/confirm", public, s.complaintConfirm},
+		{"POST /complaints/confirm/code", public, s.complaintConfirmCode},
 		{"GET /complaints/{id}/files/{file}", signedIn, s.complaintFile},
 		{"GET /me/complaints", person, s.myComplaints},
 		{"GET /me/complaints/{id}", person, s.myComplaint},

@@ -87,6 +87,7 @@ var expectedGuards = map[string]string{
 
 	// Complaints (有诉即应).
 	"GET /complaints": "public", "GET /complaints/new": "public", "POST /complaints": "public", "POST /complaints/code": "public",
+	"POST /complaints/confirm": "public", "POST /complaints/confirm/code": "public",
 	"GET /complaints/{id}/files/{file}": "signed-in", "GET /me/complaints": "person", "GET /me/complaints/{id}": "person",
 	"POST /me/complaints/{id}": "person", "GET /workbench/complaints": "staff", "GET /workbench/complaints/{id}": "staff",
 	"POST /workbench/complaints/{id}": "staff", "GET /workbench/complaints/new": "may create complaint",
