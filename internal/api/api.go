@@ -17,6 +17,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
+	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -40,6 +41,7 @@ type API struct {
 	files        filestore.Store
 	ratings      *rating.Service
 	authenticate Authenticator
+	complaints   *complaint.Service // 有诉即应; nil: its operations answer unavailable
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -55,11 +57,13 @@ type Deps struct {
 	Files        filestore.Store
 	Ratings      *rating.Service // 好差评; nil: its routes answer unavailable
 	Authenticate Authenticator
+	Complaints   *complaint.Service
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
-	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate}
+	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate,
+		complaints: d.Complaints}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -84,6 +88,11 @@ func (a *API) Routes() []Route {
 		{"GET", CasesPath + "/{id}", a.getCase},
 		// 好差评 (ratings.go).
 		{"GET", "/api/v1/ratings/rates", a.ratingRates},
+		// Complaints (有诉即应): the 12345 hotline's 工单 and the statistics.
+		{"GET", "/api/v1/complaint-categories", a.complaintCategories},
+		{"POST", ComplaintsPath, a.createComplaint},
+		{"GET", ComplaintsPath + "/stats", a.complaintStats},
+		{"GET", ComplaintsPath + "/{number}", a.getComplaint},
 	}
 }
 

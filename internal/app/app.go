@@ -360,6 +360,14 @@ func runDemo(ctx context.Context, env *environment) error {
 			fmt.Fprintf(env.stdout, "  %-16s %s · %s · %s\n", a.Username, a.Name, a.Department, a.Roles)
 		}
 		fmt.Fprintln(env.stdout, "群众账号：在“登录”页注册，短信验证码可在 /demo/sms 查看。")
+		// Complaints (有诉即应): categories, routing rules and some thirty
+		// complaints of the past weeks, made before the portal opens (a
+		// second or so).
+		if n, err := seedDemoComplaints(ctx, cfg, g); err != nil {
+			return fmt.Errorf("演示诉求：%w", err)
+		} else if n > 0 {
+			fmt.Fprintf(env.stdout, "已创建 %d 件演示诉求（派单员账号 dispatcher）\n", n)
+		}
 		if sum.Created && cfg.DemoCases > 0 {
 			// Cases go through the real workflow, which takes a while: the
 			// portal serves meanwhile, and the queues fill as it goes.
@@ -399,6 +407,18 @@ func seedDemoCases(ctx context.Context, cfg config.Config, g *Graph) (int, error
 		g.Log.Info("demo ratings made", "ratings", rated)
 	}
 	return n, err
+}
+
+// seedDemoComplaints makes the demo's complaints as seedDemoCases makes
+// its cases: through a second graph whose clock the demo moves.
+func seedDemoComplaints(ctx context.Context, cfg config.Config, g *Graph) (int, error) {
+	clk := clock.NewManual(g.Clock.Now())
+	past, err := Build(ctx, cfg, Options{Log: g.Log, DB: g.DB, Clock: clk, Keys: g.Keys})
+	if err != nil {
+		return 0, err
+	}
+	defer past.Close()
+	return demo.SeedComplaints(ctx, g.DB, g.Identity, past.Complaints, clk, past.Calendar)
 }
 
 func runServe(ctx context.Context, env *environment) error {
@@ -567,6 +587,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 	mux := http.NewServeMux()
 	pages.Register(mux)
 	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files, Ratings: deps.Ratings,
+		Complaints: deps.Complaints,
 		Authenticate: func(ctx context.Context, token string) (policy.Subject, error) {
 			sess, err := deps.Identity.Authenticate(ctx, token)
 			return sess.Subject, err

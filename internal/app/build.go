@@ -16,6 +16,7 @@ import (
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -44,6 +45,8 @@ type Graph struct {
 	Files    *staging.Store // nil unless asked for (Options.Files or Server)
 	Cases    *casework.Service
 	Ratings  *rating.Service // 好差评: invited when a case finishes
+	// Complaints (有诉即应); a closed one invites its complainant to rate it.
+	Complaints *complaint.Service
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -175,6 +178,23 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// g.Ratings.Invite the same way.
 	g.Ratings = rating.New(db, g.Catalog, clk, g.Calendar, rating.Options{Keys: g.Keys, RectifyDays: cfg.RatingRectifyDays, PublicURL: cfg.PublicURL})
 	g.Cases.OnFinished(g.Ratings.InviteCase)
+	// Complaints (有诉即应): limits on the same calendar as cases.
+	g.Complaints = complaint.New(db, complaint.Options{Clock: clk, Calendar: g.Calendar, Regions: g.Regions, Keys: g.Keys, Files: g.Files,
+		VerifyCode: func(ctx context.Context, mobile, code string) error {
+			return g.Identity.VerifyCode(ctx, mobile, identity.PurposeComplaint, code)
+		}})
+	// A closed complaint invites its complainant to rate it (好差评), in
+	// the closing transaction; anonymous and phoned-in complaints have no
+	// account to invite. The category, not the complainant's title, names
+	// it: the title may hold personal data and is published with any
+	// rectification.
+	g.Complaints.SetOnClosed(func(ctx context.Context, tx *store.Tx, c complaint.Complaint) error {
+		if c.AccountID == 0 {
+			return nil
+		}
+		return g.Ratings.Invite(ctx, tx, rating.Subject{Kind: rating.OfComplaint, ID: c.ID, Number: c.Number,
+			Title: c.CategoryName, DepartmentID: c.DepartmentID, RegionCode: c.RegionCode, PersonID: c.AccountID, Scene: rating.Online})
+	})
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -197,6 +217,11 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	river.AddWorker(workers, &rating.CheckWorker{Service: g.Ratings})
 	periodic := []*river.PeriodicJob{casework.PeriodicDeadlineCheck(time.Hour), staging.PeriodicDrain(2 * time.Second), staging.PeriodicSweep(time.Hour),
 		rating.PeriodicCheck(time.Hour)}
+	// Complaints: texts to complainants, and the limit check every minute
+	// (limits may be an hour long).
+	river.AddWorker(workers, &complaint.SMSWorker{Service: g.Complaints, Send: g.Identity.SendToMobile})
+	river.AddWorker(workers, &complaint.CheckWorker{Service: g.Complaints})
+	periodic = append(periodic, complaint.PeriodicCheck(time.Minute))
 	if cfg.AuditCheckpoint != "" {
 		// The leader checks the record and renews the checkpoint hourly.
 		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
@@ -211,13 +236,14 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	}
 	g.Cases.UseQueue(g.Queue)
 	g.Ratings.UseQueue(g.Queue)
+	g.Complaints.UseQueue(g.Queue)
 	provider, err := oidcProvider(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
-		Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS})
+		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS})
 	if err != nil {
 		return nil, err
 	}

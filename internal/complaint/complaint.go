@@ -198,9 +198,9 @@ const MaxFiles = 6
 // see them (internal entries only for staff who may see the complaint).
 type Detail struct {
 	Complaint
-	Files   []File
-	Events  []Event
-	Helpers []string // helper units' names
+	Files       []File
+	Events      []Event
+	HelperNames []string // helper units' names
 }
 
 // Public is a complaint without personal data: what anyone with its number

@@ -543,3 +543,71 @@ func TestCategoriesAndRoutes(t *testing.T) {
 		}
 	})
 }
+
+// A complaint taken by phone has no account to confirm it: the dispatcher
+// records the answer the person gave on the telephone (回访).
+func TestCallbackRecordsThePersonsAnswer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		phone := f.file(t, f.window, "general", nanhuan)
+		web := f.file(t, f.citizen, "general", nanhuan)
+		for _, c := range []*complaint.Complaint{&phone, &web} {
+			*c, _ = f.svc.Sign(ctx, f.cgj, meta, c.ID, c.Version)
+			f.svc.RecordContact(ctx, f.cgj, meta, c.ID, "电话联系")
+			var err error
+			if *c, err = f.svc.Reply(ctx, f.cgj, meta, c.ID, c.Version, "已处理完毕，请查看。"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		yes := complaint.Confirmation{Resolved: true, Satisfied: true}
+		if _, err := f.svc.ConfirmFor(ctx, f.cgj, meta, phone.ID, phone.Version, yes); err == nil {
+			t.Error("the unit recorded its own call-back")
+		}
+		if _, err := f.svc.ConfirmFor(ctx, f.dispatcher, meta, web.ID, web.Version, yes); code(err) != apperr.Conflict {
+			t.Errorf("call-back for a person with an account: %v", err)
+		}
+		c, err := f.svc.ConfirmFor(ctx, f.dispatcher, meta, phone.ID, phone.Version, yes)
+		if err != nil || c.Status != complaint.Closed || c.Resolved == nil || !*c.Resolved {
+			t.Fatalf("call-back: %+v %v", c, err)
+		}
+	})
+}
+
+// A person without an account confirms with an SMS code to the number
+// they gave: a wrong number or code changes nothing; a signed-in person's
+// complaint is confirmed only by them, signed in.
+func TestConfirmWithCode(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		phone := f.file(t, f.window, "general", nanhuan) // mobile 13912345678
+		web := f.file(t, f.citizen, "general", nanhuan)
+		yes := complaint.Confirmation{Resolved: true, Satisfied: true}
+		if _, err := f.svc.ConfirmWithCode(ctx, meta, phone.Number, "13912345678", "123456", yes); code(err) != apperr.Conflict {
+			t.Errorf("before the reply: %v", err)
+		}
+		for _, c := range []*complaint.Complaint{&phone, &web} {
+			*c, _ = f.svc.Sign(ctx, f.cgj, meta, c.ID, c.Version)
+			f.svc.RecordContact(ctx, f.cgj, meta, c.ID, "电话联系")
+			*c, _ = f.svc.Reply(ctx, f.cgj, meta, c.ID, c.Version, "已处理完毕，请查看。")
+		}
+		f.verifiedCodes["13912345678"] = "123456"
+		if _, err := f.svc.ConfirmWithCode(ctx, meta, phone.Number, "13800000000", "123456", yes); code(err) != apperr.Invalid {
+			t.Errorf("another number: %v", err)
+		}
+		if _, err := f.svc.ConfirmWithCode(ctx, meta, phone.Number, "13912345678", "000000", yes); code(err) != apperr.Invalid {
+			t.Errorf("a wrong code: %v", err)
+		}
+		if _, err := f.svc.ConfirmWithCode(ctx, meta, web.Number, "13912345678", "123456", yes); code(err) != apperr.Conflict {
+			t.Errorf("a signed-in person's complaint: %v", err)
+		}
+		if d, _ := f.svc.Get(ctx, f.cgj, phone.ID); d.Status != complaint.Replied {
+			t.Fatalf("refusals changed it: %s", d.Status)
+		}
+		c, err := f.svc.ConfirmWithCode(ctx, meta, phone.Number, "13912345678", "123456", yes)
+		if err != nil || c.Status != complaint.Closed || len(f.closed) != 1 {
+			t.Fatalf("confirmed: %+v %v", c, err)
+		}
+	})
+}

@@ -142,6 +142,7 @@ func (s *Service) check(ctx context.Context, who policy.Subject, n *Filing) erro
 // A routing rule that matches its category and region dispatches it at
 // once; otherwise it waits for a dispatcher.
 func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Meta, n Filing) (c Complaint, created bool, err error) {
+	// Anyone may file without an account; the SMS code proves the number.
 	if err := policy.Check(who, policy.Create, policy.Resource{Kind: policy.Complaint, OwnerID: who.AccountID, RegionCode: n.RegionCode}); err != nil && who.Kind != policy.Anonymous {
 		return c, false, err
 	}

@@ -2,6 +2,7 @@ package complaint
 
 import (
 	"context"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -67,6 +68,9 @@ func New(db *store.DB, opt Options) *Service {
 	}
 	return &Service{db: db, opt: opt, clock: opt.Clock, calendar: opt.Calendar, regions: opt.Regions}
 }
+
+// Now is the service's clock's time (callers default periods by it).
+func (s *Service) Now() time.Time { return s.clock.Now() }
 
 // ReopenDays is how long after a reply or close a person may reopen.
 func (s *Service) ReopenDays() int { return s.opt.ReopenDays }

@@ -9,9 +9,15 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 )
+
+// byCode marks a step whose caller has no account but proved, with an SMS
+// code to the complaint's own mobile number, that they filed it: the
+// policy has no subject to ask about.
+const byCode policy.Action = "by_code"
 
 var errChanged = apperr.New(apperr.Conflict, "这件诉求刚被他人处理过，请刷新后查看最新状态再操作。")
 
@@ -46,8 +52,10 @@ func (s *Service) step(ctx context.Context, who policy.Subject, meta audit.Meta,
 		if c, err = load(ctx, tx, `c.id = ?`, id); err != nil {
 			return err
 		}
-		if err := policy.Check(who, a, c.resource()); err != nil {
-			return err
+		if a != byCode {
+			if err := policy.Check(who, a, c.resource()); err != nil {
+				return err
+			}
 		}
 		if expected > 0 && c.Version != expected {
 			return errChanged
@@ -64,9 +72,6 @@ func (s *Service) step(ctx context.Context, who policy.Subject, meta audit.Meta,
 		c.UpdatedAt = now
 		if err := s.write(ctx, tx, c, read); err != nil {
 			return err
-		}
-		if who.Kind == policy.Person && c.AccountID == who.AccountID {
-			actor, _ = s.actor(ctx, who, "")
 		}
 		return s.log(ctx, tx, c, who, actor, e.action, e.detail, e.public, now)
 	})
@@ -295,6 +300,50 @@ type Confirmation struct {
 // closes) or not (it goes back to the unit, counted as reopened), and
 // whether they are satisfied.
 func (s *Service) Confirm(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, expected int, f Confirmation) (Complaint, error) {
+	return s.confirm(ctx, who, meta, id, expected, f, policy.Edit, "")
+}
+
+// ConfirmFor records the answer a person without an account gave on the
+// telephone (回访: window, phone and hotline complaints): the dispatcher's.
+func (s *Service) ConfirmFor(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, expected int, f Confirmation) (Complaint, error) {
+	return s.confirm(ctx, who, meta, id, expected, f, policy.Dispatch, "电话回访：")
+}
+
+// ConfirmWithCode is Confirm for a person without an account (filed
+// anonymously, at a window or by phone): the SMS code sent to the mobile
+// number given with the complaint proves it is theirs.
+func (s *Service) ConfirmWithCode(ctx context.Context, meta audit.Meta, number, mobile, code string, f Confirmation) (Complaint, error) {
+	m, err := ident.ParseMobile(mobile)
+	if err != nil {
+		return Complaint{}, fieldErr("mobile", err.Error())
+	}
+	c, err := load(ctx, s.db.Read(), `c.number = ?`, strings.TrimSpace(number))
+	if err != nil {
+		return Complaint{}, err
+	}
+	switch {
+	case c.AccountID != 0:
+		return Complaint{}, apperr.New(apperr.Conflict, "这件诉求是登录后提交的，请登录后在“我的诉求”中确认。")
+	case c.mobileIndex == "" || c.mobileIndex != s.opt.Keys.Index("mobile", m):
+		return Complaint{}, fieldErr("mobile", "手机号与这件诉求登记的不符。")
+	case c.Status != Replied:
+		return Complaint{}, wrongStatus(c, "确认")
+	case s.opt.VerifyCode == nil:
+		return Complaint{}, apperr.New(apperr.Unavailable, "暂不支持短信验证确认，请等待回访。")
+	}
+	if strings.TrimSpace(code) == "" {
+		return Complaint{}, fieldErr("code", "请填写短信验证码。")
+	}
+	if err := s.opt.VerifyCode(ctx, m, strings.TrimSpace(code)); err != nil {
+		if apperr.CodeOf(err) == apperr.Invalid {
+			return Complaint{}, fieldErr("code", apperr.MessageOf(err))
+		}
+		return Complaint{}, err
+	}
+	return s.confirm(ctx, policy.Subject{Kind: policy.Anonymous}, meta, c.ID, c.Version, f, byCode, "短信验证后确认：")
+}
+
+func (s *Service) confirm(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, expected int, f Confirmation, a policy.Action, prefix string) (Complaint, error) {
 	comment, err := text(f.Comment, "意见", 0, 500)
 	if err != nil {
 		return Complaint{}, err
@@ -302,12 +351,15 @@ func (s *Service) Confirm(ctx context.Context, who policy.Subject, meta audit.Me
 	if !f.Resolved && comment == "" {
 		return Complaint{}, apperr.New(apperr.Invalid, "请说明还有什么问题没有解决。")
 	}
-	return s.step(ctx, who, meta, id, expected, policy.Edit, func(tx *store.Tx, c *Complaint, now time.Time) (entry, error) {
+	return s.step(ctx, who, meta, id, expected, a, func(tx *store.Tx, c *Complaint, now time.Time) (entry, error) {
 		if c.Status != Replied {
 			return entry{}, wrongStatus(*c, "确认")
 		}
+		if (a == policy.Dispatch || a == byCode) && c.AccountID != 0 {
+			return entry{}, apperr.New(apperr.Conflict, "这件诉求由诉求人本人在网上确认。")
+		}
 		c.Satisfied = &f.Satisfied
-		detail := map[bool]string{true: "已解决", false: "未解决"}[f.Resolved] + "，" + map[bool]string{true: "满意", false: "不满意"}[f.Satisfied]
+		detail := prefix + map[bool]string{true: "已解决", false: "未解决"}[f.Resolved] + "，" + map[bool]string{true: "满意", false: "不满意"}[f.Satisfied]
 		if comment != "" {
 			detail += "：" + comment
 		}

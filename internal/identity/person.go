@@ -449,6 +449,11 @@ func (s *Service) CounterApplicant(clerk int64, name, idNumber, mobile string, m
 	}, nil
 }
 
+// SendToMobile texts a number (a complainant's, who may have no account).
+func (s *Service) SendToMobile(ctx context.Context, mobile, text string) error {
+	return s.opt.SMS.Send(ctx, mobile, text)
+}
+
 // SendToAccount texts an account's mobile number, if it has one. It opens
 // the sealed number only to hand it to the SMS sender.
 func (s *Service) SendToAccount(ctx context.Context, accountID int64, text string) error {

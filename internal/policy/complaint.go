@@ -25,7 +25,9 @@ const (
 	Assist   Action = "assist"   // a helper unit's progress on a joint complaint
 )
 
-func complaintPersonMay(a Action) bool { return a == View || a == Create || a == Edit }
+// complaintPersonMay: a person sees (their own data in clear too), files,
+// and confirms or reopens their own complaints.
+func complaintPersonMay(a Action) bool { return a == View || a == Create || a == Edit || a == Reveal }
 
 func complaintStaffMay(s Subject, a Action, r Resource, ownDept, inRegion bool) bool {
 	// Window staff of a unit see its complaints; its reviewers and head

@@ -87,7 +87,7 @@ citizenA:view:case-A@bureau citizenA:create:case-A@bureau citizenA:edit:case-A@b
 citizenA:view:draft-A@bureau citizenA:create:draft-A@bureau citizenA:edit:draft-A@bureau
 citizenA:view:counter-draft-A@bureau citizenA:create:counter-draft-A@bureau citizenA:edit:counter-draft-A@bureau
 citizenA:view:counter-case-A@bureau citizenA:create:counter-case-A@bureau citizenA:edit:counter-case-A@bureau
-citizenA:view:complaint-A@bureau citizenA:create:complaint-A@bureau citizenA:edit:complaint-A@bureau
+citizenA:view:complaint-A@bureau citizenA:create:complaint-A@bureau citizenA:edit:complaint-A@bureau citizenA:reveal:complaint-A@bureau
 citizenA:view:rating-A@bureau citizenA:create:rating-A@bureau
 citizenA:view:message-A@bureau
 citizenA:view:account-A citizenA:edit:account-A
@@ -96,7 +96,7 @@ citizenA-for-firm:view:account-A citizenA-for-firm:edit:account-A
 citizenB:view:case-B@stationA citizenB:create:case-B@stationA citizenB:edit:case-B@stationA
 citizenB:view:case-B@stationB citizenB:create:case-B@stationB citizenB:edit:case-B@stationB
 citizenB:view:case-B@bureau2 citizenB:create:case-B@bureau2 citizenB:edit:case-B@bureau2
-citizenB:view:complaint-B@streetB citizenB:create:complaint-B@streetB citizenB:edit:complaint-B@streetB
+citizenB:view:complaint-B@streetB citizenB:create:complaint-B@streetB citizenB:edit:complaint-B@streetB citizenB:reveal:complaint-B@streetB
 
 window:view:case-A@bureau window:create:case-A@bureau window:handle:case-A@bureau
 window:view:case-firm@bureau window:create:case-firm@bureau window:handle:case-firm@bureau

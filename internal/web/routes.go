@@ -219,6 +219,30 @@ func (s *Server) routes() []route {
 		{"GET /admin/ratings", staffMay(policy.View, statistics), s.rates},
 		{"GET /window/{token}", public, s.tablet},
 		{"POST /window/{token}", public, s.tabletRate},
+		// Complaints and requests (有诉即应): filing and following for
+		// people, the queue and a complaint's steps for staff, statistics
+		// for supervisors and dispatchers, categories and routing rules for
+		// administrators.
+		{"GET /complaints", public, s.complaintsHome},
+		{"GET /complaints/new", public, s.complaintNew},
+		{"POST /complaints", public, s.complaintFiled},
+		{"POST /complaints/code", public, s.complaintCode},
+		{"POST /complaints/confirm", public, s.complaintConfirm},
+		{"POST /complaints/confirm/code", public, s.complaintConfirmCode},
+		{"GET /complaints/{id}/files/{file}", signedIn, s.complaintFile},
+		{"GET /me/complaints", person, s.myComplaints},
+		{"GET /me/complaints/{id}", person, s.myComplaint},
+		{"POST /me/complaints/{id}", person, s.myComplaintAct},
+		{"GET /workbench/complaints", staff, s.complaintQueue},
+		{"GET /workbench/complaints/new", complaintIntake, s.complaintIntakeForm},
+		{"POST /workbench/complaints/new", complaintIntake, s.complaintFiled},
+		{"GET /workbench/complaints/{id}", staff, s.staffComplaint},
+		{"POST /workbench/complaints/{id}", staff, s.staffComplaintAct},
+		{"GET /admin/complaints/stats", staffMay(policy.View, complaintStats), s.complaintStatsPage},
+		{"GET /admin/complaints/settings", staffMay(policy.Edit, complaintSettings), s.complaintSettingsPage},
+		{"POST /admin/complaints/categories", staffMay(policy.Edit, complaintSettings), s.complaintCategorySave},
+		{"POST /admin/complaints/routes", staffMay(policy.Edit, complaintSettings), s.complaintRouteSave},
+		{"POST /admin/complaints/routes/{id}/delete", staffMay(policy.Edit, complaintSettings), s.complaintRouteRemove},
 		// Anything else is not found.
 		{"/", public, func(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.NotFound, "您访问的页面不存在。")

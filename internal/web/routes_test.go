@@ -42,6 +42,10 @@ var guardLetsIn = map[string][]string{
 	"may edit catalog":    {"admin"},
 	// 好差评: those who see some ratings (not a catalog manager alone).
 	"rating staff": {"window", "reviewer", "head", "supervisor", "admin"},
+	// Complaints (有诉即应).
+	"may create complaint":        {"window", "admin"},
+	"may view complaint_stats":    {"supervisor", "admin"},
+	"may edit complaint_settings": {"admin"},
 }
 
 // What a guard says when it refuses someone signed in.
@@ -91,6 +95,15 @@ var expectedGuards = map[string]string{
 	"POST /workbench/ratings/{id}/appeal": "rating staff", "POST /workbench/ratings/{id}/decide": "rating staff",
 	"POST /workbench/ratings/{id}/reveal": "rating staff", "POST /workbench/tablet": "staff", "GET /admin/ratings": "may view statistics",
 	"GET /window/{token}": "public", "POST /window/{token}": "public",
+	// Complaints (有诉即应).
+	"GET /complaints": "public", "GET /complaints/new": "public", "POST /complaints": "public", "POST /complaints/code": "public",
+	"POST /complaints/confirm": "public", "POST /complaints/confirm/code": "public",
+	"GET /complaints/{id}/files/{file}": "signed-in", "GET /me/complaints": "person", "GET /me/complaints/{id}": "person",
+	"POST /me/complaints/{id}": "person", "GET /workbench/complaints": "staff", "GET /workbench/complaints/{id}": "staff",
+	"POST /workbench/complaints/{id}": "staff", "GET /workbench/complaints/new": "may create complaint",
+	"POST /workbench/complaints/new": "may create complaint", "GET /admin/complaints/stats": "may view complaint_stats",
+	"GET /admin/complaints/settings": "may edit complaint_settings", "POST /admin/complaints/categories": "may edit complaint_settings",
+	"POST /admin/complaints/routes": "may edit complaint_settings", "POST /admin/complaints/routes/{id}/delete": "may edit complaint_settings",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.

@@ -28,6 +28,7 @@ import (
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
@@ -70,6 +71,8 @@ type Server struct {
 	table     []route          // the route table
 	guards    map[string]guard // its guards, by pattern
 	pages     map[string]*template.Template
+	// Complaints (有诉即应).
+	complaints *complaint.Service
 }
 
 // Deps are the services the pages use.
@@ -94,6 +97,8 @@ type Deps struct {
 	// development sender kept (DevSMS), so that one-time codes can be read.
 	Demo   bool
 	DevSMS *sms.Dev
+	// Complaints (有诉即应).
+	Complaints *complaint.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -110,7 +115,8 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
-		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
+		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{},
+		complaints: d.Complaints}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -177,6 +183,10 @@ func New(d Deps) (*Server, error) {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
 		s.pages[name] = t
+	}
+	// Complaints (有诉即应).
+	if err := parsePages(base, templateFiles, complaintPages, s.pages); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -510,6 +520,9 @@ func LargeBody(r *http.Request) int64 {
 	case (strings.HasPrefix(r.URL.Path, "/me/cases/") || strings.HasPrefix(r.URL.Path, "/workbench/cases/")) &&
 		(strings.Contains(r.URL.Path, "/materials/") || strings.HasSuffix(r.URL.Path, "/complete")):
 		return MaxMaterialBytes + 1<<20
+	case r.URL.Path == "/complaints" || r.URL.Path == "/complaints/code" || r.URL.Path == "/workbench/complaints/new":
+		// A complaint's photos with the form around them.
+		return maxComplaintPhotos*MaxMaterialBytes + 1<<20
 	}
 	return 0
 }
@@ -517,7 +530,8 @@ func LargeBody(r *http.Request) int64 {
 // multiLineFields are the names of the <textarea> fields of the pages'
 // own forms (templates/*.html; a test keeps the two in step). Every other
 // field is one line, and httpx refuses line breaks in it.
-var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true, "comment": true, "note": true, "what": true}
+var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true, "comment": true, "note": true, "what": true,
+	"description": true, "answer": true} // the last two: complaints
 
 // MultiLine reports whether field of r may hold line breaks: a textarea of
 // a page's form, or a textarea answer of an item's application form (the

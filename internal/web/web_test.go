@@ -20,6 +20,7 @@ import (
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
@@ -57,6 +58,8 @@ type testSite struct {
 	clock    *clock.Manual
 	calendar *calendar.Calendar // the one cases count deadlines on, as the server wires it
 	files    *staging.Store
+	// complaints (有诉即应)
+	complaints *complaint.Service
 }
 
 func newTestSite(t testing.TB, db *store.DB) testSite {
@@ -107,8 +110,16 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Complaints (有诉即应), with their default categories.
+	complaints := complaint.New(db, complaint.Options{Clock: clk, Calendar: cal, Regions: regions, Keys: keys, Files: files,
+		VerifyCode: func(ctx context.Context, mobile, code string) error {
+			return ids.VerifyCode(ctx, mobile, identity.PurposeComplaint, code)
+		}})
+	if err := complaints.SeedDefaults(context.Background(), testAdmin, audit.Meta{}); err != nil {
+		t.Fatal(err)
+	}
 	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Ratings: ratings, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
-		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev})
+		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +129,7 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testSite{handler: h, server: s, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal, files: files}
+	return testSite{handler: h, server: s, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal, files: files, complaints: complaints}
 }
 
 type exchange struct {
