@@ -50,3 +50,9 @@ func MayAnswer(s Subject, audience, oncePer string) error {
 	}
 	return apperr.New(apperr.Forbidden, "本问卷面向群众和企业，请使用个人或法人账户填写。")
 }
+
+// BoardRegion is Check(s, Publish, board entry) in set form, for lists
+// filtered in SQL: the prefix of the region codes of the entries s may
+// publish and withdraw, "" for every region (an administrator), "-" for
+// none.
+func BoardRegion(s Subject) string { return FollowRegion(s) }

@@ -46,3 +46,15 @@ func TestMayAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestBoardRegionAgreesWithCheck(t *testing.T) {
+	for name, s := range subjects {
+		prefix := policy.BoardRegion(s)
+		for _, region := range []string{district, streetA, communA, streetB, communB} {
+			allowed := policy.Check(s, policy.Publish, policy.Resource{Kind: policy.Board, RegionCode: region}) == nil
+			if inPrefix := strings.HasPrefix(region, prefix); inPrefix != allowed {
+				t.Errorf("%s, entry in %s: prefix %q says %v, Check says %v", name, region, prefix, inPrefix, allowed)
+			}
+		}
+	}
+}
