@@ -40,6 +40,11 @@ var guardLetsIn = map[string][]string{
 	"catalog":             {"head", "catalog", "admin"},
 	"may export catalog":  {"admin"},
 	"may edit catalog":    {"admin"},
+	// Boards and surveys.
+	"board editor":      {"supervisor", "admin"},
+	"may edit survey":   {"admin"},
+	"may view survey":   {"admin"},
+	"may export survey": {"admin"},
 }
 
 // What a guard says when it refuses someone signed in.
@@ -80,6 +85,13 @@ var expectedGuards = map[string]string{
 	"GET /admin/items":         "catalog", "GET /admin/items/new": "catalog", "POST /admin/items": "catalog", "GET /admin/items/{id}": "catalog",
 	"POST /admin/items/{id}": "catalog", "POST /admin/items/{id}/status": "catalog", "GET /admin/quality": "catalog",
 	"GET /admin/catalog/export": "may export catalog", "POST /admin/catalog/import": "may edit catalog",
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	"GET /boards/{board}": "public", "GET /boards/{board}/{id}": "public", "GET /admin/boards": "board editor",
+	"POST /admin/boards/preview": "board editor", "POST /admin/boards": "board editor", "POST /admin/boards/{id}/withdraw": "board editor",
+	"GET /surveys": "public", "GET /surveys/{id}": "public", "POST /surveys/{id}": "public", "GET /surveys/{id}/qr.svg": "public",
+	"GET /admin/surveys": "may edit survey", "GET /admin/surveys/new": "may edit survey", "POST /admin/surveys": "may edit survey",
+	"GET /admin/surveys/{id}": "may edit survey", "POST /admin/surveys/{id}": "may edit survey", "POST /admin/surveys/{id}/status": "may edit survey",
+	"GET /admin/surveys/{id}/results": "may view survey", "GET /admin/surveys/{id}/results.xlsx": "may export survey",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.

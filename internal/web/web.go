@@ -22,6 +22,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -36,6 +37,7 @@ import (
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/throttle"
 )
 
@@ -68,6 +70,10 @@ type Server struct {
 	table     []route          // the route table
 	guards    map[string]guard // its guards, by pattern
 	pages     map[string]*template.Template
+
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	boards  *board.Service
+	surveys *survey.Service
 }
 
 // Deps are the services the pages use.
@@ -91,6 +97,9 @@ type Deps struct {
 	// development sender kept (DevSMS), so that one-time codes can be read.
 	Demo   bool
 	DevSMS *sms.Dev
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	Boards  *board.Service
+	Surveys *survey.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -104,7 +113,8 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
-		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}}
+		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{},
+		boards: d.Boards, surveys: d.Surveys}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -145,13 +155,14 @@ func New(d Deps) (*Server, error) {
 			}
 			return a
 		}}).
-		ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
+		ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/boardpartials.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
-		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot"} {
+		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot",
+		"boards", "boardentry", "boardsadmin", "surveys", "survey", "surveysadmin", "surveyedit", "surveyresults"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -500,13 +511,13 @@ func LargeBody(r *http.Request) int64 {
 // multiLineFields are the names of the <textarea> fields of the pages'
 // own forms (templates/*.html; a test keeps the two in step). Every other
 // field is one line, and httpx refuses line breaks in it.
-var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true}
+var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true, "intro": true, "note": true}
 
 // MultiLine reports whether field of r may hold line breaks: a textarea of
 // a page's form, or a textarea answer of an item's application form (the
 // item, named in the path, says which its are).
 func (s *Server) MultiLine(r *http.Request, field string) bool {
-	if multiLineFields[field] {
+	if multiLineFields[field] || surveyFieldMultiLine(r, field) {
 		return true
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/items/")
