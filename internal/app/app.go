@@ -360,6 +360,12 @@ func runDemo(ctx context.Context, env *environment) error {
 			fmt.Fprintf(env.stdout, "  %-16s %s · %s · %s\n", a.Username, a.Name, a.Department, a.Roles)
 		}
 		fmt.Fprintln(env.stdout, "群众账号：在“登录”页注册，短信验证码可在 /demo/sms 查看。")
+		// Boards and surveys: the satisfaction survey opens now; its answers
+		// and the boards' entries (from finished cases) follow the cases.
+		surveyID, err := demo.SeedSurvey(ctx, g.DB, g.Clock, g.Keys)
+		if err != nil {
+			return fmt.Errorf("演示问卷：%w", err)
+		}
 		if sum.Created && cfg.DemoCases > 0 {
 			// Cases go through the real workflow, which takes a while: the
 			// portal serves meanwhile, and the queues fill as it goes.
@@ -371,10 +377,30 @@ func runDemo(ctx context.Context, env *environment) error {
 					return
 				}
 				env.log.Info("demo cases made", "cases", n, "elapsed", time.Since(start).Round(time.Second))
+				if err := seedDemoBoardsSurveys(ctx, g, surveyID); err != nil && ctx.Err() == nil {
+					env.log.Error("demo boards and survey answers", "err", err)
+				}
 			}()
 		}
 		return nil
 	})
+}
+
+// seedDemoBoardsSurveys answers the demo's survey (surveyID; 0: it
+// existed) as a few hundred residents, and publishes some of the finished
+// cases on the boards.
+func seedDemoBoardsSurveys(ctx context.Context, g *Graph, surveyID int64) error {
+	start := time.Now()
+	answers := 0
+	if surveyID != 0 {
+		var err error
+		if answers, err = demo.SeedSurveyAnswers(ctx, g.DB, g.Identity, g.Keys, surveyID, g.Clock.Now(), 320); err != nil {
+			return err
+		}
+	}
+	entries, err := demo.SeedBoards(ctx, g.Boards)
+	g.Log.Info("demo survey answers and board entries made", "answers", answers, "entries", entries, "elapsed", time.Since(start).Round(time.Millisecond))
+	return err
 }
 
 // seedDemoCases makes the demo's cases over the past weeks through a

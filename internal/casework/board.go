@@ -2,6 +2,8 @@ package casework
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -99,8 +101,12 @@ func (b boardSource) finish(ctx context.Context, id int64, due string) (Finish, 
 		}
 	}
 	var e Event
-	if err := b.s.db.Read().QueryRow(ctx, `SELECT at FROM case_events WHERE case_id = ? AND action IN (?, ?, ?) ORDER BY seq DESC LIMIT 1`,
-		id, Complete, Refuse, Withdraw).Scan(&e.At); err != nil {
+	err := b.s.db.Read().QueryRow(ctx, `SELECT at FROM case_events WHERE case_id = ? AND action IN (?, ?, ?) ORDER BY seq DESC LIMIT 1`,
+		id, Complete, Refuse, Withdraw).Scan(&e.At)
+	if errors.Is(err, sql.ErrNoRows) { // a row written without its record (a bulk load): no finish to tell
+		return Finish{}, nil
+	}
+	if err != nil {
 		return Finish{}, fmt.Errorf("case %d: finishing step: %w", id, err)
 	}
 	return b.s.finish(dueOn, calendar.DateOf(e.At)), nil
