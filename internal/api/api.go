@@ -15,12 +15,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/survey"
 )
 
 //go:embed openapi.json
@@ -38,6 +40,9 @@ type API struct {
 	cases        *casework.Service
 	files        filestore.Store
 	authenticate Authenticator
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	boards  *board.Service
+	surveys *survey.Service
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -52,11 +57,15 @@ type Deps struct {
 	Cases        *casework.Service
 	Files        filestore.Store
 	Authenticate Authenticator
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	Boards  *board.Service
+	Surveys *survey.Service
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
-	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, authenticate: d.Authenticate}
+	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, authenticate: d.Authenticate,
+		boards: d.Boards, surveys: d.Surveys}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -79,6 +88,11 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/items/{id}", a.getItem},
 		{"POST", CasesPath, a.createCase},
 		{"GET", CasesPath + "/{id}", a.getCase},
+		// Boards and surveys (表扬台, 曝光台, 问卷).
+		{"GET", "/api/v1/boards/{board}", a.listBoard},
+		{"GET", "/api/v1/boards/{board}/{id}", a.getBoardEntry},
+		{"GET", "/api/v1/surveys/{id}", a.getSurvey},
+		{"POST", "/api/v1/surveys/{id}/answers", a.answerSurvey},
 	}
 }
 
