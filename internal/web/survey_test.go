@@ -1,0 +1,71 @@
+package web_test
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// An administrator builds a survey counted per device in the editor and
+// opens it; a visitor who has not signed in answers once from their
+// browser (its cookie), a second answer from it is refused, and a browser
+// without the cookie is told why; the results count the answer.
+func TestSurveyPerDeviceThroughThePages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		admin := signInStaff(t, site, db, "sadmin", "xzfwzx", policy.Admin)
+		form := url.Values{"title": {"大厅现场评价"}, "audience": {"citizens"}, "once_per": {"device"}, "anonymous": {"1"},
+			"q1_title": {"总体满意度"}, "q1_kind": {"scale"}, "q1_required": {"1"},
+			"q2_title": {"您在哪个窗口办事"}, "q2_kind": {"single"}, "q2_options": {"综合窗口\r\n社保窗口"}, "q2_satisfied": {"一"}}
+		// A refused save keeps what was typed.
+		if ex := admin.post("/admin/surveys", form); ex.status != 400 || !strings.Contains(ex.body, "应填选项的序号") || !strings.Contains(ex.body, "社保窗口") {
+			t.Fatalf("a bad mark: %d %s", ex.status, ex.body)
+		}
+		form.Set("q2_satisfied", "")
+		ex := admin.post("/admin/surveys", form)
+		m := regexp.MustCompile(`^/admin/surveys/(\d+)/results$`).FindStringSubmatch(ex.header.Get("Location"))
+		if ex.status != 303 || m == nil {
+			t.Fatalf("saving: %d %s %s", ex.status, ex.header.Get("Location"), ex.body)
+		}
+		page := "/surveys/" + m[1]
+		if ex := newBrowser(t, site.handler).get(page); ex.status != 404 {
+			t.Fatalf("a draft for a visitor: %d", ex.status)
+		}
+		if ex := admin.post("/admin/surveys/"+m[1]+"/status", url.Values{"to": {"open"}}); ex.status != 303 {
+			t.Fatalf("opening: %d %s", ex.status, ex.body)
+		}
+
+		visitor := newBrowser(t, site.handler)
+		if ex := visitor.get(page); ex.status != 200 || visitor.cookies["zwfw_device"] == nil || !strings.Contains(ex.body, "每台设备只能填写一次") {
+			t.Fatalf("the survey: %d, cookie %v", ex.status, visitor.cookies["zwfw_device"])
+		}
+		if ex := visitor.post(page, url.Values{"q2": {"1"}}); ex.status != 400 || !strings.Contains(ex.body, "第 1 题“总体满意度”为必答题，请打分。") ||
+			!strings.Contains(ex.body, `id="q2-1" name="q2" value="1" checked`) {
+			t.Fatalf("a missing answer: %d %s", ex.status, ex.body)
+		}
+		if ex := visitor.post(page, url.Values{"q1": {"5"}, "q2": {"0"}}); ex.status != 303 || ex.header.Get("Location") != page+"?done=1" {
+			t.Fatalf("answering: %d %s", ex.status, ex.body)
+		}
+		if ex := visitor.post(page, url.Values{"q1": {"1"}}); ex.status != 409 || !strings.Contains(ex.body, "这台设备已经填写过这份问卷") {
+			t.Fatalf("the same device again: %d %s", ex.status, ex.body)
+		}
+		if ex := newBrowser(t, site.handler).post(page, url.Values{"q1": {"4"}}); ex.status != 400 || !strings.Contains(ex.body, "Cookie") {
+			t.Fatalf("without the cookie: %d %s", ex.status, ex.body)
+		}
+		if ex := visitor.get(page + "/qr.svg"); ex.status != 200 || !strings.HasPrefix(ex.body, "<svg") {
+			t.Fatalf("the QR code: %d", ex.status)
+		}
+		res := admin.get("/admin/surveys/" + m[1] + "/results")
+		if res.status != 200 || !strings.Contains(res.body, "1 份") || !strings.Contains(res.body, "100.0%") {
+			t.Fatalf("the results: %d %s", res.status, res.body)
+		}
+		if ex := admin.get("/admin/surveys/" + m[1]); ex.status != 303 {
+			t.Errorf("the editor of an opened survey: %d", ex.status)
+		}
+	})
+}
