@@ -49,3 +49,5 @@ CREATE TABLE survey_responses (
     submitted_at TIMESTAMP NOT NULL,
     UNIQUE (survey_id, respondent)
 );
+-- Results and the export read a survey's answers a page at a time by id.
+CREATE INDEX survey_responses_survey ON survey_responses (survey_id, id);
