@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strings"
@@ -66,6 +67,51 @@ func TestSurveyPerDeviceThroughThePages(t *testing.T) {
 		}
 		if ex := admin.get("/admin/surveys/" + m[1]); ex.status != 303 {
 			t.Errorf("the editor of an opened survey: %d", ex.status)
+		}
+	})
+}
+
+// Who may answer what, on the pages: a visitor is asked to sign in (as
+// staff for a staff survey); a citizen is told a staff survey is not
+// theirs; a named staff survey keeps the account with the answer.
+func TestSurveyAudiencesThroughThePages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		site := newTestSite(t, db)
+		admin := signInStaff(t, site, db, "sadmin", "xzfwzx", policy.Admin)
+		open := func(audience, anonymous string) string {
+			ex := admin.post("/admin/surveys", url.Values{"title": {"内部调查"}, "audience": {audience}, "once_per": {"person"}, "anonymous": {anonymous},
+				"q1_title": {"您对本单位的培训是否满意"}, "q1_kind": {"scale"}, "q1_required": {"1"}})
+			id := strings.TrimSuffix(strings.TrimPrefix(ex.header.Get("Location"), "/admin/surveys/"), "/results")
+			if ex.status != 303 || admin.post("/admin/surveys/"+id+"/status", url.Values{"to": {"open"}}).status != 303 {
+				t.Fatalf("a %s survey: %d %s", audience, ex.status, ex.body)
+			}
+			return "/surveys/" + id
+		}
+		citizens, staff := open("citizens", "1"), open("staff", "")
+		visitor := newBrowser(t, site.handler)
+		if ex := visitor.get(citizens); !strings.Contains(ex.body, `href="/signin?next=`+citizens+`"`) {
+			t.Errorf("a visitor on a citizens' survey: %s", ex.body)
+		}
+		if ex := visitor.get(staff); !strings.Contains(ex.body, `href="/staff/signin?next=`+staff+`"`) {
+			t.Errorf("a visitor on a staff survey: %s", ex.body)
+		}
+		if ex := visitor.post(staff, url.Values{"q1": {"5"}}); ex.status != 401 {
+			t.Errorf("a visitor answering a staff survey: %d", ex.status)
+		}
+		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
+		if ex := citizen.post(staff, url.Values{"q1": {"5"}}); ex.status != 403 || !strings.Contains(ex.body, "本问卷面向工作人员") {
+			t.Errorf("a citizen answering a staff survey: %d %s", ex.status, ex.body)
+		}
+		clerk := signInStaff(t, site, db, "sclerk", "scjgj", policy.Window)
+		if ex := clerk.post(citizens, url.Values{"q1": {"5"}}); ex.status != 403 || !strings.Contains(ex.body, "本问卷面向群众和企业") {
+			t.Errorf("a clerk answering a citizens' survey: %d %s", ex.status, ex.body)
+		}
+		if ex := clerk.post(staff, url.Values{"q1": {"4"}}); ex.status != 303 {
+			t.Fatalf("a clerk answering a staff survey: %d %s", ex.status, ex.body)
+		}
+		var named int
+		if err := db.Read().QueryRow(context.Background(), `SELECT COUNT(*) FROM survey_responses WHERE account_id IS NOT NULL`).Scan(&named); err != nil || named != 1 {
+			t.Errorf("named answers: %d %v", named, err)
 		}
 	})
 }
