@@ -7,6 +7,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/survey"
 )
 
@@ -45,8 +46,14 @@ func (a *API) getSurvey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	who, _ := a.who(r) // signed in or not, a draft is an administrator's only
+	who, err := a.who(r)
+	if err != nil { // read as anyone: a draft is an administrator's, a staff survey staff's
+		who = policy.Subject{Kind: policy.Anonymous}
+	}
 	sv, err := a.surveys.Get(r.Context(), who, id)
+	if apperr.Is(err, apperr.Unauthorized) {
+		err = apperr.New(apperr.NotFound, "没有这份问卷。")
+	}
 	if err != nil {
 		return err
 	}

@@ -286,14 +286,22 @@ func get(ctx context.Context, q store.Querier, id int64) (Survey, error) {
 	return sv, err
 }
 
-// Get returns a survey as those who answer it see it: open or closed
-// ones for anyone; a draft only for an administrator.
+// Get returns a survey as those who answer it see it: a citizens' survey,
+// open or closed, for anyone; a staff survey for staff only (a visitor is
+// asked to sign in, a citizen does not learn of it); a draft only for an
+// administrator.
 func (s *Service) Get(ctx context.Context, who policy.Subject, id int64) (Survey, error) {
 	sv, err := get(ctx, s.db.Read(), id)
-	if err == nil && sv.Status == Draft && policy.Check(who, policy.Edit, manage) != nil {
+	switch {
+	case err != nil:
+		return Survey{}, err
+	case sv.Status == Draft && policy.Check(who, policy.Edit, manage) != nil,
+		sv.Audience == policy.StaffOnly && who.Kind == policy.Person:
 		return Survey{}, apperr.New(apperr.NotFound, "没有这份问卷。")
+	case sv.Audience == policy.StaffOnly && who.Kind != policy.Staff:
+		return Survey{}, apperr.New(apperr.Unauthorized, "本问卷面向工作人员，请使用工作人员账户登录后填写。")
 	}
-	return sv, err
+	return sv, nil
 }
 
 // Summary is a survey in the administrator's list.

@@ -265,3 +265,54 @@ func TestSurveyOncePerDevice(t *testing.T) {
 		}
 	})
 }
+
+// A staff survey is staff's: a citizen does not learn of it, a visitor is
+// asked to sign in, and the portal's list shows each only what they may
+// answer (a citizens' survey counted per person to visitors too, who may
+// sign in for it).
+func TestStaffSurveyIsStaffs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewManual(time.Date(2026, 12, 7, 10, 0, 0, 0, clock.China))
+		if _, err := demo.SeedDistrict(ctx, db, clk); err != nil {
+			t.Fatal(err)
+		}
+		svc := survey.New(db, clk, keys(t))
+		admin := account(t, db, policy.Staff, "管理员")
+		citizen := account(t, db, policy.Person, "张三")
+		staffSurvey := survey.Survey{Title: "内部培训评价", Audience: policy.StaffOnly, OncePer: policy.ByPerson,
+			Questions: []survey.Question{{Title: "培训是否有用", Kind: survey.Scale, Required: true}}}
+		var ids []int64
+		for _, sv := range []survey.Survey{staffSurvey, satisfaction()} {
+			sv, err := svc.Save(ctx, admin, audit.Meta{}, sv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.SetStatus(ctx, admin, audit.Meta{}, sv.ID, survey.Open); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, sv.ID)
+		}
+		anon := policy.Subject{Kind: policy.Anonymous}
+		if _, err := svc.Get(ctx, citizen, ids[0]); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("a citizen reads a staff survey: %v", err)
+		}
+		if _, err := svc.Get(ctx, anon, ids[0]); !apperr.Is(err, apperr.Unauthorized) {
+			t.Errorf("a visitor reads a staff survey: %v", err)
+		}
+		if _, err := svc.Get(ctx, admin, ids[0]); err != nil {
+			t.Errorf("staff read a staff survey: %v", err)
+		}
+		for who, want := range map[string][]int64{"admin": {ids[0]}, "citizen": {ids[1]}, "visitor": {ids[1]}} {
+			s := map[string]policy.Subject{"admin": admin, "citizen": citizen, "visitor": anon}[who]
+			list, err := svc.Open(ctx, s)
+			var got []int64
+			for _, sv := range list {
+				got = append(got, sv.ID)
+			}
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s's open surveys: %v, want %v (%v)", who, got, want, err)
+			}
+		}
+	})
+}

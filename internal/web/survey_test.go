@@ -71,9 +71,9 @@ func TestSurveyPerDeviceThroughThePages(t *testing.T) {
 	})
 }
 
-// Who may answer what, on the pages: a visitor is asked to sign in (as
-// staff for a staff survey); a citizen is told a staff survey is not
-// theirs; a named staff survey keeps the account with the answer.
+// Who may answer what, on the pages: a visitor is asked to sign in (on
+// the staff's page for a staff survey); a citizen does not see a staff
+// survey; a named staff survey keeps the account with the answer.
 func TestSurveyAudiencesThroughThePages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
@@ -92,14 +92,19 @@ func TestSurveyAudiencesThroughThePages(t *testing.T) {
 		if ex := visitor.get(citizens); !strings.Contains(ex.body, `href="/signin?next=`+citizens+`"`) {
 			t.Errorf("a visitor on a citizens' survey: %s", ex.body)
 		}
-		if ex := visitor.get(staff); !strings.Contains(ex.body, `href="/staff/signin?next=`+staff+`"`) {
-			t.Errorf("a visitor on a staff survey: %s", ex.body)
+		// A staff survey sends a visitor to the staff's sign-in, and is
+		// not there for a citizen.
+		if ex := visitor.get(staff); ex.status != 303 || ex.header.Get("Location") != "/staff/signin?next="+url.QueryEscape(staff) {
+			t.Errorf("a visitor on a staff survey: %d %s", ex.status, ex.header.Get("Location"))
 		}
 		if ex := visitor.post(staff, url.Values{"q1": {"5"}}); ex.status != 401 {
 			t.Errorf("a visitor answering a staff survey: %d", ex.status)
 		}
 		citizen := registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")
-		if ex := citizen.post(staff, url.Values{"q1": {"5"}}); ex.status != 403 || !strings.Contains(ex.body, "本问卷面向工作人员") {
+		if ex := citizen.get(staff); ex.status != 404 {
+			t.Errorf("a citizen opening a staff survey: %d", ex.status)
+		}
+		if ex := citizen.post(staff, url.Values{"q1": {"5"}}); ex.status != 404 {
 			t.Errorf("a citizen answering a staff survey: %d %s", ex.status, ex.body)
 		}
 		clerk := signInStaff(t, site, db, "sclerk", "scjgj", policy.Window)
