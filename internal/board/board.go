@@ -128,16 +128,27 @@ type Entry struct {
 	SourceID    int64
 	RegionCode  string
 	Title       string // the supervisor's title
-	Note        string `json:"note"` // the supervisor's words, optional
-	Subject     string `json:"subject"`
-	Department  string `json:"department"`
-	Region      string `json:"region"`
-	Facts       []Fact `json:"facts"`
-	Text        string `json:"text"`
+	Note        string // the supervisor's words, optional
+	Subject     string
+	Department  string
+	Region      string
+	Facts       []Fact
+	Text        string
 	PublishedAt time.Time
 	Withdrawn   bool
 	WithdrawnAt time.Time
 	Reason      string // why it was withdrawn
+}
+
+// snapshot is what board_entries.snapshot holds: an entry's texts as the
+// public sees them.
+type snapshot struct {
+	Note       string `json:"note,omitempty"`
+	Subject    string `json:"subject"`
+	Department string `json:"department"`
+	Region     string `json:"region"`
+	Facts      []Fact `json:"facts"`
+	Text       string `json:"text,omitempty"`
 }
 
 // Limits of what a supervisor writes.
@@ -277,7 +288,7 @@ func (s *Service) Publish(ctx context.Context, who policy.Subject, meta audit.Me
 	if err != nil {
 		return e, err
 	}
-	body, err := json.Marshal(e)
+	body, err := json.Marshal(snapshot{Note: e.Note, Subject: e.Subject, Department: e.Department, Region: e.Region, Facts: e.Facts, Text: e.Text})
 	if err != nil {
 		return e, err
 	}
@@ -343,7 +354,7 @@ func scanEntry(row interface{ Scan(...any) error }) (Entry, error) {
 	if err := row.Scan(&e.ID, &e.Board, &e.Source, &e.SourceID, &e.RegionCode, &e.Title, &body, &e.PublishedAt, &withdrawn, &e.Reason); err != nil {
 		return e, err
 	}
-	var snap Entry
+	var snap snapshot
 	if err := json.Unmarshal([]byte(body), &snap); err != nil {
 		return e, fmt.Errorf("board: entry %d: %w", e.ID, err)
 	}
