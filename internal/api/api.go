@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/complaint"
@@ -23,6 +24,7 @@ import (
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/survey"
 )
 
 //go:embed openapi.json
@@ -42,6 +44,9 @@ type API struct {
 	ratings      *rating.Service
 	authenticate Authenticator
 	complaints   *complaint.Service // 有诉即应; nil: its operations answer unavailable
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	boards  *board.Service
+	surveys *survey.Service
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -58,12 +63,15 @@ type Deps struct {
 	Ratings      *rating.Service // 好差评; nil: its routes answer unavailable
 	Authenticate Authenticator
 	Complaints   *complaint.Service
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	Boards  *board.Service
+	Surveys *survey.Service
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
 	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate,
-		complaints: d.Complaints}
+		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -93,6 +101,11 @@ func (a *API) Routes() []Route {
 		{"POST", ComplaintsPath, a.createComplaint},
 		{"GET", ComplaintsPath + "/stats", a.complaintStats},
 		{"GET", ComplaintsPath + "/{number}", a.getComplaint},
+		// Boards and surveys (表扬台, 曝光台, 问卷).
+		{"GET", "/api/v1/boards/{board}", a.listBoard},
+		{"GET", "/api/v1/boards/{board}/{id}", a.getBoardEntry},
+		{"GET", "/api/v1/surveys/{id}", a.getSurvey},
+		{"POST", "/api/v1/surveys/{id}/answers", a.answerSurvey},
 	}
 }
 

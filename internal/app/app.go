@@ -368,6 +368,12 @@ func runDemo(ctx context.Context, env *environment) error {
 		} else if n > 0 {
 			fmt.Fprintf(env.stdout, "已创建 %d 件演示诉求（派单员账号 dispatcher）\n", n)
 		}
+		// Boards and surveys: the satisfaction survey opens now; its answers
+		// and the boards' entries (from finished cases) follow the cases.
+		surveyID, err := demo.SeedSurvey(ctx, g.DB, g.Clock, g.Keys)
+		if err != nil {
+			return fmt.Errorf("演示问卷：%w", err)
+		}
 		if sum.Created && cfg.DemoCases > 0 {
 			// Cases go through the real workflow, which takes a while: the
 			// portal serves meanwhile, and the queues fill as it goes.
@@ -379,10 +385,30 @@ func runDemo(ctx context.Context, env *environment) error {
 					return
 				}
 				env.log.Info("demo cases made", "cases", n, "elapsed", time.Since(start).Round(time.Second))
+				if err := seedDemoBoardsSurveys(ctx, g, surveyID); err != nil && ctx.Err() == nil {
+					env.log.Error("demo boards and survey answers", "err", err)
+				}
 			}()
 		}
 		return nil
 	})
+}
+
+// seedDemoBoardsSurveys answers the demo's survey (surveyID; 0: it
+// existed) as a few hundred residents, and publishes some of the finished
+// cases on the boards.
+func seedDemoBoardsSurveys(ctx context.Context, g *Graph, surveyID int64) error {
+	start := time.Now()
+	answers := 0
+	if surveyID != 0 {
+		var err error
+		if answers, err = demo.SeedSurveyAnswers(ctx, g.DB, g.Identity, g.Keys, surveyID, g.Clock.Now(), 320); err != nil {
+			return err
+		}
+	}
+	entries, err := demo.SeedBoards(ctx, g.Boards)
+	g.Log.Info("demo survey answers and board entries made", "answers", answers, "entries", entries, "elapsed", time.Since(start).Round(time.Millisecond))
+	return err
 }
 
 // seedDemoCases makes the demo's cases over the past weeks through a
@@ -587,7 +613,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 	mux := http.NewServeMux()
 	pages.Register(mux)
 	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files, Ratings: deps.Ratings,
-		Complaints: deps.Complaints,
+		Complaints: deps.Complaints, Boards: deps.Boards, Surveys: deps.Surveys,
 		Authenticate: func(ctx context.Context, token string) (policy.Subject, error) {
 			sess, err := deps.Identity.Authenticate(ctx, token)
 			return sess.Subject, err

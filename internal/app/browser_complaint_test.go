@@ -111,6 +111,9 @@ func TestBrowserComplaint(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[name=satisfied][value=yes]`)))
 	press(t, citizen, "confirm", chromedp.CSS(`form:has(input[name=op][value=confirm]) button[type=submit]`))
 	wantText(t, citizen, "confirmed", "已办结", "已解决，满意")
+	// Closed, it asks the citizen to rate the service (好差评, wired in app).
+	open(t, citizen, s.URL+"/me/cases")
+	wantText(t, citizen, "the invitation to rate the complaint", "请评价已办结的服务", "评价：一般类")
 	open(t, citizen, s.URL+"/me/complaints")
 	wantText(t, citizen, "my complaints", "小区门口路灯不亮", "楼下商铺占用消防通道")
 	// The second, bounced, is waiting for the dispatcher; the citizen is not

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/throttle"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/web"
 )
 
@@ -47,6 +49,9 @@ type Graph struct {
 	Ratings  *rating.Service // 好差评: invited when a case finishes
 	// Complaints (有诉即应); a closed one invites its complainant to rate it.
 	Complaints *complaint.Service
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	Boards  *board.Service
+	Surveys *survey.Service
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -195,6 +200,10 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		return g.Ratings.Invite(ctx, tx, rating.Subject{Kind: rating.OfComplaint, ID: c.ID, Number: c.Number,
 			Title: c.CategoryName, DepartmentID: c.DepartmentID, RegionCode: c.RegionCode, PersonID: c.AccountID, Scene: rating.Online})
 	})
+	// Boards and surveys: finished cases are the boards' first source;
+	// complaints and ratings add theirs here (board.Source).
+	g.Boards = board.New(db, clk, g.Cases.BoardSource())
+	g.Surveys = survey.New(db, clk, g.Keys)
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -243,7 +252,8 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	}
 	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
-		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS})
+		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
+		Boards: g.Boards, Surveys: g.Surveys})
 	if err != nil {
 		return nil, err
 	}

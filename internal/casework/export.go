@@ -6,12 +6,10 @@ import (
 	"io"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/store"
+	xlsx "github.com/zwfw/zwfw/internal/workbook"
 )
 
 // exportPage is how many rows a workbook export reads at a time.
@@ -73,47 +71,21 @@ func (s *Service) ArchivesWorkbook(ctx context.Context, who policy.Subject, meta
 }
 
 // workbook writes every page of a supervisors' list (from list, which
-// reads the page after a cursor) as an XLSX workbook: one sheet, the
-// header, then cells of each row. The export is audited (with meta, at
-// the clock's time, the rows counted) before anything is written to w, as
-// the archive export is: it takes many cases out at once. Who may read
-// the list is the list's own check.
+// reads the page after a cursor) as an XLSX workbook of one sheet, audited
+// (with meta, at the clock's time, the rows counted) before anything is
+// written to w, as the archive export is. Who may read the list is the
+// list's own check.
 func workbook[T any](ctx context.Context, s *Service, who policy.Subject, meta audit.Meta, sheet, object string, header []any,
 	list func(after string) (Page[T], error), cells func(T) []any, w io.Writer) error {
-	x := excelize.NewFile()
-	defer x.Close()
-	if err := x.SetSheetName("Sheet1", sheet); err != nil {
+	b := xlsx.New()
+	defer b.Close()
+	n, err := xlsx.Sheet(b, sheet, header, func(after string) ([]T, string, error) {
+		p, err := list(after)
+		return p.Rows, p.Next, err
+	}, cells)
+	if err != nil {
 		return err
 	}
-	row := 1
-	put := func(values []any) error {
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		row++
-		return x.SetSheetRow(sheet, cell, &values)
-	}
-	if err := put(header); err != nil {
-		return err
-	}
-	for after := ""; ; {
-		page, err := list(after)
-		if err != nil {
-			return err
-		}
-		for _, e := range page.Rows {
-			if err := put(cells(e)); err != nil {
-				return err
-			}
-		}
-		if page.Next == "" {
-			break
-		}
-		after = page.Next
-	}
-	if err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		return audit.Append(ctx, tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
-			Object: "cases:" + object, Detail: fmt.Sprintf("导出%s清单 %d 件", sheet, row-2), IP: meta.IP})
-	}); err != nil {
-		return err
-	}
-	return x.Write(w)
+	return b.Write(ctx, s.db, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: who.Name, Action: "export",
+		Object: "cases:" + object, Detail: fmt.Sprintf("导出%s清单 %d 件", sheet, n), IP: meta.IP}, w)
 }

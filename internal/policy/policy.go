@@ -248,6 +248,9 @@ func staffMay(s Subject, a Action, r Resource) bool {
 		return a == View && (s.hasAny(Supervisor, Head))
 	case Account:
 		return a == View && r.OwnerID == s.AccountID || a == Edit && r.OwnerID == s.AccountID
+	// Boards: rules in board.go.
+	case Board:
+		return boardMay(s, a, r)
 	}
 	return false
 }

@@ -243,6 +243,26 @@ func (s *Server) routes() []route {
 		{"POST /admin/complaints/categories", staffMay(policy.Edit, complaintSettings), s.complaintCategorySave},
 		{"POST /admin/complaints/routes", staffMay(policy.Edit, complaintSettings), s.complaintRouteSave},
 		{"POST /admin/complaints/routes/{id}/delete", staffMay(policy.Edit, complaintSettings), s.complaintRouteRemove},
+		// Boards and surveys (表扬台, 曝光台, 问卷): the public pages, the
+		// supervisors' choice of entries, the administrators' surveys.
+		{"GET /boards/{board}", public, s.boardPage},
+		{"GET /boards/{board}/{id}", public, s.boardEntry},
+		{"GET /admin/boards", boardEditor, s.boardsAdmin},
+		{"POST /admin/boards/preview", boardEditor, s.boardPreview},
+		{"POST /admin/boards", boardEditor, s.boardPublish},
+		{"POST /admin/boards/{id}/withdraw", boardEditor, s.boardWithdraw},
+		{"GET /surveys", public, s.surveyList},
+		{"GET /surveys/{id}", public, s.surveyPage},
+		{"POST /surveys/{id}", public, s.surveyAnswer},
+		{"GET /surveys/{id}/qr.svg", public, s.surveyQR},
+		{"GET /admin/surveys", staffMay(policy.Edit, surveyResource), s.surveysAdmin},
+		{"GET /admin/surveys/new", staffMay(policy.Edit, surveyResource), s.surveyNew},
+		{"POST /admin/surveys", staffMay(policy.Edit, surveyResource), s.surveySave},
+		{"GET /admin/surveys/{id}", staffMay(policy.Edit, surveyResource), s.surveyEdit},
+		{"POST /admin/surveys/{id}", staffMay(policy.Edit, surveyResource), s.surveySave},
+		{"POST /admin/surveys/{id}/status", staffMay(policy.Edit, surveyResource), s.surveyStatus},
+		{"GET /admin/surveys/{id}/results", staffMay(policy.View, surveyResource), s.surveyResults},
+		{"GET /admin/surveys/{id}/results.xlsx", staffMay(policy.Export, surveyResource), s.surveyExport},
 		// Anything else is not found.
 		{"/", public, func(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.NotFound, "您访问的页面不存在。")

@@ -46,6 +46,11 @@ var guardLetsIn = map[string][]string{
 	"may create complaint":        {"window", "admin"},
 	"may view complaint_stats":    {"supervisor", "admin"},
 	"may edit complaint_settings": {"admin"},
+	// Boards and surveys.
+	"board editor":      {"supervisor", "admin"},
+	"may edit survey":   {"admin"},
+	"may view survey":   {"admin"},
+	"may export survey": {"admin"},
 }
 
 // What a guard says when it refuses someone signed in.
@@ -104,6 +109,13 @@ var expectedGuards = map[string]string{
 	"POST /workbench/complaints/new": "may create complaint", "GET /admin/complaints/stats": "may view complaint_stats",
 	"GET /admin/complaints/settings": "may edit complaint_settings", "POST /admin/complaints/categories": "may edit complaint_settings",
 	"POST /admin/complaints/routes": "may edit complaint_settings", "POST /admin/complaints/routes/{id}/delete": "may edit complaint_settings",
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	"GET /boards/{board}": "public", "GET /boards/{board}/{id}": "public", "GET /admin/boards": "board editor",
+	"POST /admin/boards/preview": "board editor", "POST /admin/boards": "board editor", "POST /admin/boards/{id}/withdraw": "board editor",
+	"GET /surveys": "public", "GET /surveys/{id}": "public", "POST /surveys/{id}": "public", "GET /surveys/{id}/qr.svg": "public",
+	"GET /admin/surveys": "may edit survey", "GET /admin/surveys/new": "may edit survey", "POST /admin/surveys": "may edit survey",
+	"GET /admin/surveys/{id}": "may edit survey", "POST /admin/surveys/{id}": "may edit survey", "POST /admin/surveys/{id}/status": "may edit survey",
+	"GET /admin/surveys/{id}/results": "may view survey", "GET /admin/surveys/{id}/results.xlsx": "may export survey",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -38,6 +39,7 @@ import (
 	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/throttle"
 )
 
@@ -73,6 +75,10 @@ type Server struct {
 	pages     map[string]*template.Template
 	// Complaints (有诉即应).
 	complaints *complaint.Service
+
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	boards  *board.Service
+	surveys *survey.Service
 }
 
 // Deps are the services the pages use.
@@ -99,6 +105,9 @@ type Deps struct {
 	DevSMS *sms.Dev
 	// Complaints (有诉即应).
 	Complaints *complaint.Service
+	// Boards and surveys (表扬台, 曝光台, 问卷).
+	Boards  *board.Service
+	Surveys *survey.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -116,7 +125,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{},
-		complaints: d.Complaints}
+		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -166,14 +175,15 @@ func New(d Deps) (*Server, error) {
 			}
 			return a
 		}}).
-		ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
+		ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/boardpartials.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
 		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot",
-		"rate", "followups", "followup", "ratingrates", "rectifications", "tablet", "tabletpair"} {
+		"rate", "followups", "followup", "ratingrates", "rectifications", "tablet", "tabletpair",
+		"boards", "boardentry", "boardsadmin", "surveys", "survey", "surveysadmin", "surveyedit", "surveyresults"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -531,13 +541,13 @@ func LargeBody(r *http.Request) int64 {
 // own forms (templates/*.html; a test keeps the two in step). Every other
 // field is one line, and httpx refuses line breaks in it.
 var multiLineFields = map[string]bool{"basis": true, "conditions": true, "reason": true, "steps": true, "comment": true, "note": true, "what": true,
-	"description": true, "answer": true} // the last two: complaints
+	"description": true, "answer": true, "intro": true}
 
 // MultiLine reports whether field of r may hold line breaks: a textarea of
 // a page's form, or a textarea answer of an item's application form (the
 // item, named in the path, says which its are).
 func (s *Server) MultiLine(r *http.Request, field string) bool {
-	if multiLineFields[field] {
+	if multiLineFields[field] || surveyFieldMultiLine(r, field) {
 		return true
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/items/")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -35,6 +36,7 @@ import (
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
+	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/throttle"
 	"github.com/zwfw/zwfw/internal/web"
 )
@@ -119,7 +121,8 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 		t.Fatal(err)
 	}
 	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Ratings: ratings, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
-		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints})
+		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints,
+		Boards: board.New(db, clk, cases.BoardSource()), Surveys: survey.New(db, clk, keys)})
 	if err != nil {
 		t.Fatal(err)
 	}
