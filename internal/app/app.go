@@ -91,6 +91,10 @@ func commands() []command {
 		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "data-keys", "index-key", "log-format", "log-level", "audit-keys",
 			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, []string{"办件编号", "文件"}, runArchiveExport},
 		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", append(dbFlags, "audit-keys", "checkpoint"), nil, runAuditVerify},
+		// API keys of other systems (Open311 clients): internal/app/apikey.go.
+		{"apikey create", "开设接口密钥（供 Open311 等外部系统调用；密钥只显示这一次）", append(dbFlags, "audit-keys", "name", "client", "scope"), nil, runAPIKeyCreate},
+		{"apikey list", "列出全部接口密钥（不含密钥本身）", dbFlags, nil, runAPIKeyList},
+		{"apikey revoke", "停用一个接口密钥，立即生效", append(dbFlags, "audit-keys"), []string{"编号或前缀"}, runAPIKeyRevoke},
 		{"keys rotate", "把全部已加密的个人信息改用当前加密密钥（ZWFW_DATA_KEYS 的第一个）重新加密；可中断后重跑", userFlags, nil, runKeysRotate},
 		{"keys", "生成一组新的密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY、ZWFW_AUDIT_KEYS）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
@@ -374,6 +378,13 @@ func runDemo(ctx context.Context, env *environment) error {
 		if err != nil {
 			return fmt.Errorf("演示问卷：%w", err)
 		}
+		// Open311: a key for trying /open311/v2/, on a line of its own
+		// that scripts can read (docs/OPEN311.md).
+		key, err := demo.SeedAPIKey(ctx, g.APIKeys)
+		if err != nil {
+			return fmt.Errorf("演示接口密钥：%w", err)
+		}
+		fmt.Fprintf(env.stdout, "open311 api_key=%s\n", key)
 		if sum.Created && cfg.DemoCases > 0 {
 			// Cases go through the real workflow, which takes a while: the
 			// portal serves meanwhile, and the queues fill as it goes.

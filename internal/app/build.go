@@ -12,6 +12,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/zwfw/zwfw/internal/apikey"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -52,6 +53,7 @@ type Graph struct {
 	// Boards and surveys (表扬台, 曝光台, 问卷).
 	Boards  *board.Service
 	Surveys *survey.Service
+	APIKeys *apikey.Service // keys of other systems (Open311 clients)
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -174,6 +176,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		k, err := g.Identity.Known(ctx, q, account, enterprise)
 		return casework.Known(k), err
 	})
+	g.APIKeys = apikey.NewService(db, clk)
 	if g.Files != nil {
 		g.Cases.UseFiles(g.Files, cfg.MaxPendingBytes)
 	}
