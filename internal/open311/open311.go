@@ -251,6 +251,10 @@ func request(p complaint.Public, cat complaint.Category) georeport.Request {
 		Expected: georeport.W3(p.FeedbackDue), Address: georeport.Text(p.Address), Lat: georeport.Coord(p.Lat), Long: georeport.Coord(p.Lng)}
 }
 
+// inclusive makes a period's end, which the specification includes, the
+// bound the complaint reads exclude: times are stored to the microsecond.
+const inclusive = time.Microsecond
+
 // maxRequests is the most requests one answer lists: the specification's
 // default limit, "90 days or the first 1000 requests, whichever is smaller".
 const maxRequests = 1000
@@ -277,7 +281,7 @@ func (h *Handler) requests(w http.ResponseWriter, r *http.Request, format string
 		if err != nil {
 			return err
 		}
-		f.Since, f.Until = p.Start, p.End
+		f.Since, f.Until = p.Start, p.End.Add(inclusive)
 		for _, s := range georeport.CommaList(q["status"]) {
 			st, ok := statuses(s)
 			if !ok {
@@ -493,7 +497,7 @@ func (h *Handler) updates(w http.ResponseWriter, r *http.Request, format string)
 	if err != nil {
 		return err
 	}
-	evs, err := h.complaints.PublicUpdates(r.Context(), p.Start, p.End, maxUpdates)
+	evs, err := h.complaints.PublicUpdates(r.Context(), p.Start, p.End.Add(inclusive), maxUpdates)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ type fixture struct {
 	mux        *http.ServeMux
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{db: db, clk: clock.NewManual(start), cats: map[string]complaint.Category{}}
@@ -94,7 +94,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	return f
 }
 
-func staff(t *testing.T, db *store.DB, d region.Department, name string) policy.Subject {
+func staff(t testing.TB, db *store.DB, d region.Department, name string) policy.Subject {
 	t.Helper()
 	ctx := context.Background()
 	var id int64
@@ -467,7 +467,9 @@ func TestRequests(t *testing.T) {
 			"/open311/v2/requests.json?start_date=2026-12-07T09:30:00%2B08:00":      other,
 			"/open311/v2/requests.json?end_date=2026-12-07T09:30:00+08:00":          id,
 			"/open311/v2/requests.json?start_date=2026-12-08T00:00:00Z":             "",
-			"/open311/v2/requests.json?service_request_id=" + id + ",TS20991231":    id,
+			// Both ends are included: the second came in at exactly 10:00.
+			"/open311/v2/requests.json?start_date=2026-12-07T09:00:00%2B08:00&end_date=2026-12-07T10:00:00%2B08:00": both,
+			"/open311/v2/requests.json?service_request_id=" + id + ",TS20991231":                                    id,
 			// The ids override everything else.
 			"/open311/v2/requests.json?service_request_id=" + other + "&status=closed&service_code=general": other,
 		} {
@@ -535,4 +537,42 @@ func TestRequests(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkRequestsList is GET requests.json at its limit: 1000 requests
+// of the last 90 days, each a public view with its log.
+func BenchmarkRequestsList(b *testing.B) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			db := storetest.SQLite(b)
+			if name == "postgres" {
+				db = storetest.Postgres(b)
+			}
+			f := newFixture(b, db)
+			ctx := context.Background()
+			n := complaint.Filing{CategoryID: f.cats["general"].ID, Title: "路灯不亮", Description: "小区门口的路灯坏了一个多星期。",
+				RegionCode: "410411000000", Mobile: "13912345678"}
+			for range 1000 {
+				f.clk.Advance(time.Minute)
+				if _, _, err := f.complaints.Create(ctx, admin, meta, with311(n)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", "/open311/v2/requests.json", nil)
+				rec := httptest.NewRecorder()
+				f.mux.ServeHTTP(rec, req)
+				if rec.Code != 200 || strings.Count(rec.Body.String(), "service_request_id") != 1000 {
+					b.Fatalf("%d: %.200s", rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}
+
+// with311 files as staff by phone, the quickest way to make many.
+func with311(n complaint.Filing) complaint.Filing {
+	n.Channel, n.Name = complaint.Phone, "王大爷"
+	return n
 }

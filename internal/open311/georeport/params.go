@@ -79,7 +79,7 @@ func contains(list []string, s string) bool {
 }
 
 // Period is the range of requested_datetime (or of the updates) a query
-// covers: Start inclusive, End exclusive.
+// covers: "earliest" and "latest datetime to include", both included.
 type Period struct{ Start, End time.Time }
 
 // MaxSpan is how long a period may be: the specification's 90 days.
