@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/zwfw/zwfw/internal/store"
 )
 
 // Reads for Open311 (internal/open311): longer public lists than a page,
@@ -12,8 +14,18 @@ import (
 // last changed. None of them holds personal data.
 
 // PublicPage is PublicList over as many pages as it takes to give up to
-// max public views matching f, newest first.
+// max public views matching f, newest first. Each page costs three
+// queries, not two per complaint: the categories' codes once, the
+// complaints, and their public log entries together.
 func (s *Service) PublicPage(ctx context.Context, f Filter, max int) ([]Public, error) {
+	codes := map[int64]string{}
+	cats, err := s.Categories(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cats {
+		codes[c.ID] = c.Code
+	}
 	var out []Public
 	f.Limit = 100
 	for len(out) < max {
@@ -24,12 +36,12 @@ func (s *Service) PublicPage(ctx context.Context, f Filter, max int) ([]Public, 
 		if err != nil {
 			return nil, err
 		}
+		evs, err := publicEvents(ctx, s.db.Read(), list)
+		if err != nil {
+			return nil, err
+		}
 		for _, c := range list {
-			p, err := s.public(ctx, s.db.Read(), c)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p)
+			out = append(out, publicOf(c, codes[c.CategoryID], evs[c.ID]))
 		}
 		if len(list) < f.Limit {
 			break
@@ -37,6 +49,35 @@ func (s *Service) PublicPage(ctx context.Context, f Filter, max int) ([]Public, 
 		f.After = list[len(list)-1].ID
 	}
 	return out, nil
+}
+
+// publicEvents reads the public log entries of the complaints in list,
+// by complaint, in order.
+func publicEvents(ctx context.Context, q store.Querier, list []Complaint) (map[int64][]Event, error) {
+	out := map[int64][]Event{}
+	if len(list) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(list)+1)
+	for _, c := range list {
+		args = append(args, c.ID)
+	}
+	args = append(args, true)
+	rows, err := q.Query(ctx, `SELECT complaint_id, id, at, COALESCE(actor_id, 0), actor, COALESCE(department_id, 0), action, status, detail, public
+		FROM complaint_events WHERE complaint_id IN (`+marks(len(list))+`) AND public = ? ORDER BY complaint_id, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var e Event
+		if err := rows.Scan(&id, &e.ID, &e.At, &e.ActorID, &e.Actor, &e.DepartmentID, &e.Action, &e.Status, &e.Detail, &e.Public); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], e)
+	}
+	return out, rows.Err()
 }
 
 // PublicUpdate is a public entry of a complaint's log, with the
