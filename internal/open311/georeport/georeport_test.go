@@ -240,3 +240,27 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseCoordinate: a lat or long a client sends is a number within
+// its bounds, written back the same, or a refusal; never a panic, NaN or
+// infinity.
+func FuzzParseCoordinate(f *testing.F) {
+	for _, s := range []string{"33.7288", "-122.4651145", "+90", "1e2", "NaN", "0x1p-2", " 12.5 ", "180.0000000000001"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := georeport.ParseCoordinate("long", s, 180)
+		if err != nil {
+			if apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("ParseCoordinate(%q): %v is not a refusal", s, err)
+			}
+			return
+		}
+		if v < -180 || v > 180 || v != v {
+			t.Fatalf("ParseCoordinate(%q) = %v", s, v)
+		}
+		if back, err := georeport.ParseCoordinate("long", georeport.Coord(&v).String(), 180); err != nil || back != v {
+			t.Fatalf("ParseCoordinate(%q) = %v, written %q, read back %v, %v", s, v, georeport.Coord(&v).String(), back, err)
+		}
+	})
+}
