@@ -28,6 +28,7 @@ import (
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/metrics"
 	"github.com/zwfw/zwfw/internal/oidc"
+	"github.com/zwfw/zwfw/internal/open311"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/staging"
@@ -614,7 +615,7 @@ func largeBody(r *http.Request) int64 {
 
 // newHandler returns the public handler and the metrics one; the demo
 // serves metrics on the public address, serve on its own (see serve).
-func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, cfg config.Config, demoMode bool, deps web.Deps) (http.Handler, http.Handler, error) {
+func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, cfg config.Config, demoMode bool, deps web.Deps, o311 *open311.Handler) (http.Handler, http.Handler, error) {
 	pages, err := web.New(deps)
 	if err != nil {
 		return nil, nil, err
@@ -629,6 +630,9 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 			sess, err := deps.Identity.Authenticate(ctx, token)
 			return sess.Subject, err
 		}}).Register(mux)
+	// Open311 (internal/open311) at /open311/v2/: its own error bodies,
+	// also for what the middleware below refuses there (answered).
+	o311.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -655,17 +659,40 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 		LargeBody:      largeBody,
 		TrustedOrigins: cfg.TrustedOrigins,
 		TrustedProxies: cfg.TrustedProxies,
-		MultiLine:      pages.MultiLine,
-		OnInvalid:      pages.Error,
+		MultiLine:      multiLine(pages.MultiLine),
+		OnInvalid:      answered(log, pages.Error),
 		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
 		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pages.Error(w, r, apperr.New(apperr.Internal, "panic"))
+			answered(log, pages.Error)(w, r, apperr.New(apperr.Internal, "panic"))
 		}),
 		OnCrossOrigin: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pages.Error(w, r, apperr.New(apperr.Forbidden, "请求来自其他网站，已拒绝。请在本站页面上重新提交。"))
+			answered(log, pages.Error)(w, r, apperr.New(apperr.Forbidden, "请求来自其他网站，已拒绝。请在本站页面上重新提交。"))
 		}),
 	})
 	return h, m.Handler(), err
+}
+
+// answered answers an error the middleware raises in Open311's body
+// under /open311/v2/, and as pages do elsewhere.
+func answered(log *slog.Logger, pages func(http.ResponseWriter, *http.Request, error)) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if open311.IsOpen311(r) {
+			open311.WriteError(log, w, r, err)
+			return
+		}
+		pages(w, r, err)
+	}
+}
+
+// multiLine adds Open311's description, which may hold line breaks, to
+// the pages' multi-line fields.
+func multiLine(pages httpx.MultiLineFunc) httpx.MultiLineFunc {
+	return func(r *http.Request, field string) bool {
+		if open311.IsOpen311(r) {
+			return field == "description"
+		}
+		return pages(r, field)
+	}
 }
 
 // ready is the readiness check: the database answers and its schema is the
