@@ -156,7 +156,9 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, format strin
 // group is what every service is grouped under.
 const group = "有诉即应"
 
-func (h *Handler) service(c complaint.Category) georeport.Service {
+// service is a category as a service: realtime, with no more fields to
+// ask for than a request's own.
+func service(c complaint.Category) georeport.Service {
 	return georeport.Service{Code: c.Code, Name: c.Name, Description: georeport.Text(c.Description), Metadata: false,
 		Type: "realtime", Keywords: georeport.Text(strings.Join(keywords(c.Description), ",")), Group: group}
 }
@@ -184,7 +186,7 @@ func (h *Handler) services(w http.ResponseWriter, r *http.Request, format string
 	}
 	out := make([]georeport.Service, 0, len(cats))
 	for _, c := range cats {
-		out = append(out, h.service(c))
+		out = append(out, service(c))
 	}
 	return georeport.Write(w, format, http.StatusOK, georeport.Services(out))
 }
