@@ -14,8 +14,13 @@ import (
 // runAPIKeyCreate makes a key for another system and prints it, once.
 func runAPIKeyCreate(ctx context.Context, env *environment) error {
 	cfg := env.cfg
-	if cfg.Name == "" || cfg.APIKeyClient == "" || cfg.APIKeyScopes == "" {
-		return usageError{errors.New("用法：zwfw apikey create --name 密钥名称 --client 使用单位或系统 --scope open311")}
+	if cfg.Name == "" || cfg.APIKeyScopes == "" {
+		return usageError{errors.New("用法：zwfw apikey create --name 密钥名称 --scope open311 [--client 使用单位或系统]")}
+	}
+	// Without --client, the key's name stands for who holds it too.
+	client := cfg.APIKeyClient
+	if client == "" {
+		client = cfg.Name
 	}
 	if err := requireAuditKeys(cfg); err != nil {
 		return err // the key's making is audited
@@ -25,7 +30,7 @@ func runAPIKeyCreate(ctx context.Context, env *environment) error {
 		return err
 	}
 	defer g.Close()
-	k, raw, err := g.APIKeys.Create(ctx, cliSubject("开设接口密钥"), cliMeta, apikey.New{Name: cfg.Name, Client: cfg.APIKeyClient,
+	k, raw, err := g.APIKeys.Create(ctx, cliSubject("开设接口密钥"), cliMeta, apikey.New{Name: cfg.Name, Client: client,
 		Scopes: strings.Split(cfg.APIKeyScopes, ",")})
 	if err != nil {
 		return err

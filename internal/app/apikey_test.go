@@ -31,8 +31,8 @@ func TestAPIKeyCommands(t *testing.T) {
 			if _, err := runIn(env, "migrate"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := runIn(env, "apikey", "create", "--name", "热线"); app.ExitCode(err) != 2 {
-				t.Fatalf("without client and scope: %v", err)
+			if _, err := runIn(env, "apikey", "create", "--name", "热线", "--client", "12345"); app.ExitCode(err) != 2 {
+				t.Fatalf("without a scope: %v", err)
 			}
 			if _, err := runIn(env, "apikey", "create", "--name", "热线", "--client", "12345", "--scope", "open311,everything"); err == nil ||
 				!strings.Contains(err.Error(), `"everything" 无效`) {
@@ -60,8 +60,13 @@ func TestAPIKeyCommands(t *testing.T) {
 			if _, err := keys.Authenticate(ctx, raw, policy.ScopeOpen311); err != nil {
 				t.Fatalf("the printed key does not work: %v", err)
 			}
+			// The client defaults to the name.
+			out, err = runIn(env, "apikey", "create", "--name", "随手拍", "--scope", "open311")
+			if err != nil || !strings.Contains(out, "（随手拍，随手拍，权限 open311）") {
+				t.Fatalf("create without --client: %v\n%s", err, out)
+			}
 			out, err = runIn(env, "apikey", "list")
-			if err != nil || !strings.Contains(out, raw[:13]) || strings.Contains(out, raw) || !strings.Contains(out, "使用中") || !strings.Contains(out, "共 1 个") {
+			if err != nil || !strings.Contains(out, raw[:13]) || strings.Contains(out, raw) || !strings.Contains(out, "使用中") || !strings.Contains(out, "共 2 个") {
 				t.Fatalf("list: %v\n%s", err, out)
 			}
 			out, err = runIn(env, "apikey", "revoke", raw[:13])
@@ -76,8 +81,8 @@ func TestAPIKeyCommands(t *testing.T) {
 			}
 			var n int
 			if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('api_key_create', 'api_key_revoke')
-				AND actor LIKE '命令行%' AND ip = 'cli' AND actor_id IS NULL`).Scan(&n); err != nil || n != 2 {
-				t.Fatalf("%d audit entries by the command line for create and revoke, want 2 (%v)", n, err)
+				AND actor LIKE '命令行%' AND ip = 'cli' AND actor_id IS NULL`).Scan(&n); err != nil || n != 3 {
+				t.Fatalf("%d audit entries by the command line for two creates and a revoke, want 3 (%v)", n, err)
 			}
 		})
 	}

@@ -286,7 +286,7 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.Department = v; return nil }},
 	{Env: "ZWFW_USER_ROLES", Flag: "roles", Usage: "（zwfw user create）角色，逗号分隔：window、reviewer、head、supervisor、catalog、admin",
 		set: func(c *Config, v string) error { c.Roles = v; return nil }},
-	{Env: "ZWFW_APIKEY_CLIENT", Flag: "client", Usage: "（zwfw apikey create）使用密钥的单位或系统",
+	{Env: "ZWFW_APIKEY_CLIENT", Flag: "client", Usage: "（zwfw apikey create）使用密钥的单位或系统（默认同密钥名称）",
 		set: func(c *Config, v string) error { c.APIKeyClient = v; return nil }},
 	{Env: "ZWFW_APIKEY_SCOPE", Flag: "scope", Usage: "（zwfw apikey create）密钥的权限范围，逗号分隔：open311",
 		set: func(c *Config, v string) error { c.APIKeyScopes = v; return nil }},
