@@ -28,6 +28,7 @@ import (
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/metrics"
 	"github.com/zwfw/zwfw/internal/oidc"
+	"github.com/zwfw/zwfw/internal/open311"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/staging"
@@ -91,6 +92,10 @@ func commands() []command {
 		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "data-keys", "index-key", "log-format", "log-level", "audit-keys",
 			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, []string{"办件编号", "文件"}, runArchiveExport},
 		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", append(dbFlags, "audit-keys", "checkpoint"), nil, runAuditVerify},
+		// API keys of other systems (Open311 clients): internal/app/apikey.go.
+		{"apikey create", "开设接口密钥（供 Open311 等外部系统调用；密钥只显示这一次）", append(dbFlags, "audit-keys", "name", "client", "scope"), nil, runAPIKeyCreate},
+		{"apikey list", "列出全部接口密钥（不含密钥本身）", dbFlags, nil, runAPIKeyList},
+		{"apikey revoke", "停用一个接口密钥，立即生效", append(dbFlags, "audit-keys"), []string{"编号或前缀"}, runAPIKeyRevoke},
 		{"keys rotate", "把全部已加密的个人信息改用当前加密密钥（ZWFW_DATA_KEYS 的第一个）重新加密；可中断后重跑", userFlags, nil, runKeysRotate},
 		{"keys", "生成一组新的密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY、ZWFW_AUDIT_KEYS）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
@@ -374,6 +379,13 @@ func runDemo(ctx context.Context, env *environment) error {
 		if err != nil {
 			return fmt.Errorf("演示问卷：%w", err)
 		}
+		// Open311: a key for trying /open311/v2/, on a line of its own
+		// that scripts can read (docs/OPEN311.md).
+		key, err := demo.SeedAPIKey(ctx, g.APIKeys)
+		if err != nil {
+			return fmt.Errorf("演示接口密钥：%w", err)
+		}
+		fmt.Fprintf(env.stdout, "open311 api_key=%s\n", key)
 		if sum.Created && cfg.DemoCases > 0 {
 			// Cases go through the real workflow, which takes a while: the
 			// portal serves meanwhile, and the queues fill as it goes.
@@ -603,7 +615,7 @@ func largeBody(r *http.Request) int64 {
 
 // newHandler returns the public handler and the metrics one; the demo
 // serves metrics on the public address, serve on its own (see serve).
-func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, cfg config.Config, demoMode bool, deps web.Deps) (http.Handler, http.Handler, error) {
+func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, cfg config.Config, demoMode bool, deps web.Deps, o311 *open311.Handler) (http.Handler, http.Handler, error) {
 	pages, err := web.New(deps)
 	if err != nil {
 		return nil, nil, err
@@ -618,6 +630,9 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 			sess, err := deps.Identity.Authenticate(ctx, token)
 			return sess.Subject, err
 		}}).Register(mux)
+	// Open311 (internal/open311) at /open311/v2/: its own error bodies,
+	// also for what the middleware below refuses there (answered).
+	o311.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -644,17 +659,40 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 		LargeBody:      largeBody,
 		TrustedOrigins: cfg.TrustedOrigins,
 		TrustedProxies: cfg.TrustedProxies,
-		MultiLine:      pages.MultiLine,
-		OnInvalid:      pages.Error,
+		MultiLine:      multiLine(pages.MultiLine),
+		OnInvalid:      answered(log, pages.Error),
 		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
 		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pages.Error(w, r, apperr.New(apperr.Internal, "panic"))
+			answered(log, pages.Error)(w, r, apperr.New(apperr.Internal, "panic"))
 		}),
 		OnCrossOrigin: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pages.Error(w, r, apperr.New(apperr.Forbidden, "请求来自其他网站，已拒绝。请在本站页面上重新提交。"))
+			answered(log, pages.Error)(w, r, apperr.New(apperr.Forbidden, "请求来自其他网站，已拒绝。请在本站页面上重新提交。"))
 		}),
 	})
 	return h, m.Handler(), err
+}
+
+// answered answers an error the middleware raises in Open311's body
+// under /open311/v2/, and as pages do elsewhere.
+func answered(log *slog.Logger, pages func(http.ResponseWriter, *http.Request, error)) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if open311.IsOpen311(r) {
+			open311.WriteError(log, w, r, err)
+			return
+		}
+		pages(w, r, err)
+	}
+}
+
+// multiLine adds Open311's description, which may hold line breaks, to
+// the pages' multi-line fields.
+func multiLine(pages httpx.MultiLineFunc) httpx.MultiLineFunc {
+	return func(r *http.Request, field string) bool {
+		if open311.IsOpen311(r) {
+			return field == "description"
+		}
+		return pages(r, field)
+	}
 }
 
 // ready is the readiness check: the database answers and its schema is the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/zwfw/zwfw/internal/apikey"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -21,6 +22,7 @@ import (
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/open311"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
@@ -52,6 +54,7 @@ type Graph struct {
 	// Boards and surveys (表扬台, 曝光台, 问卷).
 	Boards  *board.Service
 	Surveys *survey.Service
+	APIKeys *apikey.Service // keys of other systems (Open311 clients)
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -174,6 +177,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		k, err := g.Identity.Known(ctx, q, account, enterprise)
 		return casework.Known(k), err
 	})
+	g.APIKeys = apikey.NewService(db, clk)
 	if g.Files != nil {
 		g.Cases.UseFiles(g.Files, cfg.MaxPendingBytes)
 	}
@@ -250,10 +254,13 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	if err != nil {
 		return nil, err
 	}
+	// Open311 GeoReport v2 over the complaints, for clients with a key.
+	o311 := open311.New(open311.Deps{Complaints: g.Complaints, Keys: g.APIKeys, Regions: g.Regions, Clock: clk, Log: log.With("part", "open311"),
+		PublicURL: cfg.PublicURL, Test: o.Demo})
 	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
-		Boards: g.Boards, Surveys: g.Surveys})
+		Boards: g.Boards, Surveys: g.Surveys}, o311)
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,12 @@ func (s *Service) check(ctx context.Context, who policy.Subject, n *Filing) erro
 		}
 	case policy.Anonymous:
 		n.Channel = WebAnonymous
+	case policy.Client:
+		// Open311 (internal/open311): filed online through another
+		// system's app; the log names the system. A channel of its own
+		// would need 0016's CHECK widened, which SQLite does only by
+		// rebuilding the table, and complaints is the parent of four.
+		n.Channel = Web
 	case policy.Staff:
 		if n.Channel != Window && n.Channel != Phone && n.Channel != Hotline {
 			return fieldErr("channel", "请选择受理渠道：窗口或电话。")
@@ -307,6 +313,9 @@ func (s *Service) actor(ctx context.Context, who policy.Subject, personName stri
 		return who.Name + "（" + d.ShortName + "）", nil
 	case policy.Person:
 		return ident.MaskName(who.Name) + "（诉求人）", nil
+	case policy.Client:
+		// Open311: the person, through the system that holds the key.
+		return ident.MaskName(personName) + "（诉求人，经" + who.Name + "）", nil
 	}
 	if personName != "" {
 		return ident.MaskName(personName) + "（诉求人）", nil

@@ -337,21 +337,27 @@ func (s *Service) public(ctx context.Context, q store.Querier, c Complaint) (Pub
 	if err := q.QueryRow(ctx, `SELECT code FROM complaint_categories WHERE id = ?`, c.CategoryID).Scan(&code); err != nil {
 		return Public{}, err
 	}
+	evs, err := events(ctx, q, c.ID, true)
+	if err != nil {
+		return Public{}, err
+	}
+	return publicOf(c, code, evs), nil
+}
+
+// publicOf is c's public view, given its category's code and its public
+// log entries.
+func publicOf(c Complaint, code string, evs []Event) Public {
 	p := Public{Number: c.Number, Category: c.CategoryName, CategoryCode: code, Title: Redact(c.Title), Description: Redact(c.Description),
 		Address: Redact(c.Address), Lat: c.Lat, Lng: c.Lng, Status: c.Status, StatusName: c.Status.Name(), Department: c.Department,
 		Channel: c.Channel, ExternalID: c.ExternalID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, DispatchDue: c.DispatchDue, FeedbackDue: c.FeedbackDue,
 		Progress: []PublicEvent{}}
-	evs, err := events(ctx, q, c.ID, true)
-	if err != nil {
-		return p, err
-	}
 	for _, e := range evs {
 		p.Progress = append(p.Progress, PublicEvent{At: e.At, Action: e.Action.Name(), Detail: Redact(e.Detail)})
 		if e.Detail != "" {
 			p.Notice = Redact(e.Detail)
 		}
 	}
-	return p, nil
+	return p
 }
 
 var (

@@ -72,6 +72,9 @@ type Config struct {
 	Name       string
 	Department string
 	Roles      string
+	// Only for `zwfw apikey create` (with Name).
+	APIKeyClient string
+	APIKeyScopes string
 }
 
 // Setting is one configuration value: its variable, its flag, its default
@@ -277,12 +280,16 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { return boolean(&c.S3SSL, v) }},
 	{Env: "ZWFW_USER_USERNAME", Flag: "username", Usage: "（zwfw user）工作人员用户名",
 		set: func(c *Config, v string) error { c.Username = v; return nil }},
-	{Env: "ZWFW_USER_NAME", Flag: "name", Usage: "（zwfw user create）姓名",
+	{Env: "ZWFW_USER_NAME", Flag: "name", Usage: "（zwfw user create）姓名；（zwfw apikey create）密钥名称",
 		set: func(c *Config, v string) error { c.Name = v; return nil }},
 	{Env: "ZWFW_USER_DEPARTMENT", Flag: "department", Usage: "（zwfw user create）所属部门标识，如 xzfwzx",
 		set: func(c *Config, v string) error { c.Department = v; return nil }},
 	{Env: "ZWFW_USER_ROLES", Flag: "roles", Usage: "（zwfw user create）角色，逗号分隔：window、reviewer、head、supervisor、catalog、admin",
 		set: func(c *Config, v string) error { c.Roles = v; return nil }},
+	{Env: "ZWFW_APIKEY_CLIENT", Flag: "client", Usage: "（zwfw apikey create）使用密钥的单位或系统（默认同密钥名称）",
+		set: func(c *Config, v string) error { c.APIKeyClient = v; return nil }},
+	{Env: "ZWFW_APIKEY_SCOPE", Flag: "scope", Usage: "（zwfw apikey create）密钥的权限范围，逗号分隔：open311",
+		set: func(c *Config, v string) error { c.APIKeyScopes = v; return nil }},
 	{Env: "ZWFW_DEMO_CASES", Flag: "demo-cases", Default: "2000", Usage: "（仅 demo）首次启动时在后台生成的演示办件数",
 		set: func(c *Config, v string) error { return intIn(&c.DemoCases, v, 0, 100000, "演示办件数") }},
 	{Env: "ZWFW_GENERATE_CASES", Flag: "cases", Default: "100000", Usage: "（仅 generate）要生成的办件数",

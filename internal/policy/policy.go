@@ -52,7 +52,19 @@ const (
 	Anonymous = "anonymous"
 	Person    = "person" // a citizen; may act for enterprises
 	Staff     = "staff"
+	// Client is another system, known by its API key (internal/apikey):
+	// no account, only the key's scopes.
+	Client = "client"
 )
+
+// Scopes of API keys: what a client may do. Open311 clients (GeoReport v2,
+// internal/open311) file complaints.
+const (
+	ScopeOpen311 = "open311"
+)
+
+// Scopes lists every scope a key may carry.
+var Scopes = []string{ScopeOpen311}
 
 // Subject is who is asking.
 type Subject struct {
@@ -66,6 +78,9 @@ type Subject struct {
 	Roles          []Role
 	// Person only: the enterprise they act for in this session (0: themselves).
 	ActingFor int64
+	// Client only: the API key's id and scopes.
+	KeyID  int64
+	Scopes []string
 }
 
 // Has reports whether the subject holds a role.
@@ -86,6 +101,7 @@ const (
 	Statistics = "statistics"
 	Calendar   = "calendar" // the local working days and holidays that deadlines count with
 	Queue      = "queue"    // a department's work queue: its cases of one status, listed
+	APIKey     = "api_key"  // another system's key: administrators make, list and revoke them
 )
 
 // Resource is what is asked about. Fill what applies: the owner for
@@ -144,6 +160,8 @@ func allowed(s Subject, a Action, r Resource) bool {
 	switch s.Kind {
 	case Person:
 		return personMay(s, a, r)
+	case Client:
+		return clientMay(s, a, r)
 	case Staff:
 		if staffBarred(s, a, r) {
 			return false
@@ -191,6 +209,13 @@ func personMay(s Subject, a Action, r Resource) bool {
 		return r.OwnerID == s.AccountID && (a == View || a == Edit)
 	}
 	return false
+}
+
+// clientMay: another system does only what its key's scopes name. An
+// Open311 client files complaints for the people who use it; what it
+// reads back is the public view, which needs no key.
+func clientMay(s Subject, a Action, r Resource) bool {
+	return r.Kind == Complaint && a == Create && slices.Contains(s.Scopes, ScopeOpen311)
 }
 
 func staffMay(s Subject, a Action, r Resource) bool {

@@ -45,6 +45,10 @@ var subjects = map[string]policy.Subject{
 	"street-window":     staff("street-window", centreA, "street_center", streetA, policy.Window),
 	"station-window":    staff("station-window", stationA, "community_station", communA, policy.Window),
 	"admin":             staff("admin", 1, "center", district, policy.Admin),
+	// Other systems by their API keys: an Open311 client, and a key
+	// without that scope.
+	"client-open311": {Kind: policy.Client, Name: "12345 热线", KeyID: 1, Scopes: []string{policy.ScopeOpen311}},
+	"client-none":    {Kind: policy.Client, Name: "无权限的系统", KeyID: 2},
 }
 
 var resources = map[string]policy.Resource{
@@ -74,6 +78,7 @@ var resources = map[string]policy.Resource{
 	"jobs":                   {Kind: policy.Jobs},
 	"stats":                  {Kind: policy.Statistics},
 	"calendar":               {Kind: policy.Calendar},
+	"api-keys":               {Kind: policy.APIKey},
 }
 
 var actions = []policy.Action{policy.View, policy.Create, policy.Handle, policy.Approve, policy.Edit, policy.Publish,
@@ -139,6 +144,8 @@ street-window:view:case-B@stationA street-window:create:complaint-A@bureau stree
 
 station-window:view:case-B@stationA station-window:create:case-B@stationA station-window:create:complaint-A@bureau station-window:create:complaint-B@streetB station-window:handle:case-B@stationA
 station-window:view:item@bureau station-window:view:item@bureau2 station-window:view:queue@stationA
+
+client-open311:create:complaint-A@bureau client-open311:create:complaint-B@streetB
 `)
 
 // adminRefused is what administrators may not do either (* is every
