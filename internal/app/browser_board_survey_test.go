@@ -43,9 +43,10 @@ func TestBrowserBoardsAndSurvey(t *testing.T) {
 		}
 		return n
 	}
-	// The demo answers its survey and publishes a few cases once its
-	// cases are made, in the background.
-	for deadline := time.Now().Add(90 * time.Second); count(`SELECT COUNT(*) FROM survey_responses`) < 320 || count(`SELECT COUNT(*) FROM board_entries`) == 0; {
+	// The demo answers its survey and publishes a few cases, a complaint
+	// and ratings once its cases are made, in the background.
+	for deadline := time.Now().Add(90 * time.Second); count(`SELECT COUNT(*) FROM survey_responses`) < 320 ||
+		count(`SELECT COUNT(DISTINCT source) FROM board_entries`) < 3; {
 		if time.Now().After(deadline) {
 			t.Fatalf("the demo's survey answers and board entries did not come:\n%s", s.out.String())
 		}
@@ -64,6 +65,12 @@ func TestBrowserBoardsAndSurvey(t *testing.T) {
 	staffSignInBrowser(t, sup, s.URL, "supervisor", "督查员刘敏")
 	open(t, sup, s.URL+"/admin/boards?q="+number)
 	wantText(t, sup, "the supervisor's page", "可发布的办件", number, "已发布的内容")
+	// Complaints and ratings have their tabs, in their own words.
+	press(t, sup, "the complaints' tab", linkWithText("诉求"))
+	wantText(t, sup, "the complaints' tab", "可发布的诉求", "最近答复的诉求", "按时答复")
+	press(t, sup, "the ratings' tab", linkWithText("评价"))
+	wantText(t, sup, "the ratings' tab", "可发布的评价", "附有评价内容的好评和已回访的差评", "非常满意")
+	open(t, sup, s.URL+"/admin/boards?q="+number)
 	do(t, sup, "title the entry", chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#ct-%d", caseID)), "感谢"+applicant+"的认可：当天办结"))
 	press(t, sup, "preview", chromedp.CSS(fmt.Sprintf(`#ct-%d ~ button[type="submit"]`, caseID)))
 	wantText(t, sup, "the preview", "预览：公众将看到", "感谢某某的认可：当天办结", "办理部门")
