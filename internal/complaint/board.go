@@ -183,7 +183,9 @@ func (b boardSource) Snapshot(ctx context.Context, who policy.Subject, id int64)
 			reply = strings.TrimSpace(e.Detail)
 		}
 	}
-	snap.Text = "诉求摘要：" + summary(c.Description)
+	// Redacted before it is cut: a cut through a name or a number would
+	// leave a piece that neither the values nor the patterns recognise.
+	snap.Text = "诉求摘要：" + summary(board.Redact(c.Description, snap.Personal))
 	if reply != "" {
 		snap.Text += "\n答复：" + reply
 	}
