@@ -52,6 +52,30 @@ func TestBrowserBoardsAndSurvey(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// The demo's complaint and rating entries do not name the complainant
+	// or the rater.
+	rows, err := db.Read().Query(ctx, `SELECT e.id, e.snapshot, a.name FROM board_entries e
+		JOIN complaints c ON e.source = 'complaint' AND c.id = e.source_id JOIN accounts a ON a.id = c.account_id
+		UNION ALL SELECT e.id, e.snapshot, a.name FROM board_entries e
+		JOIN ratings r ON e.source = 'rating' AND r.id = e.source_id JOIN accounts a ON a.id = r.rater_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for rows.Next() {
+		var id int64
+		var snap, name string
+		if err := rows.Scan(&id, &snap, &name); err != nil {
+			t.Fatal(err)
+		}
+		if named++; strings.Contains(snap, name) {
+			t.Errorf("board entry %d names %s: %s", id, name, snap)
+		}
+	}
+	rows.Close()
+	if named == 0 {
+		t.Error("no complaint or rating entry of a known person to check")
+	}
 	var caseID int64
 	var number, applicant string
 	if err := db.Read().QueryRow(ctx, `SELECT c.id, c.number, a.name FROM cases c JOIN accounts a ON a.id = c.applicant_id
