@@ -43,13 +43,38 @@ func TestBrowserBoardsAndSurvey(t *testing.T) {
 		}
 		return n
 	}
-	// The demo answers its survey and publishes a few cases once its
-	// cases are made, in the background.
-	for deadline := time.Now().Add(90 * time.Second); count(`SELECT COUNT(*) FROM survey_responses`) < 320 || count(`SELECT COUNT(*) FROM board_entries`) == 0; {
+	// The demo answers its survey and publishes a few cases, a complaint
+	// and ratings once its cases are made, in the background.
+	for deadline := time.Now().Add(90 * time.Second); count(`SELECT COUNT(*) FROM survey_responses`) < 320 ||
+		count(`SELECT COUNT(DISTINCT source) FROM board_entries`) < 3; {
 		if time.Now().After(deadline) {
 			t.Fatalf("the demo's survey answers and board entries did not come:\n%s", s.out.String())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	// The demo's complaint and rating entries do not name the complainant
+	// or the rater.
+	rows, err := db.Read().Query(ctx, `SELECT e.id, e.snapshot, a.name FROM board_entries e
+		JOIN complaints c ON e.source = 'complaint' AND c.id = e.source_id JOIN accounts a ON a.id = c.account_id
+		UNION ALL SELECT e.id, e.snapshot, a.name FROM board_entries e
+		JOIN ratings r ON e.source = 'rating' AND r.id = e.source_id JOIN accounts a ON a.id = r.rater_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for rows.Next() {
+		var id int64
+		var snap, name string
+		if err := rows.Scan(&id, &snap, &name); err != nil {
+			t.Fatal(err)
+		}
+		if named++; strings.Contains(snap, name) {
+			t.Errorf("board entry %d names %s: %s", id, name, snap)
+		}
+	}
+	rows.Close()
+	if named == 0 {
+		t.Error("no complaint or rating entry of a known person to check")
 	}
 	var caseID int64
 	var number, applicant string
@@ -64,6 +89,12 @@ func TestBrowserBoardsAndSurvey(t *testing.T) {
 	staffSignInBrowser(t, sup, s.URL, "supervisor", "督查员刘敏")
 	open(t, sup, s.URL+"/admin/boards?q="+number)
 	wantText(t, sup, "the supervisor's page", "可发布的办件", number, "已发布的内容")
+	// Complaints and ratings have their tabs, in their own words.
+	press(t, sup, "the complaints' tab", linkWithText("诉求"))
+	wantText(t, sup, "the complaints' tab", "可发布的诉求", "最近答复的诉求", "按时答复")
+	press(t, sup, "the ratings' tab", linkWithText("评价"))
+	wantText(t, sup, "the ratings' tab", "可发布的评价", "附有评价内容的好评和已回访的差评", "非常满意")
+	open(t, sup, s.URL+"/admin/boards?q="+number)
 	do(t, sup, "title the entry", chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#ct-%d", caseID)), "感谢"+applicant+"的认可：当天办结"))
 	press(t, sup, "preview", chromedp.CSS(fmt.Sprintf(`#ct-%d ~ button[type="submit"]`, caseID)))
 	wantText(t, sup, "the preview", "预览：公众将看到", "感谢某某的认可：当天办结", "办理部门")

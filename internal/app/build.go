@@ -204,9 +204,10 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		return g.Ratings.Invite(ctx, tx, rating.Subject{Kind: rating.OfComplaint, ID: c.ID, Number: c.Number,
 			Title: c.CategoryName, DepartmentID: c.DepartmentID, RegionCode: c.RegionCode, PersonID: c.AccountID, Scene: rating.Online})
 	})
-	// Boards and surveys: finished cases are the boards' first source;
-	// complaints and ratings add theirs here (board.Source).
-	g.Boards = board.New(db, clk, g.Cases.BoardSource())
+	// Boards and surveys: finished cases, answered complaints and rated
+	// services are the boards' sources (board.Source), one tab each on the
+	// supervisors' page, in this order.
+	g.Boards = board.New(db, clk, g.Cases.BoardSource(), g.Complaints.BoardSource(), g.Ratings.BoardSource())
 	g.Surveys = survey.New(db, clk, g.Keys)
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {

@@ -1,7 +1,7 @@
 // Package board keeps the 表扬台 (praise board) and the 曝光台 (exposure
-// board): entries that supervisors publish from finished cases — and,
-// once their packages implement Source, complaints and ratings — shown to
-// the public with personal data removed.
+// board): entries that supervisors publish from finished cases, answered
+// complaints and ratings (each a Source, implemented in its own package),
+// shown to the public with personal data removed.
 //
 // An entry is a snapshot: at publication the source describes the thing
 // (Snapshot), Redact removes personal data from every text of it, and the
@@ -62,7 +62,7 @@ func ParseBoard(s string) (Board, error) {
 }
 
 // Source is a kind of thing that may be published: finished cases
-// (casework), and complaints and ratings when their packages implement it.
+// (casework), answered complaints (complaint) and ratings (rating).
 // A source reads its own records and decides, through the policy, which
 // of them who may see; the board checks that who may publish there.
 type Source interface {

@@ -89,6 +89,26 @@ type boardsAdmin struct {
 func (p boardsAdmin) Get(k string) string   { return p.Query.Get(k) }
 func (p boardsAdmin) Typed(k string) string { return p.Draft.Get(k) }
 
+// boardWords are the words of the candidates' filter and list, by source:
+// what the search box matches, what the two timing choices mean there,
+// the day the dates filter on, the list's caption and what it says when
+// empty.
+type boardWords struct{ Query, OnTime, Late, Day, Caption, None string }
+
+var boardWordsOf = map[string]boardWords{
+	"case":      {"办件编号或事项", "按时办结", "超期办结", "更新日期", "最近办结的办件", "没有符合条件的办件。"},
+	"complaint": {"诉求编号、类别或标题", "按时答复", "超时答复", "答复日期", "最近答复的诉求", "没有符合条件的诉求。"},
+	"rating":    {"编号、事项或单位", "差评按期整改", "差评超期整改", "评价日期", "附有评价内容的好评和已回访的差评", "没有符合条件的评价。"},
+}
+
+// Words are the current source's.
+func (p boardsAdmin) Words() boardWords {
+	if w, ok := boardWordsOf[p.Source]; ok {
+		return w
+	}
+	return boardWordsOf["case"]
+}
+
 func (s *Server) boardsAdmin(w http.ResponseWriter, r *http.Request) error {
 	p := boardsAdmin{Notice: map[string]string{"published": "已发布。", "withdrawn": "已撤下。"}[r.URL.Query().Get("done")]}
 	return s.renderBoardsAdmin(w, r, http.StatusOK, p)
