@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // The boards and the survey in one browser, each person in a tab of
@@ -25,12 +26,27 @@ import (
 // the rate and exports the results. Every new page is checked (axe and
 // layout) on a phone and a desktop, normal and in 关怀模式, by open and
 // press.
+//
+// It runs on SQLite, then again on PostgreSQL.
 func TestBrowserBoardsAndSurvey(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	data := t.TempDir()
-	s := start(t, map[string]string{"ZWFW_DEMO_CASES": "80"}, "demo", "--data", data)
-	db, err := store.Open(context.Background(), filepath.Join(data, "zwfw.db"), store.Options{})
+	t.Run("sqlite", func(t *testing.T) {
+		data := t.TempDir()
+		boardSurveyStory(t, env, data, filepath.Join(data, "zwfw.db"))
+	})
+	t.Run("postgres", func(t *testing.T) { boardSurveyStory(t, env, t.TempDir(), storetest.PostgresURL(t)) })
+}
+
+// boardSurveyStory runs the story on a demo in data whose database is dsn,
+// which the test reads too.
+func boardSurveyStory(t *testing.T, env browserEnv, data, dsn string) {
+	args := []string{"demo", "--data", data}
+	if store.IsPostgresURL(dsn) {
+		args = append(args, "--db", dsn)
+	}
+	s := start(t, map[string]string{"ZWFW_DEMO_CASES": "80"}, args...)
+	db, err := store.Open(context.Background(), dsn, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // 有诉即应 in Chromium, on the demo: a citizen files a complaint with a
@@ -14,11 +16,19 @@ import (
 // citizen and answers within the limit; the citizen confirms it solved and
 // is satisfied. A second complaint the centre sends back to the dispatcher,
 // and the supervisor's statistics count the bounce against the centre.
-// Every new page is checked on a phone and in 关怀模式 (visited).
+// Every new page is checked on a phone and in 关怀模式 (visited), on
+// SQLite; the same story runs again on PostgreSQL.
 func TestBrowserComplaint(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir())
+	t.Run("sqlite", func(t *testing.T) { complaintStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("postgres", func(t *testing.T) {
+		complaintStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+	})
+}
+
+func complaintStory(t *testing.T, env browserEnv, args ...string) {
+	s := start(t, nil, args...)
 	b := newBrowser(t, env)
 	files := makeUploads(t)
 	const centre = "马庄街道便民服务中心"

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // 好差评 in a real browser: a citizen applies online for an 即办件, the
@@ -18,10 +20,19 @@ import (
 // visitor rates it on the tablet with large buttons (一次一评). Every new
 // page is checked by axe on a phone and in 关怀模式 as it comes up
 // (visited, browser_pages_test.go).
+//
+// It runs on SQLite, then again on PostgreSQL.
 func TestBrowserRatingStory(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir())
+	t.Run("sqlite", func(t *testing.T) { ratingStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("postgres", func(t *testing.T) {
+		ratingStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+	})
+}
+
+func ratingStory(t *testing.T, env browserEnv, args ...string) {
+	s := start(t, nil, args...)
 	b := newBrowser(t, env)
 	files := makeUploads(t)
 	const (
