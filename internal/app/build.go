@@ -189,6 +189,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	g.Cases.OnFinished(g.Ratings.InviteCase)
 	// Complaints (有诉即应): limits on the same calendar as cases.
 	g.Complaints = complaint.New(db, complaint.Options{Clock: clk, Calendar: g.Calendar, Regions: g.Regions, Keys: g.Keys, Files: g.Files,
+		Hotline: complaint.HotlineSystem{URL: cfg.HotlineStatusURL, Token: cfg.HotlineToken},
 		VerifyCode: func(ctx context.Context, mobile, code string) error {
 			return g.Identity.VerifyCode(ctx, mobile, identity.PurposeComplaint, code)
 		}})
@@ -235,6 +236,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// (limits may be an hour long).
 	river.AddWorker(workers, &complaint.SMSWorker{Service: g.Complaints, Send: g.Identity.SendToMobile})
 	river.AddWorker(workers, &complaint.CheckWorker{Service: g.Complaints})
+	river.AddWorker(workers, &complaint.HotlineWorker{Service: g.Complaints})
 	periodic = append(periodic, complaint.PeriodicCheck(time.Minute))
 	if cfg.AuditCheckpoint != "" {
 		// The leader checks the record and renews the checkpoint hourly.

@@ -2,8 +2,11 @@ package complaint_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,6 +51,13 @@ type fixture struct {
 	closed               []string // complaints OnClosed saw
 	verifiedCodes        map[string]string
 	files                *staging.Store
+	hotline              chan hotlinePost // what the 12345 system was told
+}
+
+// hotlinePost is one status update the 12345 system received.
+type hotlinePost struct {
+	auth string
+	body complaint.HotlineStatus
 }
 
 func person(t testing.TB, db *store.DB, name string) policy.Subject {
@@ -116,7 +126,20 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.files = staging.New(db, local)
+	// The 12345 system's status address: it records what it is told.
+	f.hotline = make(chan hotlinePost, 20)
+	hotline := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p hotlinePost
+		if err := json.NewDecoder(r.Body).Decode(&p.body); err != nil || r.Method != http.MethodPost {
+			http.Error(w, "bad", http.StatusBadRequest)
+			return
+		}
+		p.auth = r.Header.Get("Authorization")
+		f.hotline <- p
+	}))
+	t.Cleanup(hotline.Close)
 	f.svc = complaint.New(db, complaint.Options{Clock: clk, Calendar: calendar.New(nil), Regions: regions, Keys: keys, Files: f.files,
+		Hotline: complaint.HotlineSystem{URL: hotline.URL + "/status", Token: "hotline-token"},
 		VerifyCode: func(_ context.Context, mobile, code string) error {
 			if f.verifiedCodes[mobile] != code {
 				return apperr.New(apperr.Invalid, "验证码不正确。")

@@ -263,6 +263,10 @@ func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Met
 			if err := s.tellUnit(ctx, tx, c, "新诉求待签收", now); err != nil {
 				return err
 			}
+			// Routed at once: the hotline hears where its 工单 went.
+			if err := s.tellHotline(ctx, tx, c); err != nil {
+				return err
+			}
 		}
 		return s.tellPerson(ctx, tx, c, "您的诉求已受理", fmt.Sprintf("您的诉求“%s”已受理，诉求编号 %s。", c.Title, c.Number), now)
 	})

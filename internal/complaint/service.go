@@ -35,6 +35,8 @@ type Options struct {
 	// VerifyCode checks an SMS code sent to a mobile number for a
 	// complaint filed without an account (identity's, wired by app).
 	VerifyCode func(ctx context.Context, mobile, code string) error
+	// Hotline is where the status of the 12345 hotline's 工单 is sent.
+	Hotline HotlineSystem
 	// OnClosed runs in the transaction that closes a complaint (the rating
 	// invitation, 好差评); an error rolls the step back.
 	OnClosed func(ctx context.Context, tx *store.Tx, c Complaint) error

@@ -73,6 +73,11 @@ func (s *Service) step(ctx context.Context, who policy.Subject, meta audit.Meta,
 		if err := s.write(ctx, tx, c, read); err != nil {
 			return err
 		}
+		if e.bump {
+			if err := s.tellHotline(ctx, tx, c); err != nil {
+				return err
+			}
+		}
 		return s.log(ctx, tx, c, who, actor, e.action, e.detail, e.public, now)
 	})
 	if err != nil {

@@ -30,6 +30,10 @@ type Config struct {
 	LogLevel          slog.Level
 	JobWorkers        int
 	RatingRectifyDays int // working days a unit has to rectify a 差评 (好差评)
+	// The 12345 hotline system's address for the status of its 工单, and
+	// the token sent with each update ("": none sent).
+	HotlineStatusURL  string
+	HotlineToken      string
 	DBMaxConns        int
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
@@ -150,6 +154,20 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { return intIn(&c.JobWorkers, v, 0, 1000, "后台任务数") }},
 	{Env: "ZWFW_RATING_RECTIFY_DAYS", Flag: "rating-rectify-days", Default: "5", Usage: "差评整改期限（工作日，按本地规定，常见为 5 或 15）",
 		set: func(c *Config, v string) error { return intIn(&c.RatingRectifyDays, v, 1, 60, "差评整改期限") }},
+	{Env: "ZWFW_HOTLINE_STATUS_URL", Flag: "hotline-status-url", Usage: "12345 热线系统接收工单办理状态的地址（为空则不推送）",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("12345 热线状态推送地址 %q 无效，应为 http(s)://主机/路径", v)
+			}
+			c.HotlineStatusURL = v
+			return nil
+		}},
+	{Env: "ZWFW_HOTLINE_TOKEN", Flag: "hotline-token", Usage: "推送工单状态时携带的令牌（Authorization: Bearer）", Secret: true,
+		set: func(c *Config, v string) error { c.HotlineToken = v; return nil }},
 	{Env: "ZWFW_DB_MAX_CONNS", Flag: "db-max-conns", Default: "0", Usage: "数据库连接池上限（0 为默认：PostgreSQL 20，SQLite 读连接 2×CPU）",
 		set: func(c *Config, v string) error { return intIn(&c.DBMaxConns, v, 0, 1000, "连接池上限") }},
 	{Env: "ZWFW_SQLITE_SYNCHRONOUS", Flag: "sqlite-synchronous", Default: "FULL", Usage: "SQLite 落盘方式：FULL（断电不丢已确认的写入）或 NORMAL",
