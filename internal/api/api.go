@@ -96,6 +96,8 @@ func (a *API) Routes() []Route {
 		{"GET", CasesPath + "/{id}", a.getCase},
 		// 好差评 (ratings.go).
 		{"GET", "/api/v1/ratings/rates", a.ratingRates},
+		{"GET", "/api/v1/me/ratings", a.myRatingInvitations},
+		{"POST", "/api/v1/me/ratings/{id}", a.rate},
 		// Complaints (有诉即应): the 12345 hotline's 工单 and the statistics.
 		{"GET", "/api/v1/complaint-categories", a.complaintCategories},
 		{"POST", ComplaintsPath, a.createComplaint},

@@ -1,11 +1,16 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
 )
 
@@ -88,5 +93,104 @@ func (a *API) ratingRates(w http.ResponseWriter, r *http.Request) error {
 	out.FollowUps.FollowUpRates = fu
 	out.FollowUps.CallbackRate, out.FollowUps.OnTimeRate = ratio(fu.CalledBack, fu.Bad), ratio(fu.OnTime, fu.Due)
 	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// A person rates through the API what they were invited to rate: an app
+// or mini-program is a channel of its own (好差评 covers every channel).
+
+// invitationOut is a service waiting for the person's rating, with the
+// dimensions its rating asks besides the overall level.
+type invitationOut struct {
+	ID         int64          `json:"id"`
+	Kind       string         `json:"kind"` // case, complaint or visit
+	Number     string         `json:"number"`
+	Title      string         `json:"title"`
+	InvitedAt  time.Time      `json:"invited_at"`
+	Dimensions []dimensionOut `json:"dimensions"`
+}
+
+type dimensionOut struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+// myRatingInvitations answers GET /api/v1/me/ratings.
+func (a *API) myRatingInvitations(w http.ResponseWriter, r *http.Request) error {
+	who, err := a.who(r)
+	if err != nil {
+		return err
+	}
+	if a.ratings == nil {
+		return apperr.New(apperr.Unavailable, "本实例未开放好差评接口。")
+	}
+	if who.Kind != policy.Person {
+		return apperr.New(apperr.Forbidden, "只有个人和法人用户可以评价服务。")
+	}
+	pending, err := a.ratings.Pending(r.Context(), who)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items []invitationOut `json:"items"`
+	}{Items: []invitationOut{}}
+	for _, inv := range pending {
+		o := invitationOut{ID: inv.ID, Kind: inv.Subject.Kind, Number: inv.Subject.Number, Title: inv.Subject.Title,
+			InvitedAt: inv.InvitedAt, Dimensions: []dimensionOut{}}
+		for _, d := range rating.Dimensions(inv.Subject.Scene) {
+			o.Dimensions = append(o.Dimensions, dimensionOut{d.Key, d.Name})
+		}
+		out.Items = append(out.Items, o)
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// rateIn is a rating as the API takes it.
+type rateIn struct {
+	Level   int            `json:"level"`  // 5 非常满意 … 1 非常不满意
+	Scores  map[string]int `json:"scores"` // by dimension key
+	Comment string         `json:"comment"`
+}
+
+// rate answers POST /api/v1/me/ratings/{id}: the rating of one invitation.
+// The service checks it whole (levels, the scene's dimensions, a 差评's
+// reason) and refuses a second rating.
+func (a *API) rate(w http.ResponseWriter, r *http.Request) error {
+	who, err := a.who(r)
+	if err != nil {
+		return err
+	}
+	if a.ratings == nil {
+		return apperr.New(apperr.Unavailable, "本实例未开放好差评接口。")
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return apperr.New(apperr.NotFound, "没有找到该评价邀请。")
+	}
+	var in rateIn
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return apperr.New(apperr.TooLarge, "评价内容超过大小限制。")
+		}
+		return apperr.Wrap(apperr.Invalid, "评价应为 JSON 对象：level、scores、comment。", err)
+	}
+	scores := map[string]rating.Level{}
+	for k, v := range in.Scores {
+		scores[k] = rating.Level(v)
+	}
+	got, err := a.ratings.Rate(r.Context(), who, meta(r), id, rating.Input{Level: rating.Level(in.Level), Scores: scores,
+		Comment: in.Comment, Channel: rating.ByApp})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusCreated, struct {
+		ID       int64 `json:"id"`
+		Level    int   `json:"level"`
+		FollowUp bool  `json:"follow_up"` // a 差评: the unit will call back
+	}{got.ID, int(got.Level), got.FollowUpID != 0})
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,11 +64,77 @@ func TestRatingRates(t *testing.T) {
 			if err := db.Tx(ctx, func(tx *store.Tx) error { return ratings.Invite(ctx, tx, subj) }); err != nil {
 				t.Fatal(err)
 			}
+			if level == 1 {
+				break // rated through the API below
+			}
 			pending, _ := ratings.Pending(ctx, people["t-citizen"])
 			in := rating.Input{Level: level, Comment: "处理太慢", Scores: map[string]rating.Level{"efficiency": level, "guide": level, "convenience": level, "usability": level}}
 			if _, err := ratings.Rate(ctx, people["t-citizen"], audit.Meta{}, pending[0].ID, in); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// The third through the API, as an app would: the invitation with
+		// its dimensions, a 差评 refused without a reason, then given; a
+		// second rating refused. Every answer as documented.
+		call := func(method, token, path, route, body string) (int, map[string]any) {
+			t.Helper()
+			req := httptest.NewRequest(method, path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			var v map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			var op operation
+			json.Unmarshal(doc.Paths[route][strings.ToLower(method)], &op)
+			resp, ok := op.Responses[fmt.Sprint(rec.Code)]
+			if !ok {
+				t.Fatalf("%s %s: status %d is not documented", method, path, rec.Code)
+			}
+			sch := &schema{Ref: "#/components/schemas/Error"}
+			if resp.Ref == "" {
+				sch = resp.Content["application/json"].Schema
+			}
+			if err := validate(doc, sch, v, "$"); err != nil {
+				t.Errorf("%s %s: %v", method, path, err)
+			}
+			return rec.Code, v
+		}
+		status, v := call("GET", "t-citizen", "/api/v1/me/ratings", "/api/v1/me/ratings", "")
+		invs, _ := v["items"].([]any)
+		if status != http.StatusOK || len(invs) != 1 {
+			t.Fatalf("invitations: %d %v", status, v)
+		}
+		inv := invs[0].(map[string]any)
+		if inv["kind"] != "complaint" || len(inv["dimensions"].([]any)) != 4 {
+			t.Fatalf("invitation: %v", inv)
+		}
+		path := fmt.Sprintf("/api/v1/me/ratings/%v", inv["id"])
+		const route = "/api/v1/me/ratings/{id}"
+		scores := `"scores": {"efficiency": 1, "guide": 1, "convenience": 1, "usability": 1}`
+		if status, v := call("POST", "t-citizen", path, route, `{"level": 1, `+scores+`}`); status != http.StatusBadRequest || v["message"] == "" {
+			t.Fatalf("a 差评 without a reason: %d %v", status, v)
+		}
+		if status, _ := call("POST", "t-citizen", path, route, `{"level": "差"}`); status != http.StatusBadRequest {
+			t.Fatalf("a level that is no number: %d", status)
+		}
+		if status, _ := call("POST", "t-sup", path, route, `{"level": 5, `+scores+`}`); status != http.StatusNotFound && status != http.StatusForbidden {
+			t.Fatalf("a supervisor rates the citizen's service: %d", status)
+		}
+		status, v = call("POST", "t-citizen", path, route, `{"level": 1, `+scores+`, "comment": "处理太慢"}`)
+		if status != http.StatusCreated || v["follow_up"] != true {
+			t.Fatalf("the 差评: %d %v", status, v)
+		}
+		if status, _ := call("POST", "t-citizen", path, route, `{"level": 5, `+scores+`}`); status != http.StatusConflict {
+			t.Fatalf("a second rating: %d", status)
+		}
+		var channel string
+		if err := db.Read().QueryRow(ctx, `SELECT channel FROM ratings WHERE id = ?`, v["id"]).Scan(&channel); err != nil || channel != rating.ByApp {
+			t.Fatalf("channel %q, %v", channel, err)
 		}
 		get := func(token, path string) (int, map[string]any) {
 			req := httptest.NewRequest("GET", path, nil)
@@ -95,7 +162,7 @@ func TestRatingRates(t *testing.T) {
 			}
 			return rec.Code, v
 		}
-		status, v := get("t-sup", "/api/v1/ratings/rates")
+		status, v = get("t-sup", "/api/v1/ratings/rates")
 		items, _ := v["items"].([]any)
 		if status != http.StatusOK || len(items) != 1 {
 			t.Fatalf("rates: %d %v", status, v)

@@ -110,7 +110,7 @@ type Input struct {
 	Level   Level
 	Scores  map[string]Level // by dimension key, each 1…5
 	Comment string
-	Channel string // ByWeb or ByMessage; ByTablet only at a window
+	Channel string // ByWeb, ByMessage or ByApp; ByTablet only at a window
 }
 
 // maxComment is the longest comment, in characters.
@@ -169,7 +169,7 @@ func (s *Service) Rate(ctx context.Context, who policy.Subject, meta audit.Meta,
 	if err != nil {
 		return Rating{}, err
 	}
-	if in.Channel != ByMessage {
+	if in.Channel != ByMessage && in.Channel != ByApp {
 		in.Channel = ByWeb
 	}
 	var r Rating

@@ -42,6 +42,7 @@ const (
 	ByWeb     = "web"     // the site: the case page or 我的办件
 	ByMessage = "message" // the link in an invitation or reminder
 	ByTablet  = "tablet"  // the tablet at the window
+	ByApp     = "app"     // an app or mini-program, through the JSON API
 )
 
 // Subject is what is rated, as the part that owns it describes it: the

@@ -16,7 +16,7 @@ CREATE TABLE ratings (
     region_code    TEXT NOT NULL,
     rater_id       BIGINT NOT NULL REFERENCES accounts (id),
     staff_id       BIGINT REFERENCES accounts (id),
-    channel        TEXT NOT NULL CHECK (channel IN ('web', 'message', 'tablet')),
+    channel        TEXT NOT NULL CHECK (channel IN ('web', 'message', 'tablet', 'app')),
     scene          TEXT NOT NULL CHECK (scene IN ('online', 'onsite')),
     level          INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
     dimensions     TEXT NOT NULL,
