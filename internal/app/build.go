@@ -189,7 +189,8 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	g.Cases.OnFinished(g.Ratings.InviteCase)
 	// Complaints (有诉即应): limits on the same calendar as cases.
 	g.Complaints = complaint.New(db, complaint.Options{Clock: clk, Calendar: g.Calendar, Regions: g.Regions, Keys: g.Keys, Files: g.Files,
-		Hotline: complaint.HotlineSystem{URL: cfg.HotlineStatusURL, Token: cfg.HotlineToken},
+		Hotline:   complaint.HotlineSystem{URL: cfg.HotlineStatusURL, Token: cfg.HotlineToken},
+		OfficeDay: cfg.OfficeDay, ReopenDays: cfg.ComplaintReopenDays,
 		VerifyCode: func(ctx context.Context, mobile, code string) error {
 			return g.Identity.VerifyCode(ctx, mobile, identity.PurposeComplaint, code)
 		}})

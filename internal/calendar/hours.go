@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/clock"
@@ -28,6 +29,35 @@ type OfficeDay struct {
 // DefaultOfficeDay is 09:00–12:00 and 13:30–17:30, Beijing time: seven
 // hours.
 var DefaultOfficeDay = OfficeDay{Periods: []Period{{9 * 60, 12 * 60}, {13*60 + 30, 17*60 + 30}}}
+
+// ParseOfficeDay reads an office day written as the operator writes it:
+// periods "HH:MM-HH:MM" separated by commas ("09:00-12:00,13:30-17:30").
+func ParseOfficeDay(s string) (OfficeDay, error) {
+	var o OfficeDay
+	minute := func(v string) (int, error) {
+		t, err := time.Parse("15:04", strings.TrimSpace(v))
+		if err != nil {
+			return 0, fmt.Errorf("calendar: %q is not a time of day (HH:MM)", v)
+		}
+		return t.Hour()*60 + t.Minute(), nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		from, to, ok := strings.Cut(part, "-")
+		if !ok {
+			return OfficeDay{}, fmt.Errorf("calendar: %q is not a period (HH:MM-HH:MM)", part)
+		}
+		start, err := minute(from)
+		if err != nil {
+			return OfficeDay{}, err
+		}
+		end, err := minute(to)
+		if err != nil {
+			return OfficeDay{}, err
+		}
+		o.Periods = append(o.Periods, Period{start, end})
+	}
+	return o, o.Validate()
+}
 
 // Validate checks that the periods lie within the day, each ends after it
 // starts, and each starts after the one before ends.

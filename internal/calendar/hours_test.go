@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -85,5 +86,20 @@ func TestOfficeDay(t *testing.T) {
 	o := OfficeDay{Periods: []Period{{8*60 + 30, 16*60 + 30}}}
 	if got := c.AddWorkingHours(bj(2026, 11, 27, 16, 0), 1, o); !got.Equal(bj(2026, 11, 30, 9, 0)) {
 		t.Errorf("custom day over a weekend: %s", got)
+	}
+}
+
+func TestParseOfficeDay(t *testing.T) {
+	o, err := ParseOfficeDay("09:00-12:00, 13:30-17:30")
+	if err != nil || !reflect.DeepEqual(o, DefaultOfficeDay) {
+		t.Fatalf("the default: %+v %v", o, err)
+	}
+	if o, err := ParseOfficeDay("08:30-17:00"); err != nil || o.Minutes() != 510 {
+		t.Fatalf("one period: %+v %v", o, err)
+	}
+	for _, bad := range []string{"", "9点-12点", "09:00", "12:00-09:00", "09:00-12:00,11:00-17:00", "09:00-25:00"} {
+		if _, err := ParseOfficeDay(bad); err == nil {
+			t.Errorf("%q was taken", bad)
+		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zwfw/zwfw/internal/calendar"
 )
 
 // Config is every setting of a zwfw process.
@@ -32,42 +34,46 @@ type Config struct {
 	RatingRectifyDays int // working days a unit has to rectify a 差评 (好差评)
 	// The 12345 hotline system's address for the status of its 工单, and
 	// the token sent with each update ("": none sent).
-	HotlineStatusURL  string
-	HotlineToken      string
-	DBMaxConns        int
-	SQLiteSynchronous string
-	ShutdownTimeout   time.Duration
-	TrustedOrigins    []string
-	TrustedProxies    []netip.Prefix
-	MaxBodyBytes      int64
-	MaxPendingBytes   int64
-	Migrate           bool
-	Reset             bool
-	DataKeys          string // pii encryption keys: id:base64,…
-	IndexKey          string // pii blind-index key
-	AuditKeys         string // keys of the audit and case hash chains: id:base64,…
-	AuditCheckpoint   string // file of the signed checkpoint of the chains' heads
-	SMSURL            string
-	SMSKey            string
-	SMTPHost          string
-	SMTPPort          int
-	SMTPUsername      string
-	SMTPPassword      string
-	SMTPFrom          string
-	SMTPTLS           string
-	StaffTOTP         bool
-	OIDCIssuer        string
-	OIDCClientID      string
-	OIDCClientSecret  string
-	RealNameURL       string
-	RealNameKey       string
-	S3Endpoint        string
-	S3Bucket          string
-	S3Region          string
-	S3AccessKey       string
-	S3SecretKey       string
-	S3SSL             bool
-	DemoCases         int
+	HotlineStatusURL string
+	HotlineToken     string
+	// Complaints (有诉即应): the office day their limits in working hours
+	// count, and how long after a reply a person may reopen one.
+	OfficeDay           calendar.OfficeDay
+	ComplaintReopenDays int
+	DBMaxConns          int
+	SQLiteSynchronous   string
+	ShutdownTimeout     time.Duration
+	TrustedOrigins      []string
+	TrustedProxies      []netip.Prefix
+	MaxBodyBytes        int64
+	MaxPendingBytes     int64
+	Migrate             bool
+	Reset               bool
+	DataKeys            string // pii encryption keys: id:base64,…
+	IndexKey            string // pii blind-index key
+	AuditKeys           string // keys of the audit and case hash chains: id:base64,…
+	AuditCheckpoint     string // file of the signed checkpoint of the chains' heads
+	SMSURL              string
+	SMSKey              string
+	SMTPHost            string
+	SMTPPort            int
+	SMTPUsername        string
+	SMTPPassword        string
+	SMTPFrom            string
+	SMTPTLS             string
+	StaffTOTP           bool
+	OIDCIssuer          string
+	OIDCClientID        string
+	OIDCClientSecret    string
+	RealNameURL         string
+	RealNameKey         string
+	S3Endpoint          string
+	S3Bucket            string
+	S3Region            string
+	S3AccessKey         string
+	S3SecretKey         string
+	S3SSL               bool
+	DemoCases           int
 	// Only for zwfw generate.
 	GenerateCases int
 	GenerateSeed  uint64
@@ -168,6 +174,17 @@ var Settings = []Setting{
 		}},
 	{Env: "ZWFW_HOTLINE_TOKEN", Flag: "hotline-token", Usage: "推送工单状态时携带的令牌（Authorization: Bearer）", Secret: true,
 		set: func(c *Config, v string) error { c.HotlineToken = v; return nil }},
+	{Env: "ZWFW_OFFICE_HOURS", Flag: "office-hours", Default: "09:00-12:00,13:30-17:30", Usage: "办公时间（北京时间，诉求按工作小时计的时限据此计算），如 09:00-12:00,13:30-17:30",
+		set: func(c *Config, v string) error {
+			o, err := calendar.ParseOfficeDay(v)
+			if err != nil {
+				return fmt.Errorf("办公时间 %q 无效，应为“时:分-时:分”，多段用逗号分隔，如 09:00-12:00,13:30-17:30", v)
+			}
+			c.OfficeDay = o
+			return nil
+		}},
+	{Env: "ZWFW_COMPLAINT_REOPEN_DAYS", Flag: "complaint-reopen-days", Default: "7", Usage: "诉求答复后群众可要求重新办理的期限（自然日）",
+		set: func(c *Config, v string) error { return intIn(&c.ComplaintReopenDays, v, 1, 90, "重新办理期限") }},
 	{Env: "ZWFW_DB_MAX_CONNS", Flag: "db-max-conns", Default: "0", Usage: "数据库连接池上限（0 为默认：PostgreSQL 20，SQLite 读连接 2×CPU）",
 		set: func(c *Config, v string) error { return intIn(&c.DBMaxConns, v, 0, 1000, "连接池上限") }},
 	{Env: "ZWFW_SQLITE_SYNCHRONOUS", Flag: "sqlite-synchronous", Default: "FULL", Usage: "SQLite 落盘方式：FULL（断电不丢已确认的写入）或 NORMAL",

@@ -28,7 +28,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./zwfw-data" || c.JobWorkers != 10 || c.SQLiteSynchronous != "FULL" ||
-		c.ShutdownTimeout != 30*time.Second || c.PublicURL != "http://127.0.0.1:8080" || c.Migrate {
+		c.ShutdownTimeout != 30*time.Second || c.PublicURL != "http://127.0.0.1:8080" || c.Migrate ||
+		c.OfficeDay.Minutes() != 7*60 || c.ComplaintReopenDays != 7 || c.HotlineStatusURL != "" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -89,6 +90,10 @@ func TestBadValuesAreNamed(t *testing.T) {
 		{map[string]string{"ZWFW_TRUSTED_PROXIES": "10.0.0.0/33"}, nil, "ZWFW_TRUSTED_PROXIES"},
 		{map[string]string{"ZWFW_TRUSTED_PROXIES": "lb.internal"}, nil, "ZWFW_TRUSTED_PROXIES"},
 		{nil, []string{"--db-max-conns", "many"}, "ZWFW_DB_MAX_CONNS"},
+		{map[string]string{"ZWFW_OFFICE_HOURS": "9点到5点"}, nil, "ZWFW_OFFICE_HOURS"},
+		{map[string]string{"ZWFW_OFFICE_HOURS": "13:00-12:00"}, nil, "ZWFW_OFFICE_HOURS"},
+		{map[string]string{"ZWFW_COMPLAINT_REOPEN_DAYS": "0"}, nil, "ZWFW_COMPLAINT_REOPEN_DAYS"},
+		{map[string]string{"ZWFW_HOTLINE_STATUS_URL": "12345.gov.cn"}, nil, "ZWFW_HOTLINE_STATUS_URL"},
 	}
 	for _, c := range cases {
 		_, err := load(c.env, c.args...)
