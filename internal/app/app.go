@@ -662,6 +662,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 		MultiLine:      multiLine(pages.MultiLine),
 		OnInvalid:      answered(log, pages.Error),
 		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
+		Context:        store.WithVersions,
 		OnPanic: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			answered(log, pages.Error)(w, r, apperr.New(apperr.Internal, "panic"))
 		}),

@@ -199,8 +199,8 @@ func (s *Store) Remove(ctx context.Context, who policy.Subject, meta audit.Meta,
 // changed ends every change: other instances learn of it through the
 // version, and the audit log keeps it.
 func (s *Store) changed(ctx context.Context, tx *store.Tx, who policy.Subject, meta audit.Meta, now time.Time, action, key, detail string) error {
-	if _, err := tx.Exec(ctx, `UPDATE cache_versions SET version = version + 1 WHERE name = 'calendar'`); err != nil {
-		return fmt.Errorf("calendar days: bump version: %w", err)
+	if err := store.BumpVersion(ctx, tx, "calendar"); err != nil {
+		return fmt.Errorf("calendar days: %w", err)
 	}
 	return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: action,
 		Object: "calendar:" + key, Detail: detail, IP: meta.IP})
@@ -208,12 +208,7 @@ func (s *Store) changed(ctx context.Context, tx *store.Tx, who policy.Subject, m
 
 // Version is bumped by every change; instances poll it.
 func (s *Store) Version(ctx context.Context) (int64, error) {
-	var v int64
-	err := s.db.Read().QueryRow(ctx, `SELECT version FROM cache_versions WHERE name = 'calendar'`).Scan(&v)
-	if err != nil {
-		return 0, fmt.Errorf("calendar version: %w", err)
-	}
-	return v, nil
+	return s.db.CacheVersion(ctx, "calendar")
 }
 
 // Load puts the local days into cal and returns the version they are of.

@@ -440,16 +440,13 @@ func (s *Store) setStatus(ctx context.Context, tx *store.Tx, id int64, to Status
 }
 
 func bumpCatalogVersion(ctx context.Context, tx *store.Tx) error {
-	_, err := tx.Exec(ctx, `UPDATE cache_versions SET version = version + 1 WHERE name = 'catalog'`)
-	return err
+	return store.BumpVersion(ctx, tx, "catalog")
 }
 
 // CatalogVersion is bumped by every change citizens can see; instances
 // poll it to know when to rebuild their search index.
 func (s *Store) CatalogVersion(ctx context.Context) (int64, error) {
-	var v int64
-	err := s.db.Read().QueryRow(ctx, `SELECT version FROM cache_versions WHERE name = 'catalog'`).Scan(&v)
-	return v, err
+	return s.db.CacheVersion(ctx, "catalog")
 }
 
 func (s *Store) version(ctx context.Context, q store.Querier, id int64, version int) (Item, error) {

@@ -150,6 +150,9 @@ type Options struct {
 	// TrustedProxies are the load balancers and proxies whose
 	// X-Forwarded-For is believed (see ClientIP); none: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// Context, if set, prepares each request's context (the database's
+	// per-request memo of cache versions, store.WithVersions).
+	Context func(context.Context) context.Context
 }
 
 // Wrap puts the middleware chain around h, outermost first: request ID,
@@ -180,14 +183,14 @@ func Wrap(h http.Handler, opt Options) (http.Handler, error) {
 	h = limitBody(h, opt.MaxBodyBytes, opt.LargeBody)
 	h = securityHeaders(h, opt.HSTS)
 	h = recoverPanics(h, opt.Log, opt.OnPanic)
-	h = logRequests(h, opt.Log, opt.Observer, opt.TrustedProxies)
+	h = logRequests(h, opt.Log, opt.Observer, opt.TrustedProxies, opt.Context)
 	return h, nil
 }
 
-// logRequests also puts the request ID and the client's address in the
-// context: here, because the access log reads the route pattern from the
+// logRequests also puts the request ID, the client's address and what
+// prepare adds in the context: here, because the access log reads the route pattern from the
 // request the mux is given, so nothing between them may copy it.
-func logRequests(next http.Handler, log *slog.Logger, obs Observer, trusted []netip.Prefix) http.Handler {
+func logRequests(next http.Handler, log *slog.Logger, obs Observer, trusted []netip.Prefix, prepare func(context.Context) context.Context) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
@@ -196,6 +199,9 @@ func logRequests(next http.Handler, log *slog.Logger, obs Observer, trusted []ne
 		}
 		w.Header().Set("X-Request-ID", id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		if prepare != nil {
+			ctx = prepare(ctx)
+		}
 		r = r.WithContext(context.WithValue(ctx, clientIPKey, clientAddress(r, trusted)))
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)

@@ -37,25 +37,25 @@ type directoryCache struct {
 }
 
 func bumpDirectory(ctx context.Context, tx *store.Tx) error {
-	_, err := tx.Exec(ctx, `UPDATE cache_versions SET version = version + 1 WHERE name = 'regions'`)
-	return err
+	return store.BumpVersion(ctx, tx, "regions")
 }
 
 // directory returns the current directory, reading it again if the
 // version moved.
 func (s *Store) directory(ctx context.Context) (*directory, error) {
-	var v int64
-	if err := s.db.Read().QueryRow(ctx, `SELECT version FROM cache_versions WHERE name = 'regions'`).Scan(&v); err != nil {
-		return nil, fmt.Errorf("regions version: %w", err)
+	v, err := s.db.CacheVersion(ctx, "regions")
+	if err != nil {
+		return nil, err
 	}
 	c := s.dir
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cur != nil && c.cur.version == v {
+	// A copy newer than the version the request read serves it too.
+	if c.cur != nil && c.cur.version >= v {
 		return c.cur, nil
 	}
 	d := &directory{levels: map[string]Level{}, byID: map[int64]int{}, byCode: map[string]int{}}
-	err := s.db.Snapshot(ctx, func(q store.Querier) error {
+	err = s.db.Snapshot(ctx, func(q store.Querier) error {
 		if err := q.QueryRow(ctx, `SELECT version FROM cache_versions WHERE name = 'regions'`).Scan(&d.version); err != nil {
 			return err
 		}

@@ -81,12 +81,18 @@ func (s *Store) AddRegion(ctx context.Context, tx *store.Tx, r Region) error {
 }
 
 // District returns the root of the tree: the district this platform serves.
+// Every page's layout names it, so it comes from the directory.
 func (s *Store) District(ctx context.Context) (Region, error) {
-	r, err := scanRegion(s.db.Read().QueryRow(ctx, `SELECT `+regionColumns+` FROM regions WHERE level = 1`))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, apperr.New(apperr.NotFound, "尚未配置本区县的区划")
+	d, err := s.directory(ctx)
+	if err != nil {
+		return Region{}, err
 	}
-	return r, err
+	for _, r := range d.regions {
+		if r.Level == District {
+			return r, nil
+		}
+	}
+	return Region{}, apperr.New(apperr.NotFound, "尚未配置本区县的区划")
 }
 
 // Region returns one region by code.

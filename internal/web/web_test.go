@@ -128,7 +128,7 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	}
 	mux := http.NewServeMux()
 	s.Register(mux)
-	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096, LargeBody: web.LargeBody, MultiLine: s.MultiLine, OnInvalid: s.Error})
+	h, err := httpx.Wrap(mux, httpx.Options{Log: log, MaxBodyBytes: 4096, LargeBody: web.LargeBody, MultiLine: s.MultiLine, OnInvalid: s.Error, Context: store.WithVersions})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,58 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// A request reads the versions once and keeps them; a change made
+// elsewhere meanwhile is seen by the next request, and one made by the
+// request itself at once.
+func TestCacheVersionsOncePerRequest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		bump := func(ctx context.Context, name string) {
+			t.Helper()
+			if err := db.Tx(ctx, func(tx *store.Tx) error { return store.BumpVersion(ctx, tx, name) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		version := func(ctx context.Context, name string) int64 {
+			t.Helper()
+			v, err := db.CacheVersion(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		start := version(ctx, "regions")
+
+		req := store.WithVersions(ctx)
+		if v := version(req, "regions"); v != start {
+			t.Fatalf("first read in the request: %d, want %d", v, start)
+		}
+		bump(ctx, "regions") // another instance's change, during the request
+		if v := version(req, "regions"); v != start {
+			t.Fatalf("the request read %d again, want its memo's %d", v, start)
+		}
+		if v := version(ctx, "regions"); v != start+1 {
+			t.Fatalf("without a memo: %d, want %d", v, start+1)
+		}
+		if v := version(store.WithVersions(ctx), "regions"); v != start+1 {
+			t.Fatalf("the next request: %d, want %d", v, start+1)
+		}
+
+		// The request's own change: read afresh from then on.
+		cat := version(req, "catalog")
+		bump(req, "catalog")
+		if v := version(req, "catalog"); v != cat+1 {
+			t.Fatalf("after its own change the request reads %d, want %d", v, cat+1)
+		}
+		if _, err := db.CacheVersion(store.WithVersions(ctx), "nothing"); err == nil {
+			t.Fatal("a version that does not exist was read")
+		}
+	})
+}
