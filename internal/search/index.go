@@ -79,6 +79,8 @@ type Index struct {
 	n, words int
 	docs     []docInfo // by document number (popularity rank)
 
+	results resultCache // the latest queries' results
+
 	// Groups (Doc.Group) for collapsing: each document's group number,
 	// and each group's documents, groupDocs[groupOff[g]:groupOff[g+1]] in
 	// document order.

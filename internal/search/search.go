@@ -94,17 +94,33 @@ type mark struct {
 }
 
 // Search runs q. It never panics on any input, and it allocates little
-// beyond the hits it returns.
+// beyond the hits it returns. The result is shared with later callers
+// of the same query (see resultCache): read it, do not change it.
 func (ix *Index) Search(q Query) Result {
 	if ix == nil || ix.n == 0 {
 		return Result{}
 	}
-	off, lim := max(q.Offset, 0), q.Limit
+	off, lim := bounds(q)
+	key := cacheKey(q, off, lim)
+	if r, ok := ix.results.get(key); ok {
+		return r
+	}
+	r := ix.search(q, off, lim)
+	ix.results.put(key, r)
+	return r
+}
+
+// bounds is q's page: its offset and limit within the bounds.
+func bounds(q Query) (off, lim int) {
+	off, lim = max(q.Offset, 0), q.Limit
 	if lim <= 0 {
 		lim = DefaultLimit
 	}
-	lim = min(lim, MaxLimit)
+	return off, min(lim, MaxLimit)
+}
 
+// search runs q, not cached.
+func (ix *Index) search(q Query, off, lim int) Result {
 	c := ix.getCtx()
 	defer ix.putCtx(c)
 	filter, ok := ix.tagFilter(c, q.Tags)
