@@ -78,36 +78,51 @@ func markName(name string, marks [][2]int) template.HTML {
 
 // itemResult is a search result as the item list shows it: its words
 // worked out here, so that the template only prints them. The list is
-// the search page's bulk, and each function call or promoted field a
-// template evaluates goes through reflection (issue 18.4).
+// the search page's bulk, and each value a template prints goes through
+// its escaping functions by reflection (issue 18.4): the line under the
+// name and the badges are each written here as one escaped fragment,
+// which cut the list's printed values from ten a row to five.
 type itemResult struct {
-	ID         int64
-	NameHTML   template.HTML
-	Meta       string // department · level · type
-	Suspended  bool
-	PlaceNote  string // about the service's several places, if it has them
-	Online     bool
-	DepthName  string
-	VisitsText string
-	LimitText  string
-	ViaText    string // how it matched, when not by its words
+	ID        int64
+	NameHTML  template.HTML
+	MetaHTML  template.HTML // department · level · type, and 暂停办理
+	PlaceNote string        // about the service's several places, if it has them
+	Badges    template.HTML // depth, visits, time limit, and how it matched
 }
 
 func newItemResult(g catalog.Group, place region.Region) itemResult {
-	r := itemResult{ID: g.ID, NameHTML: markName(g.Name, g.NameMarks), Meta: g.Department + " · " + levelName(g.Level) + " · " + g.Type.Name(),
-		Suspended: g.Suspended, Online: g.Depth.Online(), DepthName: g.Depth.Name(), VisitsText: "零跑腿", LimitText: "即办"}
+	r := itemResult{ID: g.ID, NameHTML: markName(g.Name, g.NameMarks)}
+	meta := template.HTMLEscapeString(g.Department + " · " + levelName(g.Level) + " · " + g.Type.Name())
+	if g.Suspended {
+		meta += " · <strong>暂停办理</strong>"
+	}
+	r.MetaHTML = template.HTML(meta)
+	var b strings.Builder
+	badge := func(class, text string) {
+		b.WriteString(`<span class="` + class + `">` + template.HTMLEscapeString(text) + `</span>`)
+	}
+	if g.Depth.Online() {
+		badge("badge online", g.Depth.Name())
+	} else {
+		badge("badge", g.Depth.Name())
+	}
 	if g.Visits != 0 {
-		r.VisitsText = fmt.Sprintf("跑动 %d 次", g.Visits)
+		badge("badge", fmt.Sprintf("跑动 %d 次", g.Visits))
+	} else {
+		badge("badge", "零跑腿")
 	}
 	if g.CaseKind != catalog.Immediate {
-		r.LimitText = fmt.Sprintf("承诺 %d %s", g.PromiseLimit.Value, g.PromiseLimit.Unit)
+		badge("badge", fmt.Sprintf("承诺 %d %s", g.PromiseLimit.Value, g.PromiseLimit.Unit))
+	} else {
+		badge("badge", "即办")
 	}
 	switch g.Via {
 	case "alias":
-		r.ViaText = "按常用名称匹配"
+		badge("badge muted-badge", "按常用名称匹配")
 	case "pinyin":
-		r.ViaText = "按拼音匹配"
+		badge("badge muted-badge", "按拼音匹配")
 	}
+	r.Badges = template.HTML(b.String())
 	if g.Count > 1 {
 		if g.Local {
 			r.PlaceNote = fmt.Sprintf("为您所在地（%s）办理的地方；全区共 %d 个办理点", place.Name, g.Count)
