@@ -99,6 +99,9 @@ func newItemResult(g catalog.Group, place region.Region) itemResult {
 	r.MetaHTML = template.HTML(meta)
 	var b strings.Builder
 	badge := func(class, text string) {
+		if b.Len() > 0 {
+			b.WriteByte(' ') // as between the template's lines: the badges' gap
+		}
 		b.WriteString(`<span class="` + class + `">` + template.HTMLEscapeString(text) + `</span>`)
 	}
 	if g.Depth.Online() {

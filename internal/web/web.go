@@ -73,6 +73,7 @@ type Server struct {
 	table     []route          // the route table
 	guards    map[string]guard // its guards, by pattern
 	pages     map[string]*template.Template
+	fragments map[string]template.HTML // rendered once at start-up: see New
 	// Complaints (有诉即应).
 	complaints *complaint.Service
 
@@ -124,7 +125,7 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
-		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{},
+		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
@@ -139,7 +140,8 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
-		"hotWords": func() []string { return hotWords }, "opens": s.opens, "list": func(xs ...string) []string { return xs },
+		"hotWords": func() []string { return hotWords }, "themes": func() map[string][]string { return item.Themes },
+		"fragment": func(name string) template.HTML { return s.fragments[name] }, "opens": s.opens, "list": func(xs ...string) []string { return xs },
 		"inc": func(i int) int { return i + 1 }, "join": strings.Join, "date": func(t time.Time) string { return calendar.DateOf(t).String() },
 		"needsReason": casework.NeedsReason, "deliveryName": casework.DeliveryName, "dueClass": dueClass,
 		"caseAction": func(a casework.Action) string {
@@ -178,6 +180,19 @@ func New(d Deps) (*Server, error) {
 		ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/boardpartials.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
+	}
+	// The fragments that never change are rendered once, on a copy (a
+	// template set that has run can no longer be cloned for the pages).
+	fb, err := base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"headassets", "brandicon", "hotwords", "themechips"} {
+		var b strings.Builder
+		if err := fb.ExecuteTemplate(&b, name, nil); err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		s.fragments[name] = template.HTML(b.String())
 	}
 	for _, name := range []string{"home", "search", "level", "departments", "department", "region", "signin", "error",
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
@@ -332,9 +347,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	var data struct {
 		Levels  []region.LevelCount
 		Bureaus []region.Department
-		Themes  map[string][]string
 	}
-	data.Themes = item.Themes
 	var err error
 	if data.Levels, data.Bureaus, err = s.regions.Overview(r.Context()); err != nil {
 		return err
