@@ -406,3 +406,38 @@ func TestChangesAreTheDepartmentsOwn(t *testing.T) {
 		}
 	})
 }
+
+// A guide view keeps the item's status while the catalog version stands;
+// a suspension, resumption or cancellation through another instance moves
+// the version, and the next view, in a new request, shows it.
+func TestGuideFollowsStatusFromAnotherInstance(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, _ := newStore(t, db)
+		it := seedCatalog(t, db, a, 1)
+		b := catalog.NewStore(db, region.NewStore(db), clock.System{})
+		view := func() (catalog.Item, string, error) { return a.PublishedView(store.WithVersions(ctx), it.ID) }
+		if got, _, err := view(); err != nil || got.Status != catalog.Published {
+			t.Fatalf("first view: %v, %v", got.Status, err)
+		}
+		admin := editor("管理员")
+		if err := b.SetStatus(ctx, admin, audit.Meta{}, it.ID, catalog.Suspended, "系统升级"); err != nil {
+			t.Fatal(err)
+		}
+		if got, reason, err := view(); err != nil || got.Status != catalog.Suspended || reason != "系统升级" {
+			t.Fatalf("after the suspension: %v %q, %v", got.Status, reason, err)
+		}
+		if err := b.SetStatus(ctx, admin, audit.Meta{}, it.ID, catalog.Published, "恢复"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := view(); err != nil || got.Status != catalog.Published {
+			t.Fatalf("after the resumption: %v, %v", got.Status, err)
+		}
+		if err := b.SetStatus(ctx, admin, audit.Meta{}, it.ID, catalog.Cancelled, "职能调整"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := view(); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("after the cancellation: %v", err)
+		}
+	})
+}

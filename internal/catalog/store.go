@@ -29,6 +29,21 @@ type Store struct {
 	clock   clock.Clock
 	cache   versionCache
 	recent  sync.Map // item ID → recent: PublishedRecent's answers
+	rows    sync.Map // item ID → publishedRow: PublishedView's
+}
+
+// publishedRow is what PublishedView reads of an item's row, with the
+// catalog version it was read at. Every change to those columns (a
+// publication, a suspension, a resumption, a cancellation, an import)
+// bumps the catalog version in its transaction, and a request reads the
+// versions once anyway (store.WithVersions), so while the version stands
+// the row is the database's and a guide view needs no query of its own.
+type publishedRow struct {
+	catalog    int64
+	version    int
+	status     Status
+	reason     string
+	popularity int
 }
 
 // versionCache keeps item versions read from committed data, decoded. A
@@ -491,26 +506,43 @@ func (s *Store) Published(ctx context.Context, id int64) (Item, string, error) {
 // other view, and must not be changed. A guide view then costs one
 // point read and no copying.
 func (s *Store) PublishedView(ctx context.Context, id int64) (Item, string, error) {
-	var version int
-	var status Status
-	var reason string
-	var popularity int
-	err := s.db.Read().QueryRow(ctx, `SELECT published_version, status, status_reason, popularity FROM items WHERE id = ?`, id).
-		Scan(&version, &status, &reason, &popularity)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && (version == 0 || status == Cancelled || status == Draft) {
+	row, err := s.publishedRow(ctx, id)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (row.version == 0 || row.status == Cancelled || row.status == Draft) {
 		return Item{}, "", apperr.New(apperr.NotFound, "事项不存在或已取消")
 	}
 	if err != nil {
 		return Item{}, "", err
 	}
-	it, ok := s.cache.shared(id, version)
+	it, ok := s.cache.shared(id, row.version)
 	if !ok {
-		if it, err = s.version(ctx, s.db.Read(), id, version); err != nil {
+		if it, err = s.version(ctx, s.db.Read(), id, row.version); err != nil {
 			return Item{}, "", err
 		}
 	}
-	it.Status, it.Popularity = status, popularity
-	return it, reason, nil
+	it.Status, it.Popularity = row.status, row.popularity
+	return it, row.reason, nil
+}
+
+// publishedRow reads an item's published version and status, or takes
+// them from the row read at the current catalog version.
+func (s *Store) publishedRow(ctx context.Context, id int64) (publishedRow, error) {
+	cv, err := s.db.CacheVersion(ctx, "catalog")
+	if err != nil {
+		return publishedRow{}, err
+	}
+	if v, ok := s.rows.Load(id); ok && v.(publishedRow).catalog == cv {
+		return v.(publishedRow), nil
+	}
+	r := publishedRow{catalog: cv}
+	err = s.db.Read().QueryRow(ctx, `SELECT published_version, status, status_reason, popularity FROM items WHERE id = ?`, id).
+		Scan(&r.version, &r.status, &r.reason, &r.popularity)
+	if err == nil {
+		// Read after the version: a change committed in between leaves a
+		// newer row under the older version, which the next version
+		// replaces.
+		s.rows.Store(id, r)
+	}
+	return r, err
 }
 
 // recentTTL is how old PublishedRecent's answer may be.
