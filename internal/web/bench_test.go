@@ -170,3 +170,45 @@ func BenchmarkPublicPages(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPageViews serves one view of each public page in process
+// (httptest.NewRecorder, no network), on SQLite with ZWFW_BENCH_ITEMS
+// items (default 5 000), beside the plain page: its allocations per view
+// (allocs/op) hardly move with the machine's load, so a page that starts
+// printing more through reflection, or querying more, shows even on a
+// busy machine; ns/op is the CPU cost when the machine is idle.
+//
+//	go test -run '^$' -bench PageViews -benchtime 3000x ./internal/web
+func BenchmarkPageViews(b *testing.B) {
+	n := 5_000
+	if v, err := strconv.Atoi(os.Getenv("ZWFW_BENCH_ITEMS")); err == nil && v > 1 {
+		n = v
+	}
+	db := storetest.SQLite(b)
+	site := newTestSite(b, db)
+	it := guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "开店")
+	catalogtest.Seed(b, db, site.catalog, &it, n)
+	if _, err := site.searcher.Refresh(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range []struct {
+		name, path string
+		h          http.Handler
+	}{
+		{"plain", "/", plainHandler()},
+		{"home", "/", site.handler},
+		{"guide", fmt.Sprintf("/items/%d", it.ID+int64(n/2)), site.handler},
+		{"search", "/search?q=" + "营业执照", site.handler},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				p.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p.path, nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d", p.path, rec.Code)
+				}
+			}
+		})
+	}
+}
