@@ -224,6 +224,7 @@ type view struct {
 	Me       policy.Subject
 	Back     string // this page's path and query, for forms that return here
 	Nav      string
+	NavIs    map[string]bool // {Nav: true}: the layout tests a field, not eq by reflection
 	Query    string
 	Data     any
 }
@@ -303,7 +304,7 @@ func (s *Server) staffCaseRefused(w http.ResponseWriter, r *http.Request, id int
 // render executes a page into a buffer first, so that a failing template
 // never sends half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, nav string, data any) error {
-	v := view{Elder: elder(r), Me: subject(r), Back: r.URL.RequestURI(), Nav: nav, Query: strings.TrimSpace(r.URL.Query().Get("q")), Data: data}
+	v := view{Elder: elder(r), Me: subject(r), Back: r.URL.RequestURI(), Nav: nav, NavIs: navIs(nav), Query: strings.TrimSpace(r.URL.Query().Get("q")), Data: data}
 	d, err := s.regions.District(r.Context())
 	switch {
 	case err == nil:
@@ -331,6 +332,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	w.WriteHeader(status)
 	_, err = buf.WriteTo(w)
 	return err
+}
+
+// navFlags holds one map[string]bool{nav: true} per navigation entry,
+// shared by every view of it.
+var navFlags sync.Map
+
+func navIs(nav string) map[string]bool {
+	if m, ok := navFlags.Load(nav); ok {
+		return m.(map[string]bool)
+	}
+	m, _ := navFlags.LoadOrStore(nav, map[string]bool{nav: true})
+	return m.(map[string]bool)
 }
 
 // renderBufs are the buffers pages are rendered into (whole, so that a
