@@ -225,7 +225,7 @@ func (s *Service) IncompleteArchives(ctx context.Context, who policy.Subject, f 
 			if err1 != nil || err2 != nil {
 				return page, errCursor
 			}
-			q.add(`(c.updated_at `+cmp+` ? OR c.updated_at = ? AND c.id `+cmp+` ?)`, t, t, id)
+			q.add(`(c.updated_at, c.id) `+cmp+` (?, ?)`, t, id)
 		}
 		batch, err := s.finishedBatch(ctx, q, order)
 		if err != nil {

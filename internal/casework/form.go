@@ -214,7 +214,7 @@ func (s *Service) Mine(ctx context.Context, who policy.Subject, after string, li
 		if err1 != nil || err2 != nil {
 			return page, errCursor
 		}
-		c.add(`(c.updated_at < ? OR c.updated_at = ? AND c.id < ?)`, t, t, id)
+		c.add(`(c.updated_at, c.id) < (?, ?)`, t, id)
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at FROM cases c
 		JOIN items i ON i.id = c.item_id`+c.where()+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, append(c.args, limit+1)...)

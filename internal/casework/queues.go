@@ -127,13 +127,12 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 		if dated {
 			run.add(`c.due_on <> ''`)
 			if at != nil {
-				run.add(`(c.due_on > ? OR c.due_on = ? AND (c.updated_at > ? OR c.updated_at = ? AND c.id > ?))`,
-					after.due, after.due, after.updated, after.updated, after.id)
+				run.add(`(c.due_on, c.updated_at, c.id) > (?, ?, ?)`, after.due, after.updated, after.id)
 			}
 		} else {
 			run.add(`c.due_on = ''`)
 			if at != nil && after.due == "" {
-				run.add(`(c.updated_at > ? OR c.updated_at = ? AND c.id > ?)`, after.updated, after.updated, after.id)
+				run.add(`(c.updated_at, c.id) > (?, ?)`, after.updated, after.id)
 			}
 		}
 		rows, err := s.queueRows(ctx, q+run.where()+` ORDER BY c.due_on, c.updated_at, c.id LIMIT ?`,
