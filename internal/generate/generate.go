@@ -66,7 +66,7 @@ type Options struct {
 	Seed  uint64
 	Mix   []Share // default DefaultMix
 	Days  int     // cases are created over this many days before Now; default 60
-	Batch int     // cases per transaction; default 2000
+	Batch int     // cases per transaction; default 500
 	Now   time.Time
 	// Progress, if set, is told the cases written so far after each batch.
 	Progress func(done int)
@@ -102,7 +102,7 @@ func Run(ctx context.Context, d Deps, opt Options) (Result, error) {
 		opt.Days = 60
 	}
 	if opt.Batch <= 0 {
-		opt.Batch = 2000
+		opt.Batch = 500
 	}
 	if opt.Now.IsZero() {
 		opt.Now = d.Clock.Now()

@@ -1,7 +1,10 @@
 package generate
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +121,9 @@ var tables = []table{
 
 // counterUpdates are the statements that move the number counters on to
 // a batch's last numbers. Writers on PostgreSQL commit their batches in
-// any order, so a counter only ever goes up.
+// any order, so a counter only ever goes up; and they lock the counters'
+// rows in one order (sorted), so that two of them never wait for each
+// other.
 func counterUpdates(d store.Dialect, b *batch) (stmts []string, args [][]any) {
 	greatest := "GREATEST"
 	if d == store.SQLite {
@@ -128,12 +133,12 @@ func counterUpdates(d store.Dialect, b *batch) (stmts []string, args [][]any) {
 		var q strings.Builder
 		var a []any
 		q.WriteString(`INSERT INTO case_numbers (day, last) VALUES `)
-		for day, last := range b.caseLast {
+		for _, day := range slices.Sorted(maps.Keys(b.caseLast)) {
 			if len(a) > 0 {
 				q.WriteString(", ")
 			}
 			q.WriteString("(?, ?)")
-			a = append(a, day, last)
+			a = append(a, day, b.caseLast[day])
 		}
 		q.WriteString(` ON CONFLICT (day) DO UPDATE SET last = ` + greatest + `(case_numbers.last, excluded.last)`)
 		stmts, args = append(stmts, d.Rebind(q.String())), append(args, a)
@@ -142,12 +147,15 @@ func counterUpdates(d store.Dialect, b *batch) (stmts []string, args [][]any) {
 		var q strings.Builder
 		var a []any
 		q.WriteString(`INSERT INTO document_numbers (department_id, kind, year, last) VALUES `)
-		for k, last := range b.docLast {
+		keys := slices.SortedFunc(maps.Keys(b.docLast), func(x, y docKey) int {
+			return cmp.Or(cmp.Compare(x.dept, y.dept), cmp.Compare(x.kind, y.kind), cmp.Compare(x.year, y.year))
+		})
+		for _, k := range keys {
 			if len(a) > 0 {
 				q.WriteString(", ")
 			}
 			q.WriteString("(?, ?, ?, ?)")
-			a = append(a, k.dept, k.kind, k.year, last)
+			a = append(a, k.dept, k.kind, k.year, b.docLast[k])
 		}
 		q.WriteString(` ON CONFLICT (department_id, kind, year) DO UPDATE SET last = ` + greatest + `(document_numbers.last, excluded.last)`)
 		stmts, args = append(stmts, d.Rebind(q.String())), append(args, a)

@@ -140,7 +140,7 @@ func (g *generator) sqliteWriter(ctx context.Context) (writer, error) {
 		w.finish(nil)
 		return nil, err
 	}
-	for _, p := range []struct{ name, value string }{{"synchronous", "OFF"}, {"cache_size", "-262144"}} {
+	for _, p := range []struct{ name, value string }{{"synchronous", "OFF"}, {"cache_size", "-65536"}} {
 		var was string
 		if err := conn.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&was); err != nil {
 			conn.Close()
