@@ -6,14 +6,15 @@
 //
 // The demo's own cases (internal/demo) go through the workflow's
 // transactions one step at a time, which is realistic but makes some 150
-// cases a second. Here each case is computed in memory and written with
-// others in multi-row inserts, one transaction per batch; what the
+// cases a second. Here each case is computed in memory, on every core,
+// and written with others in multi-row inserts or COPY, one transaction
+// per batch (writers.go says how the load is sped up); what the
 // workflow would have computed — the notices' text, the sealed form, each
 // event's state and keyed hash — comes from casework's own functions, so
 // `zwfw audit verify` and the archive export find the result whole.
 //
-// The generator writes case ids itself: nothing else may write cases to
-// the database while it runs.
+// The generator writes case ids and numbers itself: nothing else may
+// write cases to the database while it runs.
 package generate
 
 import (
@@ -164,11 +165,12 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 	for i := range w.streams() {
 		wg.Go(func() {
 			for b := range ready {
+				var err error
 				select {
 				case <-b.built:
+					err = b.err
 				case <-ctx.Done():
 				}
-				err := b.err
 				if err == nil {
 					err = ctx.Err()
 				}
@@ -181,12 +183,12 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 						failed = err
 					}
 					cancel()
-				} else if failed == nil {
+				} else {
 					res.Cases += len(b.plans)
 					for _, p := range b.plans {
 						res.ByStatus[p.status]++
 					}
-					if g.opt.Progress != nil {
+					if g.opt.Progress != nil && failed == nil {
 						g.opt.Progress(res.Cases)
 					}
 				}
