@@ -197,7 +197,7 @@ func (g *generator) run(ctx context.Context) (Result, error) {
 		})
 	}
 	wg.Wait()
-	if err := w.finish(failed); err != nil && failed == nil {
+	if err := w.finish(); err != nil && failed == nil {
 		failed = err
 	}
 	res.Elapsed = time.Since(start)

@@ -20,7 +20,7 @@ type writer interface {
 	write(ctx context.Context, stream int, b *batch) error
 	// finish puts back what the writer changed for the load (settings,
 	// indexes), whether or not the load failed.
-	finish(failed error) error
+	finish() error
 }
 
 // loadedTables are the tables the generator writes in bulk.
@@ -36,9 +36,7 @@ func (g *generator) writer(ctx context.Context) (writer, error) {
 // secondaryIndexes are the indexes of the loaded tables that no
 // constraint needs (the primary keys and UNIQUE columns stay), by name
 // with the statement that creates them again.
-func secondaryIndexes(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, d store.Dialect) (names, creates []string, err error) {
+func secondaryIndexes(ctx context.Context, conn *sql.Conn, d store.Dialect) (names, creates []string, err error) {
 	query := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
 		AND tbl_name IN ('` + strings.Join(loadedTables, "', '") + `') ORDER BY name`
 	if d == store.Postgres {
@@ -47,7 +45,7 @@ func secondaryIndexes(ctx context.Context, q interface {
 			WHERE t.relnamespace = current_schema()::regnamespace AND t.relname IN ('` + strings.Join(loadedTables, "', '") + `')
 			AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY 1`
 	}
-	rs, err := q.QueryContext(ctx, query)
+	rs, err := conn.QueryContext(ctx, query)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,8 +126,9 @@ type sqliteWriter struct {
 }
 
 // sqliteWriter takes the database's one write connection for the whole
-// load, and for the load only writes without syncing (a crash loses the
-// made-up cases, not the database: the WAL keeps it whole).
+// load, and for the load only writes without syncing: if the process
+// dies, the WAL keeps the database whole, less the last made-up cases;
+// only a power loss or a crash of the system could damage it.
 func (g *generator) sqliteWriter(ctx context.Context) (writer, error) {
 	conn, err := g.d.DB.WritePool().Conn(ctx)
 	if err != nil {
@@ -137,7 +136,7 @@ func (g *generator) sqliteWriter(ctx context.Context) (writer, error) {
 	}
 	w := &sqliteWriter{conn: conn}
 	if w.recreate, err = dropIndexes(ctx, conn, store.SQLite); err != nil {
-		w.finish(nil)
+		w.finish()
 		return nil, err
 	}
 	for _, p := range []struct{ name, value string }{{"synchronous", "OFF"}, {"cache_size", "-65536"}} {
@@ -148,7 +147,7 @@ func (g *generator) sqliteWriter(ctx context.Context) (writer, error) {
 		}
 		w.restore = append(w.restore, "PRAGMA "+p.name+" = "+was)
 		if _, err := conn.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.value); err != nil {
-			w.finish(nil)
+			w.finish()
 			return nil, err
 		}
 	}
@@ -182,11 +181,11 @@ func (w *sqliteWriter) write(ctx context.Context, _ int, b *batch) error {
 	return tx.Commit()
 }
 
-func (w *sqliteWriter) finish(error) error {
+func (w *sqliteWriter) finish() error {
 	var errs []error
 	for _, q := range append(w.recreate, w.restore...) {
 		if _, err := w.conn.ExecContext(context.Background(), q); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%s: %w", q, err))
 		}
 	}
 	return errors.Join(append(errs, w.conn.Close())...)
@@ -213,14 +212,14 @@ func (g *generator) postgresWriter(ctx context.Context) (writer, error) {
 	for range copyStreams {
 		conn, err := g.d.DB.WritePool().Conn(ctx)
 		if err != nil {
-			w.finish(nil)
+			w.finish()
 			return nil, err
 		}
 		w.conns = append(w.conns, conn)
 	}
 	var err error
 	if w.recreate, err = dropIndexes(ctx, w.conns[0], store.Postgres); err != nil {
-		w.finish(nil)
+		w.finish()
 		return nil, err
 	}
 	return w, nil
@@ -259,13 +258,14 @@ func (w *postgresWriter) write(ctx context.Context, stream int, b *batch) error 
 	})
 }
 
-// finish moves the case id sequence past the ids the generator gave.
-func (w *postgresWriter) finish(error) error {
+// finish creates the dropped indexes and foreign keys again and moves the
+// case id sequence past the ids the generator gave.
+func (w *postgresWriter) finish() error {
 	var errs []error
 	ctx := context.Background()
 	for _, q := range append(w.recreate, `SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))`) {
 		if _, err := w.db.WritePool().ExecContext(ctx, q); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%s: %w", q, err))
 		}
 	}
 	for _, c := range w.conns {
