@@ -83,10 +83,13 @@ func dropIndexes(ctx context.Context, conn *sql.Conn, d store.Dialect) (recreate
 		return creates, nil
 	}
 	// PostgreSQL checks a foreign key with a query per row inserted; added
-	// again after the load, each is checked in one join over all rows.
-	rs, err := conn.QueryContext(ctx, `SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
-		WHERE contype = 'f' AND connamespace = current_schema()::regnamespace
-		AND conrelid::regclass::text IN ('`+strings.Join(loadedTables, "', '")+`') ORDER BY 1, 2`)
+	// again after the load, each is checked in one join over all rows. The
+	// UNIQUE constraints that no foreign key needs are built after the rows
+	// too, before the foreign keys.
+	rs, err := conn.QueryContext(ctx, `SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint c
+		WHERE connamespace = current_schema()::regnamespace AND conrelid::regclass::text IN ('`+strings.Join(loadedTables, "', '")+`')
+		AND (contype = 'f' OR contype = 'u' AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid))
+		ORDER BY contype DESC, 1, 2`)
 	if err != nil {
 		return creates, err
 	}
