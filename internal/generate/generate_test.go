@@ -93,6 +93,14 @@ func TestGenerate(t *testing.T) {
 		if gone := missing(before, schema(t, db)); len(gone) > 0 {
 			t.Errorf("after the load the schema lacks %q", gone)
 		}
+		if db.Dialect == store.SQLite { // the writer's settings are back
+			var keys, sync int
+			db.WritePool().QueryRow(`PRAGMA foreign_keys`).Scan(&keys)
+			db.WritePool().QueryRow(`PRAGMA synchronous`).Scan(&sync)
+			if keys != 1 || sync != 2 {
+				t.Errorf("after the load foreign_keys = %d, synchronous = %d", keys, sync)
+			}
+		}
 		got := map[casework.Status]int{}
 		rows, err := db.Read().Query(ctx, `SELECT status, COUNT(*) FROM cases GROUP BY status`)
 		if err != nil {
