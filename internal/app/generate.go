@@ -61,11 +61,17 @@ func runGenerate(ctx context.Context, env *environment) error {
 		return err
 	}
 	defer g.Close()
-	last := time.Now()
+	start := time.Now()
+	last := start
 	res, err := generate.Run(ctx, generate.Deps{DB: g.DB, Clock: g.Clock, Identity: g.Identity, Calendar: g.Calendar, Files: g.Files, Keys: keys},
 		generate.Options{Cases: cfg.GenerateCases, Seed: cfg.GenerateSeed, Progress: func(done int) {
-			if time.Since(last) >= 10*time.Second {
-				fmt.Fprintf(env.stdout, "已生成 %d 件……\n", done)
+			switch {
+			case done == cfg.GenerateCases:
+				// Building the indexes of a fresh database comes after.
+				fmt.Fprintf(env.stdout, "已写入 %d 件，正在收尾（建立索引）……\n", done)
+			case time.Since(last) >= 10*time.Second:
+				fmt.Fprintf(env.stdout, "已生成 %d 件（%.0f%%，每秒 %.0f 件）……\n", done, 100*float64(done)/float64(cfg.GenerateCases),
+					float64(done)/time.Since(start).Seconds())
 				last = time.Now()
 			}
 		}})

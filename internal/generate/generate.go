@@ -6,14 +6,15 @@
 //
 // The demo's own cases (internal/demo) go through the workflow's
 // transactions one step at a time, which is realistic but makes some 150
-// cases a second. Here each case is computed in memory and written with
-// others in multi-row inserts, one transaction per batch; what the
+// cases a second. Here each case is computed in memory, on every core,
+// and written with others in multi-row inserts or COPY, one transaction
+// per batch (writers.go says how the load is sped up); what the
 // workflow would have computed — the notices' text, the sealed form, each
 // event's state and keyed hash — comes from casework's own functions, so
 // `zwfw audit verify` and the archive export find the result whole.
 //
-// The generator writes case ids itself: nothing else may write cases to
-// the database while it runs.
+// The generator writes case ids and numbers itself: nothing else may
+// write cases to the database while it runs.
 package generate
 
 import (
@@ -22,9 +23,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/calendar"
@@ -63,7 +67,7 @@ type Options struct {
 	Seed  uint64
 	Mix   []Share // default DefaultMix
 	Days  int     // cases are created over this many days before Now; default 60
-	Batch int     // cases per transaction; default 2000
+	Batch int     // cases per transaction; default 500
 	Now   time.Time
 	// Progress, if set, is told the cases written so far after each batch.
 	Progress func(done int)
@@ -99,7 +103,7 @@ func Run(ctx context.Context, d Deps, opt Options) (Result, error) {
 		opt.Days = 60
 	}
 	if opt.Batch <= 0 {
-		opt.Batch = 2000
+		opt.Batch = 500
 	}
 	if opt.Now.IsZero() {
 		opt.Now = d.Clock.Now()
@@ -108,56 +112,126 @@ func Run(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{ByStatus: map[casework.Status]int{}}
-	start := time.Now()
-	// One goroutine computes the next batch while this one writes the last:
-	// both halves take CPU, and there are two cores to share.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	built := make(chan batch, 1)
-	go g.produce(ctx, built)
-	for b := range built {
-		if b.err != nil {
-			return res, b.err
-		}
-		if err := g.insert(ctx, b.rows); err != nil {
-			return res, err
-		}
-		res.Cases += len(b.plans)
-		for _, p := range b.plans {
-			res.ByStatus[p.status]++
-		}
-		if opt.Progress != nil {
-			opt.Progress(res.Cases)
-		}
-	}
-	res.Elapsed = time.Since(start)
-	return res, ctx.Err()
+	// A batch's rows are garbage once written, and the collector's work is
+	// per collection: collecting less often saves a tenth of the CPU, for
+	// a heap that stays a few batches large.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	return g.run(ctx)
 }
 
-// batch is the rows of some cases, computed, to be written together.
+// batch is some cases, planned and numbered in order, to be computed by
+// one of the builders and written together by one of the writers.
 type batch struct {
 	plans []plan
 	rows  rows
-	err   error
+	// counters are the case and notice number counters as they stand
+	// after this batch's cases, written in the batch's transaction.
+	caseLast map[string]int
+	docLast  map[docKey]int
+	built    chan struct{} // closed when rows (or err) are ready
+	err      error
 }
 
-// produce plans and computes the batches, in order, until all cases are
-// made, an error (sent as the last batch) or ctx ends.
-func (g *generator) produce(ctx context.Context, out chan<- batch) {
-	defer close(out)
+// run plans the cases in order on one goroutine, computes batches on as
+// many as there are cores (sealing, hashing and the notices' text are
+// most of the CPU) and writes them on the database's writers: SQLite's
+// one connection, or several COPY streams on PostgreSQL, each batch in
+// its own transaction. At most a few batches are in memory at a time,
+// whatever the number of cases.
+func (g *generator) run(ctx context.Context) (Result, error) {
+	res := Result{ByStatus: map[casework.Status]int{}}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	builders := runtime.GOMAXPROCS(0)
+	w, err := g.writer(ctx)
+	if err != nil {
+		return res, err
+	}
+	todo := make(chan *batch, builders)
+	ready := make(chan *batch, builders+w.streams())
+	var wg sync.WaitGroup
+	wg.Go(func() { g.planAll(ctx, todo, ready) })
+	for range builders {
+		wg.Go(func() {
+			for b := range todo {
+				b.err = g.build(b)
+				close(b.built)
+			}
+		})
+	}
+	var mu sync.Mutex
+	var failed error
+	for i := range w.streams() {
+		wg.Go(func() {
+			for b := range ready {
+				var err error
+				select {
+				case <-b.built:
+					err = b.err
+				case <-ctx.Done():
+				}
+				if err == nil {
+					err = ctx.Err()
+				}
+				if err == nil {
+					err = w.write(ctx, i, b)
+				}
+				mu.Lock()
+				if err != nil {
+					if failed == nil {
+						failed = err
+					}
+					cancel()
+				} else {
+					res.Cases += len(b.plans)
+					for _, p := range b.plans {
+						res.ByStatus[p.status]++
+					}
+					if g.opt.Progress != nil && failed == nil {
+						g.opt.Progress(res.Cases)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if err := w.finish(); err != nil && failed == nil {
+		failed = err
+	}
+	res.Elapsed = time.Since(start)
+	if failed == nil && res.Cases < g.opt.Cases {
+		failed = context.Cause(ctx)
+	}
+	return res, failed
+}
+
+// planAll plans the cases batch by batch, giving each its number, and
+// hands every batch to the builders and, in the same order, to the
+// writers.
+func (g *generator) planAll(ctx context.Context, todo, ready chan<- *batch) {
+	defer close(ready)
+	defer close(todo)
 	for done := 0; done < g.opt.Cases; {
-		b := batch{plans: make([]plan, min(g.opt.Batch, g.opt.Cases-done))}
+		b := &batch{plans: make([]plan, min(g.opt.Batch, g.opt.Cases-done)), built: make(chan struct{}),
+			caseLast: map[string]int{}, docLast: map[docKey]int{}}
 		for i := range b.plans {
 			b.plans[i] = g.plan()
+			p := &b.plans[i]
+			b.caseLast[p.day] = g.caseLast[p.day]
+			for _, k := range p.docKeys {
+				b.docLast[k] = g.docLast[k]
+			}
 		}
-		b.err = g.build(ctx, b.plans, &b.rows)
 		select {
-		case out <- b:
+		case ready <- b:
 		case <-ctx.Done():
 			return
 		}
-		if b.err != nil {
+		select {
+		case todo <- b:
+		case <-ctx.Done():
 			return
 		}
 		done += len(b.plans)
@@ -192,6 +266,8 @@ type generator struct {
 	mix      []Share
 	current  []int // smooth weighted round robin over mix
 	nextID   int64
+	caseLast map[string]int // the last case number given, by day
+	docLast  map[docKey]int // the last notice number given, by sequence
 }
 
 // paths are the steps after submission that lead to each status.
@@ -302,8 +378,10 @@ func prepare(ctx context.Context, d Deps, opt Options) (*generator, error) {
 	if err := g.applicants(ctx); err != nil {
 		return nil, err
 	}
-	err = d.DB.Read().QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM cases`).Scan(&g.nextID)
-	return g, err
+	if err := d.DB.Read().QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM cases`).Scan(&g.nextID); err != nil {
+		return nil, err
+	}
+	return g, g.counters(ctx)
 }
 
 // applicants opens the citizens' accounts (found again on a later run
@@ -350,7 +428,8 @@ func (g *generator) nextStatus() casework.Status {
 	return g.mix[best].Status
 }
 
-// plan is one case before its number and notices' numbers are known.
+// plan is one case as drawn, with its id and numbers: the rest is
+// computed from it.
 type plan struct {
 	status  casework.Status
 	it      *item
@@ -359,6 +438,11 @@ type plan struct {
 	steps   []time.Time // when each action of the path was taken
 	approve bool
 	answers map[string]string
+	id      int64
+	day     string   // the Beijing day of its case number
+	seq     int      // its number in the day
+	docKeys []docKey // the sequence of each notice its steps issue
+	docSeqs []int    // and the notice's number in it
 }
 
 func (g *generator) plan() plan {
@@ -394,6 +478,20 @@ func (g *generator) plan() plan {
 	for _, sec := range p.it.Form {
 		for _, f := range sec.Fields {
 			p.answers[f.Key] = g.answer(f, p.who)
+		}
+	}
+	// The numbers are taken here, in order, from the counters read at the
+	// start: the generator is the only writer of cases while it runs.
+	p.id = g.nextID
+	g.nextID++
+	p.day = chinaDay(p.createdAt())
+	g.caseLast[p.day]++
+	p.seq = g.caseLast[p.day]
+	for i, a := range paths[p.status] {
+		if kind, ok := casework.NoticeKind(a, "online"); ok {
+			k := docKey{p.it.DepartmentID, kind, p.steps[i+1].In(clock.China).Year()}
+			g.docLast[k]++
+			p.docKeys, p.docSeqs = append(p.docKeys, k), append(p.docSeqs, g.docLast[k])
 		}
 	}
 	return p

@@ -1,14 +1,13 @@
 package generate
 
 import (
+	"cmp"
 	"context"
-	"database/sql"
-	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -37,100 +36,16 @@ type docKey struct {
 	year int
 }
 
-// rows are a batch's rows, table by table, as insert arguments.
+// rows are a batch's rows, table by table, each the columns of its rows
+// one after the other (the table's cols per row).
 type rows struct {
-	cases, materials, documents, events [][]any
+	cases, materials, documents, events []any
 }
 
-// build computes a batch of cases into r, with the case and notice
-// numbers they take. The numbers are reserved in a transaction of their
-// own, before the cases are written: a batch that then fails leaves a gap,
-// as a failed application does.
-func (g *generator) build(ctx context.Context, plans []plan, r *rows) error {
-	days := map[string]int{}
-	docs := map[docKey]int{}
-	for _, p := range plans {
-		days[chinaDay(g.created(p))]++
-		for i, a := range paths[p.status] {
-			if kind, ok := casework.NoticeKind(a, "online"); ok {
-				docs[docKey{p.it.DepartmentID, kind, p.steps[i+1].In(clock.China).Year()}]++
-			}
-		}
-	}
-	var caseSeq map[string]int
-	var docSeq map[docKey]int
-	err := g.d.DB.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		if caseSeq, err = reserveCaseNumbers(ctx, tx, days); err != nil {
-			return err
-		}
-		docSeq, err = reserveDocumentNumbers(ctx, tx, docs)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for _, p := range plans {
-		if err := g.buildCase(p, g.nextID, caseSeq, docSeq, r); err != nil {
-			return err
-		}
-		g.nextID++
-	}
-	return nil
-}
-
-// insert writes a batch's rows in one transaction: on PostgreSQL with
-// COPY, elsewhere in multi-row INSERTs.
-func (g *generator) insert(ctx context.Context, r rows) error {
-	tables := []struct {
-		table string
-		cols  []string
-		rows  [][]any
-	}{
-		{"cases", caseCols, r.cases},
-		{"case_materials", materialCols, r.materials},
-		{"case_documents", documentCols, r.documents},
-		{"case_events", eventCols, r.events},
-	}
-	if g.d.DB.Dialect == store.Postgres {
-		conn, err := g.d.DB.WritePool().Conn(ctx)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		return conn.Raw(func(dc any) error {
-			pc := dc.(*stdlib.Conn).Conn()
-			tx, err := pc.Begin(ctx)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback(ctx)
-			for _, t := range tables {
-				if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
-					return fmt.Errorf("%s: %w", t.table, err)
-				}
-			}
-			// Ids were given: the identity continues after them.
-			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))`); err != nil {
-				return err
-			}
-			return tx.Commit(ctx)
-		})
-	}
-	return g.d.DB.Tx(ctx, func(tx *store.Tx) error {
-		for _, t := range tables {
-			if err := insert(ctx, tx, t.table, t.cols, t.rows); err != nil {
-				return fmt.Errorf("%s: %w", t.table, err)
-			}
-		}
-		return nil
-	})
-}
-
-// created is when the case was created: a draft's own time; an
+// createdAt is when the case was created: a draft's own time; an
 // application submitted as one request (casework.Apply) is created and
 // submitted at once.
-func (g *generator) created(p plan) time.Time {
+func (p *plan) createdAt() time.Time {
 	if len(p.steps) > 0 {
 		return p.steps[0]
 	}
@@ -139,66 +54,113 @@ func (g *generator) created(p plan) time.Time {
 
 func chinaDay(t time.Time) string { return t.In(clock.China).Format("20060102") }
 
-func reserveCaseNumbers(ctx context.Context, tx *store.Tx, days map[string]int) (map[string]int, error) {
-	var sql strings.Builder
-	sql.WriteString(`INSERT INTO case_numbers (day, last) VALUES `)
-	var args []any
-	for day, n := range days {
-		if len(args) > 0 {
-			sql.WriteString(", ")
-		}
-		sql.WriteString("(?, ?)")
-		args = append(args, day, n)
-	}
-	sql.WriteString(` ON CONFLICT (day) DO UPDATE SET last = case_numbers.last + excluded.last RETURNING day, last`)
-	rs, err := tx.Query(ctx, sql.String(), args...)
+// counters reads the case and notice number counters, which the plans
+// then continue.
+func (g *generator) counters(ctx context.Context) error {
+	g.caseLast, g.docLast = map[string]int{}, map[docKey]int{}
+	rs, err := g.d.DB.Read().Query(ctx, `SELECT day, last FROM case_numbers`)
 	if err != nil {
-		return nil, fmt.Errorf("case numbers: %w", err)
+		return err
 	}
 	defer rs.Close()
-	next := map[string]int{}
 	for rs.Next() {
 		var day string
 		var last int
 		if err := rs.Scan(&day, &last); err != nil {
-			return nil, err
+			return err
 		}
-		next[day] = last - days[day] + 1
+		g.caseLast[day] = last
 	}
-	return next, rs.Err()
-}
-
-func reserveDocumentNumbers(ctx context.Context, tx *store.Tx, docs map[docKey]int) (map[docKey]int, error) {
-	next := map[docKey]int{}
-	if len(docs) == 0 {
-		return next, nil
+	if err := rs.Err(); err != nil {
+		return err
 	}
-	var sql strings.Builder
-	sql.WriteString(`INSERT INTO document_numbers (department_id, kind, year, last) VALUES `)
-	var args []any
-	for k, n := range docs {
-		if len(args) > 0 {
-			sql.WriteString(", ")
-		}
-		sql.WriteString("(?, ?, ?, ?)")
-		args = append(args, k.dept, k.kind, k.year, n)
-	}
-	sql.WriteString(` ON CONFLICT (department_id, kind, year) DO UPDATE SET last = document_numbers.last + excluded.last
-		RETURNING department_id, kind, year, last`)
-	rs, err := tx.Query(ctx, sql.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("document numbers: %w", err)
+	rs.Close()
+	if rs, err = g.d.DB.Read().Query(ctx, `SELECT department_id, kind, year, last FROM document_numbers`); err != nil {
+		return err
 	}
 	defer rs.Close()
 	for rs.Next() {
 		var k docKey
 		var last int
 		if err := rs.Scan(&k.dept, &k.kind, &k.year, &last); err != nil {
-			return nil, err
+			return err
 		}
-		next[k] = last - docs[k] + 1
+		g.docLast[k] = last
 	}
-	return next, rs.Err()
+	return rs.Err()
+}
+
+// build computes the rows of a batch's cases.
+func (g *generator) build(b *batch) error {
+	// Room for the rows of an average case and some (two materials, two
+	// notices, six events), so that they are not copied as they grow.
+	n := len(b.plans)
+	b.rows = rows{cases: make([]any, 0, n*len(caseCols)), materials: make([]any, 0, 2*n*len(materialCols)),
+		documents: make([]any, 0, 2*n*len(documentCols)), events: make([]any, 0, 6*n*len(eventCols))}
+	for i := range b.plans {
+		if err := g.buildCase(&b.plans[i], &b.rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// table is where a batch's rows of one kind go.
+type table struct {
+	name string
+	cols []string
+	rows func(*rows) []any
+}
+
+var tables = []table{
+	{"cases", caseCols, func(r *rows) []any { return r.cases }},
+	{"case_materials", materialCols, func(r *rows) []any { return r.materials }},
+	{"case_documents", documentCols, func(r *rows) []any { return r.documents }},
+	{"case_events", eventCols, func(r *rows) []any { return r.events }},
+}
+
+// counterUpdates are the statements that move the number counters on to
+// a batch's last numbers. Writers on PostgreSQL commit their batches in
+// any order, so a counter only ever goes up; and they lock the counters'
+// rows in one order (sorted), so that two of them never wait for each
+// other.
+func counterUpdates(d store.Dialect, b *batch) (stmts []string, args [][]any) {
+	greatest := "GREATEST"
+	if d == store.SQLite {
+		greatest = "max"
+	}
+	if len(b.caseLast) > 0 {
+		var q strings.Builder
+		var a []any
+		q.WriteString(`INSERT INTO case_numbers (day, last) VALUES `)
+		for _, day := range slices.Sorted(maps.Keys(b.caseLast)) {
+			if len(a) > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			a = append(a, day, b.caseLast[day])
+		}
+		q.WriteString(` ON CONFLICT (day) DO UPDATE SET last = ` + greatest + `(case_numbers.last, excluded.last)`)
+		stmts, args = append(stmts, d.Rebind(q.String())), append(args, a)
+	}
+	if len(b.docLast) > 0 {
+		var q strings.Builder
+		var a []any
+		q.WriteString(`INSERT INTO document_numbers (department_id, kind, year, last) VALUES `)
+		keys := slices.SortedFunc(maps.Keys(b.docLast), func(x, y docKey) int {
+			return cmp.Or(cmp.Compare(x.dept, y.dept), cmp.Compare(x.kind, y.kind), cmp.Compare(x.year, y.year))
+		})
+		for _, k := range keys {
+			if len(a) > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?)")
+			a = append(a, k.dept, k.kind, k.year, b.docLast[k])
+		}
+		q.WriteString(` ON CONFLICT (department_id, kind, year) DO UPDATE SET last = ` + greatest + `(document_numbers.last, excluded.last)`)
+		stmts, args = append(stmts, d.Rebind(q.String())), append(args, a)
+	}
+	return stmts, args
 }
 
 var (
@@ -211,18 +173,15 @@ var (
 		"prev_hash", "state_hash", "hash"}
 )
 
-// buildCase computes case id of plan p — its row, materials, notices and
+// buildCase computes the case of plan p — its row, materials, notices and
 // chained events — as the workflow would have written them, and adds
-// them to r. caseSeq and docSeq are the next free numbers; buildCase takes
-// its own.
-func (g *generator) buildCase(p plan, id int64, caseSeq map[string]int, docSeq map[docKey]int, r *rows) error {
-	it := p.it
-	created := g.created(p)
-	day := chinaDay(created)
-	c := casework.Case{ID: id, Number: fmt.Sprintf("%s%s%06d", it.RegionCode[:6], day, caseSeq[day]), ItemID: it.ID, ItemVersion: it.Version,
+// them to r.
+func (g *generator) buildCase(p *plan, r *rows) error {
+	it, id := p.it, p.id
+	created := p.createdAt()
+	c := casework.Case{ID: id, Number: caseNumber(it.RegionCode, p.day, p.seq), ItemID: it.ID, ItemVersion: it.Version,
 		ApplicantID: p.who.id, DepartmentID: it.DepartmentID, RegionCode: it.RegionCode, Status: casework.Draft, Channel: "online",
 		Version: 1, CreatedAt: created, UpdatedAt: created}
-	caseSeq[day]++
 	form, err := casework.SealForm(g.d.Keys, it.Item, c.Number, p.answers)
 	if err != nil {
 		return err
@@ -249,7 +208,7 @@ func (g *generator) buildCase(p plan, id int64, caseSeq map[string]int, docSeq m
 			f := g.pool[(int(id)+i)%len(g.pool)]
 			mats = append(mats, casework.Material{Position: pos, Name: m.Name, SHA256: f.SHA256, Size: f.Size,
 				ContentType: f.ContentType, Filename: m.Name + ".pdf", UploadedAt: created})
-			handedIn = append(handedIn, fmt.Sprintf("%s（%s）", m.Name, m.Name+".pdf"))
+			handedIn = append(handedIn, m.Name+"（"+m.Name+".pdf）")
 		}
 		if len(handedIn) > 0 {
 			event(created, p.who.id, applicantRole, casework.Upload, casework.Draft, "上传："+strings.Join(handedIn, "、"))
@@ -300,12 +259,10 @@ func (g *generator) buildCase(p plan, id int64, caseSeq map[string]int, docSeq m
 		}
 		c.Version++
 		c.UpdatedAt = at
-		if kind, ok := casework.NoticeKind(a, c.Channel); ok {
-			k := docKey{it.DepartmentID, kind, at.In(clock.China).Year()}
+		if _, ok := casework.NoticeKind(a, c.Channel); ok {
 			n := casework.Notice{Action: a, Case: c, Item: it.Item, To: casework.Party{Name: p.who.name}, Department: it.dept,
 				Government: it.govt, Reason: reason, Day: today, Due: due, Decided: decision}
-			d, _ := n.Document(docSeq[k], at)
-			docSeq[k]++
+			d, _ := n.Document(p.docSeqs[len(docs)], at)
 			if a == casework.Decide {
 				decision = casework.DecisionPaper(d.Title, d.Number)
 			}
@@ -322,20 +279,33 @@ func (g *generator) buildCase(p plan, id int64, caseSeq map[string]int, docSeq m
 		if e.ActorID != 0 {
 			actor = e.ActorID
 		}
-		r.events = append(r.events, []any{id, e.Seq, e.At, actor, e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason,
-			prev, states[i], e.Hash})
+		r.events = append(r.events, id, e.Seq, e.At, actor, e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason,
+			prev, states[i], e.Hash)
 		prev = e.Hash
 	}
-	r.cases = append(r.cases, []any{id, c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, string(c.Status),
+	r.cases = append(r.cases, id, c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, string(c.Status),
 		c.Channel, form, c.Corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
-		c.ResultType, c.Decision, c.Delivery, c.Transfers, c.Version, c.CreatedAt, c.UpdatedAt, submitted})
+		c.ResultType, c.Decision, c.Delivery, c.Transfers, c.Version, c.CreatedAt, c.UpdatedAt, submitted)
 	for _, m := range mats {
-		r.materials = append(r.materials, []any{id, m.Position, m.Name, m.SHA256, m.Size, m.ContentType, m.Filename, p.who.id, m.UploadedAt})
+		r.materials = append(r.materials, id, m.Position, m.Name, m.SHA256, m.Size, m.ContentType, m.Filename, p.who.id, m.UploadedAt)
 	}
 	for _, d := range docs {
-		r.documents = append(r.documents, []any{id, d.Kind, d.Number, d.Title, d.Body, d.DepartmentID, d.IssuedAt})
+		r.documents = append(r.documents, id, d.Kind, d.Number, d.Title, d.Body, d.DepartmentID, d.IssuedAt)
 	}
 	return nil
+}
+
+// caseNumber is the 办件编号: the region's first six digits, the day and
+// the number in the day, zero-padded to six digits.
+func caseNumber(region, day string, seq int) string {
+	b := make([]byte, 0, 20)
+	b = append(b, region[:6]...)
+	b = append(b, day...)
+	n := strconv.Itoa(seq)
+	for range 6 - len(n) {
+		b = append(b, '0')
+	}
+	return string(append(b, n...))
 }
 
 func dateText(d calendar.Date) string {
@@ -343,46 +313,4 @@ func dateText(d calendar.Date) string {
 		return ""
 	}
 	return d.String()
-}
-
-// perStatement is how many rows one INSERT carries, within both
-// databases' limit on parameters (PostgreSQL 65,535; SQLite 32,766). The
-// statement is prepared once a batch and run for each full set of rows:
-// parsing a statement of thousands of rows again each time cost more than
-// inserting them.
-const perStatement = 200
-
-// insert writes rows into table in multi-row INSERTs (SQLite has no COPY).
-func insert(ctx context.Context, tx *store.Tx, table string, cols []string, rows [][]any) error {
-	statement := func(n int) string {
-		tuple := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
-		return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.Repeat(tuple+", ", n-1) + tuple
-	}
-	var full *sql.Stmt
-	args := make([]any, 0, perStatement*len(cols))
-	for len(rows) > 0 {
-		n := min(perStatement, len(rows))
-		args = args[:0]
-		for _, row := range rows[:n] {
-			args = append(args, row...)
-		}
-		var err error
-		switch {
-		case n < perStatement:
-			_, err = tx.Exec(ctx, statement(n), args...)
-		case full == nil:
-			if full, err = tx.SQL().PrepareContext(ctx, tx.Dialect().Rebind(statement(n))); err != nil {
-				return err
-			}
-			defer full.Close()
-			fallthrough
-		default:
-			_, err = full.ExecContext(ctx, args...)
-		}
-		if err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
 }
