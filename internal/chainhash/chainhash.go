@@ -19,17 +19,22 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"sync"
 )
 
 // Keys are the chain keys; nil means none (plain SHA-256).
 type Keys struct {
 	active  string
 	secrets map[string][]byte
+	// macs keeps each key's HMAC states for reuse: hmac.New hashes the
+	// key's pads afresh and allocates, for each of the five or so events
+	// of every case, and Reset returns to the keyed state at once.
+	macs map[string]*sync.Pool
 }
 
 // Parse reads "id:base64,…"; the first key signs.
 func Parse(s string) (*Keys, error) {
-	k := &Keys{secrets: map[string][]byte{}}
+	k := &Keys{secrets: map[string][]byte{}, macs: map[string]*sync.Pool{}}
 	for _, part := range strings.Split(s, ",") {
 		id, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
 		if !ok || id == "" || strings.ContainsAny(id, ".:") {
@@ -43,6 +48,7 @@ func Parse(s string) (*Keys, error) {
 			return nil, fmt.Errorf("密钥编号 %s 重复", id)
 		}
 		k.secrets[id] = secret
+		k.macs[id] = &sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, secret)} }}
 		if k.active == "" {
 			k.active = id
 		}
@@ -60,11 +66,25 @@ func Generate() (string, error) {
 }
 
 func sum(h hash.Hash, parts []string) string {
+	return hex.EncodeToString(h.Sum(write(h, nil, parts)[:0]))
+}
+
+// write writes each part and a zero byte after it to h, through buf (in
+// one call: a string converted for each Write is an allocation), and
+// returns buf for reuse.
+func write(h hash.Hash, buf []byte, parts []string) []byte {
+	buf = buf[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		buf = append(append(buf, p...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	h.Write(buf)
+	return buf
+}
+
+// macState is a keyed HMAC with its buffer, kept for reuse.
+type macState struct {
+	h   hash.Hash
+	buf []byte
 }
 
 // Sum is the hash of parts: keyed with the active key, or plain SHA-256
@@ -73,7 +93,21 @@ func (k *Keys) Sum(parts ...string) string {
 	if k == nil {
 		return sum(sha256.New(), parts)
 	}
-	return k.active + "." + sum(hmac.New(sha256.New, k.secrets[k.active]), parts)
+	return k.active + "." + k.mac(k.active, parts)
+}
+
+// mac is the HMAC of parts under key id, which k holds.
+func (k *Keys) mac(id string, parts []string) string {
+	pool := k.macs[id]
+	m := pool.Get().(*macState)
+	m.h.Reset()
+	m.buf = write(m.h, m.buf, parts)
+	var out [sha256.Size]byte
+	s := hex.EncodeToString(m.h.Sum(out[:0]))
+	if cap(m.buf) <= 64<<10 { // an outsized event's buffer is not kept
+		pool.Put(m)
+	}
+	return s
 }
 
 // Check reports whether stored is the hash of parts, and whether it is a
@@ -86,5 +120,5 @@ func (k *Keys) Check(stored string, parts ...string) (ok, keyed bool) {
 	if k == nil || k.secrets[id] == nil {
 		return false, true
 	}
-	return hmac.Equal([]byte(mac), []byte(sum(hmac.New(sha256.New, k.secrets[id]), parts))), true
+	return hmac.Equal([]byte(mac), []byte(k.mac(id, parts))), true
 }
