@@ -28,6 +28,7 @@ import (
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/staging"
+	"github.com/zwfw/zwfw/internal/stats"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/web"
@@ -54,6 +55,7 @@ type Graph struct {
 	// Boards and surveys (表扬台, 曝光台, 问卷).
 	Boards  *board.Service
 	Surveys *survey.Service
+	Stats   *stats.Service  // statistics and dashboards (issue 10)
 	APIKeys *apikey.Service // keys of other systems (Open311 clients)
 
 	// A server's parts (Options.Server); nil in a command's graph.
@@ -211,6 +213,10 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// supervisors' page, in this order.
 	g.Boards = board.New(db, clk, g.Cases.BoardSource(), g.Complaints.BoardSource(), g.Ratings.BoardSource())
 	g.Surveys = survey.New(db, clk, g.Keys)
+	// Statistics (issue 10): every change of a case adjusts the counters
+	// in its own transaction (casework does not import stats).
+	g.Stats = stats.New(db, clk)
+	g.Cases.OnChanged(stats.Changed)
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -264,7 +270,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
-		Boards: g.Boards, Surveys: g.Surveys}, o311)
+		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats}, o311)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/zwfw/zwfw/internal/stats"
 	"os"
 	"path/filepath"
 	"time"
@@ -77,6 +78,11 @@ func runGenerate(ctx context.Context, env *environment) error {
 		}})
 	if err != nil {
 		return fmt.Errorf("生成办件：%w", err)
+	}
+	// The cases were written without the workflow: count them into the
+	// statistics (issue 10) as a whole.
+	if err := stats.Recount(ctx, g.DB); err != nil {
+		return fmt.Errorf("重新统计：%w", err)
 	}
 	fmt.Fprintf(env.stdout, "已生成 %d 件办件，用时 %.1f 秒（每秒 %.0f 件）\n", res.Cases, res.Elapsed.Seconds(), float64(res.Cases)/res.Elapsed.Seconds())
 	for _, s := range generate.DefaultMix {

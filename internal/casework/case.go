@@ -36,7 +36,16 @@ type Case struct {
 	Decision     string // Approved or Denied, once decided
 	Delivery     string // how the result reached the applicant, once delivered
 	Transfers    int    // times passed to another department
-	Version      int    // bumped by every change; a stale version is refused
+	Visits       int    // times the applicant came in person (最多跑一次)
+	// How it finished (办结 or 不予受理), set by the finishing step for the
+	// statistics: the day, the working days since acceptance, and the
+	// item's promised and legal limits in working days (0: not accepted,
+	// or the limit is not in working days).
+	FinishedOn   calendar.Date
+	HandlingDays int
+	PromiseDays  int
+	LegalDays    int
+	Version      int // bumped by every change; a stale version is refused
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 
@@ -51,14 +60,15 @@ func (c Case) Resource() policy.Resource {
 
 const caseColumns = `id, number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code, status,
 	channel, form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, decision, delivery, transfers,
-	version, created_at, updated_at`
+	visits, finished_on, handling_days, promise_days, legal_days, version, created_at, updated_at`
 
 func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 	var c Case
-	var form, accepted, due, paused string
+	var form, accepted, due, paused, finished string
 	err := q.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id).Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemVersion,
 		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &c.Channel, &form, &c.Corrections, &accepted, &due, &paused,
-		&c.ResultSHA256, &c.ResultName, &c.ResultType, &c.Decision, &c.Delivery, &c.Transfers, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+		&c.ResultSHA256, &c.ResultName, &c.ResultType, &c.Decision, &c.Delivery, &c.Transfers,
+		&c.Visits, &finished, &c.HandlingDays, &c.PromiseDays, &c.LegalDays, &c.Version, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.New(apperr.NotFound, "没有找到。")
 	}
@@ -68,7 +78,7 @@ func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 	for _, d := range []struct {
 		text string
 		into *calendar.Date
-	}{{accepted, &c.AcceptedOn}, {due, &c.DueOn}, {paused, &c.PausedOn}} {
+	}{{accepted, &c.AcceptedOn}, {due, &c.DueOn}, {paused, &c.PausedOn}, {finished, &c.FinishedOn}} {
 		if d.text != "" {
 			if *d.into, err = calendar.ParseDate(d.text); err != nil {
 				return c, err

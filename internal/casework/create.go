@@ -45,6 +45,9 @@ func (s *Service) CreateDraft(ctx context.Context, who policy.Subject, itemID in
 		if err := insertCase(ctx, tx, &c, body); err != nil {
 			return err
 		}
+		if err := s.changedFrom(ctx, tx, Case{}, c); err != nil {
+			return err
+		}
 		return appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Create, To: Draft})
 	})
 	return c, err

@@ -59,7 +59,10 @@ func (s *Service) Intake(ctx context.Context, who policy.Subject, itemID int64, 
 		if err := appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: policy.Window.Name(), Action: Create, To: Draft, Reason: "窗口收件"}); err != nil {
 			return err
 		}
-		return s.visit(ctx, tx, &c, who, "窗口收件", now)
+		if err := s.visit(ctx, tx, &c, who, "窗口收件", now); err != nil {
+			return err
+		}
+		return s.changedFrom(ctx, tx, Case{}, c)
 	})
 	if err != nil {
 		return Case{}, err
@@ -85,7 +88,11 @@ func (s *Service) RecordVisit(ctx context.Context, who policy.Subject, caseID in
 		if err := current(c, expected); err != nil {
 			return err
 		}
-		return s.visit(ctx, tx, &c, who, purpose, s.clock.Now())
+		before := c
+		if err := s.visit(ctx, tx, &c, who, purpose, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.changedFrom(ctx, tx, before, c)
 	})
 	return c, err
 }
@@ -106,6 +113,7 @@ func (s *Service) visit(ctx context.Context, tx *store.Tx, c *Case, who policy.S
 		return errChanged
 	}
 	c.Version++
+	c.Visits++
 	role := policy.Window.Name()
 	if !who.Has(policy.Window) && len(who.Roles) > 0 {
 		role = who.Roles[0].Name()

@@ -27,6 +27,7 @@ type Service struct {
 	maxPending int64
 	known      KnownFunc // fills applicants' forms (UseKnown); nil: nothing is filled
 	finished   FinishedFunc
+	changed    ChangedFunc
 }
 
 // FinishedFunc is told, in the finishing step's transaction, of a case the
@@ -37,6 +38,24 @@ type FinishedFunc func(ctx context.Context, tx *store.Tx, c Case) error
 
 // OnFinished sets the hook called when the department finishes a case.
 func (s *Service) OnFinished(fn FinishedFunc) { s.finished = fn }
+
+// ChangedFunc is told, in the transaction of every change of a case — its
+// creation (before is the zero Case), each step, each visit — of the case
+// as it was and as it now is: the application wires it to the statistics
+// (internal/stats), which casework does not import. An error rolls the
+// change back.
+type ChangedFunc func(ctx context.Context, tx *store.Tx, before, after Case) error
+
+// OnChanged sets the hook called on every change of a case.
+func (s *Service) OnChanged(fn ChangedFunc) { s.changed = fn }
+
+// changedFrom calls the OnChanged hook, if any.
+func (s *Service) changedFrom(ctx context.Context, tx *store.Tx, before, after Case) error {
+	if s.changed == nil {
+		return nil
+	}
+	return s.changed(ctx, tx, before, after)
+}
 
 // UseFiles makes the service hold, in the transaction that records them,
 // the files it records, so that no clean-up deletes them meanwhile, and

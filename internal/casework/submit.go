@@ -90,6 +90,9 @@ func (s *Service) Apply(ctx context.Context, who policy.Subject, itemID int64, a
 		if err := insertCase(ctx, tx, &c, body); err != nil {
 			return err
 		}
+		if err := s.changedFrom(ctx, tx, Case{}, c); err != nil {
+			return err
+		}
 		var staged []staging.File
 		for _, f := range files {
 			if f.Data != nil {

@@ -174,6 +174,7 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 	if err != nil {
 		return c, err
 	}
+	before := c
 	to := t.to
 	if to == "" {
 		to = c.Status
@@ -242,11 +243,16 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 	case Deliver:
 		c.Delivery = st.delivery
 	}
+	if a == Complete || a == Refuse {
+		Finishing(&c, it, s.calendar, calendar.DateOf(now))
+	}
 	res, err := tx.Exec(ctx, `UPDATE cases SET status = ?, corrections = ?, accepted_on = ?, due_on = ?, paused_on = ?, decision = ?,
 		result_sha256 = ?, result_name = ?, result_type = ?, department_id = ?, transfers = ?, delivery = ?,
+		finished_on = ?, handling_days = ?, promise_days = ?, legal_days = ?,
 		version = version + 1, updated_at = ?, submitted_at = CASE WHEN ? THEN ? ELSE submitted_at END WHERE id = ? AND version = ?`,
 		c.Status, c.Corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.Decision,
 		c.ResultSHA256, c.ResultName, c.ResultType, c.DepartmentID, c.Transfers, c.Delivery,
+		dateText(c.FinishedOn), c.HandlingDays, c.PromiseDays, c.LegalDays,
 		now, a == Submit || a == Resubmit, now, c.ID, expected)
 	if err != nil {
 		return c, err
@@ -285,7 +291,30 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 			return c, err
 		}
 	}
+	if err := s.changedFrom(ctx, tx, before, c); err != nil {
+		return c, err
+	}
 	return c, appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: who.AccountID, ActorRole: role, Action: a, From: from, To: to, Reason: reason})
+}
+
+// Finishing records on c, finishing (办结 or 不予受理) on day, how it
+// finished for the statistics: the day, the working days since it was
+// accepted, and item it's promised and legal limits when they are in
+// working days. A case never accepted has only its day. internal/generate
+// calls it too, so that generated cases count as worked ones do.
+func Finishing(c *Case, it catalog.Item, cal *calendar.Calendar, day calendar.Date) {
+	c.FinishedOn = day
+	c.HandlingDays, c.PromiseDays, c.LegalDays = 0, 0, 0
+	if c.AcceptedOn.IsZero() {
+		return
+	}
+	c.HandlingDays = cal.WorkdaysBetween(c.AcceptedOn, day)
+	if l := it.PromiseLimit.Limit(); l.Unit == calendar.WorkingDays {
+		c.PromiseDays = l.Value
+	}
+	if l := it.LegalLimit.Limit(); l.Unit == calendar.WorkingDays {
+		c.LegalDays = l.Value
+	}
 }
 
 // check says whether who may take st on c (of item version it) now, and

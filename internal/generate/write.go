@@ -166,7 +166,8 @@ func counterUpdates(d store.Dialect, b *batch) (stmts []string, args [][]any) {
 var (
 	caseCols = []string{"id", "number", "item_id", "item_version", "applicant_id", "department_id", "region_code", "status", "channel",
 		"form_data", "corrections", "accepted_on", "due_on", "paused_on", "result_sha256", "result_name", "result_type", "decision",
-		"delivery", "transfers", "version", "created_at", "updated_at", "submitted_at"}
+		"delivery", "transfers", "version", "created_at", "updated_at", "submitted_at",
+		"finished_on", "handling_days", "promise_days", "legal_days"}
 	materialCols = []string{"case_id", "position", "name", "sha256", "size", "content_type", "filename", "uploaded_by", "uploaded_at"}
 	documentCols = []string{"case_id", "kind", "number", "title", "body", "department_id", "issued_at"}
 	eventCols    = []string{"case_id", "seq", "at", "actor_id", "actor_role", "action", "from_status", "to_status", "reason",
@@ -236,6 +237,7 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 			c.DueOn = g.d.Calendar.Due(today, it.PromiseLimit.Limit(), nil)
 		case casework.Refuse:
 			c.Status = casework.Rejected
+			casework.Finishing(&c, it.Item, g.d.Calendar, today)
 		case casework.AskCorrect:
 			c.Status = casework.Correction
 			c.Corrections++
@@ -249,6 +251,7 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 			}
 		case casework.Complete:
 			c.Status = casework.Completed
+			casework.Finishing(&c, it.Item, g.d.Calendar, today)
 			if c.Decision == casework.Approved {
 				c.ResultSHA256, c.ResultName, c.ResultType = g.result.SHA256, it.Result.Name+".pdf", g.result.ContentType
 			}
@@ -285,7 +288,8 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 	}
 	r.cases = append(r.cases, id, c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, string(c.Status),
 		c.Channel, form, c.Corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
-		c.ResultType, c.Decision, c.Delivery, c.Transfers, c.Version, c.CreatedAt, c.UpdatedAt, submitted)
+		c.ResultType, c.Decision, c.Delivery, c.Transfers, c.Version, c.CreatedAt, c.UpdatedAt, submitted,
+		dateText(c.FinishedOn), c.HandlingDays, c.PromiseDays, c.LegalDays)
 	for _, m := range mats {
 		r.materials = append(r.materials, id, m.Position, m.Name, m.SHA256, m.Size, m.ContentType, m.Filename, p.who.id, m.UploadedAt)
 	}

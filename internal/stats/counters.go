@@ -1,0 +1,219 @@
+// Package stats keeps and reads the figures of case handling (统计分析):
+// volumes, on-time rate, handling time against the limits, 最多跑一次 and
+// 一次性告知. Each case contributes a few counters to one row of
+// case_stats, keyed by the month it was begun, its item, department,
+// region and channel; the row is adjusted in the transaction of every
+// change of the case (Changed, wired to casework.OnChanged), so the
+// dashboards sum a few thousand rows rather than millions of cases, and
+// Recount rebuilds the table from the cases themselves.
+package stats
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/calendar"
+	"github.com/zwfw/zwfw/internal/casework"
+	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/store"
+)
+
+// Counts are the sums the figures are made of.
+type Counts struct {
+	Submitted     int64 // cases submitted (every case but a draft)
+	Accepted      int64 // accepted (受理) at some point
+	Finished      int64 // 办结 or 不予受理
+	Timed         int64 // finished after acceptance: they had a due date
+	OnTime        int64 // of Timed, finished by the due date
+	Late          int64 // of Timed, finished after it
+	Measured      int64 // of Timed, with limits in working days: the handling-time sums below are theirs
+	HandlingDays  int64 // working days from acceptance to finishing
+	PromiseDays   int64 // the items' promised limits (承诺时限)
+	LegalDays     int64 // the items' legal limits (法定时限)
+	OneVisit      int64 // the applicant came in person at most once (最多跑一次)
+	OneCorrection int64 // asked for corrections at most once (一次性告知)
+	Withdrawn     int64
+	Online        int64 // submitted online rather than at the counter
+}
+
+// counterColumns are the columns of case_stats that hold Counts, in
+// the order of Counts' fields (Online is the online channel's Submitted).
+var counterColumns = []string{"submitted", "accepted", "finished", "timed", "on_time", "late", "measured",
+	"handling_days", "promise_days", "legal_days", "one_visit", "one_correction", "withdrawn"}
+
+func (c *Counts) fields() []*int64 {
+	return []*int64{&c.Submitted, &c.Accepted, &c.Finished, &c.Timed, &c.OnTime, &c.Late, &c.Measured,
+		&c.HandlingDays, &c.PromiseDays, &c.LegalDays, &c.OneVisit, &c.OneCorrection, &c.Withdrawn}
+}
+
+func (c *Counts) add(o Counts, sign int64) {
+	a, b := c.fields(), o.fields()
+	for i := range a {
+		*a[i] += sign * *b[i]
+	}
+	c.Online += sign * o.Online
+}
+
+func (c Counts) zero() bool { return c == Counts{} }
+
+// Key is the row of case_stats a case counts in.
+type Key struct {
+	Month        string // YYYY-MM, Beijing, of the day the case was begun
+	ItemID       int64
+	DepartmentID int64
+	RegionCode   string
+	Channel      string
+}
+
+// Month is the key's month of a moment: Beijing time.
+func Month(t time.Time) string { return t.In(clock.China).Format("2006-01") }
+
+// contribution is what case c adds to the figures, and where: a function
+// of the case row alone, so that adding after-minus-before on every change
+// keeps the table equal to a recount. A draft counts nothing.
+func contribution(c casework.Case) (Key, Counts) {
+	k := Key{Month(c.CreatedAt), c.ItemID, c.DepartmentID, c.RegionCode, c.Channel}
+	var n Counts
+	if c.Status == casework.Draft || c.ID == 0 {
+		return k, n
+	}
+	n.Submitted = 1
+	if c.Channel == "online" {
+		n.Online = 1
+	}
+	if !c.AcceptedOn.IsZero() {
+		n.Accepted = 1
+	}
+	if !c.FinishedOn.IsZero() {
+		n.Finished = 1
+		if !c.DueOn.IsZero() {
+			n.Timed = 1
+			if c.FinishedOn.After(c.DueOn) {
+				n.Late = 1
+			} else {
+				n.OnTime = 1
+			}
+			if c.LegalDays > 0 {
+				n.Measured = 1
+				n.HandlingDays, n.PromiseDays, n.LegalDays = int64(c.HandlingDays), int64(c.PromiseDays), int64(c.LegalDays)
+			}
+		}
+	}
+	if c.Visits <= 1 {
+		n.OneVisit = 1
+	}
+	if c.Corrections <= 1 {
+		n.OneCorrection = 1
+	}
+	if c.Status == casework.Withdrawn {
+		n.Withdrawn = 1
+	}
+	return k, n
+}
+
+// Changed adjusts case_stats, in tx, for a case that changed from before
+// to after (before is the zero Case when it was just made): it is the
+// casework.OnChanged hook. The additions are UPSERTs, so that any number
+// of instances may write at once.
+func Changed(ctx context.Context, tx *store.Tx, before, after casework.Case) error {
+	kb, nb := contribution(before)
+	ka, na := contribution(after)
+	if kb == ka {
+		na.add(nb, -1)
+		return add(ctx, tx, ka, na)
+	}
+	var minus Counts
+	minus.add(nb, -1)
+	if err := add(ctx, tx, kb, minus); err != nil {
+		return err
+	}
+	return add(ctx, tx, ka, na)
+}
+
+// add adds n to the row k.
+func add(ctx context.Context, q store.Querier, k Key, n Counts) error {
+	if n.zero() {
+		return nil
+	}
+	_, err := q.Exec(ctx, upsert, append([]any{k.Month, k.ItemID, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...)
+	if err != nil {
+		return fmt.Errorf("case_stats: %w", err)
+	}
+	return nil
+}
+
+func values(n Counts) []any {
+	var v []any
+	for _, f := range n.fields() {
+		v = append(v, *f)
+	}
+	return v
+}
+
+var upsert = func() string {
+	var set []string
+	for _, c := range counterColumns {
+		set = append(set, c+" = case_stats."+c+" + excluded."+c)
+	}
+	return `INSERT INTO case_stats (month, item_id, department_id, region_code, channel, ` + strings.Join(counterColumns, ", ") +
+		`) VALUES (?, ?, ?, ?, ?` + strings.Repeat(", ?", len(counterColumns)) +
+		`) ON CONFLICT (month, item_id, department_id, region_code, channel) DO UPDATE SET ` + strings.Join(set, ", ")
+}()
+
+// Recount rebuilds case_stats from the cases, in one transaction: after
+// cases were written in bulk without the workflow (zwfw generate), or to
+// repair the table. It reads every case once, so it takes a while on a
+// large database; the counting is contribution's, the one Changed uses.
+func Recount(ctx context.Context, db *store.DB) error {
+	return db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM case_stats`); err != nil {
+			return err
+		}
+		sums, err := recount(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for k, n := range sums {
+			if err := add(ctx, tx, k, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// recount sums every case's contribution.
+func recount(ctx context.Context, q store.Querier) (map[Key]Counts, error) {
+	rows, err := q.Query(ctx, `SELECT id, item_id, department_id, region_code, status, channel, corrections, visits,
+		accepted_on, due_on, finished_on, handling_days, promise_days, legal_days, created_at FROM cases WHERE status <> 'draft'`)
+	if err != nil {
+		return nil, fmt.Errorf("recount: %w", err)
+	}
+	defer rows.Close()
+	sums := map[Key]Counts{}
+	for rows.Next() {
+		var c casework.Case
+		var accepted, due, finished string
+		if err := rows.Scan(&c.ID, &c.ItemID, &c.DepartmentID, &c.RegionCode, &c.Status, &c.Channel, &c.Corrections, &c.Visits,
+			&accepted, &due, &finished, &c.HandlingDays, &c.PromiseDays, &c.LegalDays, &c.CreatedAt); err != nil {
+			return nil, err
+		}
+		for _, d := range []struct {
+			text string
+			into *calendar.Date
+		}{{accepted, &c.AcceptedOn}, {due, &c.DueOn}, {finished, &c.FinishedOn}} {
+			if d.text != "" {
+				if *d.into, err = calendar.ParseDate(d.text); err != nil {
+					return nil, fmt.Errorf("recount case %d: %w", c.ID, err)
+				}
+			}
+		}
+		k, n := contribution(c)
+		s := sums[k]
+		s.add(n, 1)
+		sums[k] = s
+	}
+	return sums, rows.Err()
+}

@@ -1,0 +1,44 @@
+-- Statistics and dashboards (issue 10).
+--
+-- How a case finished, kept on the case by the finishing step (办结 or
+-- 不予受理), so that every figure is a function of the case row alone:
+-- the Beijing date it finished, the working days from acceptance to then,
+-- and the item's promised and legal limits in working days as they stood
+-- (0 when the case was never accepted or the limit is not in working days).
+ALTER TABLE cases ADD COLUMN finished_on TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN handling_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN promise_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN legal_days INTEGER NOT NULL DEFAULT 0;
+
+-- Counters per month the case was begun (Beijing), item, department,
+-- region and channel: what each case contributes (internal/stats
+-- contribution), added in the transaction of every change of the case and
+-- rebuilt by stats.Recount. Rows may fall to all zeros; they count nothing.
+CREATE TABLE case_stats (
+    month          TEXT NOT NULL,
+    item_id        INTEGER NOT NULL,
+    department_id  INTEGER NOT NULL,
+    region_code    TEXT NOT NULL,
+    channel        TEXT NOT NULL,
+    submitted      BIGINT NOT NULL DEFAULT 0,
+    accepted       BIGINT NOT NULL DEFAULT 0,
+    finished       BIGINT NOT NULL DEFAULT 0,
+    timed          BIGINT NOT NULL DEFAULT 0,
+    on_time        BIGINT NOT NULL DEFAULT 0,
+    late           BIGINT NOT NULL DEFAULT 0,
+    measured       BIGINT NOT NULL DEFAULT 0,
+    handling_days  BIGINT NOT NULL DEFAULT 0,
+    promise_days   BIGINT NOT NULL DEFAULT 0,
+    legal_days     BIGINT NOT NULL DEFAULT 0,
+    one_visit      BIGINT NOT NULL DEFAULT 0,
+    one_correction BIGINT NOT NULL DEFAULT 0,
+    withdrawn      BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, item_id, department_id, region_code, channel)
+);
+CREATE INDEX case_stats_department ON case_stats (department_id, month);
+CREATE INDEX case_stats_region ON case_stats (region_code, month);
+
+-- The drill-downs list the cases behind a figure, newest begun first, in
+-- the dashboard's filter: every submitted case, and the finished late.
+CREATE INDEX cases_begun ON cases (created_at, id, region_code, department_id) WHERE status <> 'draft';
+CREATE INDEX cases_finished_late ON cases (created_at, id, region_code, department_id) WHERE due_on <> '' AND finished_on > due_on;
