@@ -24,6 +24,7 @@ import (
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
+	"github.com/zwfw/zwfw/internal/stats"
 	"github.com/zwfw/zwfw/internal/survey"
 )
 
@@ -47,6 +48,8 @@ type API struct {
 	// Boards and surveys (表扬台, 曝光台, 问卷).
 	boards  *board.Service
 	surveys *survey.Service
+	// Statistics (issue 10); nil: its operations answer unavailable.
+	stats *stats.Service
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -66,12 +69,14 @@ type Deps struct {
 	// Boards and surveys (表扬台, 曝光台, 问卷).
 	Boards  *board.Service
 	Surveys *survey.Service
+	// Statistics (issue 10).
+	Stats *stats.Service
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
 	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate,
-		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys}
+		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -108,6 +113,10 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/boards/{board}/{id}", a.getBoardEntry},
 		{"GET", "/api/v1/surveys/{id}", a.getSurvey},
 		{"POST", "/api/v1/surveys/{id}/answers", a.answerSurvey},
+		// Statistics (统计分析, stats.go).
+		{"GET", "/api/v1/stats/summary", a.statsSummary},
+		{"GET", "/api/v1/stats/table", a.statsTable},
+		{"GET", "/api/v1/stats/public", a.statsPublic},
 	}
 }
 
