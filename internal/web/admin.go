@@ -32,6 +32,8 @@ var adminTools = []adminTool{
 	{"POST " + CatalogImportPath, "/admin/items#ia-io", "导入导出目录", "整个目录导出为 Excel、CSV 或 JSON，或从文件导入"},
 	{"GET /admin/quality", "/admin/quality", "事项质量检查", "按质量规则检查已发布事项"},
 	{"GET /admin/calendar", "/admin/calendar", "工作日历", "本地节假日、调休和工作日更正；办件期限按此计算"},
+	// Statistics (issue 10).
+	{"GET /admin/stats", "/admin/stats", "统计分析", "办件量、按时办结率、办理时间、最多跑一次、一次性告知，可穿透到办件、导出 Excel"},
 	// Complaints (有诉即应).
 	{"GET /admin/complaints/stats", "/admin/complaints/stats", "诉求办理统计", "各单位、各类别的响应率、解决率、满意率、超时和退回"},
 	{"GET /admin/complaints/settings", "/admin/complaints/settings", "诉求类别与派单规则", "诉求类别的派单、反馈时限，按类别和区域派单的规则"},

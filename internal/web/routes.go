@@ -263,6 +263,15 @@ func (s *Server) routes() []route {
 		{"POST /admin/surveys/{id}/status", staffMay(policy.Edit, surveyResource), s.surveyStatus},
 		{"GET /admin/surveys/{id}/results", staffMay(policy.View, surveyResource), s.surveyResults},
 		{"GET /admin/surveys/{id}/results.xlsx", staffMay(policy.Export, surveyResource), s.surveyExport},
+		// Statistics and dashboards (统计分析, issue 10): the dashboards,
+		// the cases behind each figure, their exports, the hall screen,
+		// and the public figures.
+		{"GET /admin/stats", statsViewer, s.statsDashboardPage},
+		{"GET /admin/stats.xlsx", statsViewer, s.statsExport},
+		{"GET /admin/stats/cases", statsViewer, s.statsCases},
+		{"GET /admin/stats/cases.xlsx", statsViewer, s.statsCasesExport},
+		{"GET /admin/stats/screen", statsViewer, s.statsScreen},
+		{"GET /stats", public, s.publicStats},
 		// Anything else is not found.
 		{"/", public, func(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.NotFound, "您访问的页面不存在。")

@@ -29,7 +29,7 @@ var guardLetsIn = map[string][]string{
 	"signed-in":           visitors[1:],
 	"person":              {"citizen"},
 	"staff":               visitors[2:],
-	"admin tools":         {"head", "supervisor", "catalog", "admin"},
+	"admin tools":         visitors[2:], // every unit's staff has 统计分析 (issue 10)
 	"may view audit_log":  {"supervisor", "admin"},
 	"may view jobs":       {"admin"},
 	"may edit account":    {"admin"},
@@ -46,6 +46,8 @@ var guardLetsIn = map[string][]string{
 	"may create complaint":        {"window", "admin"},
 	"may view complaint_stats":    {"supervisor", "admin"},
 	"may edit complaint_settings": {"admin"},
+	// Statistics (issue 10): any staff with a role in a unit, supervisors, administrators.
+	"statistics": visitors[2:],
 	// Boards and surveys.
 	"board editor":      {"supervisor", "admin"},
 	"may edit survey":   {"admin"},
@@ -116,6 +118,9 @@ var expectedGuards = map[string]string{
 	"GET /admin/surveys": "may edit survey", "GET /admin/surveys/new": "may edit survey", "POST /admin/surveys": "may edit survey",
 	"GET /admin/surveys/{id}": "may edit survey", "POST /admin/surveys/{id}": "may edit survey", "POST /admin/surveys/{id}/status": "may edit survey",
 	"GET /admin/surveys/{id}/results": "may view survey", "GET /admin/surveys/{id}/results.xlsx": "may export survey",
+	// Statistics (issue 10).
+	"GET /admin/stats": "statistics", "GET /admin/stats.xlsx": "statistics", "GET /admin/stats/cases": "statistics",
+	"GET /admin/stats/cases.xlsx": "statistics", "GET /admin/stats/screen": "statistics", "GET /stats": "public",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.

@@ -39,6 +39,7 @@ import (
 	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/stats"
 	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/throttle"
 )
@@ -80,6 +81,9 @@ type Server struct {
 	// Boards and surveys (表扬台, 曝光台, 问卷).
 	boards  *board.Service
 	surveys *survey.Service
+
+	// Statistics and dashboards (统计分析, issue 10).
+	stats *stats.Service
 }
 
 // Deps are the services the pages use.
@@ -109,6 +113,8 @@ type Deps struct {
 	// Boards and surveys (表扬台, 曝光台, 问卷).
 	Boards  *board.Service
 	Surveys *survey.Service
+	// Statistics and dashboards (统计分析, issue 10).
+	Stats *stats.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -120,13 +126,16 @@ func New(d Deps) (*Server, error) {
 	if d.Ratings == nil {
 		return nil, errors.New("web: Deps.Ratings is not set")
 	}
+	if d.Stats == nil {
+		return nil, errors.New("web: Deps.Stats is not set")
+	}
 	a, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
-		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys}
+		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -142,6 +151,8 @@ func New(d Deps) (*Server, error) {
 	base, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "levelName": levelName, "lines": lines,
 		"hotWords": func() []string { return hotWords }, "themes": func() map[string][]string { return item.Themes },
 		"fragment": func(name string) template.HTML { return s.fragments[name] }, "opens": s.opens, "list": func(xs ...string) []string { return xs },
+		// Statistics (issue 10).
+		"percent": stats.Percent, "dimensionName": stats.DimensionName,
 		"inc": func(i int) int { return i + 1 }, "join": strings.Join, "date": func(t time.Time) string { return calendar.DateOf(t).String() },
 		"needsReason": casework.NeedsReason, "deliveryName": casework.DeliveryName, "dueClass": dueClass,
 		"caseAction": func(a casework.Action) string {

@@ -34,6 +34,7 @@ import (
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/staging"
+	"github.com/zwfw/zwfw/internal/stats"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/survey"
@@ -107,6 +108,7 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	})
 	ratings := rating.New(db, items, clk, cal, rating.Options{Keys: keys})
 	cases.OnFinished(ratings.InviteCase)
+	cases.OnChanged(stats.Changed)
 	// An insert-only queue, as the CLI's: the jobs page reads it.
 	queue, err := jobs.New(db, nil, jobs.Options{})
 	if err != nil {
@@ -122,7 +124,8 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	}
 	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Ratings: ratings, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints,
-		Boards: board.New(db, clk, cases.BoardSource(), complaints.BoardSource(), ratings.BoardSource()), Surveys: survey.New(db, clk, keys)})
+		Boards: board.New(db, clk, cases.BoardSource(), complaints.BoardSource(), ratings.BoardSource()), Surveys: survey.New(db, clk, keys),
+		Stats: stats.New(db, clk)})
 	if err != nil {
 		t.Fatal(err)
 	}
