@@ -24,6 +24,9 @@ import (
 // (大屏) and the public figures. The case figures come from internal/stats;
 // the complaint, rating and survey figures from their own services.
 
+// statsPages are the templates of the statistics pages.
+var statsPages = []string{"stats", "statscases", "statsscreen", "statspublic"}
+
 // statsViewer lets in whoever has a view of the statistics
 // (policy.StatsScope): administrators, supervisors, a unit's staff.
 var statsViewer = guard{name: "statistics", staff: true, allow: func(who policy.Subject) error {

@@ -224,6 +224,10 @@ func New(d Deps) (*Server, error) {
 	if err := parsePages(base, templateFiles, complaintPages, s.pages); err != nil {
 		return nil, err
 	}
+	// Statistics (issue 10).
+	if err := parsePages(base, templateFiles, statsPages, s.pages); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
