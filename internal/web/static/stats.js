@@ -28,9 +28,34 @@
       window.addEventListener('resize', function () { chart.resize(); });
     });
   }
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', draw);
-  } else {
+  // The hall screen (大屏) keeps its figures current: every minute it
+  // asks the JSON API (signed in by the page's session) and writes the
+  // new figures in place, so the screen never reloads.
+  function poll() {
+    var el = document.querySelector('[data-poll]');
+    if (!el || !window.fetch) { return Promise.resolve(); }
+    return fetch(el.getAttribute('data-poll'), { credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) { throw new Error('HTTP ' + r.status); }
+      return r.json();
+    }).then(function (v) {
+      el.querySelectorAll('[data-figure]').forEach(function (f) {
+        var x = v[f.getAttribute('data-figure')];
+        if (typeof x !== 'number') { return; }
+        f.textContent = f.hasAttribute('data-rate') ? (x * 100).toFixed(1) + '%' : String(x);
+      });
+      var now = new Date();
+      var at = el.querySelector('[data-updated]');
+      if (at) { at.textContent = ('0' + now.getHours()).slice(-2) + ':' + ('0' + now.getMinutes()).slice(-2); }
+    }).catch(function () { /* the figures stay as they were until the next try */ });
+  }
+  window.zwfwStatsPoll = poll;
+  function start() {
     draw();
+    if (document.querySelector('[data-poll]')) { setInterval(poll, 60000); }
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
   }
 })();
