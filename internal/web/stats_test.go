@@ -52,7 +52,7 @@ func TestStatsPages(t *testing.T) {
 		if audit := admin.get("/admin/audit?action=export"); !strings.Contains(audit.body, "导出办件统计") || !strings.Contains(audit.body, "导出申请量清单") {
 			t.Error("the exports are not in the audit log")
 		}
-		if ex := admin.get("/admin/stats/screen"); ex.status != 200 || !strings.Contains(ex.body, `http-equiv="refresh"`) {
+		if ex := admin.get("/admin/stats/screen"); ex.status != 200 || !strings.Contains(ex.body, `data-poll="/api/v1/stats/summary?from=2026-11&amp;to=2026-11"`) {
 			t.Errorf("screen: %d", ex.status)
 		}
 
