@@ -132,14 +132,16 @@ func Changed(ctx context.Context, tx *store.Tx, before, after casework.Case) err
 	return add(ctx, tx, ka, na)
 }
 
-// add adds n to the row k.
+// add adds n to the row k of case_stats, and of case_stats_units.
 func add(ctx context.Context, q store.Querier, k Key, n Counts) error {
 	if n.zero() {
 		return nil
 	}
-	_, err := q.Exec(ctx, upsert, append([]any{k.Month, k.ItemID, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...)
-	if err != nil {
+	if _, err := q.Exec(ctx, upsert, append([]any{k.Month, k.ItemID, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
 		return fmt.Errorf("case_stats: %w", err)
+	}
+	if _, err := q.Exec(ctx, upsertUnits, append([]any{k.Month, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
+		return fmt.Errorf("case_stats_units: %w", err)
 	}
 	return nil
 }
@@ -152,15 +154,21 @@ func values(n Counts) []any {
 	return v
 }
 
-var upsert = func() string {
+// upsert and upsertUnits add to a row of case_stats and case_stats_units.
+var (
+	upsert      = upsertInto("case_stats", "month, item_id, department_id, region_code, channel")
+	upsertUnits = upsertInto("case_stats_units", "month, department_id, region_code, channel")
+)
+
+func upsertInto(table, key string) string {
 	var set []string
 	for _, c := range counterColumns {
-		set = append(set, c+" = case_stats."+c+" + excluded."+c)
+		set = append(set, c+" = "+table+"."+c+" + excluded."+c)
 	}
-	return `INSERT INTO case_stats (month, item_id, department_id, region_code, channel, ` + strings.Join(counterColumns, ", ") +
-		`) VALUES (?, ?, ?, ?, ?` + strings.Repeat(", ?", len(counterColumns)) +
-		`) ON CONFLICT (month, item_id, department_id, region_code, channel) DO UPDATE SET ` + strings.Join(set, ", ")
-}()
+	return `INSERT INTO ` + table + ` (` + key + `, ` + strings.Join(counterColumns, ", ") + `) VALUES (` +
+		strings.Repeat("?, ", strings.Count(key, ",")+1) + strings.TrimPrefix(strings.Repeat(", ?", len(counterColumns)), ", ") +
+		`) ON CONFLICT (` + key + `) DO UPDATE SET ` + strings.Join(set, ", ")
+}
 
 // Recount rebuilds case_stats from the cases, in one transaction: after
 // cases were written in bulk without the workflow (zwfw generate), or to
@@ -168,16 +176,29 @@ var upsert = func() string {
 // large database; the counting is contribution's, the one Changed uses.
 func Recount(ctx context.Context, db *store.DB) error {
 	return db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM case_stats`); err != nil {
-			return err
+		for _, table := range []string{"case_stats", "case_stats_units"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+table); err != nil {
+				return err
+			}
 		}
 		sums, err := recount(ctx, tx)
 		if err != nil {
 			return err
 		}
+		// case_stats_units sums the rows of case_stats without their item.
+		units := map[Key]Counts{}
 		for k, n := range sums {
-			if err := add(ctx, tx, k, n); err != nil {
-				return err
+			if _, err := tx.Exec(ctx, upsert, append([]any{k.Month, k.ItemID, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
+				return fmt.Errorf("case_stats: %w", err)
+			}
+			k.ItemID = 0
+			u := units[k]
+			u.add(n, 1)
+			units[k] = u
+		}
+		for k, n := range units {
+			if _, err := tx.Exec(ctx, upsertUnits, append([]any{k.Month, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
+				return fmt.Errorf("case_stats_units: %w", err)
 			}
 		}
 		return nil

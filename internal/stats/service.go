@@ -26,8 +26,9 @@ func New(db *store.DB, clk clock.Clock) *Service { return &Service{db: db, clock
 func (s *Service) Now() time.Time { return s.clock.Now() }
 
 // Filter narrows the figures: cases begun in the months From to To
-// (YYYY-MM, inclusive; "" open), of items of one level, in a region's
-// subtree, of one department, item or channel.
+// (YYYY-MM, inclusive; "" open), handled at one level (the level of the
+// case's region, which is its item's), in a region's subtree, of one
+// department, item or channel.
 type Filter struct {
 	From, To     string
 	Level        int    // 1 区级, 2 街道级, 3 社区级; 0 every level
@@ -95,6 +96,14 @@ func (c Counts) OneCorrectionRate() float64 { return share(c.OneCorrection, c.Su
 // 一次性告知: the cases that needed more.
 func (c Counts) MultiVisits() int64      { return c.Submitted - c.OneVisit }
 func (c Counts) MultiCorrections() int64 { return c.Submitted - c.OneCorrection }
+
+// Figure is the count of the cases behind a figure (casework.FigureNames),
+// which a drill-down lists; false for no such figure.
+func (c Counts) Figure(name string) (int64, bool) {
+	n, ok := map[string]int64{"submitted": c.Submitted, "finished": c.Finished, "ontime": c.OnTime, "late": c.Late,
+		"visits": c.MultiVisits(), "corrections": c.MultiCorrections(), "withdrawn": c.Withdrawn}[name]
+	return n, ok
+}
 
 // AvgHandling, AvgPromise and AvgLegal are the average working days from
 // acceptance to finishing, and the average promised and legal limits, of
@@ -180,7 +189,7 @@ var group = map[Dimension]struct{ key, label, order string }{
 	ByItem:       {`s.item_id`, `i.name`, `3 DESC, 1`},
 	ByDepartment: {`s.department_id`, `d.name`, `3 DESC, 1`},
 	ByRegion:     {`s.region_code`, `r.name`, `1`},
-	ByLevel:      {`i.level`, `i.level`, `1`},
+	ByLevel:      {`r.level`, `r.level`, `1`},
 	ByChannel:    {`s.channel`, `s.channel`, `1`},
 }
 
@@ -223,7 +232,7 @@ func (s *Service) By(ctx context.Context, who policy.Subject, f Filter, d Dimens
 	return rows, nil
 }
 
-// query sums case_stats over f within who's view, grouped by d ("": one
+// query sums the counters of f within who's view, grouped by d ("": one
 // row).
 func (s *Service) query(ctx context.Context, who policy.Subject, f Filter, d Dimension) ([]Row, error) {
 	prefix, dept, ok := policy.StatsScope(who)
@@ -233,59 +242,73 @@ func (s *Service) query(ctx context.Context, who policy.Subject, f Filter, d Dim
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	var where []string
-	var args []any
-	cond := func(sql string, v any) { where, args = append(where, sql), append(args, v) }
+	var q sumQuery
 	if prefix != "" {
-		cond(`s.region_code LIKE ?`, prefix+"%")
+		q.cond(`s.region_code LIKE ?`, prefix+"%")
 	}
 	if dept != 0 {
-		cond(`s.department_id = ?`, dept)
+		q.cond(`s.department_id = ?`, dept)
 	}
 	if f.Region != "" {
 		p := policy.RegionPrefix(f.Region)
 		if !strings.HasPrefix(p, prefix) {
 			return nil, apperr.New(apperr.Invalid, "所选地区不在您可查看的范围内。")
 		}
-		cond(`s.region_code LIKE ?`, p+"%")
+		q.cond(`s.region_code LIKE ?`, p+"%")
 	}
 	if f.DepartmentID != 0 {
 		if dept != 0 && f.DepartmentID != dept {
 			return nil, apperr.New(apperr.Invalid, "您只能查看本部门的统计数据。")
 		}
-		cond(`s.department_id = ?`, f.DepartmentID)
+		q.cond(`s.department_id = ?`, f.DepartmentID)
 	}
 	if f.From != "" {
-		cond(`s.month >= ?`, f.From)
+		q.cond(`s.month >= ?`, f.From)
 	}
 	if f.To != "" {
-		cond(`s.month <= ?`, f.To)
+		q.cond(`s.month <= ?`, f.To)
 	}
 	if f.ItemID != 0 {
-		cond(`s.item_id = ?`, f.ItemID)
+		q.byItem = true
+		q.cond(`s.item_id = ?`, f.ItemID)
 	}
 	if f.Channel != "" {
-		cond(`s.channel = ?`, f.Channel)
+		q.cond(`s.channel = ?`, f.Channel)
 	}
-	join := ""
 	if f.Level != 0 {
-		join = ` JOIN items i ON i.id = s.item_id`
-		cond(`i.level = ?`, f.Level)
+		q.regions = true
+		q.cond(`r.level = ?`, f.Level)
 	}
-	return s.sum(ctx, where, args, join, d)
+	return s.sum(ctx, q, d)
 }
 
-// sum sums case_stats s (joined by join) where every condition holds,
-// grouped by d ("": one row).
-func (s *Service) sum(ctx context.Context, where []string, args []any, join string, d Dimension) ([]Row, error) {
-	from := ` FROM case_stats s` + join
-	if join == "" && (d == ByItem || d == ByLevel) {
-		from += ` JOIN items i ON i.id = s.item_id`
+// sumQuery is what sum sums: its conditions, and whether they need the
+// item (case_stats rather than case_stats_units) or the region's level.
+type sumQuery struct {
+	where   []string
+	args    []any
+	byItem  bool
+	regions bool
+}
+
+func (q *sumQuery) cond(sql string, v any) { q.where, q.args = append(q.where, sql), append(q.args, v) }
+
+// sum sums the counters where q's conditions hold, grouped by d ("": one
+// row): from case_stats_units, unless by or of an item.
+func (s *Service) sum(ctx context.Context, q sumQuery, d Dimension) ([]Row, error) {
+	from := ` FROM case_stats_units s`
+	if q.byItem || d == ByItem {
+		from = ` FROM case_stats s`
 	}
 	switch d {
+	case ByItem:
+		from += ` JOIN items i ON i.id = s.item_id`
 	case ByDepartment:
 		from += ` JOIN departments d ON d.id = s.department_id`
-	case ByRegion:
+	case ByRegion, ByLevel:
+		q.regions = true
+	}
+	if q.regions {
 		from += ` JOIN regions r ON r.code = s.region_code`
 	}
 	var sums []string
@@ -293,22 +316,22 @@ func (s *Service) sum(ctx context.Context, where []string, args []any, join stri
 		sums = append(sums, `COALESCE(SUM(s.`+c+`), 0)`)
 	}
 	sums = append(sums, `COALESCE(SUM(CASE WHEN s.channel = 'online' THEN s.submitted ELSE 0 END), 0)`)
-	q := `SELECT '', ''`
+	sql := `SELECT '', ''`
 	if d != "" {
 		g := group[d]
-		q = `SELECT ` + g.key + `, ` + g.label
+		sql = `SELECT ` + g.key + `, ` + g.label
 	}
-	q += `, ` + strings.Join(sums, ", ") + from
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	sql += `, ` + strings.Join(sums, ", ") + from
+	if len(q.where) > 0 {
+		sql += ` WHERE ` + strings.Join(q.where, " AND ")
 	}
 	if d != "" {
 		g := group[d]
-		// The submitted count is column 3; rows that count nothing (a
-		// case moved away) are left out.
-		q += ` GROUP BY ` + g.key + `, ` + g.label + ` HAVING SUM(s.submitted) > 0 ORDER BY ` + g.order
+		// Column 3 is the submitted count; a group that counts nothing (its
+		// cases moved away) is left out.
+		sql += ` GROUP BY ` + g.key + `, ` + g.label + ` HAVING SUM(s.submitted) > 0 ORDER BY ` + g.order
 	}
-	rows, err := s.db.Read().Query(ctx, q, args...)
+	rows, err := s.db.Read().Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
@@ -331,7 +354,7 @@ func (s *Service) sum(ctx context.Context, where []string, args []any, join stri
 // Public is the district's figures for the public page: totals over every
 // case, which name no one, so nobody needs to be signed in to read them.
 func (s *Service) Public(ctx context.Context) (Summary, error) {
-	rows, err := s.sum(ctx, nil, nil, "", "")
+	rows, err := s.sum(ctx, sumQuery{}, "")
 	if err != nil {
 		return Summary{}, err
 	}

@@ -327,6 +327,13 @@ func (s *Server) statsCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The figure is the list's count, kept by the statistics.
+	sum, err := s.stats.Summary(r.Context(), subject(r), q.Filter)
+	if err != nil {
+		return err
+	}
+	n, _ := sum.Figure(q.Figure)
+	page.Total = int(n)
 	var next string
 	if page.Next != "" {
 		next = q.link("/admin/stats/cases", "figure", q.Figure, "after", page.Next)
