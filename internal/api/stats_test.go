@@ -46,12 +46,17 @@ func TestStatsAPI(t *testing.T) {
 		if err := db.Read().QueryRow(ctx, `SELECT id FROM items LIMIT 1`).Scan(&itemID); err != nil {
 			t.Fatal(err)
 		}
-		// Two months of one department's counters, as the hook keeps them.
+		// Two months of one department's counters, in both tables, as the hook keeps them.
 		for _, row := range [][]any{{"2026-10", "online", 10, 8, 2}, {"2026-11", "window", 4, 3, 1}} {
 			if err := db.Tx(ctx, func(tx *store.Tx) error {
-				_, err := tx.Exec(ctx, `INSERT INTO case_stats (month, item_id, department_id, region_code, channel,
+				if _, err := tx.Exec(ctx, `INSERT INTO case_stats (month, item_id, department_id, region_code, channel,
 				submitted, accepted, finished, timed, on_time, late, one_visit, one_correction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-					row[0], itemID, scjg.ID, scjg.RegionCode, row[1], row[2], row[3], row[3], row[3], row[4], row[3].(int)-row[4].(int), row[2], row[2])
+					row[0], itemID, scjg.ID, scjg.RegionCode, row[1], row[2], row[3], row[3], row[3], row[4], row[3].(int)-row[4].(int), row[2], row[2]); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `INSERT INTO case_stats_units (month, department_id, region_code, channel,
+				submitted, accepted, finished, timed, on_time, late, one_visit, one_correction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					row[0], scjg.ID, scjg.RegionCode, row[1], row[2], row[3], row[3], row[3], row[4], row[3].(int)-row[4].(int), row[2], row[2])
 				return err
 			}); err != nil {
 				t.Fatal(err)

@@ -182,15 +182,17 @@ func DimensionName(d Dimension) string {
 	return ""
 }
 
-// group is, per dimension, the SQL of its key and label, and the order
-// of its rows.
-var group = map[Dimension]struct{ key, label, order string }{
-	ByMonth:      {`s.month`, `s.month`, `1`},
-	ByItem:       {`s.item_id`, `i.name`, `3 DESC, 1`},
-	ByDepartment: {`s.department_id`, `d.name`, `3 DESC, 1`},
-	ByRegion:     {`s.region_code`, `r.name`, `1`},
-	ByLevel:      {`r.level`, `r.level`, `1`},
-	ByChannel:    {`s.channel`, `s.channel`, `1`},
+// group is, per dimension, the SQL of its key, the name table joined to
+// the groups (as n, on n's key = x.k) and its label, and the order of its
+// rows (x.c0 is the submitted count). The names are joined to the few
+// groups after summing, not to every row summed.
+var group = map[Dimension]struct{ key, names, label, order string }{
+	ByMonth:      {`s.month`, ``, `x.k`, `x.k`},
+	ByItem:       {`s.item_id`, ` JOIN items n ON n.id = x.k`, `n.name`, `x.c0 DESC, x.k`},
+	ByDepartment: {`s.department_id`, ` JOIN departments n ON n.id = x.k`, `n.name`, `x.c0 DESC, x.k`},
+	ByRegion:     {`s.region_code`, ` JOIN regions n ON n.code = x.k`, `n.name`, `x.k`},
+	ByLevel:      {`r.level`, ``, `x.k`, `x.k`},
+	ByChannel:    {`s.channel`, ``, `x.k`, `x.k`},
 }
 
 // Row is one line of a table of figures: the key it filters by (a month,
@@ -300,36 +302,29 @@ func (s *Service) sum(ctx context.Context, q sumQuery, d Dimension) ([]Row, erro
 	if q.byItem || d == ByItem {
 		from = ` FROM case_stats s`
 	}
-	switch d {
-	case ByItem:
-		from += ` JOIN items i ON i.id = s.item_id`
-	case ByDepartment:
-		from += ` JOIN departments d ON d.id = s.department_id`
-	case ByRegion, ByLevel:
-		q.regions = true
-	}
-	if q.regions {
+	if q.regions || d == ByLevel {
 		from += ` JOIN regions r ON r.code = s.region_code`
 	}
-	var sums []string
-	for _, c := range counterColumns {
-		sums = append(sums, `COALESCE(SUM(s.`+c+`), 0)`)
+	var sums, cols []string
+	for i, c := range counterColumns {
+		sums = append(sums, `COALESCE(SUM(s.`+c+`), 0) AS c`+strconv.Itoa(i))
+		cols = append(cols, `x.c`+strconv.Itoa(i))
 	}
-	sums = append(sums, `COALESCE(SUM(CASE WHEN s.channel = 'online' THEN s.submitted ELSE 0 END), 0)`)
-	sql := `SELECT '', ''`
+	sums = append(sums, `COALESCE(SUM(CASE WHEN s.channel = 'online' THEN s.submitted ELSE 0 END), 0) AS online`)
+	cols = append(cols, `x.online`)
+	key, g := `''`, group[d]
 	if d != "" {
-		g := group[d]
-		sql = `SELECT ` + g.key + `, ` + g.label
+		key = g.key
 	}
-	sql += `, ` + strings.Join(sums, ", ") + from
+	inner := `SELECT ` + key + ` AS k, ` + strings.Join(sums, ", ") + from
 	if len(q.where) > 0 {
-		sql += ` WHERE ` + strings.Join(q.where, " AND ")
+		inner += ` WHERE ` + strings.Join(q.where, " AND ")
 	}
+	sql := `SELECT x.k, '', ` + strings.Join(cols, ", ") + ` FROM (` + inner + `) x`
 	if d != "" {
-		g := group[d]
-		// Column 3 is the submitted count; a group that counts nothing (its
-		// cases moved away) is left out.
-		sql += ` GROUP BY ` + g.key + `, ` + g.label + ` HAVING SUM(s.submitted) > 0 ORDER BY ` + g.order
+		// A group that counts nothing (its cases moved away) is left out.
+		inner += ` GROUP BY ` + g.key + ` HAVING SUM(s.submitted) > 0`
+		sql = `SELECT x.k, ` + g.label + `, ` + strings.Join(cols, ", ") + ` FROM (` + inner + `) x` + g.names + ` ORDER BY ` + g.order
 	}
 	rows, err := s.db.Read().Query(ctx, sql, q.args...)
 	if err != nil {
