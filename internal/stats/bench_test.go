@@ -189,7 +189,10 @@ func BenchmarkStatsViews(b *testing.B) {
 				run  func() error
 			}{
 				{"summary/all", func() error { _, err := s.Summary(ctx, admin, stats.Filter{}); return err }},
-				{"summary/month", func() error { _, err := s.Summary(ctx, admin, stats.Filter{From: thisMonth, To: thisMonth}); return err }},
+				{"summary/month", func() error {
+					_, err := s.Summary(ctx, admin, stats.Filter{From: thisMonth, To: thisMonth})
+					return err
+				}},
 				{"summary/head", func() error { _, err := s.Summary(ctx, head, year); return err }},
 				{"summary/street+level", func() error {
 					_, err := s.Summary(ctx, admin, stats.Filter{From: year.From, To: year.To, Region: street, Level: 2})
