@@ -108,9 +108,9 @@ func (c Counts) Figure(name string) (int64, bool) {
 // AvgHandling, AvgPromise and AvgLegal are the average working days from
 // acceptance to finishing, and the average promised and legal limits, of
 // the measured cases.
-func (c Counts) AvgHandling() float64 { return ratio(c.HandlingDays, c.Measured) }
-func (c Counts) AvgPromise() float64  { return ratio(c.PromiseDays, c.Measured) }
-func (c Counts) AvgLegal() float64    { return ratio(c.LegalDays, c.Measured) }
+func (c Counts) AvgHandling() float64 { return share(c.HandlingDays, c.Measured) }
+func (c Counts) AvgPromise() float64  { return share(c.PromiseDays, c.Measured) }
+func (c Counts) AvgLegal() float64    { return share(c.LegalDays, c.Measured) }
 
 // Compression is 承诺时限压缩率: how much shorter the promised limits are
 // than the legal ones, 1 − Σ承诺时限 / Σ法定时限, over the measured cases
@@ -119,7 +119,7 @@ func (c Counts) Compression() float64 {
 	if c.LegalDays == 0 {
 		return 0
 	}
-	return 1 - ratio(c.PromiseDays, c.LegalDays)
+	return 1 - share(c.PromiseDays, c.LegalDays)
 }
 
 // Speedup is 实际提速率: how much shorter the actual handling was than
@@ -128,7 +128,7 @@ func (c Counts) Speedup() float64 {
 	if c.LegalDays == 0 {
 		return 0
 	}
-	return 1 - ratio(c.HandlingDays, c.LegalDays)
+	return 1 - share(c.HandlingDays, c.LegalDays)
 }
 
 func share(n, of int64) float64 {
@@ -137,8 +137,6 @@ func share(n, of int64) float64 {
 	}
 	return float64(n) / float64(of)
 }
-
-func ratio(n, of int64) float64 { return share(n, of) }
 
 // Percent shows a fraction as pages do: 97.5%.
 func Percent(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" }

@@ -126,9 +126,6 @@ func (r statsRow) Cases(figure string) string {
 	return r.q.link("/admin/stats/cases", "figure", figure, k, r.Key)
 }
 
-// Percent shows a fraction on the pages.
-func (statsRow) Percent(f float64) string { return stats.Percent(f) }
-
 type statsDashboard struct {
 	Query      statsQuery
 	Summary    stats.Summary
@@ -159,9 +156,6 @@ type surveyRate struct {
 	Responses int
 	Percent   string
 }
-
-// Percent shows a fraction on the pages.
-func (statsDashboard) Percent(f float64) string { return stats.Percent(f) }
 
 // statsDashboardPage is the dashboard: the summary, a table by the chosen
 // dimension, and the complaint, rating and survey figures the viewer may
