@@ -105,7 +105,7 @@ func generated(b *testing.B, db *store.DB, n int, now time.Time) *casework.Servi
 		b.Fatal(err)
 	}
 	if db.Dialect == store.Postgres {
-		if _, err := db.WritePool().ExecContext(ctx, `VACUUM ANALYZE cases, case_stats, case_stats_units`); err != nil {
+		if _, err := db.WritePool().ExecContext(ctx, `VACUUM ANALYZE cases, case_stats, case_stats_units, case_stats_items`); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -113,9 +113,9 @@ func generated(b *testing.B, db *store.DB, n int, now time.Time) *casework.Servi
 }
 
 // saturate adds to case_stats a row for every item in every month of the
-// two years on both channels that has none, and to case_stats_units a row
-// for every department and region: the tables as large as any number of
-// cases can make them.
+// two years on both channels that has none, to case_stats_items one for
+// every item and month, and to case_stats_units one for every department
+// and region: the tables as large as any number of cases can make them.
 func saturate(b *testing.B, db *store.DB, now time.Time) {
 	ctx := context.Background()
 	err := db.Tx(ctx, func(tx *store.Tx) error {
@@ -127,6 +127,14 @@ func saturate(b *testing.B, db *store.DB, now time.Time) {
 					SELECT ?, i.id, i.department_id, i.region_code, ?, 400, 390, 380, 370, 360, 10, 370, 1500, 1800, 5500, 395, 398
 					FROM items i WHERE i.status = 'published' ON CONFLICT DO NOTHING`, month, ch); err != nil {
 					return err
+				}
+				if ch == "online" {
+					if _, err := tx.Exec(ctx, `INSERT INTO case_stats_items (month, item_id, submitted, accepted,
+						finished, timed, on_time, late, measured, handling_days, promise_days, legal_days, one_visit, one_correction, online)
+						SELECT ?, i.id, 800, 780, 760, 740, 720, 20, 740, 3000, 3600, 11000, 790, 796, 400
+						FROM items i WHERE i.status = 'published' ON CONFLICT DO NOTHING`, month); err != nil {
+						return err
+					}
 				}
 				if _, err := tx.Exec(ctx, `INSERT INTO case_stats_units (month, department_id, region_code, channel, submitted, accepted,
 					finished, timed, on_time, late, measured, handling_days, promise_days, legal_days, one_visit, one_correction)
@@ -142,7 +150,7 @@ func saturate(b *testing.B, db *store.DB, now time.Time) {
 		b.Fatal(err)
 	}
 	if db.Dialect == store.Postgres {
-		if _, err := db.WritePool().ExecContext(ctx, `VACUUM ANALYZE case_stats, case_stats_units`); err != nil {
+		if _, err := db.WritePool().ExecContext(ctx, `VACUUM ANALYZE case_stats, case_stats_units, case_stats_items`); err != nil {
 			b.Fatal(err)
 		}
 	} else if err := db.Optimize(ctx); err != nil {
@@ -200,6 +208,11 @@ func BenchmarkStatsViews(b *testing.B) {
 				}},
 				{"by/month", func() error { _, err := s.By(ctx, admin, year, stats.ByMonth); return err }},
 				{"by/item", func() error { _, err := s.By(ctx, admin, year, stats.ByItem); return err }},
+				{"by/item-online", func() error {
+					_, err := s.By(ctx, admin, stats.Filter{From: year.From, To: year.To, Channel: "online"}, stats.ByItem)
+					return err
+				}},
+				{"by/item-head", func() error { _, err := s.By(ctx, head, year, stats.ByItem); return err }},
 				{"by/department", func() error { _, err := s.By(ctx, admin, year, stats.ByDepartment); return err }},
 				{"by/region", func() error { _, err := s.By(ctx, admin, year, stats.ByRegion); return err }},
 				{"by/level", func() error { _, err := s.By(ctx, admin, year, stats.ByLevel); return err }},

@@ -132,7 +132,8 @@ func Changed(ctx context.Context, tx *store.Tx, before, after casework.Case) err
 	return add(ctx, tx, ka, na)
 }
 
-// add adds n to the row k of case_stats, and of case_stats_units.
+// add adds n to the row k of case_stats, and to its rows of
+// case_stats_units and case_stats_items.
 func add(ctx context.Context, q store.Querier, k Key, n Counts) error {
 	if n.zero() {
 		return nil
@@ -142,6 +143,9 @@ func add(ctx context.Context, q store.Querier, k Key, n Counts) error {
 	}
 	if _, err := q.Exec(ctx, upsertUnits, append([]any{k.Month, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
 		return fmt.Errorf("case_stats_units: %w", err)
+	}
+	if _, err := q.Exec(ctx, upsertItems, append([]any{k.Month, k.ItemID}, append(values(n), n.Online)...)...); err != nil {
+		return fmt.Errorf("case_stats_items: %w", err)
 	}
 	return nil
 }
@@ -154,19 +158,21 @@ func values(n Counts) []any {
 	return v
 }
 
-// upsert and upsertUnits add to a row of case_stats and case_stats_units.
+// upsert, upsertUnits and upsertItems add to a row of case_stats, case_stats_units
+// and case_stats_items (which counts the online cases in a column).
 var (
-	upsert      = upsertInto("case_stats", "month, item_id, department_id, region_code, channel")
-	upsertUnits = upsertInto("case_stats_units", "month, department_id, region_code, channel")
+	upsert      = upsertInto("case_stats", "month, item_id, department_id, region_code, channel", counterColumns)
+	upsertUnits = upsertInto("case_stats_units", "month, department_id, region_code, channel", counterColumns)
+	upsertItems = upsertInto("case_stats_items", "month, item_id", append(counterColumns[:len(counterColumns):len(counterColumns)], "online"))
 )
 
-func upsertInto(table, key string) string {
+func upsertInto(table, key string, columns []string) string {
 	var set []string
-	for _, c := range counterColumns {
+	for _, c := range columns {
 		set = append(set, c+" = "+table+"."+c+" + excluded."+c)
 	}
-	return `INSERT INTO ` + table + ` (` + key + `, ` + strings.Join(counterColumns, ", ") + `) VALUES (` +
-		strings.Repeat("?, ", strings.Count(key, ",")+1) + strings.TrimPrefix(strings.Repeat(", ?", len(counterColumns)), ", ") +
+	return `INSERT INTO ` + table + ` (` + key + `, ` + strings.Join(columns, ", ") + `) VALUES (` +
+		strings.Repeat("?, ", strings.Count(key, ",")+1) + strings.TrimPrefix(strings.Repeat(", ?", len(columns)), ", ") +
 		`) ON CONFLICT (` + key + `) DO UPDATE SET ` + strings.Join(set, ", ")
 }
 
@@ -176,7 +182,7 @@ func upsertInto(table, key string) string {
 // large database; the counting is contribution's, the one Changed uses.
 func Recount(ctx context.Context, db *store.DB) error {
 	return db.Tx(ctx, func(tx *store.Tx) error {
-		for _, table := range []string{"case_stats", "case_stats_units"} {
+		for _, table := range []string{"case_stats", "case_stats_units", "case_stats_items"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table); err != nil {
 				return err
 			}
@@ -185,20 +191,27 @@ func Recount(ctx context.Context, db *store.DB) error {
 		if err != nil {
 			return err
 		}
-		// case_stats_units sums the rows of case_stats without their item.
-		units := map[Key]Counts{}
+		// case_stats_units sums the rows of case_stats without their item,
+		// case_stats_items without their department, region and channel.
+		units, items := map[Key]Counts{}, map[Key]Counts{}
 		for k, n := range sums {
 			if _, err := tx.Exec(ctx, upsert, append([]any{k.Month, k.ItemID, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
 				return fmt.Errorf("case_stats: %w", err)
 			}
-			k.ItemID = 0
-			u := units[k]
-			u.add(n, 1)
-			units[k] = u
+			u, i := Key{Month: k.Month, DepartmentID: k.DepartmentID, RegionCode: k.RegionCode, Channel: k.Channel}, Key{Month: k.Month, ItemID: k.ItemID}
+			un, in := units[u], items[i]
+			un.add(n, 1)
+			in.add(n, 1)
+			units[u], items[i] = un, in
 		}
 		for k, n := range units {
 			if _, err := tx.Exec(ctx, upsertUnits, append([]any{k.Month, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
 				return fmt.Errorf("case_stats_units: %w", err)
+			}
+		}
+		for k, n := range items {
+			if _, err := tx.Exec(ctx, upsertItems, append([]any{k.Month, k.ItemID}, append(values(n), n.Online)...)...); err != nil {
+				return fmt.Errorf("case_stats_items: %w", err)
 			}
 		}
 		return nil

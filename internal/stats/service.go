@@ -279,16 +279,22 @@ func (s *Service) query(ctx context.Context, who policy.Subject, f Filter, d Dim
 		q.regions = true
 		q.cond(`r.level = ?`, f.Level)
 	}
+	// By or of an item with nothing but months (and the item) to filter
+	// by: case_stats_items has the sums already without the department,
+	// region and channel.
+	q.items = (q.byItem || d == ByItem) && prefix == "" && dept == 0 && f.Region == "" && f.DepartmentID == 0 && f.Channel == "" && f.Level == 0
 	return s.sum(ctx, q, d)
 }
 
 // sumQuery is what sum sums: its conditions, and whether they need the
-// item (case_stats rather than case_stats_units) or the region's level.
+// item (case_stats or case_stats_items rather than case_stats_units) or
+// the region's level.
 type sumQuery struct {
 	where   []string
 	args    []any
 	byItem  bool
 	regions bool
+	items   bool // the conditions are on month and item only: case_stats_items answers
 }
 
 func (q *sumQuery) cond(sql string, v any) { q.where, q.args = append(q.where, sql), append(q.args, v) }
@@ -296,8 +302,11 @@ func (q *sumQuery) cond(sql string, v any) { q.where, q.args = append(q.where, s
 // sum sums the counters where q's conditions hold, grouped by d ("": one
 // row): from case_stats_units, unless by or of an item.
 func (s *Service) sum(ctx context.Context, q sumQuery, d Dimension) ([]Row, error) {
-	from := ` FROM case_stats_units s`
-	if q.byItem || d == ByItem {
+	from, online := ` FROM case_stats_units s`, `SUM(CASE WHEN s.channel = 'online' THEN s.submitted ELSE 0 END)`
+	switch {
+	case q.items:
+		from, online = ` FROM case_stats_items s`, `SUM(s.online)`
+	case q.byItem || d == ByItem:
 		from = ` FROM case_stats s`
 	}
 	if q.regions || d == ByLevel {
@@ -308,7 +317,7 @@ func (s *Service) sum(ctx context.Context, q sumQuery, d Dimension) ([]Row, erro
 		sums = append(sums, `COALESCE(SUM(s.`+c+`), 0) AS c`+strconv.Itoa(i))
 		cols = append(cols, `x.c`+strconv.Itoa(i))
 	}
-	sums = append(sums, `COALESCE(SUM(CASE WHEN s.channel = 'online' THEN s.submitted ELSE 0 END), 0) AS online`)
+	sums = append(sums, `COALESCE(`+online+`, 0) AS online`)
 	cols = append(cols, `x.online`)
 	key, g := `''`, group[d]
 	if d != "" {

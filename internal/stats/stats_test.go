@@ -94,32 +94,33 @@ func newFixture(t testing.TB, db *store.DB) fixture {
 
 var pdf = filestore.Object{SHA256: strings.Repeat("ab", 32), Size: 1234, ContentType: filestore.TypePDF}
 
-// tables reads case_stats and case_stats_units, leaving out the rows that
-// count nothing.
+// tables reads case_stats, case_stats_units and case_stats_items,
+// leaving out the rows that count nothing.
 func tables(t *testing.T, db *store.DB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, q := range []string{`SELECT 'item', month, item_id, department_id, region_code, channel`, `SELECT 'unit', month, 0, department_id, region_code, channel`} {
-		table := " FROM case_stats"
-		if strings.Contains(q, "'unit'") {
-			table = " FROM case_stats_units"
-		}
-		rows, err := db.Read().Query(context.Background(), q+`, submitted, accepted, finished, timed, on_time, late, measured,
-			handling_days, promise_days, legal_days, one_visit, one_correction, withdrawn`+table)
+	for _, q := range []string{
+		`SELECT 'item', month, item_id, department_id, region_code, channel, 0 AS online FROM case_stats`,
+		`SELECT 'unit', month, 0, department_id, region_code, channel, 0 AS online FROM case_stats_units`,
+		`SELECT 'items', month, item_id, 0, '', '', online FROM case_stats_items`,
+	} {
+		cols, table, _ := strings.Cut(q, " FROM ")
+		rows, err := db.Read().Query(context.Background(), cols+`, submitted, accepted, finished, timed, on_time, late, measured,
+			handling_days, promise_days, legal_days, one_visit, one_correction, withdrawn FROM `+table)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for rows.Next() {
 			var key [6]string
-			var n [13]int64
-			dest := []any{&key[0], &key[1], &key[2], &key[3], &key[4], &key[5]}
-			for i := range n {
+			var n [14]int64
+			dest := []any{&key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &n[13]}
+			for i := range 13 {
 				dest = append(dest, &n[i])
 			}
 			if err := rows.Scan(dest...); err != nil {
 				t.Fatal(err)
 			}
-			if n != [13]int64{} {
+			if n != [14]int64{} {
 				out[strings.Join(key[:], "|")] = fmt.Sprint(n)
 			}
 		}
@@ -235,6 +236,17 @@ func TestIncrementalEqualsRecount(t *testing.T) {
 		depts, err := s.By(ctx, f.admin, stats.Filter{From: "2026-11", To: "2026-11"}, stats.ByDepartment)
 		if err != nil || len(depts) != 2 {
 			t.Fatalf("by department %+v %v", depts, err)
+		}
+		// By item: from case_stats_items district-wide, from case_stats
+		// with a channel or a department; the same counts either way.
+		if items, err := s.By(ctx, f.admin, stats.Filter{}, stats.ByItem); err != nil || len(items) != 1 || items[0].Counts != want {
+			t.Fatalf("by item %+v %v", items, err)
+		}
+		if items, err := s.By(ctx, f.admin, stats.Filter{Channel: "window"}, stats.ByItem); err != nil || len(items) != 1 || items[0].Submitted != 1 || items[0].Online != 0 {
+			t.Fatalf("by item at the window %+v %v", items, err)
+		}
+		if one, err := s.Summary(ctx, f.admin, stats.Filter{ItemID: f.itemID, DepartmentID: f.mzj.ID}); err != nil || one.Submitted != 1 {
+			t.Fatalf("the item at the civil affairs bureau %+v %v", one.Counts, err)
 		}
 		own, err := s.Summary(ctx, f.otherHead, stats.Filter{})
 		if err != nil || own.Submitted != 1 || own.Accepted != 1 {

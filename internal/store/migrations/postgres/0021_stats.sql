@@ -62,6 +62,29 @@ CREATE TABLE case_stats_units (
     PRIMARY KEY (month, department_id, region_code, channel)
 );
 
+-- And per month and item alone (half of case_stats' rows or fewer: no
+-- channel, and the department and region follow from the item but for
+-- transfers), which the district-wide tables by item read.
+CREATE TABLE case_stats_items (
+    month          TEXT NOT NULL,
+    item_id        INTEGER NOT NULL,
+    submitted      BIGINT NOT NULL DEFAULT 0,
+    accepted       BIGINT NOT NULL DEFAULT 0,
+    finished       BIGINT NOT NULL DEFAULT 0,
+    timed          BIGINT NOT NULL DEFAULT 0,
+    on_time        BIGINT NOT NULL DEFAULT 0,
+    late           BIGINT NOT NULL DEFAULT 0,
+    measured       BIGINT NOT NULL DEFAULT 0,
+    handling_days  BIGINT NOT NULL DEFAULT 0,
+    promise_days   BIGINT NOT NULL DEFAULT 0,
+    legal_days     BIGINT NOT NULL DEFAULT 0,
+    one_visit      BIGINT NOT NULL DEFAULT 0,
+    one_correction BIGINT NOT NULL DEFAULT 0,
+    withdrawn      BIGINT NOT NULL DEFAULT 0,
+    online         BIGINT NOT NULL DEFAULT 0, -- submitted online (the other tables have the channel)
+    PRIMARY KEY (month, item_id)
+);
+
 -- The drill-downs list the cases behind a figure, newest begun first, in
 -- the dashboard's filter: every submitted case (and a department's, which
 -- a unit's staff see), and the finished late.
