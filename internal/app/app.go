@@ -92,6 +92,8 @@ func commands() []command {
 		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "data-keys", "index-key", "log-format", "log-level", "audit-keys",
 			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, []string{"办件编号", "文件"}, runArchiveExport},
 		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", append(dbFlags, "audit-keys", "checkpoint"), nil, runAuditVerify},
+		// Statistics (issue 10): internal/app/stats.go.
+		{"stats recount", "按全部办件重新统计（统计分析的计数），用于修复或核对", dbFlags, nil, runStatsRecount},
 		// API keys of other systems (Open311 clients): internal/app/apikey.go.
 		{"apikey create", "开设接口密钥（供 Open311 等外部系统调用；密钥只显示这一次）", append(dbFlags, "audit-keys", "name", "client", "scope"), nil, runAPIKeyCreate},
 		{"apikey list", "列出全部接口密钥（不含密钥本身）", dbFlags, nil, runAPIKeyList},

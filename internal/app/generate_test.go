@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -48,5 +49,15 @@ func TestGenerateCommand(t *testing.T) {
 	}
 	if out, err := run(env, "audit", "verify"); err != nil || !strings.Contains(out, "办件 400 件") {
 		t.Fatalf("audit verify after a second run: %v\n%s", err, out)
+	}
+	// generate counted its cases into the statistics; a recount finds the
+	// same (the drafts, a twentieth of the mix, count nothing).
+	out, err := run(env, "stats", "recount")
+	if err != nil || !strings.Contains(out, "已重新统计") {
+		t.Fatalf("stats recount: %v\n%s", err, out)
+	}
+	var after, before int
+	if _, err := fmt.Sscanf(out, "已重新统计：计入办件 %d 件（此前统计数为 %d 件）", &after, &before); err != nil || after != before || after == 0 || after >= 400 {
+		t.Fatalf("stats recount: %d after, %d before (%v)\n%s", after, before, err, out)
 	}
 }
