@@ -123,7 +123,7 @@ func (s *Service) Behind(ctx context.Context, who policy.Subject, f BehindFilter
 		if err1 != nil || err2 != nil {
 			return page, errCursor
 		}
-		c.add(`(c.created_at < ? OR c.created_at = ? AND c.id < ?)`, t, t, id)
+		c.add(`(c.created_at, c.id) < (?, ?)`, t, id)
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT `+supervisedColumns+`, c.channel, c.created_at, c.due_on, c.finished_on`+supervisedFrom+c.where()+
 		` ORDER BY c.created_at DESC, c.id DESC LIMIT ?`, append(c.args, limit+1)...)
