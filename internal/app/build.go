@@ -20,6 +20,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/config"
+	"github.com/zwfw/zwfw/internal/evaluation"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/open311"
@@ -30,6 +31,7 @@ import (
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/survey"
+	"github.com/zwfw/zwfw/internal/usage"
 	"github.com/zwfw/zwfw/internal/web"
 )
 
@@ -55,6 +57,11 @@ type Graph struct {
 	Boards  *board.Service
 	Surveys *survey.Service
 	APIKeys *apikey.Service // keys of other systems (Open311 clients)
+	// Module usage and the self-evaluation (绩效自评); Uses counts a
+	// server's requests (nil in a command's graph).
+	Usage      *usage.Service
+	Uses       *usage.Counter
+	Evaluation *evaluation.Service
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -211,6 +218,31 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// supervisors' page, in this order.
 	g.Boards = board.New(db, clk, g.Cases.BoardSource(), g.Complaints.BoardSource(), g.Ratings.BoardSource())
 	g.Surveys = survey.New(db, clk, g.Keys)
+	// Module usage and the self-evaluation (绩效自评): the indicators
+	// computed from live data are the sources registered here; those of
+	// the case statistics (网上可办率, 按时办结率, 最多跑一次率, 一次性告知率)
+	// join through evaluation.CaseRateSources once internal/stats is
+	// wired, and until then are reported as 未接入数据源.
+	g.Usage = usage.New(db, clk, cfg.UsageIdleDays)
+	system, err := evaluation.Load(cfg.EvaluationFile)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("配置错误 ZWFW_EVALUATION_FILE：%w", err)}
+	}
+	var evidenceFiles evaluation.Files
+	if g.Files != nil {
+		evidenceFiles = g.Files
+	}
+	g.Evaluation = evaluation.New(db, evaluation.Options{System: system, Clock: clk, Files: evidenceFiles, Cases: g.Cases,
+		Sources: map[string]evaluation.Source{
+			"archives":             evaluation.ArchiveSource(g.Cases),
+			"module_use":           evaluation.ModuleSource(g.Usage),
+			"satisfaction":         evaluation.SatisfactionSource(g.Ratings),
+			"bad_callback":         evaluation.CallbackSource(g.Ratings),
+			"complaint_resolution": evaluation.ComplaintSource(g.Complaints),
+		},
+		Evidence: map[string]func(context.Context, evaluation.Period) ([]evaluation.Table, error){
+			"on_time_rate": evaluation.LateEvidence(g.Cases),
+		}})
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -261,10 +293,11 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// Open311 GeoReport v2 over the complaints, for clients with a key.
 	o311 := open311.New(open311.Deps{Complaints: g.Complaints, Keys: g.APIKeys, Regions: g.Regions, Clock: clk, Log: log.With("part", "open311"),
 		PublicURL: cfg.PublicURL, Test: o.Demo})
-	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
+	g.Uses = usage.NewCounter(db, clk)
+	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, g.Uses, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
-		Boards: g.Boards, Surveys: g.Surveys}, o311)
+		Boards: g.Boards, Surveys: g.Surveys, Usage: g.Usage, Evaluation: g.Evaluation}, o311)
 	if err != nil {
 		return nil, err
 	}

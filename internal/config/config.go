@@ -80,6 +80,9 @@ type Config struct {
 	// replaces the built-in default ("": the default).
 	UsageIdleDays  int
 	EvaluationFile string
+	// Only for `zwfw evidence export`: the year and the folder.
+	EvidencePeriod int
+	EvidenceOut    string
 
 	// Only for zwfw generate.
 	GenerateCases int
@@ -349,6 +352,15 @@ var Settings = []Setting{
 			c.GenerateSeed = n
 			return nil
 		}},
+	{Env: "ZWFW_EVIDENCE_PERIOD", Flag: "period", Usage: "（仅 evidence export）评价年度，如 2026",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			return intIn(&c.EvidencePeriod, v, 2000, 2100, "评价年度")
+		}},
+	{Env: "ZWFW_EVIDENCE_OUT", Flag: "out", Usage: "（仅 evidence export）写入证据包的目录（不存在则创建）",
+		set: func(c *Config, v string) error { c.EvidenceOut = v; return nil }},
 	{Env: "ZWFW_RESET", Flag: "reset", Default: "false", Usage: "（仅 demo）删除已有演示数据，重新开始",
 		set: func(c *Config, v string) error { return boolean(&c.Reset, v) }},
 }

@@ -51,6 +51,10 @@ var guardLetsIn = map[string][]string{
 	"may edit survey":   {"admin"},
 	"may view survey":   {"admin"},
 	"may export survey": {"admin"},
+	// Module usage and the self-evaluation.
+	"may view usage":      {"admin"},
+	"may view evaluation": {"admin"},
+	"may edit evaluation": {"admin"},
 }
 
 // What a guard says when it refuses someone signed in.
@@ -116,6 +120,10 @@ var expectedGuards = map[string]string{
 	"GET /admin/surveys": "may edit survey", "GET /admin/surveys/new": "may edit survey", "POST /admin/surveys": "may edit survey",
 	"GET /admin/surveys/{id}": "may edit survey", "POST /admin/surveys/{id}": "may edit survey", "POST /admin/surveys/{id}/status": "may edit survey",
 	"GET /admin/surveys/{id}/results": "may view survey", "GET /admin/surveys/{id}/results.xlsx": "may export survey",
+	// Module usage and the self-evaluation (绩效自评).
+	"GET /admin/usage": "may view usage", "GET /admin/evaluation": "may view evaluation", "POST /admin/evaluation/entries": "may edit evaluation",
+	"GET /admin/evaluation/print": "may view evaluation", "GET /admin/evaluation/report.css": "may view evaluation",
+	"GET /admin/evaluation/{period}/{code}/evidence": "may view evaluation",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.
