@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
@@ -113,6 +114,10 @@ func evaluationStory(t *testing.T, env browserEnv, data, db string, args ...stri
 		t.Fatalf("print to PDF: %v", err)
 	}
 	checkA4(t, printed.Data)
+	if _, err := chromedp.Call(admin, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, admin, env, "evaluation-print")
 	if err := os.WriteFile(filepath.Join(env.shots, "evaluation-a4.pdf"), printed.Data, 0o644); err != nil {
 		t.Fatal(err)
 	}
