@@ -244,3 +244,17 @@ func TestReportFlagsIdleModules(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkCount is what counting costs a request: the module of its
+// pattern, the channels, and the in-memory count (docs/PERFORMANCE.md).
+//
+//	go test -run '^$' -bench BenchmarkCount -cpu 1,2 ./internal/usage/
+func BenchmarkCount(b *testing.B) {
+	c := usage.NewCounter(storetest.SQLite(b), clock.System{})
+	ua := "Mozilla/5.0 (Linux; Android 14) Mobile"
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c.Add(usage.Uses("GET", "GET /items/{id}", 200, ua, true)...)
+		}
+	})
+}
