@@ -1,0 +1,69 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/store/storetest"
+)
+
+// A server counts each module's use in memory and saves the counts when
+// it stops (and every minute before): the pages a visitor opened are in
+// module_uses once it has shut down, on both databases.
+func TestModuleUsesSavedOnShutdown(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			data := t.TempDir()
+			db, args := filepath.Join(data, "zwfw.db"), []string{"demo", "--data", data}
+			if name == "postgres" {
+				db = storetest.PostgresURL(t)
+				args = append(args, "--db", db)
+			}
+			s := start(t, nil, args...)
+			for _, path := range []string{"/", "/items", "/search?q=社保", "/no/such/page"} {
+				req, _ := http.NewRequest("GET", s.URL+path, nil)
+				req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			s.stop()
+			select {
+			case err := <-s.done:
+				if err != nil {
+					t.Fatalf("zwfw stopped with error: %v", err)
+				}
+				s.done <- nil // for start's clean-up
+			case <-time.After(30 * time.Second):
+				t.Fatal("zwfw did not stop within 30s")
+			}
+			conn, err := store.Open(context.Background(), db, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			got := map[string]int64{}
+			rows, err := conn.Read().Query(context.Background(), `SELECT module, SUM(uses) FROM module_uses GROUP BY module`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var m string
+				var n int64
+				rows.Scan(&m, &n)
+				got[m] = n
+			}
+			rows.Close()
+			if got["portal"] != 1 || got["guides"] != 1 || got["search"] != 1 || got["mobile"] != 3 || len(got) != 4 {
+				t.Errorf("module uses after shutdown: %v, want portal, guides and search once, mobile 3 times", got)
+			}
+		})
+	}
+}
