@@ -25,16 +25,12 @@ func runEvidenceExport(ctx context.Context, env *environment) error {
 	}
 	defer g.Close()
 	p := evaluation.Period(cfg.EvidencePeriod)
-	written, err := g.Evaluation.Export(ctx, cliSubject("导出绩效自评证据包"), cliMeta, p, cfg.EvidenceOut)
+	rep, written, err := g.Evaluation.Export(ctx, cliSubject("导出绩效自评证据包"), cliMeta, p, cfg.EvidenceOut)
 	for _, f := range written {
 		fmt.Fprintln(env.stdout, f)
 	}
 	if err != nil {
 		return fmt.Errorf("导出证据包失败（已写入 %d 个文件）：%w", len(written), err)
-	}
-	rep, err := g.Evaluation.Report(ctx, cliSubject("导出绩效自评证据包"), p)
-	if err != nil {
-		return err
 	}
 	grade := rep.Grade
 	if grade == "" {

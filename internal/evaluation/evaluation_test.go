@@ -269,7 +269,7 @@ func TestEnterRefusesBadInput(t *testing.T) {
 		if _, err := s.Report(ctx, super, 2026); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a supervisor's report: %v, want forbidden", err)
 		}
-		if _, err := s.Export(ctx, super, audit.Meta{}, 2026, t.TempDir()); !apperr.Is(err, apperr.Forbidden) {
+		if _, _, err := s.Export(ctx, super, audit.Meta{}, 2026, t.TempDir()); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a supervisor's export: %v, want forbidden", err)
 		}
 	})

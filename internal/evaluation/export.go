@@ -41,18 +41,19 @@ const (
 // Export writes the evidence pack of period p into dir (made if
 // missing): the report, the indicators' workbook, the archive
 // completeness manifest, the hand entries' evidence files and the
-// checksums of them all. It returns the files written. One audit entry
-// records the export before anything is written. Administrators only.
-func (s *Service) Export(ctx context.Context, who policy.Subject, meta audit.Meta, p Period, dir string) ([]string, error) {
+// checksums of them all. It returns the report it wrote and the files
+// written. One audit entry records the export before anything is
+// written. Administrators only.
+func (s *Service) Export(ctx context.Context, who policy.Subject, meta audit.Meta, p Period, dir string) (Report, []string, error) {
 	if err := policy.Check(who, policy.Export, policy.Resource{Kind: policy.Evaluation}); err != nil {
-		return nil, err
+		return Report{}, nil, err
 	}
 	rep, err := s.report(ctx, p)
 	if err != nil {
-		return nil, err
+		return rep, nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, EvidenceDir), 0o700); err != nil {
-		return nil, fmt.Errorf("无法创建目录 %s：%w", dir, err)
+		return rep, nil, fmt.Errorf("无法创建目录 %s：%w", dir, err)
 	}
 	var written []string
 	sums := map[string]string{}
@@ -72,13 +73,13 @@ func (s *Service) Export(ctx context.Context, who policy.Subject, meta audit.Met
 	entry := audit.Entry{At: s.when(), ActorID: who.AccountID, Actor: who.Name, Action: "export", Object: fmt.Sprintf("evaluation:%d", p),
 		Detail: fmt.Sprintf("导出 %d 年度绩效自评证据包", p), IP: meta.IP, RegionCode: who.RegionCode}
 	if err := write(WorkbookFile, func(w io.Writer) error { return s.workbook(ctx, rep, entry, w) }); err != nil {
-		return written, err
+		return rep, written, err
 	}
 	if err := write(ReportFile, func(w io.Writer) error { return WriteHTML(w, rep, "") }); err != nil {
-		return written, err
+		return rep, written, err
 	}
 	if err := write(ManifestFile, func(w io.Writer) error { return manifest(ctx, s.o.Cases, p, w) }); err != nil {
-		return written, err
+		return rep, written, err
 	}
 	for _, l := range rep.Lines {
 		if l.Entry == nil || l.Entry.File.SHA256 == "" {
@@ -94,7 +95,7 @@ func (s *Service) Export(ctx context.Context, who policy.Subject, meta audit.Met
 			_, err = io.Copy(w, r)
 			return err
 		}); err != nil {
-			return written, err
+			return rep, written, err
 		}
 	}
 	names := make([]string, 0, len(sums))
@@ -110,7 +111,7 @@ func (s *Service) Export(ctx context.Context, who policy.Subject, meta audit.Met
 		}
 		return nil
 	})
-	return written, err
+	return rep, written, err
 }
 
 // safeName keeps an uploaded file's name from leaving the folder.
