@@ -378,6 +378,13 @@ func runDemo(ctx context.Context, env *environment) error {
 		} else if n > 0 {
 			fmt.Fprintf(env.stdout, "已创建 %d 件演示诉求（派单员账号 dispatcher）\n", n)
 		}
+		// Module usage of the past weeks (internal/usage), for the usage
+		// page and the self-evaluation.
+		if sum.Created {
+			if _, err := demo.SeedUsage(ctx, g.DB, g.Clock.Now()); err != nil {
+				return fmt.Errorf("演示模块使用统计：%w", err)
+			}
+		}
 		// Boards and surveys: the satisfaction survey opens now; its answers
 		// and the boards' entries (from finished cases) follow the cases.
 		surveyID, err := demo.SeedSurvey(ctx, g.DB, g.Clock, g.Keys)

@@ -73,6 +73,10 @@ func evaluationStory(t *testing.T, env browserEnv, data, db string, args ...stri
 	if st := eval[string](t, admin, `document.querySelector('#usage-open311 td[data-label="状态"]').textContent.trim()`); st != "闲置" {
 		t.Errorf("Open311 on the usage page: %q, want 闲置", st)
 	}
+	if st := eval[string](t, admin, `document.querySelector('#usage-portal td[data-label="状态"]').textContent.trim()`); st != "使用中" {
+		t.Errorf("the portal on the usage page: %q, want 使用中 (the demo's past weeks)", st)
+	}
+	screenshot(t, admin, env, "usage")
 
 	// The self-evaluation: the case figures of internal/stats are not
 	// connected yet, and say so.

@@ -288,6 +288,7 @@ type Row struct {
 	Info
 	Days     []int64 // uses per day of the report, oldest first
 	Total    int64   // over the report's days
+	Peak     int64   // the busiest day's uses
 	LastUsed string  // the last day with a use, ever; "" never
 	Idle     bool    // no use in the last IdleDays days
 }
@@ -296,7 +297,6 @@ type Row struct {
 type Report struct {
 	Days     []string // the dates, oldest first
 	Rows     []Row
-	Max      int64 // the largest day's count, for the bars
 	IdleDays int
 	Idle     int // how many modules (not channels) are idle
 	Modules  int // how many modules (not channels) there are
@@ -350,7 +350,7 @@ func (s *Service) report(ctx context.Context, days int) (Report, error) {
 			if i, ok := index[day]; ok {
 				r.Days[i] += n
 				r.Total += n
-				rep.Max = max(rep.Max, r.Days[i])
+				r.Peak = max(r.Peak, r.Days[i])
 			}
 		}
 	}

@@ -228,8 +228,8 @@ func TestReportFlagsIdleModules(t *testing.T) {
 				t.Errorf("%s idle = %v, want %v (last used %q)", m, byModule[m].Idle, idle, byModule[m].LastUsed)
 			}
 		}
-		if g := byModule[usage.Guides]; g.Total != 2 || g.Days[30] != 2 || rep.Max != 2 {
-			t.Errorf("guides %+v, max %d", g, rep.Max)
+		if g := byModule[usage.Guides]; g.Total != 2 || g.Days[30] != 2 || g.Peak != 2 {
+			t.Errorf("guides %+v", g)
 		}
 		if rep.Modules != 12 || rep.Idle != 10 {
 			t.Errorf("%d of %d modules idle, want 10 of 12", rep.Idle, rep.Modules)

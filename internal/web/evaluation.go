@@ -31,13 +31,14 @@ type usagePage struct {
 	Periods []int
 }
 
-// Spark is the height class (0 … 8) of one day's bar: the page's CSP
-// allows no inline style, so the bars' heights are classes.
-func (p usagePage) Spark(n int64) int {
-	if n == 0 || p.Max == 0 {
+// Spark is the height class (0 … 8) of a day's bar of n uses in a row
+// whose busiest day had peak: each module's bars show its own trend. The
+// page's CSP allows no inline style, so the heights are classes.
+func (p usagePage) Spark(n, peak int64) int {
+	if n == 0 || peak == 0 {
 		return 0
 	}
-	return int(1 + (n*7)/p.Max)
+	return int(1 + (n*7)/peak)
 }
 
 // First and Last are the report's first and last days.
