@@ -2,11 +2,15 @@ package app_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/app"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/usage"
@@ -72,5 +76,29 @@ func TestModuleUsesSavedOnShutdown(t *testing.T) {
 				t.Errorf("module uses after shutdown: %v, want portal, guides and search once, mobile 3 times", got)
 			}
 		})
+	}
+}
+
+// An indicator system file that does not add up is refused with the
+// setting's name and the reason, before anything is done.
+func TestBadEvaluationFileIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "zwfw.db")
+	noEnv := func(string) string { return "" }
+	if err := app.Run(context.Background(), []string{"migrate", "--db", db}, noEnv, strings.NewReader(""), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "indicators.json")
+	os.WriteFile(bad, []byte(`{"name": "测试", "bands": [{"grade": "合格", "min": 0}],
+		"indicators": [{"code": "A", "name": "产出", "weight": 90, "source": "hand", "rule": {"kind": "score"}}]}`), 0o600)
+	var out strings.Builder
+	err := app.Run(context.Background(), []string{"evidence", "export", "--period", "2026", "--out", filepath.Join(dir, "pack"), "--db", db,
+		"--audit-keys", "k1:" + strings.Repeat("A", 43) + "=", "--evaluation-file", bad}, noEnv, strings.NewReader(""), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "ZWFW_EVALUATION_FILE") || !strings.Contains(err.Error(), "应为 100") {
+		t.Errorf("a system of 90 points: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pack")); !os.IsNotExist(err) {
+		t.Errorf("the refused export made its folder: %v", err)
 	}
 }
