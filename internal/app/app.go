@@ -33,6 +33,7 @@ import (
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/staging"
 	"github.com/zwfw/zwfw/internal/store"
+	"github.com/zwfw/zwfw/internal/usage"
 	"github.com/zwfw/zwfw/internal/web"
 )
 
@@ -76,12 +77,12 @@ var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-ke
 
 var serveFlags = []string{"addr", "metrics-addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
 	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "trusted-proxies", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key", "audit-keys", "checkpoint",
-	"sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
+	"usage-idle-days", "evaluation-file", "sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
 	return []command{
 		{"demo", "启动演示区（湛河区），含演示数据：默认在内置 SQLite 上，也可用 --db 指定一个空的 PostgreSQL", []string{"addr", "db", "data", "reset", "public-url", "log-format",
-			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "demo-cases",
+			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "demo-cases", "usage-idle-days", "evaluation-file",
 			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
 		{"generate", "为性能测试批量生成大量办件（含事件哈希链、文书、材料）：默认写入演示数据目录的内置 SQLite，也可用 --db 指定数据库", []string{"db", "data",
 			"data-keys", "index-key", "audit-keys", "log-format", "log-level", "cases", "seed", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key",
@@ -91,6 +92,10 @@ func commands() []command {
 		{"user reset-password", "重置工作人员密码并退出其所有登录；新密码从标准输入读取一行", append(userFlags, "username"), nil, runUserResetPassword},
 		{"archive export", "导出一个办件的电子档案（ZIP，含材料、文书、结果、事件和校验清单）", []string{"db", "data", "data-keys", "index-key", "log-format", "log-level", "audit-keys",
 			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, []string{"办件编号", "文件"}, runArchiveExport},
+		// The self-evaluation's evidence pack (绩效自评): internal/app/evaluation.go.
+		{"evidence export", "导出一个年度的绩效自评证据包：A4 报告、全部指标的 XLSX、档案完整性清单、手工指标的证明材料和校验清单", []string{"db", "data",
+			"audit-keys", "log-format", "log-level", "usage-idle-days", "evaluation-file", "period", "out",
+			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, nil, runEvidenceExport},
 		{"audit verify", "核对审计日志和每个办件的事件哈希链，列出被改动的记录", append(dbFlags, "audit-keys", "checkpoint"), nil, runAuditVerify},
 		// Statistics (issue 10): internal/app/stats.go.
 		{"stats recount", "按全部办件重新统计（统计分析的计数），用于修复或核对", dbFlags, nil, runStatsRecount},
@@ -375,6 +380,13 @@ func runDemo(ctx context.Context, env *environment) error {
 		} else if n > 0 {
 			fmt.Fprintf(env.stdout, "已创建 %d 件演示诉求（派单员账号 dispatcher）\n", n)
 		}
+		// Module usage of the past weeks (internal/usage), for the usage
+		// page and the self-evaluation.
+		if sum.Created {
+			if _, err := demo.SeedUsage(ctx, g.DB, g.Clock.Now()); err != nil {
+				return fmt.Errorf("演示模块使用统计：%w", err)
+			}
+		}
 		// Boards and surveys: the satisfaction survey opens now; its answers
 		// and the boards' entries (from finished cases) follow the cases.
 		surveyID, err := demo.SeedSurvey(ctx, g.DB, g.Clock, g.Keys)
@@ -530,6 +542,12 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	// another instance publishes a change (docs/ARCHITECTURE.md).
 	go g.Searcher.Watch(jobsCtx, catalogPollInterval)
 	go g.Days.Watch(jobsCtx, g.Calendar, catalogPollInterval)
+	// Module use is added to the database every minute and on shutdown.
+	usesDone := make(chan struct{})
+	go func() {
+		defer close(usesDone)
+		g.Uses.Run(jobsCtx, usage.FlushEvery, func(err error) { log.Warn("module usage not saved", "err", err) })
+	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -555,6 +573,8 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 	if cfg.JobWorkers > 0 {
 		err = errors.Join(err, queue.Stop(shutdownCtx))
 	}
+	stopJobs() // the usage counter's last flush
+	<-usesDone
 	if err != nil {
 		return fmt.Errorf("停止时出错：%w", err)
 	}
@@ -617,7 +637,7 @@ func largeBody(r *http.Request) int64 {
 
 // newHandler returns the public handler and the metrics one; the demo
 // serves metrics on the public address, serve on its own (see serve).
-func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, cfg config.Config, demoMode bool, deps web.Deps, o311 *open311.Handler) (http.Handler, http.Handler, error) {
+func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *staging.Store, uses *usage.Counter, cfg config.Config, demoMode bool, deps web.Deps, o311 *open311.Handler) (http.Handler, http.Handler, error) {
 	pages, err := web.New(deps)
 	if err != nil {
 		return nil, nil, err
@@ -654,7 +674,9 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 	if demoMode {
 		mux.Handle("GET /metrics", m.Handler())
 	}
-	h, err := httpx.Wrap(mux, httpx.Options{
+	// Each module's use is counted from the pattern the mux matched
+	// (internal/usage), inside the middleware so that refusals are not.
+	h, err := httpx.Wrap(uses.Handler(mux, web.Elder), httpx.Options{
 		Log:            log,
 		Observer:       m,
 		MaxBodyBytes:   cfg.MaxBodyBytes,

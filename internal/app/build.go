@@ -3,16 +3,16 @@ package app
 import (
 	"context"
 	"fmt"
-	"github.com/zwfw/zwfw/internal/audit"
-	"github.com/zwfw/zwfw/internal/board"
-	"github.com/zwfw/zwfw/internal/throttle"
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/zwfw/zwfw/internal/apikey"
+	"github.com/zwfw/zwfw/internal/audit"
+	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -20,6 +20,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/config"
+	"github.com/zwfw/zwfw/internal/evaluation"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/open311"
@@ -31,6 +32,8 @@ import (
 	"github.com/zwfw/zwfw/internal/stats"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/survey"
+	"github.com/zwfw/zwfw/internal/throttle"
+	"github.com/zwfw/zwfw/internal/usage"
 	"github.com/zwfw/zwfw/internal/web"
 )
 
@@ -57,6 +60,11 @@ type Graph struct {
 	Surveys *survey.Service
 	Stats   *stats.Service  // statistics and dashboards (issue 10)
 	APIKeys *apikey.Service // keys of other systems (Open311 clients)
+	// Module usage and the self-evaluation (绩效自评); Uses counts a
+	// server's requests (nil in a command's graph).
+	Usage      *usage.Service
+	Uses       *usage.Counter
+	Evaluation *evaluation.Service
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -217,6 +225,32 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// in its own transaction (casework does not import stats).
 	g.Stats = stats.New(db, clk)
 	g.Cases.OnChanged(stats.Changed)
+	// Module usage and the self-evaluation (绩效自评): the indicators
+	// computed from live data are the sources registered here, the case
+	// statistics' four rates (网上可办率, 按时办结率, 最多跑一次率,
+	// 一次性告知率) among them (caseRates).
+	g.Usage = usage.New(db, clk, cfg.UsageIdleDays)
+	system, err := evaluation.Load(cfg.EvaluationFile)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("配置错误 ZWFW_EVALUATION_FILE：%w", err)}
+	}
+	var evidenceFiles evaluation.Files
+	if g.Files != nil {
+		evidenceFiles = g.Files
+	}
+	sources := map[string]evaluation.Source{
+		"archives":             evaluation.ArchiveSource(g.Cases),
+		"module_use":           evaluation.ModuleSource(g.Usage),
+		"satisfaction":         evaluation.SatisfactionSource(g.Ratings),
+		"bad_callback":         evaluation.CallbackSource(g.Ratings),
+		"complaint_resolution": evaluation.ComplaintSource(g.Complaints),
+	}
+	maps.Copy(sources, evaluation.CaseRateSources(caseRates{g.Stats}))
+	g.Evaluation = evaluation.New(db, evaluation.Options{System: system, Clock: clk, Files: evidenceFiles, Cases: g.Cases,
+		Sources: sources,
+		Evidence: map[string]func(context.Context, evaluation.Period) ([]evaluation.Table, error){
+			"on_time_rate": evaluation.LateEvidence(g.Cases),
+		}})
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -267,10 +301,11 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// Open311 GeoReport v2 over the complaints, for clients with a key.
 	o311 := open311.New(open311.Deps{Complaints: g.Complaints, Keys: g.APIKeys, Regions: g.Regions, Clock: clk, Log: log.With("part", "open311"),
 		PublicURL: cfg.PublicURL, Test: o.Demo})
-	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
+	g.Uses = usage.NewCounter(db, clk)
+	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, g.Uses, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
-		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats}, o311)
+		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats, Usage: g.Usage, Evaluation: g.Evaluation}, o311)
 	if err != nil {
 		return nil, err
 	}

@@ -726,6 +726,26 @@ func TestArchiveExport(t *testing.T) {
 		if list, err := rows(f.svc.IncompleteArchives(ctx, supervisor, casework.SupervisionFilter{}, 100)); err != nil || len(list) != 0 {
 			t.Fatalf("complete archive listed: %+v %v", list, err)
 		}
+		// The self-evaluation's manifest lists it complete, with the hash
+		// its chain ends on.
+		manifest := func() []casework.ArchiveStatus {
+			t.Helper()
+			var all []casework.ArchiveStatus
+			if err := f.svc.ArchiveManifest(ctx, supervisor, casework.SupervisionFilter{}, func(a casework.ArchiveStatus) error {
+				all = append(all, a)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return all
+		}
+		var head string
+		if err := db.Read().QueryRow(ctx, `SELECT hash FROM case_events WHERE case_id = ? ORDER BY seq DESC LIMIT 1`, c.ID).Scan(&head); err != nil {
+			t.Fatal(err)
+		}
+		if all := manifest(); len(all) != 1 || all[0].ID != c.ID || !all[0].Complete || all[0].Head != head {
+			t.Fatalf("manifest of one complete archive: %+v (head %s)", all, head)
+		}
 		// A decision notice lost behind the application's back shows up.
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
 			_, err := tx.Exec(ctx, `DELETE FROM case_documents WHERE case_id = ? AND kind = 'decision'`, c.ID)
@@ -736,6 +756,9 @@ func TestArchiveExport(t *testing.T) {
 		list, err := rows(f.svc.IncompleteArchives(ctx, supervisor, casework.SupervisionFilter{}, 100))
 		if err != nil || len(list) != 1 || list[0].Missing[0] != "文书：决定书" {
 			t.Fatalf("incomplete archives %+v %v", list, err)
+		}
+		if all := manifest(); len(all) != 1 || all[0].Complete || strings.Join(all[0].Missing, ",") != "文书：决定书" {
+			t.Fatalf("manifest after the notice was lost: %+v", all)
 		}
 		// A case without its required material is flagged incomplete.
 		d, _ := f.svc.Intake(ctx, f.window, f.itemID, known(f.citizen), nil)

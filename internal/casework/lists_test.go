@@ -358,6 +358,21 @@ func TestListsPageWithoutLossOrRepeat(t *testing.T) {
 				if !sameSet(got, exp) || total != -1 || len(exp) == 0 {
 					t.Fatalf("%s archives %s: %d rows, want %d", sup.name, v.name, len(got), len(exp))
 				}
+				// The self-evaluation's manifest: the same cases, all
+				// incomplete, earliest finished first.
+				var manifest []int64
+				var last time.Time
+				lf.After = ""
+				if err := f.svc.ArchiveManifest(ctx, sup.who, lf, func(a casework.ArchiveStatus) error {
+					if a.Complete || a.UpdatedAt.Before(last) {
+						t.Fatalf("manifest row %+v (after %s)", a, last)
+					}
+					last = a.UpdatedAt
+					manifest = append(manifest, a.ID)
+					return nil
+				}); err != nil || !sameSet(manifest, exp) {
+					t.Fatalf("%s manifest %s: %d rows, want %d (%v)", sup.name, v.name, len(manifest), len(exp), err)
+				}
 			}
 		}
 		// Queues, in their order: dated cases by due date, then the undated.

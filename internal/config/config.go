@@ -74,6 +74,16 @@ type Config struct {
 	S3SecretKey         string
 	S3SSL               bool
 	DemoCases           int
+
+	// Module usage and the self-evaluation (绩效自评): days without use
+	// after which a module is idle, and a file of indicators that
+	// replaces the built-in default ("": the default).
+	UsageIdleDays  int
+	EvaluationFile string
+	// Only for `zwfw evidence export`: the year and the folder.
+	EvidencePeriod int
+	EvidenceOut    string
+
 	// Only for zwfw generate.
 	GenerateCases int
 	GenerateSeed  uint64
@@ -185,6 +195,10 @@ var Settings = []Setting{
 		}},
 	{Env: "ZWFW_COMPLAINT_REOPEN_DAYS", Flag: "complaint-reopen-days", Default: "7", Usage: "诉求答复后群众可要求重新办理的期限（自然日）",
 		set: func(c *Config, v string) error { return intIn(&c.ComplaintReopenDays, v, 1, 90, "重新办理期限") }},
+	{Env: "ZWFW_USAGE_IDLE_DAYS", Flag: "usage-idle-days", Default: "30", Usage: "模块连续多少天无人使用即标为闲置（模块使用统计与绩效自评）",
+		set: func(c *Config, v string) error { return intIn(&c.UsageIdleDays, v, 1, 366, "闲置天数") }},
+	{Env: "ZWFW_EVALUATION_FILE", Flag: "evaluation-file", Usage: "绩效自评指标体系文件（JSON，为空则用内置的默认指标体系）",
+		set: func(c *Config, v string) error { c.EvaluationFile = v; return nil }},
 	{Env: "ZWFW_DB_MAX_CONNS", Flag: "db-max-conns", Default: "0", Usage: "数据库连接池上限（0 为默认：PostgreSQL 20，SQLite 读连接 2×CPU）",
 		set: func(c *Config, v string) error { return intIn(&c.DBMaxConns, v, 0, 1000, "连接池上限") }},
 	{Env: "ZWFW_SQLITE_SYNCHRONOUS", Flag: "sqlite-synchronous", Default: "FULL", Usage: "SQLite 落盘方式：FULL（断电不丢已确认的写入）或 NORMAL",
@@ -338,6 +352,15 @@ var Settings = []Setting{
 			c.GenerateSeed = n
 			return nil
 		}},
+	{Env: "ZWFW_EVIDENCE_PERIOD", Flag: "period", Usage: "（仅 evidence export）评价年度，如 2026",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			return intIn(&c.EvidencePeriod, v, 2000, 2100, "评价年度")
+		}},
+	{Env: "ZWFW_EVIDENCE_OUT", Flag: "out", Usage: "（仅 evidence export）写入证据包的目录（不存在则创建）",
+		set: func(c *Config, v string) error { c.EvidenceOut = v; return nil }},
 	{Env: "ZWFW_RESET", Flag: "reset", Default: "false", Usage: "（仅 demo）删除已有演示数据，重新开始",
 		set: func(c *Config, v string) error { return boolean(&c.Reset, v) }},
 }

@@ -37,6 +37,9 @@ var adminTools = []adminTool{
 	// Complaints (有诉即应).
 	{"GET /admin/complaints/stats", "/admin/complaints/stats", "诉求办理统计", "各单位、各类别的响应率、解决率、满意率、超时和退回"},
 	{"GET /admin/complaints/settings", "/admin/complaints/settings", "诉求类别与派单规则", "诉求类别的派单、反馈时限，按类别和区域派单的规则"},
+	// Module usage and the self-evaluation (绩效自评).
+	{"GET /admin/usage", "/admin/usage", "模块使用统计", "各模块和渠道每天的使用次数，标出长期无人使用的闲置模块"},
+	{"GET /admin/evaluation", "/admin/evaluation", "绩效自评", "按绩效评价指标体系计算得分和等级，录入手工指标，打印 A4 报告"},
 }
 
 // toolsFor lists the admin tools who may open.

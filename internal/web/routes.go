@@ -272,6 +272,13 @@ func (s *Server) routes() []route {
 		{"GET /admin/stats/cases.xlsx", statsViewer, s.statsCasesExport},
 		{"GET /admin/stats/screen", statsViewer, s.statsScreen},
 		{"GET /stats", public, s.publicStats},
+		// Module usage and the self-evaluation (绩效自评): administrators'.
+		{"GET /admin/usage", staffMay(policy.View, usageResource), s.usagePage},
+		{"GET /admin/evaluation", staffMay(policy.View, evaluationResource), s.evaluationView},
+		{"POST /admin/evaluation/entries", staffMay(policy.Edit, evaluationResource), s.evaluationEnter},
+		{"GET /admin/evaluation/print", staffMay(policy.View, evaluationResource), s.evaluationPrint},
+		{"GET /admin/evaluation/report.css", staffMay(policy.View, evaluationResource), s.evaluationCSS},
+		{"GET /admin/evaluation/{period}/{code}/evidence", staffMay(policy.View, evaluationResource), s.evaluationEvidence},
 		// Anything else is not found.
 		{"/", public, func(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.NotFound, "您访问的页面不存在。")

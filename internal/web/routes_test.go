@@ -53,6 +53,10 @@ var guardLetsIn = map[string][]string{
 	"may edit survey":   {"admin"},
 	"may view survey":   {"admin"},
 	"may export survey": {"admin"},
+	// Module usage and the self-evaluation.
+	"may view usage":      {"admin"},
+	"may view evaluation": {"admin"},
+	"may edit evaluation": {"admin"},
 }
 
 // What a guard says when it refuses someone signed in.
@@ -121,6 +125,10 @@ var expectedGuards = map[string]string{
 	// Statistics (issue 10).
 	"GET /admin/stats": "statistics", "GET /admin/stats.xlsx": "statistics", "GET /admin/stats/cases": "statistics",
 	"GET /admin/stats/cases.xlsx": "statistics", "GET /admin/stats/screen": "statistics", "GET /stats": "public",
+	// Module usage and the self-evaluation (绩效自评).
+	"GET /admin/usage": "may view usage", "GET /admin/evaluation": "may view evaluation", "POST /admin/evaluation/entries": "may edit evaluation",
+	"GET /admin/evaluation/print": "may view evaluation", "GET /admin/evaluation/report.css": "may view evaluation",
+	"GET /admin/evaluation/{period}/{code}/evidence": "may view evaluation",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.
@@ -247,7 +255,7 @@ func TestLinksOnlyToWhatOpens(t *testing.T) {
 		site := newTestSite(t, db)
 		bs := signInAll(t, site, db)
 		wantNav := map[string][2]bool{ // 工作台, 管理
-			"anonymous": {false, false}, "citizen": {false, false}, "window": {true, false}, "reviewer": {true, false},
+			"anonymous": {false, false}, "citizen": {false, false}, "window": {true, true}, "reviewer": {true, true}, // 统计分析, their department's
 			"head": {true, true}, "supervisor": {true, true}, "catalog": {true, true}, "admin": {true, true}}
 		for _, who := range visitors {
 			ex := bs[who].get("/items")

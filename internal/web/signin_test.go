@@ -52,7 +52,12 @@ func TestStaffSignInAndWhatEachRoleSees(t *testing.T) {
 		if ex := clerk.get("/workbench"); ex.status != 200 || !strings.Contains(ex.body, "窗口人员") || !strings.Contains(ex.body, dept.Name) {
 			t.Fatalf("clerk workbench: %d", ex.status)
 		}
-		for _, p := range []string{"/admin", "/admin/audit", "/admin/jobs", "/admin/quality"} {
+		// A clerk's admin home holds their department's statistics only
+		// (统计分析, issue 10); the other tools stay closed.
+		if ex := clerk.get("/admin"); ex.status != 200 || !strings.Contains(ex.body, `href="/admin/stats"`) || strings.Contains(ex.body, "审计日志") {
+			t.Errorf("clerk /admin: %d", ex.status)
+		}
+		for _, p := range []string{"/admin/audit", "/admin/jobs", "/admin/quality"} {
 			if ex := clerk.get(p); ex.status != http.StatusForbidden {
 				t.Errorf("clerk %s: %d", p, ex.status)
 			}

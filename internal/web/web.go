@@ -30,6 +30,7 @@ import (
 	"github.com/zwfw/zwfw/internal/catalog/item"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/complaint"
+	"github.com/zwfw/zwfw/internal/evaluation"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
@@ -42,6 +43,7 @@ import (
 	"github.com/zwfw/zwfw/internal/stats"
 	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/throttle"
+	"github.com/zwfw/zwfw/internal/usage"
 )
 
 //go:embed templates
@@ -84,6 +86,9 @@ type Server struct {
 
 	// Statistics and dashboards (统计分析, issue 10).
 	stats *stats.Service
+	// Module usage and the self-evaluation (绩效自评).
+	usage      *usage.Service
+	evaluation *evaluation.Service
 }
 
 // Deps are the services the pages use.
@@ -115,6 +120,9 @@ type Deps struct {
 	Surveys *survey.Service
 	// Statistics and dashboards (统计分析, issue 10).
 	Stats *stats.Service
+	// Module usage and the self-evaluation (绩效自评).
+	Usage      *usage.Service
+	Evaluation *evaluation.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -135,7 +143,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
-		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats}
+		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -173,6 +181,8 @@ func New(d Deps) (*Server, error) {
 			}
 			return m
 		},
+		// The self-evaluation's figures, as its report writes them.
+		"num": evaluation.Num, "maxMB": func() int { return MaxMaterialBytes >> 20 },
 		// 好差评's names, and a table of rates with its first column's label.
 		"stateName": rating.StateName, "subjectName": rating.SubjectName, "channelName": func(c string) string { return channelNames[c] },
 		"rateTable": func(rows []rating.Rate, levels []rating.Level, label string) any {
@@ -226,6 +236,10 @@ func New(d Deps) (*Server, error) {
 	}
 	// Statistics (issue 10).
 	if err := parsePages(base, templateFiles, statsPages, s.pages); err != nil {
+		return nil, err
+	}
+	// Module usage and the self-evaluation (绩效自评).
+	if err := parsePages(base, templateFiles, []string{"usage", "evaluation"}, s.pages); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -365,6 +379,9 @@ func navIs(nav string) map[string]bool {
 // failure shows the error page instead): growing a new one to a page's
 // size on every view was a fifth of the search page's allocation.
 var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Elder reports whether r was made in 关怀模式, for the usage count.
+func Elder(r *http.Request) bool { return elder(r) }
 
 func elder(r *http.Request) bool {
 	c, err := r.Cookie(elderCookie)
@@ -570,6 +587,9 @@ func LargeBody(r *http.Request) int64 {
 		return 64 << 20
 	case (strings.HasPrefix(r.URL.Path, "/me/cases/") || strings.HasPrefix(r.URL.Path, "/workbench/cases/")) &&
 		(strings.Contains(r.URL.Path, "/materials/") || strings.HasSuffix(r.URL.Path, "/complete")):
+		return MaxMaterialBytes + 1<<20
+	case r.URL.Path == "/admin/evaluation/entries":
+		// A hand entry's evidence file (绩效自评).
 		return MaxMaterialBytes + 1<<20
 	case r.URL.Path == "/complaints" || r.URL.Path == "/complaints/code" || r.URL.Path == "/workbench/complaints/new":
 		// A complaint's photos with the form around them.

@@ -23,6 +23,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/demo"
+	"github.com/zwfw/zwfw/internal/evaluation"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
@@ -39,6 +40,7 @@ import (
 	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/throttle"
+	"github.com/zwfw/zwfw/internal/usage"
 	"github.com/zwfw/zwfw/internal/web"
 )
 
@@ -122,10 +124,16 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	if err := complaints.SeedDefaults(context.Background(), testAdmin, audit.Meta{}); err != nil {
 		t.Fatal(err)
 	}
+	// Module usage and the self-evaluation, with the live sources the
+	// server registers.
+	uses := usage.New(db, clk, 30)
+	evaluations := evaluation.New(db, evaluation.Options{System: evaluation.Default(), Clock: clk, Files: files, Cases: cases,
+		Sources: map[string]evaluation.Source{"archives": evaluation.ArchiveSource(cases), "module_use": evaluation.ModuleSource(uses),
+			"satisfaction": evaluation.SatisfactionSource(ratings), "complaint_resolution": evaluation.ComplaintSource(complaints)}})
 	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Ratings: ratings, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints,
 		Boards: board.New(db, clk, cases.BoardSource(), complaints.BoardSource(), ratings.BoardSource()), Surveys: survey.New(db, clk, keys),
-		Stats: stats.New(db, clk)})
+		Stats: stats.New(db, clk), Usage: uses, Evaluation: evaluations})
 	if err != nil {
 		t.Fatal(err)
 	}
