@@ -15,6 +15,7 @@ import (
 // Each start of the demo makes a key and revokes the one made before, so
 // that only the printed key works.
 func TestSeedAPIKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	keys := apikey.NewService(storetest.SQLite(t), clock.NewManual(time.Date(2026, 12, 7, 9, 0, 0, 0, clock.China)))
 	first, err := demo.SeedAPIKey(ctx, keys)

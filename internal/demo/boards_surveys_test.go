@@ -29,6 +29,7 @@ import (
 // cases — in time on the 表扬台, late on the 曝光台 — without the
 // applicants' names; seeding again adds nothing.
 func TestSeedBoardsAndSurvey(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 7, 10, 0, 0, 0, clock.China)

@@ -26,6 +26,7 @@ import (
 // state is there, some are due soon or late, and each has its record,
 // notices and materials, with every chain intact.
 func TestSeedCasesCoverEveryState(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)

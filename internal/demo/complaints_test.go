@@ -21,6 +21,7 @@ import (
 // The demo's complaints are made through the service in every state, with
 // bounces, helpers, reopenings and late ones, once.
 func TestSeedComplaintsCoverEveryState(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 7, 15, 0, 0, 0, clock.China)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestSeedBuildsTheDistrictOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))

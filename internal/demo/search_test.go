@@ -59,6 +59,7 @@ var everydayNeeds = []struct {
 }
 
 func TestEverydayNeedsAreFoundInTheFirstThree(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
@@ -98,6 +99,7 @@ func TestEverydayNeedsAreFoundInTheFirstThree(t *testing.T) {
 }
 
 func TestDemoCatalogPassesQualityRulesAndCoversEveryLevel(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := storetest.SQLite(t)
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
@@ -148,6 +150,7 @@ func TestDemoCatalogPassesQualityRulesAndCoversEveryLevel(t *testing.T) {
 // centre of the street the person lives in, and 办证 finds the items that
 // issue a 证照 although none is named so.
 func TestSearchGroupsAServiceAndPicksThePersonsPlace(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))

@@ -9,9 +9,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/zwfw/zwfw/internal/store"
@@ -29,10 +32,60 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
-// SQLite returns a fresh migrated SQLite database in t's temporary directory.
+// SQLite returns a fresh migrated SQLite database in t's temporary directory:
+// a copy of a file migrated once per test binary, so that each test does
+// not replay every migration (open still runs Migrate, which then finds
+// nothing to do).
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	return open(t, SQLiteURL(t))
+	file, err := migratedSQLite()
+	if err != nil {
+		t.Fatalf("migrated SQLite database: %v", err)
+	}
+	path := SQLiteURL(t)
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return open(t, path)
+}
+
+var sqliteTemplate struct {
+	once sync.Once
+	file []byte
+	err  error
+}
+
+// migratedSQLite returns the bytes of a newly migrated SQLite database,
+// made once: migrated in a temporary directory, its write-ahead log
+// checkpointed into the file, the directory removed.
+func migratedSQLite() ([]byte, error) {
+	sqliteTemplate.once.Do(func() {
+		sqliteTemplate.file, sqliteTemplate.err = func() ([]byte, error) {
+			dir, err := os.MkdirTemp("", "zwfw-storetest-")
+			if err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(dir)
+			path := filepath.Join(dir, "zwfw.db")
+			ctx := context.Background()
+			db, err := store.Open(ctx, path, store.Options{})
+			if err != nil {
+				return nil, err
+			}
+			_, err = db.Migrate(ctx)
+			if err == nil {
+				err = db.Optimize(ctx) // truncates the log into the file
+			}
+			if err = errors.Join(err, db.Close()); err != nil {
+				return nil, err
+			}
+			if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+				return nil, fmt.Errorf("the write-ahead log holds %d bytes after a checkpoint", fi.Size())
+			}
+			return os.ReadFile(path)
+		}()
+	})
+	return sqliteTemplate.file, sqliteTemplate.err
 }
 
 // SQLiteURL returns the path of a new SQLite file, not yet created.
