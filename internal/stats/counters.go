@@ -9,8 +9,11 @@
 package stats
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,39 +116,96 @@ func contribution(c casework.Case) (Key, Counts) {
 	return k, n
 }
 
-// Changed adjusts case_stats, in tx, for a case that changed from before
-// to after (before is the zero Case when it was just made): it is the
-// casework.OnChanged hook. The additions are UPSERTs, so that any number
-// of instances may write at once.
+// Changed notes, in tx, the change of a case from before to after
+// (before is the zero Case when it was just made): it is the
+// casework.OnChanged hook. The additions gather in the transaction and are
+// written once, just before it commits (pending.Flush): a batch of
+// submissions to one department adds to its rows once, and the rows are
+// locked only for the commit, in one order.
 func Changed(ctx context.Context, tx *store.Tx, before, after casework.Case) error {
+	p := tx.Deferred(pendingKey{}, func() store.Flusher { return pending{} }).(pending)
 	kb, nb := contribution(before)
 	ka, na := contribution(after)
-	if kb == ka {
-		na.add(nb, -1)
-		return add(ctx, tx, ka, na)
-	}
-	var minus Counts
-	minus.add(nb, -1)
-	if err := add(ctx, tx, kb, minus); err != nil {
-		return err
-	}
-	return add(ctx, tx, ka, na)
+	p.add(kb, nb, -1)
+	p.add(ka, na, 1)
+	return nil
 }
 
-// add adds n to the row k of case_stats, and to its rows of
-// case_stats_units and case_stats_items.
-func add(ctx context.Context, q store.Querier, k Key, n Counts) error {
+type pendingKey struct{}
+
+// pending are a transaction's additions to case_stats, by row.
+type pending map[Key]Counts
+
+func (p pending) add(k Key, n Counts, sign int64) {
 	if n.zero() {
-		return nil
+		return
 	}
-	if _, err := q.Exec(ctx, upsert, append([]any{k.Month, k.ItemID, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
-		return fmt.Errorf("case_stats: %w", err)
+	c := p[k]
+	c.add(n, sign)
+	p[k] = c
+}
+
+// unitKey and itemKey are the rows of case_stats_units and
+// case_stats_items a row of case_stats adds to.
+type unitKey struct {
+	Month        string
+	DepartmentID int64
+	RegionCode   string
+	Channel      string
+}
+
+type itemKey struct {
+	Month  string
+	ItemID int64
+}
+
+// Flush UPSERTs the additions: case_stats, then case_stats_units, then
+// case_stats_items, each table's rows in key order, so that two
+// transactions adding to the same rows wait for each other rather than
+// deadlock. The UPSERTs add, so that any number of instances may write at
+// once.
+func (p pending) Flush(ctx context.Context, tx *store.Tx) error {
+	var keys []Key
+	units := map[unitKey]Counts{}
+	items := map[itemKey]Counts{}
+	for k, n := range p {
+		if n.zero() {
+			continue
+		}
+		keys = append(keys, k)
+		u, i := unitKey{k.Month, k.DepartmentID, k.RegionCode, k.Channel}, itemKey{k.Month, k.ItemID}
+		cu, ci := units[u], items[i]
+		cu.add(n, 1)
+		ci.add(n, 1)
+		units[u], items[i] = cu, ci
 	}
-	if _, err := q.Exec(ctx, upsertUnits, append([]any{k.Month, k.DepartmentID, k.RegionCode, k.Channel}, values(n)...)...); err != nil {
-		return fmt.Errorf("case_stats_units: %w", err)
+	slices.SortFunc(keys, func(a, b Key) int {
+		return cmp.Or(cmp.Compare(a.Month, b.Month), cmp.Compare(a.ItemID, b.ItemID), cmp.Compare(a.DepartmentID, b.DepartmentID),
+			cmp.Compare(a.RegionCode, b.RegionCode), cmp.Compare(a.Channel, b.Channel))
+	})
+	for _, k := range keys {
+		if _, err := tx.Exec(ctx, upsert, append([]any{k.Month, k.ItemID, k.DepartmentID, k.RegionCode, k.Channel}, values(p[k])...)...); err != nil {
+			return fmt.Errorf("case_stats: %w", err)
+		}
 	}
-	if _, err := q.Exec(ctx, upsertItems, append([]any{k.Month, k.ItemID}, append(values(n), n.Online)...)...); err != nil {
-		return fmt.Errorf("case_stats_items: %w", err)
+	for _, u := range slices.SortedFunc(maps.Keys(units), func(a, b unitKey) int {
+		return cmp.Or(cmp.Compare(a.Month, b.Month), cmp.Compare(a.DepartmentID, b.DepartmentID),
+			cmp.Compare(a.RegionCode, b.RegionCode), cmp.Compare(a.Channel, b.Channel))
+	}) {
+		if n := units[u]; !n.zero() {
+			if _, err := tx.Exec(ctx, upsertUnits, append([]any{u.Month, u.DepartmentID, u.RegionCode, u.Channel}, values(n)...)...); err != nil {
+				return fmt.Errorf("case_stats_units: %w", err)
+			}
+		}
+	}
+	for _, i := range slices.SortedFunc(maps.Keys(items), func(a, b itemKey) int {
+		return cmp.Or(cmp.Compare(a.Month, b.Month), cmp.Compare(a.ItemID, b.ItemID))
+	}) {
+		if n := items[i]; !n.zero() {
+			if _, err := tx.Exec(ctx, upsertItems, append([]any{i.Month, i.ItemID}, append(values(n), n.Online)...)...); err != nil {
+				return fmt.Errorf("case_stats_items: %w", err)
+			}
+		}
 	}
 	return nil
 }

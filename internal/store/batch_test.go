@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -91,3 +93,93 @@ func TestTxBatchedCancelled(t *testing.T) {
 		t.Fatalf("cancelled caller: %v, ran %v", err, ran)
 	}
 }
+
+// tally is a Flusher: the additions a transaction's callers made to a
+// counter table, written once before the commit.
+type tally map[string]int
+
+func (t tally) Flush(ctx context.Context, tx *store.Tx) error {
+	for _, k := range slices.Sorted(maps.Keys(t)) {
+		if _, err := tx.Exec(ctx, `INSERT INTO tallies (k, n) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET n = tallies.n + excluded.n`, k, t[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type tallyKey struct{}
+
+func tallyOf(tx *store.Tx) tally {
+	return tx.Deferred(tallyKey{}, func() store.Flusher { return tally{} }).(tally)
+}
+
+// What callers defer to the commit is written once a transaction, a
+// batch's callers' additions together, and counts exactly; a Flusher's
+// error rolls the transaction's work back.
+func TestTxDeferred(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `CREATE TABLE tallies (k TEXT PRIMARY KEY, n BIGINT NOT NULL)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		const callers = 300
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := db.TxBatched(ctx, func(tx *store.Tx) error {
+					// Each caller adds in its own order: the flush sorts.
+					keys := []string{"a", "b", "c"}
+					if i%2 == 1 {
+						slices.Reverse(keys)
+					}
+					for _, k := range keys {
+						tallyOf(tx)[k]++
+					}
+					if i%60 == 11 {
+						return errors.New("refused") // alone, adds nothing
+					}
+					return nil
+				})
+				if (err != nil) != (i%60 == 11) {
+					t.Errorf("caller %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		want := callers - callers/60
+		for _, k := range []string{"a", "b", "c"} {
+			var n int
+			if err := db.Read().QueryRow(ctx, `SELECT n FROM tallies WHERE k = ?`, k).Scan(&n); err != nil || n != want {
+				t.Errorf("tally %s = %d, want %d (%v)", k, n, want, err)
+			}
+		}
+
+		failing := errors.New("flush failed")
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO tallies (k, n) VALUES ('d', 1)`); err != nil {
+				return err
+			}
+			if tx.Deferred(tallyKey{}, func() store.Flusher { return failFlush{failing} }) != tx.Deferred(tallyKey{}, nil) {
+				t.Error("a second Deferred with the same key made another Flusher")
+			}
+			return nil
+		})
+		if !errors.Is(err, failing) {
+			t.Fatalf("Tx = %v, want the flusher's error", err)
+		}
+		var n int
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM tallies WHERE k = 'd'`).Scan(&n)
+		if n != 0 {
+			t.Error("the work of a transaction whose flush failed was committed")
+		}
+	})
+}
+
+type failFlush struct{ err error }
+
+func (f failFlush) Flush(context.Context, *store.Tx) error { return f.err }

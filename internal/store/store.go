@@ -216,8 +216,14 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			sqlTx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{runner: runner{sqlTx, db.Dialect}, tx: sqlTx, chain: db.chain}); err != nil {
+	tx := &Tx{runner: runner{sqlTx, db.Dialect}, tx: sqlTx, chain: db.chain}
+	if err = fn(tx); err != nil {
 		return err
+	}
+	for _, d := range tx.deferred {
+		if err = d.flusher.Flush(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -228,8 +234,38 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 // Tx is a write transaction.
 type Tx struct {
 	runner
-	tx    *sql.Tx
-	chain *chainhash.Keys
+	tx       *sql.Tx
+	chain    *chainhash.Keys
+	deferred []deferred
+}
+
+// A Flusher is work a transaction gathers as it goes and writes once, just
+// before it commits: counters that many changes in one transaction add to
+// (one UPSERT a row however many changes, the rows locked in one order and
+// only for the commit, so that concurrent transactions neither deadlock
+// nor queue behind each other's open work).
+type Flusher interface {
+	Flush(ctx context.Context, tx *Tx) error
+}
+
+type deferred struct {
+	key     any
+	flusher Flusher
+}
+
+// Deferred returns the Flusher kept in t under key, made by mk the first
+// time it is asked for. Flushers run in the order they were made, after
+// the transaction's work and before its commit; an error rolls all of it
+// back. The transaction's work is every caller's in a batch (TxBatched).
+func (t *Tx) Deferred(key any, mk func() Flusher) Flusher {
+	for _, d := range t.deferred {
+		if d.key == key {
+			return d.flusher
+		}
+	}
+	f := mk()
+	t.deferred = append(t.deferred, deferred{key, f})
+	return f
 }
 
 // ChainKeys are the keys that sign hash chains appended in this transaction.
