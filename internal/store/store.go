@@ -34,11 +34,12 @@ const (
 // in Go is cheaper and fairer than letting them spin on SQLITE_BUSY. On
 // PostgreSQL both sides are the same pool.
 type DB struct {
-	Dialect Dialect
-	write   *sql.DB
-	read    *sql.DB
-	batch   batcher
-	chain   *chainhash.Keys
+	Dialect  Dialect
+	write    *sql.DB
+	read     *sql.DB
+	batch    batcher
+	chain    *chainhash.Keys
+	versions versionReads
 }
 
 // SetChainKeys sets the keys that sign the audit log's and the cases'

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // The rows of cache_versions (catalog, regions, calendar, …) tell every
@@ -15,20 +16,83 @@ import (
 // request reads every row once, at its first need, and keeps them for the
 // rest of the request (WithVersions). The copy stays as fresh as before:
 // a request sees every change committed before it began, on any instance.
+//
+// Concurrent requests share those reads: a request may take the rows read
+// by a query that began after the request did, since that query saw every
+// change committed before the request began. Under load one query serves
+// every request that arrived while the previous one ran, so the reads no
+// longer grow with the requests.
 
 type versionsKey struct{}
 
+// ticks orders the beginnings of requests and of reads of cache_versions.
+var ticks atomic.Int64
+
 // versionMemo holds the versions read for one request.
 type versionMemo struct {
-	mu  sync.Mutex
-	v   map[string]int64 // nil until first read
-	off bool             // the request changed a version: read afresh from then on
+	mu    sync.Mutex
+	began int64            // the request's tick
+	v     map[string]int64 // nil until first read
+	off   bool             // the request changed a version: read afresh from then on
 }
 
 // WithVersions returns a context in which CacheVersion reads the versions
 // once; the HTTP handler chain gives one to every request.
 func WithVersions(ctx context.Context) context.Context {
-	return context.WithValue(ctx, versionsKey{}, &versionMemo{})
+	return context.WithValue(ctx, versionsKey{}, &versionMemo{began: ticks.Add(1)})
+}
+
+// versionReads are a database's reads of every row of cache_versions,
+// shared between requests: the newest finished and the newest running.
+type versionReads struct {
+	mu      sync.Mutex
+	last    *versionRead
+	running *versionRead
+	queries atomic.Int64 // how many were made, for the tests
+}
+
+// versionRead is one query of cache_versions, begun at tick began.
+type versionRead struct {
+	began int64
+	done  chan struct{} // closed when v and err are set
+	v     map[string]int64
+	err   error
+}
+
+// since returns the rows as read by a query begun after tick.
+func (r *versionReads) since(ctx context.Context, db *DB, tick int64) (map[string]int64, error) {
+	r.mu.Lock()
+	if r.last != nil && r.last.began > tick {
+		v := r.last.v
+		r.mu.Unlock()
+		return v, nil
+	}
+	if run := r.running; run != nil && run.began > tick {
+		r.mu.Unlock()
+		select {
+		case <-run.done:
+			return run.v, run.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	run := &versionRead{began: ticks.Add(1), done: make(chan struct{})}
+	r.running = run
+	r.mu.Unlock()
+
+	r.queries.Add(1)
+	// The read serves other requests too: one leaving does not cancel it.
+	run.v, run.err = db.readVersions(context.WithoutCancel(ctx))
+	r.mu.Lock()
+	if r.running == run {
+		r.running = nil
+	}
+	if run.err == nil && (r.last == nil || r.last.began < run.began) {
+		r.last = run
+	}
+	r.mu.Unlock()
+	close(run.done)
+	return run.v, run.err
 }
 
 // CacheVersion returns the version of name in cache_versions, from the
@@ -44,28 +108,37 @@ func (db *DB) CacheVersion(ctx context.Context, name string) (int64, error) {
 		return db.readVersion(ctx, name)
 	}
 	if m.v == nil {
-		rows, err := db.Read().Query(ctx, `SELECT name, version FROM cache_versions`)
+		v, err := db.versions.since(ctx, db, m.began)
 		if err != nil {
-			return 0, fmt.Errorf("cache versions: %w", err)
-		}
-		defer rows.Close()
-		v := map[string]int64{}
-		for rows.Next() {
-			var n string
-			var ver int64
-			if err := rows.Scan(&n, &ver); err != nil {
-				return 0, fmt.Errorf("cache versions: %w", err)
-			}
-			v[n] = ver
-		}
-		if err := rows.Err(); err != nil {
-			return 0, fmt.Errorf("cache versions: %w", err)
+			return 0, err
 		}
 		m.v = v
 	}
 	v, ok := m.v[name]
 	if !ok {
 		return 0, fmt.Errorf("cache version %q: no such row", name)
+	}
+	return v, nil
+}
+
+// readVersions reads every row of cache_versions.
+func (db *DB) readVersions(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.Read().Query(ctx, `SELECT name, version FROM cache_versions`)
+	if err != nil {
+		return nil, fmt.Errorf("cache versions: %w", err)
+	}
+	defer rows.Close()
+	v := map[string]int64{}
+	for rows.Next() {
+		var n string
+		var ver int64
+		if err := rows.Scan(&n, &ver); err != nil {
+			return nil, fmt.Errorf("cache versions: %w", err)
+		}
+		v[n] = ver
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cache versions: %w", err)
 	}
 	return v, nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/zwfw/zwfw/internal/store"
@@ -53,6 +54,49 @@ func TestCacheVersionsOncePerRequest(t *testing.T) {
 		}
 		if _, err := db.CacheVersion(store.WithVersions(ctx), "nothing"); err == nil {
 			t.Fatal("a version that does not exist was read")
+		}
+	})
+}
+
+// Requests that begin together share one read of the versions: it began
+// after all of them, so it saw every change committed before any did. A
+// request that begins after the read reads again.
+func TestCacheVersionsSharedBetweenRequests(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const requests = 100
+		reqs := make([]context.Context, requests)
+		for i := range reqs {
+			reqs[i] = store.WithVersions(ctx)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return store.BumpVersion(ctx, tx, "regions") }); err != nil {
+			t.Fatal(err)
+		}
+		want, err := db.CacheVersion(ctx, "regions")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := db.VersionQueries()
+		var wg sync.WaitGroup
+		for _, req := range reqs {
+			wg.Go(func() {
+				if v, err := db.CacheVersion(req, "regions"); err != nil || v != want {
+					t.Errorf("a request read %d (%v), want %d: the change committed before it", v, err, want)
+				}
+			})
+		}
+		wg.Wait()
+		if n := db.VersionQueries() - before; n != 1 {
+			t.Errorf("%d requests begun together made %d queries, want 1", requests, n)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return store.BumpVersion(ctx, tx, "regions") }); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := db.CacheVersion(store.WithVersions(ctx), "regions"); err != nil || v != want+1 {
+			t.Errorf("a later request read %d (%v), want %d", v, err, want+1)
+		}
+		if n := db.VersionQueries() - before; n != 2 {
+			t.Errorf("the later request did not read again (%d queries)", n)
 		}
 	})
 }
