@@ -396,3 +396,29 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// CasesOnly writes the same cases' rows, the same statuses and figures,
+// and nothing else.
+func TestGenerateCasesOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
+		f := setup(t, db, now)
+		res, err := generate.Run(ctx, f.deps, generate.Options{Cases: 1000, Seed: 7, CasesOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for table, want := range map[string]int{"cases": 1000, "case_events": 0, "case_materials": 0, "case_documents": 0} {
+			var n int
+			if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil || n != want {
+				t.Errorf("%s: %d rows (%v), want %d", table, n, err, want)
+			}
+		}
+		var finished, accepted int
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE finished_on <> ''`).Scan(&finished)
+		db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE accepted_on <> ''`).Scan(&accepted)
+		if finished == 0 || accepted <= finished/2 || res.ByStatus[casework.Completed] == 0 {
+			t.Errorf("%d finished, %d accepted, by status %v: the cases' figures were not filled", finished, accepted, res.ByStatus)
+		}
+	})
+}

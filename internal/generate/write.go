@@ -195,9 +195,14 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 		events = append(events, casework.Event{Seq: len(events) + 1, At: at, ActorID: actor, ActorRole: role, Action: a, From: from, To: c.Status, Reason: reason})
 	}
 	var submitted any
+	// full: the case's materials, notices and chained events too, not
+	// only its row (Options.CasesOnly).
+	full := !g.opt.CasesOnly
 	if p.status == casework.Draft {
 		event(created, p.who.id, applicantRole, casework.Create, "", "")
-		states = append(states, casework.StateDigest(c, form, nil, nil))
+		if full {
+			states = append(states, casework.StateDigest(c, form, nil, nil))
+		}
 	} else {
 		// Submitted in one request, as casework.Apply records it: created,
 		// materials handed in, submitted, all committing to the state after.
@@ -216,9 +221,11 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 		}
 		c.Status = casework.Submitted
 		event(created, p.who.id, applicantRole, casework.Submit, casework.Draft, "")
-		state := casework.StateDigest(c, form, mats, nil)
-		for range events {
-			states = append(states, state)
+		if full {
+			state := casework.StateDigest(c, form, mats, nil)
+			for range events {
+				states = append(states, state)
+			}
 		}
 	}
 	decision := ""
@@ -262,7 +269,7 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 		}
 		c.Version++
 		c.UpdatedAt = at
-		if _, ok := casework.NoticeKind(a, c.Channel); ok {
+		if _, ok := casework.NoticeKind(a, c.Channel); ok && full {
 			n := casework.Notice{Action: a, Case: c, Item: it.Item, To: casework.Party{Name: p.who.name}, Department: it.dept,
 				Government: it.govt, Reason: reason, Day: today, Due: due, Decided: decision}
 			d, _ := n.Document(p.docSeqs[len(docs)], at)
@@ -272,7 +279,16 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 			docs = append(docs, d)
 		}
 		event(at, actor, role, a, from, reason)
-		states = append(states, casework.StateDigest(c, form, mats, docs))
+		if full {
+			states = append(states, casework.StateDigest(c, form, mats, docs))
+		}
+	}
+	r.cases = append(r.cases, id, c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, string(c.Status),
+		c.Channel, form, c.Corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
+		c.ResultType, c.Decision, c.Delivery, c.Transfers, c.Version, c.CreatedAt, c.UpdatedAt, submitted,
+		dateText(c.FinishedOn), c.HandlingDays, c.PromiseDays, c.LegalDays)
+	if !full {
+		return nil
 	}
 	prev := casework.Genesis
 	for i := range events {
@@ -286,10 +302,6 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 			prev, states[i], e.Hash)
 		prev = e.Hash
 	}
-	r.cases = append(r.cases, id, c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, string(c.Status),
-		c.Channel, form, c.Corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
-		c.ResultType, c.Decision, c.Delivery, c.Transfers, c.Version, c.CreatedAt, c.UpdatedAt, submitted,
-		dateText(c.FinishedOn), c.HandlingDays, c.PromiseDays, c.LegalDays)
 	for _, m := range mats {
 		r.materials = append(r.materials, id, m.Position, m.Name, m.SHA256, m.Size, m.ContentType, m.Filename, p.who.id, m.UploadedAt)
 	}
