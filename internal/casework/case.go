@@ -37,6 +37,7 @@ type Case struct {
 	Delivery     string // how the result reached the applicant, once delivered
 	Transfers    int    // times passed to another department
 	Visits       int    // times the applicant came in person (最多跑一次)
+	AssistedBy   int64  // 帮办代办: the worker who applied for the applicant (assisted.go), or 0
 	// How it finished (办结 or 不予受理), set by the finishing step for the
 	// statistics: the day, the working days since acceptance, and the
 	// item's promised and legal limits in working days (0: not accepted,
@@ -55,12 +56,14 @@ type Case struct {
 // Resource is the case as the policy sees it.
 func (c Case) Resource() policy.Resource {
 	return policy.Resource{Kind: policy.Case, OwnerID: c.ApplicantID, EnterpriseID: c.EnterpriseID,
-		DepartmentID: c.DepartmentID, RegionCode: c.RegionCode, Draft: c.Status == Draft, Counter: c.Channel == "window"}
+		DepartmentID: c.DepartmentID, RegionCode: c.RegionCode, Draft: c.Status == Draft, Counter: c.Channel == "window",
+		// An assisted case is written with its consent in one transaction.
+		AssistedBy: c.AssistedBy, Consented: c.AssistedBy != 0}
 }
 
 const caseColumns = `id, number, item_id, item_version, applicant_id, COALESCE(enterprise_id, 0), department_id, region_code, status,
 	channel, form_data, corrections, accepted_on, due_on, paused_on, result_sha256, result_name, result_type, decision, delivery, transfers,
-	visits, finished_on, handling_days, promise_days, legal_days, version, created_at, updated_at`
+	visits, finished_on, handling_days, promise_days, legal_days, version, created_at, updated_at, COALESCE(assisted_by, 0)`
 
 func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 	var c Case
@@ -68,7 +71,7 @@ func load(ctx context.Context, q store.Querier, id int64) (Case, error) {
 	err := q.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id).Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemVersion,
 		&c.ApplicantID, &c.EnterpriseID, &c.DepartmentID, &c.RegionCode, &c.Status, &c.Channel, &form, &c.Corrections, &accepted, &due, &paused,
 		&c.ResultSHA256, &c.ResultName, &c.ResultType, &c.Decision, &c.Delivery, &c.Transfers,
-		&c.Visits, &finished, &c.HandlingDays, &c.PromiseDays, &c.LegalDays, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+		&c.Visits, &finished, &c.HandlingDays, &c.PromiseDays, &c.LegalDays, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.AssistedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, apperr.New(apperr.NotFound, "没有找到。")
 	}

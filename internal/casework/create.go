@@ -69,19 +69,22 @@ func (s *Service) open(ctx context.Context, c *Case, it catalog.Item, now time.T
 // at the case's version: the item was read before the transaction, from a
 // recent copy on the busiest path.
 func insertCase(ctx context.Context, tx *store.Tx, c *Case, form string) error {
-	var enterprise, submitted any
+	var enterprise, submitted, assisted any
 	if c.EnterpriseID != 0 {
 		enterprise = c.EnterpriseID
+	}
+	if c.AssistedBy != 0 {
+		assisted = c.AssistedBy
 	}
 	if c.Status == Submitted {
 		submitted = c.CreatedAt
 	}
 	err := tx.QueryRow(ctx, `INSERT INTO cases (number, item_id, item_version, applicant_id, enterprise_id, department_id,
-		region_code, status, channel, form_data, version, created_at, updated_at, submitted_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE id = ? AND status = 'published' AND published_version = ?)
+		region_code, status, channel, form_data, version, created_at, updated_at, submitted_at, assisted_by)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM items WHERE id = ? AND status = 'published' AND published_version = ?)
 		RETURNING id`,
 		c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, enterprise, c.DepartmentID, c.RegionCode, c.Status, c.Channel, form,
-		c.CreatedAt, c.UpdatedAt, submitted, c.ItemID, c.ItemVersion).Scan(&c.ID)
+		c.CreatedAt, c.UpdatedAt, submitted, assisted, c.ItemID, c.ItemVersion).Scan(&c.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.New(apperr.Conflict, "本事项的办事指南刚刚更新或已暂停办理，请刷新页面，按最新要求重新提交。")
 	}

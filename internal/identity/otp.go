@@ -56,6 +56,14 @@ func (s *Service) SendCode(ctx context.Context, mobile, purpose string, meta Met
 	if err != nil {
 		return err
 	}
+	return s.sendCode(ctx, m, idx, purpose, meta, func(code string) string {
+		return fmt.Sprintf("【政务服务】您的验证码是%s，%d分钟内有效。请勿告诉他人。", code, int(codeTTL.Minutes()))
+	})
+}
+
+// sendCode stores a new code for the normalised number m (index idx) and
+// texts it, in the words of text, within the limits per number and address.
+func (s *Service) sendCode(ctx context.Context, m, idx, purpose string, meta Meta, text func(code string) string) error {
 	now := s.opt.Clock.Now()
 	code, err := randomDigits(codeDigits)
 	if err != nil {
@@ -90,8 +98,7 @@ func (s *Service) SendCode(ctx context.Context, mobile, purpose string, meta Met
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("【政务服务】您的验证码是%s，%d分钟内有效。请勿告诉他人。", code, int(codeTTL.Minutes()))
-	if err := s.opt.SMS.Send(ctx, m, text); err != nil {
+	if err := s.opt.SMS.Send(ctx, m, text(code)); err != nil {
 		s.opt.Log.Error("sms send failed", "err", err)
 		return apperr.Wrap(apperr.Unavailable, "短信发送失败，请稍后再试。", err)
 	}

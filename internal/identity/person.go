@@ -400,6 +400,13 @@ func (s *Service) PersonAtCounter(ctx context.Context, clerk int64, name, idNumb
 // audit entry): a counter intake runs it in the case's own transaction,
 // so that an intake that fails leaves no account behind.
 func (s *Service) CounterApplicant(clerk int64, name, idNumber, mobile string, meta Meta) (func(context.Context, *store.Tx) (int64, error), error) {
+	return s.applicantFor(clerk, name, idNumber, mobile, "窗口收件时为申请人开设账户", meta)
+}
+
+// applicantFor is CounterApplicant for staff who take an application for a
+// person (at the counter, or 帮办代办), an account opened on the way
+// audited with detail.
+func (s *Service) applicantFor(clerk int64, name, idNumber, mobile, detail string, meta Meta) (func(context.Context, *store.Tx) (int64, error), error) {
 	card, err := ident.ParseIDCard(idNumber, s.opt.Clock.Now().In(chinaTime))
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Invalid, err.Error(), err)
@@ -445,7 +452,7 @@ func (s *Service) CounterApplicant(clerk int64, name, idNumber, mobile string, m
 		if err != nil {
 			return 0, err
 		}
-		return id, s.audit(ctx, tx, clerk, "person_at_counter", fmt.Sprintf("account:%d", id), "窗口收件时为申请人开设账户", meta)
+		return id, s.audit(ctx, tx, clerk, "person_at_counter", fmt.Sprintf("account:%d", id), detail, meta)
 	}, nil
 }
 

@@ -280,6 +280,9 @@ func (s *Service) CreateStaff(ctx context.Context, who policy.Subject, meta Meta
 		} else if err != nil {
 			return err
 		}
+		if err := checkAssistantDepartment(ctx, tx, n.DepartmentID, n.Roles); err != nil { // 帮办代办
+			return err
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO accounts (kind, name, username, password_hash, password_changed_at, totp_sealed,
 			totp_required, department_id, created_at, updated_at) VALUES ('staff', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			strings.TrimSpace(n.Name), n.Username, hash, now, sealed, true, n.DepartmentID, now, now).Scan(&id)
@@ -358,13 +361,17 @@ func (s *Service) SetRoles(ctx context.Context, who policy.Subject, meta Meta, i
 		// Roles are for staff accounts only: a citizen's account never
 		// gets staff powers, whoever asks.
 		var kind string
-		if err := tx.QueryRow(ctx, `SELECT kind FROM accounts WHERE id = ?`, id).Scan(&kind); errors.Is(err, sql.ErrNoRows) {
+		var dept sql.NullInt64
+		if err := tx.QueryRow(ctx, `SELECT kind, department_id FROM accounts WHERE id = ?`, id).Scan(&kind, &dept); errors.Is(err, sql.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "账户不存在")
 		} else if err != nil {
 			return err
 		}
 		if kind != "staff" {
 			return apperr.New(apperr.Invalid, "只能为工作人员账户分配角色，群众账户不能获得工作人员角色。")
+		}
+		if err := checkAssistantDepartment(ctx, tx, dept.Int64, rs); err != nil { // 帮办代办
+			return err
 		}
 		before, err := roles(ctx, tx, id)
 		if err != nil {

@@ -24,7 +24,7 @@ const (
 )
 
 // Roles lists every role, in the order pages show them.
-var Roles = []Role{Window, Reviewer, Head, Supervisor, CatalogManager, Admin, Dispatcher}
+var Roles = []Role{Window, Reviewer, Head, Supervisor, CatalogManager, Admin, Dispatcher, Assistant}
 
 // Name is the role's Chinese name.
 func (r Role) Name() string {
@@ -43,6 +43,8 @@ func (r Role) Name() string {
 		return "系统管理员"
 	case Dispatcher:
 		return "派单员"
+	case Assistant: // 帮办代办: assist.go
+		return "帮办代办员"
 	}
 	return ""
 }
@@ -119,6 +121,10 @@ type Resource struct {
 	Counter bool
 	// Complaints: the units that help the owner (joint handling).
 	Helpers []int64
+	// Cases applied for on the owner's behalf (帮办代办, assist.go): the
+	// worker who applied, and whether the owner's consent is recorded.
+	AssistedBy int64
+	Consented  bool
 }
 
 // Action is what the subject wants to do.
@@ -226,6 +232,9 @@ func staffMay(s Subject, a Action, r Resource) bool {
 	streetOversees := s.DepartmentKind == "street_center" && inRegion
 	switch r.Kind {
 	case Case:
+		if assistantMay(s, a, r) { // 帮办代办: assist.go
+			return true
+		}
 		switch a {
 		case View:
 			return s.hasAny(Window, Reviewer, Head) && (ownDept || streetOversees) || s.Has(Supervisor) && inRegion

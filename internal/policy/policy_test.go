@@ -45,6 +45,10 @@ var subjects = map[string]policy.Subject{
 	"street-window":     staff("street-window", centreA, "street_center", streetA, policy.Window),
 	"station-window":    staff("station-window", stationA, "community_station", communA, policy.Window),
 	"admin":             staff("admin", 1, "center", district, policy.Admin),
+	// 帮办代办: a community station's worker with the role, and the role
+	// given by mistake to a bureau's staff member (who gets nothing of it).
+	"assistant":        staff("assistant", stationA, "community_station", communA, policy.Assistant),
+	"bureau-assistant": staff("bureau-assistant", bureau, "bureau", district, policy.Assistant),
 	// Other systems by their API keys: an Open311 client, and a key
 	// without that scope.
 	"client-open311": {Kind: policy.Client, Name: "12345 热线", KeyID: 1, Scopes: []string{policy.ScopeOpen311}},
@@ -62,6 +66,11 @@ var resources = map[string]policy.Resource{
 	"draft-A@bureau":         {Kind: policy.Case, OwnerID: citizenA, DepartmentID: bureau, RegionCode: district, Draft: true},
 	"counter-draft-A@bureau": {Kind: policy.Case, OwnerID: citizenA, DepartmentID: bureau, RegionCode: district, Draft: true, Counter: true},
 	"counter-case-A@bureau":  {Kind: policy.Case, OwnerID: citizenA, DepartmentID: bureau, RegionCode: district, Counter: true},
+	// 帮办代办: cases the assistant (staffBase) applied for, with and
+	// without the person's consent recorded, and another worker's.
+	"assisted-B@stationB":           {Kind: policy.Case, OwnerID: citizenB, DepartmentID: stationB, RegionCode: communB, AssistedBy: staffBase, Consented: true},
+	"assisted-unconsented@stationB": {Kind: policy.Case, OwnerID: citizenB, DepartmentID: stationB, RegionCode: communB, AssistedBy: staffBase},
+	"assisted-other@stationB":       {Kind: policy.Case, OwnerID: citizenB, DepartmentID: stationB, RegionCode: communB, AssistedBy: staffBase + 1, Consented: true},
 	"queue@bureau":           {Kind: policy.Queue, DepartmentID: bureau, RegionCode: district},
 	"queue-draft@bureau":     {Kind: policy.Queue, DepartmentID: bureau, RegionCode: district, Draft: true},
 	"queue@stationA":         {Kind: policy.Queue, DepartmentID: stationA, RegionCode: communA},
@@ -146,6 +155,15 @@ station-window:view:case-B@stationA station-window:create:case-B@stationA statio
 station-window:view:item@bureau station-window:view:item@bureau2 station-window:view:queue@stationA
 
 client-open311:create:complaint-A@bureau client-open311:create:complaint-B@streetB
+
+citizenB:view:assisted-B@stationB citizenB:create:assisted-B@stationB citizenB:edit:assisted-B@stationB
+citizenB:view:assisted-unconsented@stationB citizenB:create:assisted-unconsented@stationB citizenB:edit:assisted-unconsented@stationB
+citizenB:view:assisted-other@stationB citizenB:create:assisted-other@stationB citizenB:edit:assisted-other@stationB
+supervisor:view:assisted-B@stationB supervisor:follow:assisted-B@stationB supervisor:view:assisted-unconsented@stationB supervisor:follow:assisted-unconsented@stationB
+supervisor:view:assisted-other@stationB supervisor:follow:assisted-other@stationB
+assistant:view:assisted-B@stationB assistant:create:assisted-B@stationB assistant:view:assisted-unconsented@stationB
+assistant:view:item@bureau assistant:view:item@bureau2
+bureau-assistant:view:item@bureau bureau-assistant:view:item@bureau2 bureau-assistant:view:dept-bureau
 `)
 
 // adminRefused is what administrators may not do either (* is every
@@ -155,6 +173,7 @@ client-open311:create:complaint-A@bureau client-open311:create:complaint-B@stree
 var adminRefused = strings.Fields(`
 admin:*:draft-A@bureau admin:*:counter-draft-A@bureau admin:*:queue@bureau admin:*:queue-draft@bureau admin:*:queue@stationA
 admin:edit:case-A@bureau admin:edit:case-firm@bureau admin:edit:case-B@stationA admin:edit:case-B@stationB admin:edit:case-B@bureau2
+admin:edit:assisted-B@stationB admin:edit:assisted-unconsented@stationB admin:edit:assisted-other@stationB
 `)
 
 func TestPolicyTable(t *testing.T) {
