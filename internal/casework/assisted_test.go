@@ -78,7 +78,7 @@ func staffAt(t *testing.T, db *store.DB, slug, username string, roles ...policy.
 		DepartmentKind: string(d.Kind), RegionCode: d.RegionCode, Roles: roles}
 }
 
-var codePattern = regexp.MustCompile(`验证码(\d{6})`)
+var codePattern = regexp.MustCompile(`验证码是(\d{6})`)
 
 // sendCode has the worker text the elder a consent code and returns it.
 func (f assistFixture) sendCode(t *testing.T, who policy.Subject, mobile string) string {

@@ -88,8 +88,13 @@ func SeedCases(ctx context.Context, db *store.DB, ids *identity.Service, svc *ca
 		details = append(details, person{name: name, idNumber: first17 + string(check), mobile: fmt.Sprintf("1390375%04d", i)})
 	}
 	office := officeHours{cal: cal}
-	made := 0
-	for i := range n {
+	// 帮办代办: the first cases are the community worker's, for elderly
+	// residents (on a generator of their own: the others stay as they were).
+	made, err := seedAssisted(ctx, db, ids, svc, clk, online, office, rand.New(rand.NewPCG(2026, 11)), files, pdf, n)
+	if err != nil {
+		return made, err
+	}
+	for i := range n - made {
 		it := online[rng.IntN(len(online))]
 		k := rng.IntN(len(people))
 		who := people[k]

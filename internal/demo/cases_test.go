@@ -63,6 +63,13 @@ func TestSeedCasesCoverEveryState(t *testing.T) {
 			t.Fatalf("made %d of %d: %v", made, n, err)
 		}
 		testSeedRatings(t, db, ids, ratings, past, cal, now)
+		// 帮办代办: two of them the community worker's, for elderly
+		// residents, each with its signed consent form.
+		var assisted, consents int
+		if err := db.Read().QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM cases WHERE assisted_by IS NOT NULL),
+			(SELECT COUNT(*) FROM case_consents WHERE method = 'form')`).Scan(&assisted, &consents); err != nil || assisted != 2 || consents != 2 {
+			t.Errorf("assisted cases %d, consents %d (%v), want 2 and 2", assisted, consents, err)
+		}
 		states := map[casework.Status]int{}
 		rows, err := db.Read().Query(ctx, `SELECT status, COUNT(*) FROM cases GROUP BY status`)
 		if err != nil {

@@ -35,6 +35,9 @@ var demoStaff = []struct {
 	{"mzj.reviewer", "审批人员孙丽", "mzj", []policy.Role{policy.Reviewer, policy.Window}},
 	{"mazhuang.window", "便民服务中心周涛", "", []policy.Role{policy.Window, policy.Reviewer}},
 	{"community.window", "便民服务站吴霞", "", []policy.Role{policy.Window}},
+	// 帮办代办: a worker of the same community station who applies for
+	// elderly residents (seedAssisted).
+	{AssistantUsername, "社区帮办代办员郑秀梅", "", []policy.Role{policy.Assistant}},
 }
 
 // builder is who makes the demo's data, acting as an administrator;
@@ -61,7 +64,7 @@ func SeedStaff(ctx context.Context, db *store.DB, ids *identity.Service) ([]Staf
 		switch st.username {
 		case "mazhuang.window":
 			dept = streets[0]
-		case "community.window":
+		case "community.window", AssistantUsername:
 			dept = stations[0]
 		default:
 			if dept, err = regions.DepartmentBySlug(ctx, db.Read(), st.dept); err != nil {

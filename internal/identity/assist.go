@@ -96,7 +96,7 @@ func (s *Service) SendAssistCode(ctx context.Context, who policy.Subject, p Assi
 			assistCodesPerHour, end.In(chinaTime).Format("15:04")))
 	}
 	return s.sendCode(ctx, m, idx, PurposeAssist, meta, func(code string) string {
-		return fmt.Sprintf("【政务服务】工作人员%s申请为您代办“%s”。如您同意，请将验证码%s告诉工作人员，%d分钟内有效；如不同意，请勿告知。",
+		return fmt.Sprintf("【政务服务】工作人员%s申请为您代办“%s”，验证码是%s，%d分钟内有效。如您同意，请将验证码告诉工作人员；如不同意，请勿告知。",
 			who.Name, itemName, code, int(codeTTL.Minutes()))
 	})
 }

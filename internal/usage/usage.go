@@ -40,6 +40,7 @@ const (
 	Search     Module = "search"     // 事项搜索
 	Apply      Module = "apply"      // online application and 我的办件
 	Intake     Module = "counter"    // 窗口收件
+	Assist     Module = "assist"     // 帮办代办: applications made for people by community workers
 	Lookup     Module = "lookup"     // 办件查询
 	Complaints Module = "complaints" // 有诉即应
 	Ratings    Module = "ratings"    // 好差评
@@ -61,7 +62,7 @@ type Info struct {
 // Modules lists every module and channel, in the pages' order.
 var Modules = []Info{
 	{Portal, "门户首页", false}, {Guides, "办事指南", false}, {Search, "事项搜索", false},
-	{Apply, "网上申办", false}, {Intake, "窗口收件", false}, {Lookup, "办件查询", false},
+	{Apply, "网上申办", false}, {Intake, "窗口收件", false}, {Assist, "帮办代办", false}, {Lookup, "办件查询", false},
 	{Complaints, "投诉诉求", false}, {Ratings, "好差评", false}, {Boards, "表扬台与曝光台", false},
 	{Surveys, "问卷调查", false}, {API, "开放接口（API）", false}, {Open311, "Open311 接口", false},
 	{Mobile, "移动端", true}, {Elder, "关怀模式", true},
@@ -80,6 +81,7 @@ var prefixes = []struct {
 	{"/items", Guides},
 	{"/search", Search},
 	{"/workbench/intake", Intake},
+	{"/assist", Assist},
 	{"/lookup", Lookup},
 	{"/complaints", Complaints}, {"/me/complaints", Complaints}, {"/workbench/complaints", Complaints},
 	{"/me/ratings", Ratings}, {"/ratings/", Ratings}, {"/window/", Ratings}, {"/workbench/ratings", Ratings},

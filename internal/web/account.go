@@ -28,7 +28,7 @@ var notices = map[string]string{
 	"password": "密码已修改，其他设备上的登录已退出。", "signout": "已退出其他所有设备上的登录。",
 	"enterprise": "企业已登记，您是其法定代表人。", "agent": "已添加经办人。", "acting": "办事身份已切换。",
 	"email": "通知邮箱已保存。", "acted": "已办理，办件状态已更新。", "transferred": "办件已移交其他部门。", "intake": "已收件。请录入申请表、扫描材料，然后提交。", "visit": "已登记到场。", "uploaded": "材料已保存。", "saved": "草稿已保存，可以随时回来继续填写。", "draft": "已保存为新的草稿版本；提交审核、由另一位人员审核通过后群众才能看到。", "submit": "已提交审核，等待另一位事项管理员或部门负责人审核。", "return": "已退回，编辑人员修改后可再次提交。", "publish": "已审核通过并发布。", "suspend": "已暂停办理。", "resume": "已恢复办理。",
-	"cancel": "已取消该事项。", "roles": "角色已更新。", "status": "账户状态已更新。", "reset": "密码已重置，该账户的所有登录已退出。",
+	"assisted": "已代申请人提交申请，申请人会收到短信通知，并可登录查看办理进度。", "cancel": "已取消该事项。", "roles": "角色已更新。", "status": "账户状态已更新。", "reset": "密码已重置，该账户的所有登录已退出。",
 }
 
 func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, status int, errMsg, done string) error {

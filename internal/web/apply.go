@@ -349,6 +349,8 @@ type myCasePage struct {
 	// 好差评: the applicant's invitation to rate the finished case.
 	Rating  rating.Invitation
 	Invited bool
+	// 帮办代办: who applied for the applicant.
+	Assisted *casework.Assistance
 }
 
 // myCaseShow is how the applicant's case page is shown this time.
@@ -379,7 +381,7 @@ func (s *Server) renderMyCaseAs(w http.ResponseWriter, r *http.Request, id int64
 			return err
 		}
 	}
-	p := myCasePage{Documents: rec.Documents, Case: c, Item: it, Events: rec.Events, Answers: answers(it, form, full, nil), Error: errMsg, Notice: notice,
+	p := myCasePage{Assisted: rec.Assisted, Documents: rec.Documents, Case: c, Item: it, Events: rec.Events, Answers: answers(it, form, full, nil), Error: errMsg, Notice: notice,
 		Editable: who.Kind == policy.Person && (c.Status == casework.Draft || c.Status == casework.Correction)}
 	p.ConfirmWithdraw, p.ErrorField = show.confirmWithdraw && p.Editable, show.errField
 	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(c, it, rec.Events)

@@ -21,6 +21,8 @@ type caseRecord struct {
 	Item      catalog.Item // the version the case was made under
 	Materials []casework.Material
 	Documents []casework.Document
+	// 帮办代办: who applied for the applicant, and how they consented.
+	Assisted *casework.Assistance
 }
 
 // record loads a case for someone allowed to see it.
@@ -33,7 +35,13 @@ func (s *Server) record(r *http.Request, id int64) (caseRecord, error) {
 	if rec.Item, err = s.catalog.Version(r.Context(), rec.Case.ItemID, rec.Case.ItemVersion); err != nil {
 		return rec, err
 	}
-	rec.Materials, rec.Documents, err = s.cases.Papers(r.Context(), subject(r), id)
+	if rec.Materials, rec.Documents, err = s.cases.Papers(r.Context(), subject(r), id); err != nil {
+		return rec, err
+	}
+	as, ok, err := s.cases.AssistanceOf(r.Context(), subject(r), rec.Case)
+	if ok {
+		rec.Assisted = &as
+	}
 	return rec, err
 }
 

@@ -272,6 +272,15 @@ func (s *Server) routes() []route {
 		{"GET /admin/stats/cases.xlsx", statsViewer, s.statsCasesExport},
 		{"GET /admin/stats/screen", statsViewer, s.statsScreen},
 		{"GET /stats", public, s.publicStats},
+		// 帮办代办 (assisted applications): a street or community worker
+		// applies for a person with their consent and follows the cases up;
+		// the signed consent form is the case's, for whoever may see it.
+		{"GET /assist", assistant, s.assistCases},
+		{"GET /assist/new", assistant, s.assistNew},
+		{"POST /assist/new", assistant, s.assistConsent},
+		{"POST /assist/items/{id}", assistant, s.assistApply},
+		{"GET /assist/cases/{id}", assistant, s.assistCase},
+		{"GET /cases/{id}/consent", signedIn, s.consentFile},
 		// Module usage and the self-evaluation (绩效自评): administrators'.
 		{"GET /admin/usage", staffMay(policy.View, usageResource), s.usagePage},
 		{"GET /admin/evaluation", staffMay(policy.View, evaluationResource), s.evaluationView},

@@ -16,10 +16,10 @@ import (
 )
 
 // Who the tests sign in as, one of each kind and staff role.
-var visitors = []string{"anonymous", "citizen", "window", "reviewer", "head", "supervisor", "catalog", "admin"}
+var visitors = []string{"anonymous", "citizen", "window", "reviewer", "head", "supervisor", "catalog", "admin", "assistant"}
 
 var staffRoles = map[string]policy.Role{"window": policy.Window, "reviewer": policy.Reviewer, "head": policy.Head,
-	"supervisor": policy.Supervisor, "catalog": policy.CatalogManager, "admin": policy.Admin}
+	"supervisor": policy.Supervisor, "catalog": policy.CatalogManager, "admin": policy.Admin, "assistant": policy.Assistant}
 
 // expectedGuards states, for every route, who may open it: a guard of the
 // route table, and whom that guard lets in. A route missing here fails
@@ -57,13 +57,15 @@ var guardLetsIn = map[string][]string{
 	"may view usage":      {"admin"},
 	"may view evaluation": {"admin"},
 	"may edit evaluation": {"admin"},
+	// 帮办代办: the 帮办代办员 of a community (not an administrator).
+	"assistant": {"assistant"},
 }
 
 // What a guard says when it refuses someone signed in.
 var refusal = map[string]string{"person": "网上申请须使用个人或法人账户登录。", "staff": "工作台只对工作人员开放。",
 	"admin tools": "管理后台只对系统管理员、督查人员和事项管理员开放。", "catalog": "事项管理只对事项管理员、部门负责人和系统管理员开放。",
 	"may export catalog": "导出整个目录须由系统管理员进行。", "may edit catalog": "导入整个目录须由系统管理员进行。",
-	"rating staff": "好差评回访只对窗口人员、审批人员、部门负责人和督查人员开放。"}
+	"rating staff": "好差评回访只对窗口人员、审批人员、部门负责人和督查人员开放。", "assistant": "帮办代办只对街道、社区的帮办代办员开放。"}
 
 var expectedGuards = map[string]string{
 	"GET /{$}": "public", "GET /search": "public", "GET /levels/{level}": "public", "GET /departments": "public",
@@ -129,6 +131,9 @@ var expectedGuards = map[string]string{
 	"GET /admin/usage": "may view usage", "GET /admin/evaluation": "may view evaluation", "POST /admin/evaluation/entries": "may edit evaluation",
 	"GET /admin/evaluation/print": "may view evaluation", "GET /admin/evaluation/report.css": "may view evaluation",
 	"GET /admin/evaluation/{period}/{code}/evidence": "may view evaluation",
+	// 帮办代办 (assisted applications).
+	"GET /assist": "assistant", "GET /assist/new": "assistant", "POST /assist/new": "assistant", "POST /assist/items/{id}": "assistant",
+	"GET /assist/cases/{id}": "assistant", "GET /cases/{id}/consent": "signed-in",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.
@@ -136,7 +141,11 @@ func signInAll(t *testing.T, site testSite, db *store.DB) map[string]*browser {
 	t.Helper()
 	bs := map[string]*browser{"anonymous": newBrowser(t, site.handler), "citizen": registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")}
 	for name, role := range staffRoles {
-		bs[name] = signInStaff(t, site, db, "u"+name, "scjgj", role)
+		dept := "scjgj"
+		if role == policy.Assistant {
+			dept = "bmfw-410411001001" // 马庄社区便民服务站
+		}
+		bs[name] = signInStaff(t, site, db, "u"+name, dept, role)
 	}
 	return bs
 }
@@ -256,7 +265,7 @@ func TestLinksOnlyToWhatOpens(t *testing.T) {
 		bs := signInAll(t, site, db)
 		wantNav := map[string][2]bool{ // 工作台, 管理
 			"anonymous": {false, false}, "citizen": {false, false}, "window": {true, true}, "reviewer": {true, true}, // 统计分析, their department's
-			"head": {true, true}, "supervisor": {true, true}, "catalog": {true, true}, "admin": {true, true}}
+			"head": {true, true}, "supervisor": {true, true}, "catalog": {true, true}, "admin": {true, true}, "assistant": {true, true}}
 		for _, who := range visitors {
 			ex := bs[who].get("/items")
 			nav := navLink.FindString(ex.body)

@@ -238,6 +238,10 @@ func New(d Deps) (*Server, error) {
 	if err := parsePages(base, templateFiles, statsPages, s.pages); err != nil {
 		return nil, err
 	}
+	// 帮办代办 (assisted applications).
+	if err := parsePages(base, templateFiles, assistPages, s.pages); err != nil {
+		return nil, err
+	}
 	// Module usage and the self-evaluation (绩效自评).
 	if err := parsePages(base, templateFiles, []string{"usage", "evaluation"}, s.pages); err != nil {
 		return nil, err
@@ -567,7 +571,7 @@ func localPath(p string) string {
 // auditActions names the audit log's actions in Chinese.
 var auditActions = map[string]string{"email_change": "设置通知邮箱", "person_at_counter": "窗口为申请人开设账户", "mobile_change": "更换手机号码", "department_update": "修改部门信息", "account_disable": "停用账户", "account_enable": "恢复账户", "signin": "登录", "signin_failed": "登录失败", "register": "注册", "signout_all": "退出所有设备",
 	"password_change": "修改密码", "password_reset": "重置密码", "privacy_consent": "同意个人信息处理告知书", "staff_create": "开设工作人员账户", "role_change": "变更角色",
-	"reveal": "查看完整个人信息", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份",
+	"reveal": "查看完整个人信息", "assisted_apply": "帮办代办", "export": "导出", "enterprise_register": "登记企业", "agent_add": "添加经办人", "act_for": "切换办事身份",
 	"rating": "评价服务", "rating_callback": "差评回访", "rating_rectify": "差评整改", "rating_appeal": "申诉差评", "rating_appeal_decide": "审核差评申诉", "rating_tablet": "配对窗口评价器",
 	"calendar_set": "设置本地工作日历", "calendar_remove": "删除本地工作日历", "keys_rotate": "更换加密密钥",
 	"item_save": "保存事项草稿", "item_submit": "提交事项审核", "item_return": "退回事项", "item_publish": "审核发布事项", "item_status": "变更事项状态"}
@@ -588,6 +592,9 @@ func LargeBody(r *http.Request) int64 {
 	case (strings.HasPrefix(r.URL.Path, "/me/cases/") || strings.HasPrefix(r.URL.Path, "/workbench/cases/")) &&
 		(strings.Contains(r.URL.Path, "/materials/") || strings.HasSuffix(r.URL.Path, "/complete")):
 		return MaxMaterialBytes + 1<<20
+	case strings.HasPrefix(r.URL.Path, "/assist/items/"):
+		// 帮办代办: the consent form and the item's materials at once.
+		return maxAssistFiles*MaxMaterialBytes + 1<<20
 	case r.URL.Path == "/admin/evaluation/entries":
 		// A hand entry's evidence file (绩效自评).
 		return MaxMaterialBytes + 1<<20
@@ -611,11 +618,14 @@ func (s *Server) MultiLine(r *http.Request, field string) bool {
 	if multiLineFields[field] || surveyFieldMultiLine(r, field) {
 		return true
 	}
-	rest, ok := strings.CutPrefix(r.URL.Path, "/items/")
+	idText, ok := strings.CutPrefix(r.URL.Path, "/assist/items/") // 帮办代办's application
 	if !ok {
-		return false
+		rest, isItem := strings.CutPrefix(r.URL.Path, "/items/")
+		if !isItem {
+			return false
+		}
+		idText, ok = strings.CutSuffix(rest, "/apply")
 	}
-	idText, ok := strings.CutSuffix(rest, "/apply")
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if !ok || err != nil {
 		return false

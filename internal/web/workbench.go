@@ -126,6 +126,8 @@ type staffCasePage struct {
 	Departments []region.Department
 	// Each timed step of the item's workflow and by when it should be done.
 	Steps []casework.StepDeadline
+	// 帮办代办: who applied for the applicant.
+	Assisted *casework.Assistance
 }
 
 // DeliveryMethods are the ways a result may reach the applicant.
@@ -161,7 +163,7 @@ func (s *Server) renderStaffCaseShowing(w http.ResponseWriter, r *http.Request, 
 	}
 	c, it, events, mats, docs := rec.Case, rec.Item, rec.Events, rec.Materials, rec.Documents
 	d, has := s.cases.DeadlineOf(c, it, events)
-	p := staffCasePage{Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c.Form, false, shown), Materials: mats, Documents: docs,
+	p := staffCasePage{Assisted: rec.Assisted, Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c.Form, false, shown), Materials: mats, Documents: docs,
 		Actions: s.cases.Available(r.Context(), who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
 	p.Finish, p.Finished = s.cases.FinishOf(c, events)
 	if p.Editable {
