@@ -72,7 +72,10 @@ func (s *Service) sendCode(ctx context.Context, m, idx, purpose string, meta Met
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		var last sql.NullTime
 		var perHour, perIP int
-		err := tx.QueryRow(ctx, `SELECT created_at FROM otp_codes WHERE mobile_index = ? ORDER BY id DESC LIMIT 1`, idx).Scan(&last)
+		// One code a minute for each purpose: a person who has just
+		// confirmed an application made for them (帮办代办) signs in at
+		// once to see it. The hourly limit counts every purpose.
+		err := tx.QueryRow(ctx, `SELECT created_at FROM otp_codes WHERE mobile_index = ? AND purpose = ? ORDER BY id DESC LIMIT 1`, idx, purpose).Scan(&last)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}

@@ -70,8 +70,11 @@ func (s *Server) assistNew(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Item = it
 	} else if p.Query != "" {
-		for _, h := range s.searcher.Search(p.Query, catalog.Filter{Subject: "自然人"}, 0, 30).Hits {
-			if h.Depth.Online() && !h.Suspended {
+		// The items that serve the worker's residents: the district's, and
+		// their own street's and community's, that people apply for online.
+		who := subject(r)
+		for _, h := range s.searcher.Search(p.Query, catalog.Filter{Subject: "自然人"}, 0, 200).Hits {
+			if h.Depth.Online() && !h.Suspended && strings.HasPrefix(who.RegionCode, policy.RegionPrefix(h.RegionCode)) && len(p.Results) < 30 {
 				p.Results = append(p.Results, h)
 			}
 		}
