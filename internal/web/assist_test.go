@@ -60,7 +60,7 @@ func TestAssistedApplicationThroughThePages(t *testing.T) {
 		}
 		site.clock.Advance(2 * time.Minute) // past the number's last code, at registration
 		person := url.Values{"item": {fmt.Sprint(id)}, "name": {"王秀兰"}, "id_number": {"11010519491231002X"}, "mobile": {"13800001234"}, "method": {"sms"}}
-		step := worker.post("/assist/new", person)
+		step := worker.post("/assist/consent", person)
 		if step.status != 200 || !strings.Contains(step.body, "验证码已发送至申请人手机 138****1234") || !strings.Contains(step.body, `name="code"`) {
 			t.Fatalf("the code is not sent: %d %s", step.status, step.body)
 		}
@@ -120,7 +120,7 @@ func TestAssistedApplicationThroughThePages(t *testing.T) {
 		// By a signed form: the form is kept with the case, for those who
 		// may see it.
 		person.Set("method", "form")
-		if step := worker.post("/assist/new", person); step.status != 200 || !strings.Contains(step.body, `name="consent_file"`) {
+		if step := worker.post("/assist/consent", person); step.status != 200 || !strings.Contains(step.body, `name="consent_file"`) {
 			t.Fatalf("the second step for a signed form: %d", step.status)
 		}
 		fields.Set("method", "form")

@@ -277,7 +277,7 @@ func (s *Server) routes() []route {
 		// the signed consent form is the case's, for whoever may see it.
 		{"GET /assist", assistant, s.assistCases},
 		{"GET /assist/new", assistant, s.assistNew},
-		{"POST /assist/new", assistant, s.assistConsent},
+		{"POST /assist/consent", assistant, s.assistConsent},
 		{"POST /assist/items/{id}", assistant, s.assistApply},
 		{"GET /assist/cases/{id}", assistant, s.assistCase},
 		{"GET /cases/{id}/consent", signedIn, s.consentFile},

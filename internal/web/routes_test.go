@@ -132,7 +132,7 @@ var expectedGuards = map[string]string{
 	"GET /admin/evaluation/print": "may view evaluation", "GET /admin/evaluation/report.css": "may view evaluation",
 	"GET /admin/evaluation/{period}/{code}/evidence": "may view evaluation",
 	// 帮办代办 (assisted applications).
-	"GET /assist": "assistant", "GET /assist/new": "assistant", "POST /assist/new": "assistant", "POST /assist/items/{id}": "assistant",
+	"GET /assist": "assistant", "GET /assist/new": "assistant", "POST /assist/consent": "assistant", "POST /assist/items/{id}": "assistant",
 	"GET /assist/cases/{id}": "assistant", "GET /cases/{id}/consent": "signed-in",
 }
 
