@@ -317,6 +317,25 @@ func TestAssistedConsentByFormAndWithout(t *testing.T) {
 		if got := f.written(t); got != nothingWritten {
 			t.Fatalf("refused workers wrote %s", got)
 		}
+		// Administrators grant the role to street and community staff only.
+		admin := policy.Subject{Kind: policy.Staff, Name: "测试", Roles: []policy.Role{policy.Admin}}
+		for slug, ok := range map[string]bool{"mzj": false, "bmfw-410411001000": true, "bmfw-410411001002": true} {
+			d, err := region.NewStore(db).DepartmentBySlug(ctx, db.Read(), slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = f.ids.CreateStaff(ctx, admin, identity.Meta{}, identity.NewStaff{Username: "grant." + strings.ReplaceAll(slug, "-", "."),
+				Name: "测试人员", DepartmentID: d.ID, Roles: []policy.Role{policy.Assistant}, Password: "Staff-Pass-2026x"})
+			if (err == nil) != ok || err != nil && !strings.Contains(apperr.MessageOf(err), "帮办代办员须为街道便民服务中心或社区便民服务站的工作人员") {
+				t.Errorf("the role for staff of %s: %v", slug, err)
+			}
+		}
+		if err := f.ids.SetRoles(ctx, admin, identity.Meta{}, bureau.AccountID, []policy.Role{policy.Assistant, policy.Window}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("the role given to a bureau's staff: %v", err)
+		}
+		if err := f.ids.SetRoles(ctx, admin, identity.Meta{}, clerk.AccountID, []policy.Role{policy.Assistant, policy.Window}); err != nil {
+			t.Errorf("the role given to a community's clerk: %v", err)
+		}
 		// A signed form is consent.
 		c, err := f.svc.ApplyAssisted(ctx, f.worker, f.application(t, f.worker, form))
 		if err != nil {
