@@ -138,6 +138,15 @@ func (s *Service) ApplyAssisted(ctx context.Context, who policy.Subject, a Assis
 	if err := checkConsent(a.Consent); err != nil {
 		return Case{}, err
 	}
+	// An SMS consent comes from the person's own number, the one their
+	// account is given (identity checks it against an existing account's).
+	if a.Consent.Method == ConsentSMS {
+		person, err := ident.ParseMobile(a.Person.Mobile)
+		texted, _ := ident.ParseMobile(a.Consent.Mobile) // checkConsent has checked it
+		if err != nil || person != texted {
+			return Case{}, apperr.New(apperr.Invalid, "短信确认的手机号码须为申请人本人的手机号码。")
+		}
+	}
 	it, err := s.catalog.PublishedRecent(ctx, a.ItemID)
 	if err != nil {
 		return Case{}, err

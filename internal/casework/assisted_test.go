@@ -103,7 +103,11 @@ func (f assistFixture) sendCode(t *testing.T, who policy.Subject, mobile string)
 func (f assistFixture) application(t *testing.T, who policy.Subject, con casework.Consent) casework.Assisted {
 	t.Helper()
 	p := identity.AssistPerson{Name: elderName, IDNumber: elderID, Mobile: elderMobile}
-	account, err := f.ids.AssistedApplicant(who, p, identity.Meta{})
+	var confirmedBy string
+	if con.Method == casework.ConsentSMS {
+		confirmedBy = con.Mobile
+	}
+	account, err := f.ids.AssistedApplicant(context.Background(), who, p, confirmedBy, identity.Meta{})
 	if err != nil {
 		account = func(context.Context, *store.Tx) (int64, error) { return 0, err }
 	}
@@ -354,9 +358,30 @@ func TestAssistedConsentByFormAndWithout(t *testing.T) {
 		}
 		a := f.application(t, f.worker, form)
 		a.Person.Name = "王秀英"
-		a.Account, _ = f.ids.AssistedApplicant(f.worker, identity.AssistPerson{Name: "王秀英", IDNumber: elderID}, identity.Meta{})
+		a.Account, _ = f.ids.AssistedApplicant(ctx, f.worker, identity.AssistPerson{Name: "王秀英", IDNumber: elderID}, "", identity.Meta{})
 		if _, err := f.svc.ApplyAssisted(ctx, f.worker, a); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "姓名") {
 			t.Errorf("another name for the same number: %v", err)
+		}
+		// A code texted to another phone (the worker's own, for a person
+		// without an account) confirms no one else's application.
+		other := identity.AssistPerson{Name: "张德顺", IDNumber: "110105195001010039", Mobile: "13911112222"}
+		if err := f.ids.SendAssistCode(ctx, f.worker, other, f.item.Name, identity.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		code := codePattern.FindStringSubmatch(f.sms.Recent()[0].Text)[1]
+		cases := f.written(t)
+		a = f.application(t, f.worker, casework.Consent{Method: casework.ConsentSMS, Mobile: other.Mobile, Confirm: func(ctx context.Context) error {
+			return f.ids.VerifyCode(ctx, other.Mobile, identity.PurposeAssist, code)
+		}})
+		if _, err := f.svc.ApplyAssisted(ctx, f.worker, a); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("another phone's code for the elder, her own number given: %v", err)
+		}
+		if _, err := f.ids.AssistedApplicant(ctx, f.worker, identity.AssistPerson{Name: elderName, IDNumber: elderID, Mobile: other.Mobile}, other.Mobile,
+			identity.Meta{}); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "138****1234") {
+			t.Errorf("the elder's application confirmed from another phone: %v", err)
+		}
+		if got := f.written(t); got != cases {
+			t.Errorf("refused applications wrote: %s, before %s", got, cases)
 		}
 		// The code goes to the number on the person's account, not one the
 		// worker chooses.

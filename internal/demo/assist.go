@@ -82,7 +82,7 @@ func seedAssisted(ctx context.Context, db *store.DB, ids *identity.Service, svc 
 			}
 		}
 		person := identity.AssistPerson{Name: p.name, IDNumber: p.idNumber, Mobile: p.mobile}
-		account, err := ids.AssistedApplicant(who, person, demoMeta)
+		account, err := ids.AssistedApplicant(ctx, who, person, "", demoMeta)
 		if err != nil {
 			return made, err
 		}

@@ -77,15 +77,8 @@ func (s *Service) SendAssistCode(ctx context.Context, who policy.Subject, p Assi
 	if err != nil {
 		return err
 	}
-	idx := s.opt.Keys.Index("mobile", m)
-	var onAccount, masked sql.NullString
-	err = s.db.Read().QueryRow(ctx, `SELECT mobile_index, mobile_masked FROM accounts WHERE kind = 'person' AND id_number_index = ?`,
-		s.opt.Keys.Index("id_number", idNumber)).Scan(&onAccount, &masked)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := s.accountMobile(ctx, s.db.Read(), idNumber, m); err != nil {
 		return err
-	}
-	if onAccount.String != "" && onAccount.String != idx {
-		return apperr.New(apperr.Invalid, fmt.Sprintf("短信确认须发送到申请人账户登记的手机号码（%s）；如号码已更换，请改用上传授权委托书。", masked.String))
 	}
 	ok, end, err := s.throttle.Allow(ctx, fmt.Sprintf("assist-code:%d", who.AccountID), assistCodesPerHour, time.Hour)
 	if err != nil {
@@ -95,23 +88,62 @@ func (s *Service) SendAssistCode(ctx context.Context, who policy.Subject, p Assi
 		return apperr.New(apperr.TooMany, fmt.Sprintf("您一小时内发送的授权验证码已达 %d 条，请于 %s 后再试，或改用上传授权委托书。",
 			assistCodesPerHour, end.In(chinaTime).Format("15:04")))
 	}
-	return s.sendCode(ctx, m, idx, PurposeAssist, meta, func(code string) string {
+	return s.sendCode(ctx, m, s.opt.Keys.Index("mobile", m), PurposeAssist, meta, func(code string) string {
 		return fmt.Sprintf("【政务服务】工作人员%s申请为您代办“%s”，验证码是%s，%d分钟内有效。如您同意，请将验证码告诉工作人员；如不同意，请勿告知。",
 			who.Name, itemName, code, int(codeTTL.Minutes()))
 	})
 }
 
+// accountMobile refuses an SMS confirmation from mobile m (normalised)
+// for the person with idNumber when their account has another number.
+func (s *Service) accountMobile(ctx context.Context, q store.Querier, idNumber, m string) error {
+	var onAccount, masked sql.NullString
+	err := q.QueryRow(ctx, `SELECT mobile_index, mobile_masked FROM accounts WHERE kind = 'person' AND id_number_index = ?`,
+		s.opt.Keys.Index("id_number", idNumber)).Scan(&onAccount, &masked)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if onAccount.String != "" && onAccount.String != s.opt.Keys.Index("mobile", m) {
+		return apperr.New(apperr.Invalid, fmt.Sprintf("短信确认须发送到申请人账户登记的手机号码（%s）；如号码已更换，请改用上传授权委托书。", masked.String))
+	}
+	return nil
+}
+
 // AssistedApplicant is CounterApplicant for 帮办代办: it checks the typed
 // identity and returns the step that, in the application's transaction,
-// finds the person or opens their account.
-func (s *Service) AssistedApplicant(who policy.Subject, p AssistPerson, meta Meta) (func(context.Context, *store.Tx) (int64, error), error) {
+// finds the person or opens their account. With confirmedBy (the mobile
+// an SMS consent came from) it also refuses a person whose account has
+// another number — now, and again in the transaction: a code texted to
+// some phone confirms no one else's application.
+func (s *Service) AssistedApplicant(ctx context.Context, who policy.Subject, p AssistPerson, confirmedBy string, meta Meta) (func(context.Context, *store.Tx) (int64, error), error) {
 	if err := mayAssist(who); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.checkAssistPerson(p, false); err != nil {
+	idNumber, _, err := s.checkAssistPerson(p, false)
+	if err != nil {
 		return nil, err
 	}
-	return s.applicantFor(who.AccountID, p.Name, p.IDNumber, p.Mobile, "帮办代办时为申请人开设账户", meta)
+	var m string
+	if confirmedBy != "" {
+		if m, err = ident.ParseMobile(confirmedBy); err != nil {
+			return nil, apperr.Wrap(apperr.Invalid, err.Error(), err)
+		}
+		if err := s.accountMobile(ctx, s.db.Read(), idNumber, m); err != nil {
+			return nil, err
+		}
+	}
+	account, err := s.applicantFor(who.AccountID, p.Name, p.IDNumber, p.Mobile, "帮办代办时为申请人开设账户", meta)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *store.Tx) (int64, error) {
+		if m != "" {
+			if err := s.accountMobile(ctx, tx, idNumber, m); err != nil {
+				return 0, err
+			}
+		}
+		return account(ctx, tx)
+	}, nil
 }
 
 // checkAssistantDepartment refuses the 帮办代办员 role to staff of a

@@ -148,7 +148,7 @@ func (s *Server) assistConsent(w http.ResponseWriter, r *http.Request) error {
 		}
 		notice = fmt.Sprintf("验证码已发送至申请人手机 %s，5 分钟内有效。请申请人告知验证码（或在自己的手机上查看后告知），填写后提交。", ident.MaskMobile(p.Mobile))
 	case casework.ConsentForm:
-		if _, err := s.identity.AssistedApplicant(who, p, meta(r)); err != nil {
+		if _, err := s.identity.AssistedApplicant(r.Context(), who, p, "", meta(r)); err != nil {
 			return again(err)
 		}
 	default:
@@ -250,7 +250,11 @@ func (s *Server) assistApply(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	p := assistPerson(f)
-	account, err := s.identity.AssistedApplicant(who, p, meta(r))
+	var confirmedBy string
+	if con.Method == casework.ConsentSMS {
+		confirmedBy = con.Mobile
+	}
+	account, err := s.identity.AssistedApplicant(r.Context(), who, p, confirmedBy, meta(r))
 	if err != nil {
 		return refuse(err)
 	}
