@@ -43,9 +43,8 @@ func (s *Server) assistCases(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "assist_cases", "workbench", struct {
 		casework.Page[casework.AssistedSummary]
-		Paged  bool
-		Notice string
-	}{page, after != "", notices[r.URL.Query().Get("done")]})
+		Paged bool
+	}{page, after != ""})
 }
 
 // assistNewPage is the first step: the item, the person and how they consent.
@@ -270,12 +269,10 @@ func (s *Server) assistApply(w http.ResponseWriter, r *http.Request) error {
 // assistCasePage is the worker's view of a case they applied for.
 type assistCasePage struct {
 	caseRecord
-	Assistance casework.Assistance
-	Answers    []answerRow
-	Applicant  string
-	Deadline   casework.Deadline
-	Has        bool
-	Notice     string
+	Answers     []answerRow
+	Deadline    casework.Deadline
+	HasDeadline bool
+	Notice      string
 }
 
 func (s *Server) assistCase(w http.ResponseWriter, r *http.Request) error {
@@ -293,8 +290,7 @@ func (s *Server) assistCase(w http.ResponseWriter, r *http.Request) error {
 	if rec.Assisted == nil || rec.Case.AssistedBy != subject(r).AccountID {
 		return apperr.New(apperr.NotFound, "没有找到您代办的这件办件。")
 	}
-	p.Assistance, p.Applicant = *rec.Assisted, rec.Assisted.Applicant
-	p.Deadline, p.Has = s.cases.DeadlineOf(rec.Case, rec.Item, rec.Events)
+	p.Deadline, p.HasDeadline = s.cases.DeadlineOf(rec.Case, rec.Item, rec.Events)
 	return s.render(w, r, http.StatusOK, "assist_case", "workbench", p)
 }
 
