@@ -57,6 +57,15 @@ func TestAdminManagesStaff(t *testing.T) {
 		if !acc.Disabled || len(acc.Roles) != 1 || acc.Roles[0] != policy.Head {
 			t.Fatalf("after changes: %+v", acc)
 		}
+		// 帮办代办: the page offers the 帮办代办员 role, which is for a
+		// street's or community's staff only; the bureau's clerk is refused it.
+		if page := b.get("/admin/staff"); !strings.Contains(page.body, `value="assistant"> 帮办代办员`) {
+			t.Error("the staff page does not offer the 帮办代办员 role")
+		}
+		if ex := b.post("/admin/staff/"+itoa(clerk.ID), url.Values{"op": {"roles"}, "roles": {"assistant"}}); ex.status != http.StatusBadRequest ||
+			!strings.Contains(ex.body, "帮办代办员须为街道便民服务中心或社区便民服务站的工作人员") {
+			t.Errorf("the role for a bureau's clerk: %d", ex.status)
+		}
 		page := b.get("/admin/audit")
 		for _, want := range []string{"开设工作人员账户", "变更角色", "停用账户"} {
 			if !strings.Contains(page.body, want) {
