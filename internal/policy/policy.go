@@ -154,7 +154,7 @@ func Check(s Subject, a Action, r Resource) error {
 	if s.Kind == Anonymous {
 		return apperr.New(apperr.Unauthorized, "请先登录。")
 	}
-	personal := r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating
+	personal := r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating || r.Kind == Booking
 	if s.Kind == Person && (personal || r.Kind == Account) ||
 		s.Kind == Staff && personal && a != Create && !allowed(s, View, r) {
 		return apperr.New(apperr.NotFound, "没有找到。")
@@ -172,7 +172,8 @@ func allowed(s Subject, a Action, r Resource) bool {
 		if staffBarred(s, a, r) {
 			return false
 		}
-		if s.Has(Admin) && r.Kind != Queue {
+		// An administrator alone has no work queue, and calls no numbers.
+		if s.Has(Admin) && r.Kind != Queue && r.Kind != HallQueue {
 			return true
 		}
 		return staffMay(s, a, r)
@@ -213,6 +214,8 @@ func personMay(s Subject, a Action, r Resource) bool {
 		return mine && a == View
 	case Account:
 		return r.OwnerID == s.AccountID && (a == View || a == Edit)
+	case Booking: // the hall: hall.go
+		return hallPersonMay(s, a, r)
 	}
 	return false
 }
@@ -285,6 +288,9 @@ func staffMay(s Subject, a Action, r Resource) bool {
 	// Boards: rules in board.go.
 	case Board:
 		return boardMay(s, a, r)
+	// The hall (预约, 取号叫号): rules in hall.go.
+	case HallQueue, HallSettings, HallWaits:
+		return hallStaffMay(s, a, r, ownDept, inRegion)
 	}
 	return false
 }
