@@ -20,6 +20,7 @@ import (
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
@@ -50,6 +51,8 @@ type API struct {
 	surveys *survey.Service
 	// Statistics (issue 10); nil: its operations answer unavailable.
 	stats *stats.Service
+	// The hall (预约, 取号叫号); nil: its operations answer unavailable.
+	halls *hall.Service
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -71,12 +74,15 @@ type Deps struct {
 	Surveys *survey.Service
 	// Statistics (issue 10).
 	Stats *stats.Service
+	// The hall (预约, 取号叫号).
+	Halls *hall.Service
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
 	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate,
-		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats}
+		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats,
+		halls: d.Halls}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -117,6 +123,13 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/stats/summary", a.statsSummary},
 		{"GET", "/api/v1/stats/table", a.statsTable},
 		{"GET", "/api/v1/stats/public", a.statsPublic},
+		// The hall (预约, 取号叫号; halls.go): slots, booking and
+		// cancelling for people, and each hall's screen feed.
+		{"GET", "/api/v1/halls/{hall}/slots", a.hallSlots},
+		{"GET", "/api/v1/halls/{hall}/screen", a.hallScreen},
+		{"GET", BookingsPath, a.myBookings},
+		{"POST", BookingsPath, a.book},
+		{"POST", BookingsPath + "/{id}/cancel", a.cancelBooking},
 	}
 }
 

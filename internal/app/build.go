@@ -21,6 +21,7 @@ import (
 	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/evaluation"
+	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/open311"
@@ -65,6 +66,9 @@ type Graph struct {
 	Usage      *usage.Service
 	Uses       *usage.Counter
 	Evaluation *evaluation.Service
+	// The hall (预约, 取号叫号): the service centres' window groups,
+	// bookings and queue numbers.
+	Halls *hall.Service
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -251,6 +255,8 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		Evidence: map[string]func(context.Context, evaluation.Period) ([]evaluation.Table, error){
 			"on_time_rate": evaluation.LateEvidence(g.Cases),
 		}})
+	// The hall (预约, 取号叫号): slots follow the calendar with its local days.
+	g.Halls = hall.New(db, clk, g.Calendar, g.Keys, g.Regions)
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -305,7 +311,8 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	g.Handler, g.Metrics, err = newHandler(log, db, g.Queue, g.Files, g.Uses, cfg, o.Demo, web.Deps{OIDC: provider, Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Regions: g.Regions,
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
-		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats, Usage: g.Usage, Evaluation: g.Evaluation}, o311)
+		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats, Usage: g.Usage, Evaluation: g.Evaluation,
+		Halls: g.Halls}, o311)
 	if err != nil {
 		return nil, err
 	}

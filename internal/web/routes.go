@@ -288,6 +288,28 @@ func (s *Server) routes() []route {
 		{"GET /admin/evaluation/print", staffMay(policy.View, evaluationResource), s.evaluationPrint},
 		{"GET /admin/evaluation/report.css", staffMay(policy.View, evaluationResource), s.evaluationCSS},
 		{"GET /admin/evaluation/{period}/{code}/evidence", staffMay(policy.View, evaluationResource), s.evaluationEvidence},
+		// The hall (预约, 取号叫号; hall.go, hall_admin.go): booking and
+		// 我的预约 for people, each hall's kiosk and screen (public, no
+		// personal data), the window clerks' calling page, the
+		// administrators' window groups and the waiting figures.
+		{"GET /hall", public, s.hallList},
+		{"GET /hall/{hall}", public, s.hallPage},
+		{"POST /hall/{hall}/book", person, s.hallBook},
+		{"GET /hall/{hall}/kiosk", public, s.hallKiosk},
+		{"POST /hall/{hall}/kiosk/booking", public, s.kioskCheckIn},
+		{"POST /hall/{hall}/kiosk/number", public, s.kioskNumber},
+		{"GET /hall/{hall}/screen", public, s.hallScreen},
+		{"GET /me/bookings", person, s.myBookings},
+		{"GET /me/bookings/{id}", person, s.myBooking},
+		{"GET /me/bookings/{id}/qr.svg", person, s.bookingQR},
+		{"POST /me/bookings/{id}/cancel", person, s.cancelBooking},
+		{"GET /workbench/hall", hallClerk, s.hallDesk},
+		{"POST /workbench/hall/{group}/call", hallClerk, s.hallCall},
+		{"POST /workbench/hall/{group}/take", hallClerk, s.hallTake},
+		{"POST /workbench/hall/tickets/{id}", hallClerk, s.hallTicketStep},
+		{"GET /admin/hall", staffMay(policy.Edit, hallSettings), s.hallAdmin},
+		{"POST /admin/hall/groups", staffMay(policy.Edit, hallSettings), s.hallGroupSave},
+		{"GET /admin/hall/waits", hallWaitsViewer, s.hallWaits},
 		// Anything else is not found.
 		{"/", public, func(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.NotFound, "您访问的页面不存在。")

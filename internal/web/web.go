@@ -32,6 +32,7 @@ import (
 	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/evaluation"
 	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs/jobview"
@@ -89,6 +90,8 @@ type Server struct {
 	// Module usage and the self-evaluation (绩效自评).
 	usage      *usage.Service
 	evaluation *evaluation.Service
+	// The hall (预约, 取号叫号).
+	halls *hall.Service
 }
 
 // Deps are the services the pages use.
@@ -123,6 +126,8 @@ type Deps struct {
 	// Module usage and the self-evaluation (绩效自评).
 	Usage      *usage.Service
 	Evaluation *evaluation.Service
+	// The hall (预约, 取号叫号).
+	Halls *hall.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -143,7 +148,8 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
-		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation}
+		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation,
+		halls: d.Halls}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -244,6 +250,10 @@ func New(d Deps) (*Server, error) {
 	}
 	// Module usage and the self-evaluation (绩效自评).
 	if err := parsePages(base, templateFiles, []string{"usage", "evaluation"}, s.pages); err != nil {
+		return nil, err
+	}
+	// The hall (预约, 取号叫号).
+	if err := parsePages(base, templateFiles, hallPages, s.pages); err != nil {
 		return nil, err
 	}
 	return s, nil
