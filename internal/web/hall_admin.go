@@ -2,10 +2,10 @@ package web
 
 import (
 	"net/http"
-	"slices"
-	"strings"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/catalog"
@@ -27,7 +27,7 @@ func init() {
 type hallAdminData struct {
 	Halls  []hall.Hall
 	Items  map[int64][]catalog.Item // by hall: the published items it may serve
-	Edit   int64          // the group whose form shows an error
+	Edit   int64                    // the group whose form shows an error
 	Values url.Values
 	Error  string
 	Notice string

@@ -59,13 +59,19 @@ var guardLetsIn = map[string][]string{
 	"may edit evaluation": {"admin"},
 	// 帮办代办: the 帮办代办员 of a community (not an administrator).
 	"assistant": {"assistant"},
+	// The hall (预约, 取号叫号): window clerks call; administrators keep
+	// the groups; supervisors, heads and administrators read the waits.
+	"hall clerk":             {"window"},
+	"may edit hall_settings": {"admin"},
+	"hall waits":             {"head", "supervisor", "admin"},
 }
 
 // What a guard says when it refuses someone signed in.
 var refusal = map[string]string{"person": "网上申请须使用个人或法人账户登录。", "staff": "工作台只对工作人员开放。",
 	"admin tools": "管理后台只对系统管理员、督查人员和事项管理员开放。", "catalog": "事项管理只对事项管理员、部门负责人和系统管理员开放。",
 	"may export catalog": "导出整个目录须由系统管理员进行。", "may edit catalog": "导入整个目录须由系统管理员进行。",
-	"rating staff": "好差评回访只对窗口人员、审批人员、部门负责人和督查人员开放。", "assistant": "帮办代办只对街道、社区的帮办代办员开放。"}
+	"rating staff": "好差评回访只对窗口人员、审批人员、部门负责人和督查人员开放。", "assistant": "帮办代办只对街道、社区的帮办代办员开放。",
+	"hall clerk": "叫号只对窗口人员开放。", "hall waits": "等候时长统计只对督查人员、部门负责人和系统管理员开放。"}
 
 var expectedGuards = map[string]string{
 	"GET /{$}": "public", "GET /search": "public", "GET /levels/{level}": "public", "GET /departments": "public",
@@ -134,6 +140,13 @@ var expectedGuards = map[string]string{
 	// 帮办代办 (assisted applications).
 	"GET /assist": "assistant", "GET /assist/new": "assistant", "POST /assist/consent": "assistant", "POST /assist/items/{id}": "assistant",
 	"GET /assist/cases/{id}": "assistant", "GET /cases/{id}/consent": "signed-in",
+	// The hall (预约, 取号叫号).
+	"GET /hall": "public", "GET /hall/{hall}": "public", "POST /hall/{hall}/book": "person", "GET /hall/{hall}/kiosk": "public",
+	"POST /hall/{hall}/kiosk/booking": "public", "POST /hall/{hall}/kiosk/number": "public", "GET /hall/{hall}/screen": "public",
+	"GET /me/bookings": "person", "GET /me/bookings/{id}": "person", "GET /me/bookings/{id}/qr.svg": "person", "POST /me/bookings/{id}/cancel": "person",
+	"GET /workbench/hall": "hall clerk", "POST /workbench/hall/groups/{group}/call": "hall clerk", "POST /workbench/hall/groups/{group}/take": "hall clerk",
+	"POST /workbench/hall/tickets/{id}": "hall clerk",
+	"GET /admin/hall": "may edit hall_settings", "POST /admin/hall/groups": "may edit hall_settings", "GET /admin/hall/waits": "hall waits",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.

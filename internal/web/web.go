@@ -142,6 +142,9 @@ func New(d Deps) (*Server, error) {
 	if d.Stats == nil {
 		return nil, errors.New("web: Deps.Stats is not set")
 	}
+	if d.Halls == nil {
+		return nil, errors.New("web: Deps.Halls is not set")
+	}
 	a, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)

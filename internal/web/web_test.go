@@ -25,6 +25,7 @@ import (
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/evaluation"
 	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
@@ -133,7 +134,8 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Ratings: ratings, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints,
 		Boards: board.New(db, clk, cases.BoardSource(), complaints.BoardSource(), ratings.BoardSource()), Surveys: survey.New(db, clk, keys),
-		Stats: stats.New(db, clk), Usage: uses, Evaluation: evaluations})
+		Stats: stats.New(db, clk), Usage: uses, Evaluation: evaluations,
+		Halls: hall.New(db, clk, cal, keys, regions)})
 	if err != nil {
 		t.Fatal(err)
 	}
