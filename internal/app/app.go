@@ -380,6 +380,13 @@ func runDemo(ctx context.Context, env *environment) error {
 		} else if n > 0 {
 			fmt.Fprintf(env.stdout, "已创建 %d 件演示诉求（派单员账号 dispatcher）\n", n)
 		}
+		// The hall (预约, 取号叫号): window groups, bookings and today's
+		// numbers, so that the screens and the clerks' page show something.
+		if h, err := demo.SeedHall(ctx, g.DB, g.Identity, g.Keys, g.Calendar, g.Clock.Now()); err != nil {
+			return fmt.Errorf("演示大厅：%w", err)
+		} else if h.Groups > 0 {
+			fmt.Fprintf(env.stdout, "已创建大厅窗口组 %d 个、预约 %d 个、取号 %d 个（叫号屏 /hall/xzfwzx/screen，窗口人员 scjg.window 叫号）\n", h.Groups, h.Bookings, h.Tickets)
+		}
 		// Module usage of the past weeks (internal/usage), for the usage
 		// page and the self-evaluation.
 		if sum.Created {
