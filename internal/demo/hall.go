@@ -253,7 +253,9 @@ func SeedHall(ctx context.Context, db *store.DB, ids *identity.Service, keys *pi
 				}
 			}
 		}
-		if err := day(m, base, now, scale, booked); err != nil {
+		// Each group a minute behind the one before, so that the screen
+		// shows its calls in turn.
+		if err := day(m, base.Add(time.Duration(j)*time.Minute), now, scale, booked); err != nil {
 			return sum, err
 		}
 	}
