@@ -146,7 +146,7 @@ var expectedGuards = map[string]string{
 	"GET /me/bookings": "person", "GET /me/bookings/{id}": "person", "GET /me/bookings/{id}/qr.svg": "person", "POST /me/bookings/{id}/cancel": "person",
 	"GET /workbench/hall": "hall clerk", "POST /workbench/hall/groups/{group}/call": "hall clerk", "POST /workbench/hall/groups/{group}/take": "hall clerk",
 	"POST /workbench/hall/tickets/{id}": "hall clerk",
-	"GET /admin/hall": "may edit hall_settings", "POST /admin/hall/groups": "may edit hall_settings", "GET /admin/hall/waits": "hall waits",
+	"GET /admin/hall":                   "may edit hall_settings", "POST /admin/hall/groups": "may edit hall_settings", "GET /admin/hall/waits": "hall waits",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.
