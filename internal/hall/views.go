@@ -71,11 +71,10 @@ func (s *Service) Screen(ctx context.Context, slug string) (Screen, error) {
 	return out, nil
 }
 
-// waiting counts the waiting numbers of a hall's groups (hall 0: every
-// hall's) on day.
+// waiting counts the waiting numbers of a hall's groups on day.
 func (s *Service) waiting(ctx context.Context, q store.Querier, hall int64, day string) (map[int64]int, error) {
 	rows, err := q.Query(ctx, `SELECT t.group_id, COUNT(*) FROM hall_tickets t JOIN hall_groups g ON g.id = t.group_id
-		WHERE (g.department_id = ? OR ? = 0) AND t.day = ? AND t.status = 'waiting' GROUP BY t.group_id`, hall, hall, day)
+		WHERE g.department_id = ? AND t.day = ? AND t.status = 'waiting' GROUP BY t.group_id`, hall, day)
 	if err != nil {
 		return nil, fmt.Errorf("hall queues: %w", err)
 	}
@@ -207,11 +206,6 @@ func (s *Service) Waits(ctx context.Context, who policy.Subject, from, to calend
 		out = append(out, w)
 	}
 	return out, rows.Err()
-}
-
-// MayViewWaits reports whether who may see any hall's waiting figures.
-func MayViewWaits(who policy.Subject) bool {
-	return who.Kind == policy.Staff && (who.Has(policy.Admin) || who.Has(policy.Supervisor) || who.Has(policy.Head))
 }
 
 // Minutes formats seconds as the pages show a wait: "12 分 5 秒".

@@ -41,3 +41,7 @@ func hallStaffMay(s Subject, a Action, r Resource, ownDept, inRegion bool) bool 
 	}
 	return false
 }
+
+// MayViewSomeHallWaits is Check(s, View, HallWaits) for some hall, for
+// the route that lists them: supervisors, heads and administrators.
+func MayViewSomeHallWaits(s Subject) bool { return s.hasAny(Admin, Supervisor, Head) }

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"strings"
+	"testing"
 
 	"github.com/zwfw/zwfw/internal/policy"
 )
@@ -27,4 +28,18 @@ street-super:view:hall-settings street-window:view:hall-settings station-window:
 supervisor:view:hallwaits@centreA street-super:view:hallwaits@centreA
 `)...)
 	adminRefused = append(adminRefused, "admin:*:hallqueue@centreA", "admin:*:hallqueue@district-serving-bureau")
+}
+
+// The set form agrees with the table: whoever may see some hall's waiting
+// figures passes it, and nobody else.
+func TestMayViewSomeHallWaits(t *testing.T) {
+	for name, s := range subjects {
+		some := false
+		for _, r := range []policy.Resource{resources["hallwaits@centreA"], {Kind: policy.HallWaits, DepartmentID: bureau, RegionCode: district}} {
+			some = some || policy.Check(s, policy.View, r) == nil
+		}
+		if got := policy.MayViewSomeHallWaits(s); got != some {
+			t.Errorf("%s: %v, the table says %v", name, got, some)
+		}
+	}
 }

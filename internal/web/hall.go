@@ -32,7 +32,7 @@ var hallClerk = guard{name: "hall clerk", staff: true, allow: func(who policy.Su
 
 // hallWaitsViewer lets in those who may see some hall's waiting figures.
 var hallWaitsViewer = guard{name: "hall waits", staff: true, allow: func(who policy.Subject) error {
-	if !hall.MayViewWaits(who) {
+	if !policy.MayViewSomeHallWaits(who) {
 		return apperr.New(apperr.Forbidden, "等候时长统计只对督查人员、部门负责人和系统管理员开放。")
 	}
 	return nil
