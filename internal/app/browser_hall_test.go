@@ -90,6 +90,7 @@ func hallStory(t *testing.T, env browserEnv, data, dsn string) {
 		t.Fatalf("booking number %q", number)
 	}
 	within(t, citizen, 5*time.Second, "the QR code loads", chromedp.Poll[chromedp.Void](`document.querySelector('.booking-qr').naturalWidth > 0`))
+	screenshot(t, citizen, env, "hall-booking")
 	open(t, citizen, s.URL+"/me/bookings")
 	wantText(t, citizen, "my bookings", number, "待签到")
 
@@ -115,6 +116,7 @@ func hallStory(t *testing.T, env browserEnv, data, dsn string) {
 	if !strings.HasPrefix(ticket, "A") {
 		t.Fatalf("ticket %q", ticket)
 	}
+	screenshot(t, kiosk, env, "hall-kiosk-number")
 
 	// Without a booking: the ID number at the kiosk, never shown back whole.
 	press(t, kiosk, "back", linkWithText("返回"))
@@ -149,6 +151,8 @@ func hallStory(t *testing.T, env browserEnv, data, dsn string) {
 	if !eval[bool](t, screen, `window.notReloaded === true`) {
 		t.Fatal("the screen reloaded")
 	}
+	screenshot(t, screen, env, "hall-screen")
+	screenshot(t, clerk, env, "hall-desk")
 
 	// 5. Served; the waiting time is recorded and shown.
 	press(t, clerk, "办理完毕", chromedp.CSS(desk+`form input[value=served] ~ button`))
