@@ -46,7 +46,7 @@ var start = time.Date(2026, 9, 18, 8, 0, 0, 0, clock.China)
 
 func at(d, h, m int) time.Time { return time.Date(2026, 9, d, h, m, 0, 0, clock.China) }
 
-func setup(t *testing.T, db *store.DB) *fixture {
+func setup(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{db: db, clk: clock.NewManual(start)}
