@@ -99,6 +99,9 @@ func (s *Server) renderHallPage(w http.ResponseWriter, r *http.Request, status i
 	if d, err := calendar.ParseDate(v.Get("date")); err == nil {
 		p.Day = d
 	}
+	if p.Day.IsZero() { // no working day ahead (a long holiday)
+		return s.render(w, r, status, "hall_page", "hall", p)
+	}
 	if _, p.Slots, err = s.halls.Slots(r.Context(), p.Group.ID, p.Day); err != nil {
 		return err
 	}
