@@ -25,6 +25,7 @@ window:view:hallqueue@district-serving-bureau window:handle:hallqueue@district-s
 street-window:view:hallqueue@centreA street-window:handle:hallqueue@centreA
 window:view:hall-settings reviewer:view:hall-settings head:view:hall-settings catalog:view:hall-settings supervisor:view:hall-settings
 street-super:view:hall-settings street-window:view:hall-settings station-window:view:hall-settings
+assistant:view:hall-settings bureau-assistant:view:hall-settings
 supervisor:view:hallwaits@centreA street-super:view:hallwaits@centreA
 `)...)
 	adminRefused = append(adminRefused, "admin:*:hallqueue@centreA", "admin:*:hallqueue@district-serving-bureau")
