@@ -38,7 +38,7 @@ func (b boardSource) Candidates(ctx context.Context, who policy.Subject, f board
 	var c conds
 	c.add(`c.status IN ('completed', 'delivered', 'rejected')`) // the partial index's predicate
 	if p := policy.BoardRegion(who); p != "" {
-		c.add(`c.region_code LIKE ?`, p+"%")
+		c.inRegion(p)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		c.add(`(c.number = ? OR i.name LIKE ?)`, q, "%"+q+"%")

@@ -77,7 +77,7 @@ func (s *Service) Behind(ctx context.Context, who policy.Subject, f BehindFilter
 	var c conds
 	c.add(figure)
 	if prefix != "" {
-		c.add(`c.region_code LIKE ?`, prefix+"%")
+		c.inRegion(prefix)
 	}
 	if dept != 0 {
 		c.add(`c.department_id = ?`, dept)
@@ -86,7 +86,7 @@ func (s *Service) Behind(ctx context.Context, who policy.Subject, f BehindFilter
 		if len(f.Region) != 12 || strings.Trim(f.Region, "0123456789") != "" {
 			return page, apperr.New(apperr.Invalid, "地区代码应为 12 位数字。")
 		}
-		c.add(`c.region_code LIKE ?`, policy.RegionPrefix(f.Region)+"%")
+		c.inRegion(policy.RegionPrefix(f.Region))
 	}
 	if f.DepartmentID != 0 {
 		c.add(`c.department_id = ?`, f.DepartmentID)

@@ -111,6 +111,13 @@ func BenchmarkLists(b *testing.B) {
 			}
 			admin := policy.Subject{Kind: policy.Staff, Roles: []policy.Role{policy.Admin}}
 			street := policy.Subject{AccountID: 1, Kind: policy.Staff, DepartmentID: 1, RegionCode: d.streets[0], Roles: []policy.Role{policy.Supervisor}}
+			// The district's supervisor (every region, spelt as a range), and
+			// a community's, whose few running cases the list must not find
+			// by walking the district's.
+			district := street
+			district.RegionCode = d.streets[0][:6] + "000000"
+			community := street
+			community.RegionCode = d.streets[1][:9] + "001"
 			// fifth walks to the fifth page of a list by its cursors (or its
 			// last, if shorter) and returns the cursor that opens it.
 			fifth := func(list func(after string) (string, error)) string {
@@ -137,6 +144,14 @@ func BenchmarkLists(b *testing.B) {
 				}},
 				{"late-street", func(after string) (string, error) {
 					p, err := f.svc.Late(ctx, street, casework.LateFilter{SupervisionFilter: casework.SupervisionFilter{After: after}}, casework.PageSize)
+					return p.Next, err
+				}},
+				{"late-district", func(after string) (string, error) {
+					p, err := f.svc.Late(ctx, district, casework.LateFilter{SupervisionFilter: casework.SupervisionFilter{After: after}}, casework.PageSize)
+					return p.Next, err
+				}},
+				{"late-community", func(after string) (string, error) {
+					p, err := f.svc.Late(ctx, community, casework.LateFilter{SupervisionFilter: casework.SupervisionFilter{After: after}}, casework.PageSize)
 					return p.Next, err
 				}},
 				{"late-department", func(after string) (string, error) {

@@ -63,7 +63,7 @@ func (c *conds) supervision(who policy.Subject, f SupervisionFilter) error {
 		if !strings.HasPrefix(p, policy.FollowRegion(who)) {
 			return apperr.New(apperr.Invalid, "所选地区不在您的监督范围内。")
 		}
-		c.add(`c.region_code LIKE ?`, p+"%")
+		c.inRegion(p)
 	}
 	if f.DepartmentID < 0 {
 		return apperr.New(apperr.Invalid, "部门筛选无效。")
