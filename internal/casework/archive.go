@@ -154,7 +154,7 @@ func (s *Service) IDByNumber(ctx context.Context, number string) (int64, error) 
 // notices its steps must have produced, and the result of a completed case.
 func archiveGaps(c Case, it catalog.Item, mats []Material, docs []Document, events []Event) []string {
 	var gaps []string
-	for _, name := range missingRequired(it, mats) {
+	for _, name := range missingRequired(it, mats, -1) {
 		gaps = append(gaps, "材料："+name)
 	}
 	// By kind: a 决定书's title says its outcome (准予行政许可决定书 …).

@@ -158,7 +158,7 @@ func (s *Service) ApplyAssisted(ctx context.Context, who policy.Subject, a Assis
 	if _, problems := CheckForm(it, a.Person.apply(it, a.Answers, true), now); len(problems) > 0 {
 		return Case{}, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("申请表有 %d 处需要修改。", len(problems)), Fields: problems}
 	}
-	mats, err := handedIn(it, a.Files, now)
+	mats, err := handedIn(it, a.Files, -1, now)
 	if err != nil {
 		return Case{}, err
 	}

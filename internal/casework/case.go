@@ -56,7 +56,7 @@ type Case struct {
 // Resource is the case as the policy sees it.
 func (c Case) Resource() policy.Resource {
 	return policy.Resource{Kind: policy.Case, OwnerID: c.ApplicantID, EnterpriseID: c.EnterpriseID,
-		DepartmentID: c.DepartmentID, RegionCode: c.RegionCode, Draft: c.Status == Draft, Counter: c.Channel == "window",
+		DepartmentID: c.DepartmentID, RegionCode: c.RegionCode, Draft: !c.Status.Submitted(), Counter: c.Channel == "window",
 		// An assisted case is written with its consent in one transaction.
 		AssistedBy: c.AssistedBy, Consented: c.AssistedBy != 0}
 }

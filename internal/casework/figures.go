@@ -17,7 +17,7 @@ import (
 // counters use (stats.contribution) and, where a partial index serves it,
 // as that index's predicate, so that both databases use the index.
 var figures = map[string]string{
-	"submitted":   `c.status <> 'draft'`,
+	"submitted":   `c.status NOT IN ('draft', 'waiting', 'closed')`, // Status.Submitted
 	"finished":    `c.status <> 'draft' AND c.finished_on <> ''`,
 	"ontime":      `c.status <> 'draft' AND c.finished_on <> '' AND c.due_on <> '' AND c.finished_on <= c.due_on`,
 	"late":        `c.due_on <> '' AND c.finished_on > c.due_on`,

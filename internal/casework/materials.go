@@ -292,9 +292,10 @@ func (s *Service) MaterialsOf(ctx context.Context, who policy.Subject, caseID in
 }
 
 // missingRequired names the 必需 materials of it that mats lack; 容缺 and
-// 非必需 ones may follow later.
-func missingRequired(it catalog.Item, mats []Material) []string {
-	have := map[int]bool{}
+// 非必需 ones may follow later. A prerequisite's result will fill the
+// material at position later (-1: none).
+func missingRequired(it catalog.Item, mats []Material, later int) []string {
+	have := map[int]bool{later: true}
 	for _, m := range mats {
 		have[m.Position] = true
 	}

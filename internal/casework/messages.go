@@ -42,6 +42,8 @@ var tellings = map[Action]string{
 	Deliver:    "办理结果已送达",
 	Transfer:   "您的办件已移交其他部门办理",
 	Settle:     "您的申请已当场办结",
+	Release:    "前置事项已办结，您的申请已自动提交",
+	Close:      "前置事项未办结，您的申请已终止",
 }
 
 // SMSArgs is the durable job that texts an applicant about their case.

@@ -57,7 +57,7 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 	var c conds
 	c.add(`c.department_id = ?`, who.DepartmentID)
 	if st == AllQueues {
-		c.add(`c.status <> 'draft'`)
+		c.add(`c.status NOT IN ('draft', 'waiting', 'closed')`) // Status.Submitted: parts waiting for another are nobody's work yet
 	} else {
 		c.add(`c.status = ?`, st)
 	}

@@ -189,7 +189,7 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 		if err != nil {
 			return c, err
 		}
-		if missing := missingRequired(it, mats); len(missing) > 0 {
+		if missing := missingRequired(it, mats, -1); len(missing) > 0 {
 			return c, apperr.New(apperr.Invalid, "还缺少必需材料："+strings.Join(missing, "、"))
 		}
 		if a == Resubmit {
@@ -288,6 +288,12 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 	}
 	if s.finished != nil && (a == Complete || a == Refuse) {
 		if err := s.finished(ctx, tx, c); err != nil {
+			return c, err
+		}
+	}
+	if a == Complete || a == Refuse || a == Withdraw {
+		// Parts of a bundle that wait for this case start or end with it.
+		if err := s.settleWaiting(ctx, tx, c, st.result, now); err != nil {
 			return c, err
 		}
 	}

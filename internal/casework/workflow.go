@@ -26,12 +26,23 @@ const (
 	Delivered  Status = "delivered"  // 已送达: the result reached the applicant
 	Rejected   Status = "rejected"   // 不予受理
 	Withdrawn  Status = "withdrawn"  // 已撤回
+	// A part of a bundle (一件事一次办, parts.go) that needs another part's
+	// result waits for it, unseen by staff, not yet submitted; it closes
+	// when that part ends without a result.
+	Waiting Status = "waiting" // 待前置办结
+	Closed  Status = "closed"  // 已终止: its prerequisite ended without a result
 )
+
+// Submitted reports whether a case in status s was ever submitted: not a
+// draft, nor a part that waits or closed while waiting. The statistics
+// count only these.
+func (s Status) Submitted() bool { return s != Draft && s != Waiting && s != Closed }
 
 // Name is the status's Chinese name, as queues and timelines show it.
 func (s Status) Name() string {
 	return map[Status]string{Draft: "草稿", Submitted: "待预审", Prechecked: "待受理", Correction: "待补正", Reviewing: "审查中",
-		Reviewed: "待决定", Paused: "已暂停", Decided: "待办结", Completed: "已办结", Delivered: "已送达", Rejected: "不予受理", Withdrawn: "已撤回"}[s]
+		Reviewed: "待决定", Paused: "已暂停", Decided: "待办结", Completed: "已办结", Delivered: "已送达", Rejected: "不予受理", Withdrawn: "已撤回",
+		Waiting: "待前置办结", Closed: "已终止"}[s]
 }
 
 // Action is a step someone takes on a case.
@@ -58,7 +69,8 @@ const (
 // Name is the action's Chinese name, for timelines.
 func (a Action) Name() string {
 	return map[Action]string{Submit: "提交申请", Precheck: "预审通过", Accept: "受理", Refuse: "不予受理", AskCorrect: "一次性告知补正",
-		Resubmit: "补正材料", Review: "审查（提出审查意见）", Upload: "提交材料", EditForm: "修改申请信息", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Deliver: "送达", Transfer: "移交其他部门", Settle: "当场办结", Withdraw: "撤回申请", Reseal: "更换加密密钥"}[a]
+		Resubmit: "补正材料", Review: "审查（提出审查意见）", Upload: "提交材料", EditForm: "修改申请信息", Visit: "申请人到场", Pause: "暂停（特别程序）", Resume: "恢复办理", Decide: "作出决定", Complete: "办结", Deliver: "送达", Transfer: "移交其他部门", Settle: "当场办结", Withdraw: "撤回申请", Reseal: "更换加密密钥",
+		Wait: "等待前置事项办结", Release: "前置事项办结，自动提交", Close: "前置事项未办结，终止办理"}[a]
 }
 
 // By says who takes an action: the applicant, staff with one of fixed

@@ -154,7 +154,7 @@ func Check(s Subject, a Action, r Resource) error {
 	if s.Kind == Anonymous {
 		return apperr.New(apperr.Unauthorized, "请先登录。")
 	}
-	personal := r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating || r.Kind == Booking
+	personal := r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating || r.Kind == Booking || r.Kind == BundleCase
 	if s.Kind == Person && (personal || r.Kind == Account) ||
 		s.Kind == Staff && personal && a != Create && !allowed(s, View, r) {
 		return apperr.New(apperr.NotFound, "没有找到。")
@@ -194,6 +194,8 @@ func staffBarred(s Subject, a Action, r Resource) bool {
 		return r.Draft && !(r.Counter && ownDept) || a == Edit && !r.Counter
 	case Queue:
 		return r.Draft
+	case BundleCase: // 一件事一次办 (bundle.go): staff see a part only as their case
+		return true
 	}
 	return false
 }
@@ -216,6 +218,8 @@ func personMay(s Subject, a Action, r Resource) bool {
 		return r.OwnerID == s.AccountID && (a == View || a == Edit)
 	case Booking: // the hall: hall.go
 		return hallPersonMay(s, a, r)
+	case BundleCase: // 一件事一次办 (bundle.go)
+		return mine && bundleCasePersonMay(a)
 	}
 	return false
 }
@@ -291,6 +295,9 @@ func staffMay(s Subject, a Action, r Resource) bool {
 	// The hall (预约, 取号叫号): rules in hall.go.
 	case HallQueue, HallSettings, HallWaits:
 		return hallStaffMay(s, a, r, ownDept, inRegion)
+	// 一件事一次办: rules in bundle.go.
+	case Bundle:
+		return bundleStaffMay(s, a)
 	}
 	return false
 }

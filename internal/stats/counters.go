@@ -75,11 +75,13 @@ func Month(t time.Time) string { return t.In(clock.China).Format("2006-01") }
 
 // contribution is what case c adds to the figures, and where: a function
 // of the case row alone, so that adding after-minus-before on every change
-// keeps the table equal to a recount. A draft counts nothing.
+// keeps the table equal to a recount. A case never submitted counts
+// nothing: a draft, or a part of a bundle that waits for another's result
+// (or closed while waiting).
 func contribution(c casework.Case) (Key, Counts) {
 	k := Key{Month(c.CreatedAt), c.ItemID, c.DepartmentID, c.RegionCode, c.Channel}
 	var n Counts
-	if c.Status == casework.Draft || c.ID == 0 {
+	if !c.Status.Submitted() || c.ID == 0 {
 		return k, n
 	}
 	n.Submitted = 1
@@ -281,7 +283,7 @@ func Recount(ctx context.Context, db *store.DB) error {
 // recount sums every case's contribution.
 func recount(ctx context.Context, q store.Querier) (map[Key]Counts, error) {
 	rows, err := q.Query(ctx, `SELECT id, item_id, department_id, region_code, status, channel, corrections, visits,
-		accepted_on, due_on, finished_on, handling_days, promise_days, legal_days, created_at FROM cases WHERE status <> 'draft'`)
+		accepted_on, due_on, finished_on, handling_days, promise_days, legal_days, created_at FROM cases WHERE status NOT IN ('draft', 'waiting', 'closed')`)
 	if err != nil {
 		return nil, fmt.Errorf("recount: %w", err)
 	}
