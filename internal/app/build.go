@@ -13,6 +13,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apikey"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/board"
+	"github.com/zwfw/zwfw/internal/bundle"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -68,7 +69,8 @@ type Graph struct {
 	Evaluation *evaluation.Service
 	// The hall (预约, 取号叫号): the service centres' window groups,
 	// bookings and queue numbers.
-	Halls *hall.Service
+	Halls   *hall.Service
+	Bundles *bundle.Service // 一件事一次办
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -233,6 +235,10 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// computed from live data are the sources registered here, the case
 	// statistics' four rates (网上可办率, 按时办结率, 最多跑一次率,
 	// 一次性告知率) among them (caseRates).
+	// 一件事一次办 (internal/bundle): its parts are cases, made and started
+	// through casework (ApplyParts; waiting parts start in the
+	// prerequisite's completing step), so it needs no hook of its own.
+	g.Bundles = bundle.New(db, g.Catalog, g.Regions, g.Cases, clk)
 	g.Usage = usage.New(db, clk, cfg.UsageIdleDays)
 	system, err := evaluation.Load(cfg.EvaluationFile)
 	if err != nil {
@@ -312,7 +318,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
 		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats, Usage: g.Usage, Evaluation: g.Evaluation,
-		Halls: g.Halls}, o311)
+		Halls: g.Halls, Bundles: g.Bundles}, o311)
 	if err != nil {
 		return nil, err
 	}

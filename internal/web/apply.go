@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/bundle"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/filestore"
@@ -297,11 +298,17 @@ func (s *Server) myCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// 一件事一次办: the person's life events, each tracked as one.
+	bundles, err := s.myBundles(r)
+	if err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, "mycases", "me", struct {
 		casework.Page[casework.Summary]
-		Paged  bool // not the first page
-		ToRate []rating.Invitation
-	}{page, after != "", toRate})
+		Paged   bool // not the first page
+		ToRate  []rating.Invitation
+		Bundles []bundle.Application
+	}{page, after != "", toRate, bundles})
 }
 
 func (s *Server) myCase(w http.ResponseWriter, r *http.Request) error {

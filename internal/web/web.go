@@ -23,6 +23,7 @@ import (
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/board"
+	"github.com/zwfw/zwfw/internal/bundle"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -91,7 +92,8 @@ type Server struct {
 	usage      *usage.Service
 	evaluation *evaluation.Service
 	// The hall (预约, 取号叫号).
-	halls *hall.Service
+	halls   *hall.Service
+	bundles *bundle.Service // 一件事一次办
 }
 
 // Deps are the services the pages use.
@@ -128,6 +130,8 @@ type Deps struct {
 	Evaluation *evaluation.Service
 	// The hall (预约, 取号叫号).
 	Halls *hall.Service
+	// 一件事一次办 (internal/bundle); nil: its pages answer unavailable.
+	Bundles *bundle.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -152,7 +156,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation,
-		halls: d.Halls}
+		halls: d.Halls, bundles: d.Bundles}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -249,6 +253,10 @@ func New(d Deps) (*Server, error) {
 	}
 	// 帮办代办 (assisted applications).
 	if err := parsePages(base, templateFiles, assistPages, s.pages); err != nil {
+		return nil, err
+	}
+	// 一件事一次办.
+	if err := parsePages(base, templateFiles, bundlePages, s.pages); err != nil {
 		return nil, err
 	}
 	// Module usage and the self-evaluation (绩效自评).
@@ -608,6 +616,9 @@ func LargeBody(r *http.Request) int64 {
 	case strings.HasPrefix(r.URL.Path, "/assist/items/"):
 		// 帮办代办: the consent form and the item's materials at once.
 		return maxAssistFiles*MaxMaterialBytes + 1<<20
+	case strings.HasPrefix(r.URL.Path, "/bundles/") && strings.HasSuffix(r.URL.Path, "/apply"):
+		// 一件事一次办: the combined form with a file per merged material.
+		return maxBundleBytes
 	case r.URL.Path == "/admin/evaluation/entries":
 		// A hand entry's evidence file (绩效自评).
 		return MaxMaterialBytes + 1<<20

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/board"
+	"github.com/zwfw/zwfw/internal/bundle"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/calendardays"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -135,7 +136,7 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints,
 		Boards: board.New(db, clk, cases.BoardSource(), complaints.BoardSource(), ratings.BoardSource()), Surveys: survey.New(db, clk, keys),
 		Stats: stats.New(db, clk), Usage: uses, Evaluation: evaluations,
-		Halls: hall.New(db, clk, cal, keys, regions)})
+		Halls: hall.New(db, clk, cal, keys, regions), Bundles: bundle.New(db, items, regions, cases, clk)})
 	if err != nil {
 		t.Fatal(err)
 	}

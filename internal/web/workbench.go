@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/bundle"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/identity"
@@ -128,6 +129,8 @@ type staffCasePage struct {
 	Steps []casework.StepDeadline
 	// 帮办代办: who applied for the applicant.
 	Assisted *casework.Assistance
+	// The bundle (一件事一次办) the case is part of, or nil.
+	Bundle *bundle.Context
 }
 
 // DeliveryMethods are the ways a result may reach the applicant.
@@ -166,6 +169,10 @@ func (s *Server) renderStaffCaseShowing(w http.ResponseWriter, r *http.Request, 
 	p := staffCasePage{Assisted: rec.Assisted, Editable: casework.Editable(who, c), Case: c, Item: it, Events: events, Answers: answers(it, c.Form, false, shown), Materials: mats, Documents: docs,
 		Actions: s.cases.Available(r.Context(), who, c, it), Deadline: d, HasDeadline: has, Error: errMsg, Notice: notice}
 	p.Finish, p.Finished = s.cases.FinishOf(c, events)
+	// 一件事一次办: the life event the case is part of, for context.
+	if p.Bundle, err = s.bundleContext(r, c); err != nil {
+		return err
+	}
 	if p.Editable {
 		if p.Draft, err = s.cases.Answers(who, c); err != nil {
 			return err
