@@ -506,11 +506,15 @@ func (f fixture) handle(t *testing.T, who policy.Subject, id int64) {
 		t.Fatal(err)
 	}
 	steps := []func(casework.Case) (casework.Case, error){
-		func(c casework.Case) (casework.Case, error) { return f.cases.Act(ctx, who, c.ID, c.Version, casework.Accept, "") },
+		func(c casework.Case) (casework.Case, error) {
+			return f.cases.Act(ctx, who, c.ID, c.Version, casework.Accept, "")
+		},
 		func(c casework.Case) (casework.Case, error) {
 			return f.cases.Act(ctx, who, c.ID, c.Version, casework.Review, "材料齐全")
 		},
-		func(c casework.Case) (casework.Case, error) { return f.cases.Decide(ctx, who, c.ID, c.Version, true, "准予", "") },
+		func(c casework.Case) (casework.Case, error) {
+			return f.cases.Decide(ctx, who, c.ID, c.Version, true, "准予", "")
+		},
 		func(c casework.Case) (casework.Case, error) {
 			return f.cases.Complete(ctx, who, c.ID, c.Version, filestore.Object{SHA256: strings.Repeat("d1", 32), Size: 99, ContentType: filestore.TypePDF}, "结果.pdf")
 		},

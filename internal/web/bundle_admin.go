@@ -52,12 +52,12 @@ func (s *Server) renderBundlesAdmin(w http.ResponseWriter, r *http.Request, stat
 // item's number first), its field mappings (事项编号.字段 = 合并字段) and
 // dependencies (事项编号 <- 前置事项编号 : 材料名称).
 type bundleEditPage struct {
-	ID                         int64
-	Name, Theme, Summary       string
-	Items, Fields, Deps        string
-	Error                      string
-	Status                     bundle.Status
-	Published                  []itemChoice // published items to choose from
+	ID                   int64
+	Name, Theme, Summary string
+	Items, Fields, Deps  string
+	Error                string
+	Status               bundle.Status
+	Published            []itemChoice // published items to choose from
 }
 
 type itemChoice struct {
