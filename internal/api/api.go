@@ -16,6 +16,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/board"
+	"github.com/zwfw/zwfw/internal/bundle"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/complaint"
@@ -53,6 +54,8 @@ type API struct {
 	stats *stats.Service
 	// The hall (预约, 取号叫号); nil: its operations answer unavailable.
 	halls *hall.Service
+	// 一件事一次办; nil: its operations answer unavailable.
+	bundles *bundle.Service
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -76,13 +79,15 @@ type Deps struct {
 	Stats *stats.Service
 	// The hall (预约, 取号叫号).
 	Halls *hall.Service
+	// 一件事一次办 (bundles.go).
+	Bundles *bundle.Service
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
 	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate,
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats,
-		halls: d.Halls}
+		halls: d.Halls, bundles: d.Bundles}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -130,6 +135,11 @@ func (a *API) Routes() []Route {
 		{"GET", BookingsPath, a.myBookings},
 		{"POST", BookingsPath, a.book},
 		{"POST", BookingsPath + "/{id}/cancel", a.cancelBooking},
+		// 一件事一次办 (bundles.go).
+		{"GET", "/api/v1/bundles", a.listBundles},
+		{"GET", "/api/v1/bundles/{id}", a.getBundle},
+		{"POST", BundleApplyPath, a.applyBundle},
+		{"GET", "/api/v1/me/bundles/{id}", a.getBundleApplication},
 	}
 }
 

@@ -636,7 +636,7 @@ const catalogPollInterval = 2 * time.Second
 
 // largeBody gives the routes that take files their larger body limits.
 func largeBody(r *http.Request) int64 {
-	if r.URL.Path == api.CasesPath {
+	if r.URL.Path == api.CasesPath || strings.HasPrefix(r.URL.Path, "/api/v1/bundles/") && strings.HasSuffix(r.URL.Path, "/applications") {
 		return api.MaxSubmissionBytes
 	}
 	return web.LargeBody(r)
@@ -655,7 +655,8 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 	pages.Register(mux)
 	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files, Ratings: deps.Ratings,
 		Complaints: deps.Complaints, Boards: deps.Boards, Surveys: deps.Surveys, Stats: deps.Stats,
-		Halls: deps.Halls, // the hall (预约, 取号叫号)
+		Halls:   deps.Halls,   // the hall (预约, 取号叫号)
+		Bundles: deps.Bundles, // 一件事一次办
 		Authenticate: func(ctx context.Context, token string) (policy.Subject, error) {
 			sess, err := deps.Identity.Authenticate(ctx, token)
 			return sess.Subject, err
