@@ -394,6 +394,11 @@ func runDemo(ctx context.Context, env *environment) error {
 				return fmt.Errorf("演示模块使用统计：%w", err)
 			}
 		}
+		// 一件事一次办: the four life events, published; applications to
+		// them follow the cases (seedDemoCases).
+		if _, err := demo.SeedBundles(ctx, g.DB, g.Bundles); err != nil {
+			return fmt.Errorf("演示一件事：%w", err)
+		}
 		// Boards and surveys: the satisfaction survey opens now; its answers
 		// and the boards' entries (from finished cases) follow the cases.
 		surveyID, err := demo.SeedSurvey(ctx, g.DB, g.Clock, g.Keys)
@@ -465,6 +470,13 @@ func seedDemoCases(ctx context.Context, cfg config.Config, g *Graph) (int, error
 	if err == nil && rated > 0 {
 		g.Log.Info("demo ratings made", "ratings", rated)
 	}
+	if err != nil {
+		return n, err
+	}
+	// 一件事一次办: applications to the bundles in every state, over the
+	// last days on the same clock.
+	clk.Set(g.Clock.Now())
+	_, err = demo.SeedBundleCases(ctx, g.DB, g.Identity, past.Bundles, past.Cases, clk, past.Calendar, g.Files)
 	return n, err
 }
 
