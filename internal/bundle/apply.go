@@ -148,8 +148,8 @@ type PartState struct {
 	Status     casework.Status
 	Decision   string
 	DueOn      calendar.Date
-	HasResult  bool // a result to download (casework.ResultPosition)
-	ResultName string
+	HasResult  bool   // a result to download (casework.ResultPosition)
+	ResultName string // what it is: the item's 审批结果名称
 }
 
 // Finished reports whether the part has ended, one way or another.
@@ -254,7 +254,8 @@ func (s *Service) parts(ctx context.Context, apps []Application) ([]Application,
 	for i, a := range apps {
 		index[a.ID], ids[i] = i, a.ID
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT p.bundle_case_id, c.id, c.number, i.name, d.name, c.status, c.decision, c.due_on, c.result_sha256, c.result_name
+	rows, err := s.db.Read().Query(ctx, `SELECT p.bundle_case_id, c.id, c.number, i.name, d.name, c.status, c.decision, c.due_on, c.result_sha256,
+		c.item_id, c.item_version
 		FROM bundle_parts p JOIN cases c ON c.id = p.case_id JOIN items i ON i.id = c.item_id JOIN departments d ON d.id = c.department_id
 		WHERE p.bundle_case_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY p.bundle_case_id, p.position`, ids...)
 	if err != nil {
@@ -265,7 +266,9 @@ func (s *Service) parts(ctx context.Context, apps []Application) ([]Application,
 		var bc int64
 		var p PartState
 		var due, sum string
-		if err := rows.Scan(&bc, &p.CaseID, &p.Number, &p.ItemName, &p.Department, &p.Status, &p.Decision, &due, &sum, &p.ResultName); err != nil {
+		var item int64
+		var version int
+		if err := rows.Scan(&bc, &p.CaseID, &p.Number, &p.ItemName, &p.Department, &p.Status, &p.Decision, &due, &sum, &item, &version); err != nil {
 			return nil, err
 		}
 		if due != "" {
@@ -274,6 +277,14 @@ func (s *Service) parts(ctx context.Context, apps []Application) ([]Application,
 			}
 		}
 		p.HasResult = sum != "" && (p.Status == casework.Completed || p.Status == casework.Delivered)
+		if p.HasResult {
+			// Named by what it is, not by the clerk's scan (cached versions).
+			it, err := s.catalog.Version(ctx, item, version)
+			if err != nil {
+				return nil, err
+			}
+			p.ResultName = it.Result.Name
+		}
 		apps[index[bc]].Parts = append(apps[index[bc]].Parts, p)
 	}
 	if err := rows.Err(); err != nil {

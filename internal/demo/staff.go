@@ -38,6 +38,12 @@ var demoStaff = []struct {
 	// 帮办代办: a worker of the same community station who applies for
 	// elderly residents (seedAssisted).
 	{AssistantUsername, "社区帮办代办员郑秀梅", "", []policy.Role{policy.Assistant}},
+	// 一件事一次办: a clerk of each department of 出生一件事, who takes
+	// every step of their part (small units: window, review, decision).
+	{"wjw.window", "出生医学证明签发员何静", "wjw", []policy.Role{policy.Window, policy.Reviewer, policy.Head}},
+	{"gafj.window", "户籍民警马军", "gafj", []policy.Role{policy.Window, policy.Reviewer, policy.Head}},
+	{"ybj.window", "医保经办员郭敏", "ybj", []policy.Role{policy.Window, policy.Reviewer, policy.Head}},
+	{"rsj.window", "社保经办员林涛", "rsj", []policy.Role{policy.Window, policy.Reviewer, policy.Head}},
 }
 
 // builder is who makes the demo's data, acting as an administrator;
