@@ -181,7 +181,9 @@ func settleInBrowser(t *testing.T, ctx context.Context, result string) {
 // 已办结: accepted, reviewed, decided and completed with result.
 func handleInBrowser(t *testing.T, ctx context.Context, result string) {
 	t.Helper()
-	form := func(op string) string { return fmt.Sprintf(`form:has(input[name="op"][value=%q]) button[type="submit"]`, op) }
+	form := func(op string) string {
+		return fmt.Sprintf(`form:has(input[name="op"][value=%q]) button[type="submit"]`, op)
+	}
 	press(t, ctx, "受理", chromedp.CSS(form("accept")))
 	do(t, ctx, "the review", chromedp.SendKeys(chromedp.CSS("#r-review"), "经审查，材料齐全，符合条件，建议准予"))
 	press(t, ctx, "审查", chromedp.CSS(form("review")))
