@@ -102,7 +102,7 @@ func TestBundlesAPI(t *testing.T) {
 				Requires *int64 `json:"requires_item_id"`
 				Filled   string `json:"filled_material"`
 			} `json:"parts"`
-			Fields    []struct{ Key string } `json:"fields"`
+			Fields    []struct{ Key string }  `json:"fields"`
 			Materials []struct{ Name string } `json:"materials"`
 		}
 		st, body := call(t, h, fmt.Sprintf("/api/v1/bundles/%d", bundleID))
