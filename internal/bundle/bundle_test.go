@@ -588,3 +588,41 @@ func TestAuthorization(t *testing.T) {
 		}
 	})
 }
+
+func TestExchangeFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		data, err := f.svc.Export(ctx, f.manager, audit.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), `"format": "zwfw-bundles"`) || !strings.Contains(string(data), f.cert.ImplCode) || strings.Contains(string(data), fmt.Sprintf(`"item": %d`, f.cert.ID)) {
+			t.Fatalf("export:\n%s", data)
+		}
+		// The same file again: the bundle is replaced in place, by name.
+		if n, err := f.svc.Import(ctx, f.manager, audit.Meta{}, data); err != nil || n != 1 {
+			t.Fatalf("import: %d %v", n, err)
+		}
+		// A second bundle, and a broken one: nothing is imported.
+		broken := strings.Replace(string(data), `"bundles": [`, `"bundles": [{"name": "接种一件事", "published": false, "items": ["`+f.cert.ImplCode+`", "NO-SUCH-CODE"]},`, 1)
+		if _, err := f.svc.Import(ctx, f.manager, audit.Meta{}, []byte(broken)); apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "没有实施编码为 NO-SUCH-CODE 的事项") {
+			t.Fatalf("broken import: %v", err)
+		}
+		if n := count(t, db, "bundles"); n != 1 {
+			t.Errorf("%d bundles after a refused import", n)
+		}
+		fixed := strings.Replace(broken, "NO-SUCH-CODE", f.insurance.ImplCode, 1)
+		if n, err := f.svc.Import(ctx, f.manager, audit.Meta{}, []byte(fixed)); err != nil || n != 2 {
+			t.Fatalf("import: %d %v", n, err)
+		}
+		list, err := f.svc.List(ctx, f.manager)
+		if err != nil || len(list) != 2 || list[0].Name != "出生一件事" || list[0].Status != bundle.Published || list[1].Status != bundle.Draft ||
+			len(list[0].Dependencies) != 1 || len(list[0].Fields) != 1 {
+			t.Errorf("bundles after import %+v, %v", list, err)
+		}
+		if _, err := f.svc.Import(ctx, f.hospital, audit.Meta{}, data); apperr.CodeOf(err) != apperr.Forbidden {
+			t.Errorf("a clerk imported bundles: %v", err)
+		}
+	})
+}

@@ -199,45 +199,56 @@ func (s *Service) Save(ctx context.Context, who policy.Subject, meta audit.Meta,
 	if problems := check(*b, items, status == Published); len(problems) > 0 {
 		return invalid(problems)
 	}
-	now := s.clock.Now()
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		action := "bundle_update"
 		if b.ID == 0 {
 			action = "bundle_create"
-			if err := tx.QueryRow(ctx, `INSERT INTO bundles (name, theme, summary, status, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-				b.Name, b.Theme, b.Summary, Draft, actor(who), now).Scan(&b.ID); err != nil {
-				return nameTaken(err)
-			}
-		} else {
-			if _, err := tx.Exec(ctx, `UPDATE bundles SET name = ?, theme = ?, summary = ?, updated_by = ?, updated_at = ? WHERE id = ?`,
-				b.Name, b.Theme, b.Summary, actor(who), now, b.ID); err != nil {
-				return nameTaken(err)
-			}
-			for _, t := range []string{"bundle_items", "bundle_fields", "bundle_dependencies"} {
-				if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE bundle_id = ?`, b.ID); err != nil {
-					return err
-				}
-			}
 		}
-		b.Status, b.UpdatedAt = status, now
-		for i, id := range b.Items {
-			if _, err := tx.Exec(ctx, `INSERT INTO bundle_items (bundle_id, position, item_id) VALUES (?, ?, ?)`, b.ID, i, id); err != nil {
-				return err
-			}
-		}
-		for _, f := range b.Fields {
-			if _, err := tx.Exec(ctx, `INSERT INTO bundle_fields (bundle_id, item_id, item_key, from_key) VALUES (?, ?, ?, ?)`, b.ID, f.ItemID, f.ItemKey, f.From); err != nil {
-				return err
-			}
-		}
-		for _, d := range b.Dependencies {
-			if _, err := tx.Exec(ctx, `INSERT INTO bundle_dependencies (bundle_id, item_id, requires_id, material) VALUES (?, ?, ?, ?)`,
-				b.ID, d.ItemID, d.Requires, strings.TrimSpace(d.Material)); err != nil {
-				return err
-			}
+		if err := s.write(ctx, tx, who, b, status); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, who, meta, b.ID, action, b.Name)
 	})
+}
+
+// write stores b with status in tx: a new bundle when b.ID is 0, else in
+// place of its items, mappings and dependencies. b was checked.
+func (s *Service) write(ctx context.Context, tx *store.Tx, who policy.Subject, b *Bundle, status Status) error {
+	now := s.clock.Now()
+	if b.ID == 0 {
+		if err := tx.QueryRow(ctx, `INSERT INTO bundles (name, theme, summary, status, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			b.Name, b.Theme, b.Summary, status, actor(who), now).Scan(&b.ID); err != nil {
+			return nameTaken(err)
+		}
+	} else {
+		if _, err := tx.Exec(ctx, `UPDATE bundles SET name = ?, theme = ?, summary = ?, status = ?, updated_by = ?, updated_at = ? WHERE id = ?`,
+			b.Name, b.Theme, b.Summary, status, actor(who), now, b.ID); err != nil {
+			return nameTaken(err)
+		}
+		for _, t := range []string{"bundle_items", "bundle_fields", "bundle_dependencies"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE bundle_id = ?`, b.ID); err != nil {
+				return err
+			}
+		}
+	}
+	b.Status, b.UpdatedAt = status, now
+	for i, id := range b.Items {
+		if _, err := tx.Exec(ctx, `INSERT INTO bundle_items (bundle_id, position, item_id) VALUES (?, ?, ?)`, b.ID, i, id); err != nil {
+			return err
+		}
+	}
+	for _, f := range b.Fields {
+		if _, err := tx.Exec(ctx, `INSERT INTO bundle_fields (bundle_id, item_id, item_key, from_key) VALUES (?, ?, ?, ?)`, b.ID, f.ItemID, f.ItemKey, f.From); err != nil {
+			return err
+		}
+	}
+	for _, d := range b.Dependencies {
+		if _, err := tx.Exec(ctx, `INSERT INTO bundle_dependencies (bundle_id, item_id, requires_id, material) VALUES (?, ?, ?, ?)`,
+			b.ID, d.ItemID, d.Requires, strings.TrimSpace(d.Material)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetPublished publishes a bundle (checked as publishing asks: every item

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,7 +17,8 @@ import (
 
 func init() {
 	adminTools = append(adminTools, adminTool{"GET /admin/bundles", "/admin/bundles", "一件事一次办", "把多个事项组合成一件事：合并申请表和材料，设置前置关系，发布或撤回"})
-	for k, v := range map[string]string{"bundle_create": "新建一件事", "bundle_update": "修改一件事", "bundle_publish": "发布一件事", "bundle_unpublish": "撤回一件事"} {
+	for k, v := range map[string]string{"bundle_create": "新建一件事", "bundle_update": "修改一件事", "bundle_publish": "发布一件事", "bundle_unpublish": "撤回一件事",
+		"bundle_import": "导入一件事"} {
 		auditActions[k] = v
 	}
 	for _, k := range []string{"bundle_items", "bundle_fields", "bundle_deps", "summary"} {
@@ -34,7 +36,8 @@ type bundleAdminPage struct {
 }
 
 func (s *Server) bundlesAdmin(w http.ResponseWriter, r *http.Request) error {
-	return s.renderBundlesAdmin(w, r, http.StatusOK, bundleAdminPage{Notice: map[string]string{"saved": "已保存。", "published": "已发布。", "unpublished": "已撤回，群众不再看到这件事。"}[r.URL.Query().Get("done")]})
+	return s.renderBundlesAdmin(w, r, http.StatusOK, bundleAdminPage{Notice: map[string]string{"saved": "已保存。", "published": "已发布。",
+		"unpublished": "已撤回，群众不再看到这件事。", "imported": "已导入。"}[r.URL.Query().Get("done")]})
 }
 
 func (s *Server) renderBundlesAdmin(w http.ResponseWriter, r *http.Request, status int, p bundleAdminPage) error {
@@ -212,5 +215,46 @@ func (s *Server) bundlePublish(w http.ResponseWriter, r *http.Request) error {
 		done = "published"
 	}
 	http.Redirect(w, r, "/admin/bundles?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+// bundlesExport downloads every bundle as the exchange file (bundle.File).
+func (s *Server) bundlesExport(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.bundlesOn()
+	if err != nil {
+		return err
+	}
+	data, err := svc.Export(r.Context(), subject(r), meta(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="bundles.json"`)
+	_, err = w.Write(data)
+	return err
+}
+
+// bundlesImport takes an exchange file: all its bundles, or none.
+func (s *Server) bundlesImport(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.bundlesOn()
+	if err != nil {
+		return err
+	}
+	refuse := func(status int, message string) error {
+		return s.renderBundlesAdmin(w, r, status, bundleAdminPage{Error: message})
+	}
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		return refuse(http.StatusBadRequest, "请选择要导入的一件事文件（.json）。")
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, 1<<20))
+	if err != nil {
+		return err
+	}
+	if _, err := svc.Import(r.Context(), subject(r), meta(r), data); err != nil {
+		return formError(err, refuse)
+	}
+	http.Redirect(w, r, "/admin/bundles?done=imported", http.StatusSeeOther)
 	return nil
 }

@@ -269,6 +269,8 @@ func (s *Server) routes() []route {
 		{"GET /admin/bundles/{id}", bundleEditor, s.bundleEdit},
 		{"POST /admin/bundles/{id}", bundleEditor, s.bundleSave},
 		{"POST /admin/bundles/{id}/status", bundleEditor, s.bundlePublish},
+		{"GET /admin/bundles/export", bundleEditor, s.bundlesExport},
+		{"POST /admin/bundles/import", bundleEditor, s.bundlesImport},
 		{"GET /admin/surveys", staffMay(policy.Edit, surveyResource), s.surveysAdmin},
 		{"GET /admin/surveys/new", staffMay(policy.Edit, surveyResource), s.surveyNew},
 		{"POST /admin/surveys", staffMay(policy.Edit, surveyResource), s.surveySave},
