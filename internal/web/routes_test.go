@@ -81,7 +81,7 @@ var expectedGuards = map[string]string{
 	"GET /me/bundles/{id}": "person", "GET /admin/bundles": "may edit bundle", "GET /admin/bundles/new": "may edit bundle",
 	"POST /admin/bundles": "may edit bundle", "GET /admin/bundles/{id}": "may edit bundle", "POST /admin/bundles/{id}": "may edit bundle",
 	"POST /admin/bundles/{id}/status": "may edit bundle", "GET /admin/bundles/export": "may edit bundle", "POST /admin/bundles/import": "may edit bundle",
-	"GET /{$}":                        "public", "GET /search": "public", "GET /levels/{level}": "public", "GET /departments": "public",
+	"GET /{$}": "public", "GET /search": "public", "GET /levels/{level}": "public", "GET /departments": "public",
 	"GET /departments/{id}": "public", "GET /regions/{code}": "public", "GET /items": "public", "GET /items/{id}": "public",
 	"GET /items/{id}/qr.svg": "public", "GET /items/{id}/forms/{n}": "public", "GET /readiness": "public", "GET /lookup": "public",
 	"POST /preferences/elder": "public", "POST /place": "public", "GET /demo/sms": "public", "GET /signin": "public", "POST /signin/code/send": "public",
