@@ -157,7 +157,7 @@ func TestBrowserCatalogEditorAndReview(t *testing.T) {
 	admin := newPersonTab(t, b, desktop)
 	signIn(admin, "admin")
 	open(t, admin, s.URL+"/admin/items")
-	wantText(t, admin, "the whole catalog, paged", "共 1648 项，第 1/33 页", "导入导出整个目录")
+	wantText(t, admin, "the whole catalog, paged", "共 1656 项，第 1/34 页", "导入导出整个目录")
 	do(t, admin, "filter", chromedp.SendKeys(chromedp.CSS("#ia-q"), "登记"))
 	press(t, admin, "find", chromedp.CSS(`form.filters button[type="submit"]`))
 	press(t, admin, "next page", linkWithText("下一页"))
