@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,7 +85,14 @@ func (s *Service) Attach(ctx context.Context, who policy.Subject, caseID int64, 
 				return err
 			}
 			if n == 0 {
-				return apperr.New(apperr.NotFound, "没有找到可以复用的材料。")
+				// Or what another part offers them (an e-licence).
+				offers, err := s.offered(ctx, tx, c.ApplicantID, c.EnterpriseID, name, reusedFrom)
+				if err != nil {
+					return err
+				}
+				if !slices.ContainsFunc(offers, func(m Material) bool { return m.SHA256 == obj.SHA256 }) {
+					return apperr.New(apperr.NotFound, "没有找到可以复用的材料。")
+				}
 			}
 		}
 		if c.Status == Draft && s.maxPending > 0 {
@@ -172,6 +180,31 @@ func Materials(ctx context.Context, q store.Querier, caseID int64) ([]Material, 
 // (a licence, an approval) rather than one of its materials.
 const ResultPosition = -1
 
+// OfferedPosition stands, in Reusable and MaterialOf, for what another
+// part of the platform holds for the applicant from an earlier case (an
+// e-licence, internal/licence), offered through OnOffers.
+const OfferedPosition = -2
+
+// OffersFunc lists, in q, what another part of the platform offers
+// instead of an upload (免提交) to applicant (acting for enterprise, or
+// 0): files in the file store, each with the case it came from
+// (Material.CaseID) and Position OfferedPosition. name is the material's
+// name ("": any); fromCase, when not 0, keeps only what came from that
+// case.
+type OffersFunc func(ctx context.Context, q store.Querier, applicant, enterprise int64, name string, fromCase int64) ([]Material, error)
+
+// OnOffers sets the hook that adds other parts' files to 免提交; the
+// application wires it to the e-licences, which casework does not import.
+func (s *Service) OnOffers(fn OffersFunc) { s.offers = fn }
+
+// offered lists the hook's offers, none without a hook.
+func (s *Service) offered(ctx context.Context, q store.Querier, applicant, enterprise int64, name string, fromCase int64) ([]Material, error) {
+	if s.offers == nil {
+		return nil, nil
+	}
+	return s.offers(ctx, q, applicant, enterprise, name, fromCase)
+}
+
 // Reusable lists what 免提交 offers instead of an upload for a material:
 // files the applicant handed in for a material of the same name in other
 // cases, and results departments here issued to them (a licence whose
@@ -234,6 +267,17 @@ func (s *Service) Reusable(ctx context.Context, who policy.Subject, caseID int64
 			out = append(out, m)
 		}
 	}
+	// What other parts hold for them under this name (e-licences).
+	offers, err := s.offered(ctx, s.db.Read(), who.AccountID, who.ActingFor, name, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range offers {
+		if !seen[m.SHA256] {
+			seen[m.SHA256] = true
+			out = append(out, m)
+		}
+	}
 	return out, nil
 }
 
@@ -267,6 +311,16 @@ func (s *Service) MaterialOf(ctx context.Context, who policy.Subject, caseID int
 			return Material{}, apperr.New(apperr.NotFound, "该办件没有办理结果。")
 		}
 		return s.resultMaterial(ctx, c)
+	}
+	if position == OfferedPosition {
+		offers, err := s.offered(ctx, s.db.Read(), c.ApplicantID, c.EnterpriseID, "", c.ID)
+		if err != nil {
+			return Material{}, err
+		}
+		if len(offers) == 0 {
+			return Material{}, apperr.New(apperr.NotFound, "没有这份材料。")
+		}
+		return offers[0], nil
 	}
 	var m Material
 	err = s.db.Read().QueryRow(ctx, `SELECT position, name, sha256, size, content_type, filename, COALESCE(reused_from, 0), case_id, uploaded_at

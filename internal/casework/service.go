@@ -26,18 +26,20 @@ type Service struct {
 	files      *staging.Store
 	maxPending int64
 	known      KnownFunc // fills applicants' forms (UseKnown); nil: nothing is filled
-	finished   FinishedFunc
+	finished   []FinishedFunc
 	changed    ChangedFunc
+	offers     OffersFunc // 免提交 from other parts (e-licences); nil: none
 }
 
 // FinishedFunc is told, in the finishing step's transaction, of a case the
 // department has just finished (办结, or 不予受理): the application wires it
-// to the rating invitation (好差评), which casework does not import. An
-// error rolls the step back.
+// to the rating invitation (好差评) and the e-licences (电子证照), which
+// casework does not import. An error rolls the step back.
 type FinishedFunc func(ctx context.Context, tx *store.Tx, c Case) error
 
-// OnFinished sets the hook called when the department finishes a case.
-func (s *Service) OnFinished(fn FinishedFunc) { s.finished = fn }
+// OnFinished adds a hook called, in the order added, when the department
+// finishes a case.
+func (s *Service) OnFinished(fn FinishedFunc) { s.finished = append(s.finished, fn) }
 
 // ChangedFunc is told, in the transaction of every change of a case — its
 // creation (before is the zero Case), each step, each visit — of the case

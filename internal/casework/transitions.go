@@ -286,9 +286,11 @@ func (s *Service) take(ctx context.Context, tx *store.Tx, who policy.Subject, ca
 			return c, err
 		}
 	}
-	if s.finished != nil && (a == Complete || a == Refuse) {
-		if err := s.finished(ctx, tx, c); err != nil {
-			return c, err
+	if a == Complete || a == Refuse {
+		for _, fn := range s.finished {
+			if err := fn(ctx, tx, c); err != nil {
+				return c, err
+			}
 		}
 	}
 	if a == Complete || a == Refuse || a == Withdraw {

@@ -154,7 +154,8 @@ func Check(s Subject, a Action, r Resource) error {
 	if s.Kind == Anonymous {
 		return apperr.New(apperr.Unauthorized, "请先登录。")
 	}
-	personal := r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating || r.Kind == Booking || r.Kind == BundleCase
+	personal := r.Kind == Case || r.Kind == Complaint || r.Kind == Message || r.Kind == Rating || r.Kind == Booking || r.Kind == BundleCase ||
+		r.Kind == Licence
 	if s.Kind == Person && (personal || r.Kind == Account) ||
 		s.Kind == Staff && personal && a != Create && !allowed(s, View, r) {
 		return apperr.New(apperr.NotFound, "没有找到。")
@@ -163,6 +164,9 @@ func Check(s Subject, a Action, r Resource) error {
 }
 
 func allowed(s Subject, a Action, r Resource) bool {
+	if r.Kind == Licence { // 电子证照: licence.go
+		return licenceMay(s, a, r)
+	}
 	switch s.Kind {
 	case Person:
 		return personMay(s, a, r)

@@ -418,7 +418,7 @@ func (s *Store) Hold(ctx context.Context, tx *store.Tx, sums ...string) error {
 
 // Discard deletes files that nothing refers to — no case's material,
 // result or signed consent (帮办代办), no complaint's photo, no
-// self-evaluation's evidence — from the stage and the file store; a file still referred to is
+// self-evaluation's evidence, no e-licence's QR code — from the stage and the file store; a file still referred to is
 // kept. A refused request discards the files it stored; the sweeper those
 // that were left behind.
 func (s *Store) Discard(ctx context.Context, sums ...string) (int, error) {
@@ -437,7 +437,8 @@ func (s *Store) Discard(ctx context.Context, sums ...string) (int, error) {
 				UNION ALL SELECT 1 FROM cases WHERE result_sha256 = ?
 				UNION ALL SELECT 1 FROM complaint_files WHERE sha256 = ?
 				UNION ALL SELECT 1 FROM evaluation_entries WHERE file_sha256 = ?
-				UNION ALL SELECT 1 FROM case_consents WHERE file_sha256 = ? LIMIT 1`, sum, sum, sum, sum, sum).Scan(&one)
+				UNION ALL SELECT 1 FROM case_consents WHERE file_sha256 = ?
+				UNION ALL SELECT 1 FROM licences WHERE file_sha256 = ? LIMIT 1`, sum, sum, sum, sum, sum, sum).Scan(&one)
 			if err == nil {
 				return nil // referred to: kept
 			}
@@ -476,7 +477,8 @@ func (s *Store) Sweep(ctx context.Context, cutoff time.Time) (int, error) {
 	refs := map[string]bool{}
 	rows, err := s.db.Read().Query(ctx, `SELECT sha256 FROM case_materials UNION SELECT result_sha256 FROM cases WHERE result_sha256 <> ''
 		UNION SELECT sha256 FROM complaint_files UNION SELECT file_sha256 FROM evaluation_entries
-		UNION SELECT file_sha256 FROM case_consents WHERE file_sha256 <> ''`)
+		UNION SELECT file_sha256 FROM case_consents WHERE file_sha256 <> ''
+		UNION SELECT file_sha256 FROM licences`)
 	if err != nil {
 		return 0, err
 	}
