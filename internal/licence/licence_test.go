@@ -153,7 +153,9 @@ func decided(t testing.TB, f fixture, approve bool) casework.Case {
 		t.Fatal(err)
 	}
 	steps := []func(casework.Case) (casework.Case, error){
-		func(c casework.Case) (casework.Case, error) { return f.cases.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "") },
+		func(c casework.Case) (casework.Case, error) {
+			return f.cases.Act(ctx, f.window, c.ID, c.Version, casework.Accept, "")
+		},
 		func(c casework.Case) (casework.Case, error) {
 			return f.cases.Act(ctx, f.reviewer, c.ID, c.Version, casework.Review, "材料齐全")
 		},
