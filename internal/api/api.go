@@ -23,6 +23,7 @@ import (
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
@@ -56,6 +57,8 @@ type API struct {
 	halls *hall.Service
 	// 一件事一次办; nil: its operations answer unavailable.
 	bundles *bundle.Service
+	// 电子证照 (e-licences, issue 12); nil: verification answers unavailable.
+	licences *licence.Service
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -81,13 +84,15 @@ type Deps struct {
 	Halls *hall.Service
 	// 一件事一次办 (bundles.go).
 	Bundles *bundle.Service
+	// 电子证照 (e-licences, issue 12).
+	Licences *licence.Service
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
 	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate,
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats,
-		halls: d.Halls, bundles: d.Bundles}
+		halls: d.Halls, bundles: d.Bundles, licences: d.Licences}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -140,6 +145,8 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/bundles/{id}", a.getBundle},
 		{"POST", BundleApplyPath, a.applyBundle},
 		{"GET", "/api/v1/me/bundles/{id}", a.getBundleApplication},
+		// 电子证照 (licences.go).
+		{"GET", "/api/v1/licences/verify", a.verifyLicence},
 	}
 }
 

@@ -76,7 +76,7 @@ var dbFlags = []string{"db", "log-format", "log-level"}
 var userFlags = []string{"db", "log-format", "log-level", "data-keys", "index-key", "audit-keys"}
 
 var serveFlags = []string{"addr", "metrics-addr", "db", "data", "public-url", "log-format", "log-level", "job-workers", "db-max-conns",
-	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "trusted-proxies", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key", "audit-keys", "checkpoint",
+	"sqlite-synchronous", "shutdown-timeout", "trusted-origins", "trusted-proxies", "max-body-bytes", "max-pending-upload-bytes", "migrate", "data-keys", "index-key", "audit-keys", "checkpoint", "licence-keys",
 	"usage-idle-days", "evaluation-file", "sms-url", "sms-key", "smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls", "staff-totp", "oidc-issuer", "oidc-client-id", "oidc-client-secret", "realname-url", "realname-key", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}
 
 func commands() []command {
@@ -103,6 +103,9 @@ func commands() []command {
 		{"apikey create", "开设接口密钥（供 Open311 等外部系统调用；密钥只显示这一次）", append(dbFlags, "audit-keys", "name", "client", "scope"), nil, runAPIKeyCreate},
 		{"apikey list", "列出全部接口密钥（不含密钥本身）", dbFlags, nil, runAPIKeyList},
 		{"apikey revoke", "停用一个接口密钥，立即生效", append(dbFlags, "audit-keys"), []string{"编号或前缀"}, runAPIKeyRevoke},
+		// 电子证照 (e-licences, issue 12): internal/app/licence.go.
+		{"licence verify", "核验电子证照文件（从证照夹下载的 .json 文件或证照令牌）：签名、密钥、有效期；指定数据库时也查询是否已吊销或注销，无效时以非零状态退出",
+			[]string{"licence-keys", "data", "db", "log-format", "log-level"}, []string{"文件"}, runLicenceVerify},
 		{"keys rotate", "把全部已加密的个人信息改用当前加密密钥（ZWFW_DATA_KEYS 的第一个）重新加密；可中断后重跑", userFlags, nil, runKeysRotate},
 		{"keys", "生成一组新的密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY、ZWFW_AUDIT_KEYS）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
@@ -334,12 +337,15 @@ func runDemo(ctx context.Context, env *environment) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("无法创建数据目录 %s：%w", cfg.DataDir, err)
 	}
-	keys, auditKeys, err := demoKeys(cfg.DataDir)
+	keys, auditKeys, licenceKeys, err := demoKeys(cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	if cfg.AuditKeys == "" {
 		cfg.AuditKeys = auditKeys
+	}
+	if cfg.LicenceKeys == "" {
+		cfg.LicenceKeys = licenceKeys
 	}
 	// The demo runs on embedded SQLite in the data folder unless given a
 	// database (a PostgreSQL one, to try the production setup).
@@ -667,8 +673,9 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 	pages.Register(mux)
 	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files, Ratings: deps.Ratings,
 		Complaints: deps.Complaints, Boards: deps.Boards, Surveys: deps.Surveys, Stats: deps.Stats,
-		Halls:   deps.Halls,   // the hall (预约, 取号叫号)
-		Bundles: deps.Bundles, // 一件事一次办
+		Halls:    deps.Halls,    // the hall (预约, 取号叫号)
+		Bundles:  deps.Bundles,  // 一件事一次办
+		Licences: deps.Licences, // 电子证照 (e-licences)
 		Authenticate: func(ctx context.Context, token string) (policy.Subject, error) {
 			sess, err := deps.Identity.Authenticate(ctx, token)
 			return sess.Subject, err

@@ -25,6 +25,7 @@ import (
 	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/open311"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/rating"
@@ -71,6 +72,8 @@ type Graph struct {
 	// bookings and queue numbers.
 	Halls   *hall.Service
 	Bundles *bundle.Service // 一件事一次办
+	// 电子证照 (e-licences, issue 12): issued when a case is completed.
+	Licences *licence.Service
 
 	// A server's parts (Options.Server); nil in a command's graph.
 	Queue    *jobs.Queue // the job queue with every worker registered, not started
@@ -263,6 +266,24 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		}})
 	// The hall (预约, 取号叫号): slots follow the calendar with its local days.
 	g.Halls = hall.New(db, clk, g.Calendar, g.Keys, g.Regions)
+	// 电子证照 (e-licences, issue 12): an approved case of an item with a
+	// licence template issues its licence in the completing step's
+	// transaction, and a valid licence is offered as a material (免提交);
+	// casework imports neither.
+	lk, err := licenceKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if lk == nil && o.Server {
+		log.Warn("no licence keys configured (ZWFW_LICENCE_KEYS): no e-licence is issued or verified")
+	}
+	g.Licences = licence.New(db, licence.Options{Clock: clk, Catalog: g.Catalog, Keys: lk, PublicURL: cfg.PublicURL,
+		Holder: func(ctx context.Context, q store.Querier, account, enterprise int64) (licence.Holder, error) {
+			k, err := g.Identity.Known(ctx, q, account, enterprise)
+			return licence.Holder{Name: k.Name, IDNumber: k.IDNumber, OrgName: k.OrgName, CreditCode: k.CreditCode}, err
+		}})
+	g.Cases.OnFinished(g.Licences.Issue)
+	g.Cases.OnOffers(g.Licences.Offers)
 	if o.Prepare != nil {
 		if err := o.Prepare(ctx, g); err != nil {
 			return nil, err
@@ -318,7 +339,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
 		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats, Usage: g.Usage, Evaluation: g.Evaluation,
-		Halls: g.Halls, Bundles: g.Bundles}, o311)
+		Halls: g.Halls, Bundles: g.Bundles, Licences: g.Licences}, o311)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func runGenerate(ctx context.Context, env *environment) error {
 			return fmt.Errorf("无法创建数据目录 %s：%w", cfg.DataDir, err)
 		}
 		var audit string
-		if keys, audit, err = demoKeys(cfg.DataDir); err != nil {
+		if keys, audit, _, err = demoKeys(cfg.DataDir); err != nil {
 			return err
 		}
 		if cfg.AuditKeys == "" {

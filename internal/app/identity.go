@@ -16,6 +16,7 @@ import (
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -36,38 +37,47 @@ func keysFromConfig(cfg config.Config) (*pii.Keys, error) {
 
 // demoKeys reads the demo's keys from its data folder, making them on the
 // first run: demo data stays readable, and its chains verifiable, across
-// restarts. A folder from before the audit keys gets one added.
-func demoKeys(dir string) (*pii.Keys, string, error) {
+// restarts. A folder from before the audit or licence keys gets them added.
+func demoKeys(dir string) (*pii.Keys, string, string, error) {
 	path := filepath.Join(dir, "keys.json")
 	var k struct {
 		DataKeys  string `json:"data_keys"`
 		IndexKey  string `json:"index_key"`
 		AuditKeys string `json:"audit_keys,omitempty"`
+		// 电子证照: the demo's licences verify across restarts too.
+		LicenceKeys string `json:"licence_keys,omitempty"`
 	}
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if k.DataKeys, k.IndexKey, err = pii.GenerateKeys(); err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 	case err != nil:
-		return nil, "", err
+		return nil, "", "", err
 	default:
 		if err := json.Unmarshal(b, &k); err != nil {
-			return nil, "", fmt.Errorf("演示密钥文件 %s 已损坏：%w", path, err)
+			return nil, "", "", fmt.Errorf("演示密钥文件 %s 已损坏：%w", path, err)
 		}
 	}
-	if k.AuditKeys == "" {
-		if k.AuditKeys, err = chainhash.Generate(); err != nil {
-			return nil, "", err
+	if k.AuditKeys == "" || k.LicenceKeys == "" {
+		if k.AuditKeys == "" {
+			if k.AuditKeys, err = chainhash.Generate(); err != nil {
+				return nil, "", "", err
+			}
+		}
+		if k.LicenceKeys == "" {
+			if k.LicenceKeys, err = licence.GenerateKey(licenceKeyID()); err != nil {
+				return nil, "", "", err
+			}
 		}
 		b, _ = json.Marshal(k)
 		if err := os.WriteFile(path, b, 0o600); err != nil {
-			return nil, "", fmt.Errorf("无法保存演示密钥：%w", err)
+			return nil, "", "", fmt.Errorf("无法保存演示密钥：%w", err)
 		}
 	}
 	keys, err := pii.ParseKeys(k.DataKeys, k.IndexKey)
-	return keys, k.AuditKeys, err
+	return keys, k.AuditKeys, k.LicenceKeys, err
 }
 
 // storedKeys are the keys a command opens stored personal data with: the
@@ -76,7 +86,7 @@ func demoKeys(dir string) (*pii.Keys, string, error) {
 func storedKeys(cfg config.Config) (*pii.Keys, error) {
 	if cfg.DataKeys == "" && cfg.IndexKey == "" {
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, "keys.json")); err == nil {
-			keys, _, err := demoKeys(cfg.DataDir)
+			keys, _, _, err := demoKeys(cfg.DataDir)
 			return keys, err
 		}
 	}

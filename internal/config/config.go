@@ -53,6 +53,7 @@ type Config struct {
 	IndexKey            string // pii blind-index key
 	AuditKeys           string // keys of the audit and case hash chains: id:base64,…
 	AuditCheckpoint     string // file of the signed checkpoint of the chains' heads
+	LicenceKeys         string // e-licences' Ed25519 signing keys: id:base64 seed,…
 	SMSURL              string
 	SMSKey              string
 	SMTPHost            string
@@ -279,6 +280,9 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.IndexKey = v; return nil }},
 	{Env: "ZWFW_AUDIT_KEYS", Flag: "audit-keys", Usage: "审计日志和办件记录的完整性密钥，格式 id:base64密钥,…，第一个用于签署（zwfw keys 生成）", Secret: true,
 		set: func(c *Config, v string) error { c.AuditKeys = v; return nil }},
+	// 电子证照 (e-licences, issue 12).
+	{Env: "ZWFW_LICENCE_KEYS", Flag: "licence-keys", Usage: "电子证照签名密钥（Ed25519），格式 id:base64密钥,…，第一个用于签发，其余只用于核验旧证照（zwfw keys 生成）", Secret: true,
+		set: func(c *Config, v string) error { c.LicenceKeys = v; return nil }},
 	{Env: "ZWFW_AUDIT_CHECKPOINT", Flag: "checkpoint", Usage: "audit verify 比对并更新的检查点文件（各哈希链的末端，经密钥签署；应存放在数据库以外）",
 		set: func(c *Config, v string) error { c.AuditCheckpoint = v; return nil }},
 	{Env: "ZWFW_SMS_URL", Flag: "sms-url", Usage: "短信网关地址；不设则短信只写入日志（开发用）",

@@ -326,6 +326,19 @@ func (s *Server) routes() []route {
 		{"GET /admin/hall", staffMay(policy.Edit, hallSettings), s.hallAdmin},
 		{"POST /admin/hall/groups", staffMay(policy.Edit, hallSettings), s.hallGroupSave},
 		{"GET /admin/hall/waits", hallWaitsViewer, s.hallWaits},
+		// 电子证照 (e-licences, issue 12): the 证照夹, public verification
+		// (from the QR code's URL), the issuing department's list with
+		// revocation (the service checks the department and role), and
+		// the catalog managers' templates.
+		{"GET /me/licences", person, s.myLicences},
+		{"GET /me/licences/{id}", person, s.myLicence},
+		{"GET /me/licences/{id}/file", person, s.licenceFile},
+		{"GET /v/{token}", public, s.verifyLicence},
+		{"GET /licences/verify", public, s.verifyLicence},
+		{"GET /workbench/licences", staff, s.issuedLicences},
+		{"POST /workbench/licences/{id}/revoke", staff, s.revokeLicence},
+		{"GET /admin/licences", catalogManager, s.licenceAdmin},
+		{"POST /admin/licences", catalogManager, s.saveLicenceTemplate},
 		// Anything else is not found.
 		{"/", public, func(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.NotFound, "您访问的页面不存在。")

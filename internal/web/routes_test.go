@@ -154,6 +154,10 @@ var expectedGuards = map[string]string{
 	"GET /workbench/hall": "hall clerk", "POST /workbench/hall/groups/{group}/call": "hall clerk", "POST /workbench/hall/groups/{group}/take": "hall clerk",
 	"POST /workbench/hall/tickets/{id}": "hall clerk",
 	"GET /admin/hall":                   "may edit hall_settings", "POST /admin/hall/groups": "may edit hall_settings", "GET /admin/hall/waits": "hall waits",
+	// 电子证照 (e-licences, issue 12).
+	"GET /me/licences": "person", "GET /me/licences/{id}": "person", "GET /me/licences/{id}/file": "person",
+	"GET /v/{token}": "public", "GET /licences/verify": "public", "GET /workbench/licences": "staff",
+	"POST /workbench/licences/{id}/revoke": "staff", "GET /admin/licences": "catalog", "POST /admin/licences": "catalog",
 }
 
 // signInAll signs in one visitor of each kind; anonymous has no cookies.

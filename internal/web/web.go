@@ -37,6 +37,7 @@ import (
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs/jobview"
+	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
@@ -94,6 +95,8 @@ type Server struct {
 	// The hall (预约, 取号叫号).
 	halls   *hall.Service
 	bundles *bundle.Service // 一件事一次办
+	// 电子证照 (e-licences, issue 12).
+	licences *licence.Service
 }
 
 // Deps are the services the pages use.
@@ -132,6 +135,8 @@ type Deps struct {
 	Halls *hall.Service
 	// 一件事一次办 (internal/bundle); nil: its pages answer unavailable.
 	Bundles *bundle.Service
+	// 电子证照 (e-licences, issue 12).
+	Licences *licence.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -149,6 +154,9 @@ func New(d Deps) (*Server, error) {
 	if d.Halls == nil {
 		return nil, errors.New("web: Deps.Halls is not set")
 	}
+	if d.Licences == nil {
+		return nil, errors.New("web: Deps.Licences is not set")
+	}
 	a, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("static files: %w", err)
@@ -156,7 +164,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation,
-		halls: d.Halls, bundles: d.Bundles}
+		halls: d.Halls, bundles: d.Bundles, licences: d.Licences}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -265,6 +273,10 @@ func New(d Deps) (*Server, error) {
 	}
 	// The hall (预约, 取号叫号).
 	if err := parsePages(base, templateFiles, hallPages, s.pages); err != nil {
+		return nil, err
+	}
+	// 电子证照 (e-licences, issue 12).
+	if err := parsePages(base, templateFiles, licencePages, s.pages); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -30,6 +30,7 @@ import (
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
+	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/oidc"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -136,7 +137,8 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints,
 		Boards: board.New(db, clk, cases.BoardSource(), complaints.BoardSource(), ratings.BoardSource()), Surveys: survey.New(db, clk, keys),
 		Stats: stats.New(db, clk), Usage: uses, Evaluation: evaluations,
-		Halls: hall.New(db, clk, cal, keys, regions), Bundles: bundle.New(db, items, regions, cases, clk)})
+		Halls: hall.New(db, clk, cal, keys, regions), Bundles: bundle.New(db, items, regions, cases, clk),
+		Licences: licence.New(db, licence.Options{Clock: clk, Catalog: items, PublicURL: "https://zwfw.example.gov.cn"})})
 	if err != nil {
 		t.Fatal(err)
 	}
