@@ -369,6 +369,11 @@ func runDemo(ctx context.Context, env *environment) error {
 		} else {
 			fmt.Fprintf(env.stdout, "沿用已有演示数据（%s）；加 --reset 可重新开始\n", cfg.DataDir)
 		}
+		// 电子证照: templates before the cases, so that approved ones
+		// issue their licences as they complete.
+		if _, err := demo.SeedLicenceTemplates(ctx, g.DB, g.Licences); err != nil {
+			return fmt.Errorf("演示电子证照模板：%w", err)
+		}
 		staff, err := demo.SeedStaff(ctx, g.DB, g.Identity)
 		if err != nil {
 			return fmt.Errorf("演示账号：%w", err)
@@ -429,6 +434,9 @@ func runDemo(ctx context.Context, env *environment) error {
 					return
 				}
 				env.log.Info("demo cases made", "cases", n, "elapsed", time.Since(start).Round(time.Second))
+				if err := demo.SeedLicenceRevocation(ctx, g.DB, g.Licences); err != nil && ctx.Err() == nil {
+					env.log.Error("demo licence revocation", "err", err)
+				}
 				if err := seedDemoBoardsSurveys(ctx, g, surveyID); err != nil && ctx.Err() == nil {
 					env.log.Error("demo boards and survey answers", "err", err)
 				}
