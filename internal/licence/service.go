@@ -158,7 +158,7 @@ func (s *Service) SaveTemplate(ctx context.Context, who policy.Subject, meta aud
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET type_name = excluded.type_name,
 			number_format = excluded.number_format, valid_years = excluded.valid_years, fields = excluded.fields,
 			updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-			t.ItemID, t.TypeName, t.NumberFormat, t.ValidYears, string(fields), who.AccountID, now); err != nil {
+			t.ItemID, t.TypeName, t.NumberFormat, t.ValidYears, string(fields), account(who), now); err != nil {
 			return err
 		}
 		labels := make([]string, len(t.Fields))
@@ -437,7 +437,7 @@ func (s *Service) Revoke(ctx context.Context, who policy.Subject, meta audit.Met
 		}
 		now := s.o.Clock.Now()
 		if _, err := tx.Exec(ctx, `UPDATE licences SET revoked_at = ?, revoke_kind = ?, revoke_reason = ?, revoked_by = ? WHERE id = ?`,
-			now, kind, reason, who.AccountID, id); err != nil {
+			now, kind, reason, account(who), id); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: "licence_revoke",
@@ -581,6 +581,15 @@ func ReadFile(b []byte) (string, error) {
 		return "", ErrSignature
 	}
 	return f.Token, nil
+}
+
+// account is who's account for a reference, NULL for one without (the
+// command line, the demo's builder).
+func account(who policy.Subject) any {
+	if who.AccountID == 0 {
+		return nil
+	}
+	return who.AccountID
 }
 
 func actorName(who policy.Subject) string {
