@@ -452,8 +452,8 @@ type Verification struct {
 	Token   string
 	Valid   bool
 	Problem string // why not, in Chinese
-	// Known of the platform: it issued this very licence (by number and
-	// token), and whether it has been revoked or cancelled since, when.
+	// Known of the platform: it holds a licence of this number, and
+	// whether it has been revoked or cancelled since, when.
 	Known      bool
 	RevokeKind string
 	RevokedOn  string
@@ -490,8 +490,10 @@ func (s *Service) Verify(ctx context.Context, token string) (Verification, error
 	v.Valid = true
 	var revoked sql.NullTime
 	var kind string
-	err = s.db.Read().QueryRow(ctx, `SELECT revoked_at, revoke_kind FROM licences WHERE number = ? AND token = ?`, d.Number, v.Token).
-		Scan(&revoked, &kind)
+	// By number: numbers are unique here, and the signature says this
+	// platform issued it; however its token is spelt, a revoked number is
+	// revoked.
+	err = s.db.Read().QueryRow(ctx, `SELECT revoked_at, revoke_kind FROM licences WHERE number = ?`, d.Number).Scan(&revoked, &kind)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		// Signed by our key but not in this database (another instance's

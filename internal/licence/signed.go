@@ -134,8 +134,10 @@ func Decode(token string) (Data, []byte, []byte, error) {
 	if !ok {
 		return d, nil, nil, ErrMalformed
 	}
-	b, err1 := base64.RawURLEncoding.DecodeString(body)
-	s, err2 := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: one spelling of each byte string, so that no two tokens
+	// carry the same licence.
+	b, err1 := base64.RawURLEncoding.Strict().DecodeString(body)
+	s, err2 := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err1 != nil || err2 != nil || len(s) != ed25519.SignatureSize {
 		return d, nil, nil, ErrMalformed
 	}
