@@ -268,6 +268,9 @@ func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Met
 				return err
 			}
 		}
+		if err := s.changed(ctx, tx, "", c); err != nil {
+			return err
+		}
 		return s.tellPerson(ctx, tx, c, "您的诉求已受理", fmt.Sprintf("您的诉求“%s”已受理，诉求编号 %s。", c.Title, c.Number), now)
 	})
 	if errors.Is(err, errDuplicate) {

@@ -40,6 +40,10 @@ type Options struct {
 	// OnClosed runs in the transaction that closes a complaint (the rating
 	// invitation, 好差评); an error rolls the step back.
 	OnClosed func(ctx context.Context, tx *store.Tx, c Complaint) error
+	// OnChanged runs in the transaction of the filing (before is "") and
+	// of every step that changes a complaint (the webhooks, which this
+	// package does not import); an error rolls the step back.
+	OnChanged func(ctx context.Context, tx *store.Tx, before Status, c Complaint) error
 }
 
 // Service handles complaints.
@@ -80,6 +84,19 @@ func (s *Service) ReopenDays() int { return s.opt.ReopenDays }
 // UseQueue makes the service send SMS through durable jobs in q (the queue
 // is built after the services, with their workers).
 func (s *Service) UseQueue(q *jobs.Queue) { s.opt.Queue = q }
+
+// SetOnChanged sets the hook run when a complaint is filed or changes.
+func (s *Service) SetOnChanged(fn func(ctx context.Context, tx *store.Tx, before Status, c Complaint) error) {
+	s.opt.OnChanged = fn
+}
+
+// changed calls the OnChanged hook, if any.
+func (s *Service) changed(ctx context.Context, tx *store.Tx, before Status, c Complaint) error {
+	if s.opt.OnChanged == nil {
+		return nil
+	}
+	return s.opt.OnChanged(ctx, tx, before, c)
+}
 
 // SetOnClosed sets the hook run when a complaint closes.
 func (s *Service) SetOnClosed(fn func(ctx context.Context, tx *store.Tx, c Complaint) error) {

@@ -61,7 +61,7 @@ func (s *Service) step(ctx context.Context, who policy.Subject, meta audit.Meta,
 			return errChanged
 		}
 		now := s.clock.Now()
-		read := c.Version
+		read, was := c.Version, c.Status
 		e, err := fn(tx, &c, now)
 		if err != nil {
 			return err
@@ -75,6 +75,9 @@ func (s *Service) step(ctx context.Context, who policy.Subject, meta audit.Meta,
 		}
 		if e.bump {
 			if err := s.tellHotline(ctx, tx, c); err != nil {
+				return err
+			}
+			if err := s.changed(ctx, tx, was, c); err != nil {
 				return err
 			}
 		}
