@@ -38,6 +38,7 @@ import (
 	"github.com/zwfw/zwfw/internal/throttle"
 	"github.com/zwfw/zwfw/internal/usage"
 	"github.com/zwfw/zwfw/internal/web"
+	"github.com/zwfw/zwfw/internal/webhook"
 )
 
 // Graph is the platform's parts, wired once by Build for serve, the demo
@@ -63,6 +64,9 @@ type Graph struct {
 	Surveys *survey.Service
 	Stats   *stats.Service  // statistics and dashboards (issue 10)
 	APIKeys *apikey.Service // keys of other systems (Open311 clients)
+	// Webhooks (issue 12): events of cases and complaints for the
+	// subscriptions of API clients.
+	Webhooks *webhook.Service
 	// Module usage and the self-evaluation (绩效自评); Uses counts a
 	// server's requests (nil in a command's graph).
 	Usage      *usage.Service
@@ -233,7 +237,21 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// Statistics (issue 10): every change of a case adjusts the counters
 	// in its own transaction (casework does not import stats).
 	g.Stats = stats.New(db, clk)
-	g.Cases.OnChanged(stats.Changed)
+	// Webhooks (issue 12): a change of a case or complaint records its
+	// event in its own transaction, after the statistics (casework and
+	// complaint do not import webhook). A command's graph has no queue,
+	// and so records none: commands send no messages.
+	if g.Webhooks, err = webhook.NewService(db, webhook.Options{Clock: clk, Keys: g.Keys, Allow: cfg.WebhookAllow,
+		Timeout: cfg.WebhookTimeout, MaxAttempts: cfg.WebhookMaxAttempts}); err != nil {
+		return nil, usageError{fmt.Errorf("配置错误 ZWFW_WEBHOOK_ALLOW：%w", err)}
+	}
+	g.Cases.OnChanged(func(ctx context.Context, tx *store.Tx, before, after casework.Case) error {
+		if err := stats.Changed(ctx, tx, before, after); err != nil {
+			return err
+		}
+		return g.Webhooks.CaseChanged(ctx, tx, before, after)
+	})
+	g.Complaints.SetOnChanged(g.Webhooks.ComplaintChanged)
 	// Module usage and the self-evaluation (绩效自评): the indicators
 	// computed from live data are the sources registered here, the case
 	// statistics' four rates (网上可办率, 按时办结率, 最多跑一次率,
@@ -312,6 +330,8 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	river.AddWorker(workers, &complaint.CheckWorker{Service: g.Complaints})
 	river.AddWorker(workers, &complaint.HotlineWorker{Service: g.Complaints})
 	periodic = append(periodic, complaint.PeriodicCheck(time.Minute))
+	// Webhooks: each delivery is a job, retried with the service's backoff.
+	river.AddWorker(workers, &webhook.Worker{Service: g.Webhooks})
 	if cfg.AuditCheckpoint != "" {
 		// The leader checks the record and renews the checkpoint hourly.
 		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
@@ -327,6 +347,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	g.Cases.UseQueue(g.Queue)
 	g.Ratings.UseQueue(g.Queue)
 	g.Complaints.UseQueue(g.Queue)
+	g.Webhooks.UseQueue(g.Queue)
 	provider, err := oidcProvider(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -339,7 +360,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
 		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats, Usage: g.Usage, Evaluation: g.Evaluation,
-		Halls: g.Halls, Bundles: g.Bundles, Licences: g.Licences}, o311)
+		Halls: g.Halls, Bundles: g.Bundles, Licences: g.Licences, Webhooks: g.Webhooks}, o311)
 	if err != nil {
 		return nil, err
 	}

@@ -81,6 +81,13 @@ type Config struct {
 	// replaces the built-in default ("": the default).
 	UsageIdleDays  int
 	EvaluationFile string
+
+	// Webhooks (issue 12): hosts and networks that may be reached over
+	// plain http and at private addresses, the timeout of one attempt and
+	// the attempts before a delivery fails.
+	WebhookAllow       []string
+	WebhookTimeout     time.Duration
+	WebhookMaxAttempts int
 	// Only for `zwfw evidence export`: the year and the folder.
 	EvidencePeriod int
 	EvidenceOut    string
@@ -200,6 +207,38 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { return intIn(&c.UsageIdleDays, v, 1, 366, "闲置天数") }},
 	{Env: "ZWFW_EVALUATION_FILE", Flag: "evaluation-file", Usage: "绩效自评指标体系文件（JSON，为空则用内置的默认指标体系）",
 		set: func(c *Config, v string) error { c.EvaluationFile = v; return nil }},
+	// Webhooks (issue 12).
+	{Env: "ZWFW_WEBHOOK_ALLOW", Flag: "webhook-allow", Usage: "事件推送可用 http 且可指向内网地址的主机或网段，逗号分隔（如 10.20.0.0/16,oa.zhq.gov.cn；其余只许 https 公网地址）",
+		set: func(c *Config, v string) error {
+			c.WebhookAllow = nil
+			for _, h := range strings.Split(v, ",") {
+				if h = strings.TrimSpace(h); h == "" {
+					continue
+				}
+				if strings.Contains(h, "/") {
+					if _, err := netip.ParsePrefix(h); err != nil {
+						return fmt.Errorf("事件推送允许的网段 %q 无效，应如 10.20.0.0/16", h)
+					}
+				} else if strings.ContainsAny(h, "@?#: ") {
+					if _, err := netip.ParseAddr(h); err != nil {
+						return fmt.Errorf("事件推送允许的主机 %q 无效，应为主机名、IP 地址或网段", h)
+					}
+				}
+				c.WebhookAllow = append(c.WebhookAllow, h)
+			}
+			return nil
+		}},
+	{Env: "ZWFW_WEBHOOK_TIMEOUT", Flag: "webhook-timeout", Default: "10s", Usage: "事件推送每次请求的超时",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second || d > 2*time.Minute {
+				return fmt.Errorf("事件推送超时 %q 无效，应在 1s 到 2m 之间", v)
+			}
+			c.WebhookTimeout = d
+			return nil
+		}},
+	{Env: "ZWFW_WEBHOOK_MAX_ATTEMPTS", Flag: "webhook-max-attempts", Default: "10", Usage: "事件推送最多尝试次数（间隔自 30 秒起逐次加倍，最长 1 小时），用尽即标为失败",
+		set: func(c *Config, v string) error { return intIn(&c.WebhookMaxAttempts, v, 1, 25, "推送尝试次数") }},
 	{Env: "ZWFW_DB_MAX_CONNS", Flag: "db-max-conns", Default: "0", Usage: "数据库连接池上限（0 为默认：PostgreSQL 20，SQLite 读连接 2×CPU）",
 		set: func(c *Config, v string) error { return intIn(&c.DBMaxConns, v, 0, 1000, "连接池上限") }},
 	{Env: "ZWFW_SQLITE_SYNCHRONOUS", Flag: "sqlite-synchronous", Default: "FULL", Usage: "SQLite 落盘方式：FULL（断电不丢已确认的写入）或 NORMAL",

@@ -40,6 +40,8 @@ var adminTools = []adminTool{
 	// Module usage and the self-evaluation (绩效自评).
 	{"GET /admin/usage", "/admin/usage", "模块使用统计", "各模块和渠道每天的使用次数，标出长期无人使用的闲置模块"},
 	{"GET /admin/evaluation", "/admin/evaluation", "绩效自评", "按绩效评价指标体系计算得分和等级，录入手工指标，打印 A4 报告"},
+	// Webhooks (issue 12).
+	{"GET /admin/webhooks", "/admin/webhooks", "事件推送", "对方系统订阅的办件、诉求事件：接收地址、签名密钥、推送记录和重新推送"},
 }
 
 // toolsFor lists the admin tools who may open.

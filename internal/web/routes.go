@@ -183,6 +183,13 @@ func (s *Server) routes() []route {
 		{"GET /admin/calendar", staffMay(policy.View, calendarResource), s.calendarAdmin},
 		{"POST /admin/calendar", staffMay(policy.Edit, calendarResource), s.calendarSet},
 		{"POST /admin/calendar/{day}/delete", staffMay(policy.Edit, calendarResource), s.calendarRemove},
+		// Webhooks of API clients (issue 12).
+		{"GET /admin/webhooks", staffMay(policy.Edit, webhookResource), s.webhooksAdmin},
+		{"POST /admin/webhooks", staffMay(policy.Edit, webhookResource), s.webhookCreate},
+		{"GET /admin/webhooks/{id}", staffMay(policy.Edit, webhookResource), s.webhookAdmin},
+		{"POST /admin/webhooks/{id}/active", staffMay(policy.Edit, webhookResource), s.webhookActive},
+		{"POST /admin/webhooks/{id}/rotate", staffMay(policy.Edit, webhookResource), s.webhookRotate},
+		{"POST /admin/webhooks/{id}/deliveries/{delivery}/redeliver", staffMay(policy.Edit, webhookResource), s.webhookRedeliver},
 		// The supervisors' lists.
 		{"GET /admin/visits", staffMay(policy.View, statistics), s.supervisorList("visits", s.multiVisits)},
 		{"GET /admin/visits.xlsx", staffMay(policy.View, statistics), s.supervisionExport("最多跑一次", s.visitsWorkbook)},

@@ -47,6 +47,7 @@ import (
 	"github.com/zwfw/zwfw/internal/survey"
 	"github.com/zwfw/zwfw/internal/throttle"
 	"github.com/zwfw/zwfw/internal/usage"
+	"github.com/zwfw/zwfw/internal/webhook"
 )
 
 //go:embed templates
@@ -97,6 +98,8 @@ type Server struct {
 	bundles *bundle.Service // 一件事一次办
 	// 电子证照 (e-licences, issue 12).
 	licences *licence.Service
+	// Webhooks of API clients (issue 12).
+	webhooks *webhook.Service
 }
 
 // Deps are the services the pages use.
@@ -137,6 +140,8 @@ type Deps struct {
 	Bundles *bundle.Service
 	// 电子证照 (e-licences, issue 12).
 	Licences *licence.Service
+	// Webhooks of API clients (issue 12).
+	Webhooks *webhook.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -164,7 +169,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation,
-		halls: d.Halls, bundles: d.Bundles, licences: d.Licences}
+		halls: d.Halls, bundles: d.Bundles, licences: d.Licences, webhooks: d.Webhooks}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -240,7 +245,8 @@ func New(d Deps) (*Server, error) {
 		"items", "item", "form", "readiness", "register", "staffsignin", "me", "workbench", "admin", "audit", "jobs",
 		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot",
 		"rate", "followups", "followup", "ratingrates", "rectifications", "tablet", "tabletpair",
-		"boards", "boardentry", "boardsadmin", "surveys", "survey", "surveysadmin", "surveyedit", "surveyresults"} {
+		"boards", "boardentry", "boardsadmin", "surveys", "survey", "surveysadmin", "surveyedit", "surveyresults",
+		"webhooks", "webhook"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err

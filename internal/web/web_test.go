@@ -45,6 +45,7 @@ import (
 	"github.com/zwfw/zwfw/internal/throttle"
 	"github.com/zwfw/zwfw/internal/usage"
 	"github.com/zwfw/zwfw/internal/web"
+	"github.com/zwfw/zwfw/internal/webhook"
 )
 
 // testAdmin opens the staff accounts tests sign in with, as the command
@@ -133,12 +134,18 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	evaluations := evaluation.New(db, evaluation.Options{System: evaluation.Default(), Clock: clk, Files: files, Cases: cases,
 		Sources: map[string]evaluation.Source{"archives": evaluation.ArchiveSource(cases), "module_use": evaluation.ModuleSource(uses),
 			"satisfaction": evaluation.SatisfactionSource(ratings), "complaint_resolution": evaluation.ComplaintSource(complaints)}})
+	// Webhooks (issue 12): recorded on the insert-only queue.
+	hooks, err := webhook.NewService(db, webhook.Options{Clock: clk, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks.UseQueue(queue)
 	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Ratings: ratings, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints,
 		Boards: board.New(db, clk, cases.BoardSource(), complaints.BoardSource(), ratings.BoardSource()), Surveys: survey.New(db, clk, keys),
 		Stats: stats.New(db, clk), Usage: uses, Evaluation: evaluations,
 		Halls: hall.New(db, clk, cal, keys, regions), Bundles: bundle.New(db, items, regions, cases, clk),
-		Licences: licence.New(db, licence.Options{Clock: clk, Catalog: items, PublicURL: "https://zwfw.example.gov.cn"})})
+		Licences: licence.New(db, licence.Options{Clock: clk, Catalog: items, PublicURL: "https://zwfw.example.gov.cn"}), Webhooks: hooks})
 	if err != nil {
 		t.Fatal(err)
 	}

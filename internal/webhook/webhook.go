@@ -574,3 +574,31 @@ func actorName(who policy.Subject) string {
 	}
 	return "系统"
 }
+
+// Client is an API key in use, as the subscription form offers it.
+type Client struct {
+	KeyID                int64
+	Prefix, Name, Client string
+}
+
+// Clients lists the API keys in use, whose clients may be subscribed.
+// Only administrators may.
+func (s *Service) Clients(ctx context.Context, who policy.Subject) ([]Client, error) {
+	if err := check(who, policy.View); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT id, prefix, name, client FROM api_keys WHERE revoked_at IS NULL ORDER BY id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: clients: %w", err)
+	}
+	defer rows.Close()
+	var out []Client
+	for rows.Next() {
+		var c Client
+		if err := rows.Scan(&c.KeyID, &c.Prefix, &c.Name, &c.Client); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

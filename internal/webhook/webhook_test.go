@@ -90,18 +90,18 @@ func (r *receiver) types() []string {
 }
 
 type fixture struct {
-	db                               *store.DB
-	clk                              *clock.Manual
-	cases                            *casework.Service
-	hooks                            *webhook.Service
-	keyID                            int64
-	itemID                           int64
+	db                              *store.DB
+	clk                             *clock.Manual
+	cases                           *casework.Service
+	hooks                           *webhook.Service
+	keyID                           int64
+	itemID                          int64
 	citizen, window, reviewer, head policy.Subject
 }
 
 var pdf = filestore.Object{SHA256: strings.Repeat("ab", 32), Size: 1234, ContentType: filestore.TypePDF}
 
-func newFixture(t *testing.T, db *store.DB, opt webhook.Options) fixture {
+func newFixture(t testing.TB, db *store.DB, opt webhook.Options) fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
