@@ -36,6 +36,8 @@ var guardLetsIn = map[string][]string{
 	"may edit department": {"admin"},
 	"may view calendar":   {"admin"},
 	"may edit calendar":   {"admin"},
+	// Webhooks of API clients (issue 12).
+	"may edit api_key":    {"admin"},
 	"may view statistics": {"head", "supervisor", "admin"},
 	"catalog":             {"head", "catalog", "admin"},
 	"may export catalog":  {"admin"},
@@ -110,7 +112,11 @@ var expectedGuards = map[string]string{
 	"GET /admin/visits": "may view statistics", "GET /admin/late": "may view statistics", "GET /admin/late.xlsx": "may view statistics", "GET /admin/corrections": "may view statistics",
 	"GET /admin/archives": "may view statistics", "GET /admin/visits.xlsx": "may view statistics", "GET /admin/corrections.xlsx": "may view statistics",
 	"GET /admin/archives.xlsx": "may view statistics",
-	"GET /admin/items":         "catalog", "GET /admin/items/new": "catalog", "POST /admin/items": "catalog", "GET /admin/items/{id}": "catalog",
+	// Webhooks of API clients (issue 12).
+	"GET /admin/webhooks": "may edit api_key", "POST /admin/webhooks": "may edit api_key", "GET /admin/webhooks/{id}": "may edit api_key",
+	"POST /admin/webhooks/{id}/active": "may edit api_key", "POST /admin/webhooks/{id}/rotate": "may edit api_key",
+	"POST /admin/webhooks/{id}/deliveries/{delivery}/redeliver": "may edit api_key",
+	"GET /admin/items": "catalog", "GET /admin/items/new": "catalog", "POST /admin/items": "catalog", "GET /admin/items/{id}": "catalog",
 	"POST /admin/items/{id}": "catalog", "POST /admin/items/{id}/status": "catalog", "GET /admin/quality": "catalog",
 	"GET /admin/catalog/export": "may export catalog", "POST /admin/catalog/import": "may edit catalog",
 
