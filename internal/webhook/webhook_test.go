@@ -94,6 +94,7 @@ type fixture struct {
 	clk                             *clock.Manual
 	cases                           *casework.Service
 	hooks                           *webhook.Service
+	keys                            *pii.Keys
 	keyID                           int64
 	itemID                          int64
 	citizen, window, reviewer, head policy.Subject
@@ -167,7 +168,7 @@ func newFixture(t testing.TB, db *store.DB, opt webhook.Options) fixture {
 	}
 	cases := casework.New(db, items, clk, calendar.New(nil))
 	cases.OnChanged(hooks.CaseChanged)
-	return fixture{db: db, clk: clk, cases: cases, hooks: hooks, keyID: key.ID, itemID: it.ID,
+	return fixture{db: db, clk: clk, cases: cases, hooks: hooks, keys: opt.Keys, keyID: key.ID, itemID: it.ID,
 		citizen: account("person", "张三", region.Department{}), window: account("staff", "窗口", scjg, policy.Window),
 		reviewer: account("staff", "审批", scjg, policy.Reviewer), head: account("staff", "负责人", scjg, policy.Head)}
 }
