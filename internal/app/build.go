@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -67,6 +68,8 @@ type Graph struct {
 	// Webhooks (issue 12): events of cases and complaints for the
 	// subscriptions of API clients.
 	Webhooks *webhook.Service
+	// The demo's built-in receiver (/demo/webhook); nil outside the demo.
+	Inbox *webhook.Inbox
 	// Module usage and the self-evaluation (绩效自评); Uses counts a
 	// server's requests (nil in a command's graph).
 	Usage      *usage.Service
@@ -241,7 +244,14 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	// event in its own transaction, after the statistics (casework and
 	// complaint do not import webhook). A command's graph has no queue,
 	// and so records none: commands send no messages.
-	if g.Webhooks, err = webhook.NewService(db, webhook.Options{Clock: clk, Keys: g.Keys, Allow: cfg.WebhookAllow,
+	allow := cfg.WebhookAllow
+	if o.Demo {
+		// The demo posts to its own receiver page, on the loopback
+		// address (serve subscribes it once it listens).
+		g.Inbox = webhook.NewInbox(50)
+		allow = append(slices.Clone(allow), "127.0.0.1")
+	}
+	if g.Webhooks, err = webhook.NewService(db, webhook.Options{Clock: clk, Keys: g.Keys, Allow: allow,
 		Timeout: cfg.WebhookTimeout, MaxAttempts: cfg.WebhookMaxAttempts}); err != nil {
 		return nil, usageError{fmt.Errorf("配置错误 ZWFW_WEBHOOK_ALLOW：%w", err)}
 	}
@@ -360,7 +370,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
 		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats, Usage: g.Usage, Evaluation: g.Evaluation,
-		Halls: g.Halls, Bundles: g.Bundles, Licences: g.Licences, Webhooks: g.Webhooks}, o311)
+		Halls: g.Halls, Bundles: g.Bundles, Licences: g.Licences, Webhooks: g.Webhooks, WebhookInbox: g.Inbox}, o311)
 	if err != nil {
 		return nil, err
 	}

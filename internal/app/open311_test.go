@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
@@ -170,5 +171,29 @@ func open311Story(t *testing.T, args ...string) {
 	resp.Body.Close()
 	if resp.StatusCode != 403 || !strings.Contains(string(b), "<errors>\n  <error>\n    <code>403</code>") {
 		t.Errorf("cross-site post: %d %s", resp.StatusCode, b)
+	}
+
+	// Webhooks (issue 12): the demo's client is subscribed to every event
+	// at the demo's receiver page, which got the filing, signed, without
+	// the complainant.
+	var page string
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(s.URL + "/demo/webhook")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if page = string(b); strings.Contains(page, id) {
+			break
+		}
+	}
+	if !strings.Contains(page, id) || !strings.Contains(page, "complaint.created") || !strings.Contains(page, "签名有效") || strings.Contains(page, "拒收") {
+		t.Fatalf("the demo's receiver did not get the filing:\n%s", page)
+	}
+	for _, v := range []string{"欧阳", "娜娜", "13912345678", "路灯连续"} {
+		if strings.Contains(page, v) {
+			t.Errorf("the webhook body shows %q", v)
+		}
 	}
 }

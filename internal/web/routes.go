@@ -119,6 +119,9 @@ func (s *Server) routes() []route {
 		{"POST /preferences/elder", public, s.setElder},
 		{"POST /place", public, s.setPlace},
 		{"GET /demo/sms", public, s.demoSMS},
+		// The demo's webhook receiver (issue 12).
+		{"GET /demo/webhook", public, s.demoWebhook},
+		{"POST /demo/webhook", public, s.demoWebhookReceive},
 		// Signing in and registering.
 		{"GET /signin", public, s.signinPage},
 		{"POST /signin/code/send", public, s.sendSigninCode},

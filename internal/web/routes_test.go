@@ -113,6 +113,7 @@ var expectedGuards = map[string]string{
 	"GET /admin/archives": "may view statistics", "GET /admin/visits.xlsx": "may view statistics", "GET /admin/corrections.xlsx": "may view statistics",
 	"GET /admin/archives.xlsx": "may view statistics",
 	// Webhooks of API clients (issue 12).
+	"GET /demo/webhook": "public", "POST /demo/webhook": "public",
 	"GET /admin/webhooks": "may edit api_key", "POST /admin/webhooks": "may edit api_key", "GET /admin/webhooks/{id}": "may edit api_key",
 	"POST /admin/webhooks/{id}/active": "may edit api_key", "POST /admin/webhooks/{id}/rotate": "may edit api_key",
 	"POST /admin/webhooks/{id}/deliveries/{delivery}/redeliver": "may edit api_key",

@@ -100,6 +100,7 @@ type Server struct {
 	licences *licence.Service
 	// Webhooks of API clients (issue 12).
 	webhooks *webhook.Service
+	inbox    *webhook.Inbox
 }
 
 // Deps are the services the pages use.
@@ -142,6 +143,8 @@ type Deps struct {
 	Licences *licence.Service
 	// Webhooks of API clients (issue 12).
 	Webhooks *webhook.Service
+	// WebhookInbox is the demo's built-in receiver (Demo only).
+	WebhookInbox *webhook.Inbox
 }
 
 // New parses every template and loads the static files; an error here is
@@ -169,7 +172,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation,
-		halls: d.Halls, bundles: d.Bundles, licences: d.Licences, webhooks: d.Webhooks}
+		halls: d.Halls, bundles: d.Bundles, licences: d.Licences, webhooks: d.Webhooks, inbox: d.WebhookInbox}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {
@@ -246,7 +249,7 @@ func New(d Deps) (*Server, error) {
 		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot",
 		"rate", "followups", "followup", "ratingrates", "rectifications", "tablet", "tabletpair",
 		"boards", "boardentry", "boardsadmin", "surveys", "survey", "surveysadmin", "surveyedit", "surveyresults",
-		"webhooks", "webhook"} {
+		"webhooks", "webhook", "demowebhook"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -157,5 +158,31 @@ func (s *Server) webhookRedeliver(w http.ResponseWriter, r *http.Request) error 
 		})
 	}
 	http.Redirect(w, r, "/admin/webhooks/"+strconv.FormatInt(id, 10)+"?done=redelivered", http.StatusSeeOther)
+	return nil
+}
+
+// demoWebhook shows what the demo's built-in receiver got: the demo's API
+// client is subscribed to every event at POST /demo/webhook.
+func (s *Server) demoWebhook(w http.ResponseWriter, r *http.Request) error {
+	if !s.demo || s.inbox == nil {
+		return apperr.New(apperr.NotFound, "您访问的页面不存在。")
+	}
+	return s.render(w, r, http.StatusOK, "demowebhook", "", s.inbox.Recent())
+}
+
+// demoWebhookReceive is the demo's receiver: it verifies the request as a
+// department's system would (webhook.Verify) and answers 401 if it fails.
+func (s *Server) demoWebhookReceive(w http.ResponseWriter, r *http.Request) error {
+	if !s.demo || s.inbox == nil {
+		return apperr.New(apperr.NotFound, "您访问的页面不存在。")
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return apperr.New(apperr.Invalid, "请求体无法读取。")
+	}
+	if err := s.inbox.Receive(r.Header, body, s.clock.Now()); err != nil {
+		return apperr.New(apperr.Unauthorized, "签名或时间戳无效。")
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
