@@ -262,6 +262,7 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		return g.Webhooks.CaseChanged(ctx, tx, before, after)
 	})
 	g.Complaints.SetOnChanged(g.Webhooks.ComplaintChanged)
+	g.Ratings.OnRated(g.Webhooks.RatingCreated)
 	// Module usage and the self-evaluation (绩效自评): the indicators
 	// computed from live data are the sources registered here, the case
 	// statistics' four rates (网上可办率, 按时办结率, 最多跑一次率,

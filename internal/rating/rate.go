@@ -224,6 +224,11 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, who policy.Subject, 
 		Object: fmt.Sprintf("rating:%d", r.ID), Detail: detail, IP: meta.IP, RegionCode: subj.RegionCode}); err != nil {
 		return Rating{}, err
 	}
+	if s.rated != nil {
+		if err := s.rated(ctx, tx, r); err != nil {
+			return Rating{}, err
+		}
+	}
 	if !in.Level.Bad() {
 		return r, nil
 	}

@@ -13,6 +13,7 @@
 package rating
 
 import (
+	"context"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/calendar"
@@ -143,6 +144,7 @@ type Service struct {
 	queue       *jobs.Queue // nil: messages are stored, no SMS is sent
 	rectifyDays int
 	publicURL   string
+	rated       func(ctx context.Context, tx *store.Tx, r Rating) error
 }
 
 // Options are what differs between sites.
@@ -164,6 +166,11 @@ func New(db *store.DB, items *catalog.Store, clk clock.Clock, cal *calendar.Cale
 // UseQueue makes the service text its reminders through q (which is built
 // after the services in a server).
 func (s *Service) UseQueue(q *jobs.Queue) { s.queue = q }
+
+// OnRated sets the hook told, in the rating's transaction, of every new
+// rating (the webhooks, which this package does not import); an error
+// rolls the rating back.
+func (s *Service) OnRated(fn func(ctx context.Context, tx *store.Tx, r Rating) error) { s.rated = fn }
 
 // RectifyDays is the configured limit, for the pages that state it.
 func (s *Service) RectifyDays() int { return s.rectifyDays }

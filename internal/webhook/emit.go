@@ -14,6 +14,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/complaint"
+	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
@@ -29,6 +30,7 @@ type Payload struct {
 	Time      time.Time       `json:"time"` // when the change happened
 	Case      *CaseFacts      `json:"case,omitempty"`
 	Complaint *ComplaintFacts `json:"complaint,omitempty"`
+	Rating    *RatingFacts    `json:"rating,omitempty"`
 }
 
 // CaseFacts are a case's public facts.
@@ -60,6 +62,35 @@ type ComplaintFacts struct {
 	RegionCode string `json:"region_code"`
 	Channel    string `json:"channel"`
 	Version    int    `json:"version"`
+}
+
+// RatingFacts are a rating's facts for the unit rated: what was rated
+// (by the case or complaint number the unit already knows), the level and
+// the channel; never the rater or their comment.
+type RatingFacts struct {
+	Of           string `json:"of"`     // case, complaint or visit (a window visit for a case)
+	Number       string `json:"number"` // the case's or complaint's number
+	Title        string `json:"title"`  // the item's name or the complaint's category: never personal
+	Level        int    `json:"level"`  // 5 非常满意 … 1 非常不满意
+	LevelName    string `json:"level_name"`
+	Bad          bool   `json:"bad"` // a 差评: the unit calls back and rectifies
+	Channel      string `json:"channel"`
+	DepartmentID int64  `json:"department_id"`
+	Department   string `json:"department"`
+	RegionCode   string `json:"region_code"`
+}
+
+// RatingCreated is rating's OnRated hook.
+func (s *Service) RatingCreated(ctx context.Context, tx *store.Tx, r rating.Rating) error {
+	return s.emit(ctx, tx, RatingCreated, func(p *Payload) error {
+		f := RatingFacts{Of: r.Subject.Kind, Number: r.Subject.Number, Title: r.Subject.Title, Level: int(r.Level), LevelName: r.Level.Name(),
+			Bad: r.Level.Bad(), Channel: r.Channel, DepartmentID: r.Subject.DepartmentID, RegionCode: r.Subject.RegionCode}
+		if err := tx.QueryRow(ctx, `SELECT name FROM departments WHERE id = ?`, r.Subject.DepartmentID).Scan(&f.Department); err != nil {
+			return fmt.Errorf("webhook: the department of a rating: %w", err)
+		}
+		p.Rating = &f
+		return nil
+	})
 }
 
 // caseEvent is the event a change of a case is, or "" for none: only a

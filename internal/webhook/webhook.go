@@ -60,11 +60,12 @@ const (
 	ComplaintDispatched     = "complaint.dispatched"
 	ComplaintReplied        = "complaint.replied"
 	ComplaintClosed         = "complaint.closed"
+	RatingCreated           = "rating.created"
 )
 
 // Types lists every event type, in the order pages show them.
 var Types = []string{CaseSubmitted, CaseAccepted, CaseCorrectionRequested, CaseDecided, CaseCompleted, CaseDelivered,
-	CaseRejected, CaseWithdrawn, ComplaintCreated, ComplaintDispatched, ComplaintReplied, ComplaintClosed}
+	CaseRejected, CaseWithdrawn, ComplaintCreated, ComplaintDispatched, ComplaintReplied, ComplaintClosed, RatingCreated}
 
 // TypeName is an event type's Chinese name.
 func TypeName(t string) string {
@@ -93,6 +94,8 @@ func TypeName(t string) string {
 		return "诉求已答复"
 	case ComplaintClosed:
 		return "诉求已办结"
+	case RatingCreated:
+		return "收到好差评"
 	}
 	return t
 }
