@@ -309,6 +309,8 @@ func TestCaseJourneyIsDeliveredInOrderAndSigned(t *testing.T) {
 			t.Fatalf("replay: %v %v", resp, err)
 		}
 		resp.Body.Close()
+		// The receiver answered before the worker recorded the answer.
+		waitFor(t, "the deliveries recorded", func() bool { return deliveries(t, f, sub.ID)[0].State == "delivered" })
 		ds := deliveries(t, f, sub.ID)
 		if len(ds) != len(want) {
 			t.Fatalf("%d deliveries", len(ds))
@@ -340,7 +342,7 @@ func TestFailingReceiverIsRetriedThenFailedAndRedelivered(t *testing.T) {
 		if c, err = f.cases.Act(ctx, f.citizen, c.ID, c.Version, casework.Submit, ""); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the retried delivery", func() bool { return len(r.types()) == 1 })
+		waitFor(t, "the retried delivery", func() bool { return deliveries(t, f, sub.ID)[0].State == "delivered" })
 		d := deliveries(t, f, sub.ID)[0]
 		if d.State != "delivered" || d.Attempts != 3 || len(d.Log) != 3 || d.Log[0].Status != 503 || d.Log[1].Status != 503 ||
 			d.Log[2].Status != 200 || d.Log[0].Error != "HTTP 503" {
@@ -376,12 +378,15 @@ func TestFailingReceiverIsRetriedThenFailedAndRedelivered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the redelivery", func() bool { return len(r.types()) == 2 })
+		waitFor(t, "the redelivery", func() bool { return deliveries(t, f, sub.ID)[0].State == "delivered" })
 		ds := deliveries(t, f, sub.ID)
 		if ds[0].ID != again || ds[0].State != "delivered" || ds[0].EventID != failed.EventID || ds[0].RedeliveredBy != "管理员" {
 			t.Fatalf("redelivery %+v", ds[0])
 		}
-		if got := r.got[1].ID; got != failed.EventID {
+		r.mu.Lock()
+		second := r.got[1].ID
+		r.mu.Unlock()
+		if got := second; got != failed.EventID {
 			t.Fatalf("received event %s, want %s", got, failed.EventID)
 		}
 		var n int
