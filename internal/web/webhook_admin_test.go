@@ -73,6 +73,13 @@ func TestAdminManagesWebhooks(t *testing.T) {
 		if ex := admin.post("/admin/webhooks/"+id+"/deliveries/999/redeliver", nil); ex.status != http.StatusNotFound {
 			t.Fatalf("redeliver of nothing: %d", ex.status)
 		}
+		// A revoked key's subscription says it gets nothing.
+		if _, err := apikey.NewService(db, clock.System{}).Revoke(ctx, testAdmin, audit.Meta{}, strconv.FormatInt(key.ID, 10)); err != nil {
+			t.Fatal(err)
+		}
+		if page := admin.get("/admin/webhooks"); !strings.Contains(page.body, "接口密钥已停用") {
+			t.Errorf("a revoked key's subscription is not marked: %s", page.body)
+		}
 		var n int
 		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('webhook_create', 'webhook_pause', 'webhook_rotate')
 			AND object = ?`, "webhook:"+id).Scan(&n); err != nil || n != 3 {

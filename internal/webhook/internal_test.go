@@ -48,3 +48,26 @@ func TestDeliveryRefusesPrivateAddressesAtConnection(t *testing.T) {
 		t.Fatal("a bad network is accepted")
 	}
 }
+
+// A receiver that does not answer within the timeout fails the attempt
+// at the timeout: the job, not a request, waits, and not for long.
+func TestAttemptIsBoundedByTheTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	s, err := NewService(nil, Options{Timeout: 300 * time.Millisecond, Allow: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	status, _, err := s.post(context.Background(), srv.URL, []byte("{}"), nil)
+	if err == nil || status != 0 || time.Since(start) > 5*time.Second {
+		t.Fatalf("a silent receiver: %d %v after %v", status, err, time.Since(start))
+	}
+}

@@ -115,8 +115,10 @@ type Subscription struct {
 	KeyID     int64  // the API key (internal/apikey) whose client it is
 	KeyPrefix string // that key's public part, to name it
 	Client    string // that key's client
-	URL       string
-	Events    []string
+	// KeyRevoked: the key was revoked, and the subscription gets nothing.
+	KeyRevoked bool
+	URL        string
+	Events     []string
 	// The secret's version: 1, then one more at each rotation; the
 	// signature header labels each signature with it.
 	SecretVersion int
@@ -440,16 +442,16 @@ func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Met
 	return sub, secret, nil
 }
 
-const subColumns = `s.id, s.key_id, k.prefix, k.client, s.url, s.events, s.secret_version, s.previous_until, s.active, s.created_by,
-	s.created_at, s.updated_at`
+const subColumns = `s.id, s.key_id, k.prefix, k.client, k.revoked_at, s.url, s.events, s.secret_version, s.previous_until, s.active,
+	s.created_by, s.created_at, s.updated_at`
 
 func scanSub(row interface{ Scan(...any) error }) (Subscription, error) {
 	var sub Subscription
 	var events string
-	var until sql.NullTime
-	err := row.Scan(&sub.ID, &sub.KeyID, &sub.KeyPrefix, &sub.Client, &sub.URL, &events, &sub.SecretVersion, &until, &sub.Active,
+	var until, revoked sql.NullTime
+	err := row.Scan(&sub.ID, &sub.KeyID, &sub.KeyPrefix, &sub.Client, &revoked, &sub.URL, &events, &sub.SecretVersion, &until, &sub.Active,
 		&sub.CreatedBy, &sub.CreatedAt, &sub.UpdatedAt)
-	sub.Events, sub.PreviousUntil = strings.Fields(events), until.Time
+	sub.Events, sub.PreviousUntil, sub.KeyRevoked = strings.Fields(events), until.Time, revoked.Valid
 	return sub, err
 }
 
