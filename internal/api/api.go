@@ -23,6 +23,7 @@ import (
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
@@ -59,6 +60,9 @@ type API struct {
 	bundles *bundle.Service
 	// 电子证照 (e-licences, issue 12); nil: verification answers unavailable.
 	licences *licence.Service
+	// Integration (issue 12, integration.go); nil: its operations answer unavailable.
+	integration     *integration.Service
+	clientApplicant ClientApplicantFunc
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -86,13 +90,17 @@ type Deps struct {
 	Bundles *bundle.Service
 	// 电子证照 (e-licences, issue 12).
 	Licences *licence.Service
+	// Integration (issue 12): API clients, the directory and the access log.
+	Integration     *integration.Service
+	ClientApplicant ClientApplicantFunc
 }
 
 // New returns the API over its services.
 func New(d Deps) *API {
 	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate,
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats,
-		halls: d.Halls, bundles: d.Bundles, licences: d.Licences}
+		halls: d.Halls, bundles: d.Bundles, licences: d.Licences,
+		integration: d.Integration, clientApplicant: d.ClientApplicant}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -147,6 +155,13 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/v1/me/bundles/{id}", a.getBundleApplication},
 		// 电子证照 (licences.go).
 		{"GET", "/api/v1/licences/verify", a.verifyLicence},
+		// Integration (issue 12, integration.go): other systems, by API client key.
+		{"GET", IntegrationPath + "/items/{id}", a.client(policy.ScopeCatalogRead, a.integrationItem)},
+		{"POST", IntegrationPath + "/cases", a.client(policy.ScopeCasesCreate, a.integrationApply)},
+		{"GET", IntegrationPath + "/cases/{number}", a.client(policy.ScopeResultsRead, a.integrationCase)},
+		{"POST", IntegrationPath + "/cases/{number}/steps", a.client(policy.ScopeCasesStatus, a.integrationStep)},
+		{"PUT", IntegrationPath + "/cases/{number}/result", a.client(policy.ScopeResultsAttach, a.integrationAttachResult)},
+		{"GET", IntegrationPath + "/cases/{number}/result", a.client(policy.ScopeResultsRead, a.integrationResult)},
 	}
 }
 

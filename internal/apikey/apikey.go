@@ -51,10 +51,18 @@ type Key struct {
 	CreatedAt   time.Time
 	LastUsedAt  time.Time // zero: never used
 	RevokedAt   time.Time // zero: in use
+	// Integration (issue 12): the API client the key belongs to (0: none,
+	// as for Open311 keys made before clients existed), and when a key
+	// replaced by rotation stops working (zero: never).
+	ClientID  int64
+	ExpiresAt time.Time
 }
 
 // Revoked reports whether the key no longer works.
 func (k Key) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// Expired reports whether a rotated key's overlap is over at now.
+func (k Key) Expired(now time.Time) bool { return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) }
 
 // Subject is the key as the policy sees it: a client with the key's scopes.
 func (k Key) Subject() policy.Subject {
@@ -65,6 +73,7 @@ func (k Key) Subject() policy.Subject {
 type New struct {
 	Name, Client string
 	Scopes       []string
+	ClientID     int64 // the API client (integration); 0: none
 }
 
 // MaxName is the longest name or client, in characters.
@@ -74,6 +83,7 @@ const MaxName = 100
 const (
 	ActionCreate = "api_key_create"
 	ActionRevoke = "api_key_revoke"
+	ActionRotate = "api_key_rotate"
 )
 
 // usedEvery is how stale last_used_at may be: a key used all the time
@@ -173,8 +183,30 @@ func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Met
 	if err := policy.Check(who, policy.Create, policy.Resource{Kind: policy.APIKey}); err != nil {
 		return Key{}, "", err
 	}
+	k, raw, err := makeKey(who, n)
+	if err != nil {
+		return Key{}, "", err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		k.CreatedAt = s.clock.Now()
+		if err := insert(ctx, tx, &k, raw); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: k.CreatedAt, ActorID: who.AccountID, Actor: k.CreatedBy, Action: ActionCreate,
+			Object: object(k.ID), Detail: fmt.Sprintf("开设接口密钥 %s「%s」，使用单位 %s，权限 %s", k.Prefix, k.Name, k.Client,
+				strings.Join(k.Scopes, " ")), IP: meta.IP, RegionCode: who.RegionCode})
+	})
+	if err != nil {
+		return Key{}, "", err
+	}
+	k.CreatedAt = k.CreatedAt.UTC().Truncate(time.Microsecond)
+	return k, raw, nil
+}
+
+// makeKey checks n and makes a key of it with its secret, not yet stored.
+func makeKey(who policy.Subject, n New) (Key, string, error) {
 	var err error
-	k := Key{CreatedByID: who.AccountID, CreatedBy: actorName(who)}
+	k := Key{CreatedByID: who.AccountID, CreatedBy: actorName(who), ClientID: n.ClientID}
 	if k.Name, err = checkText(n.Name, "密钥名称"); err != nil {
 		return Key{}, "", err
 	}
@@ -193,27 +225,94 @@ func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Met
 		return Key{}, "", err
 	}
 	k.Prefix = keyStart + prefix
-	raw := k.Prefix + "_" + secret
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		k.CreatedAt = s.clock.Now()
-		var by any
-		if k.CreatedByID != 0 {
-			by = k.CreatedByID
+	return k, k.Prefix + "_" + secret, nil
+}
+
+// insert stores k (made by makeKey, with its CreatedAt set) in tx.
+func insert(ctx context.Context, tx *store.Tx, k *Key, raw string) error {
+	var by, client any
+	if k.CreatedByID != 0 {
+		by = k.CreatedByID
+	}
+	if k.ClientID != 0 {
+		client = k.ClientID
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO api_keys (name, client, prefix, key_hash, scopes, created_by_id, created_by, created_at, client_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, k.Name, k.Client, k.Prefix, hash(raw), strings.Join(k.Scopes, " "),
+		by, k.CreatedBy, k.CreatedAt, client).Scan(&k.ID); err != nil {
+		return fmt.Errorf("api keys: create: %w", err)
+	}
+	return nil
+}
+
+// Rotate issues a new key like the one with the given id (or prefix) —
+// same name, client and scopes — and lets the old one work until until,
+// so that the client can switch without a gap; from until on the old key
+// is refused. until may be now (no overlap) but not in the past beyond
+// that, nor more than 30 days ahead. Only administrators may; audited.
+func (s *Service) Rotate(ctx context.Context, who policy.Subject, meta audit.Meta, idOrPrefix string, until time.Time) (Key, string, error) {
+	if err := policy.Check(who, policy.Edit, policy.Resource{Kind: policy.APIKey}); err != nil {
+		return Key{}, "", err
+	}
+	now := s.clock.Now()
+	if until.Before(now) {
+		until = now
+	}
+	if until.After(now.Add(MaxOverlap)) {
+		return Key{}, "", apperr.New(apperr.Invalid, "旧密钥的过渡期最长 30 天。")
+	}
+	var k Key
+	var raw string
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		old, err := s.find(ctx, tx, idOrPrefix)
+		if err != nil {
+			return err
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO api_keys (name, client, prefix, key_hash, scopes, created_by_id, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, k.Name, k.Client, k.Prefix, hash(raw), strings.Join(k.Scopes, " "),
-			by, k.CreatedBy, k.CreatedAt).Scan(&k.ID); err != nil {
-			return fmt.Errorf("api keys: create: %w", err)
+		if old.Expired(now) {
+			return apperr.New(apperr.Conflict, fmt.Sprintf("接口密钥 %s 已过期，不能再轮换。", old.Prefix))
 		}
-		return audit.Append(ctx, tx, audit.Entry{At: k.CreatedAt, ActorID: who.AccountID, Actor: k.CreatedBy, Action: ActionCreate,
-			Object: object(k.ID), Detail: fmt.Sprintf("开设接口密钥 %s「%s」，使用单位 %s，权限 %s", k.Prefix, k.Name, k.Client,
-				strings.Join(k.Scopes, " ")), IP: meta.IP, RegionCode: who.RegionCode})
+		if k, raw, err = makeKey(who, New{Name: old.Name, Client: old.Client, Scopes: old.Scopes, ClientID: old.ClientID}); err != nil {
+			return err
+		}
+		k.CreatedAt = now
+		if err := insert(ctx, tx, &k, raw); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE api_keys SET expires_at = ? WHERE id = ?`, until, old.ID); err != nil {
+			return fmt.Errorf("api keys: rotate: %w", err)
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: ActionRotate,
+			Object: object(old.ID), Detail: fmt.Sprintf("轮换接口密钥 %s「%s」：新密钥 %s，旧密钥可用至 %s", old.Prefix, old.Name, k.Prefix,
+				until.In(clock.China).Format("2006-01-02 15:04")), IP: meta.IP, RegionCode: who.RegionCode})
 	})
 	if err != nil {
 		return Key{}, "", err
 	}
 	k.CreatedAt = k.CreatedAt.UTC().Truncate(time.Microsecond)
 	return k, raw, nil
+}
+
+// MaxOverlap is the longest an old key keeps working after a rotation.
+const MaxOverlap = 30 * 24 * time.Hour
+
+// find reads the key with the given id or prefix, revoked ones refused.
+func (s *Service) find(ctx context.Context, tx *store.Tx, idOrPrefix string) (Key, error) {
+	where, arg := `prefix = ?`, any(strings.TrimSpace(idOrPrefix))
+	if id, err := strconv.ParseInt(idOrPrefix, 10, 64); err == nil {
+		where, arg = `id = ?`, id
+	}
+	k, _, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM api_keys WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, apperr.New(apperr.NotFound, fmt.Sprintf("没有编号或前缀为 %s 的接口密钥。", idOrPrefix))
+	}
+	if err != nil {
+		return k, err
+	}
+	if k.Revoked() {
+		return k, apperr.New(apperr.Conflict, fmt.Sprintf("接口密钥 %s 已于 %s 停用。", k.Prefix,
+			k.RevokedAt.In(clock.China).Format("2006-01-02 15:04")))
+	}
+	return k, nil
 }
 
 // List returns every key, newest first, revoked ones too. Only
@@ -244,23 +343,11 @@ func (s *Service) Revoke(ctx context.Context, who policy.Subject, meta audit.Met
 	if err := policy.Check(who, policy.Edit, policy.Resource{Kind: policy.APIKey}); err != nil {
 		return Key{}, err
 	}
-	where, arg := `prefix = ?`, any(strings.TrimSpace(idOrPrefix))
-	if id, err := strconv.ParseInt(idOrPrefix, 10, 64); err == nil {
-		where, arg = `id = ?`, id
-	}
 	var k Key
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		k, _, err = scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM api_keys WHERE `+where, arg))
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.NotFound, fmt.Sprintf("没有编号或前缀为 %s 的接口密钥。", idOrPrefix))
-		}
-		if err != nil {
+		if k, err = s.find(ctx, tx, idOrPrefix); err != nil {
 			return err
-		}
-		if k.Revoked() {
-			return apperr.New(apperr.Conflict, fmt.Sprintf("接口密钥 %s 已于 %s 停用。", k.Prefix,
-				k.RevokedAt.In(clock.China).Format("2006-01-02 15:04")))
 		}
 		now := s.clock.Now()
 		if _, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, now, k.ID); err != nil {
@@ -279,7 +366,7 @@ func (s *Service) Revoke(ctx context.Context, who policy.Subject, meta audit.Met
 var ErrBadKey = apperr.New(apperr.Forbidden, "api_key 无效或已停用。")
 
 // Authenticate returns the key whose secret raw is, if it works and
-// carries scope. A missing, unknown or revoked key is ErrBadKey; a key
+// carries scope ("": any; the caller checks). A missing, unknown or revoked key is ErrBadKey; a key
 // without the scope is Forbidden too, with its own message. It records
 // when the key was used, at most once a minute.
 func (s *Service) Authenticate(ctx context.Context, raw, scope string) (Key, error) {
@@ -299,13 +386,13 @@ func (s *Service) Authenticate(ctx context.Context, raw, scope string) (Key, err
 		return Key{}, fmt.Errorf("api keys: stored hash of %s: %w", k.Prefix, err)
 	}
 	got := sha256.Sum256([]byte(raw))
-	if subtle.ConstantTimeCompare(got[:], want) != 1 || k.Revoked() {
+	now := s.clock.Now()
+	if subtle.ConstantTimeCompare(got[:], want) != 1 || k.Revoked() || k.Expired(now) {
 		return Key{}, ErrBadKey
 	}
-	if !slices.Contains(k.Scopes, scope) {
+	if scope != "" && !slices.Contains(k.Scopes, scope) {
 		return Key{}, apperr.New(apperr.Forbidden, fmt.Sprintf("该 api_key 无权使用此接口（需要权限 %s）。", scope))
 	}
-	now := s.clock.Now()
 	if now.Sub(k.LastUsedAt) >= usedEvery {
 		// Only when stale, and only if no other request wrote it meanwhile:
 		// a busy key costs one write a minute, not one per call.
@@ -321,20 +408,22 @@ func (s *Service) Authenticate(ctx context.Context, raw, scope string) (Key, err
 	return k, nil
 }
 
-const columns = `id, name, client, prefix, key_hash, scopes, COALESCE(created_by_id, 0), created_by, created_at, last_used_at, revoked_at`
+const columns = `id, name, client, prefix, key_hash, scopes, COALESCE(created_by_id, 0), created_by, created_at, last_used_at, revoked_at,
+	COALESCE(client_id, 0), expires_at`
 
 func scan(row interface{ Scan(...any) error }) (Key, string, error) {
 	var k Key
 	var stored, scopes string
-	var used, revoked sql.NullTime
-	if err := row.Scan(&k.ID, &k.Name, &k.Client, &k.Prefix, &stored, &scopes, &k.CreatedByID, &k.CreatedBy, &k.CreatedAt, &used, &revoked); err != nil {
+	var used, revoked, expires sql.NullTime
+	if err := row.Scan(&k.ID, &k.Name, &k.Client, &k.Prefix, &stored, &scopes, &k.CreatedByID, &k.CreatedBy, &k.CreatedAt, &used, &revoked,
+		&k.ClientID, &expires); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return k, "", err
 		}
 		return k, "", fmt.Errorf("api keys: %w", err)
 	}
 	k.Scopes = strings.Fields(scopes)
-	k.LastUsedAt, k.RevokedAt = used.Time, revoked.Time
+	k.LastUsedAt, k.RevokedAt, k.ExpiresAt = used.Time, revoked.Time, expires.Time
 	return k, stored, nil
 }
 

@@ -19,12 +19,14 @@ import (
 
 	"github.com/zwfw/zwfw/internal/api"
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/httpx"
+	"github.com/zwfw/zwfw/internal/identity"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/metrics"
 	"github.com/zwfw/zwfw/internal/oidc"
@@ -691,9 +693,14 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 	pages.Register(mux)
 	api.New(api.Deps{Log: log, Regions: deps.Regions, Catalog: deps.Catalog, Searcher: deps.Searcher, Cases: deps.Cases, Files: deps.Files, Ratings: deps.Ratings,
 		Complaints: deps.Complaints, Boards: deps.Boards, Surveys: deps.Surveys, Stats: deps.Stats,
-		Halls:    deps.Halls,    // the hall (预约, 取号叫号)
-		Bundles:  deps.Bundles,  // 一件事一次办
-		Licences: deps.Licences, // 电子证照 (e-licences)
+		Halls:       deps.Halls,    // the hall (预约, 取号叫号)
+		Bundles:     deps.Bundles,  // 一件事一次办
+		Licences:    deps.Licences, // 电子证照 (e-licences)
+		Integration: deps.Integration,
+		ClientApplicant: func(who policy.Subject, name, idNumber, mobile, ip string) (casework.Applicant, error) {
+			find, err := deps.Identity.ClientApplicant(who, name, idNumber, mobile, identity.Meta{IP: ip})
+			return casework.Applicant(find), err
+		},
 		Authenticate: func(ctx context.Context, token string) (policy.Subject, error) {
 			sess, err := deps.Identity.Authenticate(ctx, token)
 			return sess.Subject, err

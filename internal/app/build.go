@@ -25,6 +25,7 @@ import (
 	"github.com/zwfw/zwfw/internal/evaluation"
 	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/open311"
@@ -70,6 +71,9 @@ type Graph struct {
 	Webhooks *webhook.Service
 	// The demo's built-in receiver (/demo/webhook); nil outside the demo.
 	Inbox *webhook.Inbox
+	// Integration (issue 12): API clients, the sharing directory and the
+	// data-sharing access log, over the same key store.
+	Integration *integration.Service
 	// Module usage and the self-evaluation (绩效自评); Uses counts a
 	// server's requests (nil in a command's graph).
 	Usage      *usage.Service
@@ -255,11 +259,18 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		Timeout: cfg.WebhookTimeout, MaxAttempts: cfg.WebhookMaxAttempts}); err != nil {
 		return nil, usageError{fmt.Errorf("配置错误 ZWFW_WEBHOOK_ALLOW：%w", err)}
 	}
+	// Integration (issue 12): a client's call that changes a case writes
+	// its access-log entry in the change's transaction, naming the case
+	// and its applicant.
+	g.Integration = integration.New(db, clk, g.APIKeys)
 	g.Cases.OnChanged(func(ctx context.Context, tx *store.Tx, before, after casework.Case) error {
 		if err := stats.Changed(ctx, tx, before, after); err != nil {
 			return err
 		}
-		return g.Webhooks.CaseChanged(ctx, tx, before, after)
+		if err := g.Webhooks.CaseChanged(ctx, tx, before, after); err != nil {
+			return err
+		}
+		return integration.Changed(ctx, tx, integration.CaseRecord(after.Number), integration.AccountRecord(after.ApplicantID))
 	})
 	g.Complaints.SetOnChanged(g.Webhooks.ComplaintChanged)
 	g.Ratings.OnRated(g.Webhooks.RatingCreated)
@@ -371,7 +382,8 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		Catalog: g.Catalog, Searcher: g.Searcher, Identity: g.Identity, Cases: g.Cases, Ratings: g.Ratings, Calendar: g.Calendar, Days: g.Days, Files: g.Files,
 		Complaints: g.Complaints, Jobs: g.Queue, Clock: clk, PublicURL: cfg.PublicURL, Demo: o.Demo, DevSMS: devSMS,
 		Boards: g.Boards, Surveys: g.Surveys, Stats: g.Stats, Usage: g.Usage, Evaluation: g.Evaluation,
-		Halls: g.Halls, Bundles: g.Bundles, Licences: g.Licences, Webhooks: g.Webhooks, WebhookInbox: g.Inbox}, o311)
+		Halls: g.Halls, Bundles: g.Bundles, Licences: g.Licences, Webhooks: g.Webhooks, WebhookInbox: g.Inbox,
+		Integration: g.Integration}, o311)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/config"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/pii"
@@ -294,8 +295,17 @@ func runAuditVerify(ctx context.Context, env *environment) error {
 	for _, l := range r.Lost {
 		fmt.Fprintln(env.stdout, l)
 	}
-	fmt.Fprintf(env.stdout, "已核对审计日志 %d 条、办件 %d 件\n", r.Entries, r.Cases)
-	if n := r.Problems(); n > 0 {
+	// The data-sharing access log (integration, issue 12) is chained with
+	// the same keys.
+	calls, sharing, err := integration.Verify(ctx, g.DB.Read(), g.DB.ChainKeys())
+	if err != nil {
+		return err
+	}
+	for _, b := range sharing {
+		fmt.Fprintf(env.stdout, "共享调用日志第 %d 条：%s\n", b.ID, b.Reason)
+	}
+	fmt.Fprintf(env.stdout, "已核对审计日志 %d 条、办件 %d 件、共享调用日志 %d 条\n", r.Entries, r.Cases, calls)
+	if n := r.Problems() + len(sharing); n > 0 {
 		return fmt.Errorf("发现 %d 处记录被改动", n)
 	}
 	if r.Checkpoint != "" {

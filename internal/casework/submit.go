@@ -135,24 +135,30 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, who policy.Subject, a
 	if err := s.changedFrom(ctx, tx, Case{}, *c); err != nil {
 		return err
 	}
-	if err := insertMaterials(ctx, tx, c.ID, app.mats, who.AccountID); err != nil {
+	// The materials are the applicant's, whoever handed them in.
+	if err := insertMaterials(ctx, tx, c.ID, app.mats, c.ApplicantID); err != nil {
 		return err
 	}
 	for i := range app.mats {
 		app.mats[i].CaseID = c.ID
 	}
 	// The record reads as if the steps were taken one by one: created,
-	// materials handed in, submitted (or set to wait).
-	events := []Event{{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Create, To: Draft}}
+	// materials handed in, submitted (or set to wait). Another system that
+	// applied for the person (ApplyFor) is named as the one who did.
+	actor, role := who.AccountID, "申请人"
+	if who.Kind == policy.Client {
+		actor, role = 0, who.Name
+	}
+	events := []Event{{At: now, ActorID: actor, ActorRole: role, Action: Create, To: Draft}}
 	if len(app.mats) > 0 {
-		events = append(events, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Upload, From: Draft, To: Draft,
+		events = append(events, Event{At: now, ActorID: actor, ActorRole: role, Action: Upload, From: Draft, To: Draft,
 			Reason: uploadedText(app.mats)})
 	}
 	if c.Status == Waiting {
-		events = append(events, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Wait, From: Draft, To: Waiting,
+		events = append(events, Event{At: now, ActorID: actor, ActorRole: role, Action: Wait, From: Draft, To: Waiting,
 			Reason: "所需材料「" + app.it.Materials[app.wait].Name + "」待前置事项办结后自动提供（免提交）"})
 	} else {
-		events = append(events, Event{At: now, ActorID: who.AccountID, ActorRole: "申请人", Action: Submit, From: Draft, To: Submitted})
+		events = append(events, Event{At: now, ActorID: actor, ActorRole: role, Action: Submit, From: Draft, To: Submitted})
 	}
 	// The state is known from what was just written: no read back.
 	ch := newChain(c.ID)

@@ -402,6 +402,9 @@ func mayAct(who policy.Subject, c Case, t transition, it catalog.Item) (string, 
 	}
 	for _, r := range roles {
 		if who.Has(r) {
+			if who.Kind == policy.Client { // a department's system: its record names the system
+				return who.Name, nil
+			}
 			return r.Name(), nil
 		}
 	}

@@ -65,8 +65,22 @@ const (
 	ScopeOpen311 = "open311"
 )
 
+// Integration scopes (issue 12, internal/integration): the departments'
+// systems and the city's platform. What data a scope reaches is narrowed
+// further by the sharing directory.
+const (
+	ScopeCatalogRead   = "catalog.read"   // read the published catalog
+	ScopeCasesCreate   = "cases.create"   // open cases on a person's behalf
+	ScopeCasesStatus   = "cases.status"   // push a case's steps, as the client's department
+	ScopeResultsAttach = "results.attach" // attach a case's result (with its completion)
+	ScopeResultsRead   = "results.read"   // read cases and their results
+	ScopeComplaints    = "complaints"     // read complaints
+	ScopeRatings       = "ratings"        // read ratings
+)
+
 // Scopes lists every scope a key may carry.
-var Scopes = []string{ScopeOpen311}
+var Scopes = []string{ScopeOpen311, ScopeCatalogRead, ScopeCasesCreate, ScopeCasesStatus, ScopeResultsAttach,
+	ScopeResultsRead, ScopeComplaints, ScopeRatings}
 
 // Subject is who is asking.
 type Subject struct {
@@ -80,13 +94,22 @@ type Subject struct {
 	Roles          []Role
 	// Person only: the enterprise they act for in this session (0: themselves).
 	ActingFor int64
-	// Client only: the API key's id and scopes.
+	// Client only: the API key's id and scopes. A client that is a
+	// department's own system also has DepartmentID and RegionCode.
 	KeyID  int64
 	Scopes []string
 }
 
-// Has reports whether the subject holds a role.
-func (s Subject) Has(r Role) bool { return s.Kind == Staff && slices.Contains(s.Roles, r) }
+// Has reports whether the subject holds a role. A department's system
+// with the cases.status scope stands in for the department's handling
+// staff (window, reviewer, head): it reports the steps its people took.
+func (s Subject) Has(r Role) bool {
+	if s.Kind == Client {
+		return s.DepartmentID != 0 && slices.Contains(s.Scopes, ScopeCasesStatus) &&
+			(r == Window || r == Reviewer || r == Head)
+	}
+	return s.Kind == Staff && slices.Contains(s.Roles, r)
+}
 
 // Resource kinds.
 const (
@@ -232,7 +255,28 @@ func personMay(s Subject, a Action, r Resource) bool {
 // Open311 client files complaints for the people who use it; what it
 // reads back is the public view, which needs no key.
 func clientMay(s Subject, a Action, r Resource) bool {
+	if r.Kind == Case { // integration (issue 12)
+		return clientMayCase(s, a, r)
+	}
 	return r.Kind == Complaint && a == Create && slices.Contains(s.Scopes, ScopeOpen311)
+}
+
+// clientMayCase: a department's system acts on its department's submitted
+// cases (cases.status); a system with results.read reads cases; one with
+// cases.create opens them for people. Which departments' data a client
+// reaches is the sharing directory's (internal/integration) to narrow.
+func clientMayCase(s Subject, a Action, r Resource) bool {
+	has := func(scope string) bool { return slices.Contains(s.Scopes, scope) }
+	ownDept := s.DepartmentID != 0 && r.DepartmentID == s.DepartmentID
+	switch a {
+	case View:
+		return !r.Draft && (has(ScopeResultsRead) || ownDept && has(ScopeCasesStatus))
+	case Handle, Approve:
+		return !r.Draft && ownDept && has(ScopeCasesStatus)
+	case Create:
+		return has(ScopeCasesCreate)
+	}
+	return false
 }
 
 func staffMay(s Subject, a Action, r Resource) bool {

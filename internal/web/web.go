@@ -36,6 +36,7 @@ import (
 	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/jobs/jobview"
 	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/oidc"
@@ -99,8 +100,9 @@ type Server struct {
 	// 电子证照 (e-licences, issue 12).
 	licences *licence.Service
 	// Webhooks of API clients (issue 12).
-	webhooks *webhook.Service
-	inbox    *webhook.Inbox
+	webhooks    *webhook.Service
+	inbox       *webhook.Inbox
+	integration *integration.Service // issue 12
 }
 
 // Deps are the services the pages use.
@@ -145,6 +147,9 @@ type Deps struct {
 	Webhooks *webhook.Service
 	// WebhookInbox is the demo's built-in receiver (Demo only).
 	WebhookInbox *webhook.Inbox
+	// Integration (issue 12): API clients, the sharing directory and the
+	// access log; nil: its pages are not offered.
+	Integration *integration.Service
 }
 
 // New parses every template and loads the static files; an error here is
@@ -172,7 +177,8 @@ func New(d Deps) (*Server, error) {
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
 		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation,
-		halls: d.Halls, bundles: d.Bundles, licences: d.Licences, webhooks: d.Webhooks, inbox: d.WebhookInbox}
+		halls: d.Halls, bundles: d.Bundles, licences: d.Licences, webhooks: d.Webhooks, inbox: d.WebhookInbox,
+		integration: d.Integration}
 	s.table, s.guards = s.routes(), map[string]guard{}
 	for _, rt := range s.table {
 		if rt.guard.name == "" {

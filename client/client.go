@@ -1,0 +1,234 @@
+// Package client is a small Go client for the platform's integration API
+// (/api/v1/integration/, described in /api/openapi.json): what another
+// government system calls with its API key. It is outside internal/ so
+// that the departments' own Go systems can import it, and it imports
+// nothing of the platform: its types are the OpenAPI document's.
+//
+//	c := client.New("https://zwfw.example.gov.cn", key)
+//	ctx = client.WithPurpose(ctx, "企业开办审批核验")
+//	cs, err := c.Case(ctx, "2026…")
+//
+// Every call states its purpose (the X-Purpose header), which the
+// platform requires and writes to its access log.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client calls the platform with one API key.
+type Client struct {
+	base string
+	key  string
+	http *http.Client
+}
+
+// New returns a client of the platform at base (scheme and host) with key.
+func New(base, key string) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), key: key, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// Error is the platform's refusal: the HTTP status, its code and its
+// Chinese message, and for 429 how long to wait.
+type Error struct {
+	Status     int
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// StatusOf returns the HTTP status of a refusal, or 0 for another error.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+type purposeKey struct{}
+
+// WithPurpose returns ctx with the purpose the calls made with it state.
+func WithPurpose(ctx context.Context, purpose string) context.Context {
+	return context.WithValue(ctx, purposeKey{}, purpose)
+}
+
+// Case is a case as a client sees it.
+type Case struct {
+	Number       string    `json:"number"`
+	ItemID       int64     `json:"item_id"`
+	ItemVersion  int       `json:"item_version"`
+	DepartmentID int64     `json:"department_id"`
+	Status       string    `json:"status"`
+	StatusName   string    `json:"status_name"`
+	Version      int       `json:"version"`
+	Channel      string    `json:"channel"`
+	Decision     string    `json:"decision,omitempty"`
+	DueOn        string    `json:"due_on,omitempty"`
+	Result       *Result   `json:"result,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Result describes a case's result file.
+type Result struct {
+	Filename    string `json:"filename"`
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"content_type"`
+}
+
+// Applicant is the person a client applies for.
+type Applicant struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number"`
+	Mobile   string `json:"mobile,omitempty"`
+}
+
+// Material is a file handed in for one of the item's materials.
+type Material struct {
+	Position int
+	Filename string
+	Data     []byte
+}
+
+// Application is a case to open for a person.
+type Application struct {
+	ItemID    int64
+	Applicant Applicant
+	Answers   map[string]string
+	Materials []Material
+}
+
+// Step is a step a department's system reports: Action is accept, refuse,
+// correct, decide or complete; Version the case's version it acts on.
+type Step struct {
+	Action    string `json:"action"`
+	Version   int    `json:"version"`
+	Reason    string `json:"reason,omitempty"`
+	Approve   bool   `json:"approve,omitempty"`
+	Basis     string `json:"basis,omitempty"`
+	Materials []int  `json:"materials,omitempty"`
+}
+
+// Item returns a published catalog item as raw JSON (its guide is large
+// and changes with the catalog's schema; decode what you need).
+func (c *Client) Item(ctx context.Context, id int64) (json.RawMessage, error) {
+	var out json.RawMessage
+	err := c.do(ctx, "GET", "/items/"+strconv.FormatInt(id, 10), nil, "", &out)
+	return out, err
+}
+
+// Apply opens a case for a person.
+func (c *Client) Apply(ctx context.Context, a Application) (Case, error) {
+	type material struct {
+		Position int    `json:"position"`
+		Filename string `json:"filename"`
+		Data     string `json:"data"`
+	}
+	body := struct {
+		ItemID    int64             `json:"item_id"`
+		Applicant Applicant         `json:"applicant"`
+		Answers   map[string]string `json:"answers"`
+		Materials []material        `json:"materials"`
+	}{ItemID: a.ItemID, Applicant: a.Applicant, Answers: a.Answers, Materials: []material{}}
+	for _, m := range a.Materials {
+		body.Materials = append(body.Materials, material{m.Position, m.Filename, base64.StdEncoding.EncodeToString(m.Data)})
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return Case{}, err
+	}
+	var out Case
+	err = c.do(ctx, "POST", "/cases", bytes.NewReader(b), "application/json", &out)
+	return out, err
+}
+
+// Case reads a case by its number.
+func (c *Client) Case(ctx context.Context, number string) (Case, error) {
+	var out Case
+	err := c.do(ctx, "GET", "/cases/"+url.PathEscape(number), nil, "", &out)
+	return out, err
+}
+
+// Push reports a step taken on a case.
+func (c *Client) Push(ctx context.Context, number string, s Step) (Case, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return Case{}, err
+	}
+	var out Case
+	err = c.do(ctx, "POST", "/cases/"+url.PathEscape(number)+"/steps", bytes.NewReader(b), "application/json", &out)
+	return out, err
+}
+
+// AttachResult completes an approved case at version with its result file.
+func (c *Client) AttachResult(ctx context.Context, number string, version int, filename string, data []byte) (Case, error) {
+	var out Case
+	q := url.Values{"version": {strconv.Itoa(version)}, "filename": {filename}}
+	err := c.do(ctx, "PUT", "/cases/"+url.PathEscape(number)+"/result?"+q.Encode(), bytes.NewReader(data), "application/octet-stream", &out)
+	return out, err
+}
+
+// ResultFile downloads a case's result file.
+func (c *Client) ResultFile(ctx context.Context, number string) ([]byte, string, error) {
+	resp, err := c.send(ctx, "GET", "/cases/"+url.PathEscape(number)+"/result", nil, "")
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return b, resp.Header.Get("Content-Type"), err
+}
+
+func (c *Client) send(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/v1/integration"+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-API-Key", c.key)
+	if p, _ := ctx.Value(purposeKey{}).(string); p != "" {
+		// Percent-encoded: header values are safest in ASCII.
+		req.Header.Set("X-Purpose", url.PathEscape(p))
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		e := &Error{Status: resp.StatusCode}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(e); err != nil {
+			e.Message = resp.Status
+		}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+			e.RetryAfter = time.Duration(s) * time.Second
+		}
+		return nil, e
+	}
+	return resp, nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
+	resp, err := c.send(ctx, method, path, body, contentType)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
