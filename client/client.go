@@ -113,7 +113,7 @@ type Application struct {
 }
 
 // Step is a step a department's system reports: Action is accept, refuse,
-// correct, decide or complete; Version the case's version it acts on.
+// correct, review, decide or complete; Version the case's version it acts on.
 type Step struct {
 	Action    string `json:"action"`
 	Version   int    `json:"version"`

@@ -242,7 +242,7 @@ func (a *API) integrationCase(w http.ResponseWriter, r *http.Request, call *inte
 
 // clientStep is a step a department's system reports.
 type clientStep struct {
-	Action    string `json:"action"` // accept, correct, decide, complete, refuse
+	Action    string `json:"action"` // accept, refuse, correct, review, decide, complete
 	Version   int    `json:"version"`
 	Reason    string `json:"reason"`
 	Approve   bool   `json:"approve"`
@@ -269,6 +269,8 @@ func (a *API) integrationStep(w http.ResponseWriter, r *http.Request, call *inte
 		c, err = a.cases.Act(ctx, who, c.ID, in.Version, casework.Accept, in.Reason)
 	case "refuse":
 		c, err = a.cases.Act(ctx, who, c.ID, in.Version, casework.Refuse, in.Reason)
+	case "review":
+		c, err = a.cases.Act(ctx, who, c.ID, in.Version, casework.Review, in.Reason)
 	case "correct":
 		c, err = a.cases.AskCorrection(ctx, who, c.ID, in.Version, in.Reason, in.Materials)
 	case "decide":
@@ -276,7 +278,7 @@ func (a *API) integrationStep(w http.ResponseWriter, r *http.Request, call *inte
 	case "complete":
 		c, err = a.cases.Complete(ctx, who, c.ID, in.Version, filestore.Object{}, "")
 	default:
-		return apperr.New(apperr.Invalid, "办理步骤应为 accept、refuse、correct、decide 或 complete；准予办结须上传结果（PUT …/result）。")
+		return apperr.New(apperr.Invalid, "办理步骤应为 accept、refuse、correct、review、decide 或 complete；准予办结须上传结果（PUT …/result）。")
 	}
 	if err != nil {
 		return err

@@ -108,6 +108,11 @@ func commands() []command {
 		// 电子证照 (e-licences, issue 12): internal/app/licence.go.
 		{"licence verify", "核验电子证照文件（从证照夹下载的 .json 文件或证照令牌）：签名、密钥、有效期；指定数据库时也查询是否已吊销或注销，无效时以非零状态退出",
 			[]string{"licence-keys", "data", "db", "log-format", "log-level"}, []string{"文件"}, runLicenceVerify},
+		// Integration (issue 12): API clients, rotation and rate limits.
+		{"apikey rotate", "轮换接口密钥：开设同权限的新密钥，旧密钥在过渡期（如 72h；0 为立即失效，最长 30 天）后失效", append(dbFlags, "audit-keys"), []string{"编号或前缀", "过渡期"}, runAPIKeyRotate},
+		{"apikey clients", "列出接入系统、每分钟调用上限和共享目录", dbFlags, nil, runAPIClients},
+		{"apikey client", "登记接入系统（部门业务系统可写 --client 部门编号）", append(dbFlags, "audit-keys", "name", "client"), []string{"每分钟调用上限"}, runAPIClientCreate},
+		{"apikey limit", "修改接入系统的每分钟调用上限", append(dbFlags, "audit-keys"), []string{"接入系统名称或编号", "每分钟调用上限"}, runAPIKeyLimit},
 		{"keys rotate", "把全部已加密的个人信息改用当前加密密钥（ZWFW_DATA_KEYS 的第一个）重新加密；可中断后重跑", userFlags, nil, runKeysRotate},
 		{"keys", "生成一组新的密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY、ZWFW_AUDIT_KEYS）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
@@ -425,6 +430,15 @@ func runDemo(ctx context.Context, env *environment) error {
 			return fmt.Errorf("演示接口密钥：%w", err)
 		}
 		fmt.Fprintf(env.stdout, "open311 api_key=%s\n", key)
+		// Integration (issue 12): two API clients with their directory
+		// entries, and a key each, one a line (docs/API.md).
+		clients, err := demo.SeedIntegration(ctx, g.Integration, g.Regions, g.DB)
+		if err != nil {
+			return fmt.Errorf("演示接入系统：%w", err)
+		}
+		for _, c := range clients {
+			fmt.Fprintf(env.stdout, "integration client=%s api_key=%s\n", c.Client, c.Key)
+		}
 		if sum.Created && cfg.DemoCases > 0 {
 			// Cases go through the real workflow, which takes a while: the
 			// portal serves meanwhile, and the queues fill as it goes.

@@ -278,6 +278,18 @@ func (s *Service) Keys(ctx context.Context, who policy.Subject, clientID int64) 
 	return slices.DeleteFunc(all, func(k apikey.Key) bool { return k.ClientID != clientID }), nil
 }
 
+// RevokeKey stops a key at once, through the one key store (audited there).
+func (s *Service) RevokeKey(ctx context.Context, who policy.Subject, meta audit.Meta, idOrPrefix string) error {
+	_, err := s.keys.Revoke(ctx, who, meta, idOrPrefix)
+	return err
+}
+
+// RotateKey issues a key like the given one and lets the old one work
+// until until (apikey.Service.Rotate).
+func (s *Service) RotateKey(ctx context.Context, who policy.Subject, meta audit.Meta, idOrPrefix string, until time.Time) (apikey.Key, string, error) {
+	return s.keys.Rotate(ctx, who, meta, idOrPrefix, until)
+}
+
 // AddGrant adds an entry to the sharing directory. Administrators; audited.
 func (s *Service) AddGrant(ctx context.Context, who policy.Subject, meta audit.Meta, g Grant) (Grant, error) {
 	if err := policy.Check(who, policy.Edit, policy.Resource{Kind: policy.APIKey}); err != nil {

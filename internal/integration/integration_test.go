@@ -226,3 +226,66 @@ func TestRotateAndRevoke(t *testing.T) {
 		}
 	})
 }
+
+// A write call's entry is written in its change's transaction: rolled
+// back with it (and then logged as a failure by Finish), kept with it,
+// and written once however many times the change's hook runs.
+func TestWriteEntryGoesWithItsTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		op := "POST /api/v1/integration/cases/{number}/steps"
+		count := func() (n int) {
+			t.Helper()
+			if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM sharing_log WHERE outcome = '成功'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		call, err := f.s.Begin(ctx, f.key, "受理", op, policy.ScopeResultsRead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := apperr.New(apperr.Conflict, "办件刚被他人处理过")
+		err = db.Tx(ctx, func(tx *store.Tx) error {
+			if err := integration.Changed(call.Context(ctx), tx, integration.CaseRecord("N2")); err != nil {
+				return err
+			}
+			return failed
+		})
+		if err != failed || count() != 0 {
+			t.Fatalf("a rolled-back change kept its entry: %v, %d", err, count())
+		}
+		if err := call.Finish(ctx, 409, failed); err != nil {
+			t.Fatal(err)
+		}
+		log, _ := f.s.Search(ctx, admin, integration.Filter{})
+		if len(log) != 1 || log[0].Outcome != "失败：办件刚被他人处理过" || log[0].Status != 409 {
+			t.Fatalf("the failure: %+v", log)
+		}
+
+		call, err = f.s.Begin(ctx, f.key, "受理", op, policy.ScopeResultsRead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			for range 3 { // a step of several changes
+				if err := integration.Changed(call.Context(ctx), tx, integration.CaseRecord("N2"), integration.AccountRecord(7)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := call.Finish(ctx, 200, nil); err != nil {
+			t.Fatal(err)
+		}
+		if count() != 1 {
+			t.Fatalf("%d successful entries, want 1", count())
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return integration.Changed(ctx, tx, "case:N3") }); err != nil || count() != 1 {
+			t.Fatalf("a change made by no call was logged: %v", err)
+		}
+	})
+}
