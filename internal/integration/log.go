@@ -128,7 +128,7 @@ type Use struct {
 	At      time.Time
 	Client  string
 	Purpose string
-	Records []string // their cases' numbers ("case:…") and their account
+	Cases   []string // the numbers of their cases the call touched
 }
 
 // UsesOf lists, for a citizen, the successful calls whose records include
@@ -149,11 +149,11 @@ func (s *Service) UsesOf(ctx context.Context, who policy.Subject, limit int) ([]
 		}
 		var mine []string
 		for _, r := range e.Records {
-			if strings.HasPrefix(r, "case:") {
-				mine = append(mine, r)
+			if n, ok := strings.CutPrefix(r, "case:"); ok {
+				mine = append(mine, n)
 			}
 		}
-		out = append(out, Use{At: e.At, Client: e.Client, Purpose: e.Purpose, Records: mine})
+		out = append(out, Use{At: e.At, Client: e.Client, Purpose: e.Purpose, Cases: mine})
 	}
 	return out, nil
 }

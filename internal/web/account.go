@@ -6,6 +6,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/policy"
 )
 
@@ -16,6 +17,7 @@ type mePage struct {
 	ActingFor   int64
 	Sessions    []identity.Session
 	History     []identity.SignIn
+	DataUses    []integration.Use // 我的数据被谁使用 (integration, issue 12)
 	Error       string
 	Notice      string
 }
@@ -45,6 +47,11 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, status int, er
 		}
 		if p.Unread, err = s.cases.Unread(ctx, who.AccountID); err != nil {
 			return err
+		}
+		if s.integration != nil {
+			if p.DataUses, err = s.integration.UsesOf(ctx, who, 50); err != nil {
+				return err
+			}
 		}
 	}
 	if p.Sessions, err = s.identity.Sessions(ctx, who.AccountID); err != nil {

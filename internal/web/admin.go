@@ -42,6 +42,8 @@ var adminTools = []adminTool{
 	{"GET /admin/evaluation", "/admin/evaluation", "绩效自评", "按绩效评价指标体系计算得分和等级，录入手工指标，打印 A4 报告"},
 	// Webhooks (issue 12).
 	{"GET /admin/webhooks", "/admin/webhooks", "事件推送", "对方系统订阅的办件、诉求事件：接收地址、签名密钥、推送记录和重新推送"},
+	// Integration (issue 12).
+	{"GET /admin/integration", "/admin/integration", "接入系统与共享目录", "其他政务系统的密钥、调用上限、共享目录和共享调用日志"},
 }
 
 // toolsFor lists the admin tools who may open.

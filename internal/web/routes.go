@@ -193,6 +193,17 @@ func (s *Server) routes() []route {
 		{"POST /admin/webhooks/{id}/active", staffMay(policy.Edit, webhookResource), s.webhookActive},
 		{"POST /admin/webhooks/{id}/rotate", staffMay(policy.Edit, webhookResource), s.webhookRotate},
 		{"POST /admin/webhooks/{id}/deliveries/{delivery}/redeliver", staffMay(policy.Edit, webhookResource), s.webhookRedeliver},
+		// Integration (issue 12, integration_admin.go): API clients, keys, the directory and the access log.
+		{"GET /admin/integration", staffMay(policy.View, apiKeyResource), s.integrationAdmin},
+		{"POST /admin/integration/clients", staffMay(policy.Create, apiKeyResource), s.integrationForm(s.integrationClientCreate)},
+		{"POST /admin/integration/clients/{id}/limit", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationLimit)},
+		{"POST /admin/integration/clients/{id}/keys", staffMay(policy.Create, apiKeyResource), s.integrationForm(s.integrationIssue)},
+		{"POST /admin/integration/keys/{id}/rotate", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationRotate)},
+		{"POST /admin/integration/keys/{id}/revoke", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationRevoke)},
+		{"POST /admin/integration/directory", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationGrant)},
+		{"POST /admin/integration/directory/{id}/delete", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationUngrant)},
+		{"GET /admin/integration/log", staffMay(policy.View, apiKeyResource), s.sharingLog},
+		{"GET /admin/integration/log.xlsx", staffMay(policy.Export, apiKeyResource), s.sharingLogExport},
 		// The supervisors' lists.
 		{"GET /admin/visits", staffMay(policy.View, statistics), s.supervisorList("visits", s.multiVisits)},
 		{"GET /admin/visits.xlsx", staffMay(policy.View, statistics), s.supervisionExport("最多跑一次", s.visitsWorkbook)},

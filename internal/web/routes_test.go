@@ -68,6 +68,10 @@ var guardLetsIn = map[string][]string{
 	"hall waits":             {"head", "supervisor", "admin"},
 	// 一件事一次办: catalog managers (of any department) build bundles.
 	"may edit bundle": {"catalog", "admin"},
+	// Integration (issue 12): API clients, the directory and the access log.
+	"may view api_key":   {"admin"},
+	"may create api_key": {"admin"},
+	"may export api_key": {"admin"},
 }
 
 // What a guard says when it refuses someone signed in.
@@ -83,6 +87,12 @@ var expectedGuards = map[string]string{
 	"GET /me/bundles/{id}": "person", "GET /admin/bundles": "may edit bundle", "GET /admin/bundles/new": "may edit bundle",
 	"POST /admin/bundles": "may edit bundle", "GET /admin/bundles/{id}": "may edit bundle", "POST /admin/bundles/{id}": "may edit bundle",
 	"POST /admin/bundles/{id}/status": "may edit bundle", "GET /admin/bundles/export": "may edit bundle", "POST /admin/bundles/import": "may edit bundle",
+	// Integration (issue 12).
+	"GET /admin/integration": "may view api_key", "POST /admin/integration/clients": "may create api_key",
+	"POST /admin/integration/clients/{id}/limit": "may edit api_key", "POST /admin/integration/clients/{id}/keys": "may create api_key",
+	"POST /admin/integration/keys/{id}/rotate": "may edit api_key", "POST /admin/integration/keys/{id}/revoke": "may edit api_key",
+	"POST /admin/integration/directory": "may edit api_key", "POST /admin/integration/directory/{id}/delete": "may edit api_key",
+	"GET /admin/integration/log": "may view api_key", "GET /admin/integration/log.xlsx": "may export api_key",
 	"GET /{$}": "public", "GET /search": "public", "GET /levels/{level}": "public", "GET /departments": "public",
 	"GET /departments/{id}": "public", "GET /regions/{code}": "public", "GET /items": "public", "GET /items/{id}": "public",
 	"GET /items/{id}/qr.svg": "public", "GET /items/{id}/forms/{n}": "public", "GET /readiness": "public", "GET /lookup": "public",

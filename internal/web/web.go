@@ -255,7 +255,8 @@ func New(d Deps) (*Server, error) {
 		"quality", "demosms", "staff", "deptadmin", "itemsadmin", "itemedit", "importresult", "apply", "mycases", "mycase", "queue", "staffcase", "notice", "lookup", "intake", "visits", "messages", "late", "archives", "corrections", "calendar", "privacy", "forgot",
 		"rate", "followups", "followup", "ratingrates", "rectifications", "tablet", "tabletpair",
 		"boards", "boardentry", "boardsadmin", "surveys", "survey", "surveysadmin", "surveyedit", "surveyresults",
-		"webhooks", "webhook", "demowebhook"} {
+		"webhooks", "webhook", "demowebhook",
+		"integration", "sharinglog"} { // integration: issue 12
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/apikey"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/bundle"
@@ -29,6 +30,7 @@ import (
 	"github.com/zwfw/zwfw/internal/hall"
 	"github.com/zwfw/zwfw/internal/httpx"
 	"github.com/zwfw/zwfw/internal/identity"
+	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/licence"
 	"github.com/zwfw/zwfw/internal/oidc"
@@ -69,6 +71,8 @@ type testSite struct {
 	files    *staging.Store
 	// complaints (有诉即应)
 	complaints *complaint.Service
+	// integration (issue 12): API clients and the access log
+	integration *integration.Service
 }
 
 func newTestSite(t testing.TB, db *store.DB) testSite {
@@ -140,12 +144,14 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 		t.Fatal(err)
 	}
 	hooks.UseQueue(queue)
+	sharing := integration.New(db, clk, apikey.NewService(db, clk))
 	s, err := web.New(web.Deps{Log: log, Audit: audit.NewLog(db), Throttle: throttle.New(db, clk), Jobs: queue, Regions: regions, Catalog: items, Searcher: searcher, Identity: ids, Cases: cases, Ratings: ratings, Calendar: cal, Days: calendardays.New(db, clk, log), Files: files, Clock: clk, OIDC: provider,
 		PublicURL: "https://zwfw.example.gov.cn", Demo: true, DevSMS: dev, Complaints: complaints,
 		Boards: board.New(db, clk, cases.BoardSource(), complaints.BoardSource(), ratings.BoardSource()), Surveys: survey.New(db, clk, keys),
 		Stats: stats.New(db, clk), Usage: uses, Evaluation: evaluations,
 		Halls: hall.New(db, clk, cal, keys, regions), Bundles: bundle.New(db, items, regions, cases, clk),
-		Licences: licence.New(db, licence.Options{Clock: clk, Catalog: items, PublicURL: "https://zwfw.example.gov.cn"}), Webhooks: hooks})
+		Licences: licence.New(db, licence.Options{Clock: clk, Catalog: items, PublicURL: "https://zwfw.example.gov.cn"}), Webhooks: hooks,
+		Integration: sharing})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +161,8 @@ func newTestSiteWith(t testing.TB, db *store.DB, provider *oidc.Provider) testSi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testSite{handler: h, server: s, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal, files: files, complaints: complaints}
+	return testSite{handler: h, server: s, catalog: items, searcher: searcher, identity: ids, sms: dev, clock: clk, calendar: cal, files: files, complaints: complaints,
+		integration: sharing}
 }
 
 type exchange struct {
