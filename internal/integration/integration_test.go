@@ -35,7 +35,7 @@ type fixture struct {
 	key   string
 }
 
-func setup(t *testing.T, db *store.DB) *fixture {
+func setup(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{db: db, clock: clock.NewManual(start)}
