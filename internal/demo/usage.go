@@ -49,7 +49,7 @@ func SeedUsage(ctx context.Context, db *store.DB, now time.Time) (int64, error) 
 func demoUses(day string, m usage.Module, weekend bool) int {
 	h := fnv.New32a()
 	h.Write([]byte(day + string(m)))
-	base := map[usage.Module]int{usage.Portal: 400, usage.Guides: 300, usage.Search: 150, usage.Apply: 40, usage.Intake: 25, usage.Assist: 6,
+	base := map[usage.Module]int{usage.Portal: 400, usage.Guides: 300, usage.Search: 150, usage.Apply: 40, usage.Intake: 25, usage.Assist: 6, usage.Bundles: 12, usage.Hall: 90, usage.Licences: 18,
 		usage.Lookup: 30, usage.Complaints: 8, usage.Ratings: 20, usage.Boards: 10, usage.Surveys: 5, usage.API: 60,
 		usage.Mobile: 250, usage.Elder: 15}[m]
 	n := base/2 + int(h.Sum32()%uint32(base+1))

@@ -41,6 +41,9 @@ const (
 	Apply      Module = "apply"      // online application and 我的办件
 	Intake     Module = "counter"    // 窗口收件
 	Assist     Module = "assist"     // 帮办代办: applications made for people by community workers
+	Bundles    Module = "bundles"    // 一件事一次办
+	Hall       Module = "hall"       // 预约, 取号叫号 and the hall screen
+	Licences   Module = "licences"   // 电子证照: the 证照夹 and verification
 	Lookup     Module = "lookup"     // 办件查询
 	Complaints Module = "complaints" // 有诉即应
 	Ratings    Module = "ratings"    // 好差评
@@ -62,7 +65,8 @@ type Info struct {
 // Modules lists every module and channel, in the pages' order.
 var Modules = []Info{
 	{Portal, "门户首页", false}, {Guides, "办事指南", false}, {Search, "事项搜索", false},
-	{Apply, "网上申办", false}, {Intake, "窗口收件", false}, {Assist, "帮办代办", false}, {Lookup, "办件查询", false},
+	{Apply, "网上申办", false}, {Intake, "窗口收件", false}, {Assist, "帮办代办", false},
+	{Bundles, "一件事一次办", false}, {Hall, "预约与取号", false}, {Licences, "电子证照", false}, {Lookup, "办件查询", false},
 	{Complaints, "投诉诉求", false}, {Ratings, "好差评", false}, {Boards, "表扬台与曝光台", false},
 	{Surveys, "问卷调查", false}, {API, "开放接口（API）", false}, {Open311, "Open311 接口", false},
 	{Mobile, "移动端", true}, {Elder, "关怀模式", true},
@@ -82,6 +86,9 @@ var prefixes = []struct {
 	{"/search", Search},
 	{"/workbench/intake", Intake},
 	{"/assist", Assist},
+	{"/bundles", Bundles}, {"/me/bundles", Bundles},
+	{"/hall", Hall}, {"/me/bookings", Hall}, {"/workbench/hall", Hall},
+	{"/v/", Licences}, {"/licences/", Licences}, {"/me/licences", Licences}, {"/workbench/licences", Licences},
 	{"/lookup", Lookup},
 	{"/complaints", Complaints}, {"/me/complaints", Complaints}, {"/workbench/complaints", Complaints},
 	{"/me/ratings", Ratings}, {"/ratings/", Ratings}, {"/window/", Ratings}, {"/workbench/ratings", Ratings},

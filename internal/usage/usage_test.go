@@ -21,23 +21,30 @@ var admin = policy.Subject{AccountID: 1, Kind: policy.Staff, Roles: []policy.Rol
 
 func TestModuleOf(t *testing.T) {
 	for pattern, want := range map[string]usage.Module{
-		"GET /{$}":                       usage.Portal,
-		"GET /levels/{level}":            usage.Portal,
-		"GET /items/{id}":                usage.Guides,
-		"GET /items/{id}/qr.svg":         usage.Guides,
-		"GET /items/{id}/apply":          usage.Apply,
-		"POST /me/cases/{id}":            usage.Apply,
-		"GET /search":                    usage.Search,
-		"POST /workbench/intake":         usage.Intake,
-		"POST /assist/items/{id}":        usage.Assist,
-		"GET /lookup":                    usage.Lookup,
-		"POST /complaints":               usage.Complaints,
-		"GET /workbench/complaints/{id}": usage.Complaints,
-		"POST /window/{token}":           usage.Ratings,
-		"GET /boards/{board}":            usage.Boards,
-		"POST /surveys/{id}":             usage.Surveys,
-		"POST /api/v1/cases":             usage.API,
-		"GET /open311/v2/services.json":  usage.Open311,
+		"GET /{$}":                          usage.Portal,
+		"GET /levels/{level}":               usage.Portal,
+		"GET /items/{id}":                   usage.Guides,
+		"GET /items/{id}/qr.svg":            usage.Guides,
+		"GET /items/{id}/apply":             usage.Apply,
+		"POST /me/cases/{id}":               usage.Apply,
+		"GET /search":                       usage.Search,
+		"POST /workbench/intake":            usage.Intake,
+		"POST /assist/items/{id}":           usage.Assist,
+		"POST /bundles/{id}/apply":          usage.Bundles,
+		"GET /me/bundles/{id}":              usage.Bundles,
+		"GET /hall/{hall}/screen":           usage.Hall,
+		"POST /workbench/hall/tickets/{id}": usage.Hall,
+		"GET /me/bookings":                  usage.Hall,
+		"GET /v/{token}":                    usage.Licences,
+		"GET /me/licences/{id}":             usage.Licences,
+		"GET /lookup":                       usage.Lookup,
+		"POST /complaints":                  usage.Complaints,
+		"GET /workbench/complaints/{id}":    usage.Complaints,
+		"POST /window/{token}":              usage.Ratings,
+		"GET /boards/{board}":               usage.Boards,
+		"POST /surveys/{id}":                usage.Surveys,
+		"POST /api/v1/cases":                usage.API,
+		"GET /open311/v2/services.json":     usage.Open311,
 		// Not modules: signing in, 我的, administration, the catch-all.
 		"GET /signin":        "",
 		"GET /me":            "",
@@ -232,8 +239,8 @@ func TestReportFlagsIdleModules(t *testing.T) {
 		if g := byModule[usage.Guides]; g.Total != 2 || g.Days[30] != 2 || g.Peak != 2 {
 			t.Errorf("guides %+v", g)
 		}
-		if rep.Modules != 13 || rep.Idle != 11 {
-			t.Errorf("%d of %d modules idle, want 11 of 13", rep.Idle, rep.Modules)
+		if rep.Modules != 16 || rep.Idle != 14 {
+			t.Errorf("%d of %d modules idle, want 14 of 16", rep.Idle, rep.Modules)
 		}
 		// Only administrators read it.
 		super := policy.Subject{AccountID: 2, Kind: policy.Staff, Roles: []policy.Role{policy.Supervisor}}
