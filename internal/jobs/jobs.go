@@ -52,6 +52,13 @@ const JobTimeout = time.Minute
 // the rescuer leaves a job alone until its own timeout has passed.
 const RescueAfter = JobTimeout + 30*time.Second
 
+// QueueOutbound is the queue of deliveries to other systems (webhooks):
+// its own workers, so that a flood of events or a slow receiver never
+// holds back the platform's own jobs (the staged files' drain, the
+// deadline checks, SMS), which would otherwise wait behind every delivery
+// enqueued before them.
+const QueueOutbound = "outbound"
+
 // Queue enqueues and runs jobs.
 type Queue struct {
 	db     *store.DB
@@ -89,7 +96,8 @@ func New(db *store.DB, workers *river.Workers, opt Options) (*Queue, error) {
 		cfg.Workers = workers
 		cfg.FetchPollInterval = poll
 		cfg.FetchCooldown = min(poll, 100*time.Millisecond)
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers}}
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opt.Workers},
+			QueueOutbound: {MaxWorkers: max(1, opt.Workers/2)}}
 		// River runs a periodic job on one instance, its elected leader.
 		cfg.PeriodicJobs = opt.Periodic
 		if db.Dialect == store.SQLite {

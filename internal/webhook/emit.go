@@ -14,6 +14,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/complaint"
+	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/store"
 )
@@ -246,5 +247,5 @@ func (s *Service) deliver(ctx context.Context, tx *store.Tx, sub, event int64, b
 		VALUES (?, ?, 'pending', ?, ?, ?) RETURNING id`, sub, event, by, now, now).Scan(&id); err != nil {
 		return 0, fmt.Errorf("webhook: delivery: %w", err)
 	}
-	return id, s.queue.Enqueue(ctx, tx, DeliverArgs{DeliveryID: id}, &river.InsertOpts{MaxAttempts: s.opt.MaxAttempts})
+	return id, s.queue.Enqueue(ctx, tx, DeliverArgs{DeliveryID: id}, &river.InsertOpts{MaxAttempts: s.opt.MaxAttempts, Queue: jobs.QueueOutbound})
 }
