@@ -30,13 +30,10 @@ import (
 // applicants' names; seeding again adds nothing.
 func TestSeedBoardsAndSurvey(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "demo", seedDemo, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 7, 10, 0, 0, 0, clock.China)
 		clk := clock.NewManual(now)
-		if _, err := demo.Seed(ctx, db, clk); err != nil {
-			t.Fatal(err)
-		}
 		enc, idx, _ := pii.GenerateKeys()
 		keys, err := pii.ParseKeys(enc, idx)
 		if err != nil {

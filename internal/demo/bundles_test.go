@@ -26,13 +26,10 @@ import (
 // all completed, ended by a refused part.
 func TestSeedBundles(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "demo", seedDemo, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 15, 0, 0, 0, clock.China)
 		clk := clock.NewManual(now)
-		if _, err := demo.Seed(ctx, db, clk); err != nil {
-			t.Fatal(err)
-		}
 		enc, idx, err := pii.GenerateKeys()
 		if err != nil {
 			t.Fatal(err)

@@ -26,13 +26,10 @@ import (
 // Seeding again adds nothing.
 func TestSeedHall(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "demo", seedDemo, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 8, 10, 30, 0, 0, clock.China) // a Tuesday
 		clk := clock.NewManual(now)
-		if _, err := demo.Seed(ctx, db, clk); err != nil {
-			t.Fatal(err)
-		}
 		enc, idx, _ := pii.GenerateKeys()
 		keys, err := pii.ParseKeys(enc, idx)
 		if err != nil {
@@ -95,12 +92,9 @@ func TestSeedHall(t *testing.T) {
 func TestSeedHallAtOddHours(t *testing.T) {
 	t.Parallel()
 	for _, now := range []time.Time{time.Date(2026, 12, 9, 0, 20, 0, 0, clock.China), time.Date(2026, 12, 13, 15, 0, 0, 0, clock.China)} {
-		db := storetest.SQLite(t)
+		db := storetest.SeededSQLite(t, "demo", seedDemo)
 		ctx := context.Background()
 		clk := clock.NewManual(now)
-		if _, err := demo.Seed(ctx, db, clk); err != nil {
-			t.Fatal(err)
-		}
 		enc, idx, _ := pii.GenerateKeys()
 		keys, _ := pii.ParseKeys(enc, idx)
 		ids := identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(slog.New(slog.DiscardHandler), 10), Clock: clk})

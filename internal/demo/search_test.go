@@ -101,11 +101,8 @@ func TestEverydayNeedsAreFoundInTheFirstThree(t *testing.T) {
 func TestDemoCatalogPassesQualityRulesAndCoversEveryLevel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := storetest.SQLite(t)
+	db := storetest.SeededSQLite(t, "demo", seedDemo)
 	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
-	if _, err := demo.Seed(ctx, db, clk); err != nil {
-		t.Fatal(err)
-	}
 	items := catalog.NewStore(db, region.NewStore(db), clk)
 	failing, err := items.QualityReport(ctx)
 	if err != nil || len(failing) != 0 {
@@ -151,12 +148,9 @@ func TestDemoCatalogPassesQualityRulesAndCoversEveryLevel(t *testing.T) {
 // issue a 证照 although none is named so.
 func TestSearchGroupsAServiceAndPicksThePersonsPlace(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "demo", seedDemo, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
-		if _, err := demo.Seed(ctx, db, clk); err != nil {
-			t.Fatal(err)
-		}
 		items := catalog.NewStore(db, region.NewStore(db), clk)
 		sr, err := catalog.NewSearcher(ctx, items, slog.New(slog.DiscardHandler))
 		if err != nil {

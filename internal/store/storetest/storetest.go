@@ -6,9 +6,7 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -117,9 +115,7 @@ func PostgresURL(t testing.TB) string {
 	if err := admin.PingContext(ctx); err != nil {
 		t.Fatalf("%s is set but PostgreSQL does not answer: %v", PostgresEnv, err)
 	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
+	schema := RandomName("t_")
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
 		t.Fatalf("create test schema: %v", err)
 	}
@@ -150,33 +146,14 @@ func PostgresURL(t testing.TB) string {
 // run theirs there meanwhile.
 func PostgresDatabase(t testing.TB) *store.DB {
 	t.Helper()
-	base := PostgresURL(t) // skips without a server; its schema goes unused
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+	PostgresURL(t) // skips without a server; its schema goes unused
+	base := os.Getenv(PostgresEnv)
+	name := RandomName("t_")
+	if err := CreateDatabase(base, name, ""); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() {
-		if a, err := sql.Open("pgx", base); err == nil {
-			a.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`)
-			a.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	q := u.Query()
-	q.Del("search_path")
-	u.RawQuery = q.Encode()
-	return open(t, u.String())
+	t.Cleanup(func() { DropDatabase(base, name) })
+	return open(t, DatabaseURL(base, name))
 }
 
 func open(t testing.TB, dsn string) *store.DB {
