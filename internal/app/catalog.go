@@ -58,13 +58,14 @@ func runCatalogImport(ctx context.Context, env *environment) error {
 		return fmt.Errorf("无法打开 %s：%w", path, errors.Unwrap(err))
 	}
 	defer f.Close()
-	db, items, err := openCatalog(ctx, env)
+	g, err := Build(ctx, env.cfg, Options{Log: env.log})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer g.DB.Close()
 	bar := &progressBar{w: env.stderr, label: "导入"}
-	res, err := items.Import(ctx, f, format, cliActor("导入 "+filepath.Base(path)), bar.update)
+	what := "导入 " + filepath.Base(path)
+	res, err := g.Bundles.ImportCatalog(ctx, cliSubject(what), cliMeta, f, format, cliActor(what), bar.update)
 	bar.finish()
 	if err != nil {
 		var ie *exchange.ImportError
@@ -75,7 +76,11 @@ func runCatalogImport(ctx context.Context, env *environment) error {
 		}
 		return err
 	}
-	fmt.Fprintf(env.stdout, "导入完成：新增 %d 项，更新 %d 项\n", res.Created, res.Updated)
+	fmt.Fprintf(env.stdout, "导入完成：新增 %d 项，更新 %d 项", res.Created, res.Updated)
+	if res.Bundles > 0 {
+		fmt.Fprintf(env.stdout, "；一件事 %d 件（同名的被替换）", res.Bundles)
+	}
+	fmt.Fprintln(env.stdout)
 	return nil
 }
 
@@ -98,11 +103,11 @@ func runCatalogExport(ctx context.Context, env *environment) error {
 	if err != nil {
 		return usageError{err}
 	}
-	db, items, err := openCatalog(ctx, env)
+	g, err := Build(ctx, env.cfg, Options{Log: env.log})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer g.DB.Close()
 	// Write beside the target and rename, so that a failed export never
 	// leaves a half-written file under the requested name.
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".zwfw-export-*")
@@ -110,7 +115,7 @@ func runCatalogExport(ctx context.Context, env *environment) error {
 		return fmt.Errorf("无法写入 %s：%w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	n, err := items.Export(ctx, tmp, format)
+	n, bundles, err := g.Bundles.ExportCatalog(ctx, cliSubject("导出"), tmp, format)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -120,7 +125,14 @@ func runCatalogExport(ctx context.Context, env *environment) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "已导出 %d 项事项到 %s\n", n, path)
+	switch {
+	case format == exchange.CSV && bundles > 0:
+		fmt.Fprintf(env.stdout, "已导出 %d 项事项到 %s；CSV 文件只含事项，%d 件一件事未导出（导出为 .xlsx 或 .json 可包含一件事）\n", n, path, bundles)
+	case bundles > 0:
+		fmt.Fprintf(env.stdout, "已导出 %d 项事项和 %d 件一件事到 %s\n", n, bundles, path)
+	default:
+		fmt.Fprintf(env.stdout, "已导出 %d 项事项到 %s\n", n, path)
+	}
 	return nil
 }
 

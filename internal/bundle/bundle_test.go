@@ -606,7 +606,7 @@ func TestExchangeFile(t *testing.T) {
 		}
 		// A second bundle, and a broken one: nothing is imported.
 		broken := strings.Replace(string(data), `"bundles": [`, `"bundles": [{"name": "接种一件事", "published": false, "items": ["`+f.cert.ImplCode+`", "NO-SUCH-CODE"]},`, 1)
-		if _, err := f.svc.Import(ctx, f.manager, audit.Meta{}, []byte(broken)); apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "没有实施编码为 NO-SUCH-CODE 的事项") {
+		if _, err := f.svc.Import(ctx, f.manager, audit.Meta{}, []byte(broken)); apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "没有实施编码为“NO-SUCH-CODE”的事项") {
 			t.Fatalf("broken import: %v", err)
 		}
 		if n := count(t, db, "bundles"); n != 1 {

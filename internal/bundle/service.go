@@ -147,19 +147,13 @@ func (s *Service) Get(ctx context.Context, who policy.Subject, id int64) (Bundle
 func (s *Service) items(ctx context.Context, b Bundle) (map[int64]catalog.Item, error) {
 	out := map[int64]catalog.Item{}
 	for _, id := range b.Items {
-		it, _, err := s.catalog.Latest(ctx, id)
-		if apperr.CodeOf(err) == apperr.NotFound {
-			continue
-		}
+		it, found, err := s.item(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if pub, _, err := s.catalog.Published(ctx, id); err == nil {
-			it = pub // the version citizens apply under, with its status
-		} else if apperr.CodeOf(err) != apperr.NotFound {
-			return nil, err
+		if found {
+			out[id] = it
 		}
-		out[id] = it
 	}
 	for _, d := range b.Dependencies {
 		if _, ok := out[d.Requires]; !ok {
@@ -169,6 +163,25 @@ func (s *Service) items(ctx context.Context, b Bundle) (map[int64]catalog.Item, 
 		}
 	}
 	return out, nil
+}
+
+// item reads item id as a bundle is checked against it: its published
+// version, with its status, else its latest; found is false when there
+// is no such item.
+func (s *Service) item(ctx context.Context, id int64) (it catalog.Item, found bool, err error) {
+	it, _, err = s.catalog.Latest(ctx, id)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return it, false, nil
+	}
+	if err != nil {
+		return it, false, err
+	}
+	if pub, _, err := s.catalog.Published(ctx, id); err == nil {
+		it = pub // the version citizens apply under, with its status
+	} else if apperr.CodeOf(err) != apperr.NotFound {
+		return it, false, err
+	}
+	return it, true, nil
 }
 
 // invalid is the error of a bundle with problems: every one, in one message.

@@ -24,8 +24,9 @@ import (
 )
 
 // Export writes every item citizens can see (published or suspended), as
-// its published version, and returns how many it wrote.
-func (s *Store) Export(ctx context.Context, w io.Writer, f exchange.Format) (int, error) {
+// its published version, and bundles (bundle's, which the catalog does
+// not know), and returns how many items it wrote.
+func (s *Store) Export(ctx context.Context, w io.Writer, f exchange.Format, bundles []exchange.Bundle) (int, error) {
 	if err := f.Check(); err != nil {
 		return 0, err
 	}
@@ -33,7 +34,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer, f exchange.Format) (int
 	if err != nil {
 		return 0, err
 	}
-	if err := exchange.Write(w, f, items); err != nil {
+	if err := exchange.Write(w, f, items, bundles); err != nil {
 		return 0, err
 	}
 	return len(items), nil
@@ -94,74 +95,104 @@ func checkExisting(rows []exchange.Row, have map[string]existing, departments ma
 	return errs
 }
 
-// Import reads a whole catalog file and, if every row is good, applies it
-// in one transaction: each item becomes a new published version of the
-// item with the same 实施编码, or a new published item. If any row is bad
-// nothing changes and the error is an *exchange.ImportError listing every
-// bad row. A suspended item stays suspended, with its new version
-// published behind the suspension. progress, if not nil, is called with
-// the number of items applied so far and the total.
-func (s *Store) Import(ctx context.Context, r io.Reader, f exchange.Format, actor string, progress func(done, total int)) (ImportResult, error) {
-	var res ImportResult
+// Prepared is an import file parsed and checked against the departments
+// and the items stored, ready to apply if it has no problem.
+type Prepared struct {
+	exchange.Checked
+	bySlug map[string]region.Department
+}
+
+// PrepareImport reads a whole catalog file and checks every row, without
+// changing anything: the file's problems are in the result's Errs (the
+// error is for a file that cannot be read at all). Its bundles are
+// checked as far as the file can tell; the rest is bundle's.
+func (s *Store) PrepareImport(ctx context.Context, r io.Reader, f exchange.Format) (*Prepared, error) {
 	depts, err := s.regions.Departments(ctx, region.DepartmentFilter{})
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	bySlug := make(map[string]region.Department, len(depts))
+	p := &Prepared{bySlug: make(map[string]region.Department, len(depts))}
 	known := make([]exchange.Department, len(depts))
 	for i, d := range depts {
-		bySlug[d.Slug] = d
+		p.bySlug[d.Slug] = d
 		known[i] = exchange.Department{Slug: d.Slug, Name: d.Name, CreditCode: d.CreditCode}
 	}
-	rows, errs, err := exchange.Check(r, f, known)
-	if err != nil {
-		return res, err
+	if p.Checked, err = exchange.Check(r, f, known); err != nil {
+		return nil, err
 	}
 	have, err := existingItems(ctx, s.db.Read())
 	if err != nil {
+		return nil, err
+	}
+	p.Errs = append(p.Errs, checkExisting(p.Rows, have, p.bySlug)...)
+	return p, nil
+}
+
+// ApplyImport applies a prepared file's items in tx, which its caller
+// opens (and may write the file's bundles in): each item becomes a new
+// published version of the item with the same 实施编码, or a new published
+// item. A suspended item stays suspended, with its new version published
+// behind the suspension. The checks against stored items run again in tx:
+// the catalog may have changed since. progress, if not nil, is called
+// with the number of items applied so far and the total.
+func (s *Store) ApplyImport(ctx context.Context, tx *store.Tx, p *Prepared, actor string, progress func(done, total int)) (ImportResult, error) {
+	var res ImportResult
+	have, err := existingItems(ctx, tx)
+	if err != nil {
 		return res, err
 	}
-	if err := exchange.Refusal(rows, append(errs, checkExisting(rows, have, bySlug)...)); err != nil {
+	if err := (exchange.Checked{Rows: p.Rows, Errs: checkExisting(p.Rows, have, p.bySlug)}).Refusal(); err != nil {
 		return res, err
 	}
-	total := len(rows)
+	total := len(p.Rows)
 	if progress != nil {
 		progress(0, total)
 	}
+	for i, row := range p.Rows {
+		it := row.Item
+		e, found := have[it.ImplCode]
+		it.ID = e.id
+		if err := s.Load(ctx, tx, &it, actor); err != nil {
+			return res, rowFailed(row, err)
+		}
+		if found && e.status == Suspended {
+			if _, err := tx.Exec(ctx, `UPDATE items SET status = 'suspended', status_reason = ? WHERE id = ?`, e.reason, it.ID); err != nil {
+				return res, err
+			}
+		}
+		if found {
+			res.Updated++
+		} else {
+			res.Created++
+			have[it.ImplCode] = existing{id: it.ID, status: Published, departmentID: it.DepartmentID}
+		}
+		if progress != nil {
+			progress(i+1, total)
+		}
+	}
+	return res, nil
+}
+
+// Import reads a whole catalog file of items and, if every row is good,
+// applies it in one transaction (ApplyImport). If any row is bad nothing
+// changes and the error is an *exchange.ImportError listing every bad
+// row. A file with bundles is bundle.Service.ImportCatalog's, which
+// applies them in the same transaction.
+func (s *Store) Import(ctx context.Context, r io.Reader, f exchange.Format, actor string, progress func(done, total int)) (ImportResult, error) {
+	p, err := s.PrepareImport(ctx, r, f)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	if err := p.Refusal(); err != nil {
+		return ImportResult{}, err
+	}
+	if len(p.Bundles) > 0 {
+		return ImportResult{}, apperr.New(apperr.Unavailable, "文件中有一件事，但本实例未开放“一件事一次办”，未作任何更改")
+	}
+	var res ImportResult
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		res = ImportResult{}
-		// Read again inside the transaction: the catalog may have changed
-		// since the check.
-		have, err := existingItems(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := exchange.Refusal(rows, checkExisting(rows, have, bySlug)); err != nil {
-			return err
-		}
-		for i, row := range rows {
-			it := row.Item
-			e, found := have[it.ImplCode]
-			it.ID = e.id
-			if err := s.Load(ctx, tx, &it, actor); err != nil {
-				return rowFailed(row, err)
-			}
-			if found && e.status == Suspended {
-				if _, err := tx.Exec(ctx, `UPDATE items SET status = 'suspended', status_reason = ? WHERE id = ?`, e.reason, it.ID); err != nil {
-					return err
-				}
-			}
-			if found {
-				res.Updated++
-			} else {
-				res.Created++
-				have[it.ImplCode] = existing{id: it.ID, status: Published, departmentID: it.DepartmentID}
-			}
-			if progress != nil {
-				progress(i+1, total)
-			}
-		}
-		return nil
+		res, err = s.ApplyImport(ctx, tx, p, actor, progress)
+		return err
 	})
 	if err != nil {
 		return ImportResult{}, err

@@ -159,7 +159,7 @@ func nilIfEmpty[T any](s *[]T) {
 func exportTo(t *testing.T, s *catalog.Store, f exchange.Format) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := s.Export(context.Background(), &buf, f); err != nil {
+	if _, err := s.Export(context.Background(), &buf, f, nil); err != nil {
 		t.Fatalf("export %s: %v", f, err)
 	}
 	return buf.Bytes()
@@ -180,7 +180,7 @@ func TestTransferRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				var buf bytes.Buffer
-				count, err := s.Export(ctx, &buf, f)
+				count, err := s.Export(ctx, &buf, f, nil)
 				if err != nil || count != n {
 					t.Fatalf("export: %d, %v", count, err)
 				}
@@ -557,7 +557,7 @@ func TestXLSXLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	if got := x.GetSheetList(); !slices.Equal(got, []string{"事项", "办理流程", "申请材料", "申请表"}) {
+	if got := x.GetSheetList(); !slices.Equal(got, []string{"事项", "办理流程", "申请材料", "申请表", "一件事", "一件事事项", "一件事字段映射"}) {
 		t.Fatalf("sheets %v", got)
 	}
 	want := map[string][]string{

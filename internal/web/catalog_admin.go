@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/bundle"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/catalog/exchange"
 	"github.com/zwfw/zwfw/internal/catalog/item"
@@ -407,7 +408,8 @@ func (s *Server) itemPublish(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// catalogExport downloads the whole published catalog; exports are audited.
+// catalogExport downloads the whole published catalog with its bundles
+// (a CSV file holds the items only); exports are audited.
 func (s *Server) catalogExport(w http.ResponseWriter, r *http.Request) error {
 	format := exchange.Format(r.URL.Query().Get("format"))
 	if format != exchange.XLSX && format != exchange.CSV && format != exchange.JSON {
@@ -420,11 +422,16 @@ func (s *Server) catalogExport(w http.ResponseWriter, r *http.Request) error {
 		exchange.CSV: "text/csv; charset=utf-8", exchange.JSON: "application/json"}[format]
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="zwfw-catalog-%s.%s"`, s.clock.Now().In(chinaTZ).Format("20060102"), format))
-	_, err := s.catalog.Export(r.Context(), w, format)
+	if s.bundles == nil {
+		_, err := s.catalog.Export(r.Context(), w, format, nil)
+		return err
+	}
+	_, _, err := s.bundles.ExportCatalog(r.Context(), subject(r), w, format)
 	return err
 }
 
-// catalogImport takes an uploaded catalog file: all rows or none.
+// catalogImport takes an uploaded catalog file, items and bundles: all
+// rows or none.
 func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
 	file, header, err := r.FormFile("file")
 	if err != nil {
@@ -435,7 +442,13 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apperr.Wrap(apperr.Invalid, err.Error(), err)
 	}
-	res, err := s.catalog.Import(r.Context(), file, format, catalog.ActorName(subject(r))+" 网页导入 "+header.Filename, nil)
+	actor := catalog.ActorName(subject(r)) + " 网页导入 " + header.Filename
+	var res bundle.ImportResult
+	if s.bundles == nil {
+		res.ImportResult, err = s.catalog.Import(r.Context(), file, format, actor, nil)
+	} else {
+		res, err = s.bundles.ImportCatalog(r.Context(), subject(r), meta(r), file, format, actor, nil)
+	}
 	var rows []exchange.RowError
 	var ie *exchange.ImportError
 	status := http.StatusOK
@@ -446,7 +459,7 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, status, "importresult", "admin", struct {
 		File   string
-		Result catalog.ImportResult
+		Result bundle.ImportResult
 		Failed bool
 		Rows   []exchange.RowError
 	}{header.Filename, res, err != nil, rows})

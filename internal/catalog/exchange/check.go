@@ -95,6 +95,8 @@ func (f *importFile) check(departments map[string]Department) []RowError {
 		}
 	}
 
+	checkBundles(f)
+
 	// Duplicates: the 实施编码, and what it is made of.
 	type triple struct{ dept, base, kind string }
 	codes := map[string]*Row{}
@@ -142,7 +144,8 @@ func (f *importFile) check(departments map[string]Department) []RowError {
 }
 
 // sheetOrder sorts errors sheet by sheet, as the workbook lists them.
-var sheetOrder = map[string]int{"": 0, sheetItems: 0, sheetSteps: 1, sheetMaterials: 2, sheetForm: 3}
+var sheetOrder = map[string]int{"": 0, sheetItems: 0, sheetSteps: 1, sheetMaterials: 2, sheetForm: 3,
+	sheetBundles: 4, sheetBundleItems: 5, sheetBundleFields: 6}
 
 func sortRowErrors(errs []RowError) {
 	slices.SortStableFunc(errs, func(a, b RowError) int {
@@ -158,14 +161,21 @@ type Department struct {
 	CreditCode string // builds the 实施编码 a file leaves empty
 }
 
+// Checked is a parsed and checked import file.
+type Checked struct {
+	Rows    []Row       // its items, complete with their 实施编码
+	Bundles []BundleRow // its bundles, checked as far as the file can tell
+	Errs    []RowError  // every problem found
+}
+
 // Check parses a file and checks every row against the departments,
-// without a database. It returns the rows, complete with their 实施编码,
-// and every problem of every row; the error is for a file that cannot be
-// read at all (an apperr.Invalid error).
-func Check(r io.Reader, f Format, departments []Department) ([]Row, []RowError, error) {
+// without a database. It returns the items and bundles and every problem
+// of every row; the error is for a file that cannot be read at all (an
+// apperr.Invalid error).
+func Check(r io.Reader, f Format, departments []Department) (Checked, error) {
 	file, err := decode(r, f)
 	if err != nil {
-		return nil, nil, err
+		return Checked{}, err
 	}
 	bySlug := make(map[string]Department, len(departments))
 	for _, d := range departments {
@@ -182,45 +192,47 @@ func Check(r io.Reader, f Format, departments []Department) ([]Row, []RowError, 
 		record[at{row.Sheet, row.Line}] = i + 1
 	}
 	for i := range errs {
-		errs[i].Record = record[at{errs[i].Sheet, errs[i].Line}]
+		if n, ok := record[at{errs[i].Sheet, errs[i].Line}]; ok {
+			errs[i].Record = n
+		}
 	}
 	rows := make([]Row, len(file.rows))
 	for i, row := range file.rows {
 		rows[i] = *row
 	}
-	return rows, errs, nil
+	return Checked{Rows: rows, Bundles: file.bundleRows(), Errs: errs}, nil
 }
 
-// Refusal is why checked rows cannot be applied: an *ImportError listing
-// every problem, sheet by sheet and line by line, or a file without
-// items. It is nil when they can.
-func Refusal(rows []Row, errs []RowError) error {
-	if len(errs) > 0 {
-		errs = slices.Clone(errs)
+// Refusal is why a checked file cannot be applied: an *ImportError
+// listing every problem, sheet by sheet and line by line, or a file with
+// neither items nor bundles. It is nil when it can.
+func (c Checked) Refusal() error {
+	if len(c.Errs) > 0 {
+		errs := slices.Clone(c.Errs)
 		sortRowErrors(errs)
 		return &ImportError{Rows: errs}
 	}
-	if len(rows) == 0 {
+	if len(c.Rows) == 0 && len(c.Bundles) == 0 {
 		return apperr.New(apperr.Invalid, "文件中没有事项")
 	}
 	return nil
 }
 
 // CheckImport parses and checks a file, as Import does before it changes
-// anything. It returns the items, complete with their 实施编码, or an
-// *ImportError listing every bad row (or an apperr.Invalid error for a
-// file that cannot be read at all).
-func CheckImport(r io.Reader, f Format, departments []Department) ([]item.Item, error) {
-	rows, errs, err := Check(r, f, departments)
+// anything. It returns the items, complete with their 实施编码, and the
+// bundles, or an *ImportError listing every bad row (or an apperr.Invalid
+// error for a file that cannot be read at all).
+func CheckImport(r io.Reader, f Format, departments []Department) ([]item.Item, []BundleRow, error) {
+	c, err := Check(r, f, departments)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := Refusal(rows, errs); err != nil {
-		return nil, err
+	if err := c.Refusal(); err != nil {
+		return nil, nil, err
 	}
-	items := make([]item.Item, len(rows))
-	for i, row := range rows {
+	items := make([]item.Item, len(c.Rows))
+	for i, row := range c.Rows {
 		items[i] = row.Item
 	}
-	return items, nil
+	return items, c.Bundles, nil
 }

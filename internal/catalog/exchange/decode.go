@@ -48,6 +48,7 @@ type child struct {
 type importFile struct {
 	rows     []*Row
 	children []child
+	bundles  []*BundleRow
 	errs     []RowError
 }
 
@@ -120,6 +121,7 @@ func decodeJSON(data []byte) (*importFile, error) {
 		clean(&row.Item)
 		file.rows = append(file.rows, row)
 	}
+	decodeBundlesJSON(file, h.Bundles)
 	return file, nil
 }
 
@@ -410,6 +412,9 @@ func decodeXLSX(data []byte) (*importFile, error) {
 		}
 		file.children = append(file.children, ch)
 	}); err != nil {
+		return nil, err
+	}
+	if err := decodeBundlesXLSX(file, sheets, read); err != nil {
 		return nil, err
 	}
 	return file, nil

@@ -15,33 +15,32 @@ import (
 	"github.com/zwfw/zwfw/internal/catalog/item"
 )
 
-// Write writes items as a file of format f.
-func Write(w io.Writer, f Format, items []item.Item) error {
+// Write writes items and bundles as a file of format f. CSV holds items
+// only: its caller says that the bundles were left out.
+func Write(w io.Writer, f Format, items []item.Item, bundles []Bundle) error {
 	if err := f.Check(); err != nil {
 		return err
 	}
 	switch f {
 	case JSON:
-		return writeJSON(w, items)
+		return writeEnvelope(w, struct {
+			Format  string      `json:"format"`
+			Version int         `json:"version"`
+			Items   []item.Item `json:"items"`
+			Bundles []Bundle    `json:"bundles"`
+		}{jsonFormatName, jsonFormatVersion, nonNil(items), nonNil(bundles)})
 	case CSV:
 		return writeCSV(w, items)
 	default:
-		return writeXLSX(w, items)
+		return writeXLSX(w, items, bundles)
 	}
 }
 
-func writeJSON(w io.Writer, items []item.Item) error {
-	if items == nil {
-		items = []item.Item{}
-	}
+func writeEnvelope(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		Format  string      `json:"format"`
-		Version int         `json:"version"`
-		Items   []item.Item `json:"items"`
-	}{jsonFormatName, jsonFormatVersion, items})
+	return enc.Encode(v)
 }
 
 // utf8BOM starts every CSV file: Excel on Chinese Windows reads a file
@@ -197,7 +196,7 @@ func (w *sheetWriter) finish(header, text int, textCols []bool, lists [][]string
 	return f.AutoFilter(name, fmt.Sprintf("A1:%s%d", last, max(w.rows, 2)), nil)
 }
 
-func writeXLSX(out io.Writer, items []item.Item) error {
+func writeXLSX(out io.Writer, items []item.Item, bundles []Bundle) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	header, err := f.NewStyle(&excelize.Style{
@@ -272,6 +271,9 @@ func writeXLSX(out io.Writer, items []item.Item) error {
 		if err := step(); err != nil {
 			return err
 		}
+	}
+	if err := writeBundleSheets(f, bundles, header, text); err != nil {
+		return err
 	}
 	f.SetActiveSheet(0)
 	return f.Write(out)

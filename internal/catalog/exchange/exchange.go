@@ -59,13 +59,16 @@ func (f Format) Check() error {
 type RowError struct {
 	// Line is the row: for CSV the physical line in the file (the header
 	// is line 1), for XLSX the row number on Sheet, for JSON the position
-	// of the item in the items array, from 1.
+	// of the item in the items array (or of the bundle in the bundles
+	// array), from 1.
 	Line int `json:"line"`
-	// Sheet is the XLSX sheet; "" for CSV and JSON.
+	// Sheet is the XLSX sheet; "" for CSV and JSON, but 一件事 for a JSON
+	// file's bundles.
 	Sheet string `json:"sheet,omitempty"`
 	// Record is the item's position among the file's items, from 1, when
 	// the problem is an item's (not a row of an XLSX 办理流程, 申请材料 or
-	// 申请表 sheet): what people count when a file has many.
+	// 申请表 sheet): what people count when a file has many. For a JSON
+	// file's bundle, its position among the bundles.
 	Record int `json:"record,omitempty"`
 	// Field is the column (or JSON field) at fault, when one is.
 	Field   string `json:"field,omitempty"`
@@ -88,12 +91,13 @@ func (e RowError) String() string {
 }
 
 // Where is 第3条记录（第4行）, or 第5行 for a row that is not an item, or
-// 第3条记录 for a JSON file, whose records are not lines.
+// 第3条记录 for a JSON file, whose records are not lines (a record's line
+// is never its position otherwise: a header comes first).
 func (e RowError) Where() string {
 	switch {
 	case e.Record == 0:
 		return fmt.Sprintf("第%d行", e.Line)
-	case e.Record == e.Line && e.Sheet == "":
+	case e.Record == e.Line:
 		return fmt.Sprintf("第%d条记录", e.Record)
 	}
 	return fmt.Sprintf("第%d条记录（第%d行）", e.Record, e.Line)
@@ -131,11 +135,13 @@ func (e *ImportError) Detail() string {
 	return b.String()
 }
 
-// fileHeader is the envelope of the JSON format.
+// fileHeader is the envelope of the JSON format; bundles came later, and
+// a file without them is read as having none.
 type fileHeader struct {
 	Format  string            `json:"format"`
 	Version int               `json:"version"`
 	Items   []json.RawMessage `json:"items"`
+	Bundles []json.RawMessage `json:"bundles"`
 }
 
 const (

@@ -49,7 +49,7 @@ func fuzzValidRow() []string {
 
 func TestCheckImportCSV(t *testing.T) {
 	file := csvFile(t, fuzzHeader, fuzzValidRow())
-	items, err := exchange.CheckImport(bytes.NewReader(file), exchange.CSV, fuzzDepartments)
+	items, _, err := exchange.CheckImport(bytes.NewReader(file), exchange.CSV, fuzzDepartments)
 	if err != nil {
 		if ie := (*exchange.ImportError)(nil); errors.As(err, &ie) {
 			t.Fatal(ie.Detail())
@@ -63,7 +63,7 @@ func TestCheckImportCSV(t *testing.T) {
 	// Excel drops the leading 0 of a base code: the message says why.
 	row := fuzzValidRow()
 	row[1] = "10100100001"
-	_, err = exchange.CheckImport(bytes.NewReader(csvFile(t, fuzzHeader, row)), exchange.CSV, fuzzDepartments)
+	_, _, err = exchange.CheckImport(bytes.NewReader(csvFile(t, fuzzHeader, row)), exchange.CSV, fuzzDepartments)
 	var ie *exchange.ImportError
 	if !errors.As(err, &ie) || !slices.ContainsFunc(ie.Rows, func(r exchange.RowError) bool {
 		return r.Line == 2 && strings.Contains(r.Message, "开头的0")
@@ -92,7 +92,7 @@ func FuzzImportCSV(f *testing.F) {
 	f.Add([]byte{0xff, 0xfe, 0x00, 0x41})
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		items, err := exchange.CheckImport(bytes.NewReader(data), exchange.CSV, fuzzDepartments)
+		items, _, err := exchange.CheckImport(bytes.NewReader(data), exchange.CSV, fuzzDepartments)
 		if err != nil {
 			if !apperr.Is(err, apperr.Invalid) {
 				t.Fatalf("error not Invalid: %v", err)
@@ -118,7 +118,7 @@ func TestImportErrorsCiteTheRecordAndTheField(t *testing.T) {
 	bad[0] = ""     // 事项名称
 	bad[35] = "是"   // 支持预约: a quality rule
 	bad[10] = "加急件" // 办件类型
-	_, err := exchange.CheckImport(bytes.NewReader(csvFile(t, fuzzHeader, good, bad)), exchange.CSV, fuzzDepartments)
+	_, _, err := exchange.CheckImport(bytes.NewReader(csvFile(t, fuzzHeader, good, bad)), exchange.CSV, fuzzDepartments)
 	var ie *exchange.ImportError
 	if !errors.As(err, &ie) {
 		t.Fatalf("%v", err)
@@ -135,17 +135,17 @@ func TestImportErrorsCiteTheRecordAndTheField(t *testing.T) {
 			t.Errorf("no error on %s: %v", f, fields)
 		}
 	}
-	items, err := exchange.CheckImport(bytes.NewReader(csvFile(t, fuzzHeader, good)), exchange.CSV, fuzzDepartments)
+	items, _, err := exchange.CheckImport(bytes.NewReader(csvFile(t, fuzzHeader, good)), exchange.CSV, fuzzDepartments)
 	if err != nil {
 		t.Fatal(err)
 	}
 	broken := items[0]
 	broken.ImplCode, broken.Name = "", ""
 	var file bytes.Buffer
-	if err := exchange.Write(&file, exchange.JSON, []item.Item{items[0], broken}); err != nil {
+	if err := exchange.Write(&file, exchange.JSON, []item.Item{items[0], broken}, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err = exchange.CheckImport(&file, exchange.JSON, fuzzDepartments)
+	_, _, err = exchange.CheckImport(&file, exchange.JSON, fuzzDepartments)
 	if !errors.As(err, &ie) || !slices.ContainsFunc(ie.Rows, func(r exchange.RowError) bool {
 		return r.String() == "第2条记录 事项名称：事项名称不能为空，且不超过100个字"
 	}) {
