@@ -141,8 +141,8 @@ func (s *Store) ApplyImport(ctx context.Context, tx *store.Tx, p *Prepared, acto
 	if err != nil {
 		return res, err
 	}
-	if err := (exchange.Checked{Rows: p.Rows, Errs: checkExisting(p.Rows, have, p.bySlug)}).Refusal(); err != nil {
-		return res, err
+	if errs := checkExisting(p.Rows, have, p.bySlug); len(errs) > 0 {
+		return res, exchange.Checked{Errs: errs}.Refusal()
 	}
 	total := len(p.Rows)
 	if progress != nil {
