@@ -118,8 +118,8 @@ func commands() []command {
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
 		{"migrate", "执行待执行的数据库迁移", []string{"db", "log-format", "log-level", "sqlite-synchronous"}, nil, runMigrate},
 		{"jobs", "查看后台任务：各状态数量与失败的任务", []string{"db", "log-format", "log-level"}, nil, runJobs},
-		{"catalog import", "导入事项目录（.xlsx、.csv 或 .json）：全部无误才导入，有误则逐行报告、不作任何更改", dbFlags, []string{"文件"}, runCatalogImport},
-		{"catalog export", "导出已发布的全部事项（.xlsx、.csv 或 .json）", dbFlags, []string{"文件"}, runCatalogExport},
+		{"catalog import", "导入事项目录及其一件事（.xlsx、.csv 或 .json；.csv 只含事项）：全部无误才导入，有误则逐行报告、不作任何更改", dbFlags, []string{"文件"}, runCatalogImport},
+		{"catalog export", "导出已发布的全部事项和全部一件事（.xlsx、.csv 或 .json；.csv 只含事项）", dbFlags, []string{"文件"}, runCatalogExport},
 		{"catalog check", "按质量规则检查全部已发布事项，列出不合格的事项", dbFlags, nil, runCatalogCheck},
 		{"version", "显示版本", nil, nil, func(ctx context.Context, env *environment) error {
 			fmt.Fprintln(env.stdout, "zwfw", version())

@@ -215,6 +215,15 @@ func TestAdminExportsAndImportsFromThePage(t *testing.T) {
 		if ex := upload("catalog.json", broken); ex.status != 400 || !strings.Contains(ex.body, "未作任何更改") || !strings.Contains(ex.body, "<td>第1条记录</td><td>监督投诉电话</td>") {
 			t.Fatalf("bad import: %d", ex.status)
 		}
+		// The file carries bundles too: one naming an item that is neither
+		// in the file nor in the catalog is refused at its row.
+		if !strings.Contains(exp.body, `"bundles": []`) {
+			t.Error("no bundles array in the export")
+		}
+		unknown := strings.Replace(exp.body, `"bundles": []`, `"bundles": [{"name": "开店一件事", "published": false, "items": ["NO-SUCH-CODE", "OTHER"]}]`, 1)
+		if ex := upload("catalog.json", unknown); ex.status != 400 || !strings.Contains(ex.body, "<td>一件事</td><td>第1条记录</td><td>实施编码</td><td>没有实施编码为“NO-SUCH-CODE”的事项") {
+			t.Fatalf("unknown item in a bundle: %d", ex.status)
+		}
 		if ex := upload("catalog.txt", "x"); ex.status != 400 {
 			t.Fatalf("wrong format: %d", ex.status)
 		}

@@ -1,7 +1,8 @@
 // Package exchange reads and writes the whole catalog as files: JSON (for
 // machines and backups), CSV (one row per item) and XLSX (for people who
 // edit the catalog in Excel: the items on one sheet and their steps,
-// materials and form fields on three more, one row each).
+// materials and form fields on three more, one row each). JSON and XLSX
+// carry the 一件事一次办 bundles too (bundles.go).
 //
 // Reading a file parses and checks every row — hard validation, the
 // quality rules a published guide must meet, departments, duplicates —
