@@ -186,31 +186,84 @@ func FuzzImportBundles(f *testing.F) {
 				t.Fatalf("error not Invalid: %v", err)
 			}
 		}
-		names := map[string]bool{}
-		for _, b := range bundles {
-			if b.Name == "" || b.Name != strings.TrimSpace(b.Name) || names[b.Name] {
-				t.Fatalf("accepted the name %q", b.Name)
-			}
-			names[b.Name] = true
-			if len(b.ItemsAt) != len(b.Items) || len(b.FieldsAt) != len(b.Fields) || len(b.DepsAt) != len(b.Dependencies) {
-				t.Fatalf("a part without its place: %+v", b)
-			}
-			codes := slices.Clone(b.Items)
-			for _, fl := range b.Fields {
-				codes = append(codes, fl.Item)
-			}
-			for _, d := range b.Dependencies {
-				codes = append(codes, d.Item, d.Requires)
-			}
-			for _, c := range codes {
-				if c == "" || c != strings.TrimSpace(c) {
-					t.Fatalf("accepted the 实施编码 %q", c)
-				}
-			}
-		}
+		acceptable(t, bundles)
 		// The bundles-only reader shares the parser: it must not fail otherwise.
 		if _, _, err := exchange.ReadBundles(bytes.NewReader(data)); err != nil && !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("ReadBundles: error not Invalid: %v", err)
 		}
+	})
+}
+
+// acceptable fails t unless accepted bundles are what bundle may resolve:
+// every bundle named, once, every 实施编码 filled in, and a place for each
+// part.
+func acceptable(t *testing.T, bundles []exchange.BundleRow) {
+	t.Helper()
+	names := map[string]bool{}
+	for _, b := range bundles {
+		if b.Name == "" || b.Name != strings.TrimSpace(b.Name) || names[b.Name] {
+			t.Fatalf("accepted the name %q", b.Name)
+		}
+		names[b.Name] = true
+		if len(b.ItemsAt) != len(b.Items) || len(b.FieldsAt) != len(b.Fields) || len(b.DepsAt) != len(b.Dependencies) {
+			t.Fatalf("a part without its place: %+v", b)
+		}
+		codes := slices.Clone(b.Items)
+		for _, fl := range b.Fields {
+			codes = append(codes, fl.Item)
+		}
+		for _, d := range b.Dependencies {
+			codes = append(codes, d.Item, d.Requires)
+		}
+		for _, c := range codes {
+			if c == "" || c != strings.TrimSpace(c) {
+				t.Fatalf("accepted the 实施编码 %q", c)
+			}
+		}
+	}
+}
+
+// FuzzBundleSheets fills the cells of the XLSX bundle sheets' first rows
+// of a real file with what the fuzzer makes (a zip's bytes, mutated, stop
+// at its checksum long before any sheet is read).
+func FuzzBundleSheets(f *testing.F) {
+	file, _, _ := bundleFile(f, exchange.XLSX)
+	x, err := excelize.OpenReader(bytes.NewReader(file))
+	if err != nil {
+		f.Fatal(err)
+	}
+	cell := func(sheet, at string) string {
+		v, err := x.GetCellValue(sheet, at)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return v
+	}
+	f.Add(cell("一件事", "A2"), cell("一件事", "D2"), cell("一件事事项", "A3"), cell("一件事事项", "B3"), cell("一件事事项", "C3"),
+		cell("一件事事项", "D3"), cell("一件事事项", "E3"), cell("一件事字段映射", "A2"), cell("一件事字段映射", "B2"))
+	f.Add(" ", "也许", "草稿一件事", "0", "", "x", "", "没有", " ")
+	x.Close()
+	f.Fuzz(func(t *testing.T, name, published, owner, seq, code, requires, material, fieldOwner, fieldCode string) {
+		x, err := excelize.OpenReader(bytes.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		for _, c := range []struct{ sheet, at, v string }{{"一件事", "A2", name}, {"一件事", "D2", published}, {"一件事事项", "A3", owner},
+			{"一件事事项", "B3", seq}, {"一件事事项", "C3", code}, {"一件事事项", "D3", requires}, {"一件事事项", "E3", material},
+			{"一件事字段映射", "A2", fieldOwner}, {"一件事字段映射", "B2", fieldCode}} {
+			if err := x.SetCellStr(c.sheet, c.at, c.v); err != nil {
+				return // a value Excel cannot hold: nothing to read
+			}
+		}
+		var buf bytes.Buffer
+		if err := x.Write(&buf); err != nil {
+			return
+		}
+		_, bundles, err := exchange.CheckImport(&buf, exchange.XLSX, fuzzDepartments)
+		if err != nil && !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("error not Invalid: %v", err)
+		}
+		acceptable(t, bundles)
 	})
 }
