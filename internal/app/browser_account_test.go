@@ -17,7 +17,7 @@ import (
 func TestBrowserSignIn(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir())
+	s := start(t, nil, copyDemo(t, "sqlite").Args...)
 	ctx := newBrowser(t, env)
 	if _, err := chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
 		t.Fatalf("bypass CSP: %v", err)

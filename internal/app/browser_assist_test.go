@@ -8,7 +8,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/zwfw/zwfw/internal/demo"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // 帮办代办 (issue 11) in Chromium, on both databases. The community's
@@ -23,9 +22,9 @@ import (
 func TestBrowserAssisted(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { assistedStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("sqlite", func(t *testing.T) { assistedStory(t, env, copyDemo(t, "sqlite").Args...) })
 	t.Run("postgres", func(t *testing.T) {
-		assistedStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+		assistedStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }
 

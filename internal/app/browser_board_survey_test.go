@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/zwfw/zwfw/internal/store"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // The boards and the survey in one browser, each person in a tab of
@@ -31,22 +29,15 @@ import (
 func TestBrowserBoardsAndSurvey(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		data := t.TempDir()
-		boardSurveyStory(t, env, data, filepath.Join(data, "zwfw.db"))
-	})
-	t.Run("postgres", func(t *testing.T) { boardSurveyStory(t, env, t.TempDir(), storetest.PostgresURL(t)) })
+	t.Run("sqlite", func(t *testing.T) { boardSurveyStory(t, env, copyDemoWithCases(t, "sqlite")) })
+	t.Run("postgres", func(t *testing.T) { boardSurveyStory(t, env, copyDemoWithCases(t, "postgres")) })
 }
 
-// boardSurveyStory runs the story on a demo in data whose database is dsn,
-// which the test reads too.
-func boardSurveyStory(t *testing.T, env browserEnv, data, dsn string) {
-	args := []string{"demo", "--data", data}
-	if store.IsPostgresURL(dsn) {
-		args = append(args, "--db", dsn)
-	}
-	s := start(t, map[string]string{"ZWFW_DEMO_CASES": "80"}, args...)
-	db, err := store.Open(context.Background(), dsn, store.Options{})
+// boardSurveyStory runs the story on a demo whose cases, survey answers
+// and board entries are made; the test reads its database too.
+func boardSurveyStory(t *testing.T, env browserEnv, demo seededDemo) {
+	s := start(t, nil, demo.Args...)
+	db, err := store.Open(context.Background(), demo.DSN, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

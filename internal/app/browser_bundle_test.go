@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/zwfw/zwfw/internal/ident"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // 一件事一次办 (issue 11), in Chromium: a parent applies for 出生一件事
@@ -25,9 +24,9 @@ import (
 func TestBrowserBundle(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { bundleStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("sqlite", func(t *testing.T) { bundleStory(t, env, copyDemo(t, "sqlite").Args...) })
 	t.Run("postgres", func(t *testing.T) {
-		bundleStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+		bundleStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }
 

@@ -27,7 +27,6 @@ import (
 
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // The whole story of a case (issue #5), in Chromium, each person in a
@@ -49,11 +48,11 @@ import (
 func TestBrowserCaseStory(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { caseStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("sqlite", func(t *testing.T) { caseStory(t, env, copyDemo(t, "sqlite").Args...) })
 	// The pages are the same on both databases: those checked in the four
 	// configurations on SQLite are not checked again (visited).
 	t.Run("postgres", func(t *testing.T) {
-		caseStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+		caseStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }
 

@@ -21,7 +21,7 @@ import (
 func TestBrowserSearchGuidePrint(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir())
+	s := start(t, nil, copyDemo(t, "sqlite").Args...)
 	ctx := newBrowser(t, env)
 	if _, err := chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
 		t.Fatalf("bypass CSP: %v", err)
@@ -96,7 +96,7 @@ func TestBrowserSearchGuidePrint(t *testing.T) {
 func TestBrowserSearchGroupsServicesByPlace(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir(), "--demo-cases", "0")
+	s := start(t, nil, copyDemo(t, "sqlite").Args...)
 	ctx := newBrowser(t, env)
 	resize(t, ctx, phone)
 	open(t, ctx, s.URL+"/search?q="+url.QueryEscape("低保"))
@@ -144,7 +144,7 @@ func TestBrowserSearchGroupsServicesByPlace(t *testing.T) {
 func TestBrowserCatalogEditorAndReview(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir(), "--demo-cases", "0")
+	s := start(t, nil, copyDemo(t, "sqlite").Args...)
 	b := newBrowser(t, env)
 	signIn := func(ctx context.Context, user string) {
 		open(t, ctx, s.URL+"/workbench")

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // 有诉即应 in Chromium, on the demo: a citizen files a complaint with a
@@ -21,9 +19,9 @@ import (
 func TestBrowserComplaint(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { complaintStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("sqlite", func(t *testing.T) { complaintStory(t, env, copyDemo(t, "sqlite").Args...) })
 	t.Run("postgres", func(t *testing.T) {
-		complaintStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+		complaintStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }
 

@@ -19,8 +19,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/zwfw/zwfw/internal/app"
-	"github.com/zwfw/zwfw/internal/store"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // The self-evaluation (绩效自评) and module usage in the demo: the
@@ -31,36 +29,15 @@ import (
 func TestBrowserEvaluation(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		data := t.TempDir()
-		evaluationStory(t, env, data, filepath.Join(data, "zwfw.db"), "demo", "--data", data)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		data, db := t.TempDir(), storetest.PostgresURL(t)
-		evaluationStory(t, env, data, db, "demo", "--data", data, "--db", db)
-	})
+	t.Run("sqlite", func(t *testing.T) { evaluationStory(t, env, copyDemoWithCases(t, "sqlite")) })
+	t.Run("postgres", func(t *testing.T) { evaluationStory(t, env, copyDemoWithCases(t, "postgres")) })
 }
 
-func evaluationStory(t *testing.T, env browserEnv, data, db string, args ...string) {
-	s := start(t, map[string]string{"ZWFW_DEMO_CASES": "30"}, args...)
-	// The demo's cases are made in the background; its board entries
-	// last, once every case has gone as far as it goes: from then on the
-	// figures hold still, and the page and the pack can be compared.
-	conn, err := store.Open(context.Background(), db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(300 * time.Millisecond) {
-		var n int
-		conn.Read().QueryRow(context.Background(), `SELECT COUNT(*) FROM board_entries`).Scan(&n)
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the demo's cases and board entries were not made in 3 minutes")
-		}
-	}
+// evaluationStory runs on a district whose cases are all made: the
+// figures hold still, and the page and the pack can be compared.
+func evaluationStory(t *testing.T, env browserEnv, demo seededDemo) {
+	data, db := demo.Data, demo.DSN
+	s := start(t, nil, demo.Args...)
 	b := newBrowser(t, env)
 	files := makeUploads(t)
 	admin := newPersonTab(t, b, desktop)

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/store"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // The hall in one browser, each person in a tab of their own: a citizen
@@ -30,19 +28,13 @@ import (
 func TestBrowserHall(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		data := t.TempDir()
-		hallStory(t, env, data, filepath.Join(data, "zwfw.db"))
-	})
-	t.Run("postgres", func(t *testing.T) { hallStory(t, env, t.TempDir(), storetest.PostgresURL(t)) })
+	t.Run("sqlite", func(t *testing.T) { hallStory(t, env, copyDemo(t, "sqlite")) })
+	t.Run("postgres", func(t *testing.T) { hallStory(t, env, copyDemo(t, "postgres")) })
 }
 
-func hallStory(t *testing.T, env browserEnv, data, dsn string) {
-	args := []string{"demo", "--data", data}
-	if store.IsPostgresURL(dsn) {
-		args = append(args, "--db", dsn)
-	}
-	s := start(t, nil, args...)
+func hallStory(t *testing.T, env browserEnv, demo seededDemo) {
+	dsn := demo.DSN
+	s := start(t, nil, demo.Args...)
 	db, err := store.Open(context.Background(), dsn, store.Options{})
 	if err != nil {
 		t.Fatal(err)

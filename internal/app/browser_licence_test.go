@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // 电子证照 (issue 12) in Chromium, on both databases. A citizen applies
@@ -22,9 +20,9 @@ import (
 func TestBrowserLicence(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { licenceStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("sqlite", func(t *testing.T) { licenceStory(t, env, copyDemo(t, "sqlite").Args...) })
 	t.Run("postgres", func(t *testing.T) {
-		licenceStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+		licenceStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,9 +22,9 @@ import (
 func TestBrowserSupervisorLateList(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	data := t.TempDir()
-	s := start(t, nil, "demo", "--data", data)
-	db, err := store.Open(context.Background(), filepath.Join(data, "zwfw.db"), store.Options{})
+	demo := copyDemo(t, "sqlite")
+	s := start(t, nil, demo.Args...)
+	db, err := store.Open(context.Background(), demo.DSN, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // 好差评 in a real browser: a citizen applies online for an 即办件, the
@@ -25,9 +23,9 @@ import (
 func TestBrowserRatingStory(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { ratingStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("sqlite", func(t *testing.T) { ratingStory(t, env, copyDemo(t, "sqlite").Args...) })
 	t.Run("postgres", func(t *testing.T) {
-		ratingStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+		ratingStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }
 

@@ -3,16 +3,12 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/zwfw/zwfw/internal/store"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // Statistics in a real browser (issue 10): the administrator opens the
@@ -26,11 +22,8 @@ import (
 func TestBrowserStats(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		data := t.TempDir()
-		statsStory(t, env, data, filepath.Join(data, "zwfw.db"))
-	})
-	t.Run("postgres", func(t *testing.T) { statsStory(t, env, t.TempDir(), storetest.PostgresURL(t)) })
+	t.Run("sqlite", func(t *testing.T) { statsStory(t, env, copyDemoWithCases(t, "sqlite")) })
+	t.Run("postgres", func(t *testing.T) { statsStory(t, env, copyDemoWithCases(t, "postgres")) })
 }
 
 // number reads a whole number the page shows.
@@ -44,34 +37,10 @@ func number(t *testing.T, ctx context.Context, what, js string) int {
 	return n
 }
 
-// statsStory runs the story on a demo in data whose database is dsn,
-// which the test reads to wait for the demo's cases.
-func statsStory(t *testing.T, env browserEnv, data, dsn string) {
-	args := []string{"demo", "--data", data}
-	if store.IsPostgresURL(dsn) {
-		args = append(args, "--db", dsn)
-	}
-	// The demo's cases go through the workflow in the background, every
-	// step counted in the statistics as it is taken; the survey's answers
-	// come after them.
-	s := start(t, map[string]string{"ZWFW_DEMO_CASES": "60"}, args...)
-	db, err := store.Open(context.Background(), dsn, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		var n int
-		if err := db.Read().QueryRow(context.Background(), `SELECT COUNT(*) FROM survey_responses`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo's cases did not come:\n%s", s.out.String())
-		}
-	}
+// statsStory runs the story on a demo whose cases went through the
+// workflow, every step counted in the statistics as it was taken.
+func statsStory(t *testing.T, env browserEnv, demo seededDemo) {
+	s := start(t, nil, demo.Args...)
 	b := newBrowser(t, env)
 
 	// The administrator opens the dashboards from the admin home.

@@ -433,7 +433,7 @@ func toggleElder(t *testing.T, ctx context.Context, sz size) {
 func TestBrowserHomePage(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir())
+	s := start(t, nil, copyDemo(t, "sqlite").Args...)
 	ctx := newBrowser(t, env)
 	// The page forbids inline script; Runtime.evaluate is not bound by it,
 	// but bypassing CSP keeps the axe injection working if that changes.
@@ -508,7 +508,7 @@ func TestBrowserHomePage(t *testing.T) {
 func TestBrowserOtherPages(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	s := start(t, nil, "demo", "--data", t.TempDir())
+	s := start(t, nil, copyDemo(t, "sqlite").Args...)
 	ctx := newBrowser(t, env)
 	if _, err := chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
 		t.Fatalf("bypass CSP: %v", err)

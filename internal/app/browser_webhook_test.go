@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // Webhooks in a real browser (issue 12): an Open311 filing reaches the
@@ -24,9 +22,9 @@ import (
 func TestBrowserWebhooks(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { webhookStory(t, env, "demo", "--data", t.TempDir()) })
+	t.Run("sqlite", func(t *testing.T) { webhookStory(t, env, copyDemo(t, "sqlite").Args...) })
 	t.Run("postgres", func(t *testing.T) {
-		webhookStory(t, env, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+		webhookStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }
 

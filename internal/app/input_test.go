@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // TestRefusedCharactersOnEachDatabase sends the characters of issue 14
@@ -16,13 +14,9 @@ import (
 // them, through the real server, and wants a 400 with a clear message.
 func TestRefusedCharactersOnEachDatabase(t *testing.T) {
 	t.Parallel()
-	for name, dsn := range map[string]func(testing.TB) string{"sqlite": nil, "postgres": storetest.PostgresURL} {
+	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
-			args := []string{"demo", "--data", t.TempDir()}
-			if dsn != nil {
-				args = append(args, "--db", dsn(t))
-			}
-			s := start(t, map[string]string{}, args...)
+			s := start(t, nil, copyDemo(t, name).Args...)
 			post := func(path string, form url.Values) (*http.Response, string) {
 				t.Helper()
 				req, _ := http.NewRequest("POST", s.URL+path, strings.NewReader(form.Encode()))

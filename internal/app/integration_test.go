@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,7 +19,6 @@ import (
 	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // Other systems drive the integration API through the Go client against
@@ -30,14 +28,8 @@ import (
 // rotation and revocation are enforced, and the access log has each call.
 func TestIntegrationEndToEnd(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		integrationStory(t, dir, filepath.Join(dir, "zwfw.db"), "demo", "--data", dir)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		dir, pg := t.TempDir(), storetest.PostgresURL(t)
-		integrationStory(t, dir, pg, "demo", "--data", dir, "--db", pg)
-	})
+	t.Run("sqlite", func(t *testing.T) { integrationStory(t, copyDemo(t, "sqlite")) })
+	t.Run("postgres", func(t *testing.T) { integrationStory(t, copyDemo(t, "postgres")) })
 }
 
 var integrationKey = regexp.MustCompile(`(?m)^integration client=(\S+) api_key=(zk_[a-z2-7_]+)$`)
@@ -45,8 +37,9 @@ var integrationKey = regexp.MustCompile(`(?m)^integration client=(\S+) api_key=(
 // pdf is the smallest file the file store takes for a PDF.
 var pdf = []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 
-func integrationStory(t *testing.T, dir, dbURL string, args ...string) {
-	s := start(t, nil, args...)
+func integrationStory(t *testing.T, demo seededDemo) {
+	dir, dbURL := demo.Data, demo.DSN
+	s := start(t, nil, demo.Args...)
 	keys := map[string]string{}
 	for _, m := range integrationKey.FindAllStringSubmatch(s.out.String(), -1) {
 		keys[m[1]] = m[2]

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +76,7 @@ func TestApplicantIsEmailed(t *testing.T) {
 	t.Parallel()
 	box, port := startMailbox(t)
 	s := start(t, map[string]string{"ZWFW_SMTP_HOST": "127.0.0.1", "ZWFW_SMTP_PORT": strconv.Itoa(port), "ZWFW_SMTP_TLS": "none",
-		"ZWFW_SMTP_FROM": "湛河区政务服务 <noreply@zhanhe.example.gov.cn>"}, "demo", "--data", filepath.Join(t.TempDir(), "data"))
+		"ZWFW_SMTP_FROM": "湛河区政务服务 <noreply@zhanhe.example.gov.cn>"}, copyDemo(t, "sqlite").Args...)
 	ctx := context.Background()
 	c := loadgen.NewClient(s.URL, 2)
 	a, err := c.Register(ctx, 1)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // An Open311 client against the real server, as an integrator meets it:
@@ -22,9 +20,9 @@ import (
 // platform refuses everywhere (400, in the middleware).
 func TestOpen311EndToEnd(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) { open311Story(t, "demo", "--data", t.TempDir()) })
+	t.Run("sqlite", func(t *testing.T) { open311Story(t, copyDemo(t, "sqlite").Args...) })
 	t.Run("postgres", func(t *testing.T) {
-		open311Story(t, "demo", "--data", t.TempDir(), "--db", storetest.PostgresURL(t))
+		open311Story(t, copyDemo(t, "postgres").Args...)
 	})
 }
 

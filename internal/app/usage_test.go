@@ -12,7 +12,6 @@ import (
 
 	"github.com/zwfw/zwfw/internal/app"
 	"github.com/zwfw/zwfw/internal/store"
-	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/usage"
 )
 
@@ -24,13 +23,9 @@ func TestModuleUsesSavedOnShutdown(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
-			data := t.TempDir()
-			db, args := filepath.Join(data, "zwfw.db"), []string{"demo", "--data", data}
-			if name == "postgres" {
-				db = storetest.PostgresURL(t)
-				args = append(args, "--db", db)
-			}
-			s := start(t, nil, args...)
+			demo := copyDemo(t, name)
+			db := demo.DSN
+			s := start(t, nil, demo.Args...)
 			today := usage.Day(time.Now())
 			for _, path := range []string{"/", "/items", "/search?q=社保", "/no/such/page"} {
 				req, _ := http.NewRequest("GET", s.URL+path, nil)

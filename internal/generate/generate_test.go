@@ -71,14 +71,15 @@ func setup(t testing.TB, db *store.DB, now time.Time) fixture {
 // complete, and the workflow carries on from them — the next step on a
 // generated case and a new application take numbers of their own.
 func TestGenerate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
 		f := setup(t, db, now)
-		const n = 2000 // a multiple of the weights' sum: the counts are exact
+		const n = 1000 // a multiple of the weights' sum: the counts are exact
 		before := schema(t, db)
 		var dropped int // secondary indexes missing while the cases were written
-		res, err := generate.Run(ctx, f.deps, generate.Options{Cases: n, Seed: 7, Batch: 700, Progress: func(int) {
+		res, err := generate.Run(ctx, f.deps, generate.Options{Cases: n, Seed: 7, Batch: 350, Progress: func(int) {
 			dropped = max(dropped, len(missing(before, schema(t, db))))
 		}})
 		if err != nil {
@@ -189,6 +190,7 @@ func TestGenerate(t *testing.T) {
 // A load stopped half-way leaves the schema whole, the cases it wrote
 // with valid chains, and counters that the next load carries on from.
 func TestGenerateInterrupted(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
 		f := setup(t, db, now)
@@ -400,6 +402,7 @@ func cpuTime() time.Duration {
 // CasesOnly writes the same cases' rows, the same statuses and figures,
 // and nothing else.
 func TestGenerateCasesOnly(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
