@@ -711,6 +711,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 		Bundles:     deps.Bundles,  // 一件事一次办
 		Licences:    deps.Licences, // 电子证照 (e-licences)
 		Integration: deps.Integration,
+		Webhooks:    deps.Webhooks, // clients' own subscriptions (issue 12)
 		ClientApplicant: func(who policy.Subject, name, idNumber, mobile, ip string) (casework.Applicant, error) {
 			find, err := deps.Identity.ClientApplicant(who, name, idNumber, mobile, identity.Meta{IP: ip})
 			return casework.Applicant(find), err
