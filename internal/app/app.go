@@ -113,6 +113,7 @@ func commands() []command {
 		{"apikey clients", "列出接入系统、每分钟调用上限和共享目录", dbFlags, nil, runAPIClients},
 		{"apikey client", "登记接入系统（部门业务系统可写 --client 部门编号）", append(dbFlags, "audit-keys", "name", "client"), []string{"每分钟调用上限"}, runAPIClientCreate},
 		{"apikey limit", "修改接入系统的每分钟调用上限", append(dbFlags, "audit-keys"), []string{"接入系统名称或编号", "每分钟调用上限"}, runAPIKeyLimit},
+		{"apikey client-revoke", "停用接入系统及其全部密钥，立即生效，其事件推送随之停止", append(dbFlags, "audit-keys"), []string{"接入系统名称或编号"}, runAPIClientRevoke},
 		{"keys rotate", "把全部已加密的个人信息改用当前加密密钥（ZWFW_DATA_KEYS 的第一个）重新加密；可中断后重跑", userFlags, nil, runKeysRotate},
 		{"keys", "生成一组新的密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY、ZWFW_AUDIT_KEYS）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
