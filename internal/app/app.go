@@ -560,7 +560,7 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 			ln.Close()
 			return fmt.Errorf("演示事件推送：%w", err)
 		}
-		fmt.Fprintln(env.stdout, "事件推送：演示接口客户端订阅了全部事件，收到的推送见 /demo/webhook")
+		fmt.Fprintln(env.stdout, "事件推送：演示的市政务服务平台订阅了全部事件，收到的推送见 /demo/webhook")
 	}
 	// serve keeps /metrics off the public address: on its own one (an
 	// internal network, a sidecar) when ZWFW_METRICS_ADDR is set.
