@@ -2,13 +2,17 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/zwfw/zwfw/client"
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/casework"
@@ -202,4 +206,44 @@ func TestScopesDecideEventsAndClientsKeepTheirOwn(t *testing.T) {
 			t.Fatalf("%d deliveries after the scope was lost", len(ds))
 		}
 	})
+}
+
+// The Go client's check (client.VerifyWebhook, which imports nothing of
+// the platform) accepts what the platform signs, with either secret
+// during a rotation, and refuses what webhook.Verify refuses.
+func TestClientVerifiesWhatThePlatformSigns(t *testing.T) {
+	if client.HeaderWebhookID != webhook.HeaderID || client.HeaderWebhookEvent != webhook.HeaderEvent ||
+		client.HeaderWebhookTimestamp != webhook.HeaderTimestamp || client.HeaderWebhookSignature != webhook.HeaderSignature ||
+		client.WebhookTolerance != webhook.Tolerance {
+		t.Fatal("the client's headers or tolerance differ from the platform's")
+	}
+	sign := func(at time.Time, body []byte) http.Header {
+		h := http.Header{}
+		h.Set(webhook.HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
+		h.Set(webhook.HeaderSignature, "v2="+webhook.Signature("zws_new", at.Unix(), body)+",v1="+webhook.Signature("zws_old", at.Unix(), body))
+		return h
+	}
+	body := []byte(`{"id":"evt_1","type":"case.accepted"}`)
+	h := sign(time.Now(), body)
+	for _, secret := range []string{"zws_new", "zws_old"} {
+		if err := client.VerifyWebhook(secret, h, body); err != nil {
+			t.Errorf("secret %s: %v", secret, err)
+		}
+	}
+	for _, c := range []struct {
+		secret string
+		h      http.Header
+		body   []byte
+		want   error
+	}{
+		{"zws_other", h, body, client.ErrWebhookBadSignature},
+		{"zws_new", h, append([]byte(nil), append(body, ' ')...), client.ErrWebhookBadSignature},
+		{"zws_new", sign(time.Now().Add(-6*time.Minute), body), body, client.ErrWebhookTooOld},
+		{"zws_new", http.Header{}, body, client.ErrWebhookUnsigned},
+		{"", h, body, client.ErrWebhookUnsigned},
+	} {
+		if err := client.VerifyWebhook(c.secret, c.h, c.body); !errors.Is(err, c.want) {
+			t.Errorf("%s %v: %v, want %v", c.secret, c.h, err, c.want)
+		}
+	}
 }
