@@ -556,11 +556,12 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		// Webhooks (issue 12): the demo's API client is subscribed to every
 		// event at the demo's own receiver page, on the port it listens on.
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		if err := demo.SeedWebhook(ctx, g.Webhooks, g.Inbox, "http://127.0.0.1:"+port+"/demo/webhook"); err != nil {
+		if ok, err := demo.SeedWebhook(ctx, g.Webhooks, g.Inbox, "http://127.0.0.1:"+port+"/demo/webhook"); err != nil {
 			ln.Close()
 			return fmt.Errorf("演示事件推送：%w", err)
+		} else if ok {
+			fmt.Fprintln(env.stdout, "事件推送：演示的市政务服务平台订阅了全部事件，收到的推送见 /demo/webhook")
 		}
-		fmt.Fprintln(env.stdout, "事件推送：演示的市政务服务平台订阅了全部事件，收到的推送见 /demo/webhook")
 	}
 	// serve keeps /metrics off the public address: on its own one (an
 	// internal network, a sidecar) when ZWFW_METRICS_ADDR is set.

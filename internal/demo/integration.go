@@ -75,6 +75,9 @@ func SeedIntegration(ctx context.Context, svc *integration.Service, regions *reg
 		} else if err != nil {
 			return nil, err
 		}
+		if c.Revoked() { // revoked on the admin page of an earlier start: it stays so
+			continue
+		}
 		old, err := svc.Keys(ctx, builder, c.ID)
 		if err != nil {
 			return nil, err
