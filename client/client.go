@@ -193,6 +193,149 @@ func (c *Client) ResultFile(ctx context.Context, number string) ([]byte, string,
 	return b, resp.Header.Get("Content-Type"), err
 }
 
+// Complaint is a complaint as a client reads it: the person's name and
+// mobile masked, identity and mobile numbers in the text hidden.
+type Complaint struct {
+	Number       string    `json:"number"`
+	Category     string    `json:"category"`
+	Title        string    `json:"title"`
+	Description  string    `json:"description"`
+	Address      string    `json:"address"`
+	RegionCode   string    `json:"region_code"`
+	CaseNumber   string    `json:"case_number,omitempty"`
+	Channel      string    `json:"channel"`
+	Status       string    `json:"status"`
+	StatusName   string    `json:"status_name"`
+	DepartmentID int64     `json:"department_id"`
+	Department   string    `json:"department,omitempty"`
+	Name         string    `json:"name"`   // masked: 张*
+	Mobile       string    `json:"mobile"` // masked
+	DispatchDue  time.Time `json:"dispatch_due"`
+	FeedbackDue  time.Time `json:"feedback_due"`
+	Version      int       `json:"version"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	Progress     []struct {
+		At     time.Time `json:"at"`
+		Action string    `json:"action"`
+		Detail string    `json:"detail,omitempty"`
+	} `json:"progress"`
+}
+
+// Complaint reads a complaint by its number (scope complaints).
+func (c *Client) Complaint(ctx context.Context, number string) (Complaint, error) {
+	var out Complaint
+	err := c.do(ctx, "GET", "/complaints/"+url.PathEscape(number), nil, "", &out)
+	return out, err
+}
+
+// Rating is a 好差评 as a client reads it: the rater masked, no comment.
+type Rating struct {
+	ID           int64          `json:"id"`
+	Of           string         `json:"of"`     // case, complaint or visit
+	Number       string         `json:"number"` // the case's or complaint's
+	Title        string         `json:"title"`
+	ItemID       int64          `json:"item_id,omitempty"`
+	DepartmentID int64          `json:"department_id"`
+	RegionCode   string         `json:"region_code"`
+	Level        int            `json:"level"` // 5 非常满意 … 1 非常不满意
+	LevelName    string         `json:"level_name"`
+	Bad          bool           `json:"bad"`
+	Scores       map[string]int `json:"scores"`
+	Channel      string         `json:"channel"`
+	Scene        string         `json:"scene"`
+	Excluded     bool           `json:"excluded"`
+	Rater        string         `json:"rater"` // masked: 张*
+	RatedAt      time.Time      `json:"rated_at"`
+}
+
+// Ratings reads the ratings after the given id, at most limit (0: 100),
+// of one case or complaint if number is not "" (scope ratings). It
+// returns the after of the next page: call again with it to follow new
+// ratings.
+func (c *Client) Ratings(ctx context.Context, after int64, limit int, number string) ([]Rating, int64, error) {
+	q := url.Values{"after": {strconv.FormatInt(after, 10)}}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if number != "" {
+		q.Set("number", number)
+	}
+	var out struct {
+		Items []Rating `json:"items"`
+		Next  int64    `json:"next"`
+	}
+	err := c.do(ctx, "GET", "/ratings?"+q.Encode(), nil, "", &out)
+	return out.Items, out.Next, err
+}
+
+// Subscription is one of the client's webhook subscriptions.
+type Subscription struct {
+	ID            int64      `json:"id"`
+	URL           string     `json:"url"`
+	Events        []string   `json:"events"`
+	Active        bool       `json:"active"`
+	SecretVersion int        `json:"secret_version"`
+	PreviousUntil *time.Time `json:"previous_until,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	// Secret is the signing secret, only in the answer of Subscribe and
+	// RotateWebhookSecret: keep it, it is not shown again.
+	Secret string `json:"secret,omitempty"`
+}
+
+// WebhookChange changes a subscription; nil fields stay as they are.
+type WebhookChange struct {
+	URL    *string  `json:"url,omitempty"`
+	Events []string `json:"events,omitempty"`
+	Active *bool    `json:"active,omitempty"`
+}
+
+// Webhooks lists the client's subscriptions.
+func (c *Client) Webhooks(ctx context.Context) ([]Subscription, error) {
+	var out struct {
+		Items []Subscription `json:"items"`
+	}
+	err := c.do(ctx, "GET", "/webhooks", nil, "", &out)
+	return out.Items, err
+}
+
+// Subscribe subscribes the client to events at url; the answer carries
+// the signing secret, once. The client's key scopes decide which events
+// it may have (403 otherwise).
+func (c *Client) Subscribe(ctx context.Context, url string, events ...string) (Subscription, error) {
+	var out Subscription
+	err := c.doJSON(ctx, "POST", "/webhooks", map[string]any{"url": url, "events": events}, &out)
+	return out, err
+}
+
+// Webhook reads one of the client's subscriptions.
+func (c *Client) Webhook(ctx context.Context, id int64) (Subscription, error) {
+	var out Subscription
+	err := c.do(ctx, "GET", "/webhooks/"+strconv.FormatInt(id, 10), nil, "", &out)
+	return out, err
+}
+
+// UpdateWebhook changes a subscription's address, events or state.
+func (c *Client) UpdateWebhook(ctx context.Context, id int64, ch WebhookChange) (Subscription, error) {
+	var out Subscription
+	err := c.doJSON(ctx, "PATCH", "/webhooks/"+strconv.FormatInt(id, 10), ch, &out)
+	return out, err
+}
+
+// DeleteWebhook deletes a subscription.
+func (c *Client) DeleteWebhook(ctx context.Context, id int64) error {
+	return c.do(ctx, "DELETE", "/webhooks/"+strconv.FormatInt(id, 10), nil, "", nil)
+}
+
+// RotateWebhookSecret gives a subscription a new secret (in the answer,
+// once); the old one signs beside it for 24 hours.
+func (c *Client) RotateWebhookSecret(ctx context.Context, id int64) (Subscription, error) {
+	var out Subscription
+	err := c.do(ctx, "POST", "/webhooks/"+strconv.FormatInt(id, 10)+"/rotate", nil, "", &out)
+	return out, err
+}
+
 func (c *Client) send(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/v1/integration"+path, body)
 	if err != nil {
@@ -230,5 +373,16 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return err
 	}
 	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, method, path, bytes.NewReader(b), "application/json", out)
 }

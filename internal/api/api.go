@@ -30,6 +30,7 @@ import (
 	"github.com/zwfw/zwfw/internal/region"
 	"github.com/zwfw/zwfw/internal/stats"
 	"github.com/zwfw/zwfw/internal/survey"
+	"github.com/zwfw/zwfw/internal/webhook"
 )
 
 //go:embed openapi.json
@@ -63,6 +64,8 @@ type API struct {
 	// Integration (issue 12, integration.go); nil: its operations answer unavailable.
 	integration     *integration.Service
 	clientApplicant ClientApplicantFunc
+	// Webhooks: clients keep their own subscriptions (integration_shared.go).
+	webhooks *webhook.Service
 }
 
 // Authenticator resolves a session token to who holds it.
@@ -93,6 +96,9 @@ type Deps struct {
 	// Integration (issue 12): API clients, the directory and the access log.
 	Integration     *integration.Service
 	ClientApplicant ClientApplicantFunc
+	// Webhooks (issue 12): clients keep their own subscriptions; nil: those
+	// operations answer unavailable.
+	Webhooks *webhook.Service
 }
 
 // New returns the API over its services.
@@ -100,7 +106,7 @@ func New(d Deps) *API {
 	return &API{log: d.Log, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, cases: d.Cases, files: d.Files, ratings: d.Ratings, authenticate: d.Authenticate,
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats,
 		halls: d.Halls, bundles: d.Bundles, licences: d.Licences,
-		integration: d.Integration, clientApplicant: d.ClientApplicant}
+		integration: d.Integration, clientApplicant: d.ClientApplicant, webhooks: d.Webhooks}
 }
 
 // Route is one API operation. Path uses ServeMux wildcards, which are
@@ -162,6 +168,17 @@ func (a *API) Routes() []Route {
 		{"POST", IntegrationPath + "/cases/{number}/steps", a.client(policy.ScopeCasesStatus, a.integrationStep)},
 		{"PUT", IntegrationPath + "/cases/{number}/result", a.client(policy.ScopeResultsAttach, a.integrationAttachResult)},
 		{"GET", IntegrationPath + "/cases/{number}/result", a.client(policy.ScopeResultsRead, a.integrationResult)},
+		// Integration, continued (integration_shared.go): complaints and
+		// ratings, and the client's own webhook subscriptions (any client
+		// key; which events, its scopes decide).
+		{"GET", IntegrationPath + "/complaints/{number}", a.client(policy.ScopeComplaints, a.integrationComplaint)},
+		{"GET", IntegrationPath + "/ratings", a.client(policy.ScopeRatings, a.integrationRatings)},
+		{"GET", IntegrationPath + "/webhooks", a.client("", a.integrationWebhooks)},
+		{"POST", IntegrationPath + "/webhooks", a.client("", a.integrationSubscribe)},
+		{"GET", IntegrationPath + "/webhooks/{id}", a.client("", a.integrationWebhook)},
+		{"PATCH", IntegrationPath + "/webhooks/{id}", a.client("", a.integrationUpdateWebhook)},
+		{"DELETE", IntegrationPath + "/webhooks/{id}", a.client("", a.integrationDeleteWebhook)},
+		{"POST", IntegrationPath + "/webhooks/{id}/rotate", a.client("", a.integrationRotateWebhook)},
 	}
 }
 

@@ -179,6 +179,28 @@ func runAPIKeyLimit(ctx context.Context, env *environment) error {
 	return nil
 }
 
+// runAPIClientRevoke stops a client with all its keys and its webhooks.
+func runAPIClientRevoke(ctx context.Context, env *environment) error {
+	if err := requireAuditKeys(env.cfg); err != nil {
+		return err
+	}
+	g, err := Build(ctx, env.cfg, Options{Log: env.log})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	who := cliSubject("停用接入系统")
+	c, err := g.Integration.ClientByName(ctx, who, env.args[0])
+	if err != nil {
+		return err
+	}
+	if err := g.Integration.RevokeClient(ctx, who, cliMeta, c.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "接入系统「%s」及其密钥已停用，立即生效；其事件订阅不再推送。\n", c.Name)
+	return nil
+}
+
 func runAPIClients(ctx context.Context, env *environment) error {
 	g, err := Build(ctx, env.cfg, Options{Log: env.log})
 	if err != nil {
@@ -191,7 +213,11 @@ func runAPIClients(ctx context.Context, env *environment) error {
 		return err
 	}
 	for _, c := range clients {
-		fmt.Fprintf(env.stdout, "%d  %s  部门 %d  每分钟 %d 次\n", c.ID, c.Name, c.DepartmentID, c.PerMinute)
+		state := ""
+		if c.Revoked() {
+			state = "  已停用"
+		}
+		fmt.Fprintf(env.stdout, "%d  %s  部门 %d  每分钟 %d 次%s\n", c.ID, c.Name, c.DepartmentID, c.PerMinute, state)
 		grants, err := g.Integration.Directory(ctx, who, c.ID)
 		if err != nil {
 			return err

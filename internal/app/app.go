@@ -113,6 +113,7 @@ func commands() []command {
 		{"apikey clients", "列出接入系统、每分钟调用上限和共享目录", dbFlags, nil, runAPIClients},
 		{"apikey client", "登记接入系统（部门业务系统可写 --client 部门编号）", append(dbFlags, "audit-keys", "name", "client"), []string{"每分钟调用上限"}, runAPIClientCreate},
 		{"apikey limit", "修改接入系统的每分钟调用上限", append(dbFlags, "audit-keys"), []string{"接入系统名称或编号", "每分钟调用上限"}, runAPIKeyLimit},
+		{"apikey client-revoke", "停用接入系统及其全部密钥，立即生效，其事件推送随之停止", append(dbFlags, "audit-keys"), []string{"接入系统名称或编号"}, runAPIClientRevoke},
 		{"keys rotate", "把全部已加密的个人信息改用当前加密密钥（ZWFW_DATA_KEYS 的第一个）重新加密；可中断后重跑", userFlags, nil, runKeysRotate},
 		{"keys", "生成一组新的密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY、ZWFW_AUDIT_KEYS）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
@@ -555,11 +556,12 @@ func serve(ctx context.Context, env *environment, cfg config.Config, keys *pii.K
 		// Webhooks (issue 12): the demo's API client is subscribed to every
 		// event at the demo's own receiver page, on the port it listens on.
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		if err := demo.SeedWebhook(ctx, g.Webhooks, g.Inbox, "http://127.0.0.1:"+port+"/demo/webhook"); err != nil {
+		if ok, err := demo.SeedWebhook(ctx, g.Webhooks, g.Inbox, "http://127.0.0.1:"+port+"/demo/webhook"); err != nil {
 			ln.Close()
 			return fmt.Errorf("演示事件推送：%w", err)
+		} else if ok {
+			fmt.Fprintln(env.stdout, "事件推送：演示的市政务服务平台订阅了全部事件，收到的推送见 /demo/webhook")
 		}
-		fmt.Fprintln(env.stdout, "事件推送：演示接口客户端订阅了全部事件，收到的推送见 /demo/webhook")
 	}
 	// serve keeps /metrics off the public address: on its own one (an
 	// internal network, a sidecar) when ZWFW_METRICS_ADDR is set.
@@ -711,6 +713,7 @@ func newHandler(log *slog.Logger, db *store.DB, queue *jobs.Queue, staged *stagi
 		Bundles:     deps.Bundles,  // 一件事一次办
 		Licences:    deps.Licences, // 电子证照 (e-licences)
 		Integration: deps.Integration,
+		Webhooks:    deps.Webhooks, // clients' own subscriptions (issue 12)
 		ClientApplicant: func(who policy.Subject, name, idNumber, mobile, ip string) (casework.Applicant, error) {
 			find, err := deps.Identity.ClientApplicant(who, name, idNumber, mobile, identity.Meta{IP: ip})
 			return casework.Applicant(find), err

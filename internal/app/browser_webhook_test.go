@@ -49,7 +49,7 @@ func webhookStory(t *testing.T, env browserEnv, args ...string) {
 	staffSignInBrowser(t, admin, s.URL, "admin", "系统管理员")
 	open(t, admin, s.URL+"/admin")
 	press(t, admin, "事件推送", chromedp.CSS(`main a[href="/admin/webhooks"]`))
-	wantText(t, admin, "the subscriptions", "演示 Open311 客户端", "推送中", "新增订阅")
+	wantText(t, admin, "the subscriptions", "市政务服务平台", "推送中", "新增订阅")
 	press(t, admin, "the demo's subscription", chromedp.CSS(`main table a[href^="/admin/webhooks/"]`))
 	wantText(t, admin, "the subscription", "http://127.0.0.1:", "/demo/webhook", "诉求已登记", "推送记录")
 	page := admin
@@ -66,7 +66,7 @@ func webhookStory(t *testing.T, env browserEnv, args ...string) {
 	// A subscription to a private address is refused, the form kept.
 	open(t, admin, s.URL+"/admin/webhooks")
 	do(t, admin, "fill in a subscription to the intranet",
-		chromedp.SetValue(chromedp.CSS("#w-key"), eval[string](t, admin, `document.querySelector('#w-key option[value]:not([value=""])').value`)),
+		chromedp.SetValue(chromedp.CSS("#w-client"), eval[string](t, admin, `document.querySelector('#w-client option[value]:not([value=""])').value`)),
 		chromedp.SendKeys(chromedp.CSS("#w-url"), "https://10.20.0.8/hook"),
 		chromedp.Click(chromedp.CSS(`input[name="events"][value="case.accepted"]`)),
 		chromedp.Click(chromedp.CSS(`input[name="events"][value="case.completed"]`)))

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -24,12 +26,20 @@ import (
 // Other systems drive the integration API through the Go client against
 // the demo, on each database: the city's platform applies for a person,
 // the regulator's system pushes the case to completion with its result,
-// the platform reads it back; purposes, the directory, the rate limit,
-// rotation and revocation are enforced, and the access log has each call.
+// the platform reads it back, and receives the case's acceptance at the
+// webhook it subscribed through the API; purposes, the directory, the rate
+// limit, rotation and revocation are enforced, and the access log has each
+// call.
 func TestIntegrationEndToEnd(t *testing.T) {
 	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) { integrationStory(t, copyDemo(t, "sqlite")) })
 	t.Run("postgres", func(t *testing.T) { integrationStory(t, copyDemo(t, "postgres")) })
+}
+
+// delivery is a webhook request as the test's receiver got it.
+type delivery struct {
+	header http.Header
+	body   []byte
 }
 
 var integrationKey = regexp.MustCompile(`(?m)^integration client=(\S+) api_key=(zk_[a-z2-7_]+)$`)
@@ -128,6 +138,22 @@ func integrationStory(t *testing.T, demo seededDemo) {
 	if cs.Status != "submitted" || cs.Channel != "online" {
 		t.Fatalf("applied: %+v", cs)
 	}
+	// The platform subscribes, through the API, to its cases' acceptance
+	// at a receiver of its own; the regulator's system, whose key reads no
+	// complaints, may not have their events.
+	deliveries := make(chan delivery, 8)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		deliveries <- delivery{r.Header.Clone(), body}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	sub, err := platform.Subscribe(ctx, receiver.URL+"/hook", "case.accepted")
+	if err != nil || !strings.HasPrefix(sub.Secret, "zws_") {
+		t.Fatalf("subscribe: %+v %v", sub, err)
+	}
+	_, err = market.Subscribe(ctx, receiver.URL+"/hook", "complaint.created")
+	refused(err, 403, "无权订阅")
 	if _, err := platform.Push(ctx, cs.Number, client.Step{Action: "accept", Version: cs.Version}); client.StatusOf(err) != 403 {
 		t.Fatalf("the platform pushed a step without the scope: %v", err)
 	}
@@ -142,6 +168,26 @@ func integrationStory(t *testing.T, demo seededDemo) {
 		if cs, err = market.Push(ctx, cs.Number, st); err != nil {
 			t.Fatalf("%s: %v", st.Action, err)
 		}
+	}
+	// The acceptance reached the platform's receiver, signed with its secret.
+	select {
+	case d := <-deliveries:
+		if err := client.VerifyWebhook(sub.Secret, d.header, d.body); err != nil {
+			t.Fatalf("the delivery's signature: %v", err)
+		}
+		if err := client.VerifyWebhook(sub.Secret, d.header, append(bytes.Clone(d.body), ' ')); err == nil {
+			t.Fatal("a changed body verified")
+		}
+		var ev struct {
+			Type string
+			Case struct{ Number string }
+		}
+		if err := json.Unmarshal(d.body, &ev); err != nil || ev.Type != "case.accepted" || ev.Case.Number != cs.Number ||
+			d.header.Get(client.HeaderWebhookEvent) != "case.accepted" {
+			t.Fatalf("the delivery: %s %v", d.body, err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the acceptance was not delivered")
 	}
 	if cs, err = market.AttachResult(ctx, cs.Number, cs.Version, "食品小作坊登记证.pdf", pdf); err != nil {
 		t.Fatal(err)
@@ -230,11 +276,11 @@ func integrationStory(t *testing.T, demo seededDemo) {
 	}
 	time.Sleep(2 * time.Second)
 	_, err = market.Case(ctx, cs.Number)
-	refused(err, 403, "api_key 无效或已停用")
+	refused(err, 401, "api_key 无效或已停用")
 	// Revocation takes effect on the next call.
 	cli("apikey", "revoke", newKey[:13])
 	_, err = rotated.Case(ctx, cs.Number)
-	refused(err, 403, "api_key 无效或已停用")
+	refused(err, 401, "api_key 无效或已停用")
 
 	if out := cli("audit", "verify"); !strings.Contains(out, "共享调用日志") || !strings.Contains(out, "全部记录完整") {
 		t.Fatalf("audit verify:\n%s", out)

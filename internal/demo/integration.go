@@ -14,8 +14,9 @@ import (
 
 // Demo API clients (integration, issue 12): the market regulator's own
 // business system, which reports its department's case steps and
-// results, and the city's platform, which takes applications for people
-// and reads results.
+// results, and the city's platform, which takes applications for people,
+// reads results, follows complaints and gathers ratings (and receives
+// every event: SeedWebhook).
 const (
 	MarketClient   = "区市场监管局业务系统"
 	PlatformClient = "市政务服务平台"
@@ -49,10 +50,12 @@ func SeedIntegration(ctx context.Context, svc *integration.Service, regions *reg
 				{Data: integration.DataCases, DepartmentID: market, Purpose: "本部门业务系统办理网上申请"},
 				{Data: integration.DataResults, DepartmentID: market, Purpose: "回传营业执照等办理结果"}}},
 		{integration.Client{Name: PlatformClient, PerMinute: 1200},
-			[]string{policy.ScopeCatalogRead, policy.ScopeCasesCreate, policy.ScopeResultsRead},
+			[]string{policy.ScopeCatalogRead, policy.ScopeCasesCreate, policy.ScopeResultsRead, policy.ScopeComplaints, policy.ScopeRatings},
 			[]integration.Grant{{Data: integration.DataCatalog, DepartmentID: market, Purpose: "市平台展示区级事项"},
 				{Data: integration.DataCases, DepartmentID: market, Purpose: "市平台受理的申请转区办理、查询进度"},
-				{Data: integration.DataResults, DepartmentID: market, Purpose: "市平台向申请人送达办理结果"}}},
+				{Data: integration.DataResults, DepartmentID: market, Purpose: "市平台向申请人送达办理结果"},
+				{Data: integration.DataComplaints, Purpose: "市 12345 热线督办诉求办理"},
+				{Data: integration.DataRatings, Purpose: "汇总好差评数据报送省平台"}}},
 	}
 	var out []IntegrationKey
 	for _, cl := range clients {
@@ -71,6 +74,9 @@ func SeedIntegration(ctx context.Context, svc *integration.Service, regions *reg
 			created = true
 		} else if err != nil {
 			return nil, err
+		}
+		if c.Revoked() { // revoked on the admin page of an earlier start: it stays so
+			continue
 		}
 		old, err := svc.Keys(ctx, builder, c.ID)
 		if err != nil {

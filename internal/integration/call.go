@@ -59,12 +59,20 @@ func RetryAfter(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// Begin checks a call: the key (unknown, revoked or expired: apikey's one
-// answer), that it is a client's key with the scope, the stated purpose
-// and the client's rate limit. Refusals after the key is known are
-// logged. The returned call must be finished with Finish.
+// ErrBadKey is the answer to a key that is missing, unknown, revoked or
+// expired, or whose client was revoked: 401, and the caller is not told
+// which. (Open311 answers apikey.ErrBadKey, 403, as GeoReport v2 says.)
+var ErrBadKey = apperr.New(apperr.Unauthorized, "api_key 无效或已停用。")
+
+// Begin checks a call: the key (unknown, revoked or expired, or its client
+// revoked: ErrBadKey), that it is a client's key with the scope, the
+// stated purpose and the client's rate limit. Refusals after the key is
+// known are logged. The returned call must be finished with Finish.
 func (s *Service) Begin(ctx context.Context, raw, purpose, operation, scope string) (*Call, error) {
 	k, err := s.keys.Authenticate(ctx, raw, "")
+	if errors.Is(err, apikey.ErrBadKey) {
+		return nil, ErrBadKey
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +82,9 @@ func (s *Service) Begin(ctx context.Context, raw, purpose, operation, scope stri
 	c := &Call{s: s, Key: k, Operation: operation, Success: 200}
 	if c.Client, err = clientByID(ctx, s.db.Read(), k.ClientID); err != nil {
 		return nil, err
+	}
+	if c.Client.Revoked() { // its keys were revoked with it
+		return nil, ErrBadKey
 	}
 	if c.grants, err = grants(ctx, s.db.Read(), k.ClientID); err != nil {
 		return nil, err
@@ -123,7 +134,25 @@ func (c *Call) Subject() policy.Subject {
 	s := c.Key.Subject()
 	s.Name = c.Client.Name + "（接口密钥 " + c.Key.Prefix + "）"
 	s.DepartmentID = c.Client.DepartmentID
+	s.ClientID = c.Client.ID
 	return s
+}
+
+// Departments is what the directory opens of a kind of data to the
+// client, for a list to filter on: every department (all), or those ids.
+func (c *Call) Departments(data string) (all bool, ids []int64) {
+	for _, g := range c.grants {
+		if g.Data != data {
+			continue
+		}
+		if g.DepartmentID == 0 {
+			return true, nil
+		}
+		if !slices.Contains(ids, g.DepartmentID) {
+			ids = append(ids, g.DepartmentID)
+		}
+	}
+	return false, ids
 }
 
 // Allow checks the sharing directory: whether the client may use data of

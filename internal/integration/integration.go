@@ -47,7 +47,13 @@ type Client struct {
 	DepartmentID int64
 	PerMinute    int // calls allowed per minute, over every instance
 	CreatedAt    time.Time
+	// RevokedAt: the client was revoked (zero: in use). Its keys were
+	// revoked with it, and its webhook subscriptions get nothing.
+	RevokedAt time.Time
 }
+
+// Revoked reports whether the client was revoked.
+func (c Client) Revoked() bool { return !c.RevokedAt.IsZero() }
 
 // Data kinds the directory shares.
 const (
@@ -88,6 +94,7 @@ type Grant struct {
 const (
 	ActionClientCreate = "api_client_create"
 	ActionClientLimit  = "api_client_limit"
+	ActionClientRevoke = "api_client_revoke"
 	ActionGrant        = "sharing_grant"
 	ActionUngrant      = "sharing_ungrant"
 	ActionExport       = "sharing_log_export"
@@ -204,6 +211,40 @@ func (s *Service) SetLimit(ctx context.Context, who policy.Subject, meta audit.M
 	})
 }
 
+// RevokeClient stops a client for good: its keys are revoked with it, in
+// one transaction, so that its calls are refused (401) and its webhook
+// subscriptions get nothing from then on, queued deliveries included.
+// Administrators; audited.
+func (s *Service) RevokeClient(ctx context.Context, who policy.Subject, meta audit.Meta, clientID int64) error {
+	if err := policy.Check(who, policy.Edit, policy.Resource{Kind: policy.APIKey}); err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		c, err := clientByID(ctx, tx, clientID)
+		if err != nil {
+			return err
+		}
+		if c.Revoked() {
+			return apperr.New(apperr.Conflict, "接入系统「"+c.Name+"」已停用。")
+		}
+		now := s.clock.Now()
+		if _, err := tx.Exec(ctx, `UPDATE api_clients SET revoked_at = ? WHERE id = ?`, now, clientID); err != nil {
+			return err
+		}
+		res, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL`, now, clientID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actor(who), Action: ActionClientRevoke,
+			Object: clientObject(c.ID), Detail: fmt.Sprintf("停用接入系统「%s」及其 %d 个接口密钥，事件推送随之停止", c.Name, n),
+			IP: meta.IP, RegionCode: who.RegionCode})
+	})
+}
+
 // Clients lists every client. Administrators only.
 func (s *Service) Clients(ctx context.Context, who policy.Subject) ([]Client, error) {
 	if err := policy.Check(who, policy.View, policy.Resource{Kind: policy.APIKey}); err != nil {
@@ -225,11 +266,13 @@ func (s *Service) Clients(ctx context.Context, who policy.Subject) ([]Client, er
 	return out, rows.Err()
 }
 
-const clientColumns = `id, name, COALESCE(department_id, 0), per_minute, created_at`
+const clientColumns = `id, name, COALESCE(department_id, 0), per_minute, created_at, revoked_at`
 
 func scanClient(row interface{ Scan(...any) error }) (Client, error) {
 	var c Client
-	err := row.Scan(&c.ID, &c.Name, &c.DepartmentID, &c.PerMinute, &c.CreatedAt)
+	var revoked sql.NullTime
+	err := row.Scan(&c.ID, &c.Name, &c.DepartmentID, &c.PerMinute, &c.CreatedAt, &revoked)
+	c.RevokedAt = revoked.Time
 	return c, err
 }
 
@@ -265,6 +308,9 @@ func (s *Service) IssueKey(ctx context.Context, who policy.Subject, meta audit.M
 	c, err := clientByID(ctx, s.db.Read(), clientID)
 	if err != nil {
 		return apikey.Key{}, "", err
+	}
+	if c.Revoked() {
+		return apikey.Key{}, "", apperr.New(apperr.Conflict, "接入系统「"+c.Name+"」已停用，不能再开设密钥。")
 	}
 	return s.keys.Create(ctx, who, meta, apikey.New{Name: name, Client: c.Name, Scopes: scopes, ClientID: c.ID})
 }

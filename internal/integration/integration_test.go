@@ -72,7 +72,7 @@ func TestCallsAreCheckedAndLogged(t *testing.T) {
 		f := setup(t, db)
 		op := "GET /api/v1/integration/cases/{number}"
 
-		if _, err := f.s.Begin(ctx, "zk_nonsense", "查询", op, policy.ScopeResultsRead); err != apikey.ErrBadKey {
+		if _, err := f.s.Begin(ctx, "zk_nonsense", "查询", op, policy.ScopeResultsRead); err != integration.ErrBadKey {
 			t.Fatalf("a bad key: %v", err)
 		}
 		if _, err := f.s.Begin(ctx, f.key, "  ", op, policy.ScopeResultsRead); !apperr.Is(err, apperr.Invalid) ||
@@ -211,13 +211,13 @@ func TestRotateAndRevoke(t *testing.T) {
 			}
 		}
 		f.clock.Advance(time.Hour)
-		if _, err := f.s.Begin(ctx, f.key, "查询", op, policy.ScopeResultsRead); err != apikey.ErrBadKey {
+		if _, err := f.s.Begin(ctx, f.key, "查询", op, policy.ScopeResultsRead); err != integration.ErrBadKey {
 			t.Fatalf("the old key after the overlap: %v", err)
 		}
 		if _, err := f.keys.Revoke(ctx, admin, meta, k.Prefix); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.s.Begin(ctx, raw, "查询", op, policy.ScopeResultsRead); err != apikey.ErrBadKey {
+		if _, err := f.s.Begin(ctx, raw, "查询", op, policy.ScopeResultsRead); err != integration.ErrBadKey {
 			t.Fatalf("a revoked key: %v", err)
 		}
 		var n int

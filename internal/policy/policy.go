@@ -98,6 +98,9 @@ type Subject struct {
 	// department's own system also has DepartmentID and RegionCode.
 	KeyID  int64
 	Scopes []string
+	// Client only (integration, issue 12): the API client the key belongs
+	// to (0: a key of no client), which owns its webhook subscriptions.
+	ClientID int64
 }
 
 // Has reports whether the subject holds a role. A department's system
@@ -257,6 +260,9 @@ func personMay(s Subject, a Action, r Resource) bool {
 func clientMay(s Subject, a Action, r Resource) bool {
 	if r.Kind == Case { // integration (issue 12)
 		return clientMayCase(s, a, r)
+	}
+	if clientMayShared(s, a, r) { // integration (issue 12): integration.go
+		return true
 	}
 	return r.Kind == Complaint && a == Create && slices.Contains(s.Scopes, ScopeOpen311)
 }

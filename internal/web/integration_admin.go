@@ -52,7 +52,8 @@ func (p integrationPage) Get(k string) string { return p.Values.Get(k) }
 func (s *Server) integrationAdmin(w http.ResponseWriter, r *http.Request) error {
 	return s.renderIntegration(w, r, http.StatusOK, integrationPage{Notice: map[string]string{
 		"client": "接入系统已登记。", "limit": "调用上限已修改，各服务器立即按新上限计数。", "revoked": "密钥已停用，立即生效。",
-		"granted": "已加入共享目录。", "ungranted": "已从共享目录撤销。"}[r.URL.Query().Get("done")]})
+		"client_revoked": "接入系统及其全部密钥已停用，立即生效；其事件订阅不再推送。",
+		"granted":        "已加入共享目录。", "ungranted": "已从共享目录撤销。"}[r.URL.Query().Get("done")]})
 }
 
 func (s *Server) renderIntegration(w http.ResponseWriter, r *http.Request, status int, p integrationPage) error {
@@ -152,6 +153,15 @@ func (s *Server) integrationLimit(r *http.Request, who policy.Subject) (string, 
 		return "", "", err
 	}
 	return "limit", "", s.integration.SetLimit(r.Context(), who, meta(r), id, int(rate))
+}
+
+// integrationClientRevoke stops a client with its keys and webhooks.
+func (s *Server) integrationClientRevoke(r *http.Request, who policy.Subject) (string, string, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return "", "", err
+	}
+	return "client_revoked", "", s.integration.RevokeClient(r.Context(), who, meta(r), id)
 }
 
 func (s *Server) integrationIssue(r *http.Request, who policy.Subject) (string, string, error) {

@@ -197,6 +197,7 @@ func (s *Server) routes() []route {
 		{"GET /admin/integration", staffMay(policy.View, apiKeyResource), s.integrationAdmin},
 		{"POST /admin/integration/clients", staffMay(policy.Create, apiKeyResource), s.integrationForm(s.integrationClientCreate)},
 		{"POST /admin/integration/clients/{id}/limit", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationLimit)},
+		{"POST /admin/integration/clients/{id}/revoke", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationClientRevoke)},
 		{"POST /admin/integration/clients/{id}/keys", staffMay(policy.Create, apiKeyResource), s.integrationForm(s.integrationIssue)},
 		{"POST /admin/integration/keys/{id}/rotate", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationRotate)},
 		{"POST /admin/integration/keys/{id}/revoke", staffMay(policy.Edit, apiKeyResource), s.integrationForm(s.integrationRevoke)},

@@ -89,7 +89,7 @@ var expectedGuards = map[string]string{
 	"POST /admin/bundles/{id}/status": "may edit bundle", "GET /admin/bundles/export": "may edit bundle", "POST /admin/bundles/import": "may edit bundle",
 	// Integration (issue 12).
 	"GET /admin/integration": "may view api_key", "POST /admin/integration/clients": "may create api_key",
-	"POST /admin/integration/clients/{id}/limit": "may edit api_key", "POST /admin/integration/clients/{id}/keys": "may create api_key",
+	"POST /admin/integration/clients/{id}/limit": "may edit api_key", "POST /admin/integration/clients/{id}/revoke": "may edit api_key", "POST /admin/integration/clients/{id}/keys": "may create api_key",
 	"POST /admin/integration/keys/{id}/rotate": "may edit api_key", "POST /admin/integration/keys/{id}/revoke": "may edit api_key",
 	"POST /admin/integration/directory": "may edit api_key", "POST /admin/integration/directory/{id}/delete": "may edit api_key",
 	"GET /admin/integration/log": "may view api_key", "GET /admin/integration/log.xlsx": "may export api_key",

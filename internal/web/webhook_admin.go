@@ -49,7 +49,7 @@ func (s *Server) webhooksAdmin(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderWebhooks(w http.ResponseWriter, r *http.Request, status int, p webhooksPage) error {
 	var err error
-	if p.Subscriptions, err = s.webhooks.List(r.Context(), subject(r)); err != nil {
+	if p.Subscriptions, err = s.webhooks.List(r.Context(), subject(r), 0); err != nil {
 		return err
 	}
 	if p.Clients, err = s.webhooks.Clients(r.Context(), subject(r)); err != nil {
@@ -64,8 +64,8 @@ func (s *Server) renderWebhooks(w http.ResponseWriter, r *http.Request, status i
 // webhookCreate subscribes a client and shows its secret, once.
 func (s *Server) webhookCreate(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
-	key, _ := strconv.ParseInt(f.Get("key"), 10, 64)
-	sub, secret, err := s.webhooks.Create(r.Context(), subject(r), meta(r), webhook.New{KeyID: key, URL: f.Get("url"), Events: f["events"]})
+	client, _ := strconv.ParseInt(f.Get("client"), 10, 64)
+	sub, secret, err := s.webhooks.Create(r.Context(), subject(r), meta(r), webhook.New{ClientID: client, URL: f.Get("url"), Events: f["events"]})
 	if err != nil {
 		return formError(err, func(status int, message string) error {
 			return s.renderWebhooks(w, r, status, webhooksPage{Error: message, Values: f})

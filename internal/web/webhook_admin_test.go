@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zwfw/zwfw/internal/apikey"
 	"github.com/zwfw/zwfw/internal/audit"
-	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
@@ -24,9 +24,11 @@ func TestAdminManagesWebhooks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		site := newTestSite(t, db)
-		key, _, err := apikey.NewService(db, clock.System{}).Create(ctx, testAdmin, audit.Meta{}, apikey.New{Name: "办件推送", Client: "市场监管业务系统",
-			Scopes: []string{policy.ScopeOpen311}})
+		client, err := site.integration.CreateClient(ctx, testAdmin, audit.Meta{}, integration.Client{Name: "市场监管业务系统", PerMinute: 60})
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := site.integration.IssueKey(ctx, testAdmin, audit.Meta{}, client.ID, "办件推送", []string{policy.ScopeCasesStatus}); err != nil {
 			t.Fatal(err)
 		}
 		admin := signInStaff(t, site, db, "boss", "xzfwzx", policy.Admin)
@@ -38,10 +40,15 @@ func TestAdminManagesWebhooks(t *testing.T) {
 			t.Errorf("a window clerk opens the webhooks: %d", page.status)
 		}
 		page := admin.get("/admin/webhooks")
-		if page.status != 200 || !strings.Contains(page.body, "市场监管业务系统") || !strings.Contains(page.body, "办件已受理") {
+		if page.status != 200 || !strings.Contains(page.body, "市场监管业务系统（权限：cases.status）") || !strings.Contains(page.body, "办件已受理") {
 			t.Fatalf("webhooks page (%d): %s", page.status, page.body)
 		}
-		form := url.Values{"key": {strconv.FormatInt(key.ID, 10)}, "url": {"http://oa.example.gov.cn/hook"}, "events": {"case.accepted", "case.completed"}}
+		form := url.Values{"client": {strconv.FormatInt(client.ID, 10)}, "url": {"https://oa.example.gov.cn/hook"}, "events": {"case.accepted", "complaint.created"}}
+		// Complaint events need a scope the client's key does not have.
+		if bad := admin.post("/admin/webhooks", form); bad.status != http.StatusForbidden || !strings.Contains(bad.body, "无权订阅「诉求已登记」") {
+			t.Fatalf("complaint events without the scope (%d): %s", bad.status, bad.body)
+		}
+		form = url.Values{"client": {strconv.FormatInt(client.ID, 10)}, "url": {"http://oa.example.gov.cn/hook"}, "events": {"case.accepted", "case.completed"}}
 		bad := admin.post("/admin/webhooks", form)
 		if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "https") || !strings.Contains(bad.body, "http://oa.example.gov.cn/hook") ||
 			!strings.Contains(bad.body, `value="case.completed" checked`) {
@@ -73,12 +80,19 @@ func TestAdminManagesWebhooks(t *testing.T) {
 		if ex := admin.post("/admin/webhooks/"+id+"/deliveries/999/redeliver", nil); ex.status != http.StatusNotFound {
 			t.Fatalf("redeliver of nothing: %d", ex.status)
 		}
-		// A revoked key's subscription says it gets nothing.
-		if _, err := apikey.NewService(db, clock.System{}).Revoke(ctx, testAdmin, audit.Meta{}, strconv.FormatInt(key.ID, 10)); err != nil {
-			t.Fatal(err)
+		// Revoked on the integration page, the client's subscription says it
+		// gets nothing, and the client is no longer offered.
+		if ex := clerk.post(fmt.Sprintf("/admin/integration/clients/%d/revoke", client.ID), nil); ex.status != http.StatusForbidden {
+			t.Errorf("a window clerk revokes a client: %d", ex.status)
 		}
-		if page := admin.get("/admin/webhooks"); !strings.Contains(page.body, "接口密钥已停用") {
-			t.Errorf("a revoked key's subscription is not marked: %s", page.body)
+		if ex := admin.post(fmt.Sprintf("/admin/integration/clients/%d/revoke", client.ID), nil); ex.status != http.StatusSeeOther {
+			t.Fatalf("revoke the client: %d %s", ex.status, ex.body)
+		}
+		if page := admin.get("/admin/integration?done=client_revoked"); !strings.Contains(page.body, "接入系统及其全部密钥已停用") || !strings.Contains(page.body, "停用</strong>") {
+			t.Errorf("the integration page after the revocation: %s", page.body)
+		}
+		if page := admin.get("/admin/webhooks"); !strings.Contains(page.body, "接入系统已停用") || strings.Contains(page.body, "<option value=\""+strconv.FormatInt(client.ID, 10)) {
+			t.Errorf("a revoked client's subscription is not marked: %s", page.body)
 		}
 		var n int
 		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('webhook_create', 'webhook_pause', 'webhook_rotate')

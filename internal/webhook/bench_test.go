@@ -32,7 +32,7 @@ func BenchmarkEmit(b *testing.B) {
 			}
 			f.hooks.UseQueue(q)
 			if subscribed {
-				if _, _, err := f.hooks.Create(ctx, admin, audit.Meta{}, webhook.New{KeyID: f.keyID, URL: "https://example.com/hook",
+				if _, _, err := f.hooks.Create(ctx, admin, audit.Meta{}, webhook.New{ClientID: f.clientID, URL: "https://example.com/hook",
 					Events: []string{webhook.CaseAccepted}}); err != nil {
 					b.Fatal(err)
 				}

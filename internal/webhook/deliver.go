@@ -56,8 +56,8 @@ func (w *Worker) Timeout(*river.Job[DeliverArgs]) time.Duration {
 }
 
 // Work makes one attempt. A delivery already done, or one whose
-// subscription was paused or whose key was revoked meanwhile, is not
-// sent. An answer other than 2xx, or none within the timeout, is an
+// subscription was paused or deleted or whose client was revoked
+// meanwhile, is not sent. An answer other than 2xx, or none within the timeout, is an
 // error: the queue retries it after the backoff, and the last attempt
 // fails the delivery.
 func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
@@ -70,8 +70,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 		revoked                                           sql.NullTime
 	}
 	err := s.db.Read().QueryRow(ctx, `SELECT d.state, s.url, s.secret, s.previous_secret, s.previous_until, s.secret_version, s.active,
-		k.revoked_at, e.public_id, e.type, e.body, d.attempts
-		FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN api_keys k ON k.id = s.key_id
+		c.revoked_at, e.public_id, e.type, e.body, d.attempts
+		FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN api_clients c ON c.id = s.client_id
 		JOIN webhook_events e ON e.id = d.event_id WHERE d.id = ?`, job.Args.DeliveryID).Scan(&d.state, &d.url, &d.sealed, &d.previous,
 		&d.until, &d.version, &d.active, &d.revoked, &d.publicID, &d.typ, &d.body, &d.attempts)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && d.state != "pending" {
@@ -81,7 +81,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 		return err
 	}
 	if !d.active || d.revoked.Valid {
-		return s.finish(ctx, job.Args.DeliveryID, "skipped", "订阅已暂停或接口密钥已停用，未推送")
+		return s.finish(ctx, job.Args.DeliveryID, "skipped", "订阅已暂停或接入系统已停用，未推送")
 	}
 	now := s.clock.Now()
 	secret, err := s.open(d.sealed)
@@ -223,7 +223,7 @@ type Attempt struct {
 // Deliveries returns the newest deliveries of a subscription, at most
 // limit, with their attempts. Only administrators may.
 func (s *Service) Deliveries(ctx context.Context, who policy.Subject, subscription int64, limit int) ([]Delivery, error) {
-	if err := check(who, policy.View); err != nil {
+	if err := admin(who, policy.View); err != nil {
 		return nil, err
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT d.id, d.subscription_id, e.public_id, e.type, d.state, d.attempts, d.last_status, d.last_error,
@@ -278,7 +278,7 @@ func (s *Service) Deliveries(ctx context.Context, who policy.Subject, subscripti
 // new delivery with the same event id (receivers drop what they already
 // have). Only administrators may; it is audited.
 func (s *Service) Redeliver(ctx context.Context, who policy.Subject, meta audit.Meta, delivery int64) (int64, error) {
-	if err := check(who, policy.Edit); err != nil {
+	if err := admin(who, policy.Edit); err != nil {
 		return 0, err
 	}
 	if s.queue == nil {
@@ -300,15 +300,15 @@ func (s *Service) Redeliver(ctx context.Context, who policy.Subject, meta audit.
 		if err != nil {
 			return err
 		}
-		if !sb.Active {
-			return apperr.New(apperr.Conflict, "该订阅已暂停，请先恢复再重新推送。")
+		if !sb.Active || sb.ClientRevoked {
+			return apperr.New(apperr.Conflict, "该订阅已暂停或其接入系统已停用，请先恢复再重新推送。")
 		}
 		now := s.clock.Now()
 		if id, err = s.deliver(ctx, tx, sub, event, actorName(who), now); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: ActionRedeliver,
-			Object: object(sub), Detail: fmt.Sprintf("向接口密钥 %s（%s）重新推送事件 %s（%s），原推送记录 %d", sb.KeyPrefix, sb.Client, publicID,
+			Object: object(sub), Detail: fmt.Sprintf("向接入系统「%s」重新推送事件 %s（%s），原推送记录 %d", sb.Client, publicID,
 				typ, delivery), IP: meta.IP, RegionCode: who.RegionCode})
 	})
 	return id, err

@@ -183,26 +183,30 @@ func (s *Service) ComplaintChanged(ctx context.Context, tx *store.Tx, before com
 }
 
 // emit records an event of type typ in tx, with a delivery and its job for
-// each active subscription of a key in use that wants it. With no such
+// each active subscription of a client in use that wants it and whose
+// keys in use still have a scope for it (EventScopes). With no such
 // subscription it costs one query and records nothing.
 func (s *Service) emit(ctx context.Context, tx *store.Tx, typ string, fill func(*Payload) error) error {
 	if s.queue == nil {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `SELECT s.id, s.events FROM webhook_subscriptions s JOIN api_keys k ON k.id = s.key_id
-		WHERE s.active = ? AND k.revoked_at IS NULL ORDER BY s.id`, true)
+	// One row per subscription and key in use of its client.
+	rows, err := tx.Query(ctx, `SELECT s.id, s.events, COALESCE(k.scopes, '') FROM webhook_subscriptions s
+		JOIN api_clients c ON c.id = s.client_id
+		LEFT JOIN api_keys k ON k.client_id = s.client_id AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)
+		WHERE s.active = ? AND c.revoked_at IS NULL ORDER BY s.id`, s.clock.Now(), true)
 	if err != nil {
 		return fmt.Errorf("webhook: subscriptions: %w", err)
 	}
 	var subs []int64
 	for rows.Next() {
 		var id int64
-		var events string
-		if err := rows.Scan(&id, &events); err != nil {
+		var events, scopes string
+		if err := rows.Scan(&id, &events, &scopes); err != nil {
 			rows.Close()
 			return err
 		}
-		if slices.Contains(strings.Fields(events), typ) {
+		if !slices.Contains(subs, id) && slices.Contains(strings.Fields(events), typ) && mayHave(strings.Fields(scopes), typ) {
 			subs = append(subs, id)
 		}
 	}

@@ -1,7 +1,11 @@
 // Package webhook tells other systems what happens to cases, complaints and
-// ratings. A subscription belongs to an API key (internal/apikey: today a
-// key row is its client) and names a URL, the event types it wants, a
-// signing secret (shown once, rotatable) and whether it is active.
+// ratings. A subscription belongs to an API client (internal/integration's
+// api_clients) and names a URL, the event types it wants, a signing secret
+// (shown once, rotatable) and whether it is active. Administrators keep
+// every client's subscriptions; a client keeps its own through the
+// integration API. The scopes of the client's keys decide which events it
+// may have (EventScopes), checked when it subscribes and again when an
+// event is recorded; a revoked client gets nothing.
 //
 // An event is recorded in the transaction of the change that causes it —
 // the domain packages call hooks that app wires to Emit, and casework,
@@ -107,18 +111,47 @@ const (
 	ActionResume    = "webhook_resume"
 	ActionRotate    = "webhook_rotate"
 	ActionRedeliver = "webhook_redeliver"
+	ActionUpdate    = "webhook_update"
+	ActionDelete    = "webhook_delete"
 )
+
+// EventScopes are the key scopes (policy.Scopes) of which a client needs
+// one to have an event type: a case's events go to the systems that may
+// look the case up (results.read, or cases.status for a department's own
+// system); a complaint's to those that read complaints or file them
+// (open311: the hotline follows what it filed); a rating's to those that
+// read ratings.
+func EventScopes(typ string) []string {
+	switch {
+	case strings.HasPrefix(typ, "case."):
+		return []string{policy.ScopeResultsRead, policy.ScopeCasesStatus}
+	case strings.HasPrefix(typ, "complaint."):
+		return []string{policy.ScopeComplaints, policy.ScopeOpen311}
+	case strings.HasPrefix(typ, "rating."):
+		return []string{policy.ScopeRatings}
+	}
+	return nil
+}
+
+// mayHave reports whether scopes allow the event type.
+func mayHave(scopes []string, typ string) bool {
+	for _, sc := range EventScopes(typ) {
+		if slices.Contains(scopes, sc) {
+			return true
+		}
+	}
+	return false
+}
 
 // Subscription is one client's webhook.
 type Subscription struct {
-	ID        int64
-	KeyID     int64  // the API key (internal/apikey) whose client it is
-	KeyPrefix string // that key's public part, to name it
-	Client    string // that key's client
-	// KeyRevoked: the key was revoked, and the subscription gets nothing.
-	KeyRevoked bool
-	URL        string
-	Events     []string
+	ID       int64
+	ClientID int64  // the API client (internal/integration) it belongs to
+	Client   string // that client's name
+	// ClientRevoked: the client was revoked, and the subscription gets nothing.
+	ClientRevoked bool
+	URL           string
+	Events        []string
 	// The secret's version: 1, then one more at each rotation; the
 	// signature header labels each signature with it.
 	SecretVersion int
@@ -131,9 +164,9 @@ type Subscription struct {
 
 // New is what a subscription is made with.
 type New struct {
-	KeyID  int64
-	URL    string
-	Events []string
+	ClientID int64
+	URL      string
+	Events   []string
 }
 
 // Options tune the service; zero values take the defaults.
@@ -378,17 +411,91 @@ func (s *Service) open(sealed string) (string, error) {
 	return s.opt.Keys.Open(sealed, secretContext)
 }
 
-func check(who policy.Subject, a policy.Action) error {
-	// Subscriptions are settings of API clients: administrators keep them,
-	// as they keep the keys.
+// admin checks what only administrators do: the delivery log and sending
+// an event again.
+func admin(who policy.Subject, a policy.Action) error {
 	return policy.Check(who, a, policy.Resource{Kind: policy.APIKey})
 }
 
-// Create subscribes the client of an API key that is in use. It returns
-// the signing secret, which cannot be shown again. Only administrators
-// may; it is audited, without the secret.
+// mayOwn checks who may do a to the subscriptions of a client: an
+// administrator, or the client itself. Another client is told there is
+// no such subscription.
+func mayOwn(who policy.Subject, a policy.Action, clientID int64) error {
+	err := policy.Check(who, a, policy.Resource{Kind: policy.Webhook, OwnerID: clientID})
+	if err != nil && who.Kind == policy.Client {
+		return errNoSubscription
+	}
+	return err
+}
+
+var errNoSubscription = apperr.New(apperr.NotFound, "没有这个事件订阅。")
+
+// scopesOf is the union of the scopes of a client's keys in use at now.
+func scopesOf(ctx context.Context, q store.Querier, clientID int64, now time.Time) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT scopes FROM api_keys WHERE client_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
+		clientID, now)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: scopes: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var scopes string
+		if err := rows.Scan(&scopes); err != nil {
+			return nil, err
+		}
+		for _, sc := range strings.Fields(scopes) {
+			if !slices.Contains(out, sc) {
+				out = append(out, sc)
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// allowEvents refuses the events the client's scopes do not cover: a
+// client calling for itself is held to its key's scopes, an administrator
+// to those of the client's keys in use.
+func allowEvents(ctx context.Context, q store.Querier, who policy.Subject, client string, clientID int64, events []string, now time.Time) error {
+	scopes := who.Scopes
+	if who.Kind != policy.Client {
+		var err error
+		if scopes, err = scopesOf(ctx, q, clientID, now); err != nil {
+			return err
+		}
+	}
+	for _, e := range events {
+		if !mayHave(scopes, e) {
+			return apperr.New(apperr.Forbidden, fmt.Sprintf("接入系统「%s」无权订阅「%s」（%s）事件：其接口密钥需要权限 %s 之一。",
+				client, TypeName(e), e, strings.Join(EventScopes(e), "、")))
+		}
+	}
+	return nil
+}
+
+// clientOf reads a client's name, refusing one that is unknown or revoked.
+func clientOf(ctx context.Context, q store.Querier, id int64) (string, error) {
+	var name string
+	var revoked sql.NullTime
+	err := q.QueryRow(ctx, `SELECT name, revoked_at FROM api_clients WHERE id = ?`, id).Scan(&name, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", apperr.New(apperr.Invalid, "请选择接入系统（对方系统）。")
+	}
+	if err != nil {
+		return "", err
+	}
+	if revoked.Valid {
+		return "", apperr.New(apperr.Invalid, "接入系统「"+name+"」已停用，不能订阅。")
+	}
+	return name, nil
+}
+
+// Create subscribes a client that is in use to events its keys' scopes
+// cover. It returns the signing secret, which cannot be shown again.
+// Administrators may, and the client itself; it is audited, without the
+// secret.
 func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Meta, n New) (Subscription, string, error) {
-	if err := check(who, policy.Create); err != nil {
+	if err := mayOwn(who, policy.Create, n.ClientID); err != nil {
 		return Subscription{}, "", err
 	}
 	u, err := s.CheckURL(n.URL)
@@ -409,27 +516,22 @@ func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Met
 	}
 	var sub Subscription
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		var revoked sql.NullTime
-		var prefix, client string
-		err := tx.QueryRow(ctx, `SELECT prefix, client, revoked_at FROM api_keys WHERE id = ?`, n.KeyID).Scan(&prefix, &client, &revoked)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.Invalid, "请选择接口密钥（对方系统）。")
-		}
+		client, err := clientOf(ctx, tx, n.ClientID)
 		if err != nil {
 			return err
 		}
-		if revoked.Valid {
-			return apperr.New(apperr.Invalid, "接口密钥 "+prefix+" 已停用，不能订阅。")
-		}
 		now := s.clock.Now()
+		if err := allowEvents(ctx, tx, who, client, n.ClientID, events, now); err != nil {
+			return err
+		}
 		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO webhook_subscriptions (key_id, url, events, secret, secret_version, active, created_by,
-			created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id`, n.KeyID, u, strings.Join(events, " "), sealed, true,
+		if err := tx.QueryRow(ctx, `INSERT INTO webhook_subscriptions (client_id, url, events, secret, secret_version, active, created_by,
+			created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id`, n.ClientID, u, strings.Join(events, " "), sealed, true,
 			actorName(who), now, now).Scan(&id); err != nil {
 			return fmt.Errorf("webhook: create: %w", err)
 		}
 		if err := audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: ActionCreate,
-			Object: object(id), Detail: fmt.Sprintf("为接口密钥 %s（%s）订阅事件推送 %s，事件 %s", prefix, client, u, strings.Join(events, " ")),
+			Object: object(id), Detail: fmt.Sprintf("为接入系统「%s」订阅事件推送 %s，事件 %s", client, u, strings.Join(events, " ")),
 			IP: meta.IP, RegionCode: who.RegionCode}); err != nil {
 			return err
 		}
@@ -442,48 +544,53 @@ func (s *Service) Create(ctx context.Context, who policy.Subject, meta audit.Met
 	return sub, secret, nil
 }
 
-const subColumns = `s.id, s.key_id, k.prefix, k.client, k.revoked_at, s.url, s.events, s.secret_version, s.previous_until, s.active,
+const subColumns = `s.id, s.client_id, c.name, c.revoked_at, s.url, s.events, s.secret_version, s.previous_until, s.active,
 	s.created_by, s.created_at, s.updated_at`
+
+const subFrom = ` FROM webhook_subscriptions s JOIN api_clients c ON c.id = s.client_id`
 
 func scanSub(row interface{ Scan(...any) error }) (Subscription, error) {
 	var sub Subscription
 	var events string
 	var until, revoked sql.NullTime
-	err := row.Scan(&sub.ID, &sub.KeyID, &sub.KeyPrefix, &sub.Client, &revoked, &sub.URL, &events, &sub.SecretVersion, &until, &sub.Active,
+	err := row.Scan(&sub.ID, &sub.ClientID, &sub.Client, &revoked, &sub.URL, &events, &sub.SecretVersion, &until, &sub.Active,
 		&sub.CreatedBy, &sub.CreatedAt, &sub.UpdatedAt)
-	sub.Events, sub.PreviousUntil, sub.KeyRevoked = strings.Fields(events), until.Time, revoked.Valid
+	sub.Events, sub.PreviousUntil, sub.ClientRevoked = strings.Fields(events), until.Time, revoked.Valid
 	return sub, err
 }
 
 func get(ctx context.Context, q store.Querier, id int64) (Subscription, error) {
-	sub, err := scanSub(q.QueryRow(ctx, `SELECT `+subColumns+` FROM webhook_subscriptions s JOIN api_keys k ON k.id = s.key_id
-		WHERE s.id = ?`, id))
+	sub, err := scanSub(q.QueryRow(ctx, `SELECT `+subColumns+subFrom+` WHERE s.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return sub, apperr.New(apperr.NotFound, "没有这个事件订阅。")
+		return sub, errNoSubscription
 	}
 	return sub, err
 }
 
-// Get returns one subscription. Only administrators may.
+// Get returns one subscription, to an administrator or its client.
 func (s *Service) Get(ctx context.Context, who policy.Subject, id int64) (Subscription, error) {
-	if err := check(who, policy.View); err != nil {
+	sub, err := get(ctx, s.db.Read(), id)
+	if err != nil {
 		return Subscription{}, err
 	}
-	return get(ctx, s.db.Read(), id)
+	if err := mayOwn(who, policy.View, sub.ClientID); err != nil {
+		return Subscription{}, err
+	}
+	return sub, nil
 }
 
-// List returns every subscription, newest first. Only administrators may.
-func (s *Service) List(ctx context.Context, who policy.Subject) ([]Subscription, error) {
-	if err := check(who, policy.View); err != nil {
+// List returns the subscriptions of a client (every client's: 0, for
+// administrators only), newest first.
+func (s *Service) List(ctx context.Context, who policy.Subject, clientID int64) ([]Subscription, error) {
+	if err := mayOwn(who, policy.View, clientID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT `+subColumns+` FROM webhook_subscriptions s JOIN api_keys k ON k.id = s.key_id
-		ORDER BY s.id DESC`)
+	rows, err := s.db.Read().Query(ctx, `SELECT `+subColumns+subFrom+` WHERE ? = 0 OR s.client_id = ? ORDER BY s.id DESC`, clientID, clientID)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: list: %w", err)
 	}
 	defer rows.Close()
-	var out []Subscription
+	out := []Subscription{}
 	for rows.Next() {
 		sub, err := scanSub(rows)
 		if err != nil {
@@ -494,33 +601,19 @@ func (s *Service) List(ctx context.Context, who policy.Subject) ([]Subscription,
 	return out, rows.Err()
 }
 
-// SetActive pauses (active false) or resumes a subscription. A paused one
-// gets no new events, and what was queued for it is not sent. Only
-// administrators may; it is audited.
-func (s *Service) SetActive(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, active bool) (Subscription, error) {
-	if err := check(who, policy.Edit); err != nil {
-		return Subscription{}, err
-	}
+// change runs fn on subscription id in a transaction, once who is known
+// to may edit it, and returns it as fn left it.
+func (s *Service) change(ctx context.Context, who policy.Subject, id int64, fn func(tx *store.Tx, sub Subscription, now time.Time) error) (Subscription, error) {
 	var sub Subscription
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
 		if sub, err = get(ctx, tx, id); err != nil {
 			return err
 		}
-		if sub.Active == active {
-			return nil
-		}
-		now := s.clock.Now()
-		if _, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET active = ?, updated_at = ? WHERE id = ?`, active, now, id); err != nil {
+		if err := mayOwn(who, policy.Edit, sub.ClientID); err != nil {
 			return err
 		}
-		action, what := ActionPause, "暂停"
-		if active {
-			action, what = ActionResume, "恢复"
-		}
-		if err := audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: action,
-			Object: object(id), Detail: fmt.Sprintf("%s接口密钥 %s（%s）的事件推送 %s", what, sub.KeyPrefix, sub.Client, sub.URL),
-			IP: meta.IP, RegionCode: who.RegionCode}); err != nil {
+		if err := fn(tx, sub, s.clock.Now()); err != nil {
 			return err
 		}
 		sub, err = get(ctx, tx, id)
@@ -529,14 +622,116 @@ func (s *Service) SetActive(ctx context.Context, who policy.Subject, meta audit.
 	return sub, err
 }
 
+// SetActive pauses (active false) or resumes a subscription. A paused one
+// gets no new events, and what was queued for it is not sent.
+// Administrators may, and its client; it is audited.
+func (s *Service) SetActive(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, active bool) (Subscription, error) {
+	return s.change(ctx, who, id, func(tx *store.Tx, sub Subscription, now time.Time) error {
+		if sub.Active == active {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET active = ?, updated_at = ? WHERE id = ?`, active, now, id); err != nil {
+			return err
+		}
+		action, what := ActionPause, "暂停"
+		if active {
+			action, what = ActionResume, "恢复"
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: action,
+			Object: object(id), Detail: fmt.Sprintf("%s接入系统「%s」的事件推送 %s", what, sub.Client, sub.URL),
+			IP: meta.IP, RegionCode: who.RegionCode})
+	})
+}
+
+// Change is an update of a subscription; nil fields stay as they are.
+type Change struct {
+	URL    *string
+	Events []string // nil: unchanged
+	Active *bool
+}
+
+// Update changes a subscription's address, events or state, checked as
+// when it was made (the events against the scopes). Administrators may,
+// and its client; it is audited.
+func (s *Service) Update(ctx context.Context, who policy.Subject, meta audit.Meta, id int64, c Change) (Subscription, error) {
+	var u string
+	var events []string
+	var err error
+	if c.URL != nil {
+		if u, err = s.CheckURL(*c.URL); err != nil {
+			return Subscription{}, err
+		}
+	}
+	if c.Events != nil {
+		if events, err = CheckEvents(c.Events); err != nil {
+			return Subscription{}, err
+		}
+	}
+	return s.change(ctx, who, id, func(tx *store.Tx, sub Subscription, now time.Time) error {
+		var what []string
+		next := sub
+		if c.URL != nil && u != sub.URL {
+			next.URL = u
+			what = append(what, "接收地址改为 "+u)
+		}
+		if c.Events != nil && !slices.Equal(events, sub.Events) {
+			if sub.ClientRevoked {
+				return apperr.New(apperr.Invalid, "接入系统「"+sub.Client+"」已停用，不能订阅。")
+			}
+			if err := allowEvents(ctx, tx, who, sub.Client, sub.ClientID, events, now); err != nil {
+				return err
+			}
+			next.Events = events
+			what = append(what, "事件改为 "+strings.Join(events, " "))
+		}
+		if c.Active != nil && *c.Active != sub.Active {
+			next.Active = *c.Active
+			what = append(what, map[bool]string{true: "恢复推送", false: "暂停推送"}[next.Active])
+		}
+		if len(what) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET url = ?, events = ?, active = ?, updated_at = ? WHERE id = ?`,
+			next.URL, strings.Join(next.Events, " "), next.Active, now, id); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: ActionUpdate,
+			Object: object(id), Detail: fmt.Sprintf("修改接入系统「%s」的事件推送：%s", sub.Client, strings.Join(what, "；")),
+			IP: meta.IP, RegionCode: who.RegionCode})
+	})
+}
+
+// Delete removes a subscription with its delivery log; what was queued
+// for it is not sent. Administrators may, and its client; it is audited.
+func (s *Service) Delete(ctx context.Context, who policy.Subject, meta audit.Meta, id int64) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		sub, err := get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := mayOwn(who, policy.Edit, sub.ClientID); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE subscription_id = ?)`,
+			`DELETE FROM webhook_deliveries WHERE subscription_id = ?`,
+			`DELETE FROM webhook_subscriptions WHERE id = ?`,
+		} {
+			if _, err := tx.Exec(ctx, q, id); err != nil {
+				return fmt.Errorf("webhook: delete: %w", err)
+			}
+		}
+		return audit.Append(ctx, tx, audit.Entry{At: s.clock.Now(), ActorID: who.AccountID, Actor: actorName(who), Action: ActionDelete,
+			Object: object(id), Detail: fmt.Sprintf("删除接入系统「%s」的事件推送 %s", sub.Client, sub.URL),
+			IP: meta.IP, RegionCode: who.RegionCode})
+	})
+}
+
 // Rotate gives a subscription a new secret and returns it (shown once).
 // The previous one still signs, beside it, for Options.Grace, so that the
-// receiver can switch without losing events. Only administrators may; it
-// is audited.
+// receiver can switch without losing events. Administrators may, and its
+// client; it is audited.
 func (s *Service) Rotate(ctx context.Context, who policy.Subject, meta audit.Meta, id int64) (Subscription, string, error) {
-	if err := check(who, policy.Edit); err != nil {
-		return Subscription{}, "", err
-	}
 	secret, err := newSecret()
 	if err != nil {
 		return Subscription{}, "", err
@@ -545,25 +740,15 @@ func (s *Service) Rotate(ctx context.Context, who policy.Subject, meta audit.Met
 	if err != nil {
 		return Subscription{}, "", err
 	}
-	var sub Subscription
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		if sub, err = get(ctx, tx, id); err != nil {
-			return err
-		}
-		now := s.clock.Now()
+	sub, err := s.change(ctx, who, id, func(tx *store.Tx, sub Subscription, now time.Time) error {
 		if _, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET previous_secret = secret, previous_until = ?, secret = ?,
 			secret_version = secret_version + 1, updated_at = ? WHERE id = ?`, now.Add(s.opt.Grace), sealed, now, id); err != nil {
 			return err
 		}
-		if err := audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: ActionRotate,
-			Object: object(id), Detail: fmt.Sprintf("更换接口密钥 %s（%s）事件推送的签名密钥，新版本 v%d，旧密钥 %s 前仍同时签名",
-				sub.KeyPrefix, sub.Client, sub.SecretVersion+1, now.Add(s.opt.Grace).In(clock.China).Format("2006-01-02 15:04")),
-			IP: meta.IP, RegionCode: who.RegionCode}); err != nil {
-			return err
-		}
-		sub, err = get(ctx, tx, id)
-		return err
+		return audit.Append(ctx, tx, audit.Entry{At: now, ActorID: who.AccountID, Actor: actorName(who), Action: ActionRotate,
+			Object: object(id), Detail: fmt.Sprintf("更换接入系统「%s」事件推送的签名密钥，新版本 v%d，旧密钥 %s 前仍同时签名",
+				sub.Client, sub.SecretVersion+1, now.Add(s.opt.Grace).In(clock.China).Format("2006-01-02 15:04")),
+			IP: meta.IP, RegionCode: who.RegionCode})
 	})
 	if err != nil {
 		return Subscription{}, "", err
@@ -580,30 +765,42 @@ func actorName(who policy.Subject) string {
 	return "系统"
 }
 
-// Client is an API key in use, as the subscription form offers it.
+// Client is an API client in use, as the subscription form offers it,
+// with the scopes of its keys in use (which events it may have).
 type Client struct {
-	KeyID                int64
-	Prefix, Name, Client string
+	ID     int64
+	Name   string
+	Scopes []string
 }
 
-// Clients lists the API keys in use, whose clients may be subscribed.
+// Clients lists the API clients in use, which may be subscribed.
 // Only administrators may.
 func (s *Service) Clients(ctx context.Context, who policy.Subject) ([]Client, error) {
-	if err := check(who, policy.View); err != nil {
+	if err := admin(who, policy.View); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Read().Query(ctx, `SELECT id, prefix, name, client FROM api_keys WHERE revoked_at IS NULL ORDER BY id DESC`)
+	rows, err := s.db.Read().Query(ctx, `SELECT id, name FROM api_clients WHERE revoked_at IS NULL ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: clients: %w", err)
 	}
-	defer rows.Close()
 	var out []Client
 	for rows.Next() {
 		var c Client
-		if err := rows.Scan(&c.KeyID, &c.Prefix, &c.Name, &c.Client); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	for i := range out {
+		if out[i].Scopes, err = scopesOf(ctx, s.db.Read(), out[i].ID, now); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

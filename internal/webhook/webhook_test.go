@@ -26,6 +26,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
 	"github.com/zwfw/zwfw/internal/filestore"
+	"github.com/zwfw/zwfw/internal/integration"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
@@ -95,7 +96,9 @@ type fixture struct {
 	cases                           *casework.Service
 	hooks                           *webhook.Service
 	keys                            *pii.Keys
-	keyID                           int64
+	integ                           *integration.Service
+	clientID                        int64
+	clientKey                       string // the client's key, in clear
 	itemID                          int64
 	citizen, window, reviewer, head policy.Subject
 }
@@ -162,13 +165,20 @@ func newFixture(t testing.TB, db *store.DB, opt webhook.Options) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := apikey.NewService(db, clk).Create(ctx, admin, audit.Meta{}, apikey.New{Name: "办件状态推送", Client: "市场监管业务系统", Scopes: []string{policy.ScopeOpen311}})
+	// The API client: its key's scopes cover every event.
+	integ := integration.New(db, clk, apikey.NewService(db, clk))
+	client, err := integ.CreateClient(ctx, admin, audit.Meta{}, integration.Client{Name: "市场监管业务系统", PerMinute: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, raw, err := integ.IssueKey(ctx, admin, audit.Meta{}, client.ID, "办件状态推送",
+		[]string{policy.ScopeResultsRead, policy.ScopeComplaints, policy.ScopeRatings})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := casework.New(db, items, clk, calendar.New(nil))
 	cases.OnChanged(hooks.CaseChanged)
-	return fixture{db: db, clk: clk, cases: cases, hooks: hooks, keys: opt.Keys, keyID: key.ID, itemID: it.ID,
+	return fixture{db: db, clk: clk, cases: cases, hooks: hooks, keys: opt.Keys, integ: integ, clientID: client.ID, clientKey: raw, itemID: it.ID,
 		citizen: account("person", "张三", region.Department{}), window: account("staff", "窗口", scjg, policy.Window),
 		reviewer: account("staff", "审批", scjg, policy.Reviewer), head: account("staff", "负责人", scjg, policy.Head)}
 }
@@ -198,7 +208,7 @@ func startQueue(t *testing.T, f fixture) {
 
 func subscribe(t *testing.T, f fixture, r *receiver, events ...string) webhook.Subscription {
 	t.Helper()
-	sub, secret, err := f.hooks.Create(context.Background(), admin, audit.Meta{IP: "10.0.0.9"}, webhook.New{KeyID: f.keyID, URL: r.srv.URL + "/hook", Events: events})
+	sub, secret, err := f.hooks.Create(context.Background(), admin, audit.Meta{IP: "10.0.0.9"}, webhook.New{ClientID: f.clientID, URL: r.srv.URL + "/hook", Events: events})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,19 +503,19 @@ func TestSubscriptionsRefuseBadInputAndOthers(t *testing.T) {
 			{"https://example.com/hook", nil, "至少"},
 			{"https://example.com/hook", []string{"case.nothing"}, "无效"},
 		} {
-			_, _, err := f.hooks.Create(ctx, admin, audit.Meta{}, webhook.New{KeyID: f.keyID, URL: c.url, Events: c.events})
+			_, _, err := f.hooks.Create(ctx, admin, audit.Meta{}, webhook.New{ClientID: f.clientID, URL: c.url, Events: c.events})
 			if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), c.msg) {
 				t.Errorf("%s %v: %v", c.url, c.events, err)
 			}
 		}
-		if _, _, err := f.hooks.Create(ctx, f.window, audit.Meta{}, webhook.New{KeyID: f.keyID, URL: "https://example.com/", Events: webhook.Types}); !apperr.Is(err, apperr.Forbidden) {
+		if _, _, err := f.hooks.Create(ctx, f.window, audit.Meta{}, webhook.New{ClientID: f.clientID, URL: "https://example.com/", Events: webhook.Types}); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("a window clerk subscribes: %v", err)
 		}
 		var n int
 		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM webhook_subscriptions`).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("%d subscriptions after refusals, %v", n, err)
 		}
-		sub, secret, err := f.hooks.Create(ctx, admin, audit.Meta{}, webhook.New{KeyID: f.keyID, URL: "https://example.com/hook", Events: []string{"CASE.ACCEPTED", "case.submitted"}})
+		sub, secret, err := f.hooks.Create(ctx, admin, audit.Meta{}, webhook.New{ClientID: f.clientID, URL: "https://example.com/hook", Events: []string{"CASE.ACCEPTED", "case.submitted"}})
 		if err != nil || !strings.HasPrefix(secret, "zws_") || fmt.Sprint(sub.Events) != "[case.submitted case.accepted]" || !sub.Active {
 			t.Fatalf("create: %+v %v", sub, err)
 		}
