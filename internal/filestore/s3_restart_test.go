@@ -171,4 +171,3 @@ func (r *relay) serve(c net.Conn, target string) {
 		}
 	}
 }
-
