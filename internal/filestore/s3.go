@@ -147,10 +147,10 @@ func (s *S3) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, erro
 	return obj, nil
 }
 
-// s3Error classifies a failed request. When the server gave no answer (down,
-// restarting, killed mid-upload, unreachable) the user is told the store is
-// unavailable; an answer from the server (a refused signature, a missing
-// bucket) is a configuration fault and stays internal.
+// s3Error classifies a failed request. When the server gave no answer, or
+// a 5xx one (down, restarting, killed mid-upload, unreachable, overloaded),
+// the user is told the store is unavailable; a 4xx answer (a refused
+// signature, a missing bucket) is a configuration fault and stays internal.
 func s3Error(op, key string, err error) error {
 	err = fmt.Errorf("filestore: S3 %s %s: %w", op, key, err)
 	var er minio.ErrorResponse
@@ -202,7 +202,7 @@ func (s *S3) openError(sum, key string, err error) error {
 	if isS3NotFound(err) {
 		return notFound(sum, err)
 	}
-	return fmt.Errorf("filestore: S3 get %s: %w", key, err)
+	return s3Error("get", key, err)
 }
 
 // accepted reports whether ctype is one of the types Put writes.
@@ -223,7 +223,7 @@ func (s *S3) Exists(ctx context.Context, sum string) (bool, error) {
 	if isS3NotFound(err) {
 		return false, nil
 	}
-	return false, fmt.Errorf("filestore: S3 stat %s: %w", s3Prefix+sum, err)
+	return false, s3Error("stat", s3Prefix+sum, err)
 }
 
 // Delete implements Store.

@@ -54,6 +54,10 @@ func TestS3KilledMidUpload(t *testing.T) {
 		t.Errorf("message %q", m)
 	}
 	assertNoLeftovers(t, harness{leftovers: func(t *testing.T) []string { return dirNames(t, tempDir) }})
+	// A download while the server is down is the same clear error.
+	if _, _, err := s.Open(context.Background(), sum(data)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Open with the server down = %v, want ErrUnavailable", err)
+	}
 
 	srv.Restart()
 	relay.down.Store(false)
