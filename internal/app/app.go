@@ -85,7 +85,9 @@ func commands() []command {
 	return []command{
 		{"demo", "启动演示区（湛河区），含演示数据：默认在内置 SQLite 上，也可用 --db 指定一个空的 PostgreSQL", []string{"addr", "db", "data", "reset", "public-url", "log-format",
 			"log-level", "job-workers", "db-max-conns", "sqlite-synchronous", "shutdown-timeout", "trusted-origins", "max-body-bytes", "max-pending-upload-bytes", "demo-cases", "usage-idle-days", "evaluation-file",
-			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls"}, nil, runDemo},
+			"smtp-host", "smtp-port", "smtp-username", "smtp-password", "smtp-from", "smtp-tls",
+			// Issue 13: a demo can keep its files on S3-compatible storage (internal/faulttest runs one on an S3 server process).
+			"s3-endpoint", "s3-bucket", "s3-region", "s3-access-key", "s3-secret-key", "s3-ssl"}, nil, runDemo},
 		{"generate", "为性能测试批量生成大量办件（含事件哈希链、文书、材料）：默认写入演示数据目录的内置 SQLite，也可用 --db 指定数据库", []string{"db", "data",
 			"data-keys", "index-key", "audit-keys", "log-format", "log-level", "cases", "seed", "s3-endpoint", "s3-bucket", "s3-region", "s3-access-key",
 			"s3-secret-key", "s3-ssl"}, nil, runGenerate},

@@ -359,6 +359,10 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 		river.AddWorker(workers, &casework.CheckpointWorker{DB: db, Path: cfg.AuditCheckpoint, Clock: clk})
 		periodic = append(periodic, casework.PeriodicCheckpoint(time.Hour))
 	}
+	// Issue 13: with an SMS gateway, one-time codes go out through the
+	// queue, so a stalled gateway slows no request (identity/codejob.go);
+	// the demo's in-memory sender cannot stall and shows codes at once.
+	river.AddWorker(workers, &identity.CodeWorker{Service: g.Identity})
 	if g.Queue, err = jobs.New(db, workers, jobs.Options{Workers: cfg.JobWorkers, Logger: log.With("part", "jobs"),
 		Periodic: periodic}); err != nil {
 		return nil, err
@@ -370,6 +374,9 @@ func Build(ctx context.Context, cfg config.Config, o Options) (_ *Graph, err err
 	g.Ratings.UseQueue(g.Queue)
 	g.Complaints.UseQueue(g.Queue)
 	g.Webhooks.UseQueue(g.Queue)
+	if cfg.SMSURL != "" {
+		g.Identity.UseQueue(g.Queue) // issue 13: see CodeWorker above
+	}
 	provider, err := oidcProvider(ctx, cfg, log)
 	if err != nil {
 		return nil, err

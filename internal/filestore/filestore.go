@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/apperr"
@@ -83,7 +84,25 @@ var (
 	ErrTooLarge = apperr.New(apperr.TooLarge, "文件超过大小限制")
 	ErrType     = apperr.New(apperr.Invalid, "只能上传 PDF、JPEG 或 PNG 文件")
 	ErrNotFound = apperr.New(apperr.NotFound, "文件不存在")
+	// ErrNoSpace: the disk under the store (or its temporary folder) is
+	// full. Nothing was stored; the upload may be tried again once space
+	// is freed.
+	ErrNoSpace = apperr.New(apperr.Unavailable, "服务器存储空间不足，文件未保存，请稍后再试")
+	// ErrUnavailable: the object store did not answer (down, restarting,
+	// unreachable). Nothing was stored.
+	ErrUnavailable = apperr.New(apperr.Unavailable, "文件存储暂时不可用，文件未保存，请稍后再试")
 )
+
+// writeError classifies a failure writing to local disk. A full disk (or
+// an exhausted quota) is the one place ENOSPC becomes a message a person
+// can read; any other failure stays internal.
+func writeError(what string, err error) error {
+	err = fmt.Errorf("filestore: %s: %w", what, err)
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return userError(ErrNoSpace, "", err)
+	}
+	return err
+}
 
 // userError builds the error returned to callers: an *apperr.Error with the
 // sentinel's code and the given message whose chain holds both the sentinel
@@ -234,7 +253,7 @@ func spool(ctx context.Context, r io.Reader, maxBytes int64, dir, pattern string
 
 	tmp, err := os.CreateTemp(dir, pattern)
 	if err != nil {
-		return nil, Object{}, fmt.Errorf("filestore: create temp file: %w", err)
+		return nil, Object{}, writeError("create temp file", err)
 	}
 	fail := func(err error) (*os.File, Object, error) {
 		tmp.Close()
@@ -245,7 +264,7 @@ func spool(ctx context.Context, r io.Reader, maxBytes int64, dir, pattern string
 	h := sha256.New()
 	w := &writeErr{w: io.MultiWriter(tmp, h)}
 	if _, err := w.Write(head); err != nil {
-		return fail(fmt.Errorf("filestore: write temp file: %w", err))
+		return fail(writeError("write temp file", err))
 	}
 	// Read one byte past the limit to tell "exactly maxBytes" from "more".
 	rest := io.LimitReader(cr, maxBytes-int64(n)+1)
@@ -253,7 +272,7 @@ func spool(ctx context.Context, r io.Reader, maxBytes int64, dir, pattern string
 	copied, err := io.CopyBuffer(w, rest, buf)
 	if err != nil {
 		if w.err != nil {
-			return fail(fmt.Errorf("filestore: write temp file: %w", err))
+			return fail(writeError("write temp file", err))
 		}
 		return fail(readError(maxBytes, err))
 	}

@@ -133,7 +133,7 @@ func (l *Local) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, e
 	}
 	if err != nil {
 		os.Remove(tmpName)
-		return Object{}, fmt.Errorf("filestore: write temp file: %w", err)
+		return Object{}, writeError("write temp file", err)
 	}
 	renamed := false
 	defer func() {
@@ -161,7 +161,7 @@ func (l *Local) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, e
 		return obj, syncDirs(sub)
 	}
 	if err := os.Rename(tmpName, final); err != nil {
-		return Object{}, fmt.Errorf("filestore: move into place: %w", err)
+		return Object{}, writeError("move into place", err)
 	}
 	renamed = true
 	return obj, syncDirs(sub)
@@ -322,7 +322,7 @@ func syncDirs(dirs ...string) error {
 		err = d.Sync()
 		d.Close()
 		if err != nil {
-			return fmt.Errorf("filestore: sync %s: %w", dir, err)
+			return writeError("sync "+dir, err)
 		}
 	}
 	return nil
@@ -330,7 +330,7 @@ func syncDirs(dirs ...string) error {
 
 func mkdir(dir string) error {
 	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("filestore: create %s: %w", dir, err)
+		return writeError("create "+dir, err)
 	}
 	return nil
 }

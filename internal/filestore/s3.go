@@ -126,7 +126,7 @@ func (s *S3) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, erro
 	if info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{}); err == nil && info.Size == obj.Size {
 		return obj, nil // already stored
 	} else if err != nil && !isS3NotFound(err) {
-		return Object{}, fmt.Errorf("filestore: S3 stat %s: %w", key, err)
+		return Object{}, s3Error("stat", key, err)
 	}
 
 	_, err = s.client.PutObject(ctx, s.bucket, key, f, obj.Size, minio.PutObjectOptions{
@@ -142,9 +142,25 @@ func (s *S3) Put(ctx context.Context, r io.Reader, maxBytes int64) (Object, erro
 		DisableMultipart: true,
 	})
 	if err != nil {
-		return Object{}, fmt.Errorf("filestore: S3 put %s: %w", key, err)
+		return Object{}, s3Error("put", key, err)
 	}
 	return obj, nil
+}
+
+// s3Error classifies a failed request. When the server gave no answer, or
+// a 5xx one (down, restarting, killed mid-upload, unreachable, overloaded),
+// the user is told the store is unavailable; a 4xx answer (a refused
+// signature, a missing bucket) is a configuration fault and stays internal.
+func s3Error(op, key string, err error) error {
+	err = fmt.Errorf("filestore: S3 %s %s: %w", op, key, err)
+	var er minio.ErrorResponse
+	if errors.As(err, &er) && er.StatusCode != 0 && er.StatusCode < 500 {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return err // the client went away: nobody to tell
+	}
+	return userError(ErrUnavailable, "", err)
 }
 
 // Open implements Store.
@@ -186,7 +202,7 @@ func (s *S3) openError(sum, key string, err error) error {
 	if isS3NotFound(err) {
 		return notFound(sum, err)
 	}
-	return fmt.Errorf("filestore: S3 get %s: %w", key, err)
+	return s3Error("get", key, err)
 }
 
 // accepted reports whether ctype is one of the types Put writes.
@@ -207,7 +223,7 @@ func (s *S3) Exists(ctx context.Context, sum string) (bool, error) {
 	if isS3NotFound(err) {
 		return false, nil
 	}
-	return false, fmt.Errorf("filestore: S3 stat %s: %w", s3Prefix+sum, err)
+	return false, s3Error("stat", s3Prefix+sum, err)
 }
 
 // Delete implements Store.

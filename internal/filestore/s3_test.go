@@ -3,41 +3,31 @@ package filestore
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
+	"fmt"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/minio/minio-go/v7"
+
+	"github.com/zwfw/zwfw/internal/filestore/s3test"
 )
 
 const testBucket = "zwfw-files"
 
-// startS3 serves an in-process S3-compatible server (gofakes3, speaking the
-// real HTTP protocol, with signatures) on a loopback port and returns its URL.
-func startS3(t *testing.T, buckets ...string) string {
-	t.Helper()
-	backend := s3mem.New()
-	for _, b := range buckets {
-		if err := backend.CreateBucket(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := httptest.NewServer(gofakes3.New(backend).Server())
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
+func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
 
-func newS3Harness(t *testing.T) harness {
-	url := startS3(t, testBucket)
+// newS3Harness returns a store on a new bucket of srv, an S3-protocol
+// server running as a separate process (see s3test).
+func newS3Harness(t *testing.T, srv *s3test.Server, bucket string) harness {
 	tempDir := t.TempDir()
 	s, err := NewS3(context.Background(), S3Config{
-		Endpoint:  url,
-		Region:    "us-east-1",
-		Bucket:    testBucket,
-		AccessKey: "zwfw-test",
-		SecretKey: "zwfw-test-secret",
+		Endpoint:  srv.Endpoint(),
+		Region:    s3test.Region,
+		Bucket:    bucket,
+		AccessKey: s3test.AccessKey,
+		SecretKey: s3test.SecretKey,
 		PathStyle: true,
 		TempDir:   tempDir,
 	})
@@ -51,7 +41,21 @@ func newS3Harness(t *testing.T) harness {
 	}
 }
 
-func TestS3Contract(t *testing.T) { testStore(t, newS3Harness) }
+// oneS3Harness is a store on its own server process.
+func oneS3Harness(t *testing.T) harness {
+	return newS3Harness(t, s3test.Start(t, testBucket), testBucket)
+}
+
+// The contract runs against one server process, a new bucket per subtest.
+func TestS3Contract(t *testing.T) {
+	srv := s3test.Start(t, "")
+	var n atomic.Int32
+	testStore(t, func(t *testing.T) harness {
+		bucket := fmt.Sprintf("contract-%d", n.Add(1))
+		srv.MakeBucket(t, bucket)
+		return newS3Harness(t, srv, bucket)
+	})
+}
 
 // s3Keys lists every key in the bucket, over the wire.
 func s3Keys(t *testing.T, s *S3) []string {
@@ -67,7 +71,7 @@ func s3Keys(t *testing.T, s *S3) []string {
 }
 
 func TestS3KeyAndMetadata(t *testing.T) {
-	h := newS3Harness(t)
+	h := oneS3Harness(t)
 	s := h.store.(*S3)
 	ctx := context.Background()
 	data := makePNG(t)
@@ -91,7 +95,7 @@ func TestS3KeyAndMetadata(t *testing.T) {
 // An object written by another tool without a usable Content-Type is typed
 // from its bytes.
 func TestS3OpenDetectsMissingType(t *testing.T) {
-	h := newS3Harness(t)
+	h := oneS3Harness(t)
 	s := h.store.(*S3)
 	ctx := context.Background()
 	data := makeJPEG(t)
@@ -107,9 +111,9 @@ func TestS3OpenDetectsMissingType(t *testing.T) {
 }
 
 func TestNewS3Errors(t *testing.T) {
-	url := startS3(t, testBucket)
+	url := s3test.Start(t, testBucket).Endpoint()
 	ctx := context.Background()
-	base := S3Config{Endpoint: url, Region: "us-east-1", Bucket: testBucket, AccessKey: "k", SecretKey: "s", PathStyle: true}
+	base := S3Config{Endpoint: url, Region: s3test.Region, Bucket: testBucket, AccessKey: "k", SecretKey: "s", PathStyle: true}
 
 	missing := base
 	missing.Bucket = "no-such-bucket"
@@ -160,7 +164,7 @@ func TestS3Endpoint(t *testing.T) {
 // the object must arrive byte for byte (a multipart upload with streaming
 // signatures would not, on services that do not decode aws-chunked bodies).
 func TestS3LargeObject(t *testing.T) {
-	h := newS3Harness(t)
+	h := oneS3Harness(t)
 	data := makePDF(t, 17*mib, 42)
 	obj, err := h.store.Put(context.Background(), bytes.NewReader(data), 20*mib)
 	if err != nil {

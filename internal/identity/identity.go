@@ -14,6 +14,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/clock"
+	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/mail"
 	"github.com/zwfw/zwfw/internal/password"
 	"github.com/zwfw/zwfw/internal/pii"
@@ -53,6 +54,7 @@ type Service struct {
 	db       *store.DB
 	opt      Options
 	throttle *throttle.Throttle // sign-in limits (limits.go)
+	queue    *jobs.Queue        // sends one-time codes when set (codejob.go)
 }
 
 // New returns the service.

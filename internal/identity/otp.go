@@ -96,9 +96,12 @@ func (s *Service) sendCode(ctx context.Context, m, idx, purpose string, meta Met
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO otp_codes (mobile_index, purpose, code_hash, ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			idx, purpose, s.codeHash(idx, purpose, code), meta.IP, now, now.Add(codeTTL))
-		return err
+		if err != nil || s.queue == nil {
+			return err
+		}
+		return s.queueCode(ctx, tx, m, text(code), now.Add(codeTTL))
 	})
-	if err != nil {
+	if err != nil || s.queue != nil {
 		return err
 	}
 	if err := s.opt.SMS.Send(ctx, m, text(code)); err != nil {
