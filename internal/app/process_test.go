@@ -24,5 +24,5 @@ var (
 // to apply for online with two materials.
 func submitters(t *testing.T, c *loadgen.Client, n int) ([]loadgen.Applicant, loadgen.Target) {
 	t.Helper()
-	return apptest.Submitters(t, c, n, "")
+	return apptest.Submitters(t, c, 0, n, "")
 }

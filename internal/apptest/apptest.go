@@ -175,14 +175,15 @@ func DemoChainKeys(t *testing.T, dir string) *chainhash.Keys {
 	return keys
 }
 
-// Submitters registers n citizens on the demo at c and finds them an
-// item to apply for online with two materials, of the department with
-// that slug if one is given.
-func Submitters(t *testing.T, c *loadgen.Client, n int, department string) ([]loadgen.Applicant, loadgen.Target) {
+// Submitters registers n citizens on the demo at c, numbered from first
+// (their mobile and identity numbers), and finds them an item to apply
+// for online with two materials, of the department with that slug if one
+// is given.
+func Submitters(t *testing.T, c *loadgen.Client, first, n int, department string) ([]loadgen.Applicant, loadgen.Target) {
 	t.Helper()
 	ctx := context.Background()
 	var as []loadgen.Applicant
-	for i := range n {
+	for i := first; i < first+n; i++ {
 		a, err := c.Register(ctx, i)
 		if err != nil {
 			t.Fatal(err)
