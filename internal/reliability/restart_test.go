@@ -28,6 +28,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	pg := newCluster(t)
 	dir := t.TempDir()
 	in := startDemo(t, dir, pg.URL())
+	db := openDB(t, pg.URL(), dir)
+	rc := newReceiver(t, 0)
+	rc.subscribe(t, db)
 	c := loadgen.NewClient(in.URL, 8)
 	applicants, target := apptest.Submitters(t, c, 0, 4, "")
 	ctx := context.Background()
@@ -165,10 +168,24 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d answers probed, %d refused with 503; load: %d acknowledged, %d refused", len(answers), refused, res.Submitted, res.Failed)
 
+	// The job queue works again too: the webhook deliveries of the cases
+	// made since are delivered.
+	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+		var made, delivered int
+		db.Read().QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN d.state = 'delivered' THEN 1 ELSE 0 END), 0)
+			FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE e.created_at > ?`, up.Add(time.Second).UTC()).Scan(&made, &delivered)
+		if made > 0 && made == delivered {
+			t.Logf("the %d deliveries of events since the restart delivered %v after the load", made, time.Since(start).Round(100*time.Millisecond))
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("%d of %d deliveries of events since the restart delivered 30 s after the load", delivered, made)
+		}
+	}
+
 	// Nothing acknowledged is lost, nothing half-written.
 	for _, r := range res.Receipts {
 		apptest.CheckReceipt(t, c, applicants[r.Applicant], r)
 	}
-	db := openDB(t, pg.URL(), dir)
 	apptest.CheckNothingHalfWritten(t, db, files(t, db, dir), res.Submitted+2)
 }
