@@ -128,43 +128,71 @@ func files(t *testing.T, db *store.DB, dir string) filestore.Store {
 }
 
 // receiver stands for the systems subscribed to webhooks: it counts the
-// requests for each delivery (event ID and subscription), each answered
-// after delay, and notes those whose sender went away before the answer.
+// requests for each delivery (event ID and subscription) it answered,
+// and those whose sender went away before the answer. While held, it
+// answers nothing until released.
 type receiver struct {
 	*httptest.Server
-	delay time.Duration
 
 	mu       sync.Mutex
-	answered map[string]int // "event/subscription" → answered requests
-	cut      map[string]int // requests whose sender left mid-request
-	first    map[string]time.Time
+	gate     chan struct{} // closed: answer at once
+	waiting  int           // requests held now
+	answered map[string]int
+	cut      map[string]int
 }
 
-func newReceiver(t *testing.T, delay time.Duration) *receiver {
-	rc := &receiver{delay: delay, answered: map[string]int{}, cut: map[string]int{}, first: map[string]time.Time{}}
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{gate: make(chan struct{}), answered: map[string]int{}, cut: map[string]int{}}
+	close(rc.gate)
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Zwfw-Webhook-Id") + "/" + r.URL.Query().Get("s")
 		io.Copy(io.Discard, r.Body)
 		rc.mu.Lock()
-		if _, ok := rc.first[key]; !ok {
-			rc.first[key] = time.Now()
-		}
+		gate := rc.gate
+		rc.waiting++
 		rc.mu.Unlock()
 		select {
-		case <-time.After(rc.delay):
+		case <-gate:
 		case <-r.Context().Done():
-			rc.mu.Lock()
+		}
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		rc.waiting--
+		if r.Context().Err() != nil {
 			rc.cut[key]++
-			rc.mu.Unlock()
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-		rc.mu.Lock()
 		rc.answered[key]++
-		rc.mu.Unlock()
 	}))
 	t.Cleanup(rc.Close)
+	t.Cleanup(rc.release) // before Close, which waits for the requests
 	return rc
+}
+
+// hold makes the receiver keep every request open until release.
+func (rc *receiver) hold() {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.gate = make(chan struct{})
+}
+
+// release answers the requests held, and the next ones at once.
+func (rc *receiver) release() {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	select {
+	case <-rc.gate:
+	default:
+		close(rc.gate)
+	}
+}
+
+// held is how many requests the receiver holds now.
+func (rc *receiver) held() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.waiting
 }
 
 // subscribe points every webhook subscription of the database at the

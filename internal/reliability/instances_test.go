@@ -29,7 +29,7 @@ func TestTwoInstancesOnOneDatabase(t *testing.T) {
 	a := startDemo(t, dir, dsn)
 	b := startDemo(t, dir, dsn)
 	db := openDB(t, dsn, dir)
-	rc := newReceiver(t, 0)
+	rc := newReceiver(t)
 	if n := rc.subscribe(t, db); n != 2 {
 		t.Fatalf("%d webhook subscriptions, want the demo's one per instance", n)
 	}

@@ -29,7 +29,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	in := startDemo(t, dir, pg.URL())
 	db := openDB(t, pg.URL(), dir)
-	rc := newReceiver(t, 0)
+	rc := newReceiver(t)
 	rc.subscribe(t, db)
 	c := loadgen.NewClient(in.URL, 8)
 	applicants, target := apptest.Submitters(t, c, 0, 4, "")
