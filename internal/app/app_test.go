@@ -408,29 +408,6 @@ func TestDatabaseURLFromFile(t *testing.T) {
 	}
 }
 
-// demoAuditKeys is the ZWFW_AUDIT_KEYS the demo in dir signs its chains with.
-func demoAuditKeys(t *testing.T, dir string) string {
-	t.Helper()
-	var saved struct {
-		AuditKeys string `json:"audit_keys"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "keys.json"))
-	if err != nil || json.Unmarshal(b, &saved) != nil {
-		t.Fatalf("demo keys: %v", err)
-	}
-	return saved.AuditKeys
-}
-
-// demoChainKeys are the keys the demo in dir signs its chains with.
-func demoChainKeys(t *testing.T, dir string) *chainhash.Keys {
-	t.Helper()
-	keys, err := chainhash.Parse(demoAuditKeys(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keys
-}
-
 // withKeys adds freshly generated personal-data and chain keys to env.
 func withKeys(t *testing.T, env map[string]string) map[string]string {
 	t.Helper()

@@ -2,14 +2,10 @@ package app_test
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/loadgen"
@@ -99,10 +95,7 @@ func eachDatabaseUnderLoad(t *testing.T, callers int, fn func(t *testing.T, d *d
 // and returns what was acknowledged before.
 func (d *demoUnderLoad) kill(t *testing.T) loadgen.Result {
 	t.Helper()
-	if err := d.p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	d.p.wait(t, 10*time.Second)
+	d.p.Kill(t)
 	d.cancel()
 	return <-d.results
 }
@@ -111,77 +104,6 @@ func (d *demoUnderLoad) kill(t *testing.T) loadgen.Result {
 func (d *demoUnderLoad) restart(t *testing.T) *process {
 	t.Helper()
 	return startProcess(t, d.env, d.args...)
-}
-
-// checkReceipt fetches an acknowledged case as its applicant and each of
-// its files, and compares them with what the server acknowledged.
-func checkReceipt(t *testing.T, c *loadgen.Client, a loadgen.Applicant, r loadgen.Receipt) {
-	t.Helper()
-	got, err := c.Case(context.Background(), a, r.ID)
-	if err != nil {
-		t.Fatalf("acknowledged case %s: %v", r.Number, err)
-	}
-	if got.Number != r.Number || len(got.Materials) != len(r.Materials) {
-		t.Fatalf("case %s after restart: %+v, acknowledged %+v", r.Number, got, r)
-	}
-	for i, m := range r.Materials {
-		if got.Materials[i] != m {
-			t.Fatalf("case %s material %d: %+v, acknowledged %+v", r.Number, i, got.Materials[i], m)
-		}
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/cases/%d/materials/%d", c.URL, r.ID, m.Position), nil)
-		req.AddCookie(&http.Cookie{Name: "zwfw_session", Value: a.Token})
-		resp, err := c.HTTP.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || loadgen.Checksum(body) != m.SHA256 {
-			t.Fatalf("case %s material %d: status %d, checksum %s, want %s", r.Number, m.Position, resp.StatusCode, loadgen.Checksum(body), m.SHA256)
-		}
-	}
-}
-
-func checkNothingHalfWritten(t *testing.T, db *store.DB, files filestore.Store, acknowledged int) {
-	t.Helper()
-	ctx := context.Background()
-	var cases, eventless int
-	if err := db.Read().QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM case_events e
-		WHERE e.case_id = c.id AND e.action = 'submit') THEN 1 ELSE 0 END), 0) FROM cases c`).Scan(&cases, &eventless); err != nil {
-		t.Fatal(err)
-	}
-	if cases < acknowledged || eventless != 0 {
-		t.Fatalf("%d cases (acknowledged %d), %d without their submission on record", cases, acknowledged, eventless)
-	}
-	if n, broken, err := casework.VerifyChains(ctx, db, db.ChainKeys()); err != nil || len(broken) > 0 || n != cases {
-		t.Fatalf("chains: %d checked of %d, broken %v, err %v", n, cases, broken, err)
-	}
-	rows, err := db.Read().Query(ctx, `SELECT sha256, size FROM case_materials`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var sum string
-		var size int64
-		if err := rows.Scan(&sum, &size); err != nil {
-			t.Fatal(err)
-		}
-		f, obj, err := files.Open(ctx, sum)
-		if err != nil {
-			t.Fatalf("material %s recorded but not stored: %v", sum, err)
-		}
-		data, _ := io.ReadAll(f)
-		f.Close()
-		if obj.Size != size || loadgen.Checksum(data) != sum {
-			t.Fatalf("stored file %s is damaged (%d bytes, want %d)", sum, len(data), size)
-		}
-		n++
-	}
-	if n < 2*cases {
-		t.Fatalf("%d material rows for %d cases, want two each", n, cases)
-	}
 }
 
 // The server is killed while it moves staged files, and started again: its

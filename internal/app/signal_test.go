@@ -18,13 +18,13 @@ func TestBinaryStopsCleanlyOnSIGTERM(t *testing.T) {
 		t.Fatalf("healthz: %v", err)
 	}
 	resp.Body.Close()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.wait(t, 30*time.Second); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs.String())
+	if err := p.Wait(t, 30*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.Logs.String())
 	}
-	if !strings.Contains(p.logs.String(), "msg=stopped") {
-		t.Fatalf("no clean stop in the log:\n%s", p.logs.String())
+	if !strings.Contains(p.Logs.String(), "msg=stopped") {
+		t.Fatalf("no clean stop in the log:\n%s", p.Logs.String())
 	}
 }

@@ -4,8 +4,12 @@
 package apperr
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
+	"syscall"
 )
 
 // Code classifies an error for callers: it decides the HTTP status and
@@ -53,9 +57,9 @@ func Wrap(code Code, message string, cause error) *Error {
 }
 
 // CodeOf returns the code of the first *Error in err's chain, or Internal.
+// A lost connection is Unavailable (see classify).
 func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
+	if e := classify(err); e != nil {
 		return e.Code
 	}
 	return Internal
@@ -64,11 +68,56 @@ func CodeOf(err error) Code {
 // MessageOf returns the user-facing message for err. Internal errors never
 // leak their cause: the user reads a generic sentence and the log the cause.
 func MessageOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Code != Internal {
+	if e := classify(err); e != nil && e.Code != Internal {
 		return e.Message
 	}
 	return "系统内部错误，请稍后重试。"
+}
+
+// connectionLost answers an error that says a connection was refused or
+// broken — the database restarting or failing over, most often — which
+// any step may meet and no step raises itself: a request that meets one
+// may succeed if sent again in a moment, so it is Unavailable (503), not
+// a bug (500). This is the one place that decides it, for every page and
+// API (the reliability tests restart PostgreSQL under load).
+var connectionLost = New(Unavailable, "系统暂时无法连接数据库，请稍后重试。")
+
+// classify returns the first *Error in err's chain, or connectionLost
+// for an error that is Internal or uncoded and was caused by a lost
+// connection, or nil.
+func classify(err error) *Error {
+	var e *Error
+	found := errors.As(err, &e)
+	if (!found || e.Code == Internal) && lostConnection(err) {
+		return connectionLost
+	}
+	if found {
+		return e
+	}
+	return nil
+}
+
+// lostConnection recognises the errors of a connection refused, reset or
+// closed under a query, without importing a driver: network errors, the
+// database/sql marker of a bad connection, and PostgreSQL's SQLSTATE
+// class 08 (connection exception) and 57P01–57P03 (the server shutting
+// down, crashed, or still starting), which pgx errors report through
+// SQLState.
+func lostConnection(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		s := pg.SQLState()
+		return strings.HasPrefix(s, "08") || s == "57P01" || s == "57P02" || s == "57P03"
+	}
+	var op *net.OpError
+	return errors.As(err, &op)
 }
 
 // FieldsOf returns the per-field messages of the first *Error in err's

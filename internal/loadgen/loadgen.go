@@ -158,6 +158,11 @@ type Target struct {
 // and has at least materials materials, of the department with that slug
 // if one is given, and fills its form for a.
 func (c *Client) PickItem(ctx context.Context, materials int, department string, a Applicant) (Target, error) {
+	return c.PickItemWhere(ctx, materials, department, a, func(catalog.Item) bool { return true })
+}
+
+// PickItemWhere is PickItem among the items keep accepts.
+func (c *Client) PickItemWhere(ctx context.Context, materials int, department string, a Applicant, keep func(catalog.Item) bool) (Target, error) {
 	body, err := c.get(ctx, "/api/v1/items?depth=4&limit=100&department="+url.QueryEscape(department))
 	if err != nil {
 		return Target{}, err
@@ -175,7 +180,7 @@ func (c *Client) PickItem(ctx context.Context, materials int, department string,
 		if err := json.Unmarshal([]byte(body), &it); err != nil {
 			return Target{}, err
 		}
-		if len(it.Materials) >= materials && len(it.Form) > 0 && requiredWithin(it, materials) {
+		if len(it.Materials) >= materials && len(it.Form) > 0 && requiredWithin(it, materials) && keep(it) {
 			return Target{Item: it, Answers: Fill(it, a)}, nil
 		}
 	}

@@ -392,7 +392,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	case err == nil:
 		v.District = d
 		v.SiteName = d.Name + "政务服务网"
-	case apperr.Is(err, apperr.NotFound):
+	case apperr.Is(err, apperr.NotFound),
+		// The error page of a database outage is shown whole, with the
+		// generic name (issue 13).
+		page == "error" && apperr.Is(err, apperr.Unavailable):
 		v.SiteName = "政务服务网"
 	default:
 		return err
