@@ -16,6 +16,7 @@ package backup
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -330,7 +331,7 @@ func addFile(tw *tar.Writer, name, path string, now time.Time) (Part, error) {
 }
 
 func addBytes(tw *tar.Writer, name string, b []byte, now time.Time) (Part, error) {
-	return addReader(tw, name, int64(len(b)), strings.NewReader(string(b)), now)
+	return addReader(tw, name, int64(len(b)), bytes.NewReader(b), now)
 }
 
 func addReader(tw *tar.Writer, name string, size int64, r io.Reader, now time.Time) (Part, error) {

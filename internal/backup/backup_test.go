@@ -290,6 +290,12 @@ func TestRoundTripWhileWriting(t *testing.T) {
 			if !verified || got.Counts["cases"] != m.Counts["cases"] {
 				t.Errorf("restore verified %v, manifest %v", verified, got.Counts)
 			}
+			// A second restore onto it is refused: PostgreSQL only into an
+			// empty database, SQLite only with Force.
+			if _, err := backup.Restore(ctx, archive, backup.Target{DSN: dst, Files: files, Work: t.TempDir(), Now: time.Now()}); err == nil ||
+				!strings.Contains(err.Error(), map[string]string{"sqlite": "--force", "postgres": "不是空的"}[dialect]) {
+				t.Errorf("a restore onto the restored database: %v", err)
+			}
 			db := open(t, dst)
 			verify(t, db)
 			t.Logf("restore: %v", time.Since(start))

@@ -43,12 +43,12 @@ type Target struct {
 	PGRestore string // "": found as PGDump is
 }
 
-// Restore checks the archive at path whole (manifest, sizes, checksums,
-// the database's own integrity check and row counts, t.Verify) and only
-// then restores it: files first (they are content-addressed, so a file
-// restored by an attempt that fails later changes nothing anybody sees),
-// the database last, by a rename on SQLite and in one transaction on
-// PostgreSQL.
+// Restore checks the archive at path whole (manifest, sizes, checksums;
+// on SQLite also the database's integrity check, row counts and t.Verify)
+// and only then restores it: files first (they are content-addressed, so a
+// file restored by an attempt that fails later changes nothing anybody
+// sees), the database last, by a rename on SQLite and in one transaction
+// on PostgreSQL, where the counts and t.Verify are checked after.
 func Restore(ctx context.Context, path string, t Target) (Manifest, error) {
 	pg := store.IsPostgresURL(t.DSN)
 	sqlitePath := strings.TrimPrefix(t.DSN, "sqlite:")
@@ -215,7 +215,11 @@ func unpack(path, work string) (Manifest, error) {
 	if m.Keys != nil {
 		want[keysName] = *m.Keys
 	}
-	if len(want) != len(m.Files)+1+len(m.Keys.list()) {
+	parts := len(m.Files) + 1
+	if m.Keys != nil {
+		parts++
+	}
+	if len(want) != parts {
 		return m, damaged("清单中有重复的条目")
 	}
 	for name, p := range want {
@@ -235,13 +239,6 @@ func unpack(path, work string) (Manifest, error) {
 		}
 	}
 	return m, nil
-}
-
-func (p *Part) list() []Part {
-	if p == nil {
-		return nil
-	}
-	return []Part{*p}
 }
 
 // validName admits only the members a backup has, so that no name can
