@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +20,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/zwfw/zwfw/internal/audit"
 	"github.com/zwfw/zwfw/internal/backup"
@@ -454,6 +458,60 @@ func offset(t *testing.T, archive []byte, prefix string) int64 {
 		}
 		if strings.HasPrefix(h.Name, prefix) {
 			return r.Size() - int64(r.Len())
+		}
+	}
+}
+
+// With the files in S3 the backup copies the bucket's objects, and a
+// restore puts them into another bucket: one archive restores the site
+// anywhere.
+func TestS3Files(t *testing.T) {
+	ctx := context.Background()
+	backend := s3mem.New()
+	for _, b := range []string{"site-a", "site-b"} {
+		if err := backend.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	defer srv.Close()
+	bucket := func(name string) *filestore.S3 {
+		s, err := filestore.NewS3(ctx, filestore.S3Config{Endpoint: srv.URL, Region: "us-east-1", Bucket: name,
+			AccessKey: "zwfw-test", SecretKey: "zwfw-test-secret", PathStyle: true, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	from, to := bucket("site-a"), bucket("site-b")
+	for _, content := range []string{"%PDF-1.7 一", "%PDF-1.7 二"} {
+		if _, err := from.Put(ctx, strings.NewReader(content), 1<<20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := storetest.SQLite(t)
+	chain, _ := chainhash.Parse(chainKey)
+	db.SetChainKeys(chain)
+	if err := audit.Record(ctx, db, audit.Entry{At: time.Now(), Actor: "命令行", Action: "config"}); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "zwfw.tar")
+	m, err := backup.Create(ctx, backup.Source{DB: db, Files: from, Now: time.Now()}, archive)
+	if err != nil || len(m.Files) != 2 {
+		t.Fatalf("backup: %d files, %v", len(m.Files), err)
+	}
+	dst := filepath.Join(t.TempDir(), "zwfw.db")
+	if _, err := backup.Restore(ctx, archive, backup.Target{DSN: dst, Files: to, Work: filepath.Dir(dst), Now: time.Now(),
+		Verify: func(_ context.Context, db *store.DB) error { return check(db) }}); err != nil {
+		t.Fatal(err)
+	}
+	want, got := stored(t, from), stored(t, to)
+	if len(got) != 2 || len(want) != 2 {
+		t.Fatalf("restored %v from %v", got, want)
+	}
+	for sum := range want {
+		if got[sum] != sum {
+			t.Errorf("file %s restored as %q", sum, got[sum])
 		}
 	}
 }
