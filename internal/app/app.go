@@ -119,6 +119,9 @@ func commands() []command {
 		{"keys rotate", "把全部已加密的个人信息改用当前加密密钥（ZWFW_DATA_KEYS 的第一个）重新加密；可中断后重跑", userFlags, nil, runKeysRotate},
 		{"keys", "生成一组新的密钥（ZWFW_DATA_KEYS、ZWFW_INDEX_KEY、ZWFW_AUDIT_KEYS）", nil, nil, runKeys},
 		{"serve", "生产环境启动：SQLite 文件或 PostgreSQL", serveFlags, nil, runServe},
+		// Backup and restore (issue 13): internal/app/backup.go, docs/OPERATIONS.md.
+		{"backup", "备份数据库（运行中即可，取同一时刻的快照；PostgreSQL 使用 pg_dump）和全部上传文件，写入一个 tar 文件；默认不含密钥", append(backupFlags, "with-keys"), []string{"文件"}, runBackup},
+		{"restore", "从备份文件恢复：先完整校验，再恢复到空的数据库（SQLite 已有数据须加 --force）和文件存储", append(backupFlags, "force"), []string{"文件"}, runRestore},
 		{"migrate", "执行待执行的数据库迁移", []string{"db", "log-format", "log-level", "sqlite-synchronous"}, nil, runMigrate},
 		{"jobs", "查看后台任务：各状态数量与失败的任务", []string{"db", "log-format", "log-level"}, nil, runJobs},
 		{"catalog import", "导入事项目录及其一件事（.xlsx、.csv 或 .json；.csv 只含事项）：全部无误才导入，有误则逐行报告、不作任何更改", dbFlags, []string{"文件"}, runCatalogImport},

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/chainhash"
@@ -22,6 +23,7 @@ import (
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/sms"
+	"github.com/zwfw/zwfw/internal/store"
 )
 
 // keysFromConfig parses the personal-data keys; serve cannot run without them.
@@ -278,39 +280,46 @@ func runAuditVerify(ctx context.Context, env *environment) error {
 		return err
 	}
 	defer g.Close()
-	r, err := casework.CheckIntegrity(ctx, g.DB, env.cfg.AuditCheckpoint, g.Clock.Now())
+	return verifyRecords(ctx, g.DB, env.cfg.AuditCheckpoint, g.Clock.Now(), env.stdout)
+}
+
+// verifyRecords checks the audit log, every case's chain and the sharing
+// log under db's chain keys and reports what it found to w: zwfw audit
+// verify, and zwfw restore on the database it restores.
+func verifyRecords(ctx context.Context, db *store.DB, checkpoint string, now time.Time, w io.Writer) error {
+	r, err := casework.CheckIntegrity(ctx, db, checkpoint, now)
 	if err != nil {
 		return err
 	}
 	for _, b := range r.Log {
-		fmt.Fprintf(env.stdout, "审计日志第 %d 条：%s\n", b.ID, b.Reason)
+		fmt.Fprintf(w, "审计日志第 %d 条：%s\n", b.ID, b.Reason)
 	}
 	for _, b := range r.Broken {
 		if b.Seq == 0 {
-			fmt.Fprintf(env.stdout, "办件 %s：%s\n", b.Number, b.Reason)
+			fmt.Fprintf(w, "办件 %s：%s\n", b.Number, b.Reason)
 		} else {
-			fmt.Fprintf(env.stdout, "办件 %s 第 %d 个事件：%s\n", b.Number, b.Seq, b.Reason)
+			fmt.Fprintf(w, "办件 %s 第 %d 个事件：%s\n", b.Number, b.Seq, b.Reason)
 		}
 	}
 	for _, l := range r.Lost {
-		fmt.Fprintln(env.stdout, l)
+		fmt.Fprintln(w, l)
 	}
 	// The data-sharing access log (integration, issue 12) is chained with
 	// the same keys.
-	calls, sharing, err := integration.Verify(ctx, g.DB.Read(), g.DB.ChainKeys())
+	calls, sharing, err := integration.Verify(ctx, db.Read(), db.ChainKeys())
 	if err != nil {
 		return err
 	}
 	for _, b := range sharing {
-		fmt.Fprintf(env.stdout, "共享调用日志第 %d 条：%s\n", b.ID, b.Reason)
+		fmt.Fprintf(w, "共享调用日志第 %d 条：%s\n", b.ID, b.Reason)
 	}
-	fmt.Fprintf(env.stdout, "已核对审计日志 %d 条、办件 %d 件、共享调用日志 %d 条\n", r.Entries, r.Cases, calls)
+	fmt.Fprintf(w, "已核对审计日志 %d 条、办件 %d 件、共享调用日志 %d 条\n", r.Entries, r.Cases, calls)
 	if n := r.Problems() + len(sharing); n > 0 {
 		return fmt.Errorf("发现 %d 处记录被改动", n)
 	}
 	if r.Checkpoint != "" {
-		fmt.Fprintf(env.stdout, "已更新检查点 %s\n", r.Checkpoint)
+		fmt.Fprintf(w, "已更新检查点 %s\n", r.Checkpoint)
 	}
-	fmt.Fprintln(env.stdout, "全部记录完整，未发现改动。")
+	fmt.Fprintln(w, "全部记录完整，未发现改动。")
 	return nil
 }

@@ -92,6 +92,11 @@ type Config struct {
 	EvidencePeriod int
 	EvidenceOut    string
 
+	// Only for `zwfw backup` and `zwfw restore` (issue 13): put the keys
+	// in the backup; replace an existing SQLite database.
+	BackupWithKeys bool
+	RestoreForce   bool
+
 	// Only for zwfw generate.
 	GenerateCases int
 	GenerateSeed  uint64
@@ -404,6 +409,11 @@ var Settings = []Setting{
 		}},
 	{Env: "ZWFW_EVIDENCE_OUT", Flag: "out", Usage: "（仅 evidence export）写入证据包的目录（不存在则创建）",
 		set: func(c *Config, v string) error { c.EvidenceOut = v; return nil }},
+	// Backup and restore (issue 13): internal/backup.
+	{Env: "ZWFW_BACKUP_WITH_KEYS", Flag: "with-keys", Default: "false", Usage: "（仅 backup）把密钥也放进备份文件（备份文件一旦泄露，个人信息随之泄露；默认不放）",
+		set: func(c *Config, v string) error { return boolean(&c.BackupWithKeys, v) }},
+	{Env: "ZWFW_RESTORE_FORCE", Flag: "force", Default: "false", Usage: "（仅 restore）覆盖已有的 SQLite 数据库和密钥文件（原文件改名保留）；须先停止服务",
+		set: func(c *Config, v string) error { return boolean(&c.RestoreForce, v) }},
 	{Env: "ZWFW_RESET", Flag: "reset", Default: "false", Usage: "（仅 demo）删除已有演示数据，重新开始",
 		set: func(c *Config, v string) error { return boolean(&c.Reset, v) }},
 }
