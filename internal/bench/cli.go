@@ -34,10 +34,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	grace := fs.Duration("grace", 30*time.Second, "发完后等待未返回应答的时间，超时的计为错误")
 	asJSON := fs.Bool("json", false, "以 JSON 输出报告")
 	soak := fs.Bool("soak", false, "浸泡测试：先探测容量（或用 --capacity），再以容量的一半运行 --duration（默认 30m），每隔 --sample-every 读取服务端内存；有错误或内存增长则失败")
+	rampOnly := fs.Bool("ramp", false, "只探测容量：从 --ramp-start 起每步提高 25%，直到有错误或某操作的 p99 超过 --slo-p99")
 	capacity := fs.Float64("capacity", 0, "（--soak）已知容量（每秒操作数），不再探测")
-	rampStart := fs.Float64("ramp-start", 10, "（--soak）探测容量的起始速率")
-	rampStep := fs.Duration("ramp-step", 15*time.Second, "（--soak）探测容量时每个速率的持续时间")
-	slo := fs.Duration("slo-p99", time.Second, "（--soak）探测容量时各操作 p99 延迟的上限")
+	rampStart := fs.Float64("ramp-start", 10, "（--soak、--ramp）探测容量的起始速率")
+	rampStep := fs.Duration("ramp-step", 15*time.Second, "（--soak、--ramp）探测容量时每个速率的持续时间")
+	slo := fs.Duration("slo-p99", time.Second, "（--soak、--ramp）探测容量时各操作 p99 延迟的上限")
 	every := fs.Duration("sample-every", 30*time.Second, "（--soak）读取服务端内存的间隔")
 	metricsPath := fs.String("metrics-path", "/metrics", "（--soak）服务端指标页（读 process_resident_memory_bytes）")
 	pid := fs.Int("pid", 0, "（--soak）服务端进程号：改从 /proc/<pid>/status 读 RSS（服务端在本机时）")
@@ -90,13 +91,26 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opt := Options{Mix: m, BaselineRate: *baselineRate, Grace: *grace, Duration: *duration}
+	ramp := Ramp{Start: *rampStart, Factor: 1.25, Max: 5000, Step: *rampStep, SLO: *slo}
+	if *rampOnly {
+		c, steps := w.capacity(ctx, ramp, opt, stderr)
+		res := SoakResult{Capacity: c, Ramp: steps}
+		if *asJSON {
+			return writeJSON(stdout, struct {
+				Capacity float64    `json:"capacity"`
+				Ramp     []RampStep `json:"ramp"`
+			}{c, steps})
+		}
+		writeRamp(stdout, res)
+		return nil
+	}
 	if *soak {
-		var ramp []RampStep
+		var steps []RampStep
 		c := *capacity
 		if c <= 0 {
-			c, ramp = w.capacity(ctx, Ramp{Start: *rampStart, Factor: 1.25, Max: 5000, Step: *rampStep, SLO: *slo}, opt, stderr)
+			c, steps = w.capacity(ctx, ramp, opt, stderr)
 			if c == 0 {
-				return fmt.Errorf("探测容量：起始速率每秒 %.1f 个操作已不达标（%s），请用更小的 --ramp-start", *rampStart, ramp[0].Why)
+				return fmt.Errorf("探测容量：起始速率每秒 %.1f 个操作已不达标（%s），请用更小的 --ramp-start", *rampStart, steps[0].Why)
 			}
 		}
 		opt.Rate = c / 2
@@ -106,7 +120,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "浸泡测试：容量每秒 %.1f 个操作，以其一半（%.1f）运行 %s\n", c, opt.Rate, opt.Duration)
 		res := w.soak(ctx, opt, *every, mem, stderr)
-		res.Capacity, res.Ramp = c, ramp
+		res.Capacity, res.Ramp = c, steps
 		if *asJSON {
 			err = writeJSON(stdout, res)
 		} else {
@@ -219,7 +233,8 @@ func width(s string) int {
 	return n
 }
 
-func writeSoak(out io.Writer, target string, s SoakResult) error {
+// writeRamp prints the capacity search.
+func writeRamp(out io.Writer, s SoakResult) {
 	if len(s.Ramp) > 0 {
 		fmt.Fprintln(out, "容量探测：")
 		for _, st := range s.Ramp {
@@ -230,7 +245,12 @@ func writeSoak(out io.Writer, target string, s SoakResult) error {
 			fmt.Fprintf(out, "  每秒 %.1f 个操作：最慢操作 p99 %s，错误 %d，%s\n", st.Rate, round(st.P99), st.Errors, verdict)
 		}
 	}
-	fmt.Fprintf(out, "容量：每秒 %.1f 个操作；浸泡速率：每秒 %.1f 个\n", s.Capacity, s.Run.Rate)
+	fmt.Fprintf(out, "容量：每秒 %.1f 个操作\n", s.Capacity)
+}
+
+func writeSoak(out io.Writer, target string, s SoakResult) error {
+	writeRamp(out, s)
+	fmt.Fprintf(out, "浸泡速率：每秒 %.1f 个操作\n", s.Run.Rate)
 	if err := writeRun(out, target, s.Run); err != nil {
 		return err
 	}
