@@ -175,8 +175,8 @@ func lookupClient(base string) *http.Client {
 	if ip := net.ParseIP(u.Hostname()); err == nil && (ip != nil && ip.IsLoopback() || u.Hostname() == "localhost") {
 		var next atomic.Uint32
 		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			n := next.Add(1) % 65000
-			d := net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 1, byte(n>>8), byte(n&0xff+1))}}
+			n := next.Add(1)
+			d := net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 1, byte(n>>8), byte(n))}}
 			return d.DialContext(ctx, "tcp4", addr)
 		}
 	}
