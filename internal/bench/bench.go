@@ -219,13 +219,15 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(rank, 0), len(sorted)-1)]
 }
 
-// workloadP99 is the worst p99 among the workload's operations.
-func (r Result) workloadP99() time.Duration {
+// workloadP99 is the worst p99 among the workload's operations, and
+// whose it is.
+func (r Result) workloadP99() (time.Duration, Op) {
 	var worst time.Duration
+	var op Op
 	for _, s := range r.Ops {
-		if s.Op != Baseline {
-			worst = max(worst, s.P99)
+		if s.Op != Baseline && s.P99 > worst {
+			worst, op = s.P99, s.Op
 		}
 	}
-	return worst
+	return worst, op
 }

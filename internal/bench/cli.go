@@ -242,7 +242,7 @@ func writeRamp(out io.Writer, s SoakResult) {
 			if !st.Held {
 				verdict = "未达标：" + st.Why
 			}
-			fmt.Fprintf(out, "  每秒 %.1f 个操作：最慢操作 p99 %s，错误 %d，%s\n", st.Rate, round(st.P99), st.Errors, verdict)
+			fmt.Fprintf(out, "  每秒 %.1f 个操作：最慢的是%s，p99 %s；错误 %d；%s\n", st.Rate, st.Worst.Name(), round(st.P99), st.Errors, verdict)
 		}
 	}
 	fmt.Fprintf(out, "容量：每秒 %.1f 个操作\n", s.Capacity)

@@ -29,6 +29,7 @@ type RampStep struct {
 	Rate   float64       `json:"rate"`
 	Errors int           `json:"errors"`
 	P99    time.Duration `json:"worst_p99_ns"`
+	Worst  Op            `json:"worst_op"` // whose p99 it is
 	Held   bool          `json:"held"`
 	Why    string        `json:"why,omitempty"`
 }
@@ -40,12 +41,13 @@ func (w *workload) capacity(ctx context.Context, ramp Ramp, opt Options, progres
 		o := opt
 		o.Rate, o.Duration = rate, ramp.Step
 		r := w.run(ctx, o)
-		s := RampStep{Rate: rate, Errors: r.Errors, P99: r.workloadP99()}
+		s := RampStep{Rate: rate, Errors: r.Errors}
+		s.P99, s.Worst = r.workloadP99()
 		switch {
 		case r.Errors > 0:
 			s.Why = fmt.Sprintf("%d 个错误", r.Errors)
 		case s.P99 > ramp.SLO:
-			s.Why = fmt.Sprintf("最慢操作的 p99 为 %s，超过 %s", round(s.P99), ramp.SLO)
+			s.Why = fmt.Sprintf("%s的 p99 为 %s，超过 %s", s.Worst.Name(), round(s.P99), ramp.SLO)
 		case r.MaxIssueLag > ramp.SLO:
 			s.Why = fmt.Sprintf("压测端未能按时发出（最晚晚了 %s）", round(r.MaxIssueLag))
 		default:
@@ -54,7 +56,7 @@ func (w *workload) capacity(ctx context.Context, ramp Ramp, opt Options, progres
 		}
 		steps = append(steps, s)
 		if s.Held {
-			fmt.Fprintf(progress, "探测容量：每秒 %.1f 个操作：达标（最慢操作 p99 %s）\n", rate, round(s.P99))
+			fmt.Fprintf(progress, "探测容量：每秒 %.1f 个操作：达标（最慢的%s p99 %s）\n", rate, s.Worst.Name(), round(s.P99))
 		} else {
 			fmt.Fprintf(progress, "探测容量：每秒 %.1f 个操作：未达标（%s）\n", rate, s.Why)
 			break
