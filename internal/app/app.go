@@ -19,6 +19,7 @@ import (
 
 	"github.com/zwfw/zwfw/internal/api"
 	"github.com/zwfw/zwfw/internal/apperr"
+	"github.com/zwfw/zwfw/internal/bench"
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/chainhash"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -143,6 +144,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		printHelp(stdout)
 		return nil
 	}
+	// The load harness (issue 13): internal/bench, with flags of its own
+	// (it talks to a running instance over HTTP and reads no configuration).
+	if args[0] == "bench" {
+		err := bench.Main(ctx, args[1:], stdout, stderr)
+		if u, ok := errors.AsType[bench.UsageError](err); ok {
+			return usageError{u}
+		}
+		return err
+	}
 	for _, c := range commands() {
 		// A command's name is one word ("serve") or two ("catalog import").
 		words := len(strings.Fields(c.name))
@@ -219,6 +229,7 @@ func printHelp(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(w, "  bench           对运行中的演示实例施加恒定速率的混合负载（--soak 为 30 分钟浸泡测试），报告吞吐量、延迟分位数和与基线之比")
 	fmt.Fprintln(w, "  help            显示帮助；zwfw <命令> -h 显示该命令的参数")
 }
 

@@ -283,13 +283,25 @@ func (c *Client) receipt(req *http.Request, a Applicant, want int) (Receipt, err
 		return Receipt{}, err
 	}
 	if resp.StatusCode != want {
-		return Receipt{}, fmt.Errorf("%s %s: status %d: %s", req.Method, req.URL.Path, resp.StatusCode, body)
+		return Receipt{}, &StatusError{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode, Body: string(body)}
 	}
 	var r Receipt
 	if err := json.Unmarshal(body, &r); err != nil {
 		return Receipt{}, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
 	}
 	return r, nil
+}
+
+// StatusError is an answer with another status than the one expected;
+// the load harness counts errors by their status.
+type StatusError struct {
+	Method, Path string
+	Status       int
+	Body         string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s %s: status %d: %s", e.Method, e.Path, e.Status, e.Body)
 }
 
 // Case fetches a case as its applicant sees it through the API.
