@@ -35,22 +35,34 @@ var (
 // the bytes as received. Drop an event id already processed afterwards:
 // a retry or redelivery repeats it.
 func VerifyWebhook(secret string, header http.Header, body []byte) error {
+	return VerifyWebhookAt(secret, header, body, time.Now())
+}
+
+// VerifyWebhookAt is VerifyWebhook with the receiver's clock reading now.
+func VerifyWebhookAt(secret string, header http.Header, body []byte, now time.Time) error {
 	ts, sig := header.Get(HeaderWebhookTimestamp), header.Get(HeaderWebhookSignature)
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if secret == "" || sig == "" || err != nil {
 		return ErrWebhookUnsigned
 	}
-	if d := time.Since(time.Unix(sec, 0)); d > WebhookTolerance || d < -WebhookTolerance {
+	if d := now.Sub(time.Unix(sec, 0)); d > WebhookTolerance || d < -WebhookTolerance {
 		return ErrWebhookTooOld
 	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	want := []byte(hex.EncodeToString(m.Sum(nil)))
+	want := []byte(WebhookSignature(secret, sec, body))
 	for part := range strings.SplitSeq(sig, ",") {
 		if _, got, ok := strings.Cut(strings.TrimSpace(part), "="); ok && hmac.Equal([]byte(got), want) {
 			return nil
 		}
 	}
 	return ErrWebhookBadSignature
+}
+
+// WebhookSignature is the hex HMAC-SHA256 of timestamp + "." + body under
+// secret: what the platform signs each delivery with.
+func WebhookSignature(secret string, timestamp int64, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(strconv.FormatInt(timestamp, 10)))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
 }

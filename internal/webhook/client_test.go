@@ -210,13 +210,9 @@ func TestScopesDecideEventsAndClientsKeepTheirOwn(t *testing.T) {
 
 // The Go client's check (client.VerifyWebhook, which imports nothing of
 // the platform) accepts what the platform signs, with either secret
-// during a rotation, and refuses what webhook.Verify refuses.
+// during a rotation, and refuses a changed body, a wrong secret and an
+// old timestamp.
 func TestClientVerifiesWhatThePlatformSigns(t *testing.T) {
-	if client.HeaderWebhookID != webhook.HeaderID || client.HeaderWebhookEvent != webhook.HeaderEvent ||
-		client.HeaderWebhookTimestamp != webhook.HeaderTimestamp || client.HeaderWebhookSignature != webhook.HeaderSignature ||
-		client.WebhookTolerance != webhook.Tolerance {
-		t.Fatal("the client's headers or tolerance differ from the platform's")
-	}
 	sign := func(at time.Time, body []byte) http.Header {
 		h := http.Header{}
 		h.Set(webhook.HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
