@@ -209,14 +209,16 @@ func ValidSHA256(s string) bool {
 // Inspect describes content held in memory as Put would store it: its
 // type detected from the bytes (ErrType for anything but PDF, JPEG and
 // PNG), its size (ErrTooLarge beyond maxBytes) and its SHA-256.
+// The type is checked first, as spool does, so that the same file gets the
+// same refusal whichever way it came.
 func Inspect(data []byte, maxBytes int64) (Object, error) {
-	if int64(len(data)) > maxBytes {
-		return Object{}, tooLarge(maxBytes, fmt.Errorf("filestore: content of %d bytes", len(data)))
-	}
 	head := data[:min(len(data), sniffLen)]
 	ctype := DetectType(head)
 	if ctype == "" {
 		return Object{}, userError(ErrType, "", fmt.Errorf("filestore: refused content (%d leading bytes %x)", len(head), head))
+	}
+	if int64(len(data)) > maxBytes {
+		return Object{}, tooLarge(maxBytes, fmt.Errorf("filestore: content of %d bytes", len(data)))
 	}
 	sum := sha256.Sum256(data)
 	return Object{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)), ContentType: ctype}, nil

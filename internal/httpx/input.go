@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -141,25 +142,61 @@ func checkRequest(r *http.Request, multiLine MultiLineFunc) error {
 			}
 		}
 	case "application/json":
-		// JSON bodies are small (the default body limit); one copy is
-		// decoded here to see the strings behind \u escapes, and the
-		// handler reads the other.
-		body, err := io.ReadAll(r.Body)
-		r.Body.Close()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if err != nil {
-			return err
+		return checkJSONBody(r, multiLine)
+	default:
+		// The API's handlers decode JSON whatever the Content-Type says
+		// (`text/plain`, none): a body that begins like JSON is checked
+		// as JSON. Other bodies (a result file) are not read here.
+		if !IsAPI(r) {
+			return nil
 		}
-		if !utf8.Valid(body) {
-			return CheckText("", "\xff", false)
+		br := bufio.NewReader(r.Body)
+		var lead []byte
+		for {
+			b, err := br.ReadByte()
+			if err != nil {
+				break
+			}
+			lead = append(lead, b)
+			if b != ' ' && b != '\t' && b != '\n' && b != '\r' {
+				break
+			}
 		}
-		var v any
-		if json.Unmarshal(body, &v) != nil {
-			return nil // not JSON: the handler says so
+		body := struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(lead), br), r.Body}
+		r.Body = body
+		if len(lead) > 0 && (lead[len(lead)-1] == '{' || lead[len(lead)-1] == '[') {
+			return checkJSONBody(r, multiLine)
 		}
-		return checkJSON(r, "", v, multiLine)
 	}
 	return nil
+}
+
+// checkJSONBody reads the body of r (leaving a copy for the handler) and
+// checks its first JSON value.
+func checkJSONBody(r *http.Request, multiLine MultiLineFunc) error {
+	// JSON bodies are small (the default body limit); one copy is
+	// decoded here to see the strings behind \u escapes, and the
+	// handler reads the other.
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(body) {
+		return CheckText("", "\xff", false)
+	}
+	// The first value, as the handlers' json.Decoder reads it: a
+	// whole-body Unmarshal fails on anything after it, and used to let
+	// `{"title":"\u0000"} x` through unchecked.
+	var v any
+	if json.NewDecoder(bytes.NewReader(body)).Decode(&v) != nil {
+		return nil // not JSON: the handler says so
+	}
+	return checkJSON(r, "", v, multiLine)
 }
 
 func parseError(err error) error {
