@@ -606,8 +606,13 @@ func FuzzParseIDCard(f *testing.F) {
 		if got.Birth.Format("20060102") != n[6:14] || got.Birth.Year() < 1870 || got.Birth.After(date(2025, 6, 15)) {
 			t.Fatalf("accepted %q with birth %v", n, got.Birth)
 		}
-		if name, ok := Region(n[:6]); !ok || name == "" {
+		// A listed region, or a foreigner's permanent residence card (2023):
+		// 9, a mainland province, a nationality (not checked).
+		if name, ok := Region(n[:6]); (!ok || name == "") && (n[0] != '9' || n[1:3] < "11" || n[1:3] > "65") {
 			t.Fatalf("accepted %q with region %q", n, n[:6])
+		}
+		if _, ok := Region(n[1:3] + "0000"); n[0] == '9' && !ok {
+			t.Fatalf("accepted %q, a residence card of no province", n)
 		}
 		if got.Region != n[:6] || got.Female != ((n[16]-'0')%2 == 0) {
 			t.Fatalf("accepted %q as %+v", n, got)
