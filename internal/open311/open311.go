@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apikey"
 	"github.com/zwfw/zwfw/internal/apperr"
@@ -380,9 +379,6 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, format string) e
 	return georeport.Write(w, format, http.StatusOK, georeport.Tokens(georeport.Token{ID: p.Number, Token: p.Number}))
 }
 
-// maxDescription is the specification's limit on a description.
-const maxDescription = 4000
-
 // create files a complaint for a client with a key of the open311 scope:
 // service_code, a location (lat and long, or address_string), the
 // description, and the person's name and phone, so that the unit can
@@ -406,10 +402,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, format string) 
 	return georeport.Write(w, format, http.StatusOK, georeport.CreatedList(georeport.Created{ID: c.Number, ServiceNotice: georeport.Text(notice(cat))}))
 }
 
-// filing reads a POST into a complaint's filing. What the specification
-// makes optional but a complaint needs — a description, and the phone
-// the unit calls back on — is refused (400) when missing, with a message
-// that names the parameter.
+// filing reads a POST into a complaint's filing: the service_code's
+// category here, then the other parameters (georeport.ReadSubmission,
+// fuzzed where no database is linked).
 func (h *Handler) filing(ctx context.Context, r *http.Request) (complaint.Filing, complaint.Category, error) {
 	var n complaint.Filing
 	code := param(r, "service_code")
@@ -420,50 +415,12 @@ func (h *Handler) filing(ctx context.Context, r *http.Request) (complaint.Filing
 	if err != nil {
 		return n, cat, err
 	}
-	n.CategoryID = cat.ID
-	lat, long := param(r, "lat"), param(r, "long")
-	n.Address = param(r, "address_string")
-	switch {
-	case lat != "" || long != "":
-		if lat == "" || long == "" {
-			return n, cat, georeport.Invalid("参数 lat 和 long 须同时提供。")
-		}
-		la, err := georeport.ParseCoordinate("lat", lat, 90)
-		if err != nil {
-			return n, cat, err
-		}
-		lo, err := georeport.ParseCoordinate("long", long, 180)
-		if err != nil {
-			return n, cat, err
-		}
-		n.Lat, n.Lng = &la, &lo
-	case n.Address == "" && param(r, "address_id") != "":
-		return n, cat, georeport.Invalid("本平台没有地址库，不支持 address_id：请提供 lat 和 long，或 address_string。")
-	case n.Address == "":
-		return n, cat, georeport.Invalid("缺少位置：请提供 lat 和 long，或 address_string。")
+	sub, err := georeport.ReadSubmission(func(name string) string { return param(r, name) })
+	if err != nil {
+		return n, cat, err
 	}
-	n.Description = param(r, "description")
-	if n.Description == "" {
-		return n, cat, georeport.Invalid("缺少参数 description：请描述诉求的具体情况。")
-	}
-	if utf8.RuneCountInString(n.Description) > maxDescription {
-		return n, cat, georeport.Invalid("参数 description 不能超过 %d 个字。", maxDescription)
-	}
-	n.Title = title(n.Description)
-	if media := param(r, "media_url"); media != "" {
-		if !strings.HasPrefix(media, "https://") && !strings.HasPrefix(media, "http://") || len(media) > 2000 {
-			return n, cat, georeport.Invalid("参数 media_url 应为 http 或 https 地址（不超过 2000 个字符）。")
-		}
-		// Kept with the description for the unit to open; the platform
-		// fetches nothing from it (a URL is not a file it can vouch for).
-		n.Description += "\n\n图片链接：" + media
-	}
-	// Chinese names put the family name first.
-	n.Name = strings.TrimSpace(param(r, "last_name") + param(r, "first_name"))
-	n.Mobile = param(r, "phone")
-	if n.Mobile == "" {
-		return n, cat, georeport.Invalid("缺少参数 phone：承办单位须电话联系诉求人，请提供手机号。")
-	}
+	n = complaint.Filing{CategoryID: cat.ID, Title: sub.Title, Description: sub.Description, Address: sub.Address,
+		Lat: sub.Lat, Lng: sub.Long, Name: sub.Name, Mobile: sub.Phone}
 	district, err := h.regions.District(ctx)
 	if err != nil {
 		return n, cat, err
@@ -472,17 +429,6 @@ func (h *Handler) filing(ctx context.Context, r *http.Request) (complaint.Filing
 	// (or the district's routing rule) sends it on.
 	n.RegionCode = district.Code
 	return n, cat, nil
-}
-
-// title is the first line of the description, shortened to what a
-// complaint's title holds.
-func title(description string) string {
-	line, _, _ := strings.Cut(description, "\n")
-	line = strings.TrimSpace(line)
-	if utf8.RuneCountInString(line) <= 40 {
-		return line
-	}
-	return string([]rune(line)[:39]) + "…"
 }
 
 // maxUpdates is the most updates one answer lists.

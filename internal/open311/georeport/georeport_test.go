@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -263,4 +265,90 @@ func FuzzParseCoordinate(f *testing.F) {
 			t.Fatalf("ParseCoordinate(%q) = %v, written %q, read back %v, %v", s, v, georeport.Coord(&v).String(), back, err)
 		}
 	})
+}
+
+// FuzzParsePeriod: start_date and end_date as a client sends them give a
+// period that begins before it ends, spans at most 90 days and keeps the
+// dates given, or a refusal in Chinese.
+func FuzzParsePeriod(f *testing.F) {
+	f.Add("2026-12-01", "2026-12-07T08:00:00+08:00")
+	f.Add("", "2026-12-07")
+	f.Add("2026-12-07", "")
+	f.Add("2026-01-01", "2026-12-31")
+	f.Add("9999-12-31T23:59:59Z", "")
+	f.Add("0000-01-01", "")
+	now := time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, start, end string) {
+		p, err := georeport.ParsePeriod(start, end, now, 24*time.Hour)
+		if err != nil {
+			if apperr.CodeOf(err) != apperr.Invalid || !hasHan(apperr.MessageOf(err)) {
+				t.Fatalf("ParsePeriod(%q, %q): %v is not a refusal", start, end, err)
+			}
+			return
+		}
+		if !p.End.After(p.Start) || p.End.Sub(p.Start) > georeport.MaxSpan {
+			t.Fatalf("ParsePeriod(%q, %q) = %v … %v", start, end, p.Start, p.End)
+		}
+		if s, err := georeport.ParseTime("start_date", start); err == nil && !s.Equal(p.Start) {
+			t.Fatalf("start_date %q read as %v", start, p.Start)
+		}
+		if e, err := georeport.ParseTime("end_date", end); err == nil && !e.Equal(p.End) {
+			t.Fatalf("end_date %q read as %v", end, p.End)
+		}
+	})
+}
+
+// FuzzReadSubmission: a POST service request is anyone's form. It is
+// refused in Chinese, or read as a complaint needs it: a location (both
+// coordinates in range, or an address), a description within the limit
+// whose title is its first line, at most 40 characters, and a phone.
+func FuzzReadSubmission(f *testing.F) {
+	f.Add("33.7288", "113.3021", "", "路灯不亮\n已经三天了", "", "13800138000", "https://example.org/a.jpg")
+	f.Add("", "", "湛河区光明路", "井盖缺失", "张", "13800138000", "")
+	f.Add("91", "0", "", "x", "", "1", "ftp://x")
+	f.Add("", "", "", "x", "", "1", "")
+	f.Add("1e2", "NaN", "a", strings.Repeat("长", 4001), "", "", "")
+	f.Fuzz(func(t *testing.T, lat, long, address, description, name, phone, media string) {
+		form := map[string]string{"lat": lat, "long": long, "address_string": address, "description": description,
+			"last_name": name, "phone": phone, "media_url": media}
+		for _, v := range form {
+			if !utf8.ValidString(v) {
+				t.Skip("refused before: the middleware lets no invalid UTF-8 through (FuzzCheckRequest)")
+			}
+		}
+		param := func(k string) string { return strings.TrimSpace(form[k]) }
+		n, err := georeport.ReadSubmission(param)
+		if err != nil {
+			if apperr.CodeOf(err) != apperr.Invalid || !hasHan(apperr.MessageOf(err)) {
+				t.Fatalf("%v is not a refusal", err)
+			}
+			return
+		}
+		switch {
+		case (n.Lat == nil) != (n.Long == nil):
+			t.Fatalf("one coordinate: %+v", n)
+		case n.Lat != nil && (*n.Lat < -90 || *n.Lat > 90 || *n.Long < -180 || *n.Long > 180):
+			t.Fatalf("coordinates out of range: %v %v", *n.Lat, *n.Long)
+		case n.Lat == nil && n.Address == "":
+			t.Fatalf("no location: %+v", n)
+		case n.Phone == "" || param("description") == "" || utf8.RuneCountInString(param("description")) > georeport.MaxDescription:
+			t.Fatalf("accepted %+v", n)
+		case !strings.HasPrefix(n.Description, param("description")):
+			t.Fatalf("description %q kept as %q", param("description"), n.Description)
+		case utf8.RuneCountInString(n.Title) > 40 || strings.Contains(n.Title, "\n"):
+			t.Fatalf("title %q", n.Title)
+		}
+		if first, _, _ := strings.Cut(param("description"), "\n"); !strings.HasPrefix(strings.TrimSpace(first), strings.TrimSuffix(n.Title, "…")) {
+			t.Fatalf("title %q is not the first line of %q", n.Title, param("description"))
+		}
+	})
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }

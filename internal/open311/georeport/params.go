@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/clock"
@@ -131,4 +132,80 @@ func ParseCoordinate(name, v string, limit float64) (float64, error) {
 		return 0, Invalid("参数 %s 应为 -%g 到 %g 之间的十进制数（WGS84）。", name, limit, limit)
 	}
 	return f, nil
+}
+
+// MaxDescription is the specification's limit on a description.
+const MaxDescription = 4000
+
+// Submission is a POST service request's parameters, read and checked;
+// the service_code is the caller's to look up first.
+type Submission struct {
+	Lat, Long   *float64 // both or neither
+	Address     string
+	Description string // with the media_url appended, for the unit to open
+	Title       string // the description's first line, shortened
+	Name, Phone string
+}
+
+// ReadSubmission reads a POST service request through param (a form
+// value, trimmed). What the specification makes optional but a complaint
+// needs — a description, and the phone the unit calls back on — is
+// refused when missing, with a message that names the parameter.
+func ReadSubmission(param func(string) string) (Submission, error) {
+	var n Submission
+	lat, long := param("lat"), param("long")
+	n.Address = param("address_string")
+	switch {
+	case lat != "" || long != "":
+		if lat == "" || long == "" {
+			return n, Invalid("参数 lat 和 long 须同时提供。")
+		}
+		la, err := ParseCoordinate("lat", lat, 90)
+		if err != nil {
+			return n, err
+		}
+		lo, err := ParseCoordinate("long", long, 180)
+		if err != nil {
+			return n, err
+		}
+		n.Lat, n.Long = &la, &lo
+	case n.Address == "" && param("address_id") != "":
+		return n, Invalid("本平台没有地址库，不支持 address_id：请提供 lat 和 long，或 address_string。")
+	case n.Address == "":
+		return n, Invalid("缺少位置：请提供 lat 和 long，或 address_string。")
+	}
+	n.Description = param("description")
+	if n.Description == "" {
+		return n, Invalid("缺少参数 description：请描述诉求的具体情况。")
+	}
+	if utf8.RuneCountInString(n.Description) > MaxDescription {
+		return n, Invalid("参数 description 不能超过 %d 个字。", MaxDescription)
+	}
+	n.Title = title(n.Description)
+	if media := param("media_url"); media != "" {
+		if !strings.HasPrefix(media, "https://") && !strings.HasPrefix(media, "http://") || len(media) > 2000 {
+			return n, Invalid("参数 media_url 应为 http 或 https 地址（不超过 2000 个字符）。")
+		}
+		// Kept with the description for the unit to open; the platform
+		// fetches nothing from it (a URL is not a file it can vouch for).
+		n.Description += "\n\n图片链接：" + media
+	}
+	// Chinese names put the family name first.
+	n.Name = strings.TrimSpace(param("last_name") + param("first_name"))
+	n.Phone = param("phone")
+	if n.Phone == "" {
+		return n, Invalid("缺少参数 phone：承办单位须电话联系诉求人，请提供手机号。")
+	}
+	return n, nil
+}
+
+// title is the first line of the description, shortened to what a
+// complaint's title holds.
+func title(description string) string {
+	line, _, _ := strings.Cut(description, "\n")
+	line = strings.TrimSpace(line)
+	if utf8.RuneCountInString(line) <= 40 {
+		return line
+	}
+	return string([]rune(line)[:39]) + "…"
 }
