@@ -1,8 +1,6 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -89,14 +87,8 @@ func (a *API) createComplaint(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Unavailable, "本实例未开放诉求接口。")
 	}
 	var in workOrder
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return apperr.New(apperr.TooLarge, "工单内容超过大小限制。")
-		}
-		return apperr.Wrap(apperr.Invalid, "工单应为 JSON 对象，字段见接口文档。", err)
+	if err := httpx.DecodeJSON(r.Body, &in, "工单应为 JSON 对象，字段见接口文档。"); err != nil {
+		return err
 	}
 	cat, err := a.complaints.CategoryByCode(r.Context(), in.Category)
 	if err != nil {

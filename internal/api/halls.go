@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -137,10 +136,8 @@ func (a *API) book(w http.ResponseWriter, r *http.Request) error {
 		ItemID   int64     `json:"item_id"`
 		StartsAt time.Time `json:"starts_at"`
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return apperr.Wrap(apperr.Invalid, `请求体应为 JSON：{"group_id": 1, "item_id": 2, "starts_at": "2026-12-08T09:00:00+08:00"}。`, err)
+	if err := httpx.DecodeJSON(r.Body, &in, `请求体应为 JSON：{"group_id": 1, "item_id": 2, "starts_at": "2026-12-08T09:00:00+08:00"}。`); err != nil {
+		return err
 	}
 	b, err := hs.Book(r.Context(), who, hall.BookInput{GroupID: in.GroupID, ItemID: in.ItemID, Start: in.StartsAt})
 	if err != nil {

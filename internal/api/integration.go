@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -164,10 +163,8 @@ type clientApplication struct {
 // integrationApply opens a case for a person (cases.create).
 func (a *API) integrationApply(w http.ResponseWriter, r *http.Request, call *integration.Call) error {
 	var in clientApplication
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return bodyError(err)
+	if err := httpx.DecodeJSON(r.Body, &in, "请求格式不正确或不完整。"); err != nil {
+		return err
 	}
 	it, _, err := a.catalog.Published(r.Context(), in.ItemID)
 	if err != nil {
@@ -254,10 +251,8 @@ type clientStep struct {
 // domain methods as the department's staff.
 func (a *API) integrationStep(w http.ResponseWriter, r *http.Request, call *integration.Call) error {
 	var in clientStep
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return bodyError(err)
+	if err := httpx.DecodeJSON(r.Body, &in, "请求格式不正确或不完整。"); err != nil {
+		return err
 	}
 	c, err := a.clientCase(r.Context(), call, r.PathValue("number"), integration.DataCases)
 	if err != nil {

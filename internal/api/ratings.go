@@ -1,8 +1,6 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -169,14 +167,8 @@ func (a *API) rate(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.NotFound, "没有找到该评价邀请。")
 	}
 	var in rateIn
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return apperr.New(apperr.TooLarge, "评价内容超过大小限制。")
-		}
-		return apperr.Wrap(apperr.Invalid, "评价应为 JSON 对象：level、scores、comment。", err)
+	if err := httpx.DecodeJSON(r.Body, &in, "评价应为 JSON 对象：level、scores、comment。"); err != nil {
+		return err
 	}
 	scores := map[string]rating.Level{}
 	for k, v := range in.Scores {

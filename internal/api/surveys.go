@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -86,10 +85,8 @@ func (a *API) answerSurvey(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Answers []answerIn `json:"answers"`
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return apperr.Wrap(apperr.Invalid, `请求体应为 JSON：{"answers": [{"choices": [0]}, {"scale": 5}, {"text": "…"}]}，每题一项。`, err)
+	if err := httpx.DecodeJSON(r.Body, &in, `请求体应为 JSON：{"answers": [{"choices": [0]}, {"scale": 5}, {"text": "…"}]}，每题一项。`); err != nil {
+		return err
 	}
 	answers := make([]survey.Answer, len(in.Answers))
 	for i, x := range in.Answers {

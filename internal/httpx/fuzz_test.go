@@ -10,9 +10,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/httpx"
 )
 
@@ -154,4 +156,72 @@ func checkJSON(t *testing.T, field string, v any) {
 			checkJSON(t, k, e)
 		}
 	}
+}
+
+// fuzzBody has a field of each kind the API's bodies have (a 工单, an
+// integration client's application and step, a rating, a booking, survey
+// answers): strings, pointers to numbers, maps, lists of objects, a time.
+type fuzzBody struct {
+	ExternalID string            `json:"external_id"`
+	Lat        *float64          `json:"lat"`
+	ItemID     int64             `json:"item_id"`
+	Answers    map[string]string `json:"answers"`
+	Scores     map[string]int    `json:"scores"`
+	Materials  []struct {
+		Position int    `json:"position"`
+		Data     string `json:"data"`
+	} `json:"materials"`
+	Approve  bool      `json:"approve"`
+	Choices  []int     `json:"choices"`
+	StartsAt time.Time `json:"starts_at"`
+}
+
+// Every JSON body of the API is read by DecodeJSON. What it accepts is
+// one JSON value of known fields, no longer than the limit, and encodes
+// again to what reads back the same; what it refuses is invalid, with the
+// handler's Chinese message, or too large only beyond the limit.
+func FuzzDecodeJSON(f *testing.F) {
+	const limit = 4 << 10
+	f.Add([]byte(`{"external_id":"GD20261207001","lat":33.7,"answers":{"name":"张三"},"scores":{"speed":5}}`))
+	f.Add([]byte(`{"item_id":1,"materials":[{"position":0,"data":"JVBERi0="}],"approve":true}`))
+	f.Add([]byte(`{"starts_at":"2026-12-08T09:00:00+08:00","choices":[0,2]}`))
+	f.Add([]byte(`{"item_id":1} {"item_id":2}`))
+	f.Add([]byte(`{"unknown":1}`))
+	f.Add([]byte(`{"lat":1e400}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{"answers":{"a":"` + strings.Repeat("长", limit) + `"}}`))
+	const msg = "请求体应为 JSON 对象。"
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v fuzzBody
+		err := httpx.DecodeJSON(http.MaxBytesReader(nil, io.NopCloser(bytes.NewReader(data)), limit), &v, msg)
+		if err != nil {
+			switch apperr.CodeOf(err) {
+			case apperr.Invalid:
+				if apperr.MessageOf(err) != msg {
+					t.Fatalf("refused with %q", apperr.MessageOf(err))
+				}
+			case apperr.TooLarge:
+				if len(data) <= limit {
+					t.Fatalf("%d bytes refused as too large", len(data))
+				}
+			default:
+				t.Fatalf("refused with %v", err)
+			}
+			return
+		}
+		if len(data) > limit || !json.Valid(data) {
+			t.Fatalf("accepted %q", data)
+		}
+		out, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("accepted %q, which does not encode again: %v", data, err)
+		}
+		var again fuzzBody
+		if err := httpx.DecodeJSON(bytes.NewReader(out), &again, msg); err != nil {
+			t.Fatalf("%q re-encoded as %q, refused: %v", data, out, err)
+		}
+		if out2, _ := json.Marshal(again); !bytes.Equal(out, out2) {
+			t.Fatalf("%q re-encoded as %q, then %q", data, out, out2)
+		}
+	})
 }
