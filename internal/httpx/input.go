@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
@@ -124,9 +125,17 @@ func checkRequest(r *http.Request, multiLine MultiLineFunc) error {
 		}
 		// Pages parse their uploads the same way (files over 1 MiB go
 		// to a temporary file); the handler's own call is then a no-op.
-		// A broken body is left for the handler to answer as it does.
-		if r.ParseMultipartForm(1<<20) != nil {
-			return nil
+		// A body over the limit is left for the handler to answer as it
+		// does (its second read fails the same way). Anything else that
+		// fails is refused: a handler's second call would go on where
+		// this one stopped — after a query it could not parse, past the
+		// check, into the parts (found by FuzzCheckRequest).
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil
+			}
+			return parseError(err)
 		}
 		if err := checkValues(r, r.MultipartForm.Value, multiLine); err != nil {
 			return err
@@ -167,7 +176,7 @@ func checkRequest(r *http.Request, multiLine MultiLineFunc) error {
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(lead), br), r.Body}
 		r.Body = body
-		if len(lead) > 0 && (lead[len(lead)-1] == '{' || lead[len(lead)-1] == '[') {
+		if len(lead) > 0 && strings.IndexByte(`{["`, lead[len(lead)-1]) >= 0 {
 			return checkJSONBody(r, multiLine)
 		}
 	}
