@@ -35,3 +35,20 @@ func FuzzParseOfficeDay(f *testing.F) {
 		}
 	})
 }
+
+// A date in a form or a query (a hall's day, a local calendar day) reads
+// back as written: ParseDate takes "2006-01-02" only.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{"2026-10-08", "2026-02-29", "2028-02-29", "0000-01-01", "9999-12-31", "2026-1-8", " 2026-10-08"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDate(s)
+		if err != nil {
+			return
+		}
+		if d.String() != s || DateOf(d.Time()) != d {
+			t.Fatalf("ParseDate(%q) = %v, written %q", s, d, d.String())
+		}
+	})
+}
