@@ -7,7 +7,6 @@ package api
 // records it touched.
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -91,12 +90,8 @@ type webhookIn struct {
 
 func decodeWebhook(r *http.Request) (webhookIn, error) {
 	var in webhookIn
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return in, bodyError(err)
-	}
-	return in, nil
+	err := httpx.DecodeJSON(r.Body, &in, "请求格式不正确或不完整。")
+	return in, err
 }
 
 // integrationSubscribe subscribes the client; the secret is in the answer, once.
