@@ -196,10 +196,10 @@ func (rc *receiver) held() int {
 }
 
 // subscribe points every webhook subscription of the database at the
-// receiver, each with its ID in the address. (The demo subscribes its
-// API client to every event at its own receiver page, once per instance
-// started; the address is changed behind it, as an administrator would
-// on /admin/webhooks, to count the deliveries outside the instances.)
+// receiver, each with its ID in the address. (The demo subscribes the
+// city platform's API client to every event at its own receiver page;
+// the address is changed behind it, as an administrator would on
+// /admin/webhooks, to count the deliveries outside the instances.)
 func (rc *receiver) subscribe(t *testing.T, db *store.DB) int {
 	t.Helper()
 	ctx := context.Background()
