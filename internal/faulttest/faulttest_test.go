@@ -5,104 +5,33 @@
 package faulttest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/zwfw/zwfw/internal/apptest"
 	"github.com/zwfw/zwfw/internal/filestore/s3test"
 	"github.com/zwfw/zwfw/internal/loadgen"
 	"github.com/zwfw/zwfw/internal/store"
 )
 
-func TestMain(m *testing.M) {
-	code := s3test.Main(m)
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
-)
-
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "zwfw-faulttest-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "zwfw")
-		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/zwfw/zwfw/cmd/zwfw").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-var started = regexp.MustCompile(`已启动：(http://\S+)`)
+func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
 
 // demo runs `zwfw demo` with args and env as its own process until the
 // test ends, and returns its URL.
 func demo(t *testing.T, env []string, args ...string) string {
 	t.Helper()
 	// No past cases generated in the background: these tests need none.
-	cmd := exec.Command(binary(t), append([]string{"demo", "--addr", "127.0.0.1:0", "--demo-cases", "0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
-	urls := make(chan string, 1)
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := started.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
-			}
-		}
-		cmd.Wait()
-	}()
-	select {
-	case u := <-urls:
-		return u
-	case <-done:
-		t.Fatalf("zwfw demo exited before listening:\n%s", logs.String())
-	case <-time.After(90 * time.Second):
-		t.Fatal("zwfw demo did not start")
-	}
-	return ""
+	return apptest.Start(t, env, append([]string{"demo", "--addr", "127.0.0.1:0", "--demo-cases", "0"}, args...)...).URL
 }
 
 // applicant registers a citizen on the demo at url and finds an item to
