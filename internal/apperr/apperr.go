@@ -82,14 +82,25 @@ func MessageOf(err error) string {
 // API (the reliability tests restart PostgreSQL under load).
 var connectionLost = New(Unavailable, "系统暂时无法连接数据库，请稍后重试。")
 
-// classify returns the first *Error in err's chain, or connectionLost
-// for an error that is Internal or uncoded and was caused by a lost
-// connection, or nil.
+// storageFull answers an error that says the database's disk is full:
+// the transaction was rolled back, so nothing was saved, and the request
+// may succeed once an operator frees space (503, not a bug's 500). The
+// file store says the same of its own disk (filestore.ErrNoSpace).
+var storageFull = New(Unavailable, "服务器存储空间不足，本次操作未保存，请稍后再试。")
+
+// classify returns the first *Error in err's chain, or connectionLost or
+// storageFull for an error that is Internal or uncoded and was caused by
+// a lost connection or a full disk, or nil.
 func classify(err error) *Error {
 	var e *Error
 	found := errors.As(err, &e)
-	if (!found || e.Code == Internal) && lostConnection(err) {
-		return connectionLost
+	if !found || e.Code == Internal {
+		switch {
+		case lostConnection(err):
+			return connectionLost
+		case diskFull(err):
+			return storageFull
+		}
 	}
 	if found {
 		return e
@@ -119,6 +130,25 @@ func lostConnection(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op)
 }
+
+// diskFull recognises a full disk under the database, without importing a
+// driver: ENOSPC or EDQUOT in the chain, PostgreSQL's SQLSTATE 53100
+// (disk_full), and SQLite's SQLITE_FULL (primary result code 13, which
+// modernc.org/sqlite's errors report through Code).
+func diskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "53100"
+	}
+	var lite interface{ Code() int }
+	return errors.As(err, &lite) && lite.Code()&0xff == sqliteFull
+}
+
+// sqliteFull is SQLite's SQLITE_FULL: "database or disk is full".
+const sqliteFull = 13
 
 // FieldsOf returns the per-field messages of the first *Error in err's
 // chain, if any.
