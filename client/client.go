@@ -336,6 +336,58 @@ func (c *Client) RotateWebhookSecret(ctx context.Context, id int64) (Subscriptio
 	return out, err
 }
 
+// Delivery is one event sent (or to be sent) to a subscription, with
+// each attempt: what the receiver answered, or why it was not reached.
+type Delivery struct {
+	ID          int64      `json:"id"`
+	EventID     string     `json:"event_id"` // the same when sent again: drop what you already have
+	Type        string     `json:"type"`
+	State       string     `json:"state"` // pending, delivered, failed, skipped
+	StateName   string     `json:"state_name"`
+	Attempts    int        `json:"attempts"`
+	LastStatus  int        `json:"last_status,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	NextAt      *time.Time `json:"next_at,omitempty"`
+	DoneAt      *time.Time `json:"done_at,omitempty"`
+	Redelivered bool       `json:"redelivered"`
+	CreatedAt   time.Time  `json:"created_at"`
+	Log         []struct {
+		Attempt   int       `json:"attempt"`
+		At        time.Time `json:"at"`
+		Status    int       `json:"status,omitempty"` // 0: no answer
+		LatencyMS int64     `json:"latency_ms"`
+		Error     string    `json:"error,omitempty"`
+	} `json:"log"`
+}
+
+// Deliveries reads a subscription's deliveries older than the delivery
+// before (0: the newest), newest first, at most limit (0: 50). It returns
+// the before of the next, older page, 0 after the last.
+func (c *Client) Deliveries(ctx context.Context, subscription, before int64, limit int) ([]Delivery, int64, error) {
+	q := url.Values{}
+	if before > 0 {
+		q.Set("before", strconv.FormatInt(before, 10))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out struct {
+		Items  []Delivery `json:"items"`
+		Before int64      `json:"before"`
+	}
+	err := c.do(ctx, "GET", "/webhooks/"+strconv.FormatInt(subscription, 10)+"/deliveries?"+q.Encode(), nil, "", &out)
+	return out.Items, out.Before, err
+}
+
+// Redeliver sends a delivery's event to the subscription again, once the
+// receiver is back; the answer is the new delivery, queued.
+func (c *Client) Redeliver(ctx context.Context, subscription, delivery int64) (Delivery, error) {
+	var out Delivery
+	err := c.do(ctx, "POST", "/webhooks/"+strconv.FormatInt(subscription, 10)+"/deliveries/"+strconv.FormatInt(delivery, 10)+"/redeliver",
+		nil, "", &out)
+	return out, err
+}
+
 func (c *Client) send(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/v1/integration"+path, body)
 	if err != nil {

@@ -179,6 +179,8 @@ func (a *API) Routes() []Route {
 		{"PATCH", IntegrationPath + "/webhooks/{id}", a.client("", a.integrationUpdateWebhook)},
 		{"DELETE", IntegrationPath + "/webhooks/{id}", a.client("", a.integrationDeleteWebhook)},
 		{"POST", IntegrationPath + "/webhooks/{id}/rotate", a.client("", a.integrationRotateWebhook)},
+		{"GET", IntegrationPath + "/webhooks/{id}/deliveries", a.client("", a.integrationDeliveries)},
+		{"POST", IntegrationPath + "/webhooks/{id}/deliveries/{delivery}/redeliver", a.client("", a.integrationRedeliver)},
 	}
 }
 

@@ -334,3 +334,123 @@ func (a *API) integrationRatings(w http.ResponseWriter, r *http.Request, call *i
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// deliveryOut is a delivery of an event to the client's subscription, with
+// each attempt, as its client sees it.
+type deliveryOut struct {
+	ID          int64        `json:"id"`
+	EventID     string       `json:"event_id"`
+	Type        string       `json:"type"`
+	State       string       `json:"state"`
+	StateName   string       `json:"state_name"`
+	Attempts    int          `json:"attempts"`
+	LastStatus  int          `json:"last_status,omitempty"`
+	LastError   string       `json:"last_error,omitempty"`
+	NextAt      *time.Time   `json:"next_at,omitempty"`
+	DoneAt      *time.Time   `json:"done_at,omitempty"`
+	Redelivered bool         `json:"redelivered"`
+	CreatedAt   time.Time    `json:"created_at"`
+	Log         []attemptOut `json:"log"`
+}
+
+type attemptOut struct {
+	Attempt   int       `json:"attempt"`
+	At        time.Time `json:"at"`
+	Status    int       `json:"status,omitempty"`
+	LatencyMS int64     `json:"latency_ms"`
+	Error     string    `json:"error,omitempty"`
+}
+
+type deliveriesOut struct {
+	Items []deliveryOut `json:"items"`
+	// Before is the before= of the next (older) page; 0 when this one is the last.
+	Before int64 `json:"before"`
+}
+
+func newDelivery(d webhook.Delivery) deliveryOut {
+	out := deliveryOut{ID: d.ID, EventID: d.EventID, Type: d.Type, State: d.State, StateName: d.StateName(), Attempts: d.Attempts,
+		LastStatus: d.LastStatus, LastError: d.LastError, Redelivered: d.RedeliveredBy != "", CreatedAt: d.CreatedAt,
+		Log: make([]attemptOut, 0, len(d.Log))}
+	if d.State == "pending" && !d.NextAt.IsZero() {
+		out.NextAt = &d.NextAt
+	}
+	if !d.DoneAt.IsZero() {
+		out.DoneAt = &d.DoneAt
+	}
+	for _, at := range d.Log {
+		out.Log = append(out.Log, attemptOut{Attempt: at.Attempt, At: at.At, Status: at.Status, LatencyMS: at.Latency.Milliseconds(), Error: at.Error})
+	}
+	return out
+}
+
+// integrationDeliveries pages through a subscription's deliveries, newest
+// first: ?before=id&limit=n. A client reads why its receiver was not
+// reached, and what was sent while it was down.
+func (a *API) integrationDeliveries(w http.ResponseWriter, r *http.Request, call *integration.Call) error {
+	if err := a.hooks(); err != nil {
+		return err
+	}
+	id, err := subscriptionID(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var before int64
+	limit := 50
+	if v := q.Get("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
+			return apperr.New(apperr.Invalid, "参数 before 应为正整数（上一页的 before）。")
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
+			return apperr.New(apperr.Invalid, "参数 limit 应为 1 到 200 的整数。")
+		}
+	}
+	list, err := a.webhooks.Deliveries(r.Context(), call.Subject(), id, before, limit)
+	if err != nil {
+		return err
+	}
+	call.Touch(webhookRecord(id))
+	out := deliveriesOut{Items: make([]deliveryOut, 0, len(list))}
+	for _, d := range list {
+		out.Items = append(out.Items, newDelivery(d))
+	}
+	if len(list) == limit {
+		out.Before = list[len(list)-1].ID
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// integrationRedeliver sends a delivery's event to the subscription again,
+// as a new delivery with the same event id; the answer is the new one,
+// queued.
+func (a *API) integrationRedeliver(w http.ResponseWriter, r *http.Request, call *integration.Call) error {
+	if err := a.hooks(); err != nil {
+		return err
+	}
+	id, err := subscriptionID(r)
+	if err != nil {
+		return err
+	}
+	delivery, err := strconv.ParseInt(r.PathValue("delivery"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "没有这条推送记录。")
+	}
+	call.Success = http.StatusAccepted
+	again, err := a.webhooks.Redeliver(r.Context(), call.Subject(), meta(r), id, delivery)
+	if err != nil {
+		return err
+	}
+	call.Touch(webhookRecord(id))
+	list, err := a.webhooks.Deliveries(r.Context(), call.Subject(), id, again+1, 1)
+	if err != nil {
+		return err
+	}
+	if len(list) != 1 || list[0].ID != again {
+		return apperr.New(apperr.Internal, "重新推送已排入，但读取推送记录失败。")
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, newDelivery(list[0]))
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/zwfw/zwfw/internal/api"
 	"github.com/zwfw/zwfw/internal/apikey"
 	"github.com/zwfw/zwfw/internal/audit"
@@ -19,6 +20,7 @@ import (
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/complaint"
 	"github.com/zwfw/zwfw/internal/integration"
+	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
@@ -49,6 +51,7 @@ func TestIntegrationComplaintsRatingsAndWebhooks(t *testing.T) {
 			complaints *complaint.Service
 			ratings    *rating.Service
 			integ      *integration.Service
+			hooks      *webhook.Service
 		)
 		h := newAPIWith(t, db, func(d *api.Deps, items *catalog.Store) {
 			complaints = complaint.New(db, complaint.Options{Clock: clk, Calendar: calendar.New(nil), Keys: keys})
@@ -57,10 +60,19 @@ func TestIntegrationComplaintsRatingsAndWebhooks(t *testing.T) {
 			}
 			ratings = rating.New(db, items, clk, calendar.New(nil), rating.Options{Keys: keys})
 			integ = integration.New(db, clk, apikey.NewService(db, clk))
-			hooks, err := webhook.NewService(db, webhook.Options{Clock: clk, Keys: keys})
+			hooks, err = webhook.NewService(db, webhook.Options{Clock: clk, Keys: keys})
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The queue takes deliveries and is not started: they stay
+			// pending, for the delivery log below.
+			workers := river.NewWorkers()
+			river.AddWorker(workers, &webhook.Worker{Service: hooks})
+			q, err := jobs.New(db, workers, jobs.Options{Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hooks.UseQueue(q)
 			d.Complaints, d.Ratings, d.Integration, d.Webhooks = complaints, ratings, integ, hooks
 		})
 		regions := region.NewStore(db)
@@ -236,6 +248,49 @@ func TestIntegrationComplaintsRatingsAndWebhooks(t *testing.T) {
 		if !strings.Contains(string(body), fmt.Sprintf(`"id":%d`, mine)) || strings.Contains(string(body), fmt.Sprintf(`"id":%d`, theirs)) {
 			t.Fatalf("the platform's list: %s", body)
 		}
+		// A rating event for the platform's subscription: its delivery log,
+		// paged, and the event sent again; not another client's.
+		rated, err := ratings.Shared(ctx, admin, rating.SharedFilter{All: true, Limit: 1})
+		if err != nil || len(rated) != 1 {
+			t.Fatalf("a rating: %v %v", rated, err)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return hooks.RatingCreated(ctx, tx, rated[0]) }); err != nil {
+			t.Fatal(err)
+		}
+		const dl, rd = wi + "/deliveries", wi + "/deliveries/{delivery}/redeliver"
+		var deliveries struct {
+			Items []struct {
+				ID          int64
+				EventID     string `json:"event_id"`
+				State       string
+				Redelivered bool
+			}
+			Before int64
+		}
+		body = send("GET", fmt.Sprintf("%s/%d/deliveries", wl, mine), dl, platformKey, "", 200)
+		if err := json.Unmarshal(body, &deliveries); err != nil || len(deliveries.Items) != 1 || deliveries.Items[0].State != "pending" ||
+			deliveries.Before != 0 {
+			t.Fatalf("the delivery log: %s %v", body, err)
+		}
+		sent := deliveries.Items[0]
+		body = send("POST", fmt.Sprintf("%s/%d/deliveries/%d/redeliver", wl, mine, sent.ID), rd, platformKey, "", 202)
+		if !strings.Contains(string(body), `"redelivered":true`) || !strings.Contains(string(body), sent.EventID) {
+			t.Fatalf("redelivered: %s", body)
+		}
+		body = send("GET", fmt.Sprintf("%s/%d/deliveries?limit=1", wl, mine), dl, platformKey, "", 200)
+		if err := json.Unmarshal(body, &deliveries); err != nil || len(deliveries.Items) != 1 || !deliveries.Items[0].Redelivered ||
+			deliveries.Before != deliveries.Items[0].ID {
+			t.Fatalf("the newest delivery: %s %v", body, err)
+		}
+		body = send("GET", fmt.Sprintf("%s/%d/deliveries?limit=1&before=%d", wl, mine, deliveries.Before), dl, platformKey, "", 200)
+		if err := json.Unmarshal(body, &deliveries); err != nil || len(deliveries.Items) != 1 || deliveries.Items[0].ID != sent.ID {
+			t.Fatalf("the page before it: %s %v", body, err)
+		}
+		send("GET", fmt.Sprintf("%s/%d/deliveries?limit=0", wl, mine), dl, platformKey, "", 400)
+		send("GET", fmt.Sprintf("%s/%d/deliveries", wl, mine), dl, marketKey, "", 404)
+		send("POST", fmt.Sprintf("%s/%d/deliveries/%d/redeliver", wl, mine, sent.ID), rd, marketKey, "", 404)
+		send("POST", fmt.Sprintf("%s/%d/deliveries/%d/redeliver", wl, theirs, sent.ID), rd, marketKey, "", 404)
+
 		send("GET", fmt.Sprintf("%s/%d", wl, theirs), wi, platformKey, "", 404)
 		send("PATCH", fmt.Sprintf("%s/%d", wl, theirs), wi, platformKey, `{"active":false}`, 404)
 		send("DELETE", fmt.Sprintf("%s/%d", wl, theirs), wi, platformKey, "", 404)

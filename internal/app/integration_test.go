@@ -189,6 +189,32 @@ func integrationStory(t *testing.T, demo seededDemo) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the acceptance was not delivered")
 	}
+	// The platform reads its delivery log, and asks for the event again:
+	// the same event id reaches its receiver.
+	var sent []client.Delivery
+	for end := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if sent, _, err = platform.Deliveries(ctx, sub.ID, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if len(sent) == 1 && sent[0].State == "delivered" || time.Now().After(end) {
+			break
+		}
+	}
+	if len(sent) != 1 || sent[0].State != "delivered" || len(sent[0].Log) != 1 || sent[0].Log[0].Status != http.StatusNoContent {
+		t.Fatalf("the delivery log: %+v", sent)
+	}
+	again, err := platform.Redeliver(ctx, sub.ID, sent[0].ID)
+	if err != nil || !again.Redelivered || again.EventID != sent[0].EventID {
+		t.Fatalf("redelivered: %+v %v", again, err)
+	}
+	select {
+	case d := <-deliveries:
+		if got := d.header.Get(client.HeaderWebhookID); got != sent[0].EventID {
+			t.Fatalf("the redelivery carries event %q, want %q", got, sent[0].EventID)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the redelivery did not arrive")
+	}
 	if cs, err = market.AttachResult(ctx, cs.Number, cs.Version, "食品小作坊登记证.pdf", pdf); err != nil {
 		t.Fatal(err)
 	}

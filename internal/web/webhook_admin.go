@@ -100,7 +100,7 @@ func (s *Server) renderWebhook(w http.ResponseWriter, r *http.Request, status in
 	for _, t := range p.Sub.Events {
 		p.Names = append(p.Names, webhook.TypeName(t))
 	}
-	if p.Deliveries, err = s.webhooks.Deliveries(r.Context(), subject(r), id, 50); err != nil {
+	if p.Deliveries, err = s.webhooks.Deliveries(r.Context(), subject(r), id, 0, 50); err != nil {
 		return err
 	}
 	return s.render(w, r, status, "webhook", "admin", p)
@@ -152,7 +152,7 @@ func (s *Server) webhookRedeliver(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return apperr.New(apperr.NotFound, "没有这条推送记录。")
 	}
-	if _, err := s.webhooks.Redeliver(r.Context(), subject(r), meta(r), d); err != nil {
+	if _, err := s.webhooks.Redeliver(r.Context(), subject(r), meta(r), id, d); err != nil {
 		return formError(err, func(status int, message string) error {
 			return s.renderWebhook(w, r, status, id, webhookPage{Error: message})
 		})

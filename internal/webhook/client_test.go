@@ -107,7 +107,7 @@ func TestRevokedClientGetsNothing(t *testing.T) {
 			Events: []string{webhook.CaseAccepted}}); !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), "已停用") {
 			t.Fatalf("subscribing a revoked client: %v", err)
 		}
-		if _, err := f.hooks.Redeliver(ctx, admin, audit.Meta{}, queued[0].ID); !apperr.Is(err, apperr.Conflict) {
+		if _, err := f.hooks.Redeliver(ctx, admin, audit.Meta{}, sub.ID, queued[0].ID); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("redelivery to a revoked client: %v", err)
 		}
 	})
@@ -242,4 +242,65 @@ func TestClientVerifiesWhatThePlatformSigns(t *testing.T) {
 			t.Errorf("%s %v: %v, want %v", c.secret, c.h, err, c.want)
 		}
 	}
+}
+
+// A client reads its own delivery log, newest first and paged, with each
+// attempt, and sends a failed event again once its receiver is back; the
+// redelivery is audited in its name. Another client is told there is no
+// such subscription or delivery.
+func TestClientReadsItsDeliveriesAndRedelivers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, webhook.Options{MaxAttempts: 3, Backoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond})
+		startQueue(t, f)
+		r := newReceiver(t, f.clk)
+		r.fail.Store(-1)
+		sub := subscribe(t, f, r, webhook.CaseSubmitted)
+		submit(t, f)
+		submit(t, f)
+		waitFor(t, "two failed deliveries", func() bool {
+			ds := deliveries(t, f, sub.ID)
+			return len(ds) == 2 && ds[0].State == "failed" && ds[1].State == "failed"
+		})
+		self := policy.Subject{Kind: policy.Client, Name: "市场监管业务系统", ClientID: f.clientID, Scopes: []string{policy.ScopeResultsRead}}
+		newest, err := f.hooks.Deliveries(ctx, self, sub.ID, 0, 1)
+		if err != nil || len(newest) != 1 || len(newest[0].Log) != 3 || newest[0].Log[0].Status != 503 {
+			t.Fatalf("the newest delivery: %+v %v", newest, err)
+		}
+		older, err := f.hooks.Deliveries(ctx, self, sub.ID, newest[0].ID, 10)
+		if err != nil || len(older) != 1 || older[0].ID >= newest[0].ID || older[0].EventID == newest[0].EventID {
+			t.Fatalf("the page before it: %+v %v", older, err)
+		}
+
+		other, err := f.integ.CreateClient(ctx, admin, audit.Meta{}, integration.Client{Name: "区信访业务系统", PerMinute: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stranger := policy.Subject{Kind: policy.Client, Name: "区信访业务系统", ClientID: other.ID, Scopes: []string{policy.ScopeResultsRead}}
+		if _, err := f.hooks.Deliveries(ctx, stranger, sub.ID, 0, 10); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("another client reads the log: %v", err)
+		}
+		if _, err := f.hooks.Redeliver(ctx, stranger, audit.Meta{}, sub.ID, older[0].ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("another client redelivers: %v", err)
+		}
+		if _, err := f.hooks.Redeliver(ctx, self, audit.Meta{}, sub.ID+1000, older[0].ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("a delivery named under another subscription: %v", err)
+		}
+
+		r.fail.Store(0)
+		again, err := f.hooks.Redeliver(ctx, self, audit.Meta{IP: "10.0.0.7"}, sub.ID, older[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the redelivery", func() bool { return deliveries(t, f, sub.ID)[0].State == "delivered" })
+		ds := deliveries(t, f, sub.ID)
+		if ds[0].ID != again || ds[0].EventID != older[0].EventID || ds[0].RedeliveredBy != "市场监管业务系统" {
+			t.Fatalf("the redelivery: %+v", ds[0])
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = ? AND object = ? AND ip = ?`, webhook.ActionRedeliver,
+			"webhook:"+strconv.FormatInt(sub.ID, 10), "10.0.0.7").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("audit entries %d, %v", n, err)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -211,6 +212,8 @@ func (d Delivery) StateName() string {
 	return d.State
 }
 
+var errNoDelivery = apperr.New(apperr.NotFound, "没有这条推送记录。")
+
 // Attempt is one try of a delivery.
 type Attempt struct {
 	Attempt int
@@ -220,15 +223,20 @@ type Attempt struct {
 	Error   string
 }
 
-// Deliveries returns the newest deliveries of a subscription, at most
-// limit, with their attempts. Only administrators may.
-func (s *Service) Deliveries(ctx context.Context, who policy.Subject, subscription int64, limit int) ([]Delivery, error) {
-	if err := admin(who, policy.View); err != nil {
+// Deliveries returns the newest deliveries of a subscription older than
+// the delivery before (0: the newest), at most limit, with their
+// attempts: to an administrator, or to the subscription's client, which
+// reads why its receiver refused an event.
+func (s *Service) Deliveries(ctx context.Context, who policy.Subject, subscription, before int64, limit int) ([]Delivery, error) {
+	if _, err := s.Get(ctx, who, subscription); err != nil {
 		return nil, err
+	}
+	if before <= 0 {
+		before = math.MaxInt64
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT d.id, d.subscription_id, e.public_id, e.type, d.state, d.attempts, d.last_status, d.last_error,
 		d.next_at, d.done_at, d.redelivered_by, d.created_at FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-		WHERE d.subscription_id = ? ORDER BY d.id DESC LIMIT ?`, subscription, limit)
+		WHERE d.subscription_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`, subscription, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: deliveries: %w", err)
 	}
@@ -274,30 +282,39 @@ func (s *Service) Deliveries(ctx context.Context, who policy.Subject, subscripti
 	return out, rows.Err()
 }
 
-// Redeliver sends the event of a delivery again to its subscription, as a
-// new delivery with the same event id (receivers drop what they already
-// have). Only administrators may; it is audited.
-func (s *Service) Redeliver(ctx context.Context, who policy.Subject, meta audit.Meta, delivery int64) (int64, error) {
-	if err := admin(who, policy.Edit); err != nil {
-		return 0, err
+// Redeliver sends the event of a delivery of subscription sub again to
+// it, as a new delivery with the same event id (receivers drop what they
+// already have). An administrator may, or the subscription's client (once
+// its receiver is back from an outage); it is audited.
+func (s *Service) Redeliver(ctx context.Context, who policy.Subject, meta audit.Meta, sub, delivery int64) (int64, error) {
+	if who.Kind != policy.Client {
+		if err := admin(who, policy.Edit); err != nil {
+			return 0, err
+		}
 	}
 	if s.queue == nil {
 		return 0, apperr.New(apperr.Unavailable, "后台任务未启用，不能重新推送。")
 	}
 	var id int64
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		var sub, event int64
+		var event int64
 		var publicID, typ string
-		err := tx.QueryRow(ctx, `SELECT d.subscription_id, d.event_id, e.public_id, e.type FROM webhook_deliveries d
-			JOIN webhook_events e ON e.id = d.event_id WHERE d.id = ?`, delivery).Scan(&sub, &event, &publicID, &typ)
+		err := tx.QueryRow(ctx, `SELECT d.event_id, e.public_id, e.type FROM webhook_deliveries d
+			JOIN webhook_events e ON e.id = d.event_id WHERE d.id = ? AND d.subscription_id = ?`, delivery, sub).Scan(&event, &publicID, &typ)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "没有这条推送记录。")
+			return errNoDelivery
 		}
 		if err != nil {
 			return err
 		}
 		sb, err := get(ctx, tx, sub)
 		if err != nil {
+			return err
+		}
+		if err := mayOwn(who, policy.Edit, sb.ClientID); err != nil {
+			if who.Kind == policy.Client {
+				return errNoDelivery // another client's: as if there were none
+			}
 			return err
 		}
 		if !sb.Active || sb.ClientRevoked {

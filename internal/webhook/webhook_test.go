@@ -258,7 +258,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func deliveries(t *testing.T, f fixture, sub int64) []webhook.Delivery {
 	t.Helper()
-	ds, err := f.hooks.Deliveries(context.Background(), admin, sub, 100)
+	ds, err := f.hooks.Deliveries(context.Background(), admin, sub, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,10 +381,10 @@ func TestFailingReceiverIsRetriedThenFailedAndRedelivered(t *testing.T) {
 		// An administrator sends it again once the receiver is back: the
 		// same event id, a new delivery, an audit entry.
 		r.fail.Store(0)
-		if _, err := f.hooks.Redeliver(ctx, policy.Subject{Kind: policy.Staff, Name: "窗口", Roles: []policy.Role{policy.Window}}, audit.Meta{}, failed.ID); !apperr.Is(err, apperr.Forbidden) {
+		if _, err := f.hooks.Redeliver(ctx, policy.Subject{Kind: policy.Staff, Name: "窗口", Roles: []policy.Role{policy.Window}}, audit.Meta{}, sub.ID, failed.ID); !apperr.Is(err, apperr.Forbidden) {
 			t.Fatalf("redelivery by a window clerk: %v", err)
 		}
-		again, err := f.hooks.Redeliver(ctx, admin, audit.Meta{IP: "10.0.0.9"}, failed.ID)
+		again, err := f.hooks.Redeliver(ctx, admin, audit.Meta{IP: "10.0.0.9"}, sub.ID, failed.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
