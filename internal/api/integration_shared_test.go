@@ -203,6 +203,13 @@ func TestIntegrationComplaintsRatingsAndWebhooks(t *testing.T) {
 			}
 			Next int64
 		}
+		// Not before they settle: the feed must never pass an id whose
+		// transaction has yet to commit.
+		body = send("GET", rt, rt, platformKey, "", 200)
+		if !strings.Contains(string(body), `"items":[]`) {
+			t.Fatalf("ratings in the feed before they settled: %s", body)
+		}
+		clk.Advance(rating.FeedSettle)
 		body = send("GET", rt+"?limit=1", rt, platformKey, "", 200)
 		if err := json.Unmarshal(body, &page); err != nil || len(page.Items) != 1 || page.Items[0].Rater != "张**" ||
 			page.Items[0].DepartmentID != scjg.ID || strings.Contains(string(body), "秘密评语") || strings.Contains(string(body), "张三丰") {

@@ -6,10 +6,20 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/policy"
 )
+
+// FeedSettle is how old a rating must be before the feed gives it. A
+// rating's id is taken when it is inserted and it is seen when its
+// transaction commits; on PostgreSQL two ratings' transactions may commit
+// out of the order of their ids, and a reader that had already passed the
+// later id would miss the earlier for good. A rating's transaction takes
+// milliseconds: a minute's delay makes a feed that never skips one, and
+// the webhooks (rating.created) are the way to hear of one at once.
+const FeedSettle = time.Minute
 
 // SharedFilter narrows the ratings another system reads (integration,
 // issue 12): a feed it pages through by id.
@@ -33,7 +43,7 @@ func (s *Service) Shared(ctx context.Context, who policy.Subject, f SharedFilter
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	where, args := []string{"r.id > ?"}, []any{f.After}
+	where, args := []string{"r.id > ?", "r.rated_at <= ?"}, []any{f.After, s.clock.Now().Add(-FeedSettle)}
 	if !f.All {
 		if len(f.Departments) == 0 {
 			return []Rating{}, nil
