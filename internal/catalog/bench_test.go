@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -53,11 +55,16 @@ func BenchmarkSearcherStart(b *testing.B) {
 			first := seedCatalog(b, db, s, n)
 			log := slog.New(slog.DiscardHandler)
 			var start, refresh, full, startCPU, refreshCPU, fullCPU time.Duration
-			var live, alloc float64
+			var live, alloc, rss, grown, peak float64
 			for b.Loop() {
 				var m0, m1, m2 runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&m0)
+				// The process's resident memory: the seed's garbage given back
+				// to the system first, and the peak counted from here.
+				debug.FreeOSMemory()
+				resetPeakRSS(b)
+				rss0 := residentMB(b, "VmRSS")
 				t0, c0 := time.Now(), cpuTime()
 				sr, err := catalog.NewSearcher(ctx, catalog.NewStore(db, region.NewStore(db), clock.System{}), log)
 				if err != nil {
@@ -68,6 +75,10 @@ func BenchmarkSearcherStart(b *testing.B) {
 				runtime.GC()
 				runtime.ReadMemStats(&m2)
 				live += float64(m2.HeapAlloc-m0.HeapAlloc) / (1 << 20)
+				peak += residentMB(b, "VmHWM")
+				debug.FreeOSMemory()
+				rss1 := residentMB(b, "VmRSS")
+				rss, grown = rss+rss1, grown+rss1-rss0
 				alloc += float64(m1.TotalAlloc-m0.TotalAlloc) / (1 << 20)
 				if sr.Len() != n {
 					b.Fatalf("%d items indexed, want %d", sr.Len(), n)
@@ -98,12 +109,44 @@ func BenchmarkSearcherStart(b *testing.B) {
 			b.ReportMetric(start.Seconds()/k, "start-s")
 			b.ReportMetric(live/k, "live-MB")
 			b.ReportMetric(alloc/k, "alloc-MB")
+			b.ReportMetric(rss/k, "rss-MB")
+			b.ReportMetric(grown/k, "rss-grown-MB")
+			b.ReportMetric(peak/k, "peak-rss-MB")
 			b.ReportMetric(float64(refresh.Milliseconds())/k, "refresh-ms")
 			b.ReportMetric(full.Seconds()/k, "full-decode-s")
 			b.ReportMetric(startCPU.Seconds()/k, "start-cpu-s")
 			b.ReportMetric(float64(refreshCPU.Milliseconds())/k, "refresh-cpu-ms")
 			b.ReportMetric(fullCPU.Seconds()/k, "full-decode-cpu-s")
 		})
+	}
+}
+
+// residentMB reads a memory figure of this process from /proc/self/status:
+// VmRSS (resident now) or VmHWM (the peak since resetPeakRSS).
+func residentMB(b *testing.B, field string) float64 {
+	b.Helper()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skipf("no /proc: %v", err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err != nil {
+				b.Fatalf("%s: %q", field, line)
+			}
+			return kb / 1024
+		}
+	}
+	b.Fatalf("no %s in /proc/self/status", field)
+	return 0
+}
+
+// resetPeakRSS starts VmHWM again from the resident memory now (Linux:
+// "5" to clear_refs).
+func resetPeakRSS(b *testing.B) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Skipf("cannot reset the peak: %v", err)
 	}
 }
 
