@@ -31,39 +31,90 @@ type caseState struct {
 // an edit of the row, a swapped material or a rewritten 决定书 shows when
 // Verify compares the current state with the last event's.
 func (st caseState) digest() string {
-	if Status(st.cols[7]) == Draft {
-		st.cols[9] = ""
+	d, _ := stateSum(&st.cols, st.files, nil)
+	return d
+}
+
+// stateSum is the digest of a state's columns and files (sorted here, in
+// place), hashed in one call from buf (grown as needed and returned for
+// reuse): the columns, then each file's name and hash, each followed by a
+// NUL byte.
+func stateSum(cols *[20]string, files [][2]string, buf []byte) (string, []byte) {
+	draft := Status(cols[7]) == Draft
+	slices.SortFunc(files, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	n := len(cols) + 2*len(files)
+	for _, c := range cols {
+		n += len(c)
 	}
-	slices.SortFunc(st.files, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
-	h := sha256.New()
-	for _, c := range st.cols {
-		h.Write([]byte(c))
-		h.Write([]byte{0})
+	for _, f := range files {
+		n += len(f[0]) + len(f[1])
 	}
-	for _, f := range st.files {
-		h.Write([]byte(f[0]))
-		h.Write([]byte{0})
-		h.Write([]byte(f[1]))
-		h.Write([]byte{0})
+	buf = slices.Grow(buf[:0], n)
+	for i, c := range cols {
+		if i != 9 || !draft {
+			buf = append(buf, c...)
+		}
+		buf = append(buf, 0)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	for _, f := range files {
+		buf = append(buf, f[0]...)
+		buf = append(buf, 0)
+		buf = append(buf, f[1]...)
+		buf = append(buf, 0)
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:]), buf
 }
 
 // stateOf is the state of case c with form_data form, its materials and
 // notices, from values in hand (Apply's just written, a generator's).
 func stateOf(c Case, form string, mats []Material, docs []Document) caseState {
-	var st caseState
-	st.cols = [20]string{c.Number, strconv.FormatInt(c.ItemID, 10), strconv.Itoa(c.ItemVersion), strconv.FormatInt(c.ApplicantID, 10),
-		strconv.FormatInt(c.EnterpriseID, 10), strconv.FormatInt(c.DepartmentID, 10), c.RegionCode, string(c.Status), c.Channel, form,
-		strconv.Itoa(c.Corrections), dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
-		c.ResultType, c.Decision, c.Delivery, strconv.Itoa(c.Transfers)}
+	st := caseState{cols: stateCols(c, form)}
 	for _, m := range mats {
-		st.files = append(st.files, [2]string{"m" + strconv.Itoa(m.Position), m.SHA256})
+		st.files = append(st.files, materialFile(m))
 	}
 	for _, d := range docs {
 		st.addFile("d", 0, d.Number, d.Body)
 	}
 	return st
+}
+
+// stateCols are the columns of caseState.cols of case c with form_data
+// form.
+func stateCols(c Case, form string) [20]string {
+	return [20]string{c.Number, strconv.FormatInt(c.ItemID, 10), strconv.Itoa(c.ItemVersion), strconv.FormatInt(c.ApplicantID, 10),
+		strconv.FormatInt(c.EnterpriseID, 10), strconv.FormatInt(c.DepartmentID, 10), c.RegionCode, string(c.Status), c.Channel, form,
+		strconv.Itoa(c.Corrections), dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
+		c.ResultType, c.Decision, c.Delivery, strconv.Itoa(c.Transfers)}
+}
+
+func materialFile(m Material) [2]string { return [2]string{"m" + strconv.Itoa(m.Position), m.SHA256} }
+
+// StateHasher gives the digests of one case's successive states, as
+// StateDigest would, for writing cases in bulk: a notice's body is hashed
+// once, when the notice is added, not again for every later event, and
+// one buffer serves every digest. The zero value is a case without
+// materials or notices; Reset starts the next case.
+type StateHasher struct {
+	st  caseState
+	buf []byte
+}
+
+// Reset forgets the materials and notices added.
+func (h *StateHasher) Reset() { h.st.files = h.st.files[:0] }
+
+// AddMaterial adds a material the case holds from now on.
+func (h *StateHasher) AddMaterial(m Material) { h.st.files = append(h.st.files, materialFile(m)) }
+
+// AddDocument adds a notice issued on the case.
+func (h *StateHasher) AddDocument(d Document) { h.st.addFile("d", 0, d.Number, d.Body) }
+
+// Digest is StateDigest(c, form, the materials and notices added).
+func (h *StateHasher) Digest(c Case, form string) string {
+	h.st.cols = stateCols(c, form)
+	d, buf := stateSum(&h.st.cols, h.st.files, h.buf)
+	h.buf = buf
+	return d
 }
 
 // StateDigest is the state an event of case c commits to, c's row holding
@@ -103,7 +154,7 @@ func (st *caseState) addFile(kind string, position int, number, value string) {
 		sum := sha256.Sum256([]byte(value))
 		st.files = append(st.files, [2]string{"d" + number, hex.EncodeToString(sum[:])})
 	} else {
-		st.files = append(st.files, [2]string{"m" + strconv.Itoa(position), value})
+		st.files = append(st.files, materialFile(Material{Position: position, SHA256: value}))
 	}
 }
 

@@ -425,3 +425,12 @@ func TestGenerateCasesOnly(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkBuild measures computing cases without writing them, one
+// batch of 500 per operation on one goroutine: what each core does for
+// the writers in BenchmarkGenerate.
+func BenchmarkBuild(b *testing.B) {
+	db := storetest.SQLite(b)
+	f := setup(b, db, time.Now())
+	generate.BuildOnly(b, context.Background(), f.deps, generate.Options{Batch: 500, Seed: 2, Days: 60, Mix: generate.DefaultMix, Now: time.Now()})
+}

@@ -97,8 +97,10 @@ func (g *generator) build(b *batch) error {
 	n := len(b.plans)
 	b.rows = rows{cases: make([]any, 0, n*len(caseCols)), materials: make([]any, 0, 2*n*len(materialCols)),
 		documents: make([]any, 0, 2*n*len(documentCols)), events: make([]any, 0, 6*n*len(eventCols))}
+	var states casework.StateHasher
 	for i := range b.plans {
-		if err := g.buildCase(&b.plans[i], &b.rows); err != nil {
+		states.Reset()
+		if err := g.buildCase(&b.plans[i], &b.rows, &states); err != nil {
 			return err
 		}
 	}
@@ -125,14 +127,14 @@ var tables = []table{
 // rows in one order (sorted), so that two of them never wait for each
 // other.
 func counterUpdates(d store.Dialect, b *batch) (stmts []string, args [][]any) {
-	greatest := "GREATEST"
+	greatest, insert := "GREATEST", "INSERT INTO"
 	if d == store.SQLite {
-		greatest = "max"
+		greatest, insert = "max", "INSERT OR ROLLBACK INTO" // as insertStatement
 	}
 	if len(b.caseLast) > 0 {
 		var q strings.Builder
 		var a []any
-		q.WriteString(`INSERT INTO case_numbers (day, last) VALUES `)
+		q.WriteString(insert + ` case_numbers (day, last) VALUES `)
 		for _, day := range slices.Sorted(maps.Keys(b.caseLast)) {
 			if len(a) > 0 {
 				q.WriteString(", ")
@@ -146,7 +148,7 @@ func counterUpdates(d store.Dialect, b *batch) (stmts []string, args [][]any) {
 	if len(b.docLast) > 0 {
 		var q strings.Builder
 		var a []any
-		q.WriteString(`INSERT INTO document_numbers (department_id, kind, year, last) VALUES `)
+		q.WriteString(insert + ` document_numbers (department_id, kind, year, last) VALUES `)
 		keys := slices.SortedFunc(maps.Keys(b.docLast), func(x, y docKey) int {
 			return cmp.Or(cmp.Compare(x.dept, y.dept), cmp.Compare(x.kind, y.kind), cmp.Compare(x.year, y.year))
 		})
@@ -176,8 +178,8 @@ var (
 
 // buildCase computes the case of plan p — its row, materials, notices and
 // chained events — as the workflow would have written them, and adds
-// them to r.
-func (g *generator) buildCase(p *plan, r *rows) error {
+// them to r. sh has no materials or notices yet.
+func (g *generator) buildCase(p *plan, r *rows, sh *casework.StateHasher) error {
 	it, id := p.it, p.id
 	created := p.createdAt()
 	c := casework.Case{ID: id, Number: caseNumber(it.RegionCode, p.day, p.seq), ItemID: it.ID, ItemVersion: it.Version,
@@ -201,12 +203,12 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 	if p.status == casework.Draft {
 		event(created, p.who.id, applicantRole, casework.Create, "", "")
 		if full {
-			states = append(states, casework.StateDigest(c, form, nil, nil))
+			states = append(states, sh.Digest(c, form))
 		}
 	} else {
 		// Submitted in one request, as casework.Apply records it: created,
 		// materials handed in, submitted, all committing to the state after.
-		submitted = created
+		submitted = g.time(created)
 		event(created, p.who.id, applicantRole, casework.Create, "", "")
 		var handedIn []string
 		for i, pos := range it.mats {
@@ -214,6 +216,7 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 			f := g.pool[(int(id)+i)%len(g.pool)]
 			mats = append(mats, casework.Material{Position: pos, Name: m.Name, SHA256: f.SHA256, Size: f.Size,
 				ContentType: f.ContentType, Filename: m.Name + ".pdf", UploadedAt: created})
+			sh.AddMaterial(mats[len(mats)-1])
 			handedIn = append(handedIn, m.Name+"（"+m.Name+".pdf）")
 		}
 		if len(handedIn) > 0 {
@@ -222,7 +225,7 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 		c.Status = casework.Submitted
 		event(created, p.who.id, applicantRole, casework.Submit, casework.Draft, "")
 		if full {
-			state := casework.StateDigest(c, form, mats, nil)
+			state := sh.Digest(c, form)
 			for range events {
 				states = append(states, state)
 			}
@@ -277,16 +280,17 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 				decision = casework.DecisionPaper(d.Title, d.Number)
 			}
 			docs = append(docs, d)
+			sh.AddDocument(d)
 		}
 		event(at, actor, role, a, from, reason)
 		if full {
-			states = append(states, casework.StateDigest(c, form, mats, docs))
+			states = append(states, sh.Digest(c, form))
 		}
 	}
-	r.cases = append(r.cases, id, c.Number, c.ItemID, c.ItemVersion, c.ApplicantID, c.DepartmentID, c.RegionCode, string(c.Status),
-		c.Channel, form, c.Corrections, dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
-		c.ResultType, c.Decision, c.Delivery, c.Transfers, c.Version, c.CreatedAt, c.UpdatedAt, submitted,
-		dateText(c.FinishedOn), c.HandlingDays, c.PromiseDays, c.LegalDays)
+	r.cases = append(r.cases, id, c.Number, c.ItemID, int64(c.ItemVersion), c.ApplicantID, c.DepartmentID, c.RegionCode, string(c.Status),
+		c.Channel, form, int64(c.Corrections), dateText(c.AcceptedOn), dateText(c.DueOn), dateText(c.PausedOn), c.ResultSHA256, c.ResultName,
+		c.ResultType, c.Decision, c.Delivery, int64(c.Transfers), int64(c.Version), g.time(c.CreatedAt), g.time(c.UpdatedAt), submitted,
+		dateText(c.FinishedOn), int64(c.HandlingDays), int64(c.PromiseDays), int64(c.LegalDays))
 	if !full {
 		return nil
 	}
@@ -298,17 +302,32 @@ func (g *generator) buildCase(p *plan, r *rows) error {
 		if e.ActorID != 0 {
 			actor = e.ActorID
 		}
-		r.events = append(r.events, id, e.Seq, e.At, actor, e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason,
+		r.events = append(r.events, id, int64(e.Seq), g.time(e.At), actor, e.ActorRole, string(e.Action), string(e.From), string(e.To), e.Reason,
 			prev, states[i], e.Hash)
 		prev = e.Hash
 	}
 	for _, m := range mats {
-		r.materials = append(r.materials, id, m.Position, m.Name, m.SHA256, m.Size, m.ContentType, m.Filename, p.who.id, m.UploadedAt)
+		r.materials = append(r.materials, id, int64(m.Position), m.Name, m.SHA256, m.Size, m.ContentType, m.Filename, p.who.id, g.time(m.UploadedAt))
 	}
 	for _, d := range docs {
-		r.documents = append(r.documents, id, d.Kind, d.Number, d.Title, d.Body, d.DepartmentID, d.IssuedAt)
+		r.documents = append(r.documents, id, d.Kind, d.Number, d.Title, d.Body, d.DepartmentID, g.time(d.IssuedAt))
 	}
 	return nil
+}
+
+// sqliteTime is how the SQLite driver writes a time.Time (store's DSN
+// asks for _time_format=sqlite).
+const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
+
+// time is a row's value for t. On SQLite it is the text the driver would
+// write, made here on the builders rather than on the one writer; the
+// other values are given as the driver takes them (int64, not int), which
+// spares database/sql's conversion by reflection.
+func (g *generator) time(t time.Time) any {
+	if g.d.DB.Dialect == store.SQLite {
+		return t.Format(sqliteTime)
+	}
+	return t
 }
 
 // caseNumber is the 办件编号: the region's first six digits, the day and
