@@ -456,15 +456,16 @@ func sprintf(format string, args ...any) string {
 			n += len(s)
 		}
 	}
-	b := make([]byte, 0, n+8)
+	var b strings.Builder // its String does not copy
+	b.Grow(n + 8)
 	next := 0
 	for rest := format; ; {
 		i := strings.IndexByte(rest, '%')
 		if i < 0 {
-			b = append(b, rest...)
+			b.WriteString(rest)
 			break
 		}
-		b = append(b, rest[:i]...)
+		b.WriteString(rest[:i])
 		if i+1 == len(rest) || next == len(args) {
 			return fmt.Sprintf(format, args...)
 		}
@@ -473,12 +474,13 @@ func sprintf(format string, args ...any) string {
 			if rest[i+1] != 's' {
 				return fmt.Sprintf(format, args...)
 			}
-			b = append(b, v...)
+			b.WriteString(v)
 		case int:
 			if rest[i+1] != 'd' {
 				return fmt.Sprintf(format, args...)
 			}
-			b = strconv.AppendInt(b, int64(v), 10)
+			var digits [20]byte
+			b.Write(strconv.AppendInt(digits[:0], int64(v), 10))
 		default:
 			return fmt.Sprintf(format, args...)
 		}
@@ -488,7 +490,7 @@ func sprintf(format string, args ...any) string {
 	if next != len(args) {
 		return fmt.Sprintf(format, args...)
 	}
-	return string(b)
+	return b.String()
 }
 
 // sentence ends a reason written by staff with a full stop; the notice

@@ -325,9 +325,42 @@ const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
 // spares database/sql's conversion by reflection.
 func (g *generator) time(t time.Time) any {
 	if g.d.DB.Dialect == store.SQLite {
-		return t.Format(sqliteTime)
+		return formatSQLiteTime(t)
 	}
 	return t
+}
+
+// formatSQLiteTime is t.Format(sqliteTime), a third of the time for the
+// generator's times (UTC, whole microseconds); others go to Format.
+func formatSQLiteTime(t time.Time) string {
+	if t.Location() != time.UTC || t.Year() < 1000 || t.Year() > 9999 {
+		return t.Format(sqliteTime)
+	}
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	b := make([]byte, 0, len("2006-01-02 15:04:05.999999999+00:00"))
+	b = strconv.AppendInt(b, int64(year), 10)
+	for _, f := range [...]struct {
+		sep byte
+		n   int
+	}{{'-', int(month)}, {'-', day}, {' ', hour}, {':', minute}, {':', sec}} {
+		b = append(b, f.sep, byte('0'+f.n/10), byte('0'+f.n%10))
+	}
+	if ns := t.Nanosecond(); ns > 0 {
+		// .999999999: nine digits without the trailing zeros.
+		digits := 9
+		for ns%10 == 0 {
+			ns /= 10
+			digits--
+		}
+		var frac [9]byte
+		for i := digits - 1; i >= 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		b = append(append(b, '.'), frac[:digits]...)
+	}
+	return string(append(b, "+00:00"...))
 }
 
 // caseNumber is the 办件编号: the region's first six digits, the day and
