@@ -95,11 +95,12 @@ func TestGenerate(t *testing.T) {
 			t.Errorf("after the load the schema lacks %q", gone)
 		}
 		if db.Dialect == store.SQLite { // the writer's settings are back
-			var keys, sync int
+			var keys, sync, checkpoint int
 			db.WritePool().QueryRow(`PRAGMA foreign_keys`).Scan(&keys)
 			db.WritePool().QueryRow(`PRAGMA synchronous`).Scan(&sync)
-			if keys != 1 || sync != 2 {
-				t.Errorf("after the load foreign_keys = %d, synchronous = %d", keys, sync)
+			db.WritePool().QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&checkpoint)
+			if keys != 1 || sync != 2 || checkpoint != 1000 {
+				t.Errorf("after the load foreign_keys = %d, synchronous = %d, wal_autocheckpoint = %d", keys, sync, checkpoint)
 			}
 		}
 		got := map[casework.Status]int{}
