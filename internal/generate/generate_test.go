@@ -268,10 +268,9 @@ func first(b []casework.Broken) casework.Broken {
 // holds 1,000 cases. The rate is of the writing, the indexes built after
 // it included (Result.Elapsed); run-cases/s is of the whole of Run, with
 // its set-up (reading the catalog, the applicants' accounts, the files).
-// Besides the rates it reports this process's CPU time
-// per case, which other work on a shared machine disturbs less, and on
-// PostgreSQL the CPU time of the server processes serving the pool's
-// connections.
+// Besides the rates it reports this process's CPU time per case, which
+// other work on a shared machine disturbs less, and on PostgreSQL the CPU
+// time of the server processes serving the pool's connections.
 func BenchmarkGenerate(b *testing.B) {
 	n, _ := strconv.Atoi(os.Getenv("ZWFW_GENERATE_CASES"))
 	if n == 0 {
