@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -108,7 +107,7 @@ func (n Notice) Document(seq int, at time.Time) (Document, bool) {
 	// sequence without 第 and without leading zeros. The 机关代字 is the
 	// department's short name and the notice's character; sequences run per
 	// department, kind and year, so the number is unique.
-	number := sprintf("%s%s字〔%d〕%d号", n.Department.ShortName, k.mark, at.In(clock.China).Year(), seq)
+	number := fmt.Sprintf("%s%s字〔%d〕%d号", n.Department.ShortName, k.mark, at.In(clock.China).Year(), seq)
 	return Document{CaseID: n.Case.ID, Kind: k.kind, Number: number, Title: title, Body: n.body(),
 		DepartmentID: n.Case.DepartmentID, IssuedAt: at}, true
 }
@@ -275,18 +274,18 @@ func restatesDecision(reason string) bool {
 // chineseDate writes a date as official documents do: 2026年12月3日, the
 // year in full and no leading zeros (GB/T 9704 7.3.5).
 func chineseDate(d calendar.Date) string {
-	return sprintf("%d年%d月%d日", d.Y, int(d.M), d.D)
+	return fmt.Sprintf("%d年%d月%d日", d.Y, int(d.M), d.D)
 }
 
 // limitText says a time limit as a sentence does: 5个工作日, 10日, 24小时.
 func limitText(l catalog.TimeLimit) string {
 	switch l.Unit {
 	case "自然日":
-		return sprintf("%d日", l.Value)
+		return fmt.Sprintf("%d日", l.Value)
 	case "小时":
-		return sprintf("%d小时", l.Value)
+		return fmt.Sprintf("%d小时", l.Value)
 	}
-	return sprintf("%d个%s", l.Value, l.Unit)
+	return fmt.Sprintf("%d个%s", l.Value, l.Unit)
 }
 
 // remedy is the sentence on appeal that a decision against the applicant
@@ -295,7 +294,7 @@ func limitText(l catalog.TimeLimit) string {
 // not named: many provinces assign administrative cases to courts other
 // than the local one (集中管辖), so "人民法院" is the safe reading.
 func (n Notice) remedy(doc string) string {
-	return sprintf("如不服本决定，可以自收到本%s之日起六十日内向%s申请行政复议，也可以自收到本%s之日起六个月内依法向人民法院提起行政诉讼。",
+	return fmt.Sprintf("如不服本决定，可以自收到本%s之日起六十日内向%s申请行政复议，也可以自收到本%s之日起六个月内依法向人民法院提起行政诉讼。",
 		doc, n.Government, doc)
 }
 
@@ -325,9 +324,9 @@ func (n Notice) contact() string {
 // notice is in it: the issuer is written in, not looked up when shown.
 func (n Notice) body() string {
 	c, it := n.Case, n.Item
-	applied := sprintf("%s于%s提出的%s申请（办件编号：%s）", n.To.you(), chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
+	applied := fmt.Sprintf("%s于%s提出的%s申请（办件编号：%s）", n.To.you(), chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
 	if n.To.CreditCode != "" {
-		applied = sprintf("%s（统一社会信用代码：%s）由经办人%s于%s提出的%s申请（办件编号：%s）",
+		applied = fmt.Sprintf("%s（统一社会信用代码：%s）由经办人%s于%s提出的%s申请（办件编号：%s）",
 			n.To.you(), n.To.CreditCode, n.To.Agent, chineseDate(calendar.DateOf(c.CreatedAt)), it.Name, c.Number)
 	}
 	basis := ""
@@ -335,7 +334,7 @@ func (n Notice) body() string {
 		basis = "依据" + n.Basis + "，"
 	}
 	var paras []string
-	add := func(format string, args ...any) { paras = append(paras, sprintf(format, args...)) }
+	add := func(format string, args ...any) { paras = append(paras, fmt.Sprintf(format, args...)) }
 	closing := "特此通知。"
 	switch n.Action {
 	case Accept:
@@ -441,55 +440,6 @@ func (n Notice) body() string {
 		b.WriteString("\n\n" + closing)
 	}
 	b.WriteString("\n\n" + n.Department.Name + "\n" + chineseDate(n.Day))
-	return b.String()
-}
-
-// sprintf is fmt.Sprintf for the formats of the notices, whose verbs
-// are %s with a string and %d with an int: the same text without fmt's
-// reflection, which was most of the time a notice took (every step that
-// issues one, and internal/generate's bulk loads). Any other verb or
-// argument is left to fmt.Sprintf.
-func sprintf(format string, args ...any) string {
-	n := len(format)
-	for _, a := range args {
-		if s, ok := a.(string); ok {
-			n += len(s)
-		}
-	}
-	var b strings.Builder // its String does not copy
-	b.Grow(n + 8)
-	next := 0
-	for rest := format; ; {
-		i := strings.IndexByte(rest, '%')
-		if i < 0 {
-			b.WriteString(rest)
-			break
-		}
-		b.WriteString(rest[:i])
-		if i+1 == len(rest) || next == len(args) {
-			return fmt.Sprintf(format, args...)
-		}
-		switch v := args[next].(type) {
-		case string:
-			if rest[i+1] != 's' {
-				return fmt.Sprintf(format, args...)
-			}
-			b.WriteString(v)
-		case int:
-			if rest[i+1] != 'd' {
-				return fmt.Sprintf(format, args...)
-			}
-			var digits [20]byte
-			b.Write(strconv.AppendInt(digits[:0], int64(v), 10))
-		default:
-			return fmt.Sprintf(format, args...)
-		}
-		next++
-		rest = rest[i+2:]
-	}
-	if next != len(args) {
-		return fmt.Sprintf(format, args...)
-	}
 	return b.String()
 }
 

@@ -93,36 +93,3 @@ func TestStateDigestSameAsPlain(t *testing.T) {
 		}
 	}
 }
-
-// sprintf writes what fmt.Sprintf writes, for the notices' formats and
-// for anything it leaves to fmt.
-func TestSprintfSameAsFmt(t *testing.T) {
-	for _, c := range []struct {
-		format string
-		args   []any
-	}{
-		{"%s%s字〔%d〕%d号", []any{"湛民", "受", 2026, 17}},
-		{"%d年%d月%d日", []any{2026, 1, 31}},
-		{"%d个%s", []any{20, "工作日"}},
-		{"%s于%s提出的%s申请（办件编号：%s）", []any{"你", "2026年11月3日", "个体工商户设立登记", "410411202611030001"}},
-		{"%d. %s", []any{1, "身份证"}},
-		{"后续办理：本机关将审查申请材料。", nil},
-		{"", nil},
-		{"%s", []any{""}},
-		{"%d", []any{-42}},
-		{"100%", nil},         // a bare % at the end
-		{"%%s", []any{"x"}},   // an escaped %
-		{"%s %s", []any{"x"}}, // too few arguments
-		{"%s", []any{"x", 1}}, // too many
-		{"%d", []any{"x"}},    // a verb for another type
-		{"%s", []any{3}},
-		{"%v", []any{time.Month(3)}},
-		{"%d", []any{int64(7)}},
-		{"%x", []any{"hi"}},
-		{"%5d|%-3s|", []any{7, "a"}},
-	} {
-		if got, want := sprintf(c.format, c.args...), fmt.Sprintf(c.format, c.args...); got != want {
-			t.Errorf("sprintf(%q, %v) = %q, fmt gives %q", c.format, c.args, got, want)
-		}
-	}
-}
