@@ -44,10 +44,26 @@ type search struct {
 	walk cond
 }
 
-// cond is an SQL condition on the cases c and its arguments.
+// cond is an SQL condition on the cases c and its arguments; for a
+// number, also the ids it names as a table (n) to read the cases from.
 type cond struct {
 	sql  string
 	args []any
+	ids  string
+}
+
+// from is what an arm reads: the cases, or for a number the cases of its
+// ids. CROSS JOIN keeps SQLite's planner from reading the department's
+// cases and testing each (it guesses a range's size without a histogram);
+// to PostgreSQL it is a join like any other.
+func (arm cond) from(where conds) (string, []any) {
+	c := where
+	if arm.ids == "" {
+		c.add(arm.sql, arm.args...)
+		return ` FROM cases c` + c.where(), c.args
+	}
+	c.add(`c.id = n.id`)
+	return ` FROM (` + arm.ids + `) n CROSS JOIN cases c` + c.where(), append(append([]any{}, arm.args...), c.args...)
 }
 
 var (
@@ -77,28 +93,33 @@ func parseSearch(q string) (search, error) {
 	code := strings.ToUpper(q)
 	return search{
 		arms: []cond{
-			{`c.item_id IN ` + items, []any{like}},
-			{`c.applicant_id IN ` + people, []any{lo, hi}},
-			{`c.enterprise_id IN ` + firms, []any{lo, hi, code}},
+			{sql: `c.item_id IN ` + items, args: []any{like}},
+			{sql: `c.applicant_id IN ` + people, args: []any{lo, hi}},
+			{sql: `c.enterprise_id IN ` + firms, args: []any{lo, hi, code}},
 		},
 		// A unary plus makes each an expression that no index is led by.
-		walk: cond{`(+c.item_id IN ` + items + ` OR +c.applicant_id IN ` + people + ` OR +c.enterprise_id IN ` + firms + `)`,
-			[]any{like, lo, hi, lo, hi, code}},
+		walk: cond{sql: `(+c.item_id IN ` + items + ` OR +c.applicant_id IN ` + people + ` OR +c.enterprise_id IN ` + firms + `)`,
+			args: []any{like, lo, hi, lo, hi, code}},
 	}, nil
 }
 
 // numberArm is the index range of the case numbers a digit query names
 // (numbering.go: county code, date, serial of the day).
 func numberArm(d string) (cond, error) {
+	var where string
+	var args []any
 	switch n := len(d); {
 	case n <= 6:
-		return cond{`substr(c.number, 15) = ?`, []any{strings.Repeat("0", 6-n) + d}}, nil
+		where, args = `substr(number, 15) = ?`, []any{strings.Repeat("0", 6-n) + d}
 	case n >= 8 && n <= 14:
-		return cond{`substr(c.number, 7) BETWEEN ? AND ?`, []any{d + strings.Repeat("0", 14-n), d + strings.Repeat("9", 14-n)}}, nil
+		where, args = `substr(number, 7) BETWEEN ? AND ?`, []any{d + strings.Repeat("0", 14-n), d + strings.Repeat("9", 14-n)}
 	case n >= 15 && n <= 20:
-		return cond{`c.number BETWEEN ? AND ?`, []any{d + strings.Repeat("0", 20-n), d + strings.Repeat("9", 20-n)}}, nil
+		where, args = `number BETWEEN ? AND ?`, []any{d + strings.Repeat("0", 20-n), d + strings.Repeat("9", 20-n)}
+	default:
+		return cond{}, errSearchNumber
 	}
-	return cond{}, errSearchNumber
+	ids := `SELECT id FROM cases WHERE ` + where
+	return cond{sql: `c.id IN (` + ids + `)`, args: args, ids: ids}, nil
 }
 
 // prefixEnd is the least string above every string that starts with p,
@@ -123,10 +144,9 @@ func (s *Service) searchCount(ctx context.Context, where conds, m search) (n int
 	var parts []string
 	var args []any
 	for _, arm := range m.arms {
-		c := where
-		c.add(arm.sql, arm.args...)
-		parts = append(parts, `SELECT id FROM (SELECT c.id FROM cases c`+c.where()+` LIMIT ?) a`)
-		args = append(append(args, c.args...), CountCap+1)
+		from, a := arm.from(where)
+		parts = append(parts, `SELECT id FROM (SELECT c.id`+from+` LIMIT ?) a`)
+		args = append(append(args, a...), CountCap+1)
 	}
 	err = s.db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM (`+strings.Join(parts, ` UNION `)+`) matched`, args...).Scan(&n)
 	if n > CountCap {
@@ -144,15 +164,14 @@ func searchPage(where conds, m search, dense bool, limit int) cond {
 	if dense && m.walk.sql != "" {
 		c := where
 		c.add(m.walk.sql, m.walk.args...)
-		return cond{`c.id IN (SELECT c.id FROM cases c` + c.where() + ` ORDER BY c.due_on, c.updated_at, c.id LIMIT ?)`, append(c.args, limit)}
+		return cond{sql: `c.id IN (SELECT c.id FROM cases c` + c.where() + ` ORDER BY c.due_on, c.updated_at, c.id LIMIT ?)`, args: append(c.args, limit)}
 	}
 	var parts []string
 	var args []any
 	for _, arm := range m.arms {
-		c := where
-		c.add(arm.sql, arm.args...)
-		parts = append(parts, `SELECT c.id, c.due_on, c.updated_at FROM cases c`+c.where())
-		args = append(args, c.args...)
+		from, a := arm.from(where)
+		parts = append(parts, `SELECT c.id, c.due_on, c.updated_at`+from)
+		args = append(args, a...)
 	}
-	return cond{`c.id IN (SELECT id FROM (` + strings.Join(parts, ` UNION `) + `) matched` + order + `)`, append(args, limit)}
+	return cond{sql: `c.id IN (SELECT id FROM (` + strings.Join(parts, ` UNION `) + `) matched` + order + `)`, args: append(args, limit)}
 }

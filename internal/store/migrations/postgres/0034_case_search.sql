@@ -6,8 +6,8 @@
 --
 -- the number: whole or a prefix of it (the unique index), its date and
 -- serial without the county code, or its serial of the day;
-CREATE INDEX cases_number_day ON cases (substr(number, 7), department_id);
-CREATE INDEX cases_number_serial ON cases (substr(number, 15), department_id);
+CREATE INDEX cases_number_day ON cases (substr(number, 7), id);
+CREATE INDEX cases_number_serial ON cases (substr(number, 15), id);
 -- an item, an applicant or an enterprise the query names: its cases in
 -- the department, with what the list filters and sorts on, so that a
 -- search's candidates and its capped count are read from the index;
