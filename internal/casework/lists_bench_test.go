@@ -363,7 +363,7 @@ func BenchmarkLists(b *testing.B) {
 			}
 			// The search across every queue of the reviewer's department:
 			// one case of it (i: a multiple of 3, completed), by its number;
-			// one applicant's three-character name (the 900th, so in every
+			// one applicant's three-character name (the 901st, so in every
 			// size of seed); the start of an enterprise's name.
 			i := 3*(n/6) - (3*(n/6))%300 + 30
 			number := benchNumber(d, i)
@@ -373,7 +373,7 @@ func BenchmarkLists(b *testing.B) {
 				{"serial", strings.TrimLeft(number[14:], "0")},
 				{"item-common", "工商户"},
 				{"item-rare", "烟草"},
-				{"applicant", benchName(900)},
+				{"applicant", benchName(901)},
 				{"applicant-surname-given", "张伟"},
 				{"enterprise", string([]rune(benchFirm(77))[:5])},
 				{"none", "无此事项"},

@@ -130,7 +130,7 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 	// A search is counted first: how many it finds decides how its page
 	// is read (searchPage).
 	if m != nil {
-		if page.Total, page.More, err = s.searchCount(ctx, c, *m); err != nil {
+		if page.Total, page.More, m.arms, err = s.searchCount(ctx, c, *m); err != nil || len(m.arms) == 0 {
 			return page, err
 		}
 	}
