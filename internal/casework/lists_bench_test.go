@@ -13,15 +13,17 @@ package casework_test
 // query, each beside the search as it was before migration 0034 (its SQL,
 // run on the same data).
 //
-// ZWFW_BENCH_KEEP=1 keeps the PostgreSQL district for the next run: in a
-// database of its own named after the size (zwfw_bench_100000), seeded
-// only when it does not hold the cases yet, and not dropped. Drop it with
-// DROP DATABASE when done.
+// ZWFW_BENCH_KEEP=1 keeps the district for the next run: on PostgreSQL in
+// a database of its own named after the size (zwfw_bench_100000), on
+// SQLite in a file of that name in the temporary directory; seeded only
+// when it does not hold the cases yet, and not dropped. Drop the database
+// (or remove the file) when done.
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,22 +220,29 @@ func keptDistrict(b *testing.B, db *store.DB) (fixture, district) {
 }
 
 // benchDB opens the benchmark's database: a fresh one, or in keep mode
-// (PostgreSQL) the district's of this size; seeded says whether it
+// the district's of this size (PostgreSQL: a database of its own;
+// SQLite: a file in the temporary directory); seeded says whether it
 // already holds the district.
 func benchDB(b *testing.B, dbName string, n int) (db *store.DB, seeded bool) {
-	if dbName == "sqlite" {
-		return storetest.SQLite(b), false
-	}
+	keep := os.Getenv("ZWFW_BENCH_KEEP") != ""
 	base := os.Getenv(storetest.PostgresEnv)
-	if os.Getenv("ZWFW_BENCH_KEEP") == "" || base == "" {
+	name := fmt.Sprintf("zwfw_bench_%d", n)
+	var dsn string
+	switch {
+	case dbName == "sqlite" && !keep:
+		return storetest.SQLite(b), false
+	case dbName == "sqlite":
+		dsn = filepath.Join(os.TempDir(), name+".db")
+	case !keep || base == "":
 		return storetest.Postgres(b), false
+	default:
+		if err := storetest.CreateDatabase(base, name, ""); err != nil && !strings.Contains(err.Error(), "already exists") {
+			b.Fatal(err)
+		}
+		dsn = storetest.DatabaseURL(base, name)
 	}
 	ctx := context.Background()
-	name := fmt.Sprintf("zwfw_bench_%d", n)
-	if err := storetest.CreateDatabase(base, name, ""); err != nil && !strings.Contains(err.Error(), "already exists") {
-		b.Fatal(err)
-	}
-	db, err := store.Open(ctx, storetest.DatabaseURL(base, name), store.Options{})
+	db, err := store.Open(ctx, dsn, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -246,9 +255,9 @@ func benchDB(b *testing.B, dbName string, n int) (db *store.DB, seeded bool) {
 		b.Fatal(err)
 	}
 	if cases != 0 && cases < n {
-		b.Fatalf("database %s holds %d cases, not %d: drop it and seed again", name, cases, n)
+		b.Fatalf("%s holds %d cases, not %d: drop it and seed again", name, cases, n)
 	}
-	b.Logf("keep mode: database %s (%d cases)", name, cases)
+	b.Logf("keep mode: %s (%d cases)", dsn, cases)
 	return db, cases >= n
 }
 
@@ -363,8 +372,8 @@ func BenchmarkLists(b *testing.B) {
 			}
 			// The search across every queue of the reviewer's department:
 			// one case of it (i: a multiple of 3, completed), by its number;
-			// one applicant's three-character name (the 901st, so in every
-			// size of seed); the start of an enterprise's name.
+			// one applicant's three-character name (the 901st: in a seed of 10,000 cases or
+			// more); the start of an enterprise's name.
 			i := 3*(n/6) - (3*(n/6))%300 + 30
 			number := benchNumber(d, i)
 			for _, q := range []struct{ name, query string }{

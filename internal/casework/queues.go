@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,20 +54,24 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 	if err := mayQueue(who, st == Draft); err != nil {
 		return page, err
 	}
-	var c conds
-	c.add(`c.department_id = ?`, who.DepartmentID)
-	if st == AllQueues {
-		c.add(`c.status NOT IN ('draft', 'waiting', 'closed')`) // Status.Submitted: parts waiting for another are nobody's work yet
-	} else {
-		c.add(`c.status = ?`, st)
-	}
 	var m *search // the search box's query (search.go), nil when empty
 	if t := strings.TrimSpace(f.Query); t != "" {
-		parsed, err := parseSearch(t)
+		parsed, err := s.parseSearch(ctx, t)
 		if err != nil {
 			return page, err
 		}
 		m = &parsed
+	}
+	var c conds
+	if m != nil { // written into the SQL: see search
+		c.add(`c.department_id = ` + strconv.FormatInt(who.DepartmentID, 10))
+	} else {
+		c.add(`c.department_id = ?`, who.DepartmentID)
+	}
+	if st == AllQueues {
+		c.add(`c.status NOT IN ('draft', 'waiting', 'closed')`) // Status.Submitted: parts waiting for another are nobody's work yet
+	} else {
+		c.add(`c.status = ?`, st)
 	}
 	today := calendar.DateOf(s.clock.Now())
 	paused := st == Paused
@@ -142,7 +147,7 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 		}
 		run := c
 		if dated {
-			run.add(`c.due_on <> ''`)
+			run.add(`c.due_on > ''`) // a range: the undated cases come first in an index
 			if at != nil {
 				run.add(`(c.due_on, c.updated_at, c.id) > (?, ?, ?)`, after.due, after.updated, after.id)
 			}
