@@ -50,12 +50,13 @@ type search struct {
 	arms []cond // the ways a case matches, each an index range of its own
 	// walk is the arms OR-ed, with their columns spelt so that no index of
 	// theirs serves them: the walk along the queue tests them on its rows.
-	// Empty for a number: its matches are at most a day's cases.
+	// Empty for a number: its matches are few (a day's cases at most, or
+	// a serial's one a day), so they are always sorted.
 	walk cond
 }
 
 // cond is an SQL condition on the cases c and its arguments; for a
-// number, also the ids it names as a table (n) to read the cases from.
+// number, also the query of the ids it names, read as a table (n).
 type cond struct {
 	sql  string
 	args []any
@@ -158,7 +159,9 @@ func (s *Service) searchKeys(ctx context.Context, q string, args []any) ([]strin
 // numberArm is the index range of the case numbers a digit query names
 // (numbering.go: county code, date, serial of the day).
 func numberArm(d string) (cond, error) {
-	// Digits only (checked by the caller), so written into the SQL.
+	if strings.Trim(d, "0123456789") != "" { // they are written into the SQL
+		return cond{}, errSearchNumber
+	}
 	var where string
 	switch n := len(d); {
 	case n <= 6:
@@ -168,9 +171,6 @@ func numberArm(d string) (cond, error) {
 	case n >= 15 && n <= 20:
 		where = `number BETWEEN '` + d + strings.Repeat("0", 20-n) + `' AND '` + d + strings.Repeat("9", 20-n) + `'`
 	default:
-		return cond{}, errSearchNumber
-	}
-	if strings.Trim(d, "0123456789") != "" {
 		return cond{}, errSearchNumber
 	}
 	ids := `SELECT id FROM cases WHERE ` + where
