@@ -138,6 +138,22 @@ func TestQueueSearch(t *testing.T) {
 		if got := entryIDs(page.Rows); err != nil || !sameSet(got, exp) || page.Total != len(exp) || len(exp) == 0 {
 			t.Errorf("工商户, late: %v (total %d), %v; want %v", got, page.Total, err, exp)
 		}
+		// A name start shared by more than 1,000 people is too broad to read
+		// each one's cases: refused, with what to do instead.
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			for i := range 1001 {
+				if _, err := tx.Exec(ctx, `INSERT INTO accounts (kind, name, created_at, updated_at) VALUES ('person', ?, ?, ?)`,
+					fmt.Sprintf("欧阳%04d", i), base, base); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Queue(ctx, f.reviewer, casework.AllQueues, casework.QueueFilter{Query: "欧阳"}, 50); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "超过 1000 个") {
+			t.Errorf("欧阳: %v", err)
+		}
 		// Bad input is refused with a message that says what to type.
 		for q, msg := range map[string]string{
 			"张":                       "至少输入两个字",
