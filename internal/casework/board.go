@@ -11,6 +11,7 @@ import (
 	"github.com/zwfw/zwfw/internal/board"
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/policy"
+	"github.com/zwfw/zwfw/internal/store"
 )
 
 // Finished cases as a source of the praise and exposure boards. The
@@ -32,7 +33,7 @@ const boardCandidates = 200
 
 // Candidates lists finished cases (办结, 已送达, 不予受理) in who's scope,
 // latest first, along the cases_finished index; f.Query matches the
-// number or the item's name.
+// number (whole, its date and serial, its serial) or a word of the item's name.
 func (b boardSource) Candidates(ctx context.Context, who policy.Subject, f board.Filter) ([]board.Candidate, error) {
 	s := b.s
 	var c conds
@@ -41,7 +42,19 @@ func (b boardSource) Candidates(ctx context.Context, who policy.Subject, f board
 		c.inRegion(p)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		c.add(`(c.number = ? OR i.name LIKE ?)`, q, "%"+q+"%")
+		// As the queues' search (search.go): digits are the number, read
+		// from its index; other text a word of the item's name, whose
+		// items are read first, so that the walk along cases_finished
+		// tests each case against a set rather than joining its item.
+		if digits := strings.Join(strings.Fields(q), ""); strings.Trim(digits, "0123456789") == "" {
+			arm, err := numberArm(digits)
+			if err != nil {
+				return nil, err
+			}
+			c.add(arm.sql, arm.args...)
+		} else {
+			c.add(`c.item_id IN (SELECT id FROM items WHERE name LIKE ? ESCAPE '\')`, store.Contains(q))
+		}
 	}
 	if !f.From.IsZero() {
 		c.add(`c.updated_at >= ?`, f.From.Time())

@@ -89,6 +89,18 @@ func TestBoardPublishesAFinishedCaseWithoutPersonalData(t *testing.T) {
 		if err != nil || len(cs) != 1 || cs[0].ID != c.ID || cs[0].Outcome != "按时办结" || cs[0].Department != "平顶山市湛河区市场监督管理局" {
 			t.Fatalf("candidates: %+v %v", cs, err)
 		}
+		// By its number as the queues' search takes it (search.go).
+		for _, q := range []string{c.Number, c.Number[6:], c.Number[6:14]} {
+			if cs, err := boards.Candidates(ctx, sup, "case", board.Filter{Query: q}); err != nil || len(cs) != 1 || cs[0].ID != c.ID {
+				t.Fatalf("candidates %q: %+v %v", q, cs, err)
+			}
+		}
+		if cs, err := boards.Candidates(ctx, sup, "case", board.Filter{Query: "工商户%"}); err != nil || len(cs) != 0 {
+			t.Fatalf("candidates 工商户%%: %+v %v", cs, err)
+		}
+		if _, err := boards.Candidates(ctx, sup, "case", board.Filter{Query: c.Number[6:13]}); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("candidates by seven digits: %v", err)
+		}
 		if cs, err := boards.Candidates(ctx, streetSup, "case", board.Filter{}); err != nil || len(cs) != 0 {
 			t.Fatalf("a street's supervisor's candidates: %+v %v", cs, err)
 		}

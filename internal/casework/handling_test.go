@@ -24,7 +24,7 @@ import (
 )
 
 // variant publishes a copy of the fixture's item, changed by change.
-func variant(t *testing.T, f fixture, db *store.DB, code string, change func(*catalog.Item)) int64 {
+func variant(t testing.TB, f fixture, db *store.DB, code string, change func(*catalog.Item)) int64 {
 	t.Helper()
 	ctx := context.Background()
 	it := f.item

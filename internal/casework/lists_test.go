@@ -27,6 +27,8 @@ type seeded struct {
 	applicant   int64
 	enterprise  int64 // 0: none
 	updated     time.Time
+	number      string // "": prefix and index
+	item        int64  // 0: the fixture's
 }
 
 // district is the departments and regions of the seeded district: every
@@ -109,7 +111,14 @@ func seedCases(t testing.TB, db *store.DB, f fixture, prefix string, n int, spec
 					if s.due != "" {
 						accepted = "2026-11-01"
 					}
-					args = append(args, fmt.Sprintf("%s%08d", prefix, i), f.itemID, f.item.Version, applicant, firm, s.dept, s.region,
+					number, item := s.number, s.item
+					if number == "" {
+						number = fmt.Sprintf("%s%08d", prefix, i)
+					}
+					if item == 0 {
+						item = f.itemID
+					}
+					args = append(args, number, item, f.item.Version, applicant, firm, s.dept, s.region,
 						s.status, "online", accepted, s.due, s.visits, s.corrections, 1, s.updated, s.updated)
 				}
 				q.WriteString(" RETURNING id")
@@ -395,10 +404,10 @@ func TestListsPageWithoutLossOrRepeat(t *testing.T) {
 		}
 		// A search across every queue finds the department's cases in any state but drafts.
 		got, total := pageAll(t, "search", func(e casework.QueueEntry) int64 { return e.ID }, func(after string) (casework.Page[casework.QueueEntry], error) {
-			return f.svc.Queue(ctx, f.reviewer, casework.AllQueues, casework.QueueFilter{Query: "P000000", After: after}, 7)
+			return f.svc.Queue(ctx, f.reviewer, casework.AllQueues, casework.QueueFilter{Query: "工商户", After: after}, 7)
 		})
-		// Numbers P00000000 to P00000099 contain the query.
-		exp := want(ids[:100], specs[:100], func(s seeded) bool { return s.dept == f.reviewer.DepartmentID && s.status != casework.Draft })
+		// Every case is of the item 个体工商户设立登记.
+		exp := want(ids, specs, func(s seeded) bool { return s.dept == f.reviewer.DepartmentID && s.status != casework.Draft })
 		if !sameSet(got, exp) || total != len(exp) {
 			t.Fatalf("search: %d rows, total %d, want %d", len(got), total, len(exp))
 		}
@@ -539,6 +548,21 @@ func TestCountsStopAtTheCap(t *testing.T) {
 		}
 		if q.Total != casework.CountCap || !q.More || q.Count().String() != "10000+" || len(q.Rows) != casework.PageSize || q.Next == "" {
 			t.Fatalf("queue: total %d, more %v (%s), %d rows, next %q", q.Total, q.More, q.Count(), len(q.Rows), q.Next)
+		}
+		// A search that finds more than CountCap (every case is of the item)
+		// walks the department's queue in order (search.go): its pages are
+		// the queue's.
+		q2, err := f.svc.Queue(ctx, f.reviewer, casework.Completed, casework.QueueFilter{After: q.Next}, casework.PageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := ""
+		for _, want := range [][]casework.QueueEntry{q.Rows, q2.Rows} {
+			p, err := f.svc.Queue(ctx, f.reviewer, casework.AllQueues, casework.QueueFilter{Query: "工商户", After: after}, casework.PageSize)
+			if err != nil || p.Total != casework.CountCap || !p.More || !slices.Equal(entryIDs(p.Rows), entryIDs(want)) {
+				t.Fatalf("search 工商户: total %d, more %v, %v; want %v (%v)", p.Total, p.More, entryIDs(p.Rows), entryIDs(want), err)
+			}
+			after = p.Next
 		}
 		counts, err := f.svc.QueueCounts(ctx, f.reviewer)
 		if err != nil {

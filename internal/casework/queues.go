@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/zwfw/zwfw/internal/calendar"
 	"github.com/zwfw/zwfw/internal/ident"
 	"github.com/zwfw/zwfw/internal/policy"
-	"github.com/zwfw/zwfw/internal/store"
 )
 
 // Queues are the staff work queues, in the order of the work.
@@ -30,7 +30,7 @@ type QueueEntry struct {
 
 // QueueFilter narrows a work queue.
 type QueueFilter struct {
-	Query   string // part of the case number, of the item's name or of the applicant's name
+	Query   string // a case number or part of one, a word of the item's name, the start of the applicant's or enterprise's name (search.go)
 	Due     string // "soon": one working day or less left; "late": past due; "": any
 	Channel string // "online", "window", or "" for both
 	After   string // the cursor of the page (Page.Next); "": the first page
@@ -54,16 +54,24 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 	if err := mayQueue(who, st == Draft); err != nil {
 		return page, err
 	}
+	var m *search // the search box's query (search.go), nil when empty
+	if t := strings.TrimSpace(f.Query); t != "" {
+		parsed, err := s.parseSearch(ctx, t)
+		if err != nil {
+			return page, err
+		}
+		m = &parsed
+	}
 	var c conds
-	c.add(`c.department_id = ?`, who.DepartmentID)
+	if m != nil { // written into the SQL: see search
+		c.add(`c.department_id = ` + strconv.FormatInt(who.DepartmentID, 10))
+	} else {
+		c.add(`c.department_id = ?`, who.DepartmentID)
+	}
 	if st == AllQueues {
 		c.add(`c.status NOT IN ('draft', 'waiting', 'closed')`) // Status.Submitted: parts waiting for another are nobody's work yet
 	} else {
 		c.add(`c.status = ?`, st)
-	}
-	if t := strings.TrimSpace(f.Query); t != "" {
-		like := store.Contains(t)
-		c.add(`(c.number LIKE ? ESCAPE '\' OR i.name LIKE ? ESCAPE '\' OR a.name LIKE ? ESCAPE '\' OR e.name LIKE ? ESCAPE '\')`, like, like, like, like)
 	}
 	today := calendar.DateOf(s.clock.Now())
 	paused := st == Paused
@@ -101,21 +109,35 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 		}
 		after = queueKey{due, t, id}
 	}
-	const from = ` FROM cases c JOIN items i ON i.id = c.item_id JOIN accounts a ON a.id = c.applicant_id
-		LEFT JOIN enterprises e ON e.id = c.enterprise_id`
 	// A finished case's queue shows when it finished: the time of the
 	// step that ended it (its event's column, which SQLite scans as a time).
 	q := `SELECT c.id, c.number, i.name, c.status, c.version, c.updated_at, c.due_on, c.channel, a.name, COALESCE(e.name, ''),
-		c.item_id, c.item_version, c.accepted_on, c.paused_on, fe.at` + from + `
+		c.item_id, c.item_version, c.accepted_on, c.paused_on, fe.at
+		FROM cases c JOIN items i ON i.id = c.item_id JOIN accounts a ON a.id = c.applicant_id LEFT JOIN enterprises e ON e.id = c.enterprise_id
 		LEFT JOIN case_events fe ON fe.case_id = c.id AND c.status IN ('completed', 'delivered', 'rejected', 'withdrawn')
 		AND fe.seq = (SELECT MAX(x.seq) FROM case_events x WHERE x.case_id = c.id AND x.action IN ('` + string(finishing[0]) + `', '` +
 		string(finishing[1]) + `', '` + string(finishing[2]) + `'))`
 	if paused {
+		if m != nil { // the paused queue is short: read every match
+			var either []string
+			for _, arm := range m.arms {
+				either = append(either, arm.sql)
+				c.args = append(c.args, arm.args...)
+			}
+			c.sql = append(c.sql, `(`+strings.Join(either, ` OR `)+`)`)
+		}
 		rows, err := s.queueRows(ctx, q+c.where()+` ORDER BY c.id`, c.args, today, true)
 		if err != nil {
 			return page, err
 		}
 		return s.pausedPage(ctx, rows, f.Due, at != nil, after, limit)
+	}
+	// A search is counted first: how many it finds decides how its page
+	// is read (searchPage).
+	if m != nil {
+		if page.Total, page.More, m.arms, err = s.searchCount(ctx, c, *m); err != nil || len(m.arms) == 0 {
+			return page, err
+		}
 	}
 	// The dated run, then the undated one; a cursor in the undated run
 	// (its due date "") skips the dated.
@@ -125,7 +147,7 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 		}
 		run := c
 		if dated {
-			run.add(`c.due_on <> ''`)
+			run.add(`c.due_on > ''`) // a range: the undated cases come first in an index
 			if at != nil {
 				run.add(`(c.due_on, c.updated_at, c.id) > (?, ?, ?)`, after.due, after.updated, after.id)
 			}
@@ -135,8 +157,13 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 				run.add(`(c.updated_at, c.id) > (?, ?)`, after.updated, after.id)
 			}
 		}
+		n := limit + 1 - len(page.Rows)
+		if m != nil {
+			picked := searchPage(run, *m, page.More, n)
+			run = conds{[]string{picked.sql}, picked.args}
+		}
 		rows, err := s.queueRows(ctx, q+run.where()+` ORDER BY c.due_on, c.updated_at, c.id LIMIT ?`,
-			append(run.args, limit+1-len(page.Rows)), today, false)
+			append(run.args, n), today, false)
 		if err != nil {
 			return page, err
 		}
@@ -149,18 +176,15 @@ func (s *Service) Queue(ctx context.Context, who policy.Subject, st Status, f Qu
 		page.Rows = page.Rows[:limit]
 		page.Next = queueKeyOf(page.Rows[limit-1]).cursor()
 	}
-	// A first page that holds the whole list is its count (a search mostly).
+	if m != nil {
+		return page, nil
+	}
+	// A first page that holds the whole list is its count.
 	if at == nil && page.Next == "" {
 		page.Total = len(page.Rows)
 		return page, nil
 	}
-	// The count joins the names only when the search needs them: otherwise
-	// it is read from the queue index alone.
-	counted := ` FROM cases c`
-	if strings.TrimSpace(f.Query) != "" {
-		counted = from
-	}
-	page.Total, page.More, err = s.countUpTo(ctx, counted, c)
+	page.Total, page.More, err = s.countUpTo(ctx, ` FROM cases c`, c)
 	return page, err
 }
 

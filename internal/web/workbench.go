@@ -72,6 +72,11 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 		list = casework.AllQueues
 	}
 	page, err := s.cases.Queue(r.Context(), subject(r), list, f, casework.PageSize)
+	// A search the box cannot run says why beside the box, which keeps it.
+	status, searchErr := http.StatusOK, ""
+	if apperr.Is(err, apperr.Invalid) && f.Query != "" && f.After == "" {
+		status, searchErr, err = http.StatusBadRequest, apperr.MessageOf(err), nil
+	}
 	if err != nil {
 		return err
 	}
@@ -94,14 +99,15 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) error {
 	if f.After != "" {
 		first = link("")
 	}
-	return s.render(w, r, http.StatusOK, "queue", "workbench", struct {
+	return s.render(w, r, status, "queue", "workbench", struct {
 		Status      casework.Status
 		Filter      casework.QueueFilter
 		All         bool
 		Cases       []casework.QueueEntry
 		Total       casework.Count
 		Next, First string
-	}{st, f, all, page.Rows, page.Count(), next, first})
+		Error       string // why the search could not run
+	}{st, f, all, page.Rows, page.Count(), next, first, searchErr})
 }
 
 type staffCasePage struct {
