@@ -39,6 +39,28 @@ func TestQueueSearch(t *testing.T) {
 		d := readDistrict(t, db)
 		food := variant(t, f, db, "010100100009", func(it *catalog.Item) { it.Name = "食品经营许可" })
 		people := []int64{person(t, db, "张三").AccountID, person(t, db, "张三丰").AccountID, person(t, db, "李张三").AccountID, person(t, db, "王五").AccountID}
+		if db.Dialect == store.Postgres {
+			// Names as a database made with a Chinese locale orders them
+			// (by pinyin), if this server has ICU's: a name's start must
+			// still be found (王五 .. 王井 is no range there).
+			var icu bool
+			if err := db.Read().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'zh-Hans-x-icu')`).Scan(&icu); err != nil {
+				t.Fatal(err)
+			}
+			if icu {
+				if err := db.Tx(ctx, func(tx *store.Tx) error {
+					_, err := tx.Exec(ctx, `ALTER TABLE accounts ALTER COLUMN name TYPE text COLLATE "zh-Hans-x-icu"`)
+					if err == nil {
+						_, err = tx.Exec(ctx, `ALTER TABLE enterprises ALTER COLUMN name TYPE text COLLATE "zh-Hans-x-icu"`)
+					}
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				t.Log("no ICU collation on this server: names ordered by its own")
+			}
+		}
 		firms := []int64{firm(t, db, "华为技术有限公司", "91440300MA5F000001"), firm(t, db, "食品百货有限公司", "91440300MA5F000002"),
 			firm(t, db, "深圳华为科技有限公司", "91440300MA5F000003")}
 		var other int64
@@ -93,6 +115,7 @@ func TestQueueSearch(t *testing.T) {
 			{"经营许可", func(s seeded) bool { return s.item == food }, false},
 			{"张三", func(s seeded) bool { return s.applicant == people[0] || s.applicant == people[1] }, false},
 			{"张三丰", func(s seeded) bool { return s.applicant == people[1] }, false},
+			{"王五", func(s seeded) bool { return s.applicant == people[3] }, false},
 			{"华为", func(s seeded) bool { return s.enterprise == firms[0] }, false},
 			{"91440300ma5f000003", func(s seeded) bool { return s.enterprise == firms[2] }, false},
 			// Two ways at once: a case of the item and of the firm is found once.
@@ -138,12 +161,12 @@ func TestQueueSearch(t *testing.T) {
 		if got := entryIDs(page.Rows); err != nil || !sameSet(got, exp) || page.Total != len(exp) || len(exp) == 0 {
 			t.Errorf("工商户, late: %v (total %d), %v; want %v", got, page.Total, err, exp)
 		}
-		// A name start shared by more than 1,000 people is too broad to read
-		// each one's cases: refused, with what to do instead.
+		// A name start shared by more than 10,000 people is too broad to
+		// read each one's cases: refused, with what to do instead.
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			for i := range 1001 {
+			for i := range 10001 {
 				if _, err := tx.Exec(ctx, `INSERT INTO accounts (kind, name, created_at, updated_at) VALUES ('person', ?, ?, ?)`,
-					fmt.Sprintf("欧阳%04d", i), base, base); err != nil {
+					fmt.Sprintf("欧阳%05d", i), base, base); err != nil {
 					return err
 				}
 			}
@@ -151,7 +174,7 @@ func TestQueueSearch(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Queue(ctx, f.reviewer, casework.AllQueues, casework.QueueFilter{Query: "欧阳"}, 50); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "超过 1000 个") {
+		if _, err := f.svc.Queue(ctx, f.reviewer, casework.AllQueues, casework.QueueFilter{Query: "欧阳"}, 50); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "超过 10000 个") {
 			t.Errorf("欧阳: %v", err)
 		}
 		// Bad input is refused with a message that says what to type.

@@ -26,6 +26,13 @@ type stmtConnector struct {
 // placeholders must not grow the map without end.
 const maxStmts = 512
 
+// maxCachedQuery is the longest query text kept prepared. Longer ones are
+// built with their values in them (the staff's case search writes its ids
+// into its SQL so that PostgreSQL plans for them) or with hundreds of rows
+// of placeholders (bulk inserts): each is seen once, and keeping it would
+// hold its memory and flush the statements that are used again.
+const maxCachedQuery = 4096
+
 func (c stmtConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -91,6 +98,9 @@ func (c *stmtConn) prepared(ctx context.Context, query string) (*cachedStmt, err
 }
 
 func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if len(query) > maxCachedQuery {
+		return c.conn.QueryContext(ctx, query, args)
+	}
 	st, err := c.prepared(ctx, query)
 	if err != nil {
 		return nil, err
@@ -107,6 +117,9 @@ func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver
 }
 
 func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if len(query) > maxCachedQuery {
+		return c.conn.ExecContext(ctx, query, args)
+	}
 	st, err := c.prepared(ctx, query)
 	if err != nil {
 		return nil, err

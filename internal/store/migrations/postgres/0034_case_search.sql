@@ -19,6 +19,9 @@ CREATE INDEX cases_by_enterprise ON cases (enterprise_id, department_id, status,
 -- led by the status, with the columns the search tests: such a search
 -- walks it and stops at its page.
 CREATE INDEX cases_department_due ON cases (department_id, due_on, updated_at, id, status, item_id, applicant_id, enterprise_id);
--- Applicants and enterprises by the start of their names.
-CREATE INDEX accounts_name ON accounts (name);
-CREATE INDEX enterprises_name ON enterprises (name);
+-- Applicants and enterprises by the start of their names, in code point
+-- order whatever the database's locale (casework/search.go asks in the C
+-- collation: under a Chinese locale names sort by pinyin, where a prefix
+-- is not a range of code points).
+CREATE INDEX accounts_name ON accounts (name COLLATE "C");
+CREATE INDEX enterprises_name ON enterprises (name COLLATE "C");
