@@ -4,77 +4,25 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
-	"log"
 	"mime"
-	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	gosmtp "github.com/emersion/go-smtp"
-
 	"github.com/zwfw/zwfw/internal/loadgen"
+	"github.com/zwfw/zwfw/internal/testfixture"
 )
-
-// mailbox is a real SMTP server in the test that keeps what it receives.
-type mailbox struct {
-	mu  sync.Mutex
-	got []*mail.Message
-	to  []string
-}
-
-type mailSession struct {
-	box *mailbox
-	to  string
-}
-
-func (s *mailSession) Mail(string, *gosmtp.MailOptions) error { return nil }
-func (s *mailSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	s.to = to
-	return nil
-}
-func (s *mailSession) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, m.Body))
-	if err != nil {
-		return err
-	}
-	m.Body = strings.NewReader(string(body))
-	s.box.mu.Lock()
-	defer s.box.mu.Unlock()
-	s.box.got, s.box.to = append(s.box.got, m), append(s.box.to, s.to)
-	return nil
-}
-func (s *mailSession) Reset()        {}
-func (s *mailSession) Logout() error { return nil }
-
-func startMailbox(t *testing.T) (*mailbox, int) {
-	box := &mailbox{}
-	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(*gosmtp.Conn) (gosmtp.Session, error) { return &mailSession{box: box}, nil }))
-	srv.Domain, srv.ErrorLog = "localhost", log.New(io.Discard, "", 0)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return box, l.Addr().(*net.TCPAddr).Port
-}
 
 // A citizen who gave an e-mail address is told of their case by e-mail
 // too: when the department accepts it, the message goes out through a
 // durable job after the step commits, to a real SMTP server.
 func TestApplicantIsEmailed(t *testing.T) {
 	t.Parallel()
-	box, port := startMailbox(t)
+	box, port := testfixture.StartSMTP(t)
 	s := start(t, map[string]string{"ZWFW_SMTP_HOST": "127.0.0.1", "ZWFW_SMTP_PORT": strconv.Itoa(port), "ZWFW_SMTP_TLS": "none",
 		"ZWFW_SMTP_FROM": "湛河区政务服务 <noreply@zhanhe.example.gov.cn>"}, copyDemo(t, "sqlite").Args...)
 	ctx := context.Background()
@@ -118,26 +66,27 @@ func TestApplicantIsEmailed(t *testing.T) {
 		t.Fatalf("accept: %d", accepted.StatusCode)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for {
-		box.mu.Lock()
-		n := len(box.got)
-		box.mu.Unlock()
-		if n > 0 {
-			break
-		}
+	for len(box.Delivered()) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no e-mail within 20 s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	box.mu.Lock()
-	defer box.mu.Unlock()
-	m := box.got[0]
+	got := box.Delivered()["zhangsan@example.com"]
+	if d := box.Delivered(); len(d) != 1 || len(got) != 1 {
+		t.Fatalf("e-mails by recipient: %v, want one to zhangsan@example.com", d)
+	}
+	m, err := mail.ReadMessage(strings.NewReader(got[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
 	subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	body, _ := io.ReadAll(m.Body)
-	if len(box.got) != 1 || box.to[0] != "zhangsan@example.com" || !strings.Contains(subject, "您的申请已受理") || !strings.Contains(subject, receipt.Number) ||
-		!strings.Contains(string(body), target.Item.Name) {
-		t.Fatalf("mail to %s: %q\n%s", box.to[0], subject, body)
+	body, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, m.Body))
+	if err != nil {
+		t.Fatalf("the body is not base64: %v", err)
+	}
+	if !strings.Contains(subject, "您的申请已受理") || !strings.Contains(subject, receipt.Number) || !strings.Contains(string(body), target.Item.Name) {
+		t.Fatalf("mail: %q\n%s", subject, body)
 	}
 }
 

@@ -3,92 +3,16 @@ package faulttest
 import (
 	"context"
 	"io"
-	"log"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	gosmtp "github.com/emersion/go-smtp"
-
 	"github.com/zwfw/zwfw/internal/loadgen"
+	"github.com/zwfw/zwfw/internal/testfixture"
 )
-
-// smtpGateway is a real SMTP server that can stall (hold a message's DATA
-// until told), refuse for now (451) or accept.
-type smtpGateway struct {
-	mu        sync.Mutex
-	mode      string // "stall", "fail" or "ok"
-	unstall   chan struct{}
-	stalled   chan struct{}
-	failed    int
-	delivered map[string]int // recipient → messages
-}
-
-type smtpSession struct {
-	g  *smtpGateway
-	to string
-}
-
-func (s *smtpSession) Mail(string, *gosmtp.MailOptions) error { return nil }
-func (s *smtpSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	s.to = to
-	return nil
-}
-func (s *smtpSession) Data(r io.Reader) error {
-	io.Copy(io.Discard, r)
-	g := s.g
-	g.mu.Lock()
-	mode, unstall := g.mode, g.unstall
-	g.mu.Unlock()
-	if mode == "stall" {
-		select {
-		case g.stalled <- struct{}{}:
-		default:
-		}
-		select {
-		case <-unstall:
-		case <-time.After(10 * time.Second):
-		}
-		mode = "fail"
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if mode == "fail" {
-		g.failed++
-		return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-	}
-	g.delivered[s.to]++
-	return nil
-}
-func (s *smtpSession) Reset()        {}
-func (s *smtpSession) Logout() error { return nil }
-
-func (g *smtpGateway) set(mode string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.mode == "stall" && mode != "stall" {
-		close(g.unstall)
-	}
-	g.mode = mode
-}
-
-func startSMTP(t *testing.T) (*smtpGateway, int) {
-	g := &smtpGateway{mode: "ok", unstall: make(chan struct{}), stalled: make(chan struct{}, 1), delivered: map[string]int{}}
-	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(*gosmtp.Conn) (gosmtp.Session, error) { return &smtpSession{g: g}, nil }))
-	srv.Domain, srv.ErrorLog = "localhost", log.New(io.Discard, "", 0)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return g, l.Addr().(*net.TCPAddr).Port
-}
 
 // A mail server that stalls, then refuses, slows no request: the demo's
 // department accepts one case while the server holds the e-mail of
@@ -96,7 +20,7 @@ func startSMTP(t *testing.T) (*smtpGateway, int) {
 // each once — when the server recovers.
 func TestSlowMailServerSlowsNoRequest(t *testing.T) {
 	t.Parallel()
-	g, port := startSMTP(t)
+	g, port := testfixture.StartSMTP(t)
 	url := demo(t, []string{"ZWFW_SMTP_HOST=127.0.0.1", "ZWFW_SMTP_PORT=" + strconv.Itoa(port), "ZWFW_SMTP_TLS=none",
 		"ZWFW_SMTP_FROM=湛河区政务服务 <noreply@zhanhe.example.gov.cn>"}, "--data", t.TempDir())
 	ctx := context.Background()
@@ -149,10 +73,10 @@ func TestSlowMailServerSlowsNoRequest(t *testing.T) {
 		return time.Since(start)
 	}
 
-	g.set("stall")
+	g.Set(testfixture.Stall)
 	accept(ids[0])
 	select {
-	case <-g.stalled: // the server now holds the first e-mail
+	case <-g.Stalled: // the server now holds the first e-mail
 	case <-time.After(20 * time.Second):
 		t.Fatal("the first e-mail never reached the mail server")
 	}
@@ -161,19 +85,16 @@ func TestSlowMailServerSlowsNoRequest(t *testing.T) {
 	if took > time.Second {
 		t.Fatalf("accepting took %v while the mail server stalled", took)
 	}
-	g.set("fail")
-	waitFor(t, "the mail server to refuse", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.failed >= 1 })
-	g.set("ok")
+	g.Set(testfixture.Fail)
+	waitFor(t, "the mail server to refuse", func() bool { return g.Failed() >= 1 })
+	g.Set(testfixture.OK)
 	waitFor(t, "both e-mails", func() bool {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return g.delivered["applicant0@example.com"] > 0 && g.delivered["applicant1@example.com"] > 0
+		d := g.Delivered()
+		return len(d["applicant0@example.com"]) > 0 && len(d["applicant1@example.com"]) > 0
 	})
 	time.Sleep(500 * time.Millisecond) // a duplicate would show by now
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.delivered) != 2 || g.delivered["applicant0@example.com"] != 1 || g.delivered["applicant1@example.com"] != 1 {
-		t.Fatalf("delivered %v, want one e-mail to each applicant", g.delivered)
+	if d := g.Delivered(); len(d) != 2 || len(d["applicant0@example.com"]) != 1 || len(d["applicant1@example.com"]) != 1 {
+		t.Fatalf("delivered e-mails by recipient %v, want one to each applicant", d)
 	}
 }
 

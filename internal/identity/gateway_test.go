@@ -2,10 +2,6 @@ package identity_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,57 +12,8 @@ import (
 	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
+	"github.com/zwfw/zwfw/internal/testfixture"
 )
-
-// gateway is an SMS gateway on a real HTTP listener that can stall (hold
-// each request for up to ten seconds), fail (503) or deliver.
-type gateway struct {
-	mu        sync.Mutex
-	mode      string // "stall", "fail" or "ok"
-	unstall   chan struct{}
-	stalled   chan struct{} // gets a value when a request starts stalling
-	failed    int
-	delivered map[string][]string // mobile → texts
-}
-
-func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var m struct{ Mobile, Text string }
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	g.mu.Lock()
-	mode, unstall := g.mode, g.unstall
-	g.mu.Unlock()
-	if mode == "stall" {
-		select {
-		case g.stalled <- struct{}{}:
-		default:
-		}
-		select {
-		case <-unstall:
-		case <-time.After(10 * time.Second):
-		}
-		mode = "fail"
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if mode == "fail" {
-		g.failed++
-		http.Error(w, "gateway overloaded", http.StatusServiceUnavailable)
-		return
-	}
-	g.delivered[m.Mobile] = append(g.delivered[m.Mobile], m.Text)
-}
-
-func (g *gateway) set(mode string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.mode == "stall" && mode != "stall" {
-		close(g.unstall)
-	}
-	g.mode = mode
-}
 
 // A stalled, then failing SMS gateway slows no request that sends a code:
 // the code's job is queued with it, the request answers at once, and the
@@ -75,10 +22,8 @@ func TestSlowGatewaySlowsNoRequest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
-		g := &gateway{mode: "stall", unstall: make(chan struct{}), stalled: make(chan struct{}, 1), delivered: map[string][]string{}}
-		srv := httptest.NewServer(g)
-		defer srv.Close()
-		sender, err := sms.NewHTTP(srv.URL, "test-key", nil)
+		g, url := testfixture.StartSMS(t, testfixture.Stall)
+		sender, err := sms.NewHTTP(url, "test-key", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +47,7 @@ func TestSlowGatewaySlowsNoRequest(t *testing.T) {
 			t.Fatal(err)
 		}
 		select {
-		case <-g.stalled: // the gateway now holds the first code
+		case <-g.Stalled: // the gateway now holds the first code
 		case <-time.After(10 * time.Second):
 			t.Fatal("the code's job never reached the gateway")
 		}
@@ -116,18 +61,15 @@ func TestSlowGatewaySlowsNoRequest(t *testing.T) {
 			t.Fatalf("requesting a code took %v while the gateway stalled", took)
 		}
 
-		g.set("fail")
-		waitFor(t, "the gateway to refuse a retry", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.failed >= 2 })
-		g.set("ok")
+		g.Set(testfixture.Fail)
+		waitFor(t, "the gateway to refuse a retry", func() bool { return g.Failed() >= 2 })
+		g.Set(testfixture.OK)
 		waitFor(t, "both codes to be delivered", func() bool {
-			g.mu.Lock()
-			defer g.mu.Unlock()
-			return len(g.delivered[mobile]) > 0 && len(g.delivered[other]) > 0
+			d := g.Delivered()
+			return len(d[mobile]) > 0 && len(d[other]) > 0
 		})
 		time.Sleep(300 * time.Millisecond) // a duplicate would show by now
-		g.mu.Lock()
-		texts := g.delivered[mobile]
-		g.mu.Unlock()
+		texts := g.Delivered()[mobile]
 		if len(texts) != 1 {
 			t.Fatalf("delivered %d times: %q", len(texts), texts)
 		}
