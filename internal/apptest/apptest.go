@@ -44,6 +44,16 @@ func Binary(t *testing.T) string {
 	if bin := os.Getenv("ZWFW_LOAD_BINARY"); bin != "" {
 		return bin
 	}
+	bin, err := Build()
+	if err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+// Build builds this tree's cmd/zwfw once per test binary, without the
+// race detector, and returns its path.
+func Build() (string, error) {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "zwfw-bin-")
 		if err != nil {
@@ -55,10 +65,7 @@ func Binary(t *testing.T) string {
 			buildErr = fmt.Errorf("%w\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v", buildErr)
-	}
-	return binPath
+	return binPath, buildErr
 }
 
 // Process is the real binary running as its own process.
