@@ -346,6 +346,7 @@ func TestDemoReusesItsDataAndResets(t *testing.T) {
 }
 
 func TestCommandLine(t *testing.T) {
+	t.Parallel()
 	run := func(env map[string]string, args ...string) (string, string, error) {
 		var out, errOut strings.Builder
 		err := app.Run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
@@ -394,6 +395,7 @@ func TestCommandLine(t *testing.T) {
 }
 
 func TestDatabaseURLFromFile(t *testing.T) {
+	t.Parallel()
 	dsn := storetest.SQLiteURL(t)
 	secret := filepath.Join(t.TempDir(), "db-url")
 	if err := os.WriteFile(secret, []byte(dsn+"\n"), 0o600); err != nil {

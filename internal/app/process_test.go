@@ -7,17 +7,14 @@ import (
 	"github.com/zwfw/zwfw/internal/loadgen"
 )
 
-// The real binary as its own process, and the checks after a crash, are
-// in internal/apptest, which internal/reliability shares.
-type process = apptest.Process
-
+// The real binary as its own process is in internal/apptest, which
+// internal/reliability shares (the SIGKILL tests are there, beside this
+// package in the suite).
 var (
-	binary                  = apptest.Binary
-	startProcess            = apptest.Start
-	demoAuditKeys           = apptest.DemoAuditKeys
-	demoChainKeys           = apptest.DemoChainKeys
-	checkReceipt            = apptest.CheckReceipt
-	checkNothingHalfWritten = apptest.CheckNothingHalfWritten
+	binary        = apptest.Binary
+	startProcess  = apptest.Start
+	demoAuditKeys = apptest.DemoAuditKeys
+	demoChainKeys = apptest.DemoChainKeys
 )
 
 // submitters registers n citizens on the demo at c and finds them an item

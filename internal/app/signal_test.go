@@ -12,6 +12,7 @@ import (
 // The real binary stops cleanly on SIGTERM: it exits 0 after the server and
 // the job workers have shut down.
 func TestBinaryStopsCleanlyOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	p := startProcess(t, []string{"ZWFW_DEMO_CASES=0"}, "demo", "--data", filepath.Join(t.TempDir(), "data"), "--addr", "127.0.0.1:0")
 	resp, err := http.Get(p.URL + "/healthz")
 	if err != nil || resp.StatusCode != 200 {

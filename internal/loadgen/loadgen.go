@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zwfw/zwfw/internal/catalog"
@@ -347,6 +348,10 @@ type Options struct {
 	// (Concurrency bounds those in flight) instead of as fast as it can.
 	Rate  float64
 	Noisy bool // materials that do not compress (NoisyPDF), not SmallPDF
+	// Acknowledged, when set, counts the acknowledged submissions as they
+	// come, for a caller that acts mid-run (a test that kills the server
+	// once enough are in).
+	Acknowledged *atomic.Int64
 }
 
 // Result is what a run measured.
@@ -442,6 +447,9 @@ func (c *Client) Run(ctx context.Context, applicants []Applicant, t Target, opt 
 					res.Submitted++
 					res.Latencies = append(res.Latencies, took)
 					res.Receipts = append(res.Receipts, r)
+					if opt.Acknowledged != nil {
+						opt.Acknowledged.Add(1)
+					}
 				}
 				mu.Unlock()
 			}

@@ -1,5 +1,5 @@
 // Package reliability holds the scale-out and fault tests of issue 13,
-// run against the real binary (internal/apptest) on PostgreSQL:
+// run against the real binary (internal/apptest), most on PostgreSQL:
 //
 //   - two instances on one database, under load through both: a staff
 //     step sent through both at once is taken once, a catalog change made
@@ -11,7 +11,11 @@
 //     nothing acknowledged is lost or half-written;
 //   - an instance killed (SIGKILL) while it delivers webhooks: the other
 //     instance takes its jobs over, and every delivery is made, none twice
-//     except one cut off mid-request by the kill.
+//     except one cut off mid-request by the kill;
+//   - an instance killed mid-burst of submissions, or while it moves
+//     staged files, and started again (on SQLite too): nothing
+//     acknowledged is lost or half-written, and the drain is rescued and
+//     finishes.
 //
 // The package has only tests; it runs beside internal/app in the suite.
 // docs/ARCHITECTURE.md (Scale-out) says what the tests prove.

@@ -1,11 +1,13 @@
-package app_test
+package reliability_test
 
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/zwfw/zwfw/internal/apptest"
 	"github.com/zwfw/zwfw/internal/filestore"
 	"github.com/zwfw/zwfw/internal/jobs"
 	"github.com/zwfw/zwfw/internal/loadgen"
@@ -20,9 +22,16 @@ import (
 // half-written — each has its whole record, and every file a case names
 // is in the file store with the checksum the case holds.
 func TestKilledMidBurstLosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
 	eachDatabaseUnderLoad(t, 16, func(t *testing.T, d *demoUnderLoad) {
 		ctx := context.Background()
-		time.Sleep(1500 * time.Millisecond)
+		// Killed mid-burst, once enough are in, however loaded the
+		// machine is.
+		for deadline := time.Now().Add(time.Minute); d.acknowledged.Load() < 20; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d submissions acknowledged in a minute", d.acknowledged.Load())
+			}
+		}
 		res := d.kill(t)
 		if res.Submitted < 20 {
 			t.Fatalf("only %d submissions acknowledged before the kill (first error: %v)", res.Submitted, res.FirstErr)
@@ -33,7 +42,7 @@ func TestKilledMidBurstLosesNothingAcknowledged(t *testing.T) {
 		p := d.restart(t)
 		c := loadgen.NewClient(p.URL, 16)
 		for _, r := range res.Receipts {
-			checkReceipt(t, c, d.applicants[r.Applicant], r)
+			apptest.CheckReceipt(t, c, d.applicants[r.Applicant], r)
 		}
 
 		// Behind the server: every case whole.
@@ -42,13 +51,13 @@ func TestKilledMidBurstLosesNothingAcknowledged(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		db.SetChainKeys(demoChainKeys(t, d.dir))
+		db.SetChainKeys(apptest.DemoChainKeys(t, d.dir))
 		local, err := filestore.NewLocal(filepath.Join(d.dir, "files"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Small files may still wait in the stage, or be in the store.
-		checkNothingHalfWritten(t, db, staging.New(db, local), len(res.Receipts))
+		apptest.CheckNothingHalfWritten(t, db, staging.New(db, local), len(res.Receipts))
 	})
 }
 
@@ -56,12 +65,13 @@ func TestKilledMidBurstLosesNothingAcknowledged(t *testing.T) {
 // callers of a load client keep submitting online applications (four
 // citizens, an item with two materials, 4 KB files) until it is killed.
 type demoUnderLoad struct {
-	dir, dsn   string   // its data folder and database
-	env, args  []string // to start it again on the same data
-	p          *process
-	applicants []loadgen.Applicant
-	results    chan loadgen.Result
-	cancel     context.CancelFunc
+	dir, dsn     string   // its data folder and database
+	env, args    []string // to start it again on the same data
+	p            *apptest.Process
+	applicants   []loadgen.Applicant
+	acknowledged atomic.Int64 // submissions acknowledged so far
+	results      chan loadgen.Result
+	cancel       context.CancelFunc
 }
 
 // eachDatabaseUnderLoad runs fn as a subtest on SQLite and on PostgreSQL,
@@ -76,15 +86,16 @@ func eachDatabaseUnderLoad(t *testing.T, callers int, fn func(t *testing.T, d *d
 				d.dsn = storetest.PostgresURL(t)
 				d.args = append(d.args, "--db", d.dsn)
 			}
-			d.p = startProcess(t, d.env, d.args...)
+			d.p = apptest.Start(t, d.env, d.args...)
 			c := loadgen.NewClient(d.p.URL, callers)
 			var target loadgen.Target
-			d.applicants, target = submitters(t, c, 4)
+			d.applicants, target = apptest.Submitters(t, c, 0, 4, "")
 			runCtx, cancel := context.WithCancel(context.Background())
 			d.cancel = cancel
 			t.Cleanup(cancel)
 			go func() {
-				d.results <- c.Run(runCtx, d.applicants, target, loadgen.Options{Concurrency: callers, Duration: time.Minute, FileSize: 4 << 10})
+				d.results <- c.Run(runCtx, d.applicants, target, loadgen.Options{Concurrency: callers, Duration: time.Minute, FileSize: 4 << 10,
+					Acknowledged: &d.acknowledged})
 			}()
 			fn(t, d)
 		})
@@ -101,9 +112,9 @@ func (d *demoUnderLoad) kill(t *testing.T) loadgen.Result {
 }
 
 // restart starts the demo again on the same data.
-func (d *demoUnderLoad) restart(t *testing.T) *process {
+func (d *demoUnderLoad) restart(t *testing.T) *apptest.Process {
 	t.Helper()
-	return startProcess(t, d.env, d.args...)
+	return apptest.Start(t, d.env, d.args...)
 }
 
 // The server is killed while it moves staged files, and started again: its
@@ -113,6 +124,7 @@ func (d *demoUnderLoad) restart(t *testing.T) *process {
 // not wait for River's default hour. (The time the killed job has run is
 // set back in the database rather than waited for.)
 func TestKilledMidDrainDrainsAfterRestart(t *testing.T) {
+	t.Parallel()
 	eachDatabaseUnderLoad(t, 8, func(t *testing.T, d *demoUnderLoad) {
 		ctx := context.Background()
 		db, err := store.Open(ctx, d.dsn, store.Options{})
