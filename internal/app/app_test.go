@@ -185,6 +185,7 @@ func TestServeOnEachDatabase(t *testing.T) {
 	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			url := dsn(t)
 			// serve refuses a schema that is behind…
 			env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": url})

@@ -22,8 +22,12 @@ import (
 func TestBrowserAssisted(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { assistedStory(t, env, copyDemo(t, "sqlite").Args...) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		assistedStory(t, env, copyDemo(t, "sqlite").Args...)
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		assistedStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }

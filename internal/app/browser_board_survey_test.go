@@ -25,12 +25,18 @@ import (
 // layout) on a phone and a desktop, normal and in 关怀模式, by open and
 // press.
 //
-// It runs on SQLite, then again on PostgreSQL.
+// It runs on SQLite and on PostgreSQL, both at once.
 func TestBrowserBoardsAndSurvey(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { boardSurveyStory(t, env, copyDemoWithCases(t, "sqlite")) })
-	t.Run("postgres", func(t *testing.T) { boardSurveyStory(t, env, copyDemoWithCases(t, "postgres")) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		boardSurveyStory(t, env, copyDemoWithCases(t, "sqlite"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		boardSurveyStory(t, env, copyDemoWithCases(t, "postgres"))
+	})
 }
 
 // boardSurveyStory runs the story on a demo whose cases, survey answers

@@ -24,8 +24,12 @@ import (
 func TestBrowserBundle(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { bundleStory(t, env, copyDemo(t, "sqlite").Args...) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		bundleStory(t, env, copyDemo(t, "sqlite").Args...)
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		bundleStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }

@@ -48,10 +48,14 @@ import (
 func TestBrowserCaseStory(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { caseStory(t, env, copyDemo(t, "sqlite").Args...) })
-	// The pages are the same on both databases: those checked in the four
-	// configurations on SQLite are not checked again (visited).
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		caseStory(t, env, copyDemo(t, "sqlite").Args...)
+	})
+	// The pages are the same on both databases: a page checked in the four
+	// configurations on one is not checked again on the other (visited).
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		caseStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }

@@ -19,8 +19,12 @@ import (
 func TestBrowserComplaint(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { complaintStory(t, env, copyDemo(t, "sqlite").Args...) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		complaintStory(t, env, copyDemo(t, "sqlite").Args...)
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		complaintStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }

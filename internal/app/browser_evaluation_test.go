@@ -29,8 +29,14 @@ import (
 func TestBrowserEvaluation(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { evaluationStory(t, env, copyDemoWithCases(t, "sqlite")) })
-	t.Run("postgres", func(t *testing.T) { evaluationStory(t, env, copyDemoWithCases(t, "postgres")) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		evaluationStory(t, env, copyDemoWithCases(t, "sqlite"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		evaluationStory(t, env, copyDemoWithCases(t, "postgres"))
+	})
 }
 
 // evaluationStory runs on a district whose cases are all made: the

@@ -24,12 +24,18 @@ import (
 //
 // The demo runs on the system clock, so the test moves the booked slot to
 // the present in the database, as the time before an appointment passes.
-// It runs on SQLite, then again on PostgreSQL.
+// It runs on SQLite and on PostgreSQL, both at once.
 func TestBrowserHall(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { hallStory(t, env, copyDemo(t, "sqlite")) })
-	t.Run("postgres", func(t *testing.T) { hallStory(t, env, copyDemo(t, "postgres")) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		hallStory(t, env, copyDemo(t, "sqlite"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		hallStory(t, env, copyDemo(t, "postgres"))
+	})
 }
 
 func hallStory(t *testing.T, env browserEnv, demo seededDemo) {

@@ -19,12 +19,16 @@ import (
 // page is checked by axe on a phone and in 关怀模式 as it comes up
 // (visited, browser_pages_test.go).
 //
-// It runs on SQLite, then again on PostgreSQL.
+// It runs on SQLite and on PostgreSQL, both at once.
 func TestBrowserRatingStory(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { ratingStory(t, env, copyDemo(t, "sqlite").Args...) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		ratingStory(t, env, copyDemo(t, "sqlite").Args...)
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		ratingStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }

@@ -18,12 +18,18 @@ import (
 // department head sees only their department. Every new page is checked
 // by axe on a phone and in 关怀模式 as it comes up (visited).
 //
-// It runs on SQLite, then again on PostgreSQL.
+// It runs on SQLite and on PostgreSQL, both at once.
 func TestBrowserStats(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { statsStory(t, env, copyDemoWithCases(t, "sqlite")) })
-	t.Run("postgres", func(t *testing.T) { statsStory(t, env, copyDemoWithCases(t, "postgres")) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		statsStory(t, env, copyDemoWithCases(t, "sqlite"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		statsStory(t, env, copyDemoWithCases(t, "postgres"))
+	})
 }
 
 // number reads a whole number the page shows.

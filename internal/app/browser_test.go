@@ -32,9 +32,9 @@ import (
 )
 
 // browserTimeout bounds one test's whole use of the browser: it catches a
-// hang, not slowness, and leaves room for the package's tests running two
-// at a time on a 2-core machine.
-const browserTimeout = 180 * time.Second
+// hang, not slowness, and leaves room for the package's tests running four
+// at a time on a 2-core machine (TestMain).
+const browserTimeout = 300 * time.Second
 
 // A size is a window the pages are checked at.
 type size struct {
@@ -224,8 +224,25 @@ func screenshot(t *testing.T, ctx context.Context, env browserEnv, name string) 
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
+	// The journeys run on both databases at once and name their
+	// screenshots alike: each is written whole, then renamed.
 	file := filepath.Join(env.shots, name+".png")
-	if err := os.WriteFile(file, png, 0o644); err != nil {
+	tmp, err := os.CreateTemp(env.shots, name+".*.tmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tmp.Write(png)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 		t.Fatal(err)
 	}
 	t.Logf("screenshot %s", file)

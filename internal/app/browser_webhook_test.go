@@ -18,12 +18,16 @@ import (
 // subscription shows its secret once. Every new page is checked by axe as
 // it comes up (visited).
 //
-// It runs on SQLite, then again on PostgreSQL.
+// It runs on SQLite and on PostgreSQL, both at once.
 func TestBrowserWebhooks(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) { webhookStory(t, env, copyDemo(t, "sqlite").Args...) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		webhookStory(t, env, copyDemo(t, "sqlite").Args...)
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		webhookStory(t, env, copyDemo(t, "postgres").Args...)
 	})
 }

@@ -23,6 +23,7 @@ func TestBuildGivesCommandsTheLocalDaysAndTheirClock(t *testing.T) {
 	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			url := dsn(t)
 			getenv := func(k string) string { return map[string]string{"ZWFW_DATABASE_URL": url}[k] }

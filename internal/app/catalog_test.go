@@ -27,6 +27,7 @@ func TestCatalogCommands(t *testing.T) {
 	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			url := dsn(t)
 			env := map[string]string{"ZWFW_DATABASE_URL": url}
 			if _, _, err := run(t, env, "migrate"); err != nil {

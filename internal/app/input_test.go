@@ -16,6 +16,7 @@ func TestRefusedCharactersOnEachDatabase(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			s := start(t, nil, copyDemo(t, name).Args...)
 			post := func(path string, form url.Values) (*http.Response, string) {
 				t.Helper()

@@ -32,8 +32,14 @@ import (
 // call.
 func TestIntegrationEndToEnd(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) { integrationStory(t, copyDemo(t, "sqlite")) })
-	t.Run("postgres", func(t *testing.T) { integrationStory(t, copyDemo(t, "postgres")) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		integrationStory(t, copyDemo(t, "sqlite"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		integrationStory(t, copyDemo(t, "postgres"))
+	})
 }
 
 // delivery is a webhook request as the test's receiver got it.

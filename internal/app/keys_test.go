@@ -26,6 +26,7 @@ func TestKeysRotateCommand(t *testing.T) {
 	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			url := dsn(t)
 			env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": url})

@@ -86,6 +86,7 @@ func TestLicenceVerifyCommand(t *testing.T) {
 	}
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := map[string]string{"ZWFW_LICENCE_KEYS": setting, "ZWFW_DATABASE_URL": dsn(t)}
 			if _, err := run(env, "migrate"); err != nil {
 				t.Fatal(err)

@@ -20,8 +20,12 @@ import (
 // platform refuses everywhere (400, in the middleware).
 func TestOpen311EndToEnd(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) { open311Story(t, copyDemo(t, "sqlite").Args...) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		open311Story(t, copyDemo(t, "sqlite").Args...)
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		open311Story(t, copyDemo(t, "postgres").Args...)
 	})
 }

@@ -23,6 +23,7 @@ func TestModuleUsesSavedOnShutdown(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			demo := copyDemo(t, name)
 			db := demo.DSN
 			s := start(t, nil, demo.Args...)

@@ -19,6 +19,7 @@ func TestUserCommands(t *testing.T) {
 	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			url := dsn(t)
 			env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": url})
@@ -140,6 +141,7 @@ func TestFirstDeployment(t *testing.T) {
 	t.Parallel()
 	for name, dsn := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			env := withKeys(t, map[string]string{"ZWFW_DATABASE_URL": dsn(t)})
 			getenv := func(k string) string { return env[k] }
