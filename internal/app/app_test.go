@@ -84,7 +84,7 @@ func start(t *testing.T, env map[string]string, args ...string) *server {
 	case s.URL = <-urls:
 	case err := <-s.done:
 		t.Fatalf("zwfw %v exited before listening: %v\n%s", args, err, s.out.String())
-	case <-time.After(120 * time.Second):
+	case <-time.After(300 * time.Second): // a hang, not a loaded machine
 		t.Fatalf("zwfw %v did not start:\n%s", args, s.out.String())
 	}
 	t.Cleanup(func() {
