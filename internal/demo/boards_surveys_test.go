@@ -2,7 +2,6 @@ package demo_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +12,8 @@ import (
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
 	"github.com/zwfw/zwfw/internal/demo"
-	"github.com/zwfw/zwfw/internal/filestore"
-	"github.com/zwfw/zwfw/internal/identity"
-	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/region"
-	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 	"github.com/zwfw/zwfw/internal/survey"
@@ -30,16 +25,12 @@ import (
 // applicants' names; seeding again adds nothing.
 func TestSeedBoardsAndSurvey(t *testing.T) {
 	t.Parallel()
-	storetest.EachSeeded(t, "demo", seedDemo, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "demo with cases", seedDemoWithCases, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 7, 10, 0, 0, 0, clock.China)
 		clk := clock.NewManual(now)
-		enc, idx, _ := pii.GenerateKeys()
-		keys, err := pii.ParseKeys(enc, idx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids := identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(slog.New(slog.DiscardHandler), 10), Clock: clk})
+		keys := testKeys(t)
+		ids := demoIdentity(db, keys, clk)
 		id, err := demo.SeedSurvey(ctx, db, clk, keys)
 		if err != nil || id == 0 {
 			t.Fatalf("survey %d: %v", id, err)
@@ -63,16 +54,10 @@ func TestSeedBoardsAndSurvey(t *testing.T) {
 			t.Errorf("answering again: %d %v", more, err)
 		}
 
-		files, err := filestore.NewLocal(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		past, cal := clock.NewManual(now), calendar.New(nil)
-		cases := casework.New(db, catalog.NewStore(db, region.NewStore(db), past), past, cal)
+		// The boards' entries come from the cases the district was seeded
+		// with.
+		cases := casework.New(db, catalog.NewStore(db, region.NewStore(db), clk), clk, calendar.New(nil))
 		cases.UseKeys(keys)
-		if _, err := demo.SeedCases(ctx, db, ids, cases, past, cal, files, 300); err != nil {
-			t.Fatal(err)
-		}
 		boards := board.New(db, clk, cases.BoardSource())
 		n, err := demo.SeedBoards(ctx, boards)
 		if err != nil || n == 0 {

@@ -2,7 +2,6 @@ package demo_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -10,14 +9,9 @@ import (
 	"github.com/zwfw/zwfw/internal/casework"
 	"github.com/zwfw/zwfw/internal/catalog"
 	"github.com/zwfw/zwfw/internal/clock"
-	"github.com/zwfw/zwfw/internal/demo"
-	"github.com/zwfw/zwfw/internal/filestore"
-	"github.com/zwfw/zwfw/internal/identity"
-	"github.com/zwfw/zwfw/internal/pii"
 	"github.com/zwfw/zwfw/internal/policy"
 	"github.com/zwfw/zwfw/internal/rating"
 	"github.com/zwfw/zwfw/internal/region"
-	"github.com/zwfw/zwfw/internal/sms"
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
@@ -27,38 +21,15 @@ import (
 // notices and materials, with every chain intact.
 func TestSeedCasesCoverEveryState(t *testing.T) {
 	t.Parallel()
-	storetest.EachSeeded(t, "demo", seedDemo, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "demo with cases", seedDemoWithCases, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
+		const n = seededCases
+		now := casesNow
 		clk := clock.NewManual(now)
-		enc, idx, err := pii.GenerateKeys()
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys, err := pii.ParseKeys(enc, idx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids := identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(slog.New(slog.DiscardHandler), 10), Clock: clk})
-		if _, err := demo.SeedStaff(ctx, db, ids); err != nil {
-			t.Fatal(err)
-		}
-		files, err := filestore.NewLocal(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		const n = 400
-		// The cases are made on a clock of their own, which SeedCases moves.
-		past := clock.NewManual(now)
-		cal := calendar.New(nil)
-		seeder := casework.New(db, catalog.NewStore(db, region.NewStore(db), past), past, cal)
-		seeder.UseKeys(keys)
+		keys := testKeys(t)
+		ids := demoIdentity(db, keys, clk)
+		past, cal := clock.NewManual(now), calendar.New(nil)
 		ratings := rating.New(db, catalog.NewStore(db, region.NewStore(db), past), past, cal, rating.Options{Keys: keys})
-		seeder.OnFinished(ratings.InviteCase) // as app.Build wires it
-		made, err := demo.SeedCases(ctx, db, ids, seeder, past, cal, files, n)
-		if err != nil || made != n {
-			t.Fatalf("made %d of %d: %v", made, n, err)
-		}
 		testSeedRatings(t, db, ids, ratings, past, cal, now)
 		// 帮办代办: two of them the community worker's, for elderly
 		// residents, each with its signed consent form.
