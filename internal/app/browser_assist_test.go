@@ -22,14 +22,7 @@ import (
 func TestBrowserAssisted(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		assistedStory(t, env, copyDemo(t, "sqlite").Args...)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		assistedStory(t, env, copyDemo(t, "postgres").Args...)
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { assistedStory(t, env, copyDemo(t, kind).Args...) })
 }
 
 // smsCodeJS reads the newest code on the demo's SMS page.

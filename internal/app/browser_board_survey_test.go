@@ -29,14 +29,7 @@ import (
 func TestBrowserBoardsAndSurvey(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		boardSurveyStory(t, env, copyDemoWithCases(t, "sqlite"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		boardSurveyStory(t, env, copyDemoWithCases(t, "postgres"))
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { boardSurveyStory(t, env, copyDemoWithCases(t, kind)) })
 }
 
 // boardSurveyStory runs the story on a demo whose cases, survey answers

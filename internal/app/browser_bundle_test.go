@@ -24,14 +24,7 @@ import (
 func TestBrowserBundle(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		bundleStory(t, env, copyDemo(t, "sqlite").Args...)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		bundleStory(t, env, copyDemo(t, "postgres").Args...)
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { bundleStory(t, env, copyDemo(t, kind).Args...) })
 }
 
 // bundlePart is a row of the parent's tracking page.

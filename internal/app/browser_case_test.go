@@ -48,16 +48,9 @@ import (
 func TestBrowserCaseStory(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		caseStory(t, env, copyDemo(t, "sqlite").Args...)
-	})
 	// The pages are the same on both databases: a page checked in the four
 	// configurations on one is not checked again on the other (visited).
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		caseStory(t, env, copyDemo(t, "postgres").Args...)
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { caseStory(t, env, copyDemo(t, kind).Args...) })
 }
 
 func caseStory(t *testing.T, env browserEnv, args ...string) {

@@ -19,14 +19,7 @@ import (
 func TestBrowserComplaint(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		complaintStory(t, env, copyDemo(t, "sqlite").Args...)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		complaintStory(t, env, copyDemo(t, "postgres").Args...)
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { complaintStory(t, env, copyDemo(t, kind).Args...) })
 }
 
 func complaintStory(t *testing.T, env browserEnv, args ...string) {

@@ -29,14 +29,7 @@ import (
 func TestBrowserEvaluation(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		evaluationStory(t, env, copyDemoWithCases(t, "sqlite"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		evaluationStory(t, env, copyDemoWithCases(t, "postgres"))
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { evaluationStory(t, env, copyDemoWithCases(t, kind)) })
 }
 
 // evaluationStory runs on a district whose cases are all made: the

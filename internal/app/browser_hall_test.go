@@ -28,14 +28,7 @@ import (
 func TestBrowserHall(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		hallStory(t, env, copyDemo(t, "sqlite"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		hallStory(t, env, copyDemo(t, "postgres"))
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { hallStory(t, env, copyDemo(t, kind)) })
 }
 
 func hallStory(t *testing.T, env browserEnv, demo seededDemo) {

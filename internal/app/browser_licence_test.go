@@ -20,14 +20,7 @@ import (
 func TestBrowserLicence(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		licenceStory(t, env, copyDemo(t, "sqlite").Args...)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		licenceStory(t, env, copyDemo(t, "postgres").Args...)
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { licenceStory(t, env, copyDemo(t, kind).Args...) })
 }
 
 func licenceStory(t *testing.T, env browserEnv, args ...string) {

@@ -23,14 +23,7 @@ import (
 func TestBrowserRatingStory(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		ratingStory(t, env, copyDemo(t, "sqlite").Args...)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		ratingStory(t, env, copyDemo(t, "postgres").Args...)
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { ratingStory(t, env, copyDemo(t, kind).Args...) })
 }
 
 func ratingStory(t *testing.T, env browserEnv, args ...string) {

@@ -22,14 +22,7 @@ import (
 func TestBrowserStats(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		statsStory(t, env, copyDemoWithCases(t, "sqlite"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		statsStory(t, env, copyDemoWithCases(t, "postgres"))
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { statsStory(t, env, copyDemoWithCases(t, kind)) })
 }
 
 // number reads a whole number the page shows.

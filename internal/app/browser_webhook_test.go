@@ -22,14 +22,7 @@ import (
 func TestBrowserWebhooks(t *testing.T) {
 	t.Parallel()
 	env := needBrowser(t)
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		webhookStory(t, env, copyDemo(t, "sqlite").Args...)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		webhookStory(t, env, copyDemo(t, "postgres").Args...)
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { webhookStory(t, env, copyDemo(t, kind).Args...) })
 }
 
 func webhookStory(t *testing.T, env browserEnv, args ...string) {

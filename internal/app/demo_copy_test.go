@@ -85,6 +85,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// eachDatabase runs story as a subtest on SQLite and on PostgreSQL
+// ("sqlite" and "postgres"), both at once.
+func eachDatabase(t *testing.T, story func(t *testing.T, kind string)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			story(t, kind)
+		})
+	}
+}
+
 // copyDemo gives the test a copy of the seeded demo district on kind
 // ("sqlite" or "postgres"), seeding it first if no test has.
 func copyDemo(t *testing.T, kind string) seededDemo {

@@ -32,14 +32,7 @@ import (
 // call.
 func TestIntegrationEndToEnd(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		integrationStory(t, copyDemo(t, "sqlite"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		integrationStory(t, copyDemo(t, "postgres"))
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { integrationStory(t, copyDemo(t, kind)) })
 }
 
 // delivery is a webhook request as the test's receiver got it.

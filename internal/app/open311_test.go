@@ -20,14 +20,7 @@ import (
 // platform refuses everywhere (400, in the middleware).
 func TestOpen311EndToEnd(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		open311Story(t, copyDemo(t, "sqlite").Args...)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		open311Story(t, copyDemo(t, "postgres").Args...)
-	})
+	eachDatabase(t, func(t *testing.T, kind string) { open311Story(t, copyDemo(t, kind).Args...) })
 }
 
 var demoKey = regexp.MustCompile(`(?m)^open311 api_key=(zk_[a-z2-7_]+)$`)

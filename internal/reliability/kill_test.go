@@ -15,7 +15,7 @@ import (
 // Of two instances working the job queue, one is killed (SIGKILL) in the
 // middle of webhook deliveries: the other takes its jobs over, every
 // delivery is made, and each is answered once.
-// (TestKilledMidDrainDrainsAfterRestart in internal/app kills the only
+// (TestKilledMidDrainDrainsAfterRestart, in crash_test.go, kills the only
 // instance and restarts it; here the survivor carries on alone.)
 func TestKilledInstanceJobsTakenOver(t *testing.T) {
 	t.Parallel()
