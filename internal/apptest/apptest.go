@@ -111,7 +111,7 @@ func Start(t *testing.T, env []string, args ...string) *Process {
 	case err := <-p.done:
 		p.done <- err
 		t.Fatalf("zwfw %s exited before listening: %v\n%s", strings.Join(args, " "), err, p.Logs.String())
-	case <-time.After(90 * time.Second):
+	case <-time.After(300 * time.Second): // a hang, not a loaded machine
 		t.Fatalf("zwfw %s did not start:\n%s", strings.Join(args, " "), p.Logs.String())
 	}
 	return p
