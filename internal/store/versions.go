@@ -121,6 +121,11 @@ func (db *DB) CacheVersion(ctx context.Context, name string) (int64, error) {
 	return v, nil
 }
 
+// VersionQueries is how many times db has queried every row of
+// cache_versions for requests' memos: the tests' and the page
+// benchmarks' count of round trips per view.
+func (db *DB) VersionQueries() int64 { return db.versions.queries.Load() }
+
 // readVersions reads every row of cache_versions.
 func (db *DB) readVersions(ctx context.Context) (map[string]int64, error) {
 	rows, err := db.Read().Query(ctx, `SELECT name, version FROM cache_versions`)

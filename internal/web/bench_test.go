@@ -133,16 +133,24 @@ func BenchmarkPublicPages(b *testing.B) {
 			d := time.Duration(secs) * time.Second
 			ratios := map[string][]float64{}
 			lat := map[string][]time.Duration{}
+			reads := map[string]int64{} // queries of cache_versions while the page was loaded
 			for b.Loop() {
 				for range 3 {
 					base, l := load(b, plain.URL+"/", conns, d)
 					lat["plain"] = append(lat["plain"], l...)
 					for _, p := range pages {
+						q := db.VersionQueries()
 						rate, l := load(b, srv.URL+p.path, conns, d)
+						reads[p.name] += db.VersionQueries() - q
 						ratios[p.name] = append(ratios[p.name], rate/base)
 						lat[p.name] = append(lat[p.name], l...)
 					}
 				}
+			}
+			// The views that shared one read of the versions (store.WithVersions):
+			// on PostgreSQL each read is a round trip.
+			for name, n := range reads {
+				b.ReportMetric(float64(len(lat[name]))/float64(max(n, 1)), name+"-views/read")
 			}
 			// The pages' sizes, to read the ratios by: a page that says more
 			// costs more to render.
@@ -172,11 +180,14 @@ func BenchmarkPublicPages(b *testing.B) {
 }
 
 // BenchmarkPageViews serves one view of each public page in process
-// (httptest.NewRecorder, no network), on SQLite with ZWFW_BENCH_ITEMS
-// items (default 5 000), beside the plain page: its allocations per view
-// (allocs/op) hardly move with the machine's load, so a page that starts
-// printing more through reflection, or querying more, shows even on a
-// busy machine; ns/op is the CPU cost when the machine is idle.
+// (httptest.NewRecorder, no network, one view at a time), on each
+// database with ZWFW_BENCH_ITEMS items (default 5 000), beside the plain
+// page: its allocations per view (allocs/op) hardly move with the
+// machine's load, so a page that starts printing more through
+// reflection, or querying more, shows even on a busy machine; ns/op is
+// the cost of a view when the machine is idle (on PostgreSQL with the
+// round trip of its read of the cache versions: views one at a time do
+// not share it).
 //
 //	go test -run '^$' -bench PageViews -benchtime 3000x ./internal/web
 func BenchmarkPageViews(b *testing.B) {
@@ -184,30 +195,37 @@ func BenchmarkPageViews(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("ZWFW_BENCH_ITEMS")); err == nil && v > 1 {
 		n = v
 	}
-	db := storetest.SQLite(b)
-	site := newTestSite(b, db)
-	it := guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "开店")
-	catalogtest.Seed(b, db, site.catalog, &it, n)
-	if _, err := site.searcher.Refresh(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	for _, p := range []struct {
-		name, path string
-		h          http.Handler
-	}{
-		{"plain", "/", plainHandler()},
-		{"home", "/", site.handler},
-		{"guide", fmt.Sprintf("/items/%d", it.ID+int64(n/2)), site.handler},
-		{"search", "/search?q=" + "营业执照", site.handler},
-	} {
-		b.Run(p.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				p.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p.path, nil))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d", p.path, rec.Code)
-				}
+	for _, c := range []struct {
+		name string
+		open func(testing.TB) *store.DB
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(c.name, func(b *testing.B) {
+			db := c.open(b)
+			site := newTestSite(b, db)
+			it := guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "开店")
+			catalogtest.Seed(b, db, site.catalog, &it, n)
+			if _, err := site.searcher.Refresh(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			for _, p := range []struct {
+				name, path string
+				h          http.Handler
+			}{
+				{"plain", "/", plainHandler()},
+				{"home", "/", site.handler},
+				{"guide", fmt.Sprintf("/items/%d", it.ID+int64(n/2)), site.handler},
+				{"search", "/search?q=" + "营业执照", site.handler},
+			} {
+				b.Run(p.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						rec := httptest.NewRecorder()
+						p.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p.path, nil))
+						if rec.Code != http.StatusOK {
+							b.Fatalf("%s: %d", p.path, rec.Code)
+						}
+					}
+				})
 			}
 		})
 	}
