@@ -292,6 +292,10 @@ func (sr *Searcher) Search(text string, f Filter, offset, limit int) Results {
 	return out
 }
 
+// Version is the catalog version of the index searches are answered from:
+// what is worked out from search results can be kept under it.
+func (sr *Searcher) Version() int64 { return sr.state.Load().version }
+
 // Len is the number of items in the index.
 func (sr *Searcher) Len() int { return sr.state.Load().index.Len() }
 

@@ -123,6 +123,17 @@ func (s *Store) directory(ctx context.Context) (*directory, error) {
 	return d, nil
 }
 
+// Version is the version of the directory this request reads: at least
+// the one it read from cache_versions. What is worked out from regions and
+// departments can be kept under it (the search page's results are).
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return d.version, nil
+}
+
 func (d *directory) region(code string) (Region, error) {
 	i, ok := d.byCode[code]
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -159,55 +160,102 @@ type itemsPage struct {
 	Depths []catalog.Depth
 }
 
-// searchItems runs a catalog search for the items page and the search page.
-func (s *Server) searchItems(r *http.Request, q string) (itemsPage, int, error) {
-	var p itemsPage
+// searchQuery is what a search asks, read from its URL once: the words,
+// the filters and the page.
+type searchQuery struct {
+	Text   string
+	Filter catalog.Filter
+	Page   int
+}
+
+// readSearch reads the words, the filters and the page of r; the message
+// says in Chinese what is wrong with them.
+func readSearch(r *http.Request) (searchQuery, string) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if utf8.RuneCountInString(q) > maxQueryRunes {
-		p.Error = fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
-		return p, http.StatusBadRequest, nil
+		return searchQuery{}, fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
 	}
 	f, err := itemFilter(r)
 	if err != nil {
-		p.Error = apperr.MessageOf(err)
-		return p, http.StatusBadRequest, nil
+		return searchQuery{}, apperr.MessageOf(err)
 	}
-	p.Filter, p.Page = f, pageNumber(r)
-	if p.Place, err = s.place(r); err != nil {
-		return p, 0, err
+	return searchQuery{Text: q, Filter: f, Page: pageNumber(r)}, ""
+}
+
+// url is path with the search's parameters at page, spelled one way
+// whatever the request's spelling: the results' links are the same for
+// every request that asks the same, so the results can be kept.
+func (q searchQuery) url(path string, page int) string {
+	v := url.Values{}
+	set := func(name, value string) {
+		if value != "" {
+			v.Set(name, value)
+		}
 	}
-	res := s.searcher.SearchGrouped(q, f, p.Place.Code, (p.Page-1)*pageSize, pageSize)
+	set("q", q.Text)
+	if q.Filter.Level != 0 {
+		set("level", region.Level(q.Filter.Level).Slug())
+	}
+	set("dept", q.Filter.Department)
+	set("theme", q.Filter.Theme)
+	set("type", string(q.Filter.Type))
+	if q.Filter.Depth != 0 {
+		set("depth", strconv.Itoa(int(q.Filter.Depth)))
+	}
+	set("subject", q.Filter.Subject)
+	if page > 1 {
+		set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+// searchItems runs a catalog search for the items page and the search
+// page, for a person who lives at place (the zero Region if unknown).
+func (s *Server) searchItems(r *http.Request, sq searchQuery, place region.Region) (itemsPage, error) {
+	p := itemsPage{Filter: sq.Filter, Page: sq.Page, Place: place}
+	res := s.searcher.SearchGrouped(sq.Text, sq.Filter, place.Code, (p.Page-1)*pageSize, pageSize)
 	p.Total, p.Corrected = res.Total, res.Corrected
 	several := false
 	for _, g := range res.Groups {
-		p.Items = append(p.Items, newItemResult(g, p.Place))
+		p.Items = append(p.Items, newItemResult(g, place))
 		several = several || g.Count > 1
 	}
 	if several {
+		var err error
 		if p.Places, err = s.placeChoices(r); err != nil {
-			return p, 0, err
+			return p, err
 		}
-		p.Back = r.URL.RequestURI()
+		p.Back = sq.url(r.URL.Path, p.Page)
 	}
 	p.Pages = (p.Total + pageSize - 1) / pageSize
-	link := func(page int) string {
-		v := r.URL.Query()
-		v.Set("page", strconv.Itoa(page))
-		return r.URL.Path + "?" + v.Encode()
-	}
 	if p.Page > 1 {
-		p.PrevURL = link(p.Page - 1)
+		p.PrevURL = sq.url(r.URL.Path, p.Page-1)
 	}
 	if p.Page < p.Pages {
-		p.NextURL = link(p.Page + 1)
+		p.NextURL = sq.url(r.URL.Path, p.Page+1)
 	}
-	return p, http.StatusOK, nil
+	return p, nil
 }
 
 func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
-	p, status, err := s.searchItems(r, strings.TrimSpace(r.URL.Query().Get("q")))
-	if err != nil {
-		return err
+	var p itemsPage
+	status := http.StatusOK
+	sq, msg := readSearch(r)
+	if msg != "" {
+		p.Error, status = msg, http.StatusBadRequest
+	} else {
+		place, err := s.place(r)
+		if err != nil {
+			return err
+		}
+		if p, err = s.searchItems(r, sq, place); err != nil {
+			return err
+		}
 	}
+	var err error
 	if p.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Level: region.District}); err != nil {
 		return err
 	}

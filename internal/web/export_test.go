@@ -9,3 +9,28 @@ func RouteGuards(s *Server) [][2]string {
 	}
 	return out
 }
+
+// CachedResults is how many search results the server keeps, and their
+// bytes.
+func CachedResults(s *Server) (entries, bytes int) {
+	c := s.results
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m), c.size
+}
+
+// CachedResultsText is every search result the server keeps, for a test
+// that looks for what must never be in them.
+func CachedResultsText(s *Server) []string {
+	c := s.results
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, h := range c.m {
+		out = append(out, string(h))
+	}
+	return out
+}
+
+// LimitResultCache makes the server keep at most max bytes of results.
+func LimitResultCache(s *Server, max int) { s.results = newResultCache(max) }

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/zwfw/zwfw/internal/apperr"
 	"github.com/zwfw/zwfw/internal/audit"
@@ -82,6 +81,7 @@ type Server struct {
 	guards    map[string]guard // its guards, by pattern
 	pages     map[string]*template.Template
 	fragments map[string]template.HTML // rendered once at start-up: see New
+	results   *resultCache             // the search page's results (issue 18.4)
 	// Complaints (有诉即应).
 	complaints *complaint.Service
 
@@ -175,7 +175,7 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("static files: %w", err)
 	}
 	s := &Server{log: d.Log, audit: d.Audit, regions: d.Regions, catalog: d.Catalog, searcher: d.Searcher, identity: d.Identity, cases: d.Cases, ratings: d.Ratings, calendar: d.Calendar, days: d.Days, files: d.Files, throttle: d.Throttle,
-		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{},
+		jobs: d.Jobs, clock: d.Clock, oidc: d.OIDC, publicURL: d.PublicURL, demo: d.Demo, devSMS: d.DevSMS, assets: a, pages: map[string]*template.Template{}, fragments: map[string]template.HTML{}, results: newResultCache(resultCacheBytes),
 		complaints: d.Complaints, boards: d.Boards, surveys: d.Surveys, stats: d.Stats, usage: d.Usage, evaluation: d.Evaluation,
 		halls: d.Halls, bundles: d.Bundles, licences: d.Licences, webhooks: d.Webhooks, inbox: d.WebhookInbox,
 		integration: d.Integration}
@@ -460,37 +460,83 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 const maxQueryRunes = 50
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	var data struct {
-		Error       string
-		Total       int
-		Items       itemsPage
-		Departments []region.Department
-		Regions     []region.Region
-	}
+	var results template.HTML
 	status := http.StatusOK
-	switch {
-	case utf8.RuneCountInString(q) > maxQueryRunes:
-		data.Error = fmt.Sprintf("搜索词太长了，请控制在 %d 个字以内。", maxQueryRunes)
-		status = http.StatusBadRequest
-	case q != "":
+	if strings.TrimSpace(r.URL.Query().Get("q")) != "" {
+		sq, msg := readSearch(r)
 		var err error
-		if data.Items, status, err = s.searchItems(r, q); err != nil {
+		if msg != "" {
+			status = http.StatusBadRequest
+			results, err = s.renderResults(searchResults{Error: msg})
+		} else {
+			results, err = s.searchResults(r, sq)
+		}
+		if err != nil {
 			return err
 		}
-		if data.Items.Error != "" {
-			data.Error = data.Items.Error
-			break
-		}
-		if data.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Query: q}); err != nil {
-			return err
-		}
-		if data.Regions, err = s.regions.Regions(r.Context(), region.RegionFilter{Query: q}); err != nil {
-			return err
-		}
-		data.Total = data.Items.Total + len(data.Departments) + len(data.Regions)
 	}
-	return s.render(w, r, status, "search", "search", data)
+	return s.render(w, r, status, "search", "search", results)
+}
+
+// searchResults is the search page's results, rendered apart from the
+// page ("results" in search.html) from the search alone, so that they can
+// be kept (resultCache): nothing of who asks goes into them.
+type searchResults struct {
+	Query       string
+	Error       string
+	Total       int
+	Items       itemsPage
+	Departments []region.Department
+	Regions     []region.Region
+}
+
+// searchResults renders the results of sq, or takes them from the cache
+// when the same search, for the same place, was rendered from the current
+// index and region directory.
+func (s *Server) searchResults(r *http.Request, sq searchQuery) (template.HTML, error) {
+	place, err := s.place(r)
+	if err != nil {
+		return "", err
+	}
+	// The versions are read before the results are worked out, so that
+	// the results are at least as new as the versions they are kept under.
+	dir, err := s.regions.Version(r.Context())
+	if err != nil {
+		return "", err
+	}
+	at, key := [2]int64{s.searcher.Version(), dir}, sq.url(r.URL.Path, sq.Page)+"\x00"+place.Code
+	if h, ok := s.results.get(at, key); ok {
+		return h, nil
+	}
+	res := searchResults{Query: sq.Text}
+	if res.Items, err = s.searchItems(r, sq, place); err != nil {
+		return "", err
+	}
+	if res.Departments, err = s.regions.Departments(r.Context(), region.DepartmentFilter{Query: sq.Text}); err != nil {
+		return "", err
+	}
+	if res.Regions, err = s.regions.Regions(r.Context(), region.RegionFilter{Query: sq.Text}); err != nil {
+		return "", err
+	}
+	res.Total = res.Items.Total + len(res.Departments) + len(res.Regions)
+	h, err := s.renderResults(res)
+	if err != nil {
+		return "", err
+	}
+	s.results.put(at, key, h)
+	return h, nil
+}
+
+func (s *Server) renderResults(res searchResults) (template.HTML, error) {
+	buf := renderBufs.Get().(*bytes.Buffer)
+	defer func() {
+		buf.Reset()
+		renderBufs.Put(buf)
+	}()
+	if err := s.pages["search"].ExecuteTemplate(buf, "results", res); err != nil {
+		return "", fmt.Errorf("render search results: %w", err)
+	}
+	return template.HTML(buf.String()), nil
 }
 
 type regionGroup struct {
