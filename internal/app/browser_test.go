@@ -207,8 +207,17 @@ func resize(t *testing.T, ctx context.Context, sz size) {
 func open(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(url))
+	if err == nil && resp == nil {
+		// chromedp saw the page load but not its document's response: it
+		// happens when a tab opens its own URL again on a loaded machine
+		// (the second event stream interleaves). Once more.
+		resp, err = chromedp.RunResponse(ctx, chromedp.Navigate(url))
+	}
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
+	}
+	if resp == nil {
+		t.Fatalf("open %s: the browser gave no response for the page", url)
 	}
 	if resp.Status != 200 {
 		t.Fatalf("open %s: HTTP %d", url, resp.Status)
