@@ -12,7 +12,6 @@ package app_test
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -57,22 +56,11 @@ var demoTemplates = map[templateKey]*demoTemplate{{"sqlite", 0}: {}, {"postgres"
 // enough for every state, the boards and the dashboards.
 const demoCases = 80
 
-// testParallel is how many of the package's tests run at once unless
-// -parallel says otherwise. Its tests mostly wait, on Chromium, on a
-// server's answers, on jobs and polls: two at a time (GOMAXPROCS on CI's
-// 2-core machine, go test's default) left a core idle and made the package
-// the suite's long pole (docs/PERFORMANCE.md, "The test suite").
-const testParallel = 4
-
-// TestMain runs the tests testParallel at a time, and removes the seeded
-// districts when they end.
+// TestMain removes the seeded districts when the tests end. The tests
+// run at go test's -parallel (GOMAXPROCS): four at a time made the
+// packages beside this one wait for the two cores and the whole suite
+// longer (docs/PERFORMANCE.md, "The test suite").
 func TestMain(m *testing.M) {
-	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
-		flag.Set("test.parallel", strconv.Itoa(testParallel))
-	}
 	code := m.Run()
 	for _, tpl := range demoTemplates {
 		if tpl.data != "" {
