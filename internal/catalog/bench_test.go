@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -65,12 +64,12 @@ func BenchmarkSearcherStart(b *testing.B) {
 				debug.FreeOSMemory()
 				resetPeakRSS(b)
 				rss0 := residentMB(b, "VmRSS")
-				t0, c0 := time.Now(), cpuTime()
+				t0, c0 := time.Now(), storetest.ProcessCPU()
 				sr, err := catalog.NewSearcher(ctx, catalog.NewStore(db, region.NewStore(db), clock.System{}), log)
 				if err != nil {
 					b.Fatal(err)
 				}
-				start, startCPU = start+time.Since(t0), startCPU+cpuTime()-c0
+				start, startCPU = start+time.Since(t0), startCPU+storetest.ProcessCPU()-c0
 				runtime.ReadMemStats(&m1)
 				runtime.GC()
 				runtime.ReadMemStats(&m2)
@@ -92,17 +91,17 @@ func BenchmarkSearcherStart(b *testing.B) {
 				if err := review(ctx, s, next.ID, next.Version); err != nil {
 					b.Fatal(err)
 				}
-				t1, c1 := time.Now(), cpuTime()
+				t1, c1 := time.Now(), storetest.ProcessCPU()
 				if ok, err := sr.Refresh(ctx); err != nil || !ok || catalog.Decoded(sr) != 1 {
 					b.Fatalf("refresh: %v %v, decoded %d", ok, err, catalog.Decoded(sr))
 				}
-				refresh, refreshCPU = refresh+time.Since(t1), refreshCPU+cpuTime()-c1
+				refresh, refreshCPU = refresh+time.Since(t1), refreshCPU+storetest.ProcessCPU()-c1
 
-				t2, c2 := time.Now(), cpuTime()
+				t2, c2 := time.Now(), storetest.ProcessCPU()
 				if all, err := s.AllPublished(ctx); err != nil || len(all) != n {
 					b.Fatalf("full decode: %d items, %v", len(all), err)
 				}
-				full, fullCPU = full+time.Since(t2), fullCPU+cpuTime()-c2
+				full, fullCPU = full+time.Since(t2), fullCPU+storetest.ProcessCPU()-c2
 				runtime.KeepAlive(sr)
 			}
 			k := float64(b.N)
@@ -148,13 +147,6 @@ func resetPeakRSS(b *testing.B) {
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		b.Skipf("cannot reset the peak: %v", err)
 	}
-}
-
-// cpuTime is the CPU time the process has used, every thread.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSearchGrouped is the search results page's one call into the

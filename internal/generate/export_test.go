@@ -2,9 +2,9 @@ package generate
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/zwfw/zwfw/internal/store/storetest"
 )
 
 // BuildOnly plans and computes batches of opt.Batch cases on one
@@ -17,7 +17,7 @@ func BuildOnly(b *testing.B, ctx context.Context, d Deps, opt Options) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := storetest.ProcessCPU()
 	for range b.N {
 		bt := &batch{plans: make([]plan, opt.Batch), caseLast: map[string]int{}, docLast: map[docKey]int{}}
 		for i := range bt.plans {
@@ -27,11 +27,5 @@ func BuildOnly(b *testing.B, ctx context.Context, d Deps, opt Options) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1e3/float64(opt.Cases), "cpu-µs/case")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((storetest.ProcessCPU()-cpu0).Nanoseconds())/1e3/float64(opt.Cases), "cpu-µs/case")
 }

@@ -2,7 +2,6 @@ package generate_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -319,15 +317,15 @@ func BenchmarkGenerate(b *testing.B) {
 							}
 						}
 					}
-					server0 := serverCPU(b, db)
-					cpu0, start := cpuTime(), time.Now()
+					server0 := storetest.ServerCPU(b, db)
+					cpu0, start := storetest.ProcessCPU(), time.Now()
 					res, err := generate.Run(ctx, f.deps, generate.Options{Cases: n, Seed: uint64(i + 2)})
 					if err != nil {
 						b.Fatal(err)
 					}
 					whole += time.Since(start)
-					cpu += cpuTime() - cpu0
-					server += serverCPU(b, db).since(server0)
+					cpu += storetest.ProcessCPU() - cpu0
+					server += storetest.ServerCPU(b, db).Since(server0)
 					elapsed += res.Elapsed
 				}
 				b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "cases/s")
@@ -341,67 +339,8 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 }
 
-// backends is the CPU time used so far by each PostgreSQL server process
-// behind a connection of db's pool, by process id.
-type backends map[int]time.Duration
-
-// serverCPU reads the CPU time of the server processes of every
-// connection db's pool holds (taking them all at once, so that each is
-// seen), from /proc: the server runs on this machine in the tests.
-func serverCPU(b *testing.B, db *store.DB) backends {
-	out := backends{}
-	if db.Dialect != store.Postgres {
-		return out
-	}
-	ctx := context.Background()
-	var conns []*sql.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	for range db.WritePool().Stats().OpenConnections {
-		c, err := db.WritePool().Conn(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns = append(conns, c)
-		var pid int
-		if err := c.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-			b.Fatal(err)
-		}
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			b.Fatal(err)
-		}
-		// utime and stime, in clock ticks (100 a second), after the
-		// command's closing parenthesis.
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-		ut, _ := strconv.Atoi(f[11])
-		st, _ := strconv.Atoi(f[12])
-		out[pid] = time.Duration(ut+st) * 10 * time.Millisecond
-	}
-	return out
-}
-
-// since is the CPU time the processes used after before was read.
-func (now backends) since(before backends) time.Duration {
-	var d time.Duration
-	for pid, t := range now {
-		d += t - before[pid]
-	}
-	return d
-}
-
 func personSubject(id int64, name string) policy.Subject {
 	return policy.Subject{AccountID: id, Kind: policy.Person, Name: name}
-}
-
-// cpuTime is the CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // CasesOnly writes the same cases' rows, the same statuses and figures,

@@ -27,7 +27,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -47,13 +46,6 @@ import (
 	"github.com/zwfw/zwfw/internal/store"
 	"github.com/zwfw/zwfw/internal/store/storetest"
 )
-
-// cpuTime is the CPU time this process has used.
-func cpuTime() time.Duration {
-	var u syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &u)
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
-}
 
 // benchCases is the district's size: ZWFW_BENCH_CASES, or 20 000.
 func benchCases(b *testing.B) int {
@@ -285,7 +277,7 @@ func BenchmarkStatsViews(b *testing.B) {
 						continue // the saturated table does not change the drill-downs
 					}
 					b.Run(prefix+v.name, func(b *testing.B) {
-						cpu := cpuTime()
+						cpu := storetest.ProcessCPU()
 						for b.Loop() {
 							if err := v.run(); err != nil {
 								b.Fatal(err)
@@ -294,7 +286,7 @@ func BenchmarkStatsViews(b *testing.B) {
 						// On a shared machine the wall time counts others' work
 						// too; this process's CPU time (SQLite's queries are
 						// in it, PostgreSQL's are not) does not.
-						b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+						b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 					})
 				}
 			}

@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"html/template"
 	"io"
@@ -14,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -144,17 +141,17 @@ func BenchmarkPublicPages(b *testing.B) {
 			server := map[string][]float64{} // PostgreSQL's, behind the pool's connections
 			for b.Loop() {
 				for range 3 {
-					c := cpuTime()
+					c := storetest.ProcessCPU()
 					base, l := load(b, plain.URL+"/", conns, d)
 					lat["plain"] = append(lat["plain"], l...)
-					cpu["plain"] = append(cpu["plain"], float64((cpuTime()-c).Microseconds())/float64(len(l)))
+					cpu["plain"] = append(cpu["plain"], float64((storetest.ProcessCPU()-c).Microseconds())/float64(len(l)))
 					for _, p := range pages {
-						sv := serverCPU(b, db)
-						q, c := db.VersionQueries(), cpuTime()
+						sv := storetest.ServerCPU(b, db)
+						q, c := db.VersionQueries(), storetest.ProcessCPU()
 						rate, l := load(b, srv.URL+p.path, conns, d)
-						cpu[p.name] = append(cpu[p.name], float64((cpuTime()-c).Microseconds())/float64(len(l)))
+						cpu[p.name] = append(cpu[p.name], float64((storetest.ProcessCPU()-c).Microseconds())/float64(len(l)))
 						if db.Dialect == store.Postgres {
-							server[p.name] = append(server[p.name], float64(serverCPU(b, db).since(sv).Microseconds())/float64(len(l)))
+							server[p.name] = append(server[p.name], float64(storetest.ServerCPU(b, db).Since(sv).Microseconds())/float64(len(l)))
 						}
 						reads[p.name] += db.VersionQueries() - q
 						ratios[p.name] = append(ratios[p.name], rate/base)
@@ -243,7 +240,7 @@ func BenchmarkPageViews(b *testing.B) {
 			} {
 				b.Run(p.name, func(b *testing.B) {
 					b.ReportAllocs()
-					cpu := cpuTime()
+					cpu := storetest.ProcessCPU()
 					for b.Loop() {
 						rec := httptest.NewRecorder()
 						p.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p.path, nil))
@@ -253,69 +250,9 @@ func BenchmarkPageViews(b *testing.B) {
 					}
 					// The process's CPU time (the collector's included) moves less
 					// with other processes on the machine than ns/op does.
-					b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+					b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 				})
 			}
 		})
 	}
-}
-
-// cpuTime is the CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// backends holds the CPU time used by PostgreSQL's server processes
-// behind a connection of db's pool, by process id.
-type backends map[int]time.Duration
-
-// serverCPU reads the CPU time of the server processes of every
-// connection db's pool holds (taking them all at once, so that each is
-// seen), from /proc: the server runs on this machine in the benchmarks.
-func serverCPU(b *testing.B, db *store.DB) backends {
-	out := backends{}
-	if db.Dialect != store.Postgres {
-		return out
-	}
-	ctx := context.Background()
-	var conns []*sql.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	for range db.WritePool().Stats().OpenConnections {
-		c, err := db.WritePool().Conn(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns = append(conns, c)
-		var pid int
-		if err := c.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-			b.Fatal(err)
-		}
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			b.Fatal(err)
-		}
-		// utime and stime, in clock ticks (100 a second), after the
-		// command's closing parenthesis.
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-		ut, _ := strconv.Atoi(f[11])
-		st, _ := strconv.Atoi(f[12])
-		out[pid] = time.Duration(ut+st) * 10 * time.Millisecond
-	}
-	return out
-}
-
-// since is the CPU time the processes used after before was read (a
-// connection opened meanwhile counts whole).
-func (now backends) since(before backends) time.Duration {
-	var d time.Duration
-	for pid, t := range now {
-		d += t - before[pid]
-	}
-	return d
 }
