@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,21 +40,13 @@ type fixture struct {
 
 func setup(t testing.TB, db *store.DB, now time.Time) fixture {
 	t.Helper()
-	chain, err := chainhash.Parse("a1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32))))
+	k, err := testKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetChainKeys(chain)
-	enc, idx, err := pii.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := pii.ParseKeys(enc, idx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db.SetChainKeys(k.chain)
+	keys := k.pii
 	clk := clock.NewManual(now)
-	ids := identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(slog.New(slog.DiscardHandler), 10), Clock: clk})
 	files, err := filestore.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +54,55 @@ func setup(t testing.TB, db *store.DB, now time.Time) fixture {
 	cal := calendar.New(nil)
 	svc := casework.New(db, catalog.NewStore(db, region.NewStore(db), clk), clk, cal)
 	svc.UseKeys(keys)
-	return fixture{deps: generate.Deps{DB: db, Clock: clk, Identity: ids, Calendar: cal, Files: files, Keys: keys}, svc: svc, files: files}
+	return fixture{deps: generate.Deps{DB: db, Clock: clk, Identity: testIdentity(db, keys, clk), Calendar: cal, Files: files, Keys: keys}, svc: svc, files: files}
+}
+
+// testKeys are the chain and personal-data keys of every test: the seeded
+// district (seedDistrict) is sealed with them.
+var testKeys = sync.OnceValues(func() (keySet, error) {
+	chain, err := chainhash.Parse("a1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32))))
+	if err != nil {
+		return keySet{}, err
+	}
+	enc, idx, err := pii.GenerateKeys()
+	if err != nil {
+		return keySet{}, err
+	}
+	keys, err := pii.ParseKeys(enc, idx)
+	return keySet{chain, keys}, err
+})
+
+type keySet struct {
+	chain *chainhash.Keys
+	pii   *pii.Keys
+}
+
+func testIdentity(db *store.DB, keys *pii.Keys, clk clock.Clock) *identity.Service {
+	return identity.New(db, identity.Options{Keys: keys, SMS: sms.NewDev(slog.New(slog.DiscardHandler), 10), Clock: clk})
+}
+
+// seedDistrict makes what generate.Run makes first in an empty database —
+// the demo district, its catalog and one clerk per department (their
+// argon2id hashes) — once per database kind for the tests that start from
+// it (storetest.EachSeeded), rather than in each of them.
+func seedDistrict(ctx context.Context, db *store.DB) error {
+	k, err := testKeys()
+	if err != nil {
+		return err
+	}
+	db.SetChainKeys(k.chain)
+	clk := clock.NewManual(time.Date(2026, 11, 25, 9, 0, 0, 0, clock.China))
+	if _, err := demo.Seed(ctx, db, clk); err != nil {
+		return err
+	}
+	_, err = demo.SeedStaff(ctx, db, testIdentity(db, k.pii, clk))
+	return err
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	storetest.Cleanup()
+	os.Exit(code)
 }
 
 // Generated cases are whole: every status in the proportions asked for,
@@ -70,7 +111,7 @@ func setup(t testing.TB, db *store.DB, now time.Time) fixture {
 // generated case and a new application take numbers of their own.
 func TestGenerate(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "district", seedDistrict, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
 		f := setup(t, db, now)
@@ -190,7 +231,7 @@ func TestGenerate(t *testing.T) {
 // with valid chains, and counters that the next load carries on from.
 func TestGenerateInterrupted(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "district", seedDistrict, func(t *testing.T, db *store.DB) {
 		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
 		f := setup(t, db, now)
 		before := schema(t, db)
@@ -347,7 +388,7 @@ func personSubject(id int64, name string) policy.Subject {
 // and nothing else.
 func TestGenerateCasesOnly(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachSeeded(t, "district", seedDistrict, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 10, 0, 0, 0, clock.China)
 		f := setup(t, db, now)
