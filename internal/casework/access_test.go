@@ -30,6 +30,7 @@ func lastEvent(t *testing.T, f fixture, id int64) (casework.Event, int) {
 // lists it, edits it, hands in its files or submits it — supervisors and
 // administrators included — and to them it is not there.
 func TestAnOnlineDraftIsTheApplicantsAlone(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -84,6 +85,7 @@ func TestAnOnlineDraftIsTheApplicantsAlone(t *testing.T) {
 // field name, never by value; a file the applicant handed in themselves
 // is theirs.
 func TestCounterCaseEditing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -168,6 +170,7 @@ func TestCounterCaseEditing(t *testing.T) {
 // A request without a usable version is told so, not that someone else
 // changed the case, and changes nothing.
 func TestMissingVersionIsInvalid(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -191,6 +194,7 @@ func TestMissingVersionIsInvalid(t *testing.T) {
 
 // Queues are case reads: only those who handle cases have them.
 func TestQueuesGoThroughPolicy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -221,6 +225,7 @@ func TestQueuesGoThroughPolicy(t *testing.T) {
 // A counter intake that fails leaves nothing behind: not the case, not
 // the account it opened for the applicant, not the audit entry.
 func TestFailedIntakeLeavesNoAccount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

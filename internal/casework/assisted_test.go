@@ -138,6 +138,7 @@ func (f assistFixture) written(t *testing.T) string {
 const nothingWritten = "cases 0, consents 0, accounts 0, audit entries 0"
 
 func TestAssistedApplicationWithSMSConsent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newAssistFixture(t, db)
 		ctx := context.Background()
@@ -241,6 +242,7 @@ func TestAssistedApplicationWithSMSConsent(t *testing.T) {
 }
 
 func TestAssistedConsentCodeExpiresAndIsThrottled(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newAssistFixture(t, db)
 		ctx := context.Background()
@@ -283,6 +285,7 @@ func TestAssistedConsentCodeExpiresAndIsThrottled(t *testing.T) {
 }
 
 func TestAssistedConsentByFormAndWithout(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newAssistFixture(t, db)
 		ctx := context.Background()

@@ -68,6 +68,7 @@ func finishedCase(t *testing.T, f fixture) casework.Case {
 }
 
 func TestBoardPublishesAFinishedCaseWithoutPersonalData(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

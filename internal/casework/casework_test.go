@@ -140,6 +140,7 @@ func draftWithMaterial(t *testing.T, f fixture, who policy.Subject) casework.Cas
 }
 
 func TestCaseFromApplicationToCompletion(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -241,6 +242,7 @@ func TestCaseFromApplicationToCompletion(t *testing.T) {
 }
 
 func TestRefusalsChangeNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -279,6 +281,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 // Two staff act on the same case at once: one succeeds, the other is told
 // the case changed, and nothing is applied twice.
 func TestConcurrentActionsApplyOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -316,6 +319,7 @@ func TestConcurrentActionsApplyOnce(t *testing.T) {
 }
 
 func TestVerifyChainsFindsATamperedCase(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -351,6 +355,7 @@ func TestVerifyChainsFindsATamperedCase(t *testing.T) {
 // The deadline runs in working days from the day after acceptance, and a
 // pause pushes it by the working days paused.
 func TestDeadlineInWorkingDays(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // clock: Wednesday 2026-11-25, 09:00; promised limit 3 working days
@@ -403,6 +408,7 @@ func TestDeadlineInWorkingDays(t *testing.T) {
 }
 
 func TestMaterialsAndReuse(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -450,6 +456,7 @@ func TestMaterialsAndReuse(t *testing.T) {
 // 一次性告知: a second correction request is refused unless materials
 // changed since the first.
 func TestSecondCorrectionOnlyForChangedMaterials(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -545,6 +552,7 @@ func TestSecondCorrectionOnlyForChangedMaterials(t *testing.T) {
 // papers and submits; every visit is recorded, and a case that needed a
 // second visit shows on the supervisor's 最多跑一次 list.
 func TestCounterIntakeAndVisits(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -595,6 +603,7 @@ func TestCounterIntakeAndVisits(t *testing.T) {
 // A step the applicant must know of writes a message and enqueues its SMS
 // in the step's transaction; the durable job then sends it.
 func TestMessagesAndDurableSMS(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -652,6 +661,7 @@ func TestMessagesAndDurableSMS(t *testing.T) {
 // The archive holds the form, every material, notice and the result, the
 // event log and a manifest of SHA-256 sums, and says whether it is complete.
 func TestArchiveExport(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -772,6 +782,7 @@ func TestArchiveExport(t *testing.T) {
 // The deadline check warns the department's reviewers once when one
 // working day is left, and the region's supervisors once when it passed.
 func TestDeadlineWarnings(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // Wednesday 25 November; 3 working days → due Monday 30th

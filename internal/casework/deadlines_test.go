@@ -53,6 +53,7 @@ func record(t *testing.T, f fixture, id int64) (casework.Case, []casework.Event)
 // holiday, its deadline is the one it would have if it resumed today, so it
 // never turns 超期 because of the pause, in the case page or in the queue.
 func TestPausedCaseIsNotLateBecauseOfItsPause(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // promised limit: 3 working days
@@ -111,6 +112,7 @@ func TestPausedCaseIsNotLateBecauseOfItsPause(t *testing.T) {
 // rest day ends on the first working day after it. A pause pushes the
 // period's own last day by the natural days paused.
 func TestDeadlineInNaturalDays(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -167,6 +169,7 @@ func TestDeadlineInNaturalDays(t *testing.T) {
 // case's pauses, so a local rest day declared after acceptance counts for
 // it, as for any due date computed after the change.
 func TestResumedDeadlineCountsWithTodaysCalendar(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // promised limit: 3 working days

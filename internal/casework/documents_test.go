@@ -57,6 +57,7 @@ func lastDocument(t *testing.T, db *store.DB, caseID int64) casework.Document {
 // decision and the way to appeal (复议 and 诉讼, with their bodies and
 // limits). All are laid out as official documents.
 func TestNoticesReadAsOfficialDocuments(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // Wednesday 2026-11-25
@@ -162,6 +163,7 @@ func decision(t *testing.T, l casework.Layout, reason, decided string) {
 // A case filed for an enterprise is addressed to the enterprise, with its
 // credit code; the person who filed it is named as its 经办人.
 func TestNoticesToAnEnterprise(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -192,6 +194,7 @@ func TestNoticesToAnEnterprise(t *testing.T) {
 // The 受理通知书 of an 即办件 settled at one sitting says so, promising no
 // period; the 送达回证 is a form naming what was delivered, to whom, how.
 func TestImmediateCaseNotices(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

@@ -29,6 +29,7 @@ func storedPDF(t *testing.T, files filestore.Store, n int, tag string) filestore
 // An applicant keeps at most the configured bytes of files on drafts; a
 // replaced file does not count twice, and others have their own allowance.
 func TestPendingUploadsAreCapped(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -70,6 +71,7 @@ func TestPendingUploadsAreCapped(t *testing.T) {
 // deleted between its upload and its recording is refused (upload again),
 // and a file a case refers to is never deleted.
 func TestDiscardAndRecordShareAFile(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

@@ -19,6 +19,7 @@ import (
 // A finished case says when it finished and whether in time; it never
 // counts down. Delivered cases used to show 还剩 0 个工作日 预警.
 func TestFinishedCasesShowWhenNotACountdown(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // Wednesday 25 November; 3 working days → due Monday 30th
@@ -83,6 +84,7 @@ func TestFinishedCasesShowWhenNotACountdown(t *testing.T) {
 // An 即办件 settled at one sitting is one message and one SMS, telling the
 // final state; the message centre shows each case's status as it is now.
 func TestOneMessagePerSitting(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

@@ -50,6 +50,7 @@ func submitted(t *testing.T, f fixture, itemID int64) casework.Case {
 
 // An item shapes its workflow: which steps it has and who takes each.
 func TestItemWorkflowDecidesWhoActs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -137,6 +138,7 @@ func TestItemWorkflowDecidesWhoActs(t *testing.T) {
 // A denial ends the case without a result; a transfer hands the case to
 // another department, whose staff then act and the first's no longer can.
 func TestDenialAndTransfer(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -197,6 +199,7 @@ func TestDenialAndTransfer(t *testing.T) {
 // Delivery issues the 送达回证; fetching the result at the window is a visit.
 // 即办件 are settled at one sitting; a 承诺件 cannot be.
 func TestDeliveryAndSettlement(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -260,6 +263,7 @@ func TestDeliveryAndSettlement(t *testing.T) {
 // Work queues are sorted by urgency and filtered by deadline, channel and
 // number or item name.
 func TestQueueFilters(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -312,6 +316,7 @@ func TestQueueFilters(t *testing.T) {
 // matched and shown by the item's result name (审批结果名称), whatever the
 // clerk's scanner called the file.
 func TestIssuedResultIsReusable(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -362,6 +367,7 @@ func TestIssuedResultIsReusable(t *testing.T) {
 // A mail the server refused for good (5xx) is cancelled, not retried for
 // days; anything else is retried.
 func TestMailWorkerCancelsHopelessMail(t *testing.T) {
+	t.Parallel()
 	refused := &textproto.Error{Code: 550, Msg: "mailbox unavailable"}
 	for _, tc := range []struct {
 		err    error

@@ -151,6 +151,7 @@ func seedCases(t testing.TB, db *store.DB, f fixture, prefix string, n int, spec
 // more than a page-limit of others due earlier: the region is filtered in
 // SQL before the LIMIT (before, LIMIT 500 came first and they were lost).
 func TestLateListFiltersTheRegionBeforeTheLimit(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // today: 2026-11-25
@@ -242,6 +243,7 @@ func sameSet(a, b []int64) bool {
 // due date, the same update time) are broken by id, so no row is lost
 // between pages.
 func TestListsPageWithoutLossOrRepeat(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db) // today: 2026-11-25
@@ -451,6 +453,7 @@ func enterprise(t testing.TB, db *store.DB, f fixture) int64 {
 // the history they summarise after a mixed history, and the chains still
 // verify: visits is not part of the state the events commit to.
 func TestCaseCountersMatchARecount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -534,6 +537,7 @@ func TestCaseCountersMatchARecount(t *testing.T) {
 // at any size of history; the pages go on past it, and a list under the
 // cap keeps its exact count (the tests above).
 func TestCountsStopAtTheCap(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

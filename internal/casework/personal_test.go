@@ -102,6 +102,7 @@ func noPlain(t *testing.T, db *store.DB, id int64, how string) {
 // the applicant and to the clerk typing a counter draft, and kept in full
 // in the archive, the legal record.
 func TestPersonalAnswersAreSealed(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -218,6 +219,7 @@ func (fakeFiles) Open(context.Context, string) (io.ReadCloser, filestore.Object,
 var testMeta = audit.Meta{IP: "192.0.2.1", Client: "test"}
 
 func TestRevealAnswer(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -284,6 +286,7 @@ func TestRevealAnswer(t *testing.T) {
 // exponents and absurd magnitudes are refused with a message at the
 // field, and nothing is written.
 func TestNumberAnswers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

@@ -44,6 +44,7 @@ func prefillItem(t *testing.T, f fixture, db *store.DB) int64 {
 // identity number stay the account's whatever is sent, the mobile number
 // is theirs to change; other people's fields are left alone.
 func TestFormsStartWithTheAccount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -96,6 +97,7 @@ func TestFormsStartWithTheAccount(t *testing.T) {
 // at intake: the form starts with them, and the clerk cannot change the
 // name or the identity number afterwards.
 func TestCounterFormStartsWithTheApplicant(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -121,6 +123,7 @@ func TestCounterFormStartsWithTheApplicant(t *testing.T) {
 // naming the applicant, the item, the case and the papers taken in, and
 // hashed into the case's state. Online submissions have none.
 func TestCounterSubmissionIssuesAReceipt(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

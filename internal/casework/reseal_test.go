@@ -16,6 +16,7 @@ import (
 // submitted case's chain commits to its new answers, and a second run has
 // nothing left to do.
 func TestResealAnswers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

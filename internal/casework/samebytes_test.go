@@ -44,6 +44,7 @@ func plainDigest(st caseState) string {
 // steps and the digest of the state as Verify reads it back (addFile) all
 // give the plain digest.
 func TestStateDigestSameAsPlain(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	statuses := []Status{Draft, Submitted, Reviewing, Decided, Completed, Rejected}
 	for round := range 200 {

@@ -33,6 +33,7 @@ func firm(t testing.TB, db *store.DB, name, code string) int64 {
 // search.go). Each search pages 7 at a time in the queue's order without
 // loss or repeat, with a total that counts it.
 func TestQueueSearch(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

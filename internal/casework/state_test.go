@@ -167,6 +167,7 @@ func TestVerifyChainsFindsAlteredCaseState(t *testing.T) {
 // the state they made, all of its events, the whole case, the last audit
 // entries — shows against a signed checkpoint of the heads.
 func TestCheckpointShowsDeletions(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -248,6 +249,7 @@ func TestCheckpointShowsDeletions(t *testing.T) {
 // holds; once a case's last events are deleted it fails, naming the case,
 // and leaves the checkpoint as it was.
 func TestCheckpointWorker(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

@@ -17,6 +17,7 @@ import (
 // Apply takes the form, the materials and the submission in one step,
 // all or nothing, and the record reads as the steps taken one by one.
 func TestApplyInOneStep(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

@@ -168,6 +168,7 @@ func exportTo(t *testing.T, s *catalog.Store, f exchange.Format) []byte {
 var transferFormats = []exchange.Format{exchange.JSON, exchange.CSV, exchange.XLSX}
 
 func TestTransferRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, f := range transferFormats {
 		t.Run(string(f), func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -361,6 +362,7 @@ func hasRowError(ie *exchange.ImportError, sheet string, line int, want string) 
 }
 
 func TestImportBadRowChangesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := transferStore(t, db)
@@ -420,6 +422,7 @@ func TestImportBadRowChangesNothing(t *testing.T) {
 }
 
 func TestImportReportsEveryBadRow(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := transferStore(t, db)
@@ -451,6 +454,7 @@ func TestImportReportsEveryBadRow(t *testing.T) {
 }
 
 func TestImportUnknownDepartmentAndDuplicates(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := transferStore(t, db)
@@ -499,6 +503,7 @@ func TestImportUnknownDepartmentAndDuplicates(t *testing.T) {
 }
 
 func TestImportCSVColumnsInAnyOrder(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := transferStore(t, db)
@@ -549,6 +554,7 @@ func TestImportCSVColumnsInAnyOrder(t *testing.T) {
 }
 
 func TestXLSXLayout(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s := transferStore(t, db)
 	seedTransfer(t, s, db, 2)
@@ -608,6 +614,7 @@ func TestXLSXLayout(t *testing.T) {
 }
 
 func TestBigImport(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("big import")
 	}

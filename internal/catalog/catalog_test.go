@@ -43,6 +43,7 @@ func goodItem() catalog.Item {
 }
 
 func TestQualityRules(t *testing.T) {
+	t.Parallel()
 	good := goodItem()
 	good.ImplCode = item.ImplCode("11410411MB1234567X", good.BaseCode, "")
 	if ps := good.Problems(); len(ps) != 0 {
@@ -108,6 +109,7 @@ func TestQualityRules(t *testing.T) {
 }
 
 func TestDisplayName(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, kind, want string }{
 		{"食品经营许可", "", "食品经营许可"},
 		{"个体工商户设立登记", "新办", "个体工商户设立登记（新办）"},
@@ -133,6 +135,7 @@ func TestDisplayName(t *testing.T) {
 }
 
 func TestValidateListsEveryProblem(t *testing.T) {
+	t.Parallel()
 	it := goodItem()
 	it.Name = ""
 	it.Type = "99"
@@ -173,6 +176,7 @@ func review(ctx context.Context, s *catalog.Store, id int64, version int) error 
 }
 
 func TestVersionsPublishAndStatus(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, clk := newStore(t, db)
@@ -297,6 +301,7 @@ func TestVersionsPublishAndStatus(t *testing.T) {
 }
 
 func TestRejectedSaveChangesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)
@@ -326,6 +331,7 @@ func TestRejectedSaveChangesNothing(t *testing.T) {
 // changes only their own department's items, and each change is on the
 // item's history and the audit log with who made it and from where.
 func TestChangesAreTheDepartmentsOwn(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)
@@ -411,6 +417,7 @@ func TestChangesAreTheDepartmentsOwn(t *testing.T) {
 // a suspension, resumption or cancellation through another instance moves
 // the version, and the next view, in a new request, shows it.
 func TestGuideFollowsStatusFromAnotherInstance(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a, _ := newStore(t, db)

@@ -22,6 +22,7 @@ import (
 // Two instances on one database each keep their own index; a publication
 // on one reaches the other's search within a poll.
 func TestInstancesConvergeAfterPublish(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)
@@ -87,6 +88,7 @@ func TestInstancesConvergeAfterPublish(t *testing.T) {
 }
 
 func TestReadinessAndQualityReport(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)
@@ -132,6 +134,7 @@ func TestReadinessAndQualityReport(t *testing.T) {
 // changed — a new version of an item, a suspension, a synonym — and its
 // rebuild decodes only the guide that changed, not the whole catalog.
 func TestSecondInstanceReloadsOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)
@@ -207,6 +210,7 @@ func TestSecondInstanceReloadsOnlyWhatChanged(t *testing.T) {
 // 0013's backfill, which must write what publication writes; until then
 // (an empty entry) the index reads the guide.
 func TestSearchEntryBackfill(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)

@@ -17,6 +17,7 @@ import (
 // complainant's name, mobile and identity numbers and house number gone
 // from every text, within the supervisor's region only, and comes off it.
 func TestBoardPublishesAnAnsweredComplaintWithoutPersonalData(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

@@ -211,6 +211,7 @@ func (f *fixture) messages(t testing.TB, who policy.Subject) int {
 func code(err error) apperr.Code { return apperr.CodeOf(err) }
 
 func TestRoutingAndPersonalData(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -296,6 +297,7 @@ func TestRoutingAndPersonalData(t *testing.T) {
 }
 
 func TestFilingIsCheckedAtTheEdge(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -364,6 +366,7 @@ func TestFilingIsCheckedAtTheEdge(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -488,6 +491,7 @@ func getC(t *testing.T, f *fixture, who policy.Subject, id int64) (complaint.Com
 }
 
 func TestSupervision(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -512,6 +516,7 @@ func TestSupervision(t *testing.T) {
 }
 
 func TestCategoriesAndRoutes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -570,6 +575,7 @@ func TestCategoriesAndRoutes(t *testing.T) {
 // A complaint taken by phone has no account to confirm it: the dispatcher
 // records the answer the person gave on the telephone (回访).
 func TestCallbackRecordsThePersonsAnswer(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -601,6 +607,7 @@ func TestCallbackRecordsThePersonsAnswer(t *testing.T) {
 // they gave: a wrong number or code changes nothing; a signed-in person's
 // complaint is confirmed only by them, signed in.
 func TestConfirmWithCode(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

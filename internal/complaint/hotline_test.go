@@ -18,6 +18,7 @@ import (
 // replied with the answer. Other complaints tell
 // the hotline nothing.
 func TestHotlineIsToldTheStatus(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

@@ -21,6 +21,7 @@ func bj(m time.Month, d, h, min int) time.Time {
 // Saturday; the check warns the unit once before each and reports to the
 // supervisors once after, and nothing during the holiday.
 func TestLimitsAcrossTheHoliday(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -87,6 +88,7 @@ func TestLimitsAcrossTheHoliday(t *testing.T) {
 // Limits in natural hours run through the weekend; in working hours they
 // wait for Monday.
 func TestLimitsOverAWeekend(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -128,6 +130,7 @@ func TestLimitsOverAWeekend(t *testing.T) {
 // A reply left unconfirmed closes after the days to reopen, through the
 // OnClosed hook.
 func TestUnconfirmedReplyCloses(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

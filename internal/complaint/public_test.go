@@ -15,6 +15,7 @@ import (
 // What Open311 reads: categories, public views with no personal data,
 // lists by filter, updates since a time; and a photo kept by the sweeper.
 func TestPublicReadsAndFiles(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

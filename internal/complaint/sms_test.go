@@ -18,6 +18,7 @@ import (
 // durable job enqueued in the step's transaction; a refused step enqueues
 // nothing; a bounce texts nobody.
 func TestComplainantIsTexted(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

@@ -99,6 +99,7 @@ func (f fixture) register(t *testing.T, mob, id string) (identity.Account, strin
 }
 
 func TestRegisterAndSignInWithPhoneCode(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -168,6 +169,7 @@ func TestRegisterAndSignInWithPhoneCode(t *testing.T) {
 }
 
 func TestCodeLimitsPerNumberAndAddress(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, storetest.SQLite(t))
 	for i := 0; i < 5; i++ {
@@ -194,6 +196,7 @@ func TestCodeLimitsPerNumberAndAddress(t *testing.T) {
 }
 
 func TestPasswordLockout(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -221,6 +224,7 @@ func TestPasswordLockout(t *testing.T) {
 }
 
 func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -315,6 +319,7 @@ func TestStaffSignInWithTOTPAndSessions(t *testing.T) {
 }
 
 func TestEnterpriseAgentsAndReveal(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -402,6 +407,7 @@ func checkChar(t *testing.T, first17 string) string {
 }
 
 func TestRealNameVerification(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		var down bool
@@ -459,6 +465,7 @@ func TestRealNameVerification(t *testing.T) {
 }
 
 func TestChangeMobile(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -494,6 +501,7 @@ func TestChangeMobile(t *testing.T) {
 // A TOTP code signs in once; after it, neither it nor the previous
 // window's code works again, while the next window's does.
 func TestTOTPReplayRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -532,6 +540,7 @@ func TestTOTPReplayRefused(t *testing.T) {
 // Staff roles are for staff accounts: an administrator cannot give them
 // to a citizen's account, and nothing changes.
 func TestSetRolesRefusesCitizens(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -551,6 +560,7 @@ func TestSetRolesRefusesCitizens(t *testing.T) {
 // someone who has not received the code: an unknown number and a known
 // one without a valid code get the same answer.
 func TestSignInWithCodeDoesNotRevealRegistration(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -589,6 +599,7 @@ func TestSignInWithCodeDoesNotRevealRegistration(t *testing.T) {
 // current version; the consent is kept with the account and on the
 // audit log (个人信息保护法 第十四条、第二十九条).
 func TestRegistrationRecordsConsent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -625,6 +636,7 @@ func TestRegistrationRecordsConsent(t *testing.T) {
 // answers are the same for a registered and an unknown number, and wrong
 // codes are limited as wrong passwords are.
 func TestResetPasswordByCode(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -732,6 +744,7 @@ func TestStaffSignInAnswersAlike(t *testing.T) {
 // included — and what an administrator does is audited with the request's
 // address, under their name.
 func TestAccountChangesNeedAnAdministrator(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -807,6 +820,7 @@ func TestAccountChangesNeedAnAdministrator(t *testing.T) {
 // code of its own purpose: a register code does not do, a wrong try is
 // counted, a code works once.
 func TestVerifyCodeForAComplaint(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

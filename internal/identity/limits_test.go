@@ -53,6 +53,7 @@ func from(ip string) identity.Meta { return identity.Meta{IP: ip, Client: "test"
 // Failures from one address lock that (account, address) pair for
 // growing periods, 1, 2, 4 … minutes; a success clears the pair.
 func TestSignInLockGrows(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -115,6 +116,7 @@ func TestSignInLockGrows(t *testing.T) {
 // administrator signing in from their own address, and only delay a
 // sign-in from a new one.
 func TestOutsiderCannotLockAdminOut(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -203,6 +205,7 @@ func TestLimitsAnswerAlikeForUnknownAccounts(t *testing.T) {
 // One address trying many accounts is stopped after 50 failures, whether
 // the accounts exist or not.
 func TestSignInLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -222,6 +225,7 @@ func TestSignInLimitPerAddress(t *testing.T) {
 // The limits are in the database: two instances on one database share
 // them, and an administrator's password reset clears them.
 func TestSignInLimitsSharedByInstances(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -251,6 +255,7 @@ func TestSignInLimitsSharedByInstances(t *testing.T) {
 // A password hashed with other parameters than today's is hashed again
 // when its owner signs in.
 func TestRehashOnSignIn(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -302,6 +307,7 @@ func TestRehashOnSignIn(t *testing.T) {
 // A sign-in by SMS code proves the number is the person's: it clears the
 // lock their mistyped passwords put on their address.
 func TestCodeSignInClearsThePair(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)

@@ -116,12 +116,14 @@ func auditEntries(t *testing.T, db *store.DB, accountID int64, action string) []
 }
 
 func TestOIDCOtherIDNumberIsValid(t *testing.T) {
+	t.Parallel()
 	if c := checkChar(t, otherIDNumber[:17]); c != otherIDNumber[17:] {
 		t.Fatalf("check character %s", c)
 	}
 }
 
 func TestOIDCCreatesVerifiedPersonAndSignsInAgain(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -187,6 +189,7 @@ func TestOIDCCreatesVerifiedPersonAndSignsInAgain(t *testing.T) {
 }
 
 func TestOIDCMobileOnlyWhenVerifiedAndFree(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -229,6 +232,7 @@ func TestOIDCMobileOnlyWhenVerifiedAndFree(t *testing.T) {
 }
 
 func TestOIDCLinksPhoneRegisteredAccount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -286,6 +290,7 @@ func TestOIDCLinksPhoneRegisteredAccount(t *testing.T) {
 }
 
 func TestOIDCDisabledAccountRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db)
@@ -332,6 +337,7 @@ func TestOIDCDisabledAccountRefused(t *testing.T) {
 }
 
 func TestOIDCBadClaimsRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f, logs := newLoggedFixture(t, db)
@@ -391,6 +397,7 @@ func TestOIDCBadClaimsRefused(t *testing.T) {
 // not in the audit log, the sign-in history, the service's log, nor any
 // account column but the sealed ones.
 func TestOIDCNoPlaintextIdentifiers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f, logs := newLoggedFixture(t, db)
@@ -452,6 +459,7 @@ func TestOIDCNoPlaintextIdentifiers(t *testing.T) {
 // provider's login form, the code exchange with PKCE and nonce, then the
 // identity service's sign-in and the session it opens.
 func TestOIDCEndToEnd(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

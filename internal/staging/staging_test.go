@@ -42,6 +42,7 @@ func read(t *testing.T, s filestore.Store, sum string) []byte {
 // the store, and moved into the file store by the drain — stored there
 // before its row goes. A rolled-back transaction stages nothing.
 func TestStageReadDrain(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		local, err := filestore.NewLocal(t.TempDir())
@@ -159,6 +160,7 @@ func TestDrainYieldsToABurst(t *testing.T) {
 // largest staged — and leaves no staged row; every file reads back from
 // the file store itself with the content its digest names.
 func TestDrainBatch(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		local, err := filestore.NewLocal(t.TempDir())
@@ -218,6 +220,7 @@ func (c *crashing) Put(ctx context.Context, r io.Reader, maxBytes int64) (filest
 // loses nothing: the rows stay, every file reads through the stage, and
 // the next drain finishes the move.
 func TestDrainCrashBetweenWriteAndDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		local, err := filestore.NewLocal(t.TempDir())
@@ -270,6 +273,7 @@ func TestDrainCrashBetweenWriteAndDelete(t *testing.T) {
 // the free space kept for them, then all the way — and PostgreSQL's
 // table, vacuumed, shrinks too once it is empty.
 func TestDrainGivesSpaceBack(t *testing.T) {
+	t.Parallel()
 	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite, "postgres": storetest.PostgresDatabase} {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
@@ -338,6 +342,7 @@ func sha(b []byte) string {
 // must rescue it once its time is surely up — jobs.RescueAfter, about
 // the drain's timeout — and drain, not wait for River's default hour.
 func TestDrainRunsAgainSoonAfterAKilledRun(t *testing.T) {
+	t.Parallel()
 	if staging.DrainTimeout >= jobs.RescueAfter {
 		t.Fatalf("drain timeout %v is not within the rescue time %v", staging.DrainTimeout, jobs.RescueAfter)
 	}

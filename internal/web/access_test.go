@@ -35,6 +35,7 @@ func scan(b *browser, caseID, version string, n int) exchange {
 // supervisor or an administrator it is not there — no page, no form, no
 // upload, no submission in the citizen's name, no queue of drafts.
 func TestStaffCannotTakeOverAnOnlineDraft(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
@@ -83,6 +84,7 @@ func TestStaffCannotTakeOverAnOnlineDraft(t *testing.T) {
 // Queues are reads of the department's cases: a catalog manager has none,
 // on the workbench or by address.
 func TestQueuesOnlyForThoseWhoHandleCases(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		item := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
@@ -108,6 +110,7 @@ func TestQueuesOnlyForThoseWhoHandleCases(t *testing.T) {
 // A counter intake that is refused opens no account and writes no audit
 // entry: the account is opened in the intake's own transaction.
 func TestRefusedCounterIntakeOpensNoAccount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		foreign := guideItem("010100100002", "民政事项", catalog.DepthApply)
@@ -133,6 +136,7 @@ func TestRefusedCounterIntakeOpensNoAccount(t *testing.T) {
 // A form without a usable version is told so, not that someone else
 // acted first.
 func TestMissingVersionIsNotAConflict(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		item := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))

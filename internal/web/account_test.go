@@ -12,6 +12,7 @@ import (
 )
 
 func TestCitizenRegistersSignsInAndSeesOnlyTheirOwnPage(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		b := newBrowser(t, site.handler)

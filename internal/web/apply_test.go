@@ -41,6 +41,7 @@ func registerCitizen(t *testing.T, site testSite, name, id, mobile string) *brow
 }
 
 func TestCitizenAppliesOnline(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "营业执照"))
@@ -164,6 +165,7 @@ func submitCase(b *browser, caseID string) exchange {
 }
 
 func TestPublicLookupByNumberAndMobile(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
@@ -201,6 +203,7 @@ func TestPublicLookupByNumberAndMobile(t *testing.T) {
 // correction, acceptance, decision, completion with the licence, and the
 // citizen downloads the result.
 func TestTheWholeStory(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
@@ -322,6 +325,7 @@ func TestTheWholeStory(t *testing.T) {
 // An upload the case refuses (here: the case changed meanwhile) leaves no
 // file in the store.
 func TestRefusedUploadLeavesNoFile(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
@@ -359,6 +363,7 @@ func TestRefusedUploadLeavesNoFile(t *testing.T) {
 // the limit is 413 on the case page, with the message in Chinese, for the
 // applicant and for the clerk at the counter alike.
 func TestTooLargeMaterialIs413(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))
@@ -376,6 +381,7 @@ func TestTooLargeMaterialIs413(t *testing.T) {
 // An application form's answers are one line, except where the item's
 // form says textarea: there the applicant may write several lines.
 func TestLineBreaksOnlyInTextareaAnswers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		it := guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull)
@@ -399,6 +405,7 @@ func TestLineBreaksOnlyInTextareaAnswers(t *testing.T) {
 // asks once more before it withdraws; an upload refused names its
 // material and links to its file field (issue 17.5).
 func TestCheckPageAndWithdrawal(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))

@@ -39,6 +39,7 @@ func postAssisted(b *browser, itemID int64, fields url.Values, files map[string]
 }
 
 func TestAssistedApplicationThroughThePages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))

@@ -19,6 +19,7 @@ import (
 // names masked (张三丰 → 张**), by a citizen or naming one, and cannot
 // find them by the name; an administrator reads them in full.
 func TestAuditLogMasksCitizensForSupervisors(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		site := newTestSite(t, db)

@@ -21,6 +21,7 @@ import (
 // with the line named, then saved — publishes it, and the portal lists it
 // with its one guide; the bundles download as their exchange file.
 func TestCatalogManagerBuildsABundle(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		ctx := context.Background()

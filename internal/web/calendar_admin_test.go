@@ -13,6 +13,7 @@ import (
 )
 
 func TestAdminSetsLocalCalendarDays(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		cal := site.calendar

@@ -52,6 +52,7 @@ func editorForm(name string) url.Values {
 }
 
 func TestCatalogManagerEditsAndPublishes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		mgr := signInStaff(t, site, db, "scjg.catalog", "scjgj", policy.CatalogManager)
@@ -173,6 +174,7 @@ func TestCatalogManagerEditsAndPublishes(t *testing.T) {
 }
 
 func TestAdminExportsAndImportsFromThePage(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		mgr := signInStaff(t, site, db, "scjg.catalog", "scjgj", policy.CatalogManager)

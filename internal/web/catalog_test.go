@@ -51,6 +51,7 @@ func guideItem(base, name string, depth catalog.Depth, aliases ...string) catalo
 }
 
 func TestCatalogPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "营业执照", "开店"))
@@ -115,6 +116,7 @@ func TestCatalogPages(t *testing.T) {
 // already carries it, and the printed guide says which version it is and
 // when it was printed (the Beijing date of the site's clock).
 func TestGuideNameAndPrint(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		// 00:30 on 3 December in Beijing is still 2 December in UTC.

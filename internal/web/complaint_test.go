@@ -39,6 +39,7 @@ func fileComplaint(b *browser, path string, form url.Values, photo []byte) excha
 var jpeg = append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte("photo"), 50)...)
 
 func TestComplaintPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		ctx := context.Background()

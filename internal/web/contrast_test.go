@@ -24,6 +24,7 @@ import (
 // or mark), since links, .muted and .req text appear on all of them.
 // Print styles (@media print) are left out: they print black on white.
 func TestStylesheetContrast(t *testing.T) {
+	t.Parallel()
 	css, err := os.ReadFile("static/app.css")
 	if err != nil {
 		t.Fatal(err)
@@ -293,6 +294,7 @@ func contrast(a, b [3]float64) float64 {
 }
 
 func TestContrastFormula(t *testing.T) {
+	t.Parallel()
 	black, _ := parseHex("#000")
 	white, _ := parseHex("#ffffff")
 	red, _ := parseHex("#a8071a")

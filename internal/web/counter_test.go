@@ -17,6 +17,7 @@ import (
 )
 
 func TestCounterIntakeThroughThePages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthApply))

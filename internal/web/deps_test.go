@@ -11,6 +11,7 @@ import (
 // so web imports neither the store nor the job queue (River stays behind
 // jobs). Its tests may, to set the scene.
 func TestImportsNeitherStoreNorJobs(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, ".").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)

@@ -36,6 +36,7 @@ func enter(b *browser, fields map[string]string, file string, content []byte) ex
 // value, its score and the file; a refused entry shows the form again
 // with what was typed and stores nothing; others may not open the page.
 func TestEvaluationHandEntry(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		admin := signInStaff(t, site, db, "uadmin", "scjgj", policy.Admin)
@@ -90,6 +91,7 @@ func TestEvaluationHandEntry(t *testing.T) {
 
 // The usage page flags the modules nobody used.
 func TestUsagePageFlagsIdleModules(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	site := newTestSite(t, db)
 	if _, err := db.WritePool().Exec(`INSERT INTO module_uses (day, module, uses) VALUES ('2026-11-24', 'guides', 12)`); err != nil {

@@ -15,6 +15,7 @@ import (
 // what was typed; the kiosk refuses a wrong booking number and a wrong ID
 // number without showing the ID back; only service centres are halls.
 func TestHallPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		admin := signInStaff(t, site, db, "hall.admin", "xzfwzx", policy.Admin)

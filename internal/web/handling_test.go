@@ -60,6 +60,7 @@ func appliedCase(t *testing.T, citizen *browser, item int64) string {
 // is transferred to another department (which then has it), and an 即办件
 // is settled at one sitting.
 func TestStaffDenyTransferSettle(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		ctx := context.Background()
@@ -147,6 +148,7 @@ func TestStaffDenyTransferSettle(t *testing.T) {
 // A case's deadline shows in yellow a working day before and in red once
 // passed, on the staff's and the applicant's pages and in the queue.
 func TestDeadlineColours(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	site := newTestSite(t, db)
 	item := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))

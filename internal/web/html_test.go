@@ -18,6 +18,7 @@ var (
 // (not type="tel"), and a required <select> starts with an empty
 // placeholder option so that "nothing chosen" is possible and refused.
 func TestTemplatesFollowHTMLRules(t *testing.T) {
+	t.Parallel()
 	err := fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -18,6 +18,7 @@ import (
 // why; another citizen does not; the administrators' log finds the call
 // by the person's record.
 func TestMyDataUses(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		site := newTestSite(t, db)

@@ -16,6 +16,7 @@ import (
 // The public lookup's limit is held in the database: two instances on one
 // database share it, as behind a load balancer.
 func TestLookupLimitSharedByInstances(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		a, b := newBrowser(t, newTestSite(t, db).handler), newBrowser(t, newTestSite(t, db).handler)
 		for i := range 10 { // web.lookupLimit
@@ -39,6 +40,7 @@ func TestLookupLimitSharedByInstances(t *testing.T) {
 // address it names in X-Forwarded-For (the site trusts no proxy), and
 // answers a known and an unknown user name alike, locked or not.
 func TestStaffSignInLimitIgnoresSpoofedAddresses(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		signInStaff(t, site, db, "wangwu", "scjgj", policy.Window)

@@ -11,6 +11,7 @@ import (
 // line breaks refused, a name left over would let them into a one-line
 // field.
 func TestMultiLineFieldsAreTheTextareas(t *testing.T) {
+	t.Parallel()
 	textarea := regexp.MustCompile(`<textarea[^>]*\bname="([^"{]+)"`)
 	found := map[string]bool{}
 	err := fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {

@@ -16,6 +16,7 @@ import (
 // queue finds a case by a word of its item and by the applicant's name;
 // a query the search cannot run is answered beside the box, which keeps it.
 func TestQueueSearchBox(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		item := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))

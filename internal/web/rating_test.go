@@ -16,6 +16,7 @@ import (
 // accepted 差评, its call-back and rectification by the unit, the public
 // page without personal data, the rates; and the counter tablet.
 func TestRatingPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		item := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))

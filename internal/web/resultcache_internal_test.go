@@ -10,6 +10,7 @@ import (
 // results rendered at older ones are not kept, and the bytes stay within
 // the bound.
 func TestResultCacheVersionsAndBound(t *testing.T) {
+	t.Parallel()
 	c := newResultCache(16 << 10)
 	page := template.HTML(strings.Repeat("x", 500))
 	c.put([2]int64{3, 7}, "a", page)

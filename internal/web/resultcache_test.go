@@ -25,6 +25,7 @@ import (
 // instance's index has caught up (its Watch; here Refresh), and a region
 // at once, as on the pages that are not kept.
 func TestSearchResultsFollowChangesFromAnotherInstance(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		site := newTestSite(t, db)
@@ -98,6 +99,7 @@ func TestSearchResultsFollowChangesFromAnotherInstance(t *testing.T) {
 // page: their names, and 关怀模式, are in the layout around the kept
 // results, never in them.
 func TestSearchResultsShareNothingPersonal(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "营业执照"))
@@ -139,6 +141,7 @@ func TestSearchResultsShareNothingPersonal(t *testing.T) {
 // The results kept stay within their bound however many searches are
 // made, and a search whose results were dropped is rendered again, right.
 func TestSearchResultsKeptAreBounded(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	site := newTestSite(t, db)
 	publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "营业执照"))

@@ -19,6 +19,7 @@ import (
 // department's reviewers see a number in full only by asking for it with a
 // reason, once, and every reveal is on the audit record; others cannot.
 func TestNumbersMaskedAndRevealedOnRequest(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		const full, masked = "11010519491231002X", "110105********002X"
 		site := newTestSite(t, db)

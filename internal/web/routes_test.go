@@ -217,6 +217,7 @@ func concrete(pattern string) (method, path string) {
 }
 
 func TestEveryRouteHasItsGuard(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	site := newTestSite(t, db)
 	seen := map[string]bool{}
@@ -245,6 +246,7 @@ func TestEveryRouteHasItsGuard(t *testing.T) {
 // guard does not let in is refused with its 403 (404 where the policy
 // hides that the thing exists); one it lets in reaches the handler.
 func TestGuardsThroughThePages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		bs := signInAll(t, site, db)
@@ -301,6 +303,7 @@ var navLink = regexp.MustCompile(`<nav[^>]*aria-label="主导航"[\s\S]*?</nav>`
 // who may open them, and every tile of the admin home opens for whoever
 // sees it.
 func TestLinksOnlyToWhatOpens(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		bs := signInAll(t, site, db)

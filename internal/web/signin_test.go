@@ -19,6 +19,7 @@ import (
 )
 
 func TestStaffSignInAndWhatEachRoleSees(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		site := newTestSite(t, db)
@@ -111,6 +112,7 @@ func totpNow(t *testing.T, secret string, site testSite) string {
 // A citizen signs in through the province's platform — a real OpenID
 // provider started here — and lands on their page, real-name verified.
 func TestSignInThroughUnifiedIdentity(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		op := oidctest.Start(t, "https://zwfw.example.gov.cn/signin/oidc/callback",
@@ -158,6 +160,7 @@ func TestSignInThroughUnifiedIdentity(t *testing.T) {
 // with no account, once verified, leads straight to registration with the
 // same code (issue 17.16).
 func TestForgottenPasswordAndRegisterAfterSignInCode(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		registerCitizen(t, site, "张三", "11010519491231002X", "13800000001")

@@ -15,6 +15,7 @@ import (
 )
 
 func TestAdminManagesStaff(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		site := newTestSite(t, db)

@@ -18,6 +18,7 @@ import (
 // their own department only; a bad filter is refused in Chinese; the
 // exports are XLSX and audited; the public page names no one.
 func TestStatsPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull))

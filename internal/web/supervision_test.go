@@ -27,6 +27,7 @@ var nextLink = regexp.MustCompile(`href="([^"]*)" rel="next"`)
 // its link, a department filter, and the filtered list as XLSX; a clerk
 // may not export it.
 func TestLateListPagesFiltersAndExports(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		ctx := context.Background()
@@ -101,6 +102,7 @@ func TestLateListPagesFiltersAndExports(t *testing.T) {
 // by their count or their date, filtered by a period of their date, and
 // exported, filtered and whole, as audited XLSX; a clerk may export none.
 func TestSupervisorListsSortFilterAndExport(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		ctx := context.Background()

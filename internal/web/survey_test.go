@@ -17,6 +17,7 @@ import (
 // browser (its cookie), a second answer from it is refused, and a browser
 // without the cookie is told why; the results count the answer.
 func TestSurveyPerDeviceThroughThePages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		admin := signInStaff(t, site, db, "sadmin", "xzfwzx", policy.Admin)
@@ -75,6 +76,7 @@ func TestSurveyPerDeviceThroughThePages(t *testing.T) {
 // the staff's page for a staff survey); a citizen does not see a staff
 // survey; a named staff survey keeps the account with the answer.
 func TestSurveyAudiencesThroughThePages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		admin := signInStaff(t, site, db, "sadmin", "xzfwzx", policy.Admin)

@@ -179,6 +179,7 @@ func do(h http.Handler, req *http.Request) exchange {
 }
 
 func TestPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newSite(t, db)
 		depts, err := region.NewStore(db).Departments(context.Background(), region.DepartmentFilter{Kind: region.Bureau})
@@ -229,6 +230,7 @@ func TestPages(t *testing.T) {
 }
 
 func TestElderModeIsSwitchedOnceAndKept(t *testing.T) {
+	t.Parallel()
 	h := newSite(t, storetest.SQLite(t))
 	post := func(form url.Values, site string) exchange {
 		req := httptest.NewRequest("POST", "/preferences/elder", strings.NewReader(form.Encode()))
@@ -275,6 +277,7 @@ func TestElderModeIsSwitchedOnceAndKept(t *testing.T) {
 }
 
 func TestStaticFilesAreHashedAndCached(t *testing.T) {
+	t.Parallel()
 	h := newSite(t, storetest.SQLite(t))
 	home := do(h, httptest.NewRequest("GET", "/", nil))
 	i := strings.Index(home.body, "/static/app.")

@@ -21,6 +21,7 @@ import (
 // sees the secret once, pauses and rotates; bad input keeps what was typed;
 // other staff are refused; every change is audited.
 func TestAdminManagesWebhooks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		site := newTestSite(t, db)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestStaffHandleACaseFromTheirQueues(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		site := newTestSite(t, db)
 		id := publish(t, db, site.catalog, guideItem("010100100001", "个体工商户设立登记", catalog.DepthFull, "营业执照"))
