@@ -285,7 +285,7 @@ func TestMigrateTurnsSQLiteToIncrementalVacuum(t *testing.T) {
 	if _, err := old.Exec(`CREATE TABLE kept (id INTEGER PRIMARY KEY, body BLOB NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 400)
+	if _, err := old.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100)
 		INSERT INTO kept SELECT i, randomblob(50000) FROM n`); err != nil {
 		t.Fatal(err)
 	}
@@ -320,8 +320,8 @@ func TestMigrateTurnsSQLiteToIncrementalVacuum(t *testing.T) {
 		t.Fatalf("auto_vacuum %d after the migration, want 2 (INCREMENTAL)", m)
 	}
 	var n int
-	if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM kept`).Scan(&n); err != nil || n != 400 {
-		t.Fatalf("%d rows kept (%v), want 400", n, err)
+	if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM kept`).Scan(&n); err != nil || n != 100 {
+		t.Fatalf("%d rows kept (%v), want 100", n, err)
 	}
 	fresh := storetest.SQLiteURL(t)
 	if fdb, err := store.Open(ctx, fresh, store.Options{}); err != nil {
@@ -347,7 +347,7 @@ func TestMigrateTurnsSQLiteToIncrementalVacuum(t *testing.T) {
 	}
 	full := size()
 	if err := db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM kept WHERE id > 40`)
+		_, err := tx.Exec(ctx, `DELETE FROM kept WHERE id > 10`)
 		return err
 	}); err != nil {
 		t.Fatal(err)
