@@ -274,7 +274,7 @@ func TestDrainCrashBetweenWriteAndDelete(t *testing.T) {
 // table, vacuumed, shrinks too once it is empty.
 func TestDrainGivesSpaceBack(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite, "postgres": storetest.PostgresDatabase} {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": storetest.SQLite, "postgres": storetest.Postgres} {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
 			ctx := context.Background()
